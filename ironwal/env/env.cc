@@ -1,0 +1,76 @@
+#include "ironwal/env/env.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ironwal/base/status_macros.h"
+
+namespace ironwal {
+
+std::string Dirname(absl::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string Basename(absl::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return std::string(path);
+  return std::string(path.substr(slash + 1));
+}
+
+std::string JoinPath(absl::string_view dir, absl::string_view name) {
+  if (dir.empty()) return std::string(name);
+  if (dir.back() == '/') return absl::StrCat(dir, name);
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::Status CreateDirRecursively(Env* env, const std::string& dir) {
+  absl::StatusOr<bool> is_dir = env->IsDirectory(dir);
+  if (is_dir.ok()) {
+    if (*is_dir) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat("create dir ", dir, ": is a file"));
+  }
+  if (!absl::IsNotFound(is_dir.status())) return is_dir.status();
+  const std::string parent = Dirname(dir);
+  if (parent != dir) IRONWAL_RETURN_IF_ERROR(CreateDirRecursively(env, parent));
+  absl::Status created = env->CreateDir(dir);
+  if (absl::IsAlreadyExists(created)) return absl::OkStatus();  // A concurrent creator won.
+  IRONWAL_RETURN_IF_ERROR(created);
+  return env->SyncDir(parent);
+}
+
+absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, RandomAccessFileOptions()));
+  IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+  std::string contents(size, '\0');
+  uint64_t done = 0;
+  while (done < size) {
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view chunk,
+                             file->Read(done, size - done, &contents[done]));
+    if (chunk.empty()) break;  // Shrank while we read.
+    if (chunk.data() != &contents[done]) std::copy(chunk.begin(), chunk.end(), &contents[done]);
+    done += chunk.size();
+  }
+  contents.resize(done);
+  return contents;
+}
+
+absl::Status WriteFileAtomically(Env* env, const std::string& path,
+                                 absl::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(tmp));
+  IRONWAL_RETURN_IF_ERROR(file->Append(contents));
+  IRONWAL_RETURN_IF_ERROR(file->Sync());
+  IRONWAL_RETURN_IF_ERROR(file->Close());
+  IRONWAL_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->SyncDir(Dirname(path));
+}
+
+}  // namespace ironwal

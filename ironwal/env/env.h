@@ -1,0 +1,244 @@
+// File: ironwal/env/env.h
+//
+// Env: every byte ironwal reads or writes, and every file-system name it creates, renames or
+// removes, goes through this interface. Core code never calls open(2), mmap(2) or fsync(2)
+// itself, so the whole WAL runs unchanged on:
+//
+//   Env::Default()   PosixEnv: the real file system (ironwal/env/posix_env.h).
+//   MemEnv           fast in-memory files for unit tests (ironwal/env/mem_env.h).
+//   SimEnv           a deterministic simulator of crashes and faults (ironwal/env/sim_env.h).
+//
+// Paths are absolute, '/'-separated strings. Parent directories are never created
+// implicitly: creating a file in a missing directory is NotFound, as with POSIX.
+//
+// Durability contract (the same for every implementation; SimEnv enforces it):
+//   - WritableFile::Append hands bytes to the file; they are visible to readers of the file
+//     immediately and survive a process crash, but not a power loss.
+//   - WritableFile::Sync makes the file's *data* durable (fdatasync). It does not make the
+//     file's *name* durable.
+//   - Env::SyncDir(dir) makes the creations, renames and removals of entries in `dir`
+//     durable. A new file is only certain to survive a power loss after both its data and
+//     its directory have been synced.
+//   - A failed Sync must not be retried and trusted: on Linux the kernel drops the dirty
+//     pages and reports success on the next fsync. Callers treat the file as lost.
+//
+// Error codes (every implementation returns the same code for the same condition):
+//   NotFound            the path (or a parent directory) does not exist
+//   AlreadyExists       CreateDir of an existing path
+//   FailedPrecondition  wrong kind of object (a directory where a file is expected or the
+//                       reverse, a non-empty directory), a lock held by another opener, a
+//                       closed file
+//   ResourceExhausted   no space (ENOSPC, EDQUOT), too many open files
+//   PermissionDenied    EACCES, EPERM, EROFS
+//   InvalidArgument     a malformed path or argument
+//   Internal            EIO and every other I/O failure
+// Messages name the operation, the path and, where it matters, the offset:
+// "append /data/orders/00000000000000000000.wal@4096: No space left on device (ENOSPC)".
+//
+// Thread-safety: Env methods and RandomAccessFile::Read are safe to call concurrently.
+// A WritableFile is used by one thread at a time (external synchronization).
+//
+// Lifetimes: files and locks must be destroyed before the Env that made them.
+#ifndef IRONWAL_ENV_ENV_H_
+#define IRONWAL_ENV_ENV_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ironwal {
+
+// A file opened for writing at its end.
+class WritableFile {
+ public:
+  WritableFile() = default;
+  WritableFile(const WritableFile&) = delete;
+  WritableFile& operator=(const WritableFile&) = delete;
+  // Closes the file if Close() was not called, ignoring errors. Call Close() to see them.
+  virtual ~WritableFile() = default;
+
+  // Appends `data` at the end of the file. On error, any prefix of `data` (possibly none)
+  // may have reached the file; Size() reports how much did.
+  virtual absl::Status Append(absl::string_view data) = 0;
+
+  // Hands any bytes this object buffers to the operating system. Implementations in this
+  // project do not buffer, so this is cheap; it exists for wrappers that do.
+  virtual absl::Status Flush() = 0;
+
+  // Flush(), then makes the file's data durable (fdatasync). See the durability contract
+  // above: after a failed Sync the file's unsynced data must be considered lost.
+  virtual absl::Status Sync() = 0;
+
+  // Sets the file's size to `size` bytes: shrinks it, or extends it with zero bytes.
+  // Later appends go at `size`. The new size is durable only after Sync().
+  virtual absl::Status Truncate(uint64_t size) = 0;
+
+  // Reserves disk space for [offset, offset + length) without changing the file's size
+  // (fallocate with FALLOC_FL_KEEP_SIZE), so later appends there cannot fail for lack of
+  // space and need less metadata work. Where the file system cannot preallocate this is a
+  // successful no-op. ResourceExhausted when the space is not available.
+  virtual absl::Status Allocate(uint64_t offset, uint64_t length) = 0;
+
+  // The file's size as seen through this handle, including bytes appended but not synced.
+  virtual uint64_t Size() const = 0;
+
+  // Flushes and releases the file. Later calls on this object return FailedPrecondition
+  // (a second Close() is OK).
+  virtual absl::Status Close() = 0;
+
+  // The path this file was opened with.
+  virtual const std::string& path() const = 0;
+};
+
+// A file opened for positional reads. When opened with `use_mmap`, bytes inside the
+// mapped range are returned as views into the mapping, without a copy.
+class RandomAccessFile {
+ public:
+  RandomAccessFile() = default;
+  RandomAccessFile(const RandomAccessFile&) = delete;
+  RandomAccessFile& operator=(const RandomAccessFile&) = delete;
+  virtual ~RandomAccessFile() = default;
+
+  // Reads up to `n` bytes starting at `offset`. Returns fewer than `n` bytes only when the
+  // file ends first (an empty view at or past the end). The view points into the mapping
+  // when [offset, offset + n) lies inside [0, MappedSize()); otherwise into `scratch`,
+  // which must then hold `n` bytes (it may be nullptr only for ranges inside the mapping;
+  // InvalidArgument otherwise). The view stays valid until the file is destroyed (mapping)
+  // or `scratch` is reused.
+  // Thread-safe.
+  virtual absl::StatusOr<absl::string_view> Read(uint64_t offset, size_t n,
+                                                 char* scratch) const = 0;
+
+  // The current size of the file (which may exceed MappedSize() if it has grown since it
+  // was opened).
+  virtual absl::StatusOr<uint64_t> Size() const = 0;
+
+  // How many leading bytes are served from a memory mapping: the file's size when it was
+  // opened with use_mmap, 0 otherwise. Bytes past it are read with pread. A mapping never
+  // grows; open the file again to map more.
+  virtual uint64_t MappedSize() const = 0;
+
+  // The path this file was opened with.
+  virtual const std::string& path() const = 0;
+};
+
+// An exclusive, advisory lock on a file, held until passed to Env::UnlockFile or
+// destroyed. It protects against other processes and against other openers in this one.
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  // Releases the lock if it is still held.
+  virtual ~FileLock() = default;
+
+  virtual const std::string& path() const = 0;
+};
+
+struct RandomAccessFileOptions {
+  // Map the file's current contents into memory and serve reads from the mapping.
+  // Default: false (pread).
+  bool use_mmap = false;
+};
+
+class Env {
+ public:
+  Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  virtual ~Env() = default;
+
+  // The process-wide PosixEnv. Never destroyed; safe to use from static destructors.
+  static Env* Default();
+
+  // Creates `path`, or truncates it to zero bytes if it exists, and opens it for writing.
+  // NotFound if the parent directory is missing; FailedPrecondition if `path` is a
+  // directory.
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) = 0;
+
+  // Opens `path` for appending at its end, creating it (empty) if it does not exist.
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) = 0;
+
+  // Opens an existing file for reading. NotFound if it does not exist; FailedPrecondition
+  // if it is a directory.
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path, const RandomAccessFileOptions& options) = 0;
+
+  // The names (not paths) of the entries of directory `dir`, sorted, without "." and "..".
+  // NotFound if `dir` does not exist; FailedPrecondition if it is not a directory.
+  virtual absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+
+  // The size in bytes of file `path`. NotFound if missing; FailedPrecondition for a
+  // directory.
+  virtual absl::StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+
+  // Whether `path` is a directory (true) or a file (false). NotFound if it does not exist.
+  virtual absl::StatusOr<bool> IsDirectory(const std::string& path) = 0;
+
+  // Creates directory `dir`. AlreadyExists if `dir` exists (as a file or a directory);
+  // NotFound if its parent is missing. Durable only after SyncDir(parent).
+  virtual absl::Status CreateDir(const std::string& dir) = 0;
+
+  // Removes file `path`. NotFound if missing; FailedPrecondition for a directory. Open
+  // handles keep reading the removed file's data. Durable only after SyncDir(parent).
+  virtual absl::Status RemoveFile(const std::string& path) = 0;
+
+  // Removes the empty directory `dir`. NotFound if missing; FailedPrecondition if it is
+  // a file or not empty.
+  virtual absl::Status RemoveDir(const std::string& dir) = 0;
+
+  // Atomically renames file `from` to `to`, replacing `to` if it is a file. NotFound if
+  // `from` or the parent of `to` is missing; FailedPrecondition if either is a directory.
+  // Durable only after SyncDir of both parents.
+  virtual absl::Status RenameFile(const std::string& from, const std::string& to) = 0;
+
+  // Makes the creations, renames and removals of entries of directory `dir` durable
+  // (fsync of the directory). NotFound if missing; FailedPrecondition for a file.
+  virtual absl::Status SyncDir(const std::string& dir) = 0;
+
+  // Takes an exclusive lock on `path`, creating the file if needed. FailedPrecondition
+  // if another opener, in this process or another, holds it.
+  virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+
+  // Releases a lock taken with LockFile.
+  virtual absl::Status UnlockFile(std::unique_ptr<FileLock> lock) = 0;
+
+  // Microseconds since some fixed point. PosixEnv reads the real clock; MemEnv and SimEnv
+  // return a deterministic simulated time.
+  virtual uint64_t NowMicros() = 0;
+};
+
+// Helpers built on any Env.
+
+// Creates `dir` and any missing ancestors, syncing each parent whose entries changed so
+// that the whole chain is durable. OK if `dir` already exists as a directory.
+absl::Status CreateDirRecursively(Env* env, const std::string& dir);
+
+// Reads the whole file at `path`.
+absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path);
+
+// Writes `contents` to `path` durably and atomically: writes and syncs `path + ".tmp"`,
+// renames it over `path` and syncs the parent directory. After a crash `path` holds either
+// its old contents or `contents`.
+absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view contents);
+
+// "/a/b/c" -> "/a/b"; "/a" -> "/"; "/" -> "/".
+std::string Dirname(absl::string_view path);
+
+// "/a/b/c" -> "c".
+std::string Basename(absl::string_view path);
+
+// JoinPath("/a", "b") -> "/a/b"; JoinPath("/", "b") -> "/b".
+std::string JoinPath(absl::string_view dir, absl::string_view name);
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_ENV_ENV_H_

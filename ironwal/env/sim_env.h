@@ -1,0 +1,257 @@
+// File: ironwal/env/sim_env.h
+//
+// SimEnv: an in-memory Env that simulates what a power loss does to a file system, and
+// injects I/O faults, deterministically from one 64-bit seed. ironwal's crash tests run on
+// it, and so can the tests of any database that does its I/O through ironwal::Env.
+//
+// The model. Every file has two images: the *volatile* one (what reads return: the page
+// cache) and the *durable* one (what is on the platter). Append, Truncate and Allocate
+// change the volatile image and mark the touched blocks of `block_size` bytes dirty;
+// WritableFile::Sync copies the dirty blocks and the file's length to the durable image.
+// Likewise every directory has volatile entries (what GetChildren and opens see) and
+// durable entries; SyncDir makes the directory's current entries durable. Files are
+// inodes: a name is an entry pointing at one, so a renamed or removed file keeps its
+// data, and an unsynced rename reverts to the old name.
+//
+// Crash() replaces the volatile state by a post-crash state and invalidates every open
+// handle (their operations then fail with FailedPrecondition); locks are released. The
+// durable state always survives; of the unsynced data, the CrashMode decides:
+//   kDropUnsynced      nothing unsynced survives.
+//   kKeepPrefix        per file, the dirty blocks in file order up to a random cut survive,
+//                      the cut byte-granular (a random prefix of what was appended).
+//   kKeepRandomBlocks  per file, each dirty block survives independently (probability 1/2);
+//                      lost blocks read as their durable bytes, or zeros past the durable
+//                      end (holes, as with out-of-order write-back).
+//   kTearBlock         as kKeepPrefix, but the block at the cut is torn: a random prefix of
+//                      its sectors (512 bytes) holds new bytes, the rest old bytes or zeros.
+// Directory changes (creates, renames, removes) that were not made durable by SyncDir
+// revert, unless CrashOptions::keep_unsynced_dir_ops is set, in which case each directory
+// keeps a random prefix of its unsynced changes in the order they were made (as a
+// journaling file system commits metadata in order).
+//
+// For exhaustive crash testing, PendingChanges() lists the unsynced blocks and directory
+// changes, Crash(const CrashPlan&) applies an explicit choice of them, and Clone() copies
+// the whole state so each choice can be explored from the same starting point.
+// SetPowerCutAt(n) makes the n-th mutating operation and every later one fail without
+// effect, to stop a workload at an exact operation boundary.
+//
+// Faults are injected by rule (operation kind x path pattern x n-th matching call, or
+// with probability 1/one_in drawn from the seed) and by capacity (ENOSPC once the total
+// size of all files would exceed `capacity_bytes`). A failed Sync follows Linux: the
+// dirty data is dropped from the durable path and marked clean, so the next Sync reports
+// success although the data never became durable (set `fsync_failure_keeps_dirty` to
+// model a kernel that keeps it dirty instead).
+//
+// Every operation served is appended to a trace (operation, path, offset, length,
+// result). The same seed and the same sequence of calls give the same trace and the same
+// post-crash bytes; different seeds give different random choices.
+//
+// Thread-safety: all methods are thread-safe (one internal mutex). Determinism holds for a
+// deterministic order of calls, i.e. single-threaded use or externally ordered threads.
+//
+//   SimEnvOptions options;
+//   options.seed = seed;
+//   SimEnv env(options);
+//   ... run the workload on &env ...
+//   CrashOptions crash;
+//   crash.mode = CrashMode::kKeepRandomBlocks;
+//   env.Crash(crash);
+//   ... destroy the old objects, reopen on &env, check what survived ...
+#ifndef IRONWAL_ENV_SIM_ENV_H_
+#define IRONWAL_ENV_SIM_ENV_H_
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ironwal/env/env.h"
+
+namespace ironwal {
+
+struct SimEnvOptions {
+  // Seeds every random choice: crash cuts, kept blocks, one_in faults, short-write lengths,
+  // flipped bits. Default: 0.
+  uint64_t seed = 0;
+  // Granularity of crash persistence, in bytes; a power of two >= 512. Default: 4096.
+  uint32_t block_size = 4096;
+  // Total bytes all files may hold (the larger of each file's size and its allocation).
+  // An Append or Allocate that would exceed it fails with ENOSPC after writing what fits.
+  // Default: unlimited.
+  uint64_t capacity_bytes = std::numeric_limits<uint64_t>::max();
+  // Simulated microseconds NowMicros() advances per call. Default: 1.
+  uint64_t micros_per_call = 1;
+  // See the header comment. Default: false (Linux behaviour).
+  bool fsync_failure_keeps_dirty = false;
+  // Record a trace of every operation. Default: true.
+  bool record_trace = true;
+};
+
+enum class CrashMode {
+  kDropUnsynced,
+  kKeepPrefix,
+  kKeepRandomBlocks,
+  kTearBlock,
+};
+
+struct CrashOptions {
+  CrashMode mode = CrashMode::kDropUnsynced;
+  // Keep a random prefix of each directory's unsynced changes instead of reverting all.
+  // Default: false.
+  bool keep_unsynced_dir_ops = false;
+};
+
+// Kinds of operations, for fault rules and the trace.
+enum class SimOp {
+  kOpenWritable,    // NewWritableFile / NewAppendableFile
+  kOpenRead,        // NewRandomAccessFile
+  kAppend,
+  kSync,            // WritableFile::Sync
+  kTruncate,        // WritableFile::Truncate
+  kAllocate,
+  kClose,
+  kRead,            // RandomAccessFile::Read
+  kGetChildren,
+  kGetFileSize,
+  kCreateDir,
+  kRemoveFile,
+  kRemoveDir,
+  kRename,
+  kSyncDir,
+  kLock,
+};
+
+// The name of a SimOp ("append", "sync", ...), as used in trace lines.
+const char* SimOpName(SimOp op);
+
+enum class SimFault {
+  kIoError,     // The operation fails with EIO and has no effect. For kSync, the Linux
+                // fsync-failure behaviour described above.
+  kShortWrite,  // kAppend: a random proper prefix of the data is written, then EIO.
+  kNoSpace,     // kAppend/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no effect.
+  kBitFlip,     // kRead: succeeds, with one random bit of the returned bytes flipped (the
+                // stored data is unchanged).
+};
+
+struct FaultRule {
+  SimOp op = SimOp::kAppend;
+  SimFault fault = SimFault::kIoError;
+  // Glob over the full path: '*' matches any run of characters (including '/'), '?' one
+  // character. Default: every path.
+  std::string path_pattern = "*";
+  // Fire only on the nth call (1-based) that matches op and path_pattern; 0 = any call.
+  uint64_t nth = 0;
+  // Fire with probability 1/one_in (drawn from the seed); 1 = always. Must be >= 1.
+  uint64_t one_in = 1;
+  // Stop firing after this many fires. Default: unlimited.
+  uint64_t max_fires = std::numeric_limits<uint64_t>::max();
+};
+
+// One operation the SimEnv served.
+struct TraceRecord {
+  uint64_t seq = 0;  // 0, 1, 2, ... over all operations
+  SimOp op = SimOp::kAppend;
+  std::string path;  // for kRename: "from -> to"
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  absl::StatusCode result = absl::StatusCode::kOk;
+  std::string injected;  // the fault injected, if any ("EIO", "short write 17/40", ...)
+
+  // "12 append /w/s/00000000000000000000.wal@4096+36 OK"
+  std::string ToString() const;
+};
+
+// An unsynced change that a crash may or may not keep.
+struct PendingChange {
+  enum class Kind { kBlock, kLength, kDirOp };
+  Kind kind = Kind::kBlock;
+  uint64_t inode = 0;      // kBlock, kLength: the file (stable across renames)
+  std::string path;        // a current name of the file, or the directory (kDirOp)
+  uint64_t block = 0;      // kBlock: block index; kDirOp: position in that directory's
+                           // list of unsynced changes (0 = oldest)
+  std::string description; // "block 3 of /w/s/0.wal", "create /w/s/1.wal", ...
+};
+
+// An explicit post-crash state: exactly the listed changes survive. A kDirOp survives only
+// together with every older change of the same directory (a prefix is kept). A kLength
+// change (the file's size) is applied when listed; if it is not, the durable size is
+// kept, extended to cover any kept blocks.
+struct CrashPlan {
+  std::vector<PendingChange> keep;
+  // Optionally tear one kept block: only its first `torn_bytes` bytes are new.
+  bool tear = false;
+  uint64_t torn_inode = 0;
+  uint64_t torn_block = 0;
+  uint64_t torn_bytes = 0;
+};
+
+class SimEnv : public Env {
+ public:
+  explicit SimEnv(const SimEnvOptions& options = SimEnvOptions());
+  ~SimEnv() override;
+
+  // Env.
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path, const RandomAccessFileOptions& options) override;
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;
+  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override;
+  absl::StatusOr<bool> IsDirectory(const std::string& path) override;
+  absl::Status CreateDir(const std::string& dir) override;
+  absl::Status RemoveFile(const std::string& path) override;
+  absl::Status RemoveDir(const std::string& dir) override;
+  absl::Status RenameFile(const std::string& from, const std::string& to) override;
+  absl::Status SyncDir(const std::string& dir) override;
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override;
+  uint64_t NowMicros() override;
+
+  // Crashes: see the header comment.
+  void Crash(const CrashOptions& options);
+  void Crash(const CrashPlan& plan);
+  // The unsynced changes a crash could keep now, in a deterministic order.
+  std::vector<PendingChange> PendingChanges() const;
+  // A deep copy of the file system (durable and volatile state), the random generator and
+  // the options; no open handles, locks, fault rules or trace.
+  std::unique_ptr<SimEnv> Clone() const;
+
+  // Power cut: the mutating operation with index `op_index` (see mutating_ops()) and every
+  // later one fail with Aborted("power cut") and change nothing. Reads still work.
+  void SetPowerCutAt(uint64_t op_index);
+  void ClearPowerCut();
+  // Mutating operations served so far (opens for writing, appends, syncs, truncates,
+  // allocates, creates, removes, renames, dir syncs), including failed ones.
+  uint64_t mutating_ops() const;
+
+  // Faults. AddFaultRule returns an id for RemoveFaultRule.
+  int AddFaultRule(const FaultRule& rule);
+  void RemoveFaultRule(int id);
+  void ClearFaultRules();
+  // How many times rule `id` has fired.
+  uint64_t FaultFires(int id) const;
+  void SetCapacity(uint64_t capacity_bytes);
+  // Bytes counted against the capacity now.
+  uint64_t UsedBytes() const;
+
+  // Trace.
+  std::vector<TraceRecord> Trace() const;
+  void ClearTrace();
+
+  // Introspection for tests: the bytes of `path` that a kDropUnsynced crash would keep,
+  // NotFound when the file's name would not survive it.
+  absl::StatusOr<std::string> DurableContents(const std::string& path) const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_ENV_SIM_ENV_H_
