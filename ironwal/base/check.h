@@ -45,17 +45,17 @@ struct CheckVoidify {
 }  // namespace internal
 }  // namespace ironwal
 
-#define IRONWAL_CHECK(condition)                                        \
-  ABSL_PREDICT_TRUE(condition)                                          \
-  ? (void)0                                                             \
-  : ::ironwal::internal::CheckVoidify() &                               \
-        ::ironwal::internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
+#define IRONWAL_CHECK(condition)          \
+  ABSL_PREDICT_TRUE(condition)            \
+  ? (void)0                               \
+  : ::ironwal::internal::CheckVoidify() & \
+          ::ironwal::internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
 
 // Checks that an absl::Status is OK; the status is printed on failure.
-#define IRONWAL_CHECK_OK(expr)                                                     \
-  for (const ::absl::Status ironwal_check_status_ = (expr);                        \
-       ABSL_PREDICT_FALSE(!ironwal_check_status_.ok());)                           \
-  ::ironwal::internal::CheckFailure(__FILE__, __LINE__, #expr " is OK").stream()   \
+#define IRONWAL_CHECK_OK(expr)                                                   \
+  for (const ::absl::Status ironwal_check_status_ = (expr);                      \
+       ABSL_PREDICT_FALSE(!ironwal_check_status_.ok());)                         \
+  ::ironwal::internal::CheckFailure(__FILE__, __LINE__, #expr " is OK").stream() \
       << ironwal_check_status_ << " "
 
 #endif  // IRONWAL_BASE_CHECK_H_

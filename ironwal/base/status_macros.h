@@ -23,19 +23,19 @@
 
 // Returns from the enclosing function with the status of `expr` (an absl::Status or
 // absl::StatusOr<T>) when it is not OK.
-#define IRONWAL_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                             \
-    const absl::Status ironwal_status_ = ::ironwal::internal::ToStatus((expr));    \
-    if (ABSL_PREDICT_FALSE(!ironwal_status_.ok())) return ironwal_status_;         \
+#define IRONWAL_RETURN_IF_ERROR(expr)                                           \
+  do {                                                                          \
+    const absl::Status ironwal_status_ = ::ironwal::internal::ToStatus((expr)); \
+    if (ABSL_PREDICT_FALSE(!ironwal_status_.ok())) return ironwal_status_;      \
   } while (false)
 
 // `lhs = *expr` when `expr` (an absl::StatusOr<T>) holds a value; otherwise returns its
 // status from the enclosing function.
-#define IRONWAL_ASSIGN_OR_RETURN(lhs, expr)                                         \
-  IRONWAL_ASSIGN_OR_RETURN_IMPL_(                                                   \
-      IRONWAL_STATUS_MACROS_CONCAT_(ironwal_statusor_, __LINE__), lhs, expr)
+#define IRONWAL_ASSIGN_OR_RETURN(lhs, expr)                                                       \
+  IRONWAL_ASSIGN_OR_RETURN_IMPL_(IRONWAL_STATUS_MACROS_CONCAT_(ironwal_statusor_, __LINE__), lhs, \
+                                 expr)
 
-#define IRONWAL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)  \
+#define IRONWAL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                   \
   if (ABSL_PREDICT_FALSE(!statusor.ok())) {                 \
     return std::move(statusor).status();                    \

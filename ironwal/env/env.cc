@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+
 #include "ironwal/base/status_macros.h"
 
 namespace ironwal {
@@ -62,8 +63,7 @@ absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) 
   return contents;
 }
 
-absl::Status WriteFileAtomically(Env* env, const std::string& path,
-                                 absl::string_view contents) {
+absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view contents) {
   const std::string tmp = path + ".tmp";
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(tmp));
   IRONWAL_RETURN_IF_ERROR(file->Append(contents));

@@ -54,40 +54,65 @@ absl::StatusCode ErrnoToStatusCode(int errnum) {
 
 const char* ErrnoName(int errnum) {
   switch (errnum) {
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case ENOSPC: return "ENOSPC";
-    case EDQUOT: return "EDQUOT";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EROFS: return "EROFS";
-    case EISDIR: return "EISDIR";
-    case ENOTDIR: return "ENOTDIR";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case EWOULDBLOCK: return "EWOULDBLOCK";
-    case EBADF: return "EBADF";
-    case EBUSY: return "EBUSY";
-    case ETXTBSY: return "ETXTBSY";
-    case EINVAL: return "EINVAL";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EIO: return "EIO";
-    case EXDEV: return "EXDEV";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case EFBIG: return "EFBIG";
-    case EINTR: return "EINTR";
-    default: return "errno";
+    case ENOENT:
+      return "ENOENT";
+    case EEXIST:
+      return "EEXIST";
+    case ENOSPC:
+      return "ENOSPC";
+    case EDQUOT:
+      return "EDQUOT";
+    case EMFILE:
+      return "EMFILE";
+    case ENFILE:
+      return "ENFILE";
+    case ENOMEM:
+      return "ENOMEM";
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case EROFS:
+      return "EROFS";
+    case EISDIR:
+      return "EISDIR";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case ENOTEMPTY:
+      return "ENOTEMPTY";
+    case EWOULDBLOCK:
+      return "EWOULDBLOCK";
+    case EBADF:
+      return "EBADF";
+    case EBUSY:
+      return "EBUSY";
+    case ETXTBSY:
+      return "ETXTBSY";
+    case EINVAL:
+      return "EINVAL";
+    case ENAMETOOLONG:
+      return "ENAMETOOLONG";
+    case EIO:
+      return "EIO";
+    case EXDEV:
+      return "EXDEV";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case EFBIG:
+      return "EFBIG";
+    case EINTR:
+      return "EINTR";
+    default:
+      return "errno";
   }
 }
 
 absl::Status IoError(absl::string_view op, absl::string_view path, int errnum) {
-  return absl::Status(ErrnoToStatusCode(errnum), absl::StrCat(op, " ", path, ": ", Describe(errnum)));
+  return absl::Status(ErrnoToStatusCode(errnum),
+                      absl::StrCat(op, " ", path, ": ", Describe(errnum)));
 }
 
-absl::Status IoError(absl::string_view op, absl::string_view path, uint64_t offset,
-                     int errnum) {
+absl::Status IoError(absl::string_view op, absl::string_view path, uint64_t offset, int errnum) {
   return absl::Status(ErrnoToStatusCode(errnum),
                       absl::StrCat(op, " ", path, "@", offset, ": ", Describe(errnum)));
 }

@@ -69,6 +69,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "ironwal/env/env.h"
 
 namespace ironwal {
@@ -107,14 +108,14 @@ struct CrashOptions {
 
 // Kinds of operations, for fault rules and the trace.
 enum class SimOp {
-  kOpenWritable,    // NewWritableFile / NewAppendableFile
-  kOpenRead,        // NewRandomAccessFile
+  kOpenWritable,  // NewWritableFile / NewAppendableFile
+  kOpenRead,      // NewRandomAccessFile
   kAppend,
-  kSync,            // WritableFile::Sync
-  kTruncate,        // WritableFile::Truncate
+  kSync,      // WritableFile::Sync
+  kTruncate,  // WritableFile::Truncate
   kAllocate,
   kClose,
-  kRead,            // RandomAccessFile::Read
+  kRead,  // RandomAccessFile::Read
   kGetChildren,
   kGetFileSize,
   kCreateDir,
@@ -169,11 +170,11 @@ struct TraceRecord {
 struct PendingChange {
   enum class Kind { kBlock, kLength, kDirOp };
   Kind kind = Kind::kBlock;
-  uint64_t inode = 0;      // kBlock, kLength: the file (stable across renames)
-  std::string path;        // a current name of the file, or the directory (kDirOp)
-  uint64_t block = 0;      // kBlock: block index; kDirOp: position in that directory's
-                           // list of unsynced changes (0 = oldest)
-  std::string description; // "block 3 of /w/s/0.wal", "create /w/s/1.wal", ...
+  uint64_t inode = 0;       // kBlock, kLength: the file (stable across renames)
+  std::string path;         // a current name of the file, or the directory (kDirOp)
+  uint64_t block = 0;       // kBlock: block index; kDirOp: position in that directory's
+                            // list of unsynced changes (0 = oldest)
+  std::string description;  // "block 3 of /w/s/0.wal", "create /w/s/1.wal", ...
 };
 
 // An explicit post-crash state: exactly the listed changes survive. A kDirOp survives only
@@ -196,8 +197,7 @@ class SimEnv : public Env {
 
   // Env.
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
-  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
-      const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path, const RandomAccessFileOptions& options) override;
   absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;

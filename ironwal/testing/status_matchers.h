@@ -158,9 +158,9 @@ internal::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(InnerMatc
 // ASSERT_OK_AND_ASSIGN(lhs, expr): fatal unless `expr` (a StatusOr) is OK; then lhs = value.
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(IRONWAL_TESTING_CONCAT_(ironwal_statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr)            \
-  auto statusor = (expr);                                          \
-  ASSERT_THAT(statusor.status(), ::ironwal::testing::IsOk());      \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr)       \
+  auto statusor = (expr);                                     \
+  ASSERT_THAT(statusor.status(), ::ironwal::testing::IsOk()); \
   lhs = *std::move(statusor)
 
 #endif  // IRONWAL_TESTING_STATUS_MATCHERS_H_

@@ -1,0 +1,94 @@
+#include "ironwal/util/crc32.h"
+
+#include <array>
+#include <cstring>
+
+#include "ironwal/util/coding.h"
+
+namespace ironwal {
+namespace internal {
+
+// Defined in crc32_pclmul.cc (compiled with -mpclmul -msse4.1). `state` is the inverted
+// running CRC; n is a multiple of 16 and at least 64.
+uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
+
+namespace {
+
+constexpr uint32_t kReflectedPolynomial = 0xEDB88320u;
+
+// kTables[k][b]: the CRC state change of byte b followed by k zero bytes.
+using Crc32Tables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr Crc32Tables MakeTables() {
+  Crc32Tables tables{};
+  for (uint32_t b = 0; b < 256; ++b) {
+    uint32_t crc = b;
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc >> 1) ^ ((crc & 1u) ? kReflectedPolynomial : 0u);
+    }
+    tables[0][b] = crc;
+  }
+  for (size_t k = 1; k < 8; ++k) {
+    for (uint32_t b = 0; b < 256; ++b) {
+      const uint32_t prev = tables[k - 1][b];
+      tables[k][b] = (prev >> 8) ^ tables[0][prev & 0xFFu];
+    }
+  }
+  return tables;
+}
+
+constexpr Crc32Tables kTables = MakeTables();
+
+uint32_t UpdatePortable(uint32_t state, const uint8_t* p, size_t n) {
+  while (n >= 8) {
+    const uint32_t lo = DecodeFixed32(reinterpret_cast<const char*>(p)) ^ state;
+    const uint32_t hi = DecodeFixed32(reinterpret_cast<const char*>(p + 4));
+    state = kTables[7][lo & 0xFF] ^ kTables[6][(lo >> 8) & 0xFF] ^ kTables[5][(lo >> 16) & 0xFF] ^
+            kTables[4][lo >> 24] ^ kTables[3][hi & 0xFF] ^ kTables[2][(hi >> 8) & 0xFF] ^
+            kTables[1][(hi >> 16) & 0xFF] ^ kTables[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    state = (state >> 8) ^ kTables[0][(state ^ *p) & 0xFF];
+    ++p;
+    --n;
+  }
+  return state;
+}
+
+bool DetectPclmul() {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+#else
+  return false;
+#endif
+}
+
+const bool kUsePclmul = DetectPclmul();
+
+}  // namespace
+
+uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n) {
+  return ~UpdatePortable(~crc, reinterpret_cast<const uint8_t*>(data), n);
+}
+
+bool Crc32UsesPclmul() { return kUsePclmul; }
+
+}  // namespace internal
+
+uint32_t Crc32Extend(uint32_t crc, const char* data, size_t n) {
+  uint32_t state = ~crc;
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (n >= 64 && internal::kUsePclmul) {
+    const size_t folded = n & ~static_cast<size_t>(15);
+    state = internal::Crc32FoldPclmul(state, data, folded);
+    data += folded;
+    n -= folded;
+  }
+#endif
+  return ~internal::UpdatePortable(state, reinterpret_cast<const uint8_t*>(data), n);
+}
+
+}  // namespace ironwal

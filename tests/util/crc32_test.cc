@@ -1,0 +1,77 @@
+#include "ironwal/util/crc32.h"
+
+#include <zlib.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+#include "ironwal/util/random.h"
+
+namespace ironwal {
+namespace {
+
+uint32_t ZlibCrc(uint32_t crc, const std::string& s, size_t pos, size_t n) {
+  return static_cast<uint32_t>(
+      crc32(crc, reinterpret_cast<const Bytef*>(s.data() + pos), static_cast<uInt>(n)));
+}
+
+TEST(Crc32Test, MatchesTheStandardCheckValue) {
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(Crc32(""), 0u);
+  EXPECT_EQ(Crc32(std::string(32, '\0')), 0x190A55ADu);
+  EXPECT_EQ(Crc32(std::string(32, '\xff')), 0xFF6CAB0Bu);
+}
+
+TEST(Crc32Test, MatchesZlibOnEveryLengthAndAlignment) {
+  Random rng(1);
+  const std::string data = rng.Bytes(4096);
+  for (size_t offset = 0; offset < 16; ++offset) {
+    for (size_t n = 0; n <= 1024; ++n) {
+      ASSERT_EQ(Crc32Extend(0, data.data() + offset, n), ZlibCrc(0, data, offset, n))
+          << "offset " << offset << " length " << n;
+    }
+  }
+}
+
+TEST(Crc32Test, PortableAndAcceleratedPathsAgree) {
+  Random rng(2);
+  for (int round = 0; round < 200; ++round) {
+    const std::string data = rng.Bytes(rng.Range(0, 70000));
+    const uint32_t seed = static_cast<uint32_t>(rng.Next());
+    ASSERT_EQ(Crc32Extend(seed, data),
+              internal::Crc32ExtendPortable(seed, data.data(), data.size()))
+        << "round " << round << " length " << data.size();
+    ASSERT_EQ(Crc32Extend(seed, data), ZlibCrc(seed, data, 0, data.size()));
+  }
+}
+
+TEST(Crc32Test, ExtendEqualsOneShot) {
+  Random rng(3);
+  const std::string data = rng.Bytes(5000);
+  for (size_t split : {0, 1, 15, 16, 63, 64, 65, 1000, 4999, 5000}) {
+    const uint32_t head = Crc32(absl::string_view(data).substr(0, split));
+    EXPECT_EQ(Crc32Extend(head, absl::string_view(data).substr(split)), Crc32(data))
+        << "split " << split;
+  }
+}
+
+TEST(Crc32Test, DetectsEverySingleBitFlip) {
+  Random rng(4);
+  std::string data = rng.Bytes(300);
+  const uint32_t good = Crc32(data);
+  for (size_t bit = 0; bit < data.size() * 8; ++bit) {
+    data[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    ASSERT_NE(Crc32(data), good) << "bit " << bit;
+    data[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+  }
+}
+
+TEST(Crc32Test, ReportsWhichPathIsInUse) {
+  // Not an assertion about the machine: documents which path the other tests exercised.
+  RecordProperty("pclmul", internal::Crc32UsesPclmul() ? "yes" : "no");
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace ironwal
