@@ -1,0 +1,107 @@
+// File: ironwal/format/format.h
+//
+// The on-disk constants of ironwal, identical to ironwal 0.6's (ironwal/format/FORMAT.md
+// draws every structure byte by byte). This header holds numbers only; the encoders and
+// decoders are frame.h, head_state.h, segment_index_file.h, segment_name.h and
+// stream_key.h. Changing any value here breaks compatibility with existing directories.
+#ifndef IRONWAL_FORMAT_FORMAT_H_
+#define IRONWAL_FORMAT_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ironwal {
+namespace format {
+
+// Frame header: 32 bytes, little-endian, fields unaligned.
+//
+//   offset  size  field
+//        0     4  magic              0x4C57414C (bytes 4C 41 57 4C)
+//        4     4  crc                CRC-32 (zlib) of bytes 8..28 of this header, then the payload
+//        8     8  start_id           ID of the frame's first entry
+//       16     4  entry_count        entries in the frame (>= 1)
+//       20     1  codec              0 raw, 1 LZ4 frame format
+//       21     4  disk_size          payload bytes that follow the header
+//       25     4  uncompressed_size  length of the decoded payload (the entry block)
+//       29     3  reserved           zero
+inline constexpr uint32_t kFrameMagic = 0x4C57414Cu;
+inline constexpr size_t kFrameHeaderSize = 32;
+inline constexpr size_t kMagicOffset = 0;
+inline constexpr size_t kCrcOffset = 4;
+inline constexpr size_t kStartIdOffset = 8;
+inline constexpr size_t kEntryCountOffset = 16;
+inline constexpr size_t kCodecOffset = 20;
+inline constexpr size_t kDiskSizeOffset = 21;
+inline constexpr size_t kUncompressedSizeOffset = 25;
+inline constexpr size_t kReservedOffset = 29;
+inline constexpr size_t kReservedSize = 3;
+// The CRC covers start_id, entry_count, codec and disk_size (bytes [8, 25) of the header),
+// then the stored payload. Not magic, crc, uncompressed_size or reserved.
+inline constexpr size_t kCrcCoveredBegin = kStartIdOffset;
+inline constexpr size_t kCrcCoveredEnd = kUncompressedSizeOffset;
+
+static_assert(kCrcOffset == kMagicOffset + 4, "crc follows magic");
+static_assert(kStartIdOffset == kCrcOffset + 4, "start_id follows crc");
+static_assert(kEntryCountOffset == kStartIdOffset + 8, "entry_count follows start_id");
+static_assert(kCodecOffset == kEntryCountOffset + 4, "codec follows entry_count");
+static_assert(kDiskSizeOffset == kCodecOffset + 1, "disk_size follows codec");
+static_assert(kUncompressedSizeOffset == kDiskSizeOffset + 4, "uncompressed follows disk_size");
+static_assert(kReservedOffset == kUncompressedSizeOffset + 4, "reserved follows sizes");
+static_assert(kReservedOffset + kReservedSize == kFrameHeaderSize, "header is 32 bytes");
+static_assert(kCrcCoveredEnd - kCrcCoveredBegin == 17, "crc covers 8 + 4 + 1 + 4 bytes");
+
+enum class Codec : uint8_t {
+  kRaw = 0,
+  kLz4 = 1,  // One LZ4 frame (magic 04 22 4D 18), not the raw block format.
+};
+
+// Entry block (a raw payload, or an LZ4 payload once decoded): for each entry in ID order,
+// a u32 little-endian length and then the entry's bytes.
+inline constexpr size_t kEntryLengthSize = 4;
+
+// Every size field is a u32.
+inline constexpr uint64_t kMaxPayloadSize = 0xFFFFFFFFull;
+inline constexpr uint64_t kMaxEntryCount = 0xFFFFFFFFull;
+// The largest entry that fits a frame: a one-entry block is 4 + length bytes.
+inline constexpr uint64_t kMaxEntrySize = kMaxPayloadSize - kEntryLengthSize;
+
+// Segment files: the start ID as 20 zero-padded decimal digits, then ".wal".
+inline constexpr size_t kSegmentIdDigits = 20;
+inline constexpr char kSegmentSuffix[] = ".wal";
+inline constexpr size_t kSegmentFileNameSize = kSegmentIdDigits + sizeof(kSegmentSuffix) - 1;
+static_assert(kSegmentFileNameSize == 24, "00000000000000000000.wal");
+
+// Per-stream files.
+inline constexpr char kSegmentIndexFileName[] = "segments.idx";  // u64 LE start IDs
+inline constexpr char kHeadStateFileName[] = "head.state";       // the active segment
+inline constexpr char kStreamKeyFileName[] = "stream.key";       // ironwal C++ only
+inline constexpr char kTempSuffix[] = ".tmp";
+inline constexpr size_t kSegmentIndexEntrySize = 8;
+
+// head.state: u8 version (1), u8 name length (1..255), the active segment's file name.
+inline constexpr uint8_t kHeadStateVersion = 1;
+inline constexpr size_t kHeadStateHeaderSize = 2;
+
+// stream.key (not read by ironwal 0.6, which ignores it): the stream's original key.
+//   offset  size  field
+//        0     4  magic    "IWSK"
+//        4     1  version  1
+//        5     4  length   u32 LE key length (1..kMaxStreamKeySize)
+//        9     n  key      the key's bytes, exactly as passed to the API
+//      9+n     4  crc      CRC-32 (zlib) of bytes [0, 9+n)
+inline constexpr char kStreamKeyMagic[] = "IWSK";
+inline constexpr uint8_t kStreamKeyVersion = 1;
+inline constexpr size_t kStreamKeyHeaderSize = 9;
+inline constexpr size_t kStreamKeyCrcSize = 4;
+inline constexpr size_t kMaxStreamKeySize = 4096;
+
+// The root's lock file (not read by ironwal 0.6, which ignores root-level files). A stream
+// whose directory name would be "LOCK" is refused.
+inline constexpr char kLockFileName[] = "LOCK";
+// The longest directory name a stream may have (NAME_MAX on Linux file systems).
+inline constexpr size_t kMaxStreamDirNameSize = 255;
+
+}  // namespace format
+}  // namespace ironwal
+
+#endif  // IRONWAL_FORMAT_FORMAT_H_

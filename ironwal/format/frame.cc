@@ -1,0 +1,255 @@
+#include "ironwal/format/frame.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include "ironwal/base/check.h"
+#include "ironwal/base/status_macros.h"
+#include "ironwal/util/coding.h"
+#include "ironwal/util/crc32.h"
+#include "ironwal/util/lz4_frame.h"
+
+namespace ironwal {
+
+using format::kFrameHeaderSize;
+
+void EncodeFrameHeader(const FrameHeader& header, char* dst) {
+  EncodeFixed32(dst + format::kMagicOffset, format::kFrameMagic);
+  EncodeFixed32(dst + format::kCrcOffset, header.crc);
+  EncodeFixed64(dst + format::kStartIdOffset, header.start_id);
+  EncodeFixed32(dst + format::kEntryCountOffset, header.entry_count);
+  dst[format::kCodecOffset] = static_cast<char>(header.codec);
+  EncodeFixed32(dst + format::kDiskSizeOffset, header.disk_size);
+  EncodeFixed32(dst + format::kUncompressedSizeOffset, header.uncompressed_size);
+  std::memset(dst + format::kReservedOffset, 0, format::kReservedSize);
+}
+
+absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
+  if (bytes.size() < kFrameHeaderSize) {
+    return absl::DataLossError(
+        absl::StrCat("frame header cut short: ", bytes.size(), " of 32 bytes"));
+  }
+  const char* p = bytes.data();
+  const uint32_t magic = DecodeFixed32(p + format::kMagicOffset);
+  if (magic != format::kFrameMagic) {
+    return absl::DataLossError(absl::StrFormat("bad frame magic 0x%08x", magic));
+  }
+  FrameHeader header;
+  header.crc = DecodeFixed32(p + format::kCrcOffset);
+  header.start_id = DecodeFixed64(p + format::kStartIdOffset);
+  header.entry_count = DecodeFixed32(p + format::kEntryCountOffset);
+  const uint8_t codec = static_cast<uint8_t>(p[format::kCodecOffset]);
+  header.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
+  header.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
+  if (codec != static_cast<uint8_t>(format::Codec::kRaw) &&
+      codec != static_cast<uint8_t>(format::Codec::kLz4)) {
+    return absl::DataLossError(absl::StrCat("unknown frame codec ", codec));
+  }
+  header.codec = static_cast<format::Codec>(codec);
+  if (header.entry_count == 0) return absl::DataLossError("frame with zero entries");
+  if (header.start_id > UINT64_MAX - header.entry_count) {
+    return absl::DataLossError(
+        absl::StrCat("frame IDs overflow: start ", header.start_id, " count ", header.entry_count));
+  }
+  if (header.codec == format::Codec::kRaw && header.uncompressed_size != header.disk_size) {
+    return absl::DataLossError(absl::StrCat("raw frame sizes disagree: disk ", header.disk_size,
+                                            " uncompressed ", header.uncompressed_size));
+  }
+  // Every entry takes at least its 4-byte length.
+  if (static_cast<uint64_t>(header.entry_count) * format::kEntryLengthSize >
+      header.uncompressed_size) {
+    return absl::DataLossError(absl::StrCat("frame of ", header.entry_count, " entries cannot fit ",
+                                            header.uncompressed_size, " bytes"));
+  }
+  return header;
+}
+
+uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload) {
+  char covered[format::kCrcCoveredEnd - format::kCrcCoveredBegin];
+  char* p = covered;
+  EncodeFixed64(p, header.start_id);
+  EncodeFixed32(p + 8, header.entry_count);
+  p[12] = static_cast<char>(header.codec);
+  EncodeFixed32(p + 13, header.disk_size);
+  return Crc32Extend(Crc32Extend(0, covered, sizeof(covered)), payload);
+}
+
+absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload) {
+  if (payload.size() != header.disk_size) {
+    return absl::DataLossError(absl::StrCat("frame payload cut short: ", payload.size(), " of ",
+                                            header.disk_size, " bytes"));
+  }
+  const uint32_t actual = ComputeFrameCrc(header, payload);
+  if (actual != header.crc) {
+    return absl::DataLossError(
+        absl::StrFormat("frame crc mismatch: stored 0x%08x, computed 0x%08x", header.crc, actual));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries) {
+  uint64_t size = 0;
+  for (absl::string_view e : entries) size += format::kEntryLengthSize + e.size();
+  return size;
+}
+
+namespace {
+
+void AppendEntryBlock(absl::Span<const absl::string_view> entries, std::string* dst) {
+  for (absl::string_view e : entries) {
+    PutFixed32(dst, static_cast<uint32_t>(e.size()));
+    dst->append(e.data(), e.size());
+  }
+}
+
+// Fills in the header of the frame whose payload occupies the end of *dst from
+// `payload_offset`, and checks it decodes back to what was meant.
+void SealFrame(FrameHeader header, size_t header_offset, std::string* dst) {
+  const absl::string_view payload =
+      absl::string_view(*dst).substr(header_offset + kFrameHeaderSize);
+  IRONWAL_CHECK(payload.size() == header.disk_size);
+  header.crc = ComputeFrameCrc(header, payload);
+  EncodeFrameHeader(header, &(*dst)[header_offset]);
+  // Pair assertion at the disk boundary: what we write must read back as written.
+  absl::StatusOr<FrameHeader> decoded =
+      DecodeFrameHeader(absl::string_view(*dst).substr(header_offset));
+  IRONWAL_CHECK(decoded.ok()) << decoded.status();
+  IRONWAL_CHECK(decoded->start_id == header.start_id && decoded->crc == header.crc &&
+                decoded->entry_count == header.entry_count && decoded->codec == header.codec);
+}
+
+}  // namespace
+
+absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                         const FrameEncodeOptions& options, std::string* dst) {
+  if (entries.empty()) return absl::InvalidArgumentError("a frame needs at least one entry");
+  if (entries.size() > format::kMaxEntryCount) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        entries.size(), " entries exceed the frame limit of ", format::kMaxEntryCount));
+  }
+  if (start_id > UINT64_MAX - entries.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("IDs from ", start_id, " overflow u64"));
+  }
+  const uint64_t block_size = EntryBlockSize(entries);
+  if (block_size > format::kMaxPayloadSize) {
+    return absl::InvalidArgumentError(absl::StrCat("entries of ", block_size,
+                                                   " bytes exceed the frame payload limit of ",
+                                                   format::kMaxPayloadSize, " bytes"));
+  }
+  FrameHeader header;
+  header.start_id = start_id;
+  header.entry_count = static_cast<uint32_t>(entries.size());
+  header.uncompressed_size = static_cast<uint32_t>(block_size);
+
+  const size_t header_offset = dst->size();
+  if (options.lz4 && block_size >= options.min_compression_size) {
+    std::string block;
+    block.reserve(block_size);
+    AppendEntryBlock(entries, &block);
+    IRONWAL_ASSIGN_OR_RETURN(std::string compressed, Lz4FrameCompress(block));
+    const bool smaller = compressed.size() < block.size();
+    const std::string& payload = smaller ? compressed : block;
+    header.codec = smaller ? format::Codec::kLz4 : format::Codec::kRaw;
+    header.disk_size = static_cast<uint32_t>(payload.size());
+    dst->append(kFrameHeaderSize, '\0');
+    dst->append(payload);
+  } else {
+    header.codec = format::Codec::kRaw;
+    header.disk_size = static_cast<uint32_t>(block_size);
+    dst->reserve(dst->size() + kFrameHeaderSize + block_size);
+    dst->append(kFrameHeaderSize, '\0');
+    AppendEntryBlock(entries, dst);
+  }
+  SealFrame(header, header_offset, dst);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::string_view> DecodedPayload::EntryAt(uint64_t index) const {
+  if (index >= entries_.size()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("entry ", index, " of a frame with ", entries_.size(), " entries"));
+  }
+  return entries_[index];
+}
+
+namespace {
+
+absl::StatusOr<std::vector<absl::string_view>> SplitEntryBlock(absl::string_view block,
+                                                               uint32_t entry_count) {
+  std::vector<absl::string_view> entries;
+  entries.reserve(entry_count);
+  size_t pos = 0;
+  while (pos < block.size()) {
+    if (block.size() - pos < format::kEntryLengthSize) {
+      return absl::DataLossError(absl::StrCat("entry length cut short at block byte ", pos));
+    }
+    const uint32_t length = DecodeFixed32(block.data() + pos);
+    pos += format::kEntryLengthSize;
+    if (length > block.size() - pos) {
+      return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", pos,
+                                              " overruns the ", block.size(), "-byte block"));
+    }
+    if (entries.size() == entry_count) {
+      return absl::DataLossError(
+          absl::StrCat("entry block holds more than its ", entry_count, " entries"));
+    }
+    entries.push_back(block.substr(pos, length));
+    pos += length;
+  }
+  if (entries.size() != entry_count) {
+    return absl::DataLossError(absl::StrCat("entry block holds ", entries.size(),
+                                            " entries, its header declares ", entry_count));
+  }
+  return entries;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::string_view payload) {
+  DecodedPayload decoded;
+  absl::string_view block = payload;
+  if (header.codec == format::Codec::kLz4) {
+    IRONWAL_ASSIGN_OR_RETURN(decoded.owned_, Lz4FrameDecompress(payload, header.uncompressed_size));
+    block = decoded.owned_;
+  } else if (payload.size() != header.uncompressed_size) {
+    return absl::DataLossError(absl::StrCat("raw payload of ", payload.size(),
+                                            " bytes, header declares ", header.uncompressed_size));
+  }
+  IRONWAL_ASSIGN_OR_RETURN(decoded.entries_, SplitEntryBlock(block, header.entry_count));
+  return decoded;
+}
+
+absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,
+                                             uint64_t index) {
+  if (index >= entry_count) {
+    return absl::OutOfRangeError(
+        absl::StrCat("entry ", index, " of a frame with ", entry_count, " entries"));
+  }
+  size_t pos = 0;
+  for (uint64_t i = 0;; ++i) {
+    if (block.size() - pos < format::kEntryLengthSize) {
+      return absl::DataLossError(absl::StrCat("entry length cut short at block byte ", pos));
+    }
+    const uint32_t length = DecodeFixed32(block.data() + pos);
+    pos += format::kEntryLengthSize;
+    if (length > block.size() - pos) {
+      return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", pos,
+                                              " overruns the ", block.size(), "-byte block"));
+    }
+    if (i == index) {
+      // For the last entry the block must end exactly here.
+      if (i + 1 == entry_count && pos + length != block.size()) {
+        return absl::DataLossError(absl::StrCat("entry block has ", block.size() - pos - length,
+                                                " bytes after its last entry"));
+      }
+      return block.substr(pos, length);
+    }
+    pos += length;
+  }
+}
+
+}  // namespace ironwal

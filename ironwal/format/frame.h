@@ -1,0 +1,111 @@
+// File: ironwal/format/frame.h
+//
+// Frames: the unit ironwal writes and checksums. A frame is a 32-byte header followed by a
+// payload holding one or more entries with consecutive IDs (format.h and FORMAT.md draw the
+// layout). One single append is one frame; one batch or transaction is one frame.
+//
+//   std::string segment_bytes;
+//   FrameEncodeOptions options;           // raw, or LZ4 above a threshold
+//   IRONWAL_RETURN_IF_ERROR(AppendFrame(/*start_id=*/7, {"a", "bc"}, options, &segment_bytes));
+//
+//   IRONWAL_ASSIGN_OR_RETURN(FrameHeader header, DecodeFrameHeader(bytes));
+//   IRONWAL_RETURN_IF_ERROR(VerifyFramePayload(header, payload));
+//   IRONWAL_ASSIGN_OR_RETURN(DecodedPayload block, DecodePayload(header, payload));
+//   IRONWAL_ASSIGN_OR_RETURN(absl::string_view entry, block.EntryAt(id - header.start_id));
+//
+// Decoding functions return DataLoss with a reason ("bad magic 0x00000000"); callers add the
+// path and offset. Nothing here allocates from an on-disk size before checking it against
+// the bytes actually present.
+//
+// Thread-safety: free functions are thread-safe; DecodedPayload is a value type.
+#ifndef IRONWAL_FORMAT_FRAME_H_
+#define IRONWAL_FORMAT_FRAME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/format/format.h"
+
+namespace ironwal {
+
+struct FrameHeader {
+  uint32_t crc = 0;
+  uint64_t start_id = 0;
+  uint32_t entry_count = 0;
+  format::Codec codec = format::Codec::kRaw;
+  uint32_t disk_size = 0;
+  uint32_t uncompressed_size = 0;
+
+  // One past the last ID in the frame.
+  uint64_t end_id() const { return start_id + entry_count; }
+  // Header plus payload.
+  uint64_t frame_size() const { return format::kFrameHeaderSize + disk_size; }
+};
+
+// Writes the 32 header bytes (magic, the fields, zero reserved bytes) to `dst`.
+void EncodeFrameHeader(const FrameHeader& header, char* dst);
+
+// Parses a header from the first 32 bytes of `bytes`. DataLoss when there are fewer than
+// 32 bytes, the magic is wrong, the codec is unknown, entry_count is 0, a raw payload's
+// uncompressed_size differs from disk_size, or start_id + entry_count overflows.
+// The CRC is not checked here (it covers the payload): see VerifyFramePayload.
+absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes);
+
+// The CRC-32 a frame with these fields and this stored payload carries.
+uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload);
+
+// DataLoss unless `payload` is exactly header.disk_size bytes and its CRC matches.
+absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload);
+
+struct FrameEncodeOptions {
+  // Try LZ4 for entry blocks of at least min_compression_size bytes; keep it only when it
+  // is strictly smaller than the raw block. Default: false (raw).
+  bool lz4 = false;
+  // Default: 1024, ironwal 0.6's.
+  uint64_t min_compression_size = 1024;
+};
+
+// Bytes of the entry block for `entries`: the sum of 4 + size.
+uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries);
+
+// Appends one frame holding `entries`, with IDs start_id, start_id + 1, ..., to `*dst`.
+// InvalidArgument when `entries` is empty or the frame would not fit the format's u32
+// fields. Re-decodes the header it wrote before returning (an always-on check).
+absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                         const FrameEncodeOptions& options, std::string* dst);
+
+// A frame's entries, decoded: views into the stored payload (raw) or into an owned buffer
+// (LZ4). A raw DecodedPayload must not outlive the bytes it was decoded from.
+class DecodedPayload {
+ public:
+  // The entries, in ID order.
+  const std::vector<absl::string_view>& entries() const { return entries_; }
+  // Entry `index` (0-based within the frame). OutOfRange past the end.
+  absl::StatusOr<absl::string_view> EntryAt(uint64_t index) const;
+
+ private:
+  friend absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader&, absl::string_view);
+  std::string owned_;  // The decompressed block for LZ4 frames.
+  std::vector<absl::string_view> entries_;
+};
+
+// Decodes a verified payload. DataLoss unless the entry block holds exactly
+// header.entry_count well-formed entries and, for LZ4, decompresses to exactly
+// header.uncompressed_size bytes.
+absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::string_view payload);
+
+// Finds entry `index` of a raw entry block without decoding the others: the cheap path for
+// a single Get. DataLoss if the block is malformed up to that entry.
+absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,
+                                             uint64_t index);
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_FORMAT_FRAME_H_

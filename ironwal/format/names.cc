@@ -1,0 +1,209 @@
+#include "ironwal/format/names.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include "ironwal/format/format.h"
+#include "ironwal/util/coding.h"
+#include "ironwal/util/crc32.h"
+
+namespace ironwal {
+
+std::string SegmentFileName(uint64_t start_id) {
+  return absl::StrFormat("%020u%s", start_id, format::kSegmentSuffix);
+}
+
+std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
+  if (name.size() != format::kSegmentFileNameSize) return std::nullopt;
+  if (name.substr(format::kSegmentIdDigits) != format::kSegmentSuffix) return std::nullopt;
+  uint64_t id = 0;
+  for (size_t i = 0; i < format::kSegmentIdDigits; ++i) {
+    const char c = name[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (id > (UINT64_MAX - digit) / 10) return std::nullopt;  // Past u64: not ours.
+    id = id * 10 + digit;
+  }
+  return id;
+}
+
+namespace {
+
+// Length of the UTF-8 sequence starting at s[0] and its code point, or 0 when invalid.
+size_t DecodeUtf8(absl::string_view s, uint32_t* code_point) {
+  const uint8_t b0 = static_cast<uint8_t>(s[0]);
+  size_t len;
+  uint32_t cp;
+  if (b0 < 0x80) {
+    *code_point = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    const uint8_t b = static_cast<uint8_t>(s[i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  *code_point = cp;
+  return len;
+}
+
+// Unicode White_Space, which Rust's str::trim() strips.
+bool IsUnicodeWhitespace(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+bool IsKeptAscii(uint32_t cp) {
+  return cp < 0x80 && (absl::ascii_isalnum(static_cast<unsigned char>(cp)) || cp == '-' ||
+                       cp == '_' || cp == '.');
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> StreamDirName(absl::string_view key) {
+  if (key.size() > format::kMaxStreamKeySize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream key of ", key.size(), " bytes exceeds the limit of ", format::kMaxStreamKeySize));
+  }
+  std::string dir;
+  dir.reserve(key.size());
+  bool all_whitespace = true;
+  for (size_t pos = 0; pos < key.size();) {
+    uint32_t cp = 0;
+    size_t len = DecodeUtf8(key.substr(pos), &cp);
+    if (len == 0) {  // Not UTF-8: one '_' for this byte.
+      len = 1;
+      cp = 0xFFFD;
+    }
+    all_whitespace = all_whitespace && IsUnicodeWhitespace(cp);
+    dir.push_back(IsKeptAscii(cp) ? static_cast<char>(cp) : '_');
+    pos += len;
+  }
+  if (all_whitespace) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream key '", absl::CEscape(key), "' is empty or only whitespace"));
+  }
+  if (dir == "." || dir == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream key '", absl::CEscape(key), "' names directory '", dir, "'"));
+  }
+  if (dir.size() > format::kMaxStreamDirNameSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream key '", absl::CEscape(key.substr(0, 40)), "...' maps to a directory name of ",
+        dir.size(), " bytes; the limit is ", format::kMaxStreamDirNameSize));
+  }
+  if (dir == format::kLockFileName) {
+    return absl::InvalidArgumentError(absl::StrCat("stream key '", absl::CEscape(key),
+                                                   "' maps to '", dir, "', the root's lock file"));
+  }
+  return dir;
+}
+
+std::string EncodeHeadState(uint64_t active_segment_start_id) {
+  const std::string name = SegmentFileName(active_segment_start_id);
+  std::string out;
+  out.push_back(static_cast<char>(format::kHeadStateVersion));
+  out.push_back(static_cast<char>(name.size()));
+  out += name;
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeHeadState(absl::string_view contents) {
+  if (contents.size() < format::kHeadStateHeaderSize) {
+    return absl::DataLossError(absl::StrCat("head.state of ", contents.size(), " bytes"));
+  }
+  const uint8_t version = static_cast<uint8_t>(contents[0]);
+  if (version != format::kHeadStateVersion) {
+    return absl::DataLossError(absl::StrCat("head.state version ", version));
+  }
+  const uint8_t length = static_cast<uint8_t>(contents[1]);
+  if (length == 0 || contents.size() != format::kHeadStateHeaderSize + length) {
+    return absl::DataLossError(absl::StrCat("head.state name length ", length, " in a file of ",
+                                            contents.size(), " bytes"));
+  }
+  const absl::string_view name = contents.substr(format::kHeadStateHeaderSize);
+  std::optional<uint64_t> id = ParseSegmentFileName(name);
+  if (!id.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("head.state names '", absl::CEscape(name), "', not a segment file"));
+  }
+  return *id;
+}
+
+std::string EncodeSegmentIndex(const std::vector<uint64_t>& start_ids) {
+  std::string out;
+  out.reserve(start_ids.size() * format::kSegmentIndexEntrySize);
+  for (uint64_t id : start_ids) PutFixed64(&out, id);
+  return out;
+}
+
+absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view contents) {
+  if (contents.size() % format::kSegmentIndexEntrySize != 0) {
+    return absl::DataLossError(
+        absl::StrCat("segments.idx of ", contents.size(), " bytes is not a multiple of 8"));
+  }
+  std::vector<uint64_t> ids;
+  ids.reserve(contents.size() / format::kSegmentIndexEntrySize);
+  for (size_t pos = 0; pos < contents.size(); pos += format::kSegmentIndexEntrySize) {
+    const uint64_t id = DecodeFixed64(contents.data() + pos);
+    if (!ids.empty() && id < ids.back()) {
+      return absl::DataLossError(
+          absl::StrCat("segments.idx decreases at byte ", pos, ": ", id, " after ", ids.back()));
+    }
+    if (ids.empty() || id != ids.back()) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::string EncodeStreamKey(absl::string_view key) {
+  std::string out(format::kStreamKeyMagic, 4);
+  out.push_back(static_cast<char>(format::kStreamKeyVersion));
+  PutFixed32(&out, static_cast<uint32_t>(key.size()));
+  out.append(key.data(), key.size());
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<std::string> DecodeStreamKey(absl::string_view contents) {
+  constexpr size_t kFixed = format::kStreamKeyHeaderSize + format::kStreamKeyCrcSize;
+  if (contents.size() < kFixed || contents.substr(0, 4) != format::kStreamKeyMagic) {
+    return absl::DataLossError("stream.key: bad magic or size");
+  }
+  if (static_cast<uint8_t>(contents[4]) != format::kStreamKeyVersion) {
+    return absl::DataLossError(
+        absl::StrCat("stream.key: version ", static_cast<int>(static_cast<uint8_t>(contents[4]))));
+  }
+  const uint32_t length = DecodeFixed32(contents.data() + 5);
+  if (length == 0 || length > format::kMaxStreamKeySize || contents.size() != kFixed + length) {
+    return absl::DataLossError(
+        absl::StrCat("stream.key: length ", length, " in a file of ", contents.size(), " bytes"));
+  }
+  const size_t crc_offset = format::kStreamKeyHeaderSize + length;
+  if (Crc32(contents.substr(0, crc_offset)) != DecodeFixed32(contents.data() + crc_offset)) {
+    return absl::DataLossError("stream.key: crc mismatch");
+  }
+  return std::string(contents.substr(format::kStreamKeyHeaderSize, length));
+}
+
+}  // namespace ironwal

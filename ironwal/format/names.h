@@ -1,0 +1,64 @@
+// File: ironwal/format/names.h
+//
+// The names ironwal gives things on disk, as ironwal 0.6 gives them:
+//   - segment files: the start ID as 20 zero-padded digits + ".wal";
+//   - stream directories: the stream key with every character outside [A-Za-z0-9._-]
+//     replaced by '_' (one '_' per character, not per byte), so 0.6's directories open by
+//     their original keys ("user/42" lives in "user_42").
+// And the two small files 0.6 reads besides segments: head.state, and segments.idx.
+//
+// Thread-safety: pure functions.
+#ifndef IRONWAL_FORMAT_NAMES_H_
+#define IRONWAL_FORMAT_NAMES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ironwal {
+
+// "00000000000000012345.wal" for 12345.
+std::string SegmentFileName(uint64_t start_id);
+
+// The start ID of a segment file name in exactly the form SegmentFileName produces;
+// nullopt for anything else (including unpadded names such as "5.wal", which ironwal 0.6
+// would never open either).
+std::optional<uint64_t> ParseSegmentFileName(absl::string_view name);
+
+// The directory name of stream `key`, by ironwal 0.6's rules, or InvalidArgument for a
+// key 0.6 refuses (empty, or only whitespace) and for keys this library refuses because
+// their directory could not work: "." and "..", a name longer than 255 bytes, the name of
+// the root's lock file ("LOCK"), and keys longer than format::kMaxStreamKeySize bytes.
+// Bytes that are not valid UTF-8 are replaced one '_' per byte.
+absl::StatusOr<std::string> StreamDirName(absl::string_view key);
+
+// head.state: version 1, the length of the name, the active segment's file name.
+std::string EncodeHeadState(uint64_t active_segment_start_id);
+
+// The active segment's start ID named by a head.state file. DataLoss for a wrong version,
+// a zero or inconsistent length, or a name that is not a segment file name (ironwal 0.6
+// would read such a name as 0; this library treats head.state as a hint and lets the
+// caller fall back to segments.idx).
+absl::StatusOr<uint64_t> DecodeHeadState(absl::string_view contents);
+
+// segments.idx: the u64 LE start IDs, in order.
+std::string EncodeSegmentIndex(const std::vector<uint64_t>& start_ids);
+
+// DataLoss unless the length is a multiple of 8 and the IDs never decrease. Repeated IDs
+// (written by ironwal 0.6 when it rotated an empty segment) are accepted and removed.
+absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view contents);
+
+// stream.key: the stream's original key (see format.h).
+std::string EncodeStreamKey(absl::string_view key);
+
+// DataLoss unless `contents` is a well-formed stream.key with a matching CRC.
+absl::StatusOr<std::string> DecodeStreamKey(absl::string_view contents);
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_FORMAT_NAMES_H_

@@ -1,0 +1,133 @@
+#include "ironwal/format/names.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/testing/status_matchers.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+TEST(SegmentFileNameTest, IsTwentyDigitsAndParsesBack) {
+  EXPECT_EQ(SegmentFileName(0), "00000000000000000000.wal");
+  EXPECT_EQ(SegmentFileName(12345), "00000000000000012345.wal");
+  EXPECT_EQ(SegmentFileName(UINT64_MAX), "18446744073709551615.wal");
+  for (uint64_t id : {0ull, 1ull, 12345ull, 18446744073709551615ull}) {
+    EXPECT_THAT(ParseSegmentFileName(SegmentFileName(id)), Optional(id));
+  }
+}
+
+TEST(SegmentFileNameTest, RejectsAnythingElse) {
+  for (const char* name :
+       {"5.wal", "0000000000000000000a.wal", "00000000000000000000.wa", "00000000000000000000.walx",
+        "99999999999999999999.wal", "segments.idx", "", "00000000000000000000.tmp"}) {
+    EXPECT_EQ(ParseSegmentFileName(name), std::nullopt) << name;
+  }
+}
+
+TEST(StreamDirNameTest, KeepsSafeKeysAndReplacesEverythingElse) {
+  EXPECT_THAT(StreamDirName("orders"), IsOkAndHolds("orders"));
+  EXPECT_THAT(StreamDirName("a-b_c.D9"), IsOkAndHolds("a-b_c.D9"));
+  EXPECT_THAT(StreamDirName("user/42"), IsOkAndHolds("user_42"));
+  EXPECT_THAT(StreamDirName("../hack"), IsOkAndHolds(".._hack"));  // as ironwal 0.6
+  EXPECT_THAT(StreamDirName("a b:c\\d"), IsOkAndHolds("a_b_c_d"));
+  EXPECT_THAT(StreamDirName(std::string("a\0b", 3)), IsOkAndHolds("a_b"));
+}
+
+TEST(StreamDirNameTest, OneUnderscorePerCharacterNotPerByte) {
+  EXPECT_THAT(StreamDirName("caf\xc3\xa9"), IsOkAndHolds("caf_"));  // é: 2 bytes
+  EXPECT_THAT(StreamDirName("\xe2\x82\xac"
+                            "1"),
+              IsOkAndHolds("_1"));                                    // €: 3 bytes
+  EXPECT_THAT(StreamDirName("\xf0\x9f\x98\x80"), IsOkAndHolds("_"));  // emoji: 4 bytes
+  EXPECT_THAT(StreamDirName("x\xff\xfe"), IsOkAndHolds("x__"));       // invalid UTF-8
+}
+
+TEST(StreamDirNameTest, RefusesKeysWithoutAUsableDirectory) {
+  for (const std::string& key :
+       {std::string(""), std::string("   "), std::string("\t\n"), std::string("\xe3\x80\x80"),
+        std::string("."), std::string(".."), std::string("LOCK"), std::string(256, 'k'),
+        std::string(5000, 'k')}) {
+    EXPECT_THAT(StreamDirName(key), StatusIs(absl::StatusCode::kInvalidArgument))
+        << "key of " << key.size() << " bytes";
+  }
+  EXPECT_THAT(StreamDirName(std::string(255, 'k')), IsOkAndHolds(std::string(255, 'k')));
+  EXPECT_THAT(StreamDirName(" a "), IsOkAndHolds("_a_"));
+  EXPECT_THAT(StreamDirName("lock"), IsOkAndHolds("lock"));
+}
+
+TEST(HeadStateTest, EncodesVersionLengthAndName) {
+  const std::string head = EncodeHeadState(40);
+  EXPECT_EQ(head.size(), 26u);
+  EXPECT_EQ(head[0], 1);
+  EXPECT_EQ(head[1], 24);
+  EXPECT_EQ(head.substr(2), "00000000000000000040.wal");
+  EXPECT_THAT(DecodeHeadState(head), IsOkAndHolds(40u));
+}
+
+TEST(HeadStateTest, MalformedFilesAreDataLoss) {
+  std::string head = EncodeHeadState(7);
+  EXPECT_THAT(DecodeHeadState(""), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeHeadState(head.substr(0, 10)), StatusIs(absl::StatusCode::kDataLoss));
+  std::string version = head;
+  version[0] = 2;
+  EXPECT_THAT(DecodeHeadState(version),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version")));
+  std::string zero = head;
+  zero[1] = 0;
+  EXPECT_THAT(DecodeHeadState(zero), StatusIs(absl::StatusCode::kDataLoss));
+  std::string name = head;
+  name[5] = 'x';
+  EXPECT_THAT(DecodeHeadState(name),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a segment")));
+}
+
+TEST(SegmentIndexTest, RoundTripsU64LittleEndian) {
+  const std::string bytes = EncodeSegmentIndex({0, 29, 0x0102030405060708ull});
+  EXPECT_EQ(bytes.size(), 24u);
+  EXPECT_EQ(bytes.substr(8, 8), std::string("\x1d\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(bytes.substr(16, 8), std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8));
+  EXPECT_THAT(DecodeSegmentIndex(bytes), IsOkAndHolds(ElementsAre(0u, 29u, 0x0102030405060708ull)));
+  EXPECT_THAT(DecodeSegmentIndex(""), IsOkAndHolds(ElementsAre()));
+}
+
+TEST(SegmentIndexTest, DuplicatesAreMergedAndDecreasesRefused) {
+  EXPECT_THAT(DecodeSegmentIndex(EncodeSegmentIndex({0, 5, 5, 9})),
+              IsOkAndHolds(ElementsAre(0u, 5u, 9u)));
+  EXPECT_THAT(DecodeSegmentIndex(EncodeSegmentIndex({0, 100, 50})),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("decreases")));
+  EXPECT_THAT(DecodeSegmentIndex(std::string(3, '\0')),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("multiple of 8")));
+}
+
+TEST(StreamKeyTest, RoundTripsAnyKey) {
+  for (const std::string& key : {std::string("orders"), std::string("user/42"),
+                                 std::string("a\0b\xff", 4), std::string(4096, 'z')}) {
+    EXPECT_THAT(DecodeStreamKey(EncodeStreamKey(key)), IsOkAndHolds(key));
+  }
+}
+
+TEST(StreamKeyTest, EveryCorruptionIsDetected) {
+  const std::string good = EncodeStreamKey("user/42");
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] ^= 0x04;
+    EXPECT_THAT(DecodeStreamKey(bad), StatusIs(absl::StatusCode::kDataLoss)) << "byte " << i;
+  }
+  EXPECT_THAT(DecodeStreamKey(good.substr(0, good.size() - 1)),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeStreamKey(""), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace ironwal
