@@ -95,6 +95,22 @@ inline constexpr size_t kStreamKeyHeaderSize = 9;
 inline constexpr size_t kStreamKeyCrcSize = 4;
 inline constexpr size_t kMaxStreamKeySize = 4096;
 
+// durable.pos (not read by ironwal 0.6): the stream's durable frontier, the offset of its
+// active segment up to which data is known to have been synced. Damage before it is
+// corruption; past it, a torn tail (see ironwal/segment/segment_scan.h).
+//   offset  size  field
+//        0     4  magic          "IWDP"
+//        4     8  segment start  u64 LE start ID of the segment the offset is in
+//       12     8  offset         u64 LE
+//       20     4  crc            CRC-32 (zlib) of bytes [0, 20)
+inline constexpr char kDurablePosFileName[] = "durable.pos";
+inline constexpr char kDurablePosMagic[] = "IWDP";
+inline constexpr size_t kDurablePosSize = 24;
+
+// Quarantine files: bytes cut from a segment under CorruptionPolicy::kTruncate, named
+// "<segment file>.corrupt-<offset>" (not a segment name, so ironwal 0.6 ignores them).
+inline constexpr char kQuarantineInfix[] = ".corrupt-";
+
 // The root's lock file (not read by ironwal 0.6, which ignores root-level files). A stream
 // whose directory name would be "LOCK" is refused.
 inline constexpr char kLockFileName[] = "LOCK";

@@ -206,4 +206,26 @@ absl::StatusOr<std::string> DecodeStreamKey(absl::string_view contents) {
   return std::string(contents.substr(format::kStreamKeyHeaderSize, length));
 }
 
+std::string EncodeDurablePos(const DurablePos& pos) {
+  std::string out(format::kDurablePosMagic, 4);
+  PutFixed64(&out, pos.segment_start_id);
+  PutFixed64(&out, pos.offset);
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<DurablePos> DecodeDurablePos(absl::string_view contents) {
+  if (contents.size() != format::kDurablePosSize ||
+      contents.substr(0, 4) != format::kDurablePosMagic) {
+    return absl::DataLossError(absl::StrCat("durable.pos: bad magic or size ", contents.size()));
+  }
+  if (Crc32(contents.substr(0, 20)) != DecodeFixed32(contents.data() + 20)) {
+    return absl::DataLossError("durable.pos: crc mismatch");
+  }
+  DurablePos pos;
+  pos.segment_start_id = DecodeFixed64(contents.data() + 4);
+  pos.offset = DecodeFixed64(contents.data() + 12);
+  return pos;
+}
+
 }  // namespace ironwal

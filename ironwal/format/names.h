@@ -59,6 +59,15 @@ std::string EncodeStreamKey(absl::string_view key);
 // DataLoss unless `contents` is a well-formed stream.key with a matching CRC.
 absl::StatusOr<std::string> DecodeStreamKey(absl::string_view contents);
 
+// durable.pos: the durable frontier of a stream (see format.h).
+struct DurablePos {
+  uint64_t segment_start_id = 0;
+  uint64_t offset = 0;
+};
+std::string EncodeDurablePos(const DurablePos& pos);
+// DataLoss unless `contents` is a well-formed durable.pos with a matching CRC.
+absl::StatusOr<DurablePos> DecodeDurablePos(absl::string_view contents);
+
 }  // namespace ironwal
 
 #endif  // IRONWAL_FORMAT_NAMES_H_

@@ -1,0 +1,87 @@
+// File: ironwal/index/offset_index.h
+//
+// OffsetIndex: where each frame of one segment starts, so a read finds the frame holding an
+// ID with a binary search instead of walking the segment's headers (ironwal 0.6 walks them
+// from byte 0 on every read). ironwal 0.6's format has no such index on disk; it is built
+// in memory: by the writer as it appends frames, by recovery as it scans the active
+// segment, and by a reader the first time it opens a sealed segment.
+//
+// Only *published* frames are visible: the writer publishes a frame once it may be read
+// (after its sync, in the strict sync mode), so a reader never sees an ID whose append has
+// not returned.
+//
+//   OffsetIndex index(/*segment_start_id=*/100);
+//   index.Publish(/*start_id=*/100, /*offset=*/0, /*entry_count=*/3, /*frame_size=*/60);
+//   std::optional<FrameLocation> where = index.Find(101);   // {100, 0, 3, 60}
+//
+// Thread-safety: one publisher (external synchronization between publishers) and any
+// number of concurrent readers.
+#ifndef IRONWAL_INDEX_OFFSET_INDEX_H_
+#define IRONWAL_INDEX_OFFSET_INDEX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+
+#include "ironwal/base/mutex.h"
+
+namespace ironwal {
+
+// One frame: IDs [start_id, start_id + entry_count) at bytes [offset, offset + size).
+struct FrameLocation {
+  uint64_t start_id = 0;
+  uint64_t offset = 0;
+  uint32_t entry_count = 0;
+  uint64_t size = 0;
+
+  uint64_t end_id() const { return start_id + entry_count; }
+  uint64_t end_offset() const { return offset + size; }
+};
+
+class OffsetIndex {
+ public:
+  explicit OffsetIndex(uint64_t segment_start_id);
+  OffsetIndex(const OffsetIndex&) = delete;
+  OffsetIndex& operator=(const OffsetIndex&) = delete;
+
+  // Makes a frame visible. Frames are published in order and back to back: IRONWAL_CHECKs
+  // that `start_id` is end_id() and `offset` is end_offset().
+  void Publish(uint64_t start_id, uint64_t offset, uint32_t entry_count, uint64_t frame_size);
+
+  // The published frame holding `id`, or nullopt when `id` is outside [segment start,
+  // end_id()).
+  std::optional<FrameLocation> Find(uint64_t id) const;
+
+  // The published frame starting at byte `offset`, or nullopt.
+  std::optional<FrameLocation> FrameAt(uint64_t offset) const;
+
+  uint64_t segment_start_id() const { return segment_start_id_; }
+  // One past the last published ID (the segment start when empty).
+  uint64_t end_id() const { return end_id_.load(std::memory_order_acquire); }
+  // Bytes covered by published frames.
+  uint64_t end_offset() const { return end_offset_.load(std::memory_order_acquire); }
+  size_t frame_count() const;
+  // Approximate heap bytes held.
+  size_t MemoryUsage() const;
+
+ private:
+  struct Frame {
+    uint64_t start_id;
+    uint64_t offset;
+  };
+
+  FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const uint64_t segment_start_id_;
+  mutable SharedMutex mu_;
+  std::vector<Frame> frames_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> end_id_;
+  std::atomic<uint64_t> end_offset_;
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_INDEX_OFFSET_INDEX_H_

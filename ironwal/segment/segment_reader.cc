@@ -1,0 +1,107 @@
+#include "ironwal/segment/segment_reader.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/segment/segment_scan.h"
+
+namespace ironwal {
+
+absl::StatusOr<absl::string_view> VerifiedFrame::Entry(uint64_t id) {
+  if (id < header_.start_id || id >= header_.end_id()) {
+    return absl::OutOfRangeError(absl::StrCat("ID ", id, " is not in frame [", header_.start_id,
+                                              ", ", header_.end_id(), ")"));
+  }
+  const uint64_t index = id - header_.start_id;
+  if (header_.codec == format::Codec::kRaw && !decoded_.has_value()) {
+    return RawEntryAt(payload_, header_.entry_count, index);
+  }
+  IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, Decode());
+  return decoded->EntryAt(index);
+}
+
+absl::StatusOr<const DecodedPayload*> VerifiedFrame::Decode() {
+  if (!decoded_.has_value()) {
+    IRONWAL_ASSIGN_OR_RETURN(DecodedPayload decoded, DecodePayload(header_, payload_));
+    decoded_ = std::move(decoded);
+  }
+  return &*decoded_;
+}
+
+SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file,
+                             std::shared_ptr<const OffsetIndex> index)
+    : file_(std::move(file)), index_(std::move(index)) {}
+
+absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
+    Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
+    const SegmentReaderOptions& options) {
+  RandomAccessFileOptions file_options;
+  file_options.use_mmap = options.use_mmap;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, file_options));
+  auto index = std::make_shared<OffsetIndex>(start_id);
+  IRONWAL_RETURN_IF_ERROR(
+      IndexSealedSegment(*file, start_id, end_id, options.buffer_size, index.get()));
+  return std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(index)));
+}
+
+absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenActive(
+    Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
+    const SegmentReaderOptions& options) {
+  RandomAccessFileOptions file_options;
+  file_options.use_mmap = options.use_mmap;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, file_options));
+  return std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(index)));
+}
+
+absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where,
+                                                      bool fresh) const {
+  VerifiedFrame frame;
+  const std::string at = absl::StrCat("read ", file_->path(), "@", where.offset, ": ");
+  const size_t n = static_cast<size_t>(where.size);
+  absl::string_view bytes;
+  if (!fresh && where.end_offset() <= file_->MappedSize()) {
+    IRONWAL_ASSIGN_OR_RETURN(bytes, file_->Read(where.offset, n, nullptr));
+  } else {
+    frame.owned_.resize(n);
+    IRONWAL_ASSIGN_OR_RETURN(bytes, file_->Read(where.offset, n, &frame.owned_[0]));
+    if (bytes.data() != frame.owned_.data()) {
+      std::memcpy(&frame.owned_[0], bytes.data(), bytes.size());
+      bytes = absl::string_view(frame.owned_.data(), bytes.size());
+    }
+  }
+  if (bytes.size() != n) {
+    return absl::DataLossError(
+        absl::StrCat(at, "file ends after ", bytes.size(), " of the frame's ", n, " bytes"));
+  }
+  absl::StatusOr<FrameHeader> header = DecodeFrameHeader(bytes);
+  if (!header.ok()) return absl::DataLossError(absl::StrCat(at, header.status().message()));
+  if (header->start_id != where.start_id || header->entry_count != where.entry_count ||
+      header->frame_size() != where.size) {
+    return absl::DataLossError(absl::StrCat(at, "frame header says IDs [", header->start_id, ", ",
+                                            header->end_id(), ") in ", header->frame_size(),
+                                            " bytes; the index says [", where.start_id, ", ",
+                                            where.end_id(), ") in ", where.size));
+  }
+  frame.header_ = *header;
+  frame.payload_ = bytes.substr(format::kFrameHeaderSize);
+  absl::Status verified = VerifyFramePayload(frame.header_, frame.payload_);
+  if (!verified.ok()) return absl::DataLossError(absl::StrCat(at, verified.message()));
+  return frame;
+}
+
+absl::StatusOr<VerifiedFrame> SegmentReader::ReadFrame(const FrameLocation& where) const {
+  absl::StatusOr<VerifiedFrame> frame = ReadOnce(where, /*fresh=*/false);
+  if (frame.ok() || !absl::IsDataLoss(frame.status())) return frame;
+  // A bit flipped on the way from the disk is not corruption: read it once more.
+  absl::StatusOr<VerifiedFrame> again = ReadOnce(where, /*fresh=*/true);
+  if (again.ok()) return again;
+  return frame.status();
+}
+
+}  // namespace ironwal

@@ -1,0 +1,97 @@
+// File: ironwal/segment/segment_reader.h
+//
+// SegmentReader: random access to the frames of one segment file. A read looks the ID up
+// in the segment's OffsetIndex, reads that one frame (a view into the mapping under mmap,
+// one pread otherwise), checks its header against the index and its CRC, and decodes
+// only the entry asked for. Nothing is returned that has not passed its CRC.
+//
+// The index is either the stream's live index of its active segment (shared, growing as
+// frames are published) or, for a sealed segment, built when the reader opens by walking
+// the segment's headers (IndexSealedSegment in segment_scan.h).
+//
+//   IRONWAL_ASSIGN_OR_RETURN(auto reader, SegmentReader::OpenSealed(env, path, 100, 200, opts));
+//   IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, reader->ReadFrame(*reader->index().Find(150)));
+//   IRONWAL_ASSIGN_OR_RETURN(absl::string_view entry, frame.Entry(150));
+//
+// Thread-safety: all methods are thread-safe. Views into a mapping stay valid while the
+// reader lives; hold the shared_ptr while using them.
+#ifndef IRONWAL_SEGMENT_SEGMENT_READER_H_
+#define IRONWAL_SEGMENT_SEGMENT_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/format/frame.h"
+#include "ironwal/index/offset_index.h"
+
+namespace ironwal {
+
+// One frame, read and CRC-checked.
+class VerifiedFrame {
+ public:
+  const FrameHeader& header() const { return header_; }
+  // The stored payload (a view into the mapping, or into this object).
+  absl::string_view payload() const { return payload_; }
+  // Entry `id` of this frame. Raw frames: a view into payload(); LZ4 frames are decoded
+  // on the first call and kept. DataLoss if the entry block is malformed.
+  absl::StatusOr<absl::string_view> Entry(uint64_t id);
+  // Every entry of the frame, decoded.
+  absl::StatusOr<const DecodedPayload*> Decode();
+
+ private:
+  friend class SegmentReader;
+  FrameHeader header_;
+  absl::string_view payload_;
+  std::string owned_;  // The frame's bytes when they were not served from a mapping.
+  std::optional<DecodedPayload> decoded_;
+};
+
+struct SegmentReaderOptions {
+  bool use_mmap = false;
+  // Read-ahead buffer for walking a sealed segment's headers.
+  size_t buffer_size = 128 << 10;
+};
+
+class SegmentReader {
+ public:
+  // Opens a sealed segment holding IDs [start_id, end_id) (end_id nullopt when unknown)
+  // and indexes it. DataLoss if its frames are not a clean, contiguous run.
+  static absl::StatusOr<std::shared_ptr<SegmentReader>> OpenSealed(
+      Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
+      const SegmentReaderOptions& options);
+
+  // Opens the active segment, reading through the stream's live `index`.
+  static absl::StatusOr<std::shared_ptr<SegmentReader>> OpenActive(
+      Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
+      const SegmentReaderOptions& options);
+
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  // Reads and verifies the frame at `where` (from index().Find). A CRC failure is
+  // re-read once before it is reported as DataLoss ("read <path>@<offset>: ...").
+  absl::StatusOr<VerifiedFrame> ReadFrame(const FrameLocation& where) const;
+
+  const OffsetIndex& index() const { return *index_; }
+  const RandomAccessFile& file() const { return *file_; }
+  const std::string& path() const { return file_->path(); }
+  uint64_t start_id() const { return index_->segment_start_id(); }
+
+ private:
+  SegmentReader(std::unique_ptr<RandomAccessFile> file, std::shared_ptr<const OffsetIndex> index);
+
+  absl::StatusOr<VerifiedFrame> ReadOnce(const FrameLocation& where, bool fresh) const;
+
+  std::unique_ptr<RandomAccessFile> file_;
+  std::shared_ptr<const OffsetIndex> index_;
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_SEGMENT_SEGMENT_READER_H_

@@ -1,0 +1,208 @@
+#include "ironwal/segment/segment_scan.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
+#include "ironwal/segment/frame_cursor.h"
+#include "ironwal/util/coding.h"
+
+namespace ironwal {
+
+const char* ScanOutcomeName(ScanOutcome outcome) {
+  switch (outcome) {
+    case ScanOutcome::kClean:
+      return "clean";
+    case ScanOutcome::kTorn:
+      return "torn tail";
+    case ScanOutcome::kCorrupt:
+      return "corrupt";
+    case ScanOutcome::kWrongSegment:
+      return "wrong segment";
+  }
+  return "?";
+}
+
+namespace {
+
+// Reads [offset, offset + n) afresh, bypassing any buffer.
+absl::StatusOr<std::string> ReadFresh(const RandomAccessFile& file, uint64_t offset, size_t n) {
+  std::string bytes(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view chunk,
+                             file.Read(offset + got, n - got, &bytes[got]));
+    if (chunk.empty()) break;
+    if (chunk.data() != &bytes[got]) std::memcpy(&bytes[got], chunk.data(), chunk.size());
+    got += chunk.size();
+  }
+  bytes.resize(got);
+  return bytes;
+}
+
+// Whether the frame at `offset` verifies on a second, unbuffered read.
+absl::StatusOr<bool> VerifiesOnReread(const RandomAccessFile& file, uint64_t offset,
+                                      uint64_t frame_size) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::string frame, ReadFresh(file, offset, frame_size));
+  absl::StatusOr<FrameHeader> header = DecodeFrameHeader(frame);
+  if (!header.ok() || header->frame_size() != frame.size()) return false;
+  return VerifyFramePayload(*header, absl::string_view(frame).substr(format::kFrameHeaderSize))
+      .ok();
+}
+
+// The first offset in (from, size) holding a CRC-valid frame with start ID >= min_id.
+absl::StatusOr<std::optional<uint64_t>> FindValidFrameAfter(const RandomAccessFile& file,
+                                                            uint64_t from, uint64_t size,
+                                                            uint64_t min_id) {
+  constexpr size_t kChunk = 1 << 20;
+  char magic[4];
+  EncodeFixed32(magic, format::kFrameMagic);
+  for (uint64_t base = from; base + format::kFrameHeaderSize <= size;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk + 3, size - base));
+    IRONWAL_ASSIGN_OR_RETURN(const std::string chunk, ReadFresh(file, base, n));
+    for (size_t i = 0; i + 4 <= chunk.size(); ++i) {
+      if (std::memcmp(chunk.data() + i, magic, 4) != 0) continue;
+      const uint64_t at = base + i;
+      if (size - at < format::kFrameHeaderSize) break;
+      IRONWAL_ASSIGN_OR_RETURN(const std::string head,
+                               ReadFresh(file, at, format::kFrameHeaderSize));
+      absl::StatusOr<FrameHeader> header = DecodeFrameHeader(head);
+      if (!header.ok() || header->start_id < min_id || header->frame_size() > size - at) continue;
+      IRONWAL_ASSIGN_OR_RETURN(const bool valid, VerifiesOnReread(file, at, header->frame_size()));
+      if (valid) return std::optional<uint64_t>(at);
+    }
+    if (n < kChunk + 3) break;
+    base += kChunk;
+  }
+  return std::optional<uint64_t>();
+}
+
+// Classifies the first unverified frame at scan->valid_end (rows B-J).
+absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, bool first_frame,
+                   char row, std::string reason, SegmentScan* scan) {
+  scan->row = row;
+  scan->reason = std::move(reason);
+  const uint64_t x = scan->valid_end;
+  if (row == 'F' && first_frame) {
+    scan->row = 'J';
+    scan->outcome = ScanOutcome::kWrongSegment;
+    return absl::OkStatus();
+  }
+  IRONWAL_ASSIGN_OR_RETURN(scan->next_valid_offset,
+                           FindValidFrameAfter(file, x + 1, scan->file_size, scan->end_id));
+  if (options.durable_offset_known && x < options.durable_offset) {
+    scan->row = 'H';
+    scan->outcome = ScanOutcome::kCorrupt;
+  } else if (scan->next_valid_offset.has_value() && !options.durable_offset_known) {
+    scan->row = 'G';
+    scan->outcome = ScanOutcome::kCorrupt;
+  } else {
+    if (scan->next_valid_offset.has_value()) scan->row = 'I';
+    scan->outcome = ScanOutcome::kTorn;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint64_t start_id,
+                                              const ScanOptions& options, OffsetIndex* index) {
+  SegmentScan scan;
+  IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
+  scan.end_id = start_id;
+  FrameCursor cursor(&file, 0, scan.file_size, options.buffer_size);
+  for (bool first = true;; first = false) {
+    IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next());
+    switch (item.kind) {
+      case FrameCursor::Kind::kEnd:
+        scan.outcome = ScanOutcome::kClean;
+        scan.row = 'A';
+        return scan;
+      case FrameCursor::Kind::kTruncatedHeader:
+        IRONWAL_RETURN_IF_ERROR(
+            Judge(file, options, first, 'B',
+                  absl::StrCat("header cut short: ", scan.file_size - item.offset, " of 32 bytes"),
+                  &scan));
+        return scan;
+      case FrameCursor::Kind::kBadHeader:
+        IRONWAL_RETURN_IF_ERROR(
+            Judge(file, options, first, 'C', std::string(item.problem.message()), &scan));
+        return scan;
+      case FrameCursor::Kind::kTruncatedPayload:
+        IRONWAL_RETURN_IF_ERROR(Judge(
+            file, options, first, 'D',
+            absl::StrCat("frame of ", item.header.frame_size(), " bytes runs past the end by ",
+                         item.offset + item.header.frame_size() - scan.file_size, " bytes"),
+            &scan));
+        return scan;
+      case FrameCursor::Kind::kFrame:
+        break;
+    }
+    absl::Status verified = VerifyFramePayload(item.header, item.payload);
+    if (!verified.ok()) {
+      IRONWAL_ASSIGN_OR_RETURN(const bool second_read_ok,
+                               VerifiesOnReread(file, item.offset, item.header.frame_size()));
+      if (second_read_ok) verified = absl::OkStatus();
+    }
+    if (!verified.ok()) {
+      IRONWAL_RETURN_IF_ERROR(
+          Judge(file, options, first, 'E', std::string(verified.message()), &scan));
+      return scan;
+    }
+    if (item.header.start_id != scan.end_id) {
+      IRONWAL_RETURN_IF_ERROR(Judge(
+          file, options, first, 'F',
+          absl::StrCat("frame starts at ID ", item.header.start_id, ", expected ", scan.end_id),
+          &scan));
+      return scan;
+    }
+    index->Publish(item.header.start_id, item.offset, item.header.entry_count,
+                   item.header.frame_size());
+    scan.end_id = item.header.end_id();
+    scan.valid_end = item.offset + item.header.frame_size();
+  }
+}
+
+absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
+                                std::optional<uint64_t> end_id, size_t buffer_size,
+                                OffsetIndex* index) {
+  IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file.Size());
+  FrameCursor cursor(&file, 0, size, buffer_size);
+  uint64_t expected = start_id;
+  for (;;) {
+    IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
+    const std::string where = absl::StrCat("index ", file.path(), "@", item.offset, ": ");
+    switch (item.kind) {
+      case FrameCursor::Kind::kEnd:
+        if (end_id.has_value() && expected != *end_id) {
+          return absl::DataLossError(absl::StrCat(where, "sealed segment ends at ID ", expected,
+                                                  ", the next segment starts at ", *end_id));
+        }
+        return absl::OkStatus();
+      case FrameCursor::Kind::kTruncatedHeader:
+        return absl::DataLossError(absl::StrCat(where, "sealed segment ends inside a header"));
+      case FrameCursor::Kind::kBadHeader:
+        return absl::DataLossError(absl::StrCat(where, item.problem.message()));
+      case FrameCursor::Kind::kTruncatedPayload:
+        return absl::DataLossError(absl::StrCat(where, "sealed segment ends inside a frame"));
+      case FrameCursor::Kind::kFrame:
+        break;
+    }
+    if (item.header.start_id != expected ||
+        (end_id.has_value() && item.header.end_id() > *end_id)) {
+      return absl::DataLossError(absl::StrCat(where, "frame holds IDs [", item.header.start_id,
+                                              ", ", item.header.end_id(), "), expected ",
+                                              expected));
+    }
+    index->Publish(item.header.start_id, item.offset, item.header.entry_count,
+                   item.header.frame_size());
+    expected = item.header.end_id();
+  }
+}
+
+}  // namespace ironwal

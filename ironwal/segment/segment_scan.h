@@ -1,0 +1,103 @@
+// File: ironwal/segment/segment_scan.h
+//
+// Scanning a segment file at open: which bytes to keep, and what to do with the rest.
+//
+// ScanActiveSegment verifies every frame of the segment a stream appends to (header, bounds,
+// CRC, and IDs that continue from the segment's start), publishing each into an
+// OffsetIndex, up to the first thing that is not a verified frame. What that thing is
+// decides the outcome. "Durable" below means before the stream's durable frontier: the
+// offset up to which the segment is known to have been synced (the frontier is read from
+// the stream's durable.pos file; it is 0 when unknown, e.g. for directories written by
+// ironwal 0.6). Bytes past the frontier may be torn or hold holes after a power loss;
+// bytes before it were synced, so damage there is real corruption.
+//
+// Decision table. X = offset of the first unverified frame; "valid data after" = some
+// later offset holds a CRC-valid frame whose start ID is >= the ID expected at X.
+//
+//   row  found at X                                     outcome
+//   ---  ---------------------------------------------  ----------------------------------
+//   A    the end of the file                            kClean: keep everything
+//   B    fewer than 32 bytes (a header cut short)       kTorn: cut the file at X
+//   C    32 bytes that are not a header (zeros, junk)   kTorn: cut at X
+//   D    a header whose payload runs past the end       kTorn: cut at X (never zero-extend)
+//   E    a complete frame whose CRC does not match      kTorn: cut at X
+//   F    a CRC-valid frame whose IDs do not continue    kTorn: cut at X
+//   G    any of B-F with valid data after, frontier     kCorrupt: X is inside data that
+//        unknown (0)                                    cannot be a torn tail
+//   H    any of B-F with X < durable frontier           kCorrupt: synced data is damaged
+//   I    B-F past a known frontier, valid data after    kTorn: holes in unsynced data
+//   J    the segment's first frame is CRC-valid but     kWrongSegment: the file does not
+//        starts at another ID than the file's name      belong here
+//
+// What the stream does with kCorrupt depends on WalOptions::on_corruption: kError refuses
+// to open (DataLoss, nothing changed); kTruncate keeps the bytes from X on in a
+// quarantine file, cuts the segment at X and reports it. kTorn is always cut. Before
+// judging a frame bad the scan reads it a second time, so a transient read error (a bit
+// flipped on the way from the disk) does not cost data.
+//
+// IndexSealedSegment walks the headers of a sealed segment without checking CRCs (each
+// read checks the frame it returns): sealed segments were synced whole before the stream
+// moved on, so anything but a clean walk ending exactly at end of file, with IDs from the
+// segment's start to the next segment's start, is DataLoss.
+//
+// Thread-safety: free functions; the OffsetIndex is published from the calling thread.
+#ifndef IRONWAL_SEGMENT_SEGMENT_SCAN_H_
+#define IRONWAL_SEGMENT_SEGMENT_SCAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/index/offset_index.h"
+
+namespace ironwal {
+
+enum class ScanOutcome {
+  kClean,
+  kTorn,
+  kCorrupt,
+  kWrongSegment,
+};
+
+const char* ScanOutcomeName(ScanOutcome outcome);
+
+struct SegmentScan {
+  ScanOutcome outcome = ScanOutcome::kClean;
+  uint64_t file_size = 0;
+  uint64_t valid_end = 0;  // X: the end of the last verified frame
+  uint64_t end_id = 0;     // one past the last verified ID (the segment start if none)
+  std::string reason;      // what was found at X ("frame crc mismatch: ...")
+  char row = 'A';          // the decision-table row
+  // kCorrupt with valid data after: where the first such frame starts.
+  std::optional<uint64_t> next_valid_offset;
+};
+
+struct ScanOptions {
+  // The stream's durable frontier within this segment (0 when unknown).
+  uint64_t durable_offset = 0;
+  // Whether durable_offset is known (a durable.pos naming this segment was read).
+  bool durable_offset_known = false;
+  // Read-ahead buffer for pread files.
+  size_t buffer_size = 128 << 10;
+};
+
+// Verifies the active segment `file`, which should start at `start_id`, and publishes its
+// verified frames into `index` (whose segment start must be start_id). Errors are I/O
+// errors only; what the bytes mean is in the result.
+absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint64_t start_id,
+                                              const ScanOptions& options, OffsetIndex* index);
+
+// Builds the offset index of the sealed segment `file` (IDs [start_id, end_id); end_id is
+// nullopt when the next segment's start is unknown). DataLoss naming the path and offset
+// for anything but a clean, contiguous walk.
+absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
+                                std::optional<uint64_t> end_id, size_t buffer_size,
+                                OffsetIndex* index);
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_SEGMENT_SEGMENT_SCAN_H_

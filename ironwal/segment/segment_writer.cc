@@ -1,0 +1,103 @@
+#include "ironwal/segment/segment_writer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/check.h"
+#include "ironwal/base/status_macros.h"
+
+namespace ironwal {
+
+absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Env* env,
+                                                                     const std::string& path,
+                                                                     uint64_t start_id) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(path));
+  return std::unique_ptr<SegmentWriter>(new SegmentWriter(std::move(file), path, start_id, 0, 0));
+}
+
+absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Reopen(
+    Env* env, const std::string& path, uint64_t start_id, uint64_t size, uint64_t synced_size) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewAppendableFile(path));
+  if (file->Size() != size) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reopen ", path, ": file has ", file->Size(), " bytes, expected ", size));
+  }
+  return std::unique_ptr<SegmentWriter>(
+      new SegmentWriter(std::move(file), path, start_id, size, std::min(synced_size, size)));
+}
+
+SegmentWriter::SegmentWriter(std::unique_ptr<WritableFile> file, std::string path,
+                             uint64_t start_id, uint64_t size, uint64_t synced_size)
+    : file_(std::move(file)),
+      path_(std::move(path)),
+      start_id_(start_id),
+      flushed_size_(size),
+      synced_size_(synced_size) {}
+
+SegmentWriter::~SegmentWriter() = default;
+
+absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
+    uint64_t start_id, absl::Span<const absl::string_view> entries,
+    const FrameEncodeOptions& options) {
+  const uint64_t offset = size();
+  const size_t before = buffer_.size();
+  absl::Status appended = ironwal::AppendFrame(start_id, entries, options, &buffer_);
+  if (!appended.ok()) {
+    buffer_.resize(before);
+    return absl::Status(appended.code(),
+                        absl::StrCat("append ", path_, "@", offset, ": ", appended.message()));
+  }
+  FrameLocation where;
+  where.start_id = start_id;
+  where.offset = offset;
+  where.entry_count = static_cast<uint32_t>(entries.size());
+  where.size = buffer_.size() - before;
+  return where;
+}
+
+absl::Status SegmentWriter::Flush() {
+  if (buffer_.empty()) return absl::OkStatus();
+  const absl::Status written = file_->Append(buffer_);
+  const uint64_t reached = file_->Size();
+  IRONWAL_CHECK(reached >= flushed_size_ && reached <= flushed_size_ + buffer_.size())
+      << path_ << ": file size " << reached << " after writing at " << flushed_size_;
+  buffer_.erase(0, reached - flushed_size_);
+  flushed_size_ = reached;
+  return written;
+}
+
+absl::Status SegmentWriter::Sync() {
+  IRONWAL_RETURN_IF_ERROR(Flush());
+  if (synced_size_ == flushed_size_) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(file_->Sync());
+  synced_size_ = flushed_size_;
+  return absl::OkStatus();
+}
+
+absl::Status SegmentWriter::Rollback(uint64_t size) {
+  IRONWAL_CHECK(size >= synced_size_ && size <= this->size())
+      << path_ << ": rollback to " << size << " outside [" << synced_size_ << ", " << this->size()
+      << "]";
+  if (size >= flushed_size_) {
+    buffer_.resize(size - flushed_size_);
+    return absl::OkStatus();
+  }
+  buffer_.clear();
+  IRONWAL_RETURN_IF_ERROR(file_->Truncate(size));
+  flushed_size_ = size;
+  return absl::OkStatus();
+}
+
+absl::Status SegmentWriter::Close() {
+  IRONWAL_RETURN_IF_ERROR(Sync());
+  return file_->Close();
+}
+
+bool SegmentWriter::ReadBuffered(uint64_t offset, size_t n, std::string* dst) const {
+  if (offset < flushed_size_ || offset + n > size()) return false;
+  dst->assign(buffer_, offset - flushed_size_, n);
+  return true;
+}
+
+}  // namespace ironwal

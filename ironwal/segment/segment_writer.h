@@ -1,0 +1,104 @@
+// File: ironwal/segment/segment_writer.h
+//
+// SegmentWriter: appends frames to the active segment file of one stream. Frames are
+// encoded straight into an in-process buffer; Flush() hands the buffer to the file in one
+// write, Sync() also makes it durable. When and how often to flush and sync is the
+// stream's decision (its sync mode); this class keeps the three positions apart:
+//
+//   synced_size() <= flushed_size() <= size()
+//   durable          in the OS (file)    encoded (including the buffer)
+//
+// After a failed write, Rollback() cuts the file and the buffer back to a frame boundary
+// the caller knows is good, so a failed append never leaves half a frame for a later one
+// to follow (ironwal 0.6 defect W6).
+//
+//   IRONWAL_ASSIGN_OR_RETURN(auto writer, SegmentWriter::Create(env, path, 0));
+//   IRONWAL_ASSIGN_OR_RETURN(FrameLocation where, writer->AppendFrame(0, {"a"}, options));
+//   IRONWAL_RETURN_IF_ERROR(writer->Sync());
+//
+// Thread-safety: not thread-safe; the owning stream serializes all calls.
+#ifndef IRONWAL_SEGMENT_SEGMENT_WRITER_H_
+#define IRONWAL_SEGMENT_SEGMENT_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/format/frame.h"
+#include "ironwal/index/offset_index.h"
+
+namespace ironwal {
+
+class SegmentWriter {
+ public:
+  // Creates `path` as a new, empty segment (truncating any file of that name). The caller
+  // syncs the directory to make the name durable.
+  static absl::StatusOr<std::unique_ptr<SegmentWriter>> Create(Env* env, const std::string& path,
+                                                               uint64_t start_id);
+
+  // Opens an existing segment to append after its first `size` bytes, which recovery has
+  // verified (and truncated the file to). FailedPrecondition if the file is not `size` bytes.
+  static absl::StatusOr<std::unique_ptr<SegmentWriter>> Reopen(Env* env, const std::string& path,
+                                                               uint64_t start_id, uint64_t size,
+                                                               uint64_t synced_size);
+
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+  // Closes the file without flushing; call Close() to keep buffered frames.
+  ~SegmentWriter();
+
+  // Encodes one frame of `entries`, IDs from `start_id`, into the buffer. Nothing reaches
+  // the file until Flush(). Returns where the frame will sit in the file.
+  absl::StatusOr<FrameLocation> AppendFrame(uint64_t start_id,
+                                            absl::Span<const absl::string_view> entries,
+                                            const FrameEncodeOptions& options);
+
+  // Writes the buffer to the file. On error the bytes that reached the file stay there
+  // (flushed_size() says how many) and the rest stay buffered; the caller rolls back or
+  // gives up on the segment.
+  absl::Status Flush();
+
+  // Flush(), then fdatasync. On error the unsynced bytes must be treated as lost (see
+  // env.h): synced_size() does not move.
+  absl::Status Sync();
+
+  // Discards everything past byte `size` (a frame boundary at or after synced_size()):
+  // drops buffered bytes and truncates the file if it holds more.
+  absl::Status Rollback(uint64_t size);
+
+  // Flush(), Sync() if anything is unsynced, and close the file.
+  absl::Status Close();
+
+  // Copies bytes [offset, offset + n) that are still only in the buffer (offset >=
+  // flushed_size()) into `dst`. For readers of the same WAL that need a frame before it is
+  // flushed.
+  bool ReadBuffered(uint64_t offset, size_t n, std::string* dst) const;
+
+  const std::string& path() const { return path_; }
+  uint64_t start_id() const { return start_id_; }
+  uint64_t size() const { return flushed_size_ + buffer_.size(); }
+  uint64_t flushed_size() const { return flushed_size_; }
+  uint64_t synced_size() const { return synced_size_; }
+  size_t buffered_bytes() const { return buffer_.size(); }
+
+ private:
+  SegmentWriter(std::unique_ptr<WritableFile> file, std::string path, uint64_t start_id,
+                uint64_t size, uint64_t synced_size);
+
+  std::unique_ptr<WritableFile> file_;
+  const std::string path_;
+  const uint64_t start_id_;
+  std::string buffer_;     // Encoded frames not yet written to the file.
+  uint64_t flushed_size_;  // Bytes in the file.
+  uint64_t synced_size_;   // Bytes known durable.
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_SEGMENT_SEGMENT_WRITER_H_

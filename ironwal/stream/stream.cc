@@ -1,0 +1,505 @@
+// Stream: identity and the write path (group commit, rotation, truncation, syncs).
+#include "ironwal/stream/stream.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/check.h"
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/names.h"
+#include "ironwal/index/segment_index.h"
+
+namespace ironwal {
+namespace {
+
+// The most bytes one leader writes for its group (a single larger write goes alone).
+constexpr uint64_t kMaxGroupBytes = 4 << 20;
+// How far the durable frontier may lag the synced end before durable.pos is rewritten.
+constexpr uint64_t kFrontierStep = 4 << 20;
+
+}  // namespace
+
+struct Stream::PendingWrite {
+  absl::Span<const absl::string_view> entries;
+  bool batch = false;
+  uint64_t bytes = 0;  // upper bound of the frame's size
+  absl::Status status;
+  IdRange ids;
+  bool done = false;
+  CondVar cv;
+};
+
+Stream::Stream(const Shared* shared, std::string dir_name)
+    : shared_(shared),
+      options_(shared->options),
+      env_(shared->options.env),
+      dir_name_(std::move(dir_name)),
+      dir_path_(JoinPath(shared->options.root, dir_name_)) {}
+
+Stream::~Stream() { shared_->writers->Closed(this); }
+
+std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_name,
+                                          std::string key) {
+  std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
+  {
+    MutexLock lock(&stream->key_mu_);
+    stream->key_ = std::move(key);
+    stream->key_known_ = true;
+    stream->key_file_pending_ = true;
+  }
+  auto index = std::make_shared<OffsetIndex>(0);
+  {
+    WriterMutexLock lock(&stream->segments_mu_);
+    stream->segments_ = {0};
+    stream->active_index_ = index;
+  }
+  return stream;
+}
+
+std::string Stream::SegmentPath(uint64_t start_id) const {
+  return JoinPath(dir_path_, SegmentFileName(start_id));
+}
+
+std::string Stream::OpDescription(absl::string_view op) const {
+  return absl::StrCat(op, " ", dir_path_);
+}
+
+std::string Stream::key() const {
+  MutexLock lock(&key_mu_);
+  return key_known_ ? key_ : dir_name_;
+}
+
+bool Stream::key_known() const {
+  MutexLock lock(&key_mu_);
+  return key_known_;
+}
+
+absl::Status Stream::CheckKey(absl::string_view key, bool claim) {
+  MutexLock lock(&key_mu_);
+  if (key_known_) {
+    if (key == key_) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory '", dir_name_,
+                     "', which belongs to stream '", absl::CEscape(key_), "'"));
+  }
+  if (claim) {
+    key_ = std::string(key);
+    key_known_ = true;
+    key_file_pending_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries) const {
+  if (entries.empty()) {
+    return absl::InvalidArgumentError(OpDescription("append to") + ": no entries");
+  }
+  if (entries.size() > format::kMaxEntryCount) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(OpDescription("append to"), ": ", entries.size(), " entries in one batch"));
+  }
+  uint64_t block = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].size() > options_.max_entry_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(OpDescription("append to"), ": entry ", i, " has ", entries[i].size(),
+                       " bytes; the limit (max_entry_size) is ", options_.max_entry_size));
+    }
+    block += format::kEntryLengthSize + entries[i].size();
+  }
+  if (block > format::kMaxPayloadSize) {
+    return absl::InvalidArgumentError(absl::StrCat(OpDescription("append to"), ": batch of ", block,
+                                                   " bytes exceeds the frame limit of ",
+                                                   format::kMaxPayloadSize));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(OpDescription("append to") + ": opened read-only");
+  }
+  IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries));
+  Touch();
+  PendingWrite w;
+  w.entries = entries;
+  w.batch = batch;
+  w.bytes = format::kFrameHeaderSize + EntryBlockSize(entries);
+
+  queue_mu_.Lock();
+  queue_.push_back(&w);
+  while (!w.done && &w != queue_.front()) w.cv.Wait(&queue_mu_);
+  if (w.done) {
+    queue_mu_.Unlock();
+    if (!w.status.ok()) return w.status;
+    return w.ids;
+  }
+  // This thread leads: it writes the queued writes behind it together.
+  std::vector<PendingWrite*> group;
+  uint64_t group_bytes = 0;
+  for (PendingWrite* p : queue_) {
+    if (!group.empty() && group_bytes + p->bytes > kMaxGroupBytes) break;
+    group.push_back(p);
+    group_bytes += p->bytes;
+  }
+  queue_mu_.Unlock();
+
+  bool opened_writer = false;
+  {
+    MutexLock lock(&write_mu_);
+    const absl::Status failed = WriteGroup(group, &opened_writer);
+    if (!failed.ok()) {
+      for (PendingWrite* p : group) {
+        if (p->status.ok() && p->ids.empty()) p->status = failed;
+      }
+    }
+  }
+
+  queue_mu_.Lock();
+  for (PendingWrite* p : group) {
+    IRONWAL_CHECK(queue_.front() == p);
+    queue_.pop_front();
+    if (p != &w) {
+      p->done = true;
+      p->cv.Signal();
+    }
+  }
+  if (!queue_.empty()) queue_.front()->cv.Signal();
+  queue_mu_.Unlock();
+
+  if (opened_writer) CloseVictims(shared_->writers->Opened(this));
+  if (!w.status.ok()) return w.status;
+  return w.ids;
+}
+
+absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* opened) {
+  if (!poison_.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(OpDescription("append to"),
+                     ": stream is poisoned by an earlier failure (reopen the "
+                     "Wal to recover): ",
+                     poison_.ToString()));
+  }
+  IRONWAL_RETURN_IF_ERROR(EnsureCreatedOnDisk());
+  IRONWAL_RETURN_IF_ERROR(EnsureWriterOpen(opened));
+
+  // kAsync: hand a full buffer to the OS before this group publishes anything, so a
+  // failure here fails this group rather than frames already acknowledged.
+  if (options_.sync_mode == SyncMode::kAsync &&
+      writer_->buffered_bytes() >= options_.write_buffer_size) {
+    const absl::Status flushed = writer_->Flush();
+    flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+    if (!flushed.ok()) return OnWriteError(flushed);
+  }
+
+  std::vector<FrameLocation> pending;
+  std::vector<PendingWrite*> pending_writers;
+  bool need_sync = options_.sync_mode == SyncMode::kStrict;
+  for (PendingWrite* p : group) {
+    const uint64_t k = p->entries.size();
+    const uint64_t count = write_next_id_ - writer_->start_id();
+    const bool over_size = writer_->size() + p->bytes > options_.max_segment_size;
+    const bool over_count =
+        count >= options_.max_entries_per_segment || k > options_.max_entries_per_segment - count;
+    if (writer_->size() > 0 && (over_size || over_count)) {
+      absl::Status finished = FinishFrames(&pending, /*sync=*/true);
+      if (!finished.ok()) {
+        for (PendingWrite* q : pending_writers) q->ids = IdRange();
+        return OnWriteError(finished);
+      }
+      pending_writers.clear();
+      IRONWAL_RETURN_IF_ERROR(Rotate());
+    }
+    absl::StatusOr<FrameLocation> where =
+        writer_->AppendFrame(write_next_id_, p->entries, options_.encode);
+    if (!where.ok()) {
+      p->status = where.status();
+      continue;
+    }
+    p->ids = IdRange{write_next_id_, write_next_id_ + k};
+    write_next_id_ += k;
+    pending.push_back(*where);
+    pending_writers.push_back(p);
+    if (p->batch && options_.sync_mode == SyncMode::kBatchOnly) need_sync = true;
+  }
+
+  if (options_.sync_mode == SyncMode::kAsync) {
+    PublishFrames(&pending);
+    return absl::OkStatus();
+  }
+  const absl::Status finished = FinishFrames(&pending, need_sync);
+  if (!finished.ok()) {
+    for (PendingWrite* q : pending_writers) q->ids = IdRange();
+    return OnWriteError(finished);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stream::FinishFrames(std::vector<FrameLocation>* pending, bool sync) {
+  if (writer_ == nullptr) return absl::OkStatus();
+  const absl::Status written = sync ? writer_->Sync() : writer_->Flush();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!written.ok()) return written;
+  PublishFrames(pending);
+  if (sync) MaybeAdvanceFrontier();
+  return absl::OkStatus();
+}
+
+void Stream::PublishFrames(std::vector<FrameLocation>* pending) {
+  if (pending->empty()) return;
+  std::shared_ptr<OffsetIndex> index;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    index = active_index_;
+  }
+  for (const FrameLocation& f : *pending) {
+    index->Publish(f.start_id, f.offset, f.entry_count, f.size);
+  }
+  next_id_.store(pending->back().end_id(), std::memory_order_release);
+  pending->clear();
+}
+
+absl::Status Stream::OnWriteError(absl::Status error) {
+  uint64_t published_end;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    published_end = active_index_->end_offset();
+  }
+  write_next_id_ = next_id();
+  if (writer_ != nullptr) {
+    // Cut the unpublished frames off again: nothing a caller was not told about may stay
+    // in the file for a later frame to follow.
+    const absl::Status rolled_back =
+        writer_->Rollback(std::max(published_end, writer_->synced_size()));
+    flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+    // A full disk is survivable when every published byte is in the file: the stream
+    // works again once space is freed. Anything else poisons it.
+    if (rolled_back.ok() && absl::IsResourceExhausted(error) &&
+        writer_->flushed_size() == published_end && writer_->buffered_bytes() == 0) {
+      return error;
+    }
+  }
+  return Poison(std::move(error));
+}
+
+absl::Status Stream::Poison(absl::Status error) {
+  if (poison_.ok()) poison_ = error;
+  if (writer_ != nullptr) {
+    // Close without flushing: after a failed write or sync nothing more may be written.
+    active_size_ = writer_->flushed_size();
+    active_synced_ = writer_->synced_size();
+    writer_.reset();
+    shared_->writers->Closed(this);
+  }
+  return error;
+}
+
+absl::Status Stream::EnsureCreatedOnDisk() {
+  bool write_key = false;
+  std::string key;
+  {
+    MutexLock lock(&key_mu_);
+    write_key = key_file_pending_;
+    key = key_;
+  }
+  if (!on_disk_) {
+    absl::Status created = env_->CreateDir(dir_path_);
+    if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
+    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(options_.root));
+  }
+  if (write_key) {
+    IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
+        env_, JoinPath(dir_path_, format::kStreamKeyFileName), EncodeStreamKey(key)));
+    MutexLock lock(&key_mu_);
+    key_file_pending_ = false;
+  }
+  if (!on_disk_) {
+    std::vector<uint64_t> segments;
+    {
+      ReaderMutexLock lock(&segments_mu_);
+      segments = segments_;
+    }
+    IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, segments));
+    on_disk_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stream::EnsureWriterOpen(bool* opened) {
+  if (writer_ != nullptr) return absl::OkStatus();
+  uint64_t start;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    start = active_index_->segment_start_id();
+  }
+  const std::string path = SegmentPath(start);
+  if (!active_file_exists_) {
+    IRONWAL_ASSIGN_OR_RETURN(writer_, SegmentWriter::Create(env_, path, start));
+    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+    active_file_exists_ = true;
+  } else {
+    absl::StatusOr<std::unique_ptr<SegmentWriter>> reopened =
+        SegmentWriter::Reopen(env_, path, start, active_size_, active_synced_);
+    if (absl::IsFailedPrecondition(reopened.status())) return Poison(reopened.status());
+    IRONWAL_RETURN_IF_ERROR(reopened.status());
+    writer_ = *std::move(reopened);
+  }
+  write_next_id_ = next_id();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  *opened = true;
+  return absl::OkStatus();
+}
+
+absl::Status Stream::Rotate() {
+  const uint64_t new_start = write_next_id_;
+  IRONWAL_CHECK(writer_ != nullptr && writer_->size() > 0 && new_start > writer_->start_id())
+      << dir_path_ << ": rotation to " << new_start;
+  // 1. The full segment is durable before anything names the next one.
+  absl::Status closed = writer_->Close();
+  if (!closed.ok()) return Poison(closed);
+  writer_.reset();
+  // 2. The next segment exists, durably named.
+  absl::StatusOr<std::unique_ptr<SegmentWriter>> created =
+      SegmentWriter::Create(env_, SegmentPath(new_start), new_start);
+  if (!created.ok()) return Poison(created.status());
+  absl::Status step = env_->SyncDir(dir_path_);
+  // 3. segments.idx lists it; 4. head.state names it (for ironwal 0.6).
+  if (step.ok()) step = AppendSegmentIndex(env_, dir_path_, new_start);
+  if (step.ok()) {
+    step = WriteFileAtomically(env_, JoinPath(dir_path_, format::kHeadStateFileName),
+                               EncodeHeadState(new_start));
+  }
+  if (!step.ok()) return Poison(step);
+  auto index = std::make_shared<OffsetIndex>(new_start);
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_.push_back(new_start);
+    active_index_ = index;
+  }
+  writer_ = *std::move(created);
+  active_file_exists_ = true;
+  flushed_offset_.store(0, std::memory_order_release);
+  // 5. The frontier moves to the new segment (a stale one is merely conservative).
+  if (WriteFrontier(new_start, 0).ok()) frontier_written_ = 0;
+  return absl::OkStatus();
+}
+
+void Stream::MaybeAdvanceFrontier() {
+  if (writer_ == nullptr || writer_->synced_size() < frontier_written_ + kFrontierStep) return;
+  if (WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
+    frontier_written_ = writer_->synced_size();
+  }
+}
+
+absl::Status Stream::WriteFrontier(uint64_t segment_start_id, uint64_t offset) {
+  DurablePos pos;
+  pos.segment_start_id = segment_start_id;
+  pos.offset = offset;
+  return WriteFileAtomically(env_, JoinPath(dir_path_, format::kDurablePosFileName),
+                             EncodeDurablePos(pos));
+}
+
+absl::Status Stream::Flush() {
+  MutexLock lock(&write_mu_);
+  if (writer_ == nullptr) return absl::OkStatus();
+  const absl::Status flushed = writer_->Flush();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!flushed.ok()) return OnWriteError(flushed);
+  return absl::OkStatus();
+}
+
+absl::Status Stream::Sync() {
+  MutexLock lock(&write_mu_);
+  return SyncLocked();
+}
+
+absl::Status Stream::SyncLocked() {
+  if (options_.read_only) return absl::OkStatus();
+  if (!poison_.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        OpDescription("sync"), ": stream is poisoned by an earlier failure: ", poison_.ToString()));
+  }
+  if (writer_ == nullptr) {
+    if (active_synced_ >= active_size_) return absl::OkStatus();
+    bool opened = false;
+    IRONWAL_RETURN_IF_ERROR(EnsureWriterOpen(&opened));
+  }
+  const absl::Status synced = writer_->Sync();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!synced.ok()) return Poison(synced);
+  MaybeAdvanceFrontier();
+  return absl::OkStatus();
+}
+
+absl::Status Stream::CloseWriter() {
+  MutexLock lock(&write_mu_);
+  return CloseWriterLocked();
+}
+
+absl::Status Stream::CloseWriterLocked() {
+  if (writer_ == nullptr) return absl::OkStatus();
+  const absl::Status closed = writer_->Close();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!closed.ok()) return Poison(closed);
+  MaybeAdvanceFrontier();
+  active_size_ = writer_->flushed_size();
+  active_synced_ = writer_->synced_size();
+  writer_.reset();
+  shared_->writers->Closed(this);
+  return absl::OkStatus();
+}
+
+void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
+  for (WriterBudget::Member* member : victims) {
+    // A victim whose close fails is poisoned; its own next write reports it.
+    static_cast<Stream*>(member)->CloseWriter().IgnoreError();
+  }
+}
+
+absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(OpDescription("truncate") + ": opened read-only");
+  }
+  MutexLock lock(&write_mu_);
+  std::vector<uint64_t> segments;
+  {
+    ReaderMutexLock read(&segments_mu_);
+    segments = segments_;
+  }
+  // Drop segments[0, n): each ends (where the next begins) at or below keep_from_id. The
+  // active segment is never dropped.
+  size_t n = 0;
+  while (n + 1 < segments.size() && segments[n + 1] <= keep_from_id) ++n;
+  TruncateResult result;
+  if (n == 0) {
+    result.first_id = first_id();
+    return result;
+  }
+  const std::vector<uint64_t> kept(segments.begin() + static_cast<std::ptrdiff_t>(n),
+                                   segments.end());
+  // The index first: once it no longer lists them, the files are leftovers that the next
+  // open removes, so a crash after this point cannot bring the IDs back.
+  IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, kept));
+  {
+    WriterMutexLock write(&segments_mu_);
+    segments_ = kept;
+  }
+  first_id_.store(kept.front(), std::memory_order_release);
+  absl::Status removed = absl::OkStatus();
+  for (size_t i = 0; i < n; ++i) {
+    shared_->readers->Erase(this, segments[i]);
+    absl::Status r = env_->RemoveFile(SegmentPath(segments[i]));
+    if (!r.ok() && !absl::IsNotFound(r) && removed.ok()) removed = r;
+  }
+  if (removed.ok()) removed = env_->SyncDir(dir_path_);
+  IRONWAL_RETURN_IF_ERROR(removed);
+  result.segments_removed = n;
+  result.first_id = kept.front();
+  return result;
+}
+
+}  // namespace ironwal

@@ -1,0 +1,150 @@
+// Stream: the read path (Locate, Get, readers, Info).
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/index/segment_index.h"
+#include "ironwal/stream/stream.h"
+
+namespace ironwal {
+namespace {
+
+// A mapped reader of the active segment is remapped once this many bytes of published
+// frames lie past its mapping (until then they are read with pread).
+constexpr uint64_t kRemapSlack = 1 << 20;
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
+    uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
+    const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset) {
+  std::shared_ptr<SegmentReader> reader = shared_->readers->Lookup(this, segment_start);
+  if (reader != nullptr && options_.use_mmap && active &&
+      needed_end_offset > reader->file().MappedSize() + kRemapSlack) {
+    reader = nullptr;  // Map the segment again, now that it has grown.
+  }
+  if (reader != nullptr) return reader;
+  SegmentReaderOptions reader_options;
+  reader_options.use_mmap = options_.use_mmap;
+  reader_options.buffer_size = options_.read_buffer_size;
+  const std::string path = SegmentPath(segment_start);
+  if (active) {
+    IRONWAL_ASSIGN_OR_RETURN(reader,
+                             SegmentReader::OpenActive(env_, path, active_index, reader_options));
+  } else {
+    IRONWAL_ASSIGN_OR_RETURN(
+        reader, SegmentReader::OpenSealed(env_, path, segment_start, end_id, reader_options));
+  }
+  shared_->readers->Insert(this, segment_start, reader);
+  return reader;
+}
+
+absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
+  const uint64_t next = next_id();
+  if (id >= next) {
+    return absl::OutOfRangeError(
+        absl::StrCat(OpDescription("read"), ": ID ", id, " is at or past the next ID ", next));
+  }
+  const auto below_first = [&] {
+    return absl::NotFoundError(absl::StrCat(OpDescription("read"), ": ID ", id,
+                                            " is below the first retained ID ", first_id()));
+  };
+  if (id < first_id()) return below_first();
+
+  ReadPosition pos;
+  uint64_t segment_start;
+  std::optional<uint64_t> end_id;
+  std::shared_ptr<OffsetIndex> active_index;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    const int64_t i = FindSegment(segments_, id);
+    if (i < 0) return below_first();
+    segment_start = segments_[static_cast<size_t>(i)];
+    pos.active = static_cast<size_t>(i) + 1 == segments_.size();
+    if (!pos.active) end_id = segments_[static_cast<size_t>(i) + 1];
+    active_index = active_index_;
+  }
+  pos.segment_end_id = end_id.value_or(next);
+  // For the active segment the live index says where the frame is before any file is
+  // opened, so a mapped reader can be refreshed when the frame lies past its mapping.
+  std::optional<FrameLocation> frame;
+  if (pos.active) frame = active_index->Find(id);
+  absl::StatusOr<std::shared_ptr<SegmentReader>> reader = ReaderFor(
+      segment_start, pos.active, end_id, active_index, frame.has_value() ? frame->end_offset() : 0);
+  if (!reader.ok()) {
+    if (id < first_id()) return below_first();  // Truncated while we looked.
+    return reader.status();
+  }
+  pos.reader = *std::move(reader);
+  if (!frame.has_value()) frame = pos.reader->index().Find(id);
+  if (!frame.has_value()) {
+    return absl::DataLossError(absl::StrCat(OpDescription("read"), ": ID ", id,
+                                            " is missing from segment ", pos.reader->path()));
+  }
+  pos.frame = *frame;
+  if (pos.active) IRONWAL_RETURN_IF_ERROR(EnsureFlushed(segment_start, frame->end_offset()));
+  return pos;
+}
+
+absl::StatusOr<std::string> Stream::Get(uint64_t id) {
+  IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(id));
+  absl::StatusOr<VerifiedFrame> frame = pos.reader->ReadFrame(pos.frame);
+  if (!frame.ok()) {
+    if (id < first_id()) {
+      return absl::NotFoundError(absl::StrCat(OpDescription("read"), ": ID ", id,
+                                              " was truncated away while it was read"));
+    }
+    return frame.status();
+  }
+  IRONWAL_ASSIGN_OR_RETURN(absl::string_view entry, frame->Entry(id));
+  return std::string(entry);
+}
+
+absl::Status Stream::EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset) {
+  if (end_offset <= flushed_offset_.load(std::memory_order_acquire)) return absl::OkStatus();
+  MutexLock lock(&write_mu_);
+  // A closed writer, or one that moved on to a later segment, has written everything.
+  if (writer_ == nullptr || writer_->start_id() != segment_start_id ||
+      end_offset <= writer_->flushed_size()) {
+    return absl::OkStatus();
+  }
+  const absl::Status flushed = writer_->Flush();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!flushed.ok()) return OnWriteError(flushed);
+  return absl::OkStatus();
+}
+
+StreamInfo Stream::Info() {
+  StreamInfo info;
+  {
+    MutexLock lock(&key_mu_);
+    info.key = key_known_ ? key_ : dir_name_;
+    info.key_known = key_known_;
+  }
+  info.dir = dir_name_;
+  std::vector<uint64_t> segments;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    segments = segments_;
+  }
+  info.first_id = first_id();
+  info.next_id = next_id();
+  info.segment_count = segments.size();
+  info.active_segment_start_id = segments.empty() ? 0 : segments.back();
+  uint64_t active_bytes;
+  {
+    MutexLock lock(&write_mu_);
+    info.poisoned = poison_;
+    active_bytes = writer_ != nullptr ? writer_->size() : active_size_;
+  }
+  info.bytes = active_bytes;
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    absl::StatusOr<uint64_t> size = env_->GetFileSize(SegmentPath(segments[i]));
+    if (size.ok()) info.bytes += *size;
+  }
+  return info;
+}
+
+}  // namespace ironwal

@@ -1,0 +1,331 @@
+// Stream: opening an existing stream directory.
+//
+// 1. List the directory. Segment files, segments.idx, head.state, stream.key and
+//    durable.pos are recognized; "*.tmp" files are leftovers of interrupted atomic writes.
+// 2. Decide the segment list. segments.idx is authoritative when it reads well (never
+//    decreasing; ironwal 0.6's duplicate entries are merged). It is rebuilt from the
+//    listing when it is missing or malformed, when head.state names a newer segment that
+//    exists (an index that missed rotations, as ironwal 0.6 handles it), or when a segment
+//    file holding data is not listed. Then:
+//      - listed segments whose files are missing at the front were truncated (ironwal 0.6
+//        removes the files before rewriting the index): dropped from the list;
+//      - a missing last segment is an empty active segment (ironwal 0.6 lists a segment
+//        before creating it): created by the first write;
+//      - a missing segment in the middle is DataLoss: its IDs are gone;
+//      - unlisted files below the first listed segment are leftovers of a truncation, and
+//        empty unlisted files above the last of a rotation: both removed.
+// 3. Scan the active segment (ScanActiveSegment) and act on the decision table in
+//    ironwal/segment/segment_scan.h under the corruption policy.
+// Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
+// before the stream is used, and none is made when the Wal is opened read-only.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/names.h"
+#include "ironwal/index/segment_index.h"
+#include "ironwal/stream/stream.h"
+
+namespace ironwal {
+namespace {
+
+// What step 1 found in the directory.
+struct Listing {
+  std::map<uint64_t, std::string> segments;  // start ID -> file name
+  bool has_index = false;
+  bool has_head = false;
+  bool has_key = false;
+  bool has_durable_pos = false;
+  std::vector<std::string> temp_files;
+};
+
+Listing ReadListing(const std::vector<std::string>& children) {
+  Listing listing;
+  for (const std::string& name : children) {
+    if (std::optional<uint64_t> id = ParseSegmentFileName(name)) {
+      listing.segments[*id] = name;
+    } else if (name == format::kSegmentIndexFileName) {
+      listing.has_index = true;
+    } else if (name == format::kHeadStateFileName) {
+      listing.has_head = true;
+    } else if (name == format::kStreamKeyFileName) {
+      listing.has_key = true;
+    } else if (name == format::kDurablePosFileName) {
+      listing.has_durable_pos = true;
+    } else if (absl::EndsWith(name, format::kTempSuffix)) {
+      listing.temp_files.push_back(name);
+    }
+  }
+  return listing;
+}
+
+std::vector<uint64_t> ListedIds(const Listing& listing, uint64_t from) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, name] : listing.segments) {
+    if (id >= from) ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+bool StreamRecoveryReport::clean() const {
+  return !index_rebuilt && !index_rewritten && removed_files.empty() &&
+         head_state_problem.empty() && tail == ScanOutcome::kClean;
+}
+
+std::string StreamRecoveryReport::ToString() const {
+  std::vector<std::string> lines;
+  if (index_rebuilt) lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt: ", index_problem));
+  if (index_rewritten && !index_rebuilt) lines.push_back(dir + ": segments.idx corrected");
+  for (const std::string& f : removed_files) lines.push_back(absl::StrCat(dir, ": removed ", f));
+  if (!head_state_problem.empty()) {
+    lines.push_back(absl::StrCat(dir, ": head.state ignored: ", head_state_problem));
+  }
+  if (tail != ScanOutcome::kClean) {
+    lines.push_back(absl::StrCat(dir, ": active segment ", ScanOutcomeName(tail), " (row ",
+                                 std::string(1, tail_row), ") at byte ", cut_offset, ": ",
+                                 tail_reason, "; ", cut_bytes, " bytes cut"));
+  }
+  if (!quarantine_file.empty()) {
+    lines.push_back(absl::StrCat(dir, ": cut bytes kept in ", quarantine_file));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, std::string dir_name,
+                                                        StreamRecoveryReport* report) {
+  std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
+  report->dir = stream->dir_name_;
+  bool is_stream = false;
+  {
+    MutexLock lock(&stream->write_mu_);
+    IRONWAL_RETURN_IF_ERROR(stream->RecoverDirectory(report, &is_stream));
+  }
+  if (!is_stream) return nullptr;
+  return stream;
+}
+
+absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_stream) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env_->GetChildren(dir_path_));
+  const Listing listing = ReadListing(children);
+  *is_stream = !listing.segments.empty() || listing.has_index || listing.has_key;
+  if (!*is_stream) return absl::OkStatus();
+  const std::string where = OpDescription("open");
+
+  if (listing.has_key) {
+    absl::StatusOr<std::string> contents =
+        ReadFileToString(env_, JoinPath(dir_path_, format::kStreamKeyFileName));
+    absl::StatusOr<std::string> key =
+        contents.ok() ? DecodeStreamKey(*contents) : absl::StatusOr<std::string>(contents.status());
+    if (key.ok()) {
+      MutexLock lock(&key_mu_);
+      key_ = *std::move(key);
+      key_known_ = true;
+    }
+    // An unreadable stream.key leaves the key unknown; the next write records it again.
+  }
+
+  // Step 2: the segment list.
+  std::vector<uint64_t> index;
+  if (listing.has_index) {
+    absl::StatusOr<std::vector<uint64_t>> read = ReadSegmentIndex(env_, dir_path_);
+    if (read.ok()) {
+      index = *std::move(read);
+    } else if (absl::IsDataLoss(read.status())) {
+      report->index_rebuilt = true;
+      report->index_problem = std::string(read.status().message());
+    } else {
+      return read.status();
+    }
+  } else if (!listing.segments.empty()) {
+    report->index_rebuilt = true;
+    report->index_problem = "segments.idx is missing";
+  }
+  if (report->index_rebuilt) index = ListedIds(listing, 0);
+
+  if (listing.has_head) {
+    absl::StatusOr<std::string> contents =
+        ReadFileToString(env_, JoinPath(dir_path_, format::kHeadStateFileName));
+    absl::StatusOr<uint64_t> head =
+        contents.ok() ? DecodeHeadState(*contents) : absl::StatusOr<uint64_t>(contents.status());
+    if (!head.ok()) {
+      report->head_state_problem = std::string(head.status().message());
+    } else if (!index.empty() && *head > index.back() && listing.segments.count(*head) > 0) {
+      report->index_rebuilt = true;
+      report->index_problem = absl::StrCat("head.state names segment ", *head,
+                                           ", newer than segments.idx's last ", index.back());
+      index = ListedIds(listing, index.front());
+    }
+  }
+
+  std::vector<std::string> leftovers = listing.temp_files;
+  if (!index.empty()) {
+    bool adopt = false;
+    std::vector<uint64_t> unlisted_empty;
+    for (const auto& [id, name] : listing.segments) {
+      if (std::binary_search(index.begin(), index.end(), id)) continue;
+      if (id < index.front()) {
+        leftovers.push_back(name);  // Truncated: the index was rewritten first.
+        continue;
+      }
+      IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env_->GetFileSize(JoinPath(dir_path_, name)));
+      if (size == 0 && id > index.back()) {
+        leftovers.push_back(name);  // An interrupted rotation's empty file.
+      } else {
+        adopt = true;  // A segment holding data that the index does not list.
+      }
+    }
+    if (adopt) {
+      report->index_rebuilt = true;
+      report->index_problem = "a segment file holding data is not listed in segments.idx";
+      index = ListedIds(listing, index.front());
+      leftovers = listing.temp_files;
+      for (const auto& [id, name] : listing.segments) {
+        if (id < index.front()) leftovers.push_back(name);
+      }
+    }
+    size_t missing_front = 0;
+    while (missing_front + 1 < index.size() && listing.segments.count(index[missing_front]) == 0) {
+      ++missing_front;
+    }
+    if (missing_front > 0) {
+      index.erase(index.begin(), index.begin() + static_cast<std::ptrdiff_t>(missing_front));
+      report->index_rewritten = true;
+    }
+    for (size_t i = 0; i + 1 < index.size(); ++i) {
+      if (listing.segments.count(index[i]) == 0) {
+        return absl::DataLossError(absl::StrCat(where, ": segment ", SegmentFileName(index[i]),
+                                                " is listed in segments.idx but missing; IDs [",
+                                                index[i], ", ", index[i + 1], ") are lost"));
+      }
+    }
+  }
+  if (report->index_rebuilt) report->index_rewritten = true;
+
+  const bool fresh = index.empty();  // Created but never written (or only stream.key).
+  if (fresh) index = {0};
+  active_file_exists_ = listing.segments.count(index.back()) > 0;
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_ = index;
+  }
+  first_id_.store(index.front(), std::memory_order_release);
+  on_disk_ = !fresh;
+
+  if (!options_.read_only) {
+    if (report->index_rewritten && !fresh) {
+      IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, index));
+    }
+    for (const std::string& name : leftovers) {
+      absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, name));
+      if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+      report->removed_files.push_back(name);
+    }
+    if (!leftovers.empty()) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  }
+  return RecoverActiveSegment(report, listing.has_durable_pos);
+}
+
+absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {
+  uint64_t start;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    start = segments_.back();
+  }
+  auto index = std::make_shared<OffsetIndex>(start);
+  uint64_t next = start;
+  active_size_ = 0;
+  active_synced_ = 0;
+  if (active_file_exists_) {
+    const std::string path = SegmentPath(start);
+    ScanOptions scan_options;
+    scan_options.buffer_size = options_.read_buffer_size;
+    if (has_durable_pos) {
+      absl::StatusOr<std::string> contents =
+          ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
+      absl::StatusOr<DurablePos> pos = contents.ok()
+                                           ? DecodeDurablePos(*contents)
+                                           : absl::StatusOr<DurablePos>(contents.status());
+      if (pos.ok() && pos->segment_start_id <= start) {
+        scan_options.durable_offset_known = true;
+        scan_options.durable_offset = pos->segment_start_id == start ? pos->offset : 0;
+      }
+    }
+    frontier_written_ = scan_options.durable_offset;
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                             env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+    IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
+                             ScanActiveSegment(*file, start, scan_options, index.get()));
+    file.reset();
+    report->tail = scan.outcome;
+    report->tail_row = scan.row;
+    report->tail_reason = scan.reason;
+    report->cut_offset = scan.valid_end;
+    const std::string at = absl::StrCat("open ", path, "@", scan.valid_end, ": ");
+    if (scan.outcome == ScanOutcome::kWrongSegment) {
+      return absl::DataLossError(absl::StrCat(at, scan.reason, " (row J: this file does not ",
+                                              "hold the IDs its name says)"));
+    }
+    if (scan.outcome == ScanOutcome::kCorrupt &&
+        options_.on_corruption == CorruptionPolicy::kError) {
+      return absl::DataLossError(absl::StrCat(
+          at, scan.reason, " (row ", std::string(1, scan.row), ": ",
+          scan.row == 'H'
+              ? "damage in data that was synced"
+              : absl::StrCat("valid frames follow at byte ", scan.next_valid_offset.value_or(0)),
+          "); refusing to open under CorruptionPolicy::kError. `ironwal repair` or ",
+          "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
+    }
+    if (scan.outcome != ScanOutcome::kClean) {
+      report->cut_bytes = scan.file_size - scan.valid_end;
+      if (!options_.read_only) {
+        if (scan.outcome == ScanOutcome::kCorrupt) {
+          IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
+        }
+        IRONWAL_RETURN_IF_ERROR(CutSegment(path, scan.valid_end));
+        if (scan.valid_end < frontier_written_) {
+          IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
+          frontier_written_ = scan.valid_end;
+        }
+      }
+    }
+    active_size_ = scan.valid_end;
+    next = scan.end_id;
+  }
+  {
+    WriterMutexLock lock(&segments_mu_);
+    active_index_ = index;
+  }
+  next_id_.store(next, std::memory_order_release);
+  write_next_id_ = next;
+  flushed_offset_.store(active_size_, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status Stream::Quarantine(const std::string& path, uint64_t offset,
+                                StreamRecoveryReport* report) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env_, path));
+  const std::string name = absl::StrCat(Basename(path), format::kQuarantineInfix, offset);
+  IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_path_, name),
+                                              absl::string_view(contents).substr(offset)));
+  report->quarantine_file = name;
+  return absl::OkStatus();
+}
+
+absl::Status Stream::CutSegment(const std::string& path, uint64_t size) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path));
+  IRONWAL_RETURN_IF_ERROR(file->Truncate(size));
+  IRONWAL_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+}  // namespace ironwal

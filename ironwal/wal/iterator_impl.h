@@ -1,0 +1,59 @@
+// File: ironwal/wal/iterator_impl.h
+//
+// StreamIterator: the Iterator of one stream. It positions with Stream::Locate (the
+// offset index finds the frame), then walks frames with a FrameCursor, checking each
+// frame's CRC and that its IDs continue, and yields the entries of one decoded frame at a
+// time. At the end of what a segment has published it locates the next ID again, which
+// moves it to the next segment or picks up newly published frames.
+#ifndef IRONWAL_WAL_ITERATOR_IMPL_H_
+#define IRONWAL_WAL_ITERATOR_IMPL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "ironwal/format/frame.h"
+#include "ironwal/segment/frame_cursor.h"
+#include "ironwal/segment/segment_reader.h"
+#include "ironwal/stream/stream.h"
+#include "ironwal/wal/iterator.h"
+
+namespace ironwal {
+
+class StreamIterator final : public Iterator {
+ public:
+  StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size);
+
+  bool Valid() const override { return valid_; }
+  void Next() override;
+  void Seek(uint64_t id) override;
+  uint64_t id() const override { return id_; }
+  absl::string_view value() const override { return value_; }
+  absl::Status status() const override { return status_; }
+
+ private:
+  // Loads the frame at the cursor and positions at `id` inside it. False at the end of
+  // what is published, or on error (status_ set).
+  bool LoadFrame(uint64_t id);
+  void Fail(absl::Status status);
+
+  Stream* const stream_;
+  const uint64_t end_id_;
+  const size_t buffer_size_;
+
+  std::shared_ptr<SegmentReader> reader_;
+  bool active_ = false;  // reader_ is the active segment
+  std::unique_ptr<FrameCursor> cursor_;
+  FrameHeader frame_;
+  std::optional<DecodedPayload> decoded_;
+  std::string frame_copy_;  // a frame re-read after a failed check
+
+  bool valid_ = false;
+  uint64_t id_ = 0;
+  absl::string_view value_;
+  absl::Status status_;
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_WAL_ITERATOR_IMPL_H_

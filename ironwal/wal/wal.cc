@@ -1,0 +1,341 @@
+#include "ironwal/wal/wal.h"
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/names.h"
+#include "ironwal/wal/frame_cache.h"
+#include "ironwal/wal/iterator_impl.h"
+
+namespace ironwal {
+namespace {
+
+absl::Status ValidateOptions(const WalOptions& o) {
+  const auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("open: invalid WalOptions: ", what));
+  };
+  if (o.env == nullptr) return bad("env is null");
+  if (o.root.empty()) return bad("root is empty");
+  if (o.max_segment_size == 0) return bad("max_segment_size is 0");
+  if (o.max_entries_per_segment == 0) return bad("max_entries_per_segment is 0");
+  if (o.max_open_segments == 0) return bad("max_open_segments is 0 (must be >= 1)");
+  if (o.max_open_read_segments == 0) return bad("max_open_read_segments is 0 (must be >= 1)");
+  if (o.read_buffer_size == 0) return bad("read_buffer_size is 0");
+  if (o.max_entry_size > format::kMaxEntrySize) {
+    return bad(absl::StrCat("max_entry_size ", o.max_entry_size, " exceeds the format's ",
+                            format::kMaxEntrySize));
+  }
+  return absl::OkStatus();
+}
+
+StreamOptions ToStreamOptions(const WalOptions& o) {
+  StreamOptions s;
+  s.env = o.env;
+  s.root = o.root;
+  s.sync_mode = o.sync_mode;
+  s.max_segment_size = o.max_segment_size;
+  s.max_entries_per_segment = o.max_entries_per_segment;
+  s.max_entry_size = o.max_entry_size;
+  s.write_buffer_size = o.write_buffer_size;
+  s.read_buffer_size = o.read_buffer_size;
+  s.use_mmap = o.read_strategy == ReadStrategy::kMmap;
+  s.on_corruption = o.on_corruption;
+  s.encode.lz4 = o.compression == Compression::kLz4;
+  s.encode.min_compression_size = o.min_compression_size;
+  s.read_only = o.read_only;
+  return s;
+}
+
+}  // namespace
+
+Wal::Wal(const WalOptions& options)
+    : options_(options),
+      readers_(options.max_open_read_segments),
+      writers_(options.max_open_segments) {
+  shared_.options = ToStreamOptions(options_);
+  shared_.readers = &readers_;
+  shared_.writers = &writers_;
+  if (options_.block_cache_size > 0) {
+    frame_cache_ = std::make_unique<FrameCache>(options_.block_cache_size);
+  }
+}
+
+Wal::~Wal() {
+  Close().IgnoreError();
+  // Streams hold members of the caches; drop them first.
+  WriterMutexLock lock(&streams_mu_);
+  by_key_.clear();
+  streams_.clear();
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options) {
+  IRONWAL_RETURN_IF_ERROR(ValidateOptions(options));
+  std::unique_ptr<Wal> wal(new Wal(options));
+  IRONWAL_RETURN_IF_ERROR(wal->Recover());
+  return wal;
+}
+
+absl::Status Wal::Recover() {
+  Env* env = options_.env;
+  const std::string& root = options_.root;
+  if (options_.read_only) {
+    IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(root));
+    if (!is_dir) {
+      return absl::FailedPreconditionError(absl::StrCat("open ", root, ": not a directory"));
+    }
+  } else {
+    IRONWAL_RETURN_IF_ERROR(CreateDirRecursively(env, root));
+    absl::StatusOr<std::unique_ptr<FileLock>> lock =
+        env->LockFile(JoinPath(root, format::kLockFileName));
+    if (absl::IsFailedPrecondition(lock.status())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("open ", root, ": the WAL is open in another Wal or process (",
+                       lock.status().message(), ")"));
+    }
+    IRONWAL_RETURN_IF_ERROR(lock.status());
+    lock_ = *std::move(lock);
+  }
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(root));
+  WriterMutexLock lock(&streams_mu_);
+  for (const std::string& name : children) {
+    if (name == format::kLockFileName) continue;
+    absl::StatusOr<bool> is_dir = env->IsDirectory(JoinPath(root, name));
+    if (!is_dir.ok() || !*is_dir) continue;
+    StreamRecoveryReport report;
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
+                             Stream::Recover(&shared_, name, &report));
+    if (stream == nullptr) continue;  // Not a stream directory: left alone.
+    if (!report.clean()) recovery_report_.push_back(std::move(report));
+    streams_[name] = std::move(stream);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Wal::CheckOpen() const {
+  if (closed_) {
+    return absl::FailedPreconditionError(absl::StrCat("wal ", options_.root, " is closed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
+  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  Stream* stream = nullptr;
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    auto known = by_key_.find(key);
+    if (known != by_key_.end()) return known->second;
+  }
+  IRONWAL_ASSIGN_OR_RETURN(std::string dir, StreamDirName(key));
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    auto it = streams_.find(dir);
+    if (it != streams_.end()) stream = it->second.get();
+  }
+  if (stream == nullptr) {
+    if (!create) {
+      return absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
+                                              "' does not exist (directory ",
+                                              JoinPath(options_.root, dir), ")"));
+    }
+    if (options_.read_only) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("create stream '", absl::CEscape(key), "': opened read-only"));
+    }
+    WriterMutexLock lock(&streams_mu_);
+    std::unique_ptr<Stream>& slot = streams_[dir];
+    if (slot == nullptr) slot = Stream::CreateNew(&shared_, dir, std::string(key));
+    stream = slot.get();
+  }
+  IRONWAL_RETURN_IF_ERROR(stream->CheckKey(key, /*claim=*/create));
+  if (stream->key_known()) {
+    WriterMutexLock lock(&streams_mu_);
+    by_key_.emplace(std::string(key), stream);
+  }
+  return stream;
+}
+
+std::vector<Stream*> Wal::AllStreams() const {
+  std::vector<Stream*> all;
+  ReaderMutexLock lock(&streams_mu_);
+  all.reserve(streams_.size());
+  for (const auto& [dir, stream] : streams_) all.push_back(stream.get());
+  return all;
+}
+
+absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view entry) {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  IRONWAL_ASSIGN_OR_RETURN(const IdRange ids, s->Append({entry}, /*batch=*/false));
+  return ids.first;
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
+                                         absl::Span<const absl::string_view> entries) {
+  ReaderMutexLock open(&close_mu_);
+  if (entries.empty()) {
+    IRONWAL_RETURN_IF_ERROR(CheckOpen());
+    IRONWAL_RETURN_IF_ERROR(StreamDirName(stream).status());  // A bad key is still an error.
+    absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
+    if (absl::IsNotFound(s.status())) return IdRange{};  // Nothing written, nothing created.
+    IRONWAL_RETURN_IF_ERROR(s.status());
+    return IdRange{(*s)->next_id(), (*s)->next_id()};
+  }
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  return s->Append(entries, /*batch=*/true);
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
+                                         const std::vector<std::string>& entries) {
+  std::vector<absl::string_view> views(entries.begin(), entries.end());
+  return AppendBatch(stream, absl::MakeConstSpan(views));
+}
+
+TxnWriter Wal::NewTransaction(absl::string_view stream) {
+  return TxnWriter(this, std::string(stream));
+}
+
+absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
+  IRONWAL_ASSIGN_OR_RETURN(Stream::ReadPosition pos, stream->Locate(id));
+  const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset};
+  std::shared_ptr<const FrameCache::Entries> entries = frame_cache_->Lookup(key);
+  if (entries == nullptr) {
+    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
+    IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, frame.Decode());
+    auto copy =
+        std::make_shared<FrameCache::Entries>(decoded->entries().begin(), decoded->entries().end());
+    frame_cache_->Insert(key, copy);
+    entries = std::move(copy);
+  }
+  return (*entries)[id - pos.frame.start_id];
+}
+
+absl::StatusOr<std::string> Wal::Get(absl::string_view stream, uint64_t id) {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  if (frame_cache_ != nullptr) return GetCached(s, id);
+  return s->Get(id);
+}
+
+std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
+                                                       absl::Span<const uint64_t> ids) {
+  std::vector<absl::StatusOr<std::string>> results(ids.size(), absl::UnknownError("unset"));
+  if (ids.empty()) return results;
+  ReaderMutexLock open(&close_mu_);
+  absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
+  if (!s.ok()) {
+    for (auto& r : results) r = s.status();
+    return results;
+  }
+  // Visit the IDs in order so that each frame is read once.
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+  std::shared_ptr<SegmentReader> reader;
+  absl::StatusOr<VerifiedFrame> frame = absl::NotFoundError("none yet");
+  for (size_t i : order) {
+    const uint64_t id = ids[i];
+    const bool same_frame =
+        frame.ok() && id >= frame->header().start_id && id < frame->header().end_id();
+    if (!same_frame) {
+      absl::StatusOr<Stream::ReadPosition> pos = (*s)->Locate(id);
+      if (!pos.ok()) {
+        results[i] = pos.status();
+        frame = absl::NotFoundError("none");
+        continue;
+      }
+      reader = pos->reader;  // Keeps a mapped frame's bytes alive.
+      frame = reader->ReadFrame(pos->frame);
+      if (!frame.ok()) {
+        results[i] = frame.status();
+        continue;
+      }
+    }
+    absl::StatusOr<absl::string_view> entry = frame->Entry(id);
+    results[i] = entry.ok() ? absl::StatusOr<std::string>(std::string(*entry))
+                            : absl::StatusOr<std::string>(entry.status());
+  }
+  return results;
+}
+
+absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view stream,
+                                                           uint64_t start_id, uint64_t end_id) {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size);
+  if (start_id > s->next_id()) {
+    return absl::OutOfRangeError(absl::StrCat("iterate ", stream, ": start ID ", start_id,
+                                              " is past the next ID ", s->next_id()));
+  }
+  it->Seek(start_id);
+  IRONWAL_RETURN_IF_ERROR(it->status());
+  return std::unique_ptr<Iterator>(std::move(it));
+}
+
+absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t keep_from_id) {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  IRONWAL_RETURN_IF_ERROR(s->CheckKey(stream, /*claim=*/true));
+  return s->Truncate(keep_from_id);
+}
+
+absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  std::vector<std::string> keys;
+  for (Stream* s : AllStreams()) keys.push_back(s->key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream) {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->Info();
+}
+
+absl::Status Wal::Flush() {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  absl::Status first = absl::OkStatus();
+  for (Stream* s : AllStreams()) {
+    absl::Status flushed = s->Flush();
+    if (first.ok()) first = flushed;
+  }
+  return first;
+}
+
+absl::Status Wal::Sync() {
+  ReaderMutexLock open(&close_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  absl::Status first = absl::OkStatus();
+  for (Stream* s : AllStreams()) {
+    absl::Status synced = s->Sync();
+    if (first.ok()) first = synced;
+  }
+  return first;
+}
+
+absl::Status Wal::Close() {
+  WriterMutexLock lock(&close_mu_);
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  absl::Status first = absl::OkStatus();
+  for (Stream* s : AllStreams()) {
+    absl::Status closed = s->CloseWriter();
+    if (first.ok()) first = closed;
+  }
+  if (lock_ != nullptr) {
+    absl::Status unlocked = options_.env->UnlockFile(std::move(lock_));
+    if (first.ok()) first = unlocked;
+  }
+  return first;
+}
+
+}  // namespace ironwal

@@ -1,0 +1,177 @@
+// File: ironwal/wal/wal.h
+//
+// Wal: a write-ahead log of named streams, on-disk compatible with ironwal 0.6 (Rust):
+// a directory written by either one opens in the other (ironwal/format/FORMAT.md).
+//
+// Each stream is an independent log whose entries get the IDs 0, 1, 2, ... with no gaps.
+// Entries are opaque bytes (empty ones too). Streams live in directories under the root
+// and are created by their first write.
+//
+//   WalOptions options;
+//   options.root = "/var/lib/app/wal";
+//   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Wal> wal, Wal::Open(options));
+//   IRONWAL_ASSIGN_OR_RETURN(uint64_t id, wal->Append("orders", payload));
+//   IRONWAL_ASSIGN_OR_RETURN(IdRange ids, wal->AppendBatch("orders", {a, b, c}));
+//   IRONWAL_ASSIGN_OR_RETURN(std::string entry, wal->Get("orders", id));
+//   IRONWAL_ASSIGN_OR_RETURN(auto it, wal->NewIterator("orders", 0));
+//   for (; it->Valid(); it->Next()) ...
+//   IRONWAL_ASSIGN_OR_RETURN(TruncateResult t, wal->Truncate("orders", 1000));
+//
+// Durability follows options.sync_mode (see SyncMode in ironwal/stream/options.h): in
+// kStrict every call that returns an ID has made it durable. In every mode an entry is
+// visible to readers of this Wal as soon as the call that wrote it returns.
+//
+// Status codes:
+//   NotFound            unknown stream; an ID below the stream's first retained ID
+//   OutOfRange          an ID at or past the stream's next ID
+//   InvalidArgument     bad options; a stream key that is empty, ".", "..", too long,
+//                       "LOCK", or maps to the directory of another stream's key; an
+//                       entry over max_entry_size; an empty batch given to Append paths
+//                       that need one
+//   DataLoss            a frame that fails its checks; at open, damage that cannot be a
+//                       torn tail (under CorruptionPolicy::kError)
+//   FailedPrecondition  the Wal is closed or read-only; the stream is poisoned by an
+//                       earlier write or sync failure (until reopened); the root is
+//                       locked by another opener
+//   ResourceExhausted   the disk is full (the stream keeps working once space is freed)
+//   Internal            other I/O errors (EIO, ...)
+// Messages name the operation, the path and the offset.
+//
+// Thread-safety: all methods are thread-safe. Appends to one stream are serialized and
+// share syncs (group commit); different streams never wait for each other; readers never
+// wait for writers (except for a kAsync frame still in the writer's buffer).
+#ifndef IRONWAL_WAL_WAL_H_
+#define IRONWAL_WAL_WAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/base/mutex.h"
+#include "ironwal/env/env.h"
+#include "ironwal/stream/reader_cache.h"
+#include "ironwal/stream/stream.h"
+#include "ironwal/stream/writer_budget.h"
+#include "ironwal/wal/iterator.h"
+#include "ironwal/wal/txn_writer.h"
+#include "ironwal/wal/wal_options.h"
+
+namespace ironwal {
+
+class FrameCache;
+
+class Wal {
+ public:
+  // Bound for NewIterator's end_id meaning "no end".
+  static constexpr uint64_t kNoEnd = UINT64_MAX;
+
+  // Opens (creating if needed) the WAL at options.root and recovers every stream: each
+  // stream's active segment is verified frame by frame and a torn tail is cut; see
+  // recovery_report() for what was found. InvalidArgument for bad options;
+  // FailedPrecondition when another opener (this process or another) holds the root's
+  // LOCK; DataLoss when a stream cannot be recovered under options.on_corruption.
+  static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options);
+
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+  // Close(), ignoring its status. Iterators and TxnWriters must be gone.
+  ~Wal();
+
+  // Appends one entry to `stream` (created if new) and returns its ID.
+  absl::StatusOr<uint64_t> Append(absl::string_view stream, absl::string_view entry);
+
+  // Appends `entries` as one frame: consecutive IDs, all durable and visible together or
+  // not at all. A batch is never split across segments (0.6 split batches, losing their
+  // atomicity). An empty batch writes nothing and returns an empty range at the next ID.
+  absl::StatusOr<IdRange> AppendBatch(absl::string_view stream,
+                                      absl::Span<const absl::string_view> entries);
+  absl::StatusOr<IdRange> AppendBatch(absl::string_view stream,
+                                      const std::vector<std::string>& entries);
+
+  // A transaction on `stream`: entries gathered in memory, committed as one batch.
+  TxnWriter NewTransaction(absl::string_view stream);
+
+  // The entry `id` of `stream`.
+  absl::StatusOr<std::string> Get(absl::string_view stream, uint64_t id);
+
+  // Get for many IDs (any order, repeats allowed): one result per ID, in the same order.
+  // Each frame is read once however many of its IDs are asked for.
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::string_view stream,
+                                                    absl::Span<const uint64_t> ids);
+
+  // An iterator over `stream` from `start_id` up to `end_id` (exclusive). NotFound for
+  // an unknown stream or a start below the first retained ID; OutOfRange for a start past
+  // the next ID (a start equal to it gives an iterator that is at its end for now).
+  absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(absl::string_view stream, uint64_t start_id,
+                                                        uint64_t end_id = kNoEnd);
+
+  // Removes the whole sealed segments of `stream` that hold only IDs below
+  // `keep_from_id`; the segment holding it, and the active segment, stay. Durable when it
+  // returns; a crash never brings truncated IDs back. NotFound for an unknown stream.
+  absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
+
+  // The streams' original keys (their directory names for streams written by ironwal 0.6
+  // and not yet written by this library), sorted.
+  absl::StatusOr<std::vector<std::string>> ListStreams();
+
+  // First retained ID, next ID, segments, bytes of `stream`.
+  absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream);
+
+  // Hands every stream's buffered appends (kAsync) to the operating system.
+  absl::Status Flush();
+
+  // Makes everything appended so far, in every stream, durable.
+  absl::Status Sync();
+
+  // Flushes and syncs every stream, closes the files and releases the LOCK. Later calls
+  // return FailedPrecondition. Idempotent.
+  absl::Status Close();
+
+  // What recovery found and did, for every stream that was not clean.
+  const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
+
+  const WalOptions& options() const { return options_; }
+
+ private:
+  friend class TxnWriter;
+
+  explicit Wal(const WalOptions& options);
+
+  absl::Status Recover();
+  absl::Status CheckOpen() const ABSL_SHARED_LOCKS_REQUIRED(close_mu_);
+  // The stream for `key`: NotFound if it does not exist (and !create).
+  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create)
+      ABSL_SHARED_LOCKS_REQUIRED(close_mu_);
+  std::vector<Stream*> AllStreams() const;
+  absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
+
+  const WalOptions options_;
+  Stream::Shared shared_;
+  ReaderCache readers_;
+  WriterBudget writers_;
+  std::unique_ptr<FrameCache> frame_cache_;
+  std::unique_ptr<FileLock> lock_;
+  std::vector<StreamRecoveryReport> recovery_report_;
+
+  // Held shared by every operation, exclusively by Close.
+  mutable SharedMutex close_mu_;
+  bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
+
+  mutable SharedMutex streams_mu_ ABSL_ACQUIRED_AFTER(close_mu_);
+  // By directory name; never shrinks while the Wal is open.
+  absl::flat_hash_map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  // By key exactly as callers pass it: a fast path past StreamDirName.
+  absl::flat_hash_map<std::string, Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_WAL_WAL_H_

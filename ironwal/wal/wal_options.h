@@ -1,0 +1,87 @@
+// File: ironwal/wal/wal_options.h
+//
+// WalOptions: every option of ironwal 0.6's WalOptions, with 0.6's defaults except where
+// a default was unsafe (marked "Changed from 0.6"), plus the Env and the options 0.6 did
+// not have. A plain struct; Wal::Open validates it.
+#ifndef IRONWAL_WAL_WAL_OPTIONS_H_
+#define IRONWAL_WAL_WAL_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ironwal/env/env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/stream/options.h"
+
+namespace ironwal {
+
+struct WalOptions {
+  // The root directory; created (with its parents) when missing, unless read_only.
+  // Default: "./wal_data" (0.6's root_path).
+  std::string root = "./wal_data";
+
+  // All I/O goes through this Env, which must outlive the Wal. Default: Env::Default().
+  Env* env = Env::Default();
+
+  // A segment is closed and the next one started before a frame that would take it past
+  // this many bytes (a frame bigger than this gets a segment of its own). Batches are
+  // never split across segments. Default: 64 MiB.
+  uint64_t max_segment_size = 64ull << 20;
+
+  // A segment is closed before a frame that would take it past this many entries. Counted
+  // from the IDs, so it holds across restarts (0.6 forgot the count when it reopened a
+  // segment). Default: no limit.
+  uint64_t max_entries_per_segment = UINT64_MAX;
+
+  // How many streams keep their active segment open for writing; the least recently used
+  // close theirs (after a sync) beyond this. >= 1. Default: 128.
+  size_t max_open_segments = 128;
+
+  // How many segments are kept open for reading (0.6.4's max_open_read_segments). >= 1.
+  // Default: 128.
+  size_t max_open_read_segments = 128;
+
+  // kAsync: bytes of appends a stream buffers in this process before writing them to the
+  // file. Default: 64 KiB.
+  size_t write_buffer_size = 64 << 10;
+
+  // Read-ahead of sequential scans (recovery, iteration, indexing a sealed segment).
+  // Default: 128 KiB.
+  size_t read_buffer_size = 128 << 10;
+
+  // Bytes of decoded frames Get and MultiGet keep in memory (least recently used go
+  // first); 0 disables the cache. Default: 0.
+  uint64_t block_cache_size = 0;
+
+  // Default: SyncMode::kStrict.
+  SyncMode sync_mode = SyncMode::kStrict;
+
+  // Default: Compression::kNone.
+  Compression compression = Compression::kNone;
+
+  // Default: ReadStrategy::kPread (0.6's StandardIo).
+  ReadStrategy read_strategy = ReadStrategy::kPread;
+
+  // What opening does with damage that cannot be a torn tail (a torn tail is always cut).
+  // Changed from 0.6, whose default Truncate was never implemented: cutting synced data
+  // hands acknowledged IDs out again, so the default refuses and names the damage.
+  // Default: CorruptionPolicy::kError.
+  CorruptionPolicy on_corruption = CorruptionPolicy::kError;
+
+  // Entry blocks smaller than this are stored raw even with compression on. Default: 1024.
+  uint64_t min_compression_size = 1024;
+
+  // Appends of a larger entry fail with InvalidArgument (0.6 wrote a corrupt frame for
+  // entries of 4 GiB or more). At most format::kMaxEntrySize. Default: that maximum.
+  uint64_t max_entry_size = format::kMaxEntrySize;
+
+  // Open without the LOCK and without changing anything on disk: recovery decides what
+  // it would do but does not do it, and every write fails with FailedPrecondition. For
+  // inspecting a WAL another process may own. Default: false.
+  bool read_only = false;
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_WAL_WAL_OPTIONS_H_
