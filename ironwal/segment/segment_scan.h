@@ -25,13 +25,15 @@
 //   G    any of B-F with valid data after, frontier     kCorrupt: X is inside data that
 //        unknown (0)                                    cannot be a torn tail
 //   H    any of B-F with X < durable frontier           kCorrupt: synced data is damaged
-//   I    B-F past a known frontier, valid data after    kTorn: holes in unsynced data
+//   I    B-F past a known frontier, valid data after    kTorn: holes in unsynced data;
+//                                                       the cut bytes are kept aside
 //   J    the segment's first frame is CRC-valid but     kWrongSegment: the file does not
 //        starts at another ID than the file's name      belong here
 //
 // What the stream does with kCorrupt depends on WalOptions::on_corruption: kError refuses
 // to open (DataLoss, nothing changed); kTruncate keeps the bytes from X on in a
-// quarantine file, cuts the segment at X and reports it. kTorn is always cut. Before
+// quarantine file, cuts the segment at X and reports it. kTorn is always cut (row I's
+// bytes also go to a quarantine file: they held verified frames). Before
 // judging a frame bad the scan reads it a second time, so a transient read error (a bit
 // flipped on the way from the disk) does not cost data.
 //

@@ -19,7 +19,9 @@ namespace {
 // The most bytes one leader writes for its group (a single larger write goes alone).
 constexpr uint64_t kMaxGroupBytes = 4 << 20;
 // How far the durable frontier may lag the synced end before durable.pos is rewritten.
-constexpr uint64_t kFrontierStep = 4 << 20;
+// Damage past the frontier is treated as a torn tail (its bytes kept aside), so this bounds
+// how much synced data a bit flip can cost; each rewrite costs two fsyncs.
+constexpr uint64_t kFrontierStep = 256 << 10;
 
 }  // namespace
 
@@ -324,6 +326,10 @@ absl::Status Stream::EnsureCreatedOnDisk() {
       segments = segments_;
     }
     IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, segments));
+    // From the start the frontier is known (at the beginning of the first segment), so a
+    // damaged frame in this stream is never mistaken for one of ironwal 0.6's.
+    IRONWAL_RETURN_IF_ERROR(WriteFrontier(segments.back(), 0));
+    frontier_written_ = 0;
     on_disk_ = true;
   }
   return absl::OkStatus();
@@ -445,7 +451,10 @@ absl::Status Stream::CloseWriterLocked() {
   const absl::Status closed = writer_->Close();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
   if (!closed.ok()) return Poison(closed);
-  MaybeAdvanceFrontier();
+  if (writer_->synced_size() > frontier_written_ &&
+      WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
+    frontier_written_ = writer_->synced_size();
+  }
   active_size_ = writer_->flushed_size();
   active_synced_ = writer_->synced_size();
   writer_.reset();

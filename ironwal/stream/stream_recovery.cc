@@ -288,7 +288,9 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
     if (scan.outcome != ScanOutcome::kClean) {
       report->cut_bytes = scan.file_size - scan.valid_end;
       if (!options_.read_only) {
-        if (scan.outcome == ScanOutcome::kCorrupt) {
+        // Keep the bytes whenever verified frames were among them (corruption, or holes
+        // left by a crash in unsynced data): cut from the log, but not thrown away.
+        if (scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt) {
           IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
         }
         IRONWAL_RETURN_IF_ERROR(CutSegment(path, scan.valid_end));
