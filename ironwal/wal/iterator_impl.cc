@@ -35,24 +35,26 @@ void StreamIterator::Seek(uint64_t id) {
   if (!pos.ok()) return Fail(pos.status());
   reader_ = std::move(pos->reader);
   active_ = pos->active;
-  const uint64_t limit = active_ ? reader_->index().end_offset() : reader_->index().end_offset();
-  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset, limit, buffer_size_);
+  // The limit grows in LoadFrame, which flushes buffered frames before reading them.
+  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset, pos->frame.offset,
+                                          buffer_size_);
   LoadFrame(id);
 }
 
 bool StreamIterator::LoadFrame(uint64_t id) {
   for (;;) {
-    if (active_) {
-      // Frames published since the cursor was made; in kAsync make sure they are written.
-      const uint64_t limit = reader_->index().end_offset();
-      if (limit > cursor_->limit()) {
-        absl::Status flushed = stream_->EnsureFlushed(reader_->start_id(), limit);
+    // Read up to what the segment has published; in kAsync first make sure those frames
+    // have left the writer's buffer for the file.
+    const uint64_t published = reader_->index().end_offset();
+    if (published > cursor_->limit()) {
+      if (active_) {
+        absl::Status flushed = stream_->EnsureFlushed(reader_->start_id(), published);
         if (!flushed.ok()) {
           Fail(flushed);
           return false;
         }
-        cursor_->set_limit(limit);
       }
+      cursor_->set_limit(published);
     }
     absl::StatusOr<FrameCursor::Item> item = cursor_->Next();
     if (!item.ok()) {
@@ -81,7 +83,7 @@ bool StreamIterator::LoadFrame(uint64_t id) {
       reader_ = std::move(pos->reader);
       active_ = pos->active;
       cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset,
-                                              reader_->index().end_offset(), buffer_size_);
+                                              pos->frame.offset, buffer_size_);
       continue;
     }
     const std::string at = absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ");
