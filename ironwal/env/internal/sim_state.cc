@@ -1,0 +1,301 @@
+// SimState: the operation pipeline, directory operations, locks and controls.
+#include "ironwal/env/internal/sim_state.h"
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/check.h"
+#include "ironwal/env/io_error.h"
+
+namespace ironwal {
+namespace internal {
+namespace {
+
+bool IsMutating(SimOp op) {
+  switch (op) {
+    case SimOp::kOpenRead:
+    case SimOp::kClose:
+    case SimOp::kRead:
+    case SimOp::kGetChildren:
+    case SimOp::kGetFileSize:
+      return false;
+    default:
+      return true;
+  }
+}
+
+MemFs::Options FsOptions(const SimEnvOptions& options) {
+  IRONWAL_CHECK(options.block_size >= 512 && (options.block_size & (options.block_size - 1)) == 0)
+      << "SimEnvOptions::block_size must be a power of two >= 512, not " << options.block_size;
+  MemFs::Options fs;
+  fs.track_durability = true;
+  fs.block_size = options.block_size;
+  return fs;
+}
+
+class SimFileLock final : public FileLock {
+ public:
+  SimFileLock(std::shared_ptr<SimState> state, uint64_t inode, uint64_t token, std::string path)
+      : state_(std::move(state)), inode_(inode), token_(token), path_(std::move(path)) {}
+  ~SimFileLock() override { state_->ReleaseLock(inode_, token_); }
+  const std::string& path() const override { return path_; }
+  const SimState* owner() const { return state_.get(); }
+
+ private:
+  const std::shared_ptr<SimState> state_;
+  const uint64_t inode_;
+  const uint64_t token_;
+  const std::string path_;
+};
+
+}  // namespace
+
+SimState::SimState(const SimEnvOptions& options)
+    : options_(options), fs_(FsOptions(options)), rng_(options.seed) {}
+
+SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle) {
+  return Begin(rec, handle, {rec->path});
+}
+
+SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle,
+                                const std::vector<absl::string_view>& paths) {
+  const bool mutating = IsMutating(rec->op);
+  const uint64_t index = mutating ? mutating_ops_++ : 0;
+  const char* name = SimOpName(rec->op);
+  if (handle != nullptr && handle->epoch != epoch_) {
+    return {absl::FailedPreconditionError(
+                absl::StrCat(name, " ", rec->path, ": file handle invalidated by SimEnv::Crash")),
+            {}};
+  }
+  if (handle != nullptr && handle->closed) return {IoError(name, rec->path, EBADF), {}};
+  if (mutating && power_cut_at_.has_value() && index >= *power_cut_at_) {
+    rec->injected = "power cut";
+    return {absl::AbortedError(absl::StrCat("power cut: ", name, " ", rec->path)), {}};
+  }
+  return {absl::OkStatus(), faults_.Pick(rec->op, paths, &rng_)};
+}
+
+void SimState::Record(const OpRecord& rec, absl::StatusCode code) {
+  const uint64_t seq = next_seq_++;
+  if (options_.record_trace) {
+    trace_.push_back(
+        TraceRecord{seq, rec.op, rec.path, rec.offset, rec.length, code, rec.injected});
+  }
+}
+
+absl::Status SimState::Finish(const OpRecord& rec, absl::Status status) {
+  Record(rec, status.code());
+  return status;
+}
+
+absl::Status SimState::Injected(OpRecord* rec, SimFault fault) {
+  IRONWAL_CHECK(fault == SimFault::kIoError || fault == SimFault::kNoSpace);
+  const int errnum = fault == SimFault::kIoError ? EIO : ENOSPC;
+  rec->injected = ErrnoName(errnum);
+  const bool ranged = rec->op == SimOp::kAppend || rec->op == SimOp::kRead ||
+                      rec->op == SimOp::kAllocate || rec->op == SimOp::kTruncate;
+  if (ranged) return IoError(SimOpName(rec->op), rec->path, rec->offset, errnum);
+  return IoError(SimOpName(rec->op), rec->path, errnum);
+}
+
+absl::StatusOr<std::unique_ptr<WritableFile>> SimState::OpenWritable(const std::string& path,
+                                                                     bool truncate) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kOpenWritable, path};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<std::shared_ptr<FileNode>> file = fs_.OpenFile(
+      fs_op::kOpenWrite, path, truncate ? MemFs::OpenMode::kTruncate : MemFs::OpenMode::kAppend);
+  if (!file.ok()) return Finish(rec, file.status());
+  Record(rec, absl::StatusCode::kOk);
+  return NewWritableHandle(*std::move(file), path);
+}
+
+absl::StatusOr<std::unique_ptr<RandomAccessFile>> SimState::OpenRead(
+    const std::string& path, const RandomAccessFileOptions& options) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kOpenRead, path};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<std::shared_ptr<FileNode>> file =
+      fs_.OpenFile(fs_op::kOpenRead, path, MemFs::OpenMode::kExisting);
+  if (!file.ok()) return Finish(rec, file.status());
+  Record(rec, absl::StatusCode::kOk);
+  return NewReadableHandle(*std::move(file), path, options.use_mmap);
+}
+
+absl::StatusOr<std::vector<std::string>> SimState::GetChildren(const std::string& dir) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kGetChildren, dir};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<std::vector<std::string>> children = fs_.GetChildren(fs_op::kChildren, dir);
+  if (!children.ok()) return Finish(rec, children.status());
+  Record(rec, absl::StatusCode::kOk);
+  return children;
+}
+
+absl::StatusOr<uint64_t> SimState::GetFileSize(const std::string& path) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kGetFileSize, path};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<uint64_t> size = fs_.GetFileSize(fs_op::kStat, path);
+  if (!size.ok()) return Finish(rec, size.status());
+  Record(rec, absl::StatusCode::kOk);
+  return size;
+}
+
+absl::StatusOr<bool> SimState::IsDirectory(const std::string& path) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kGetFileSize, path};  // A stat(2), like GetFileSize.
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<bool> is_dir = fs_.IsDirectory(fs_op::kStat, path);
+  if (!is_dir.ok()) return Finish(rec, is_dir.status());
+  Record(rec, absl::StatusCode::kOk);
+  return is_dir;
+}
+
+absl::Status SimState::PathOp(SimOp op, const std::string& path,
+                              absl::Status (MemFs::*run)(absl::string_view, const std::string&)) {
+  MutexLock lock(&mu_);
+  OpRecord rec{op, path};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  return Finish(rec, (fs_.*run)(SimOpName(op), path));
+}
+
+absl::Status SimState::CreateDir(const std::string& dir) {
+  return PathOp(SimOp::kCreateDir, dir, &MemFs::CreateDir);
+}
+
+absl::Status SimState::RemoveFile(const std::string& path) {
+  return PathOp(SimOp::kRemoveFile, path, &MemFs::RemoveFile);
+}
+
+absl::Status SimState::RemoveDir(const std::string& dir) {
+  return PathOp(SimOp::kRemoveDir, dir, &MemFs::RemoveDir);
+}
+
+absl::Status SimState::SyncDir(const std::string& dir) {
+  return PathOp(SimOp::kSyncDir, dir, &MemFs::SyncDir);
+}
+
+absl::Status SimState::Rename(const std::string& from, const std::string& to) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kRename, absl::StrCat(from, " -> ", to)};
+  Start start = Begin(&rec, nullptr, {from, to});
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  return Finish(rec, fs_.Rename(fs_op::kRename, from, to));
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> SimState::Lock(const std::string& path) {
+  MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kLock, path};
+  Start start = Begin(&rec, nullptr);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  absl::StatusOr<std::shared_ptr<FileNode>> file =
+      fs_.OpenFile(fs_op::kLock, path, MemFs::OpenMode::kAppend);
+  if (!file.ok()) return Finish(rec, file.status());
+  const uint64_t inode = (*file)->id;
+  if (locks_.count(inode) != 0) return Finish(rec, IoError(fs_op::kLock, path, EWOULDBLOCK));
+  const uint64_t token = next_lock_token_++;
+  locks_[inode] = token;
+  Record(rec, absl::StatusCode::kOk);
+  return std::make_unique<SimFileLock>(shared_from_this(), inode, token, path);
+}
+
+absl::Status SimState::Unlock(std::unique_ptr<FileLock> lock) {
+  const auto* mine = dynamic_cast<const SimFileLock*>(lock.get());
+  if (mine == nullptr || mine->owner() != this) {
+    return absl::InvalidArgumentError("unlock: not a lock taken on this SimEnv");
+  }
+  lock.reset();  // The destructor releases it.
+  return absl::OkStatus();
+}
+
+void SimState::ReleaseLock(uint64_t inode, uint64_t token) {
+  MutexLock lock(&mu_);
+  auto it = locks_.find(inode);
+  if (it != locks_.end() && it->second == token) locks_.erase(it);
+}
+
+uint64_t SimState::NowMicros() {
+  MutexLock lock(&mu_);
+  now_micros_ += options_.micros_per_call;
+  return now_micros_;
+}
+
+void SimState::SetPowerCutAt(uint64_t op_index) {
+  MutexLock lock(&mu_);
+  power_cut_at_ = op_index;
+}
+
+void SimState::ClearPowerCut() {
+  MutexLock lock(&mu_);
+  power_cut_at_.reset();
+}
+
+uint64_t SimState::mutating_ops() {
+  MutexLock lock(&mu_);
+  return mutating_ops_;
+}
+
+int SimState::AddFaultRule(const FaultRule& rule) {
+  MutexLock lock(&mu_);
+  return faults_.Add(rule);
+}
+
+void SimState::RemoveFaultRule(int id) {
+  MutexLock lock(&mu_);
+  faults_.Remove(id);
+}
+
+void SimState::ClearFaultRules() {
+  MutexLock lock(&mu_);
+  faults_.Clear();
+}
+
+uint64_t SimState::FaultFires(int id) {
+  MutexLock lock(&mu_);
+  return faults_.Fires(id);
+}
+
+SimEnvOptions SimState::options() {
+  MutexLock lock(&mu_);
+  return options_;
+}
+
+void SimState::SetCapacity(uint64_t capacity_bytes) {
+  MutexLock lock(&mu_);
+  options_.capacity_bytes = capacity_bytes;
+}
+
+uint64_t SimState::UsedBytes() {
+  MutexLock lock(&mu_);
+  return fs_.used_bytes();
+}
+
+std::vector<TraceRecord> SimState::Trace() {
+  MutexLock lock(&mu_);
+  return trace_;
+}
+
+void SimState::ClearTrace() {
+  MutexLock lock(&mu_);
+  trace_.clear();
+}
+
+}  // namespace internal
+}  // namespace ironwal
