@@ -52,12 +52,17 @@ std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_
     stream->key_ = std::move(key);
     stream->key_known_ = true;
     stream->key_file_pending_ = true;
+    stream->key_file_pending_relaxed_.store(true, std::memory_order_release);
   }
   auto index = std::make_shared<OffsetIndex>(0);
   {
     WriterMutexLock lock(&stream->segments_mu_);
     stream->segments_ = {0};
     stream->active_index_ = index;
+  }
+  {
+    MutexLock lock(&stream->write_mu_);
+    stream->write_index_ = index;
   }
   return stream;
 }
@@ -92,6 +97,7 @@ absl::Status Stream::CheckKey(absl::string_view key, bool claim) {
     key_ = std::string(key);
     key_known_ = true;
     key_file_pending_ = true;
+    key_file_pending_relaxed_.store(true, std::memory_order_release);
   }
   return absl::OkStatus();
 }
@@ -140,8 +146,10 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
     if (!w.status.ok()) return w.status;
     return w.ids;
   }
-  // This thread leads: it writes the queued writes behind it together.
-  std::vector<PendingWrite*> group;
+  // This thread leads: it writes the queued writes behind it together. Only the thread at
+  // the front of the queue leads, so leader_group_ has one user at a time.
+  std::vector<PendingWrite*>& group = leader_group_;
+  group.clear();
   uint64_t group_bytes = 0;
   for (PendingWrite* p : queue_) {
     if (!group.empty() && group_bytes + p->bytes > kMaxGroupBytes) break;
@@ -198,8 +206,10 @@ absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* o
     if (!flushed.ok()) return OnWriteError(flushed);
   }
 
-  std::vector<FrameLocation> pending;
-  std::vector<PendingWrite*> pending_writers;
+  std::vector<FrameLocation>& pending = pending_frames_;
+  std::vector<PendingWrite*>& pending_writers = pending_writers_;
+  pending.clear();
+  pending_writers.clear();
   bool need_sync = options_.sync_mode == SyncMode::kStrict;
   for (PendingWrite* p : group) {
     const uint64_t k = p->entries.size();
@@ -253,24 +263,15 @@ absl::Status Stream::FinishFrames(std::vector<FrameLocation>* pending, bool sync
 
 void Stream::PublishFrames(std::vector<FrameLocation>* pending) {
   if (pending->empty()) return;
-  std::shared_ptr<OffsetIndex> index;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    index = active_index_;
-  }
   for (const FrameLocation& f : *pending) {
-    index->Publish(f.start_id, f.offset, f.entry_count, f.size);
+    write_index_->Publish(f.start_id, f.offset, f.entry_count, f.size);
   }
   next_id_.store(pending->back().end_id(), std::memory_order_release);
   pending->clear();
 }
 
 absl::Status Stream::OnWriteError(absl::Status error) {
-  uint64_t published_end;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    published_end = active_index_->end_offset();
-  }
+  const uint64_t published_end = write_index_->end_offset();
   write_next_id_ = next_id();
   if (writer_ != nullptr) {
     // Cut the unpublished frames off again: nothing a caller was not told about may stay
@@ -301,6 +302,9 @@ absl::Status Stream::Poison(absl::Status error) {
 }
 
 absl::Status Stream::EnsureCreatedOnDisk() {
+  if (on_disk_ && !key_file_pending_relaxed_.load(std::memory_order_acquire)) {
+    return absl::OkStatus();
+  }
   bool write_key = false;
   std::string key;
   {
@@ -318,6 +322,7 @@ absl::Status Stream::EnsureCreatedOnDisk() {
         env_, JoinPath(dir_path_, format::kStreamKeyFileName), EncodeStreamKey(key)));
     MutexLock lock(&key_mu_);
     key_file_pending_ = false;
+    key_file_pending_relaxed_.store(false, std::memory_order_release);
   }
   if (!on_disk_) {
     std::vector<uint64_t> segments;
@@ -337,11 +342,7 @@ absl::Status Stream::EnsureCreatedOnDisk() {
 
 absl::Status Stream::EnsureWriterOpen(bool* opened) {
   if (writer_ != nullptr) return absl::OkStatus();
-  uint64_t start;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    start = active_index_->segment_start_id();
-  }
+  const uint64_t start = write_index_->segment_start_id();
   const std::string path = SegmentPath(start);
   if (!active_file_exists_) {
     IRONWAL_ASSIGN_OR_RETURN(writer_, SegmentWriter::Create(env_, path, start));
@@ -386,6 +387,7 @@ absl::Status Stream::Rotate() {
     segments_.push_back(new_start);
     active_index_ = index;
   }
+  write_index_ = index;
   writer_ = *std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);

@@ -236,15 +236,21 @@ class Stream : private WriterBudget::Member {
   std::string key_ ABSL_GUARDED_BY(key_mu_);
   bool key_known_ ABSL_GUARDED_BY(key_mu_) = false;
   bool key_file_pending_ ABSL_GUARDED_BY(key_mu_) = false;  // claimed, not yet on disk
+  std::atomic<bool> key_file_pending_relaxed_{false};       // the same, for the write path
 
   // The write queue.
   Mutex queue_mu_;
   std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // The current leader's scratch (only the thread at the front of the queue uses them).
+  std::vector<PendingWrite*> leader_group_;
 
   // The write side.
   Mutex write_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
   bool on_disk_ ABSL_GUARDED_BY(write_mu_) = false;  // directory, segments.idx exist
   std::unique_ptr<SegmentWriter> writer_ ABSL_GUARDED_BY(write_mu_);
+  std::shared_ptr<OffsetIndex> write_index_ ABSL_GUARDED_BY(write_mu_);  // == active_index_
+  std::vector<FrameLocation> pending_frames_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<PendingWrite*> pending_writers_ ABSL_GUARDED_BY(write_mu_);
   bool active_file_exists_ ABSL_GUARDED_BY(write_mu_) = false;
   uint64_t active_size_ ABSL_GUARDED_BY(write_mu_) = 0;    // while the writer is closed
   uint64_t active_synced_ ABSL_GUARDED_BY(write_mu_) = 0;  // while the writer is closed

@@ -307,6 +307,7 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
     WriterMutexLock lock(&segments_mu_);
     active_index_ = index;
   }
+  write_index_ = index;
   next_id_.store(next, std::memory_order_release);
   write_next_id_ = next;
   flushed_offset_.store(active_size_, std::memory_order_release);
