@@ -50,7 +50,7 @@ class MemWritableFile final : public WritableFile {
     return absl::OkStatus();
   }
 
-  absl::Status Flush() override { return Check(fs_op::kSync); }
+  absl::Status Flush() override { return Check(fs_op::kFlush); }
   absl::Status Sync() override { return Check(fs_op::kSync); }
 
   absl::Status Truncate(uint64_t size) override {
@@ -63,7 +63,7 @@ class MemWritableFile final : public WritableFile {
   absl::Status Allocate(uint64_t offset, uint64_t length) override {
     MutexLock lock(&state_->mu);
     if (closed_) return IoError(fs_op::kAllocate, path_, offset, EBADF);
-    if (length == 0) return IoError(fs_op::kAllocate, path_, offset, EINVAL);  // As fallocate.
+    if (length == 0) return absl::OkStatus();  // fallocate(2) would say EINVAL; PosixEnv too.
     if (length > UINT64_MAX - offset) return IoError(fs_op::kAllocate, path_, offset, EFBIG);
     state_->fs.Allocate(file_.get(), offset + length);
     return absl::OkStatus();
@@ -165,7 +165,7 @@ MemEnv::~MemEnv() = default;
 absl::StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
   MutexLock lock(&impl_->mu);
   absl::StatusOr<std::shared_ptr<FileNode>> file =
-      impl_->fs.OpenFile(fs_op::kOpenWrite, path, MemFs::OpenMode::kTruncate);
+      impl_->fs.OpenFile(fs_op::kOpen, path, MemFs::OpenMode::kTruncate);
   if (!file.ok()) return file.status();
   impl_->fs.AddOpen(file->get());
   return std::make_unique<MemWritableFile>(impl_, *std::move(file), path);
@@ -174,7 +174,7 @@ absl::StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std:
 absl::StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::string& path) {
   MutexLock lock(&impl_->mu);
   absl::StatusOr<std::shared_ptr<FileNode>> file =
-      impl_->fs.OpenFile(fs_op::kOpenWrite, path, MemFs::OpenMode::kAppend);
+      impl_->fs.OpenFile(fs_op::kOpen, path, MemFs::OpenMode::kAppend);
   if (!file.ok()) return file.status();
   impl_->fs.AddOpen(file->get());
   return std::make_unique<MemWritableFile>(impl_, *std::move(file), path);
@@ -184,7 +184,7 @@ absl::StatusOr<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(
     const std::string& path, const RandomAccessFileOptions& options) {
   MutexLock lock(&impl_->mu);
   absl::StatusOr<std::shared_ptr<FileNode>> file =
-      impl_->fs.OpenFile(fs_op::kOpenRead, path, MemFs::OpenMode::kExisting);
+      impl_->fs.OpenFile(fs_op::kOpen, path, MemFs::OpenMode::kExisting);
   if (!file.ok()) return file.status();
   impl_->fs.AddOpen(file->get());
   internal::FileBuffer::Mapping mapping;
@@ -194,7 +194,7 @@ absl::StatusOr<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(
 
 absl::StatusOr<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
   MutexLock lock(&impl_->mu);
-  return impl_->fs.GetChildren(fs_op::kChildren, dir);
+  return impl_->fs.GetChildren(fs_op::kList, dir);
 }
 
 absl::StatusOr<uint64_t> MemEnv::GetFileSize(const std::string& path) {
@@ -214,7 +214,7 @@ absl::Status MemEnv::CreateDir(const std::string& dir) {
 
 absl::Status MemEnv::RemoveFile(const std::string& path) {
   MutexLock lock(&impl_->mu);
-  return impl_->fs.RemoveFile(fs_op::kUnlink, path);
+  return impl_->fs.RemoveFile(fs_op::kRemove, path);
 }
 
 absl::Status MemEnv::RemoveDir(const std::string& dir) {

@@ -5,46 +5,44 @@
 
 #include "absl/strings/str_cat.h"
 
-#include "ironwal/env/internal/mem_fs.h"
 #include "ironwal/env/internal/sim_state.h"
 
 namespace ironwal {
 
 const char* SimOpName(SimOp op) {
-  namespace fs_op = internal::fs_op;
   switch (op) {
     case SimOp::kOpenWritable:
-      return fs_op::kOpenWrite;
+      return "open-write";
     case SimOp::kOpenRead:
-      return fs_op::kOpenRead;
+      return "open-read";
     case SimOp::kAppend:
-      return fs_op::kAppend;
+      return "append";
     case SimOp::kSync:
-      return fs_op::kSync;
+      return "sync";
     case SimOp::kTruncate:
-      return fs_op::kTruncate;
+      return "truncate";
     case SimOp::kAllocate:
-      return fs_op::kAllocate;
+      return "allocate";
     case SimOp::kClose:
-      return fs_op::kClose;
+      return "close";
     case SimOp::kRead:
-      return fs_op::kRead;
+      return "read";
     case SimOp::kGetChildren:
-      return fs_op::kChildren;
+      return "list";
     case SimOp::kGetFileSize:
-      return fs_op::kStat;
+      return "stat";
     case SimOp::kCreateDir:
-      return fs_op::kMkdir;
+      return "mkdir";
     case SimOp::kRemoveFile:
-      return fs_op::kUnlink;
+      return "remove";
     case SimOp::kRemoveDir:
-      return fs_op::kRmdir;
+      return "rmdir";
     case SimOp::kRename:
-      return fs_op::kRename;
+      return "rename";
     case SimOp::kSyncDir:
-      return fs_op::kSyncDir;
+      return "syncdir";
     case SimOp::kLock:
-      return fs_op::kLock;
+      return "lock";
   }
   return "unknown";
 }

@@ -20,7 +20,9 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
+#include "ironwal/env/mem_env.h"
 #include "ironwal/env/posix_env.h"
+#include "ironwal/env/sim_env.h"
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
@@ -51,8 +53,19 @@ struct PosixEnvFactory {
   }
 };
 
-// MemEnv and SimEnv add a factory each here, with a root such as "/conformance".
-using EnvFactories = ::testing::Types<PosixEnvFactory>;
+// The in-memory Envs, each fresh per test.
+struct MemEnvFactory {
+  static std::unique_ptr<Env> Make() { return std::make_unique<MemEnv>(); }
+  static std::string Root() { return "/conformance"; }
+};
+
+// SimEnv without faults behaves as a file system that never crashes.
+struct SimEnvFactory {
+  static std::unique_ptr<Env> Make() { return std::make_unique<SimEnv>(); }
+  static std::string Root() { return "/conformance"; }
+};
+
+using EnvFactories = ::testing::Types<PosixEnvFactory, MemEnvFactory, SimEnvFactory>;
 
 template <typename Factory>
 class EnvConformanceTest : public ::testing::Test {

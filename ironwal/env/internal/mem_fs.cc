@@ -48,9 +48,10 @@ MemFs::MemFs(const Options& options) : options_(options) {
 }
 
 // Walks `path` through the volatile entries (or the durable ones). Errors as POSIX path
-// resolution: ENOENT for an empty path or a missing intermediate directory, ENOTDIR when an
-// intermediate component (or the last one, before a trailing '/') is a file, EINVAL for a
-// relative path or a NUL byte, ENAMETOOLONG for an overlong path or component.
+// resolution: ENOENT for an empty path or a missing intermediate directory; ENOTDIR when
+// an intermediate component is a file (NotFound: a missing parent, as PosixEnv reports
+// it) or the last one is, before a trailing '/' (FailedPrecondition); EINVAL for a
+// relative path or a NUL byte; ENAMETOOLONG for an overlong path or component.
 absl::StatusOr<MemFs::Resolved> MemFs::Resolve(absl::string_view op, const std::string& path,
                                                bool durable) const {
   if (path.empty()) return IoError(op, path, ENOENT);
@@ -81,7 +82,11 @@ absl::StatusOr<MemFs::Resolved> MemFs::Resolve(absl::string_view op, const std::
       break;
     }
     if (found == nullptr) return IoError(op, path, ENOENT);
-    if (!found->is_dir) return IoError(op, path, ENOTDIR);
+    if (!found->is_dir) {
+      // A file where a parent directory should be: a missing parent (env.h), with the
+      // errno POSIX gives, as PosixEnv reports it.
+      return absl::NotFoundError(IoError(op, path, ENOTDIR).message());
+    }
     stack.push_back(std::move(found));
   }
   if (result.trailing_slash && result.node != nullptr && !result.node->is_dir) {

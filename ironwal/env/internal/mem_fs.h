@@ -39,23 +39,24 @@
 namespace ironwal {
 namespace internal {
 
-// Operation names used in error messages and in SimEnv's trace (see SimOpName).
+// Operation names in error messages: the words PosixEnv uses, so the same failure reads
+// the same on every Env ("remove /w/x: No such file or directory (ENOENT)").
 namespace fs_op {
-inline constexpr char kOpenWrite[] = "open-write";
-inline constexpr char kOpenRead[] = "open-read";
+inline constexpr char kOpen[] = "open";
 inline constexpr char kAppend[] = "append";
 inline constexpr char kSync[] = "sync";
+inline constexpr char kFlush[] = "flush";
 inline constexpr char kTruncate[] = "truncate";
 inline constexpr char kAllocate[] = "allocate";
 inline constexpr char kClose[] = "close";
 inline constexpr char kRead[] = "read";
-inline constexpr char kChildren[] = "children";
+inline constexpr char kList[] = "list";
 inline constexpr char kStat[] = "stat";
 inline constexpr char kMkdir[] = "mkdir";
-inline constexpr char kUnlink[] = "unlink";
+inline constexpr char kRemove[] = "remove";
 inline constexpr char kRmdir[] = "rmdir";
 inline constexpr char kRename[] = "rename";
-inline constexpr char kSyncDir[] = "syncdir";
+inline constexpr char kSyncDir[] = "sync dir";
 inline constexpr char kLock[] = "lock";
 }  // namespace fs_op
 

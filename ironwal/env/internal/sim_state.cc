@@ -52,6 +52,43 @@ class SimFileLock final : public FileLock {
 
 }  // namespace
 
+const char* MessageOp(SimOp op) {
+  switch (op) {
+    case SimOp::kOpenWritable:
+    case SimOp::kOpenRead:
+      return fs_op::kOpen;
+    case SimOp::kAppend:
+      return fs_op::kAppend;
+    case SimOp::kSync:
+      return fs_op::kSync;
+    case SimOp::kTruncate:
+      return fs_op::kTruncate;
+    case SimOp::kAllocate:
+      return fs_op::kAllocate;
+    case SimOp::kClose:
+      return fs_op::kClose;
+    case SimOp::kRead:
+      return fs_op::kRead;
+    case SimOp::kGetChildren:
+      return fs_op::kList;
+    case SimOp::kGetFileSize:
+      return fs_op::kStat;
+    case SimOp::kCreateDir:
+      return fs_op::kMkdir;
+    case SimOp::kRemoveFile:
+      return fs_op::kRemove;
+    case SimOp::kRemoveDir:
+      return fs_op::kRmdir;
+    case SimOp::kRename:
+      return fs_op::kRename;
+    case SimOp::kSyncDir:
+      return fs_op::kSyncDir;
+    case SimOp::kLock:
+      return fs_op::kLock;
+  }
+  return "unknown";
+}
+
 SimState::SimState(const SimEnvOptions& options)
     : options_(options), fs_(FsOptions(options)), rng_(options.seed) {}
 
@@ -63,7 +100,7 @@ SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle,
                                 const std::vector<absl::string_view>& paths) {
   const bool mutating = IsMutating(rec->op);
   const uint64_t index = mutating ? mutating_ops_++ : 0;
-  const char* name = SimOpName(rec->op);
+  const char* name = MessageOp(rec->op);
   if (handle != nullptr && handle->epoch != epoch_) {
     return {absl::FailedPreconditionError(
                 absl::StrCat(name, " ", rec->path, ": file handle invalidated by SimEnv::Crash")),
@@ -96,8 +133,8 @@ absl::Status SimState::Injected(OpRecord* rec, SimFault fault) {
   rec->injected = ErrnoName(errnum);
   const bool ranged = rec->op == SimOp::kAppend || rec->op == SimOp::kRead ||
                       rec->op == SimOp::kAllocate || rec->op == SimOp::kTruncate;
-  if (ranged) return IoError(SimOpName(rec->op), rec->path, rec->offset, errnum);
-  return IoError(SimOpName(rec->op), rec->path, errnum);
+  if (ranged) return IoError(MessageOp(rec->op), rec->path, rec->offset, errnum);
+  return IoError(MessageOp(rec->op), rec->path, errnum);
 }
 
 absl::StatusOr<std::unique_ptr<WritableFile>> SimState::OpenWritable(const std::string& path,
@@ -108,7 +145,7 @@ absl::StatusOr<std::unique_ptr<WritableFile>> SimState::OpenWritable(const std::
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<std::shared_ptr<FileNode>> file = fs_.OpenFile(
-      fs_op::kOpenWrite, path, truncate ? MemFs::OpenMode::kTruncate : MemFs::OpenMode::kAppend);
+      fs_op::kOpen, path, truncate ? MemFs::OpenMode::kTruncate : MemFs::OpenMode::kAppend);
   if (!file.ok()) return Finish(rec, file.status());
   Record(rec, absl::StatusCode::kOk);
   return NewWritableHandle(*std::move(file), path);
@@ -122,7 +159,7 @@ absl::StatusOr<std::unique_ptr<RandomAccessFile>> SimState::OpenRead(
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<std::shared_ptr<FileNode>> file =
-      fs_.OpenFile(fs_op::kOpenRead, path, MemFs::OpenMode::kExisting);
+      fs_.OpenFile(fs_op::kOpen, path, MemFs::OpenMode::kExisting);
   if (!file.ok()) return Finish(rec, file.status());
   Record(rec, absl::StatusCode::kOk);
   return NewReadableHandle(*std::move(file), path, options.use_mmap);
@@ -134,7 +171,7 @@ absl::StatusOr<std::vector<std::string>> SimState::GetChildren(const std::string
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
-  absl::StatusOr<std::vector<std::string>> children = fs_.GetChildren(fs_op::kChildren, dir);
+  absl::StatusOr<std::vector<std::string>> children = fs_.GetChildren(fs_op::kList, dir);
   if (!children.ok()) return Finish(rec, children.status());
   Record(rec, absl::StatusCode::kOk);
   return children;
@@ -171,7 +208,7 @@ absl::Status SimState::PathOp(SimOp op, const std::string& path,
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
-  return Finish(rec, (fs_.*run)(SimOpName(op), path));
+  return Finish(rec, (fs_.*run)(MessageOp(op), path));
 }
 
 absl::Status SimState::CreateDir(const std::string& dir) {

@@ -39,6 +39,10 @@
 namespace ironwal {
 namespace internal {
 
+// The word for `op` in error messages: PosixEnv's ("remove", "sync dir"), while
+// SimOpName gives the trace's single-word names.
+const char* MessageOp(SimOp op);
+
 // An open file: its inode, the name it was opened with, and the crash epoch it belongs to.
 // Its fields are guarded by the SimState's mutex.
 struct SimHandle {

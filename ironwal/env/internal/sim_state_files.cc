@@ -101,7 +101,7 @@ absl::Status SimState::Append(SimHandle* handle, absl::string_view data) {
     rec.injected = absl::StrCat("no space ", n, "/", data.size());
   }
   fs_.Append(file, data.substr(0, n));
-  if (errnum != 0) return Finish(rec, IoError(SimOpName(rec.op), rec.path, rec.offset, errnum));
+  if (errnum != 0) return Finish(rec, IoError(MessageOp(rec.op), rec.path, rec.offset, errnum));
   return Finish(rec, absl::OkStatus());
 }
 
@@ -126,7 +126,7 @@ absl::Status SimState::Flush(const SimHandle& handle) {
     return absl::FailedPreconditionError(
         absl::StrCat("flush ", handle.path, ": file handle invalidated by SimEnv::Crash"));
   }
-  if (handle.closed) return IoError("flush", handle.path, EBADF);
+  if (handle.closed) return IoError(fs_op::kFlush, handle.path, EBADF);
   return absl::OkStatus();
 }
 
@@ -148,9 +148,9 @@ absl::Status SimState::Allocate(SimHandle* handle, uint64_t offset, uint64_t len
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
-  if (length == 0) return Finish(rec, IoError(SimOpName(rec.op), rec.path, offset, EINVAL));
+  if (length == 0) return Finish(rec, absl::OkStatus());  // As PosixEnv (not fallocate's EINVAL).
   if (length > UINT64_MAX - offset) {
-    return Finish(rec, IoError(SimOpName(rec.op), rec.path, offset, EFBIG));
+    return Finish(rec, IoError(MessageOp(rec.op), rec.path, offset, EFBIG));
   }
   const uint64_t end = offset + length;
   const uint64_t held = std::max(file->data.size(), file->allocated);
@@ -161,7 +161,7 @@ absl::Status SimState::Allocate(SimHandle* handle, uint64_t offset, uint64_t len
   }
   fs_.Allocate(file, std::max(held, room));
   rec.injected = absl::StrCat("no space ", room > held ? room - held : 0, "/", end - held);
-  return Finish(rec, IoError(SimOpName(rec.op), rec.path, offset, ENOSPC));
+  return Finish(rec, IoError(MessageOp(rec.op), rec.path, offset, ENOSPC));
 }
 
 absl::Status SimState::Close(SimHandle* handle) {
@@ -204,7 +204,7 @@ absl::StatusOr<absl::string_view> SimState::Read(const SimHandle& handle,
   if (offset <= mapping.size() && n <= mapping.size() - offset) {
     view = mapping.View(offset, n);
   } else if (scratch == nullptr) {
-    return Finish(rec, IoError(SimOpName(rec.op), rec.path, offset, EINVAL));
+    return Finish(rec, IoError(MessageOp(rec.op), rec.path, offset, EINVAL));
   } else {
     view = absl::string_view(scratch, handle.file->data.Read(offset, n, scratch));
   }
