@@ -222,6 +222,7 @@ class Stream : private WriterBudget::Member {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
   absl::Status CutSegment(const std::string& path, uint64_t size);
+  absl::Status MakeTailDurable(const std::string& path, uint64_t from, uint64_t to);
 
   std::string SegmentPath(uint64_t start_id) const;
   std::string OpDescription(absl::string_view op) const;

@@ -16,6 +16,8 @@
 //        empty unlisted files above the last of a rotation: both removed.
 // 3. Scan the active segment (ScanActiveSegment) and act on the decision table in
 //    ironwal/segment/segment_scan.h under the corruption policy.
+// 4. Write the verified bytes past the durable frontier again and sync them (see
+//    MakeTailDurable): what a reopened stream shows is durable.
 // Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
 // before the stream is used, and none is made when the Wal is opened read-only.
 #include <algorithm>
@@ -300,7 +302,13 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
         }
       }
     }
+    if (!options_.read_only && scan.valid_end > frontier_written_) {
+      IRONWAL_RETURN_IF_ERROR(MakeTailDurable(path, frontier_written_, scan.valid_end));
+      IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
+      frontier_written_ = scan.valid_end;
+    }
     active_size_ = scan.valid_end;
+    active_synced_ = scan.valid_end;
     next = scan.end_id;
   }
   {
@@ -322,6 +330,32 @@ absl::Status Stream::Quarantine(const std::string& path, uint64_t offset,
                                               absl::string_view(contents).substr(offset)));
   report->quarantine_file = name;
   return absl::OkStatus();
+}
+
+// The verified bytes past the durable frontier may be in the page cache only, and after a
+// failed fsync Linux marks such pages clean without writing them, so syncing the file
+// again would not make them durable. Writing them again does: cut the file back to the
+// frontier, append the same bytes (new dirty pages) and sync. After this, everything the
+// reopened stream shows is durable, and later frames are never synced behind bytes that
+// might vanish.
+absl::Status Stream::MakeTailDurable(const std::string& path, uint64_t from, uint64_t to) {
+  std::string tail;
+  {
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                             env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+    tail.resize(static_cast<size_t>(to - from));
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, file->Read(from, tail.size(), &tail[0]));
+    if (bytes.size() != tail.size()) {
+      return absl::DataLossError(absl::StrCat("rewrite ", path, "@", from, ": file ends after ",
+                                              bytes.size(), " of ", tail.size(), " bytes"));
+    }
+    if (bytes.data() != tail.data()) tail.assign(bytes.data(), bytes.size());
+  }
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path));
+  IRONWAL_RETURN_IF_ERROR(file->Truncate(from));
+  IRONWAL_RETURN_IF_ERROR(file->Append(tail));
+  IRONWAL_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
 }
 
 absl::Status Stream::CutSegment(const std::string& path, uint64_t size) {
