@@ -5,11 +5,13 @@
 // it, and so can the tests of any database that does its I/O through ironwal::Env.
 //
 // The model. Every file has two images: the *volatile* one (what reads return: the page
-// cache) and the *durable* one (what is on the platter). Append, Truncate and Allocate
-// change the volatile image and mark the touched blocks of `block_size` bytes dirty;
-// WritableFile::Sync copies the dirty blocks and the file's length to the durable image.
-// Likewise every directory has volatile entries (what GetChildren and opens see) and
-// durable entries; SyncDir makes the directory's current entries durable. Files are
+// cache) and the *durable* one (what is on the platter). Append and Truncate change the
+// volatile image and mark the touched blocks of `block_size` bytes dirty, and mark the
+// length dirty when it differs from the durable length; Allocate changes no bytes and
+// dirties nothing (it only reserves space, see Capacity). WritableFile::Sync copies the
+// dirty blocks (whole blocks of the volatile image) and a dirty length to the durable
+// image. Likewise every directory has volatile entries (what GetChildren and opens see)
+// and durable entries; SyncDir makes the directory's current entries durable. Files are
 // inodes: a name is an entry pointing at one, so a renamed or removed file keeps its
 // data, and an unsynced rename reverts to the old name.
 //
@@ -29,6 +31,43 @@
 // keeps a random prefix of its unsynced changes in the order they were made (as a
 // journaling file system commits metadata in order).
 //
+// The crash modes exactly. A file's post-crash image starts as its durable image; kept
+// blocks (clipped to the volatile length) are copied over it; bytes not copied keep their
+// durable value, or read as zeros past the durable end. Its length is the volatile length
+// when the length change is kept, and otherwise the durable length extended to cover every
+// kept block. Per file with unsynced changes, in order of creation (inode order):
+//   kKeepPrefix        let T be the dirty blocks' volatile bytes in file order (a block
+//                      partly synced before counts whole). The cut c is uniform in [0, T],
+//                      or [0, T + 1] when the length is dirty; c = T + 1 keeps everything
+//                      including the length (which matters for a shrunk file). Otherwise the
+//                      first c dirty bytes survive and the length ends at the cut (or stays
+//                      the durable length if longer). For a file only appended to, the
+//                      result is volatile[0, L) for an L between the durable and the
+//                      volatile length.
+//   kKeepRandomBlocks  one coin per dirty block in file order, then one for a dirty length.
+//   kTearBlock         the torn block is uniform among the dirty blocks; the dirty blocks
+//                      before it survive, those after it do not; its first s sectors hold
+//                      new bytes, s uniform in [0, its sector count - 1] (so at least its
+//                      last sector is old), and the length covers the whole torn block.
+//                      Without dirty blocks, a coin for a dirty length.
+// The durable image after a crash is the post-crash image: nothing is dirty any more.
+//
+// Directory changes. Creating a file (NewWritableFile, NewAppendableFile or LockFile of a
+// missing path), CreateDir, RemoveFile, RemoveDir and RenameFile each add a change to the
+// directory whose entries they alter. A rename across directories is a change in each:
+// keeping only the target side leaves the file under both names (one inode, as a hard
+// link), keeping only the source side loses it, which is why such a rename needs SyncDir of
+// both parents. A directory whose own creation reverts takes everything below it along.
+// With keep_unsynced_dir_ops the kept prefix of each directory is uniform in [0, n]; these
+// draws come first, in inode order, before the files' draws.
+//
+// After a crash: operations on the old handles return FailedPrecondition ("file handle
+// invalidated by SimEnv::Crash"), Close included (a second Close is then OK); views
+// returned by their mmap reads stay valid until the file object is destroyed; destroying
+// an old FileLock does not release a lock taken after the crash. The power cut is cleared
+// (the power is back). The trace, the fault rules, mutating_ops() and inode numbers carry
+// on. Crash itself is not traced.
+//
 // For exhaustive crash testing, PendingChanges() lists the unsynced blocks and directory
 // changes, Crash(const CrashPlan&) applies an explicit choice of them, and Clone() copies
 // the whole state so each choice can be explored from the same starting point.
@@ -40,11 +79,40 @@
 // size of all files would exceed `capacity_bytes`). A failed Sync follows Linux: the
 // dirty data is dropped from the durable path and marked clean, so the next Sync reports
 // success although the data never became durable (set `fsync_failure_keeps_dirty` to
-// model a kernel that keeps it dirty instead).
+// model a kernel that keeps it dirty instead). Reads still return the dropped bytes until a
+// crash; the dirty length is marked clean too, and a block written again later is synced
+// whole, old bytes included (as a page is).
+//
+// Rules in detail. Each operation first counts against every active rule whose op matches
+// and whose pattern matches its path (either path of a rename); then the first such rule,
+// in the order added, that may fire (its nth call, or any call when nth is 0; fewer than
+// max_fires fires so far; and, when one_in > 1, a draw of 1/one_in from the seed, made only
+// for a rule that could otherwise fire) injects its fault. An injected fault, a power cut
+// or a stale handle is decided before the operation looks at its arguments, so a fault on
+// RemoveFile of a missing path is EIO, not NotFound. AddFaultRule aborts (IRONWAL_CHECK)
+// on one_in == 0 or a fault the op cannot have (see SimFault). kIoError on Close still
+// closes the handle.
+//
+// Capacity. Every file with a name or an open handle counts max(size, allocation), so a
+// removed file's space is freed when its last handle goes. An Append writes what fits,
+// then fails with ENOSPC (ResourceExhausted); appends inside the file's own allocation
+// always fit. Allocate reserves what fits, then fails with ENOSPC. Truncate never fails
+// for space (a sparse extension) but counts. Lowering the capacity below UsedBytes() keeps
+// what is there and refuses growth.
 //
 // Every operation served is appended to a trace (operation, path, offset, length,
 // result). The same seed and the same sequence of calls give the same trace and the same
 // post-crash bytes; different seeds give different random choices.
+// Traced: every Env method but NowMicros and UnlockFile (IsDirectory as kGetFileSize), and
+// every file method returning a Status but Flush (RandomAccessFile::Size as kGetFileSize).
+// Not traced: Flush, WritableFile::Size, MappedSize, the destruction of files and locks,
+// and SimEnv's own controls (Crash, Clone, rules, ...). seq counts every traced operation,
+// also while record_trace is false and across ClearTrace(). Trace() grows with every
+// operation: use ClearTrace() or record_trace = false in long runs.
+//
+// Errors have PosixEnv's codes and message shape ("remove /w/x: No such file or directory
+// (ENOENT)"); injected ones say EIO or ENOSPC; a power cut is Aborted("power cut: ...").
+// NowMicros() starts at 0 and returns micros_per_call more on every call.
 //
 // Thread-safety: all methods are thread-safe (one internal mutex). Determinism holds for a
 // deterministic order of calls, i.e. single-threaded use or externally ordered threads.
@@ -78,7 +146,8 @@ struct SimEnvOptions {
   // Seeds every random choice: crash cuts, kept blocks, one_in faults, short-write lengths,
   // flipped bits. Default: 0.
   uint64_t seed = 0;
-  // Granularity of crash persistence, in bytes; a power of two >= 512. Default: 4096.
+  // Granularity of crash persistence, in bytes; a power of two >= 512 (the constructor
+  // aborts otherwise). Default: 4096.
   uint32_t block_size = 4096;
   // Total bytes all files may hold (the larger of each file's size and its allocation).
   // An Append or Allocate that would exceed it fails with ENOSPC after writing what fits.
@@ -117,13 +186,13 @@ enum class SimOp {
   kClose,
   kRead,  // RandomAccessFile::Read
   kGetChildren,
-  kGetFileSize,
+  kGetFileSize,  // GetFileSize, IsDirectory, RandomAccessFile::Size (a stat)
   kCreateDir,
   kRemoveFile,
   kRemoveDir,
   kRename,
   kSyncDir,
-  kLock,
+  kLock,  // LockFile (a mutating operation: it may create the file)
 };
 
 // The name of a SimOp ("append", "sync", ...), as used in trace lines.
@@ -160,9 +229,13 @@ struct TraceRecord {
   uint64_t offset = 0;
   uint64_t length = 0;
   absl::StatusCode result = absl::StatusCode::kOk;
-  std::string injected;  // the fault injected, if any ("EIO", "short write 17/40", ...)
+  std::string injected;  // the fault injected, if any: "EIO", "ENOSPC", "short write 17/40",
+                         // "no space 10/40" (capacity), "bit flip at 12 bit 3", "power cut"
 
-  // "12 append /w/s/00000000000000000000.wal@4096+36 OK"
+  // "12 append /w/s/00000000000000000000.wal@4096+36 OK": seq, SimOpName(op), path, then
+  // "@offset+length" for append, read and allocate or "@offset" (the new size) for
+  // truncate, the status code's name, and " (injected: ...)" when a fault was injected:
+  // "3 sync /w/f INTERNAL (injected: EIO)"
   std::string ToString() const;
 };
 
@@ -180,10 +253,13 @@ struct PendingChange {
 // An explicit post-crash state: exactly the listed changes survive. A kDirOp survives only
 // together with every older change of the same directory (a prefix is kept). A kLength
 // change (the file's size) is applied when listed; if it is not, the durable size is
-// kept, extended to cover any kept blocks.
+// kept, extended to cover any kept blocks. Changes are matched by kind, inode and block;
+// entries that name nothing pending are ignored.
 struct CrashPlan {
   std::vector<PendingChange> keep;
-  // Optionally tear one kept block: only its first `torn_bytes` bytes are new.
+  // Optionally tear one kept block: only its first `torn_bytes` bytes are new, the rest
+  // old bytes or zeros, and the length covers the whole block. The torn block counts as
+  // kept whether listed or not; a tear of a block that is not pending is ignored.
   bool tear = false;
   uint64_t torn_inode = 0;
   uint64_t torn_block = 0;
@@ -215,10 +291,14 @@ class SimEnv : public Env {
   // Crashes: see the header comment.
   void Crash(const CrashOptions& options);
   void Crash(const CrashPlan& plan);
-  // The unsynced changes a crash could keep now, in a deterministic order.
+  // The unsynced changes a crash could keep now, in a deterministic order: by inode
+  // (creation order), a directory's changes oldest first, a file's dirty blocks in order
+  // and then its length.
   std::vector<PendingChange> PendingChanges() const;
   // A deep copy of the file system (durable and volatile state), the random generator and
-  // the options; no open handles, locks, fault rules or trace.
+  // the options; no open handles, locks, fault rules or trace. The clone's clock,
+  // capacity and mutating_ops() continue from the original's; it has no power cut and its
+  // trace's seq starts at 0.
   std::unique_ptr<SimEnv> Clone() const;
 
   // Power cut: the mutating operation with index `op_index` (see mutating_ops()) and every
@@ -226,10 +306,12 @@ class SimEnv : public Env {
   void SetPowerCutAt(uint64_t op_index);
   void ClearPowerCut();
   // Mutating operations served so far (opens for writing, appends, syncs, truncates,
-  // allocates, creates, removes, renames, dir syncs), including failed ones.
+  // allocates, creates, removes, renames, dir syncs, locks), including failed ones (a
+  // stale handle, a fault, the power cut itself).
   uint64_t mutating_ops() const;
 
-  // Faults. AddFaultRule returns an id for RemoveFaultRule.
+  // Faults. AddFaultRule returns an id for RemoveFaultRule (0, 1, 2, ...); a removed or
+  // cleared rule keeps its FaultFires count.
   int AddFaultRule(const FaultRule& rule);
   void RemoveFaultRule(int id);
   void ClearFaultRules();

@@ -279,6 +279,68 @@ TEST_F(SimEnvFaultTest, TraceRecordsEveryOperationWithItsResult) {
                                  "5 rename /d/missing -> /d/g NOT_FOUND"));
 }
 
+TEST_F(SimEnvFaultTest, FaultsAreDecidedBeforeTheArgumentsAreChecked) {
+  env_->AddFaultRule(Rule(SimOp::kRemoveFile));
+  EXPECT_THAT(env_->RemoveFile("/d/missing"), StatusIs(kInternal, HasSubstr("EIO")));
+}
+
+TEST_F(SimEnvFaultTest, RenameRulesMatchEitherPath) {
+  ASSERT_OK(WriteFileAtomically(env_.get(), "/d/a", "x"));
+  FaultRule rule = Rule(SimOp::kRename);
+  rule.path_pattern = "*.tmp";
+  env_->AddFaultRule(rule);
+  EXPECT_OK(env_->RenameFile("/d/a", "/d/b"));
+  EXPECT_THAT(env_->RenameFile("/d/b", "/d/b.tmp"), StatusIs(kInternal));
+  { ASSERT_OK_AND_ASSIGN(auto tmp, env_->NewWritableFile("/d/c.tmp")); }
+  EXPECT_THAT(env_->RenameFile("/d/c.tmp", "/d/c"), StatusIs(kInternal));
+  EXPECT_THAT(env_->GetChildren("/d"), IsOkAndHolds(ElementsAre("b", "c.tmp")));
+}
+
+TEST_F(SimEnvFaultTest, IoErrorOnCloseStillClosesTheFile) {
+  ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile("/d/f"));
+  env_->AddFaultRule(Rule(SimOp::kClose));
+  EXPECT_THAT(file->Close(), StatusIs(kInternal));
+  EXPECT_THAT(file->Append("x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(file->Close());
+}
+
+TEST_F(SimEnvFaultTest, BitFlipOnAMappedReadWithoutScratchUsesACopy) {
+  ASSERT_OK(WriteFileAtomically(env_.get(), "/d/f", std::string(16, 'A')));
+  RandomAccessFileOptions mmap;
+  mmap.use_mmap = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, env_->NewRandomAccessFile("/d/f", mmap));
+  ASSERT_OK_AND_ASSIGN(absl::string_view clean, reader->Read(0, 16, nullptr));
+  FaultRule flip = Rule(SimOp::kRead, SimFault::kBitFlip);
+  flip.nth = 1;
+  env_->AddFaultRule(flip);
+  ASSERT_OK_AND_ASSIGN(absl::string_view flipped, reader->Read(0, 16, nullptr));
+  EXPECT_NE(flipped, std::string(16, 'A'));
+  EXPECT_EQ(clean, std::string(16, 'A'));  // The mapping itself is untouched.
+  EXPECT_THAT(reader->Read(0, 16, nullptr), IsOkAndHolds(std::string(16, 'A')));
+}
+
+TEST_F(SimEnvFaultTest, LoweringTheCapacityBelowTheUsedBytesRefusesGrowthOnly) {
+  ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile("/d/f"));
+  ASSERT_OK(file->Append(std::string(50, 'x')));
+  env_->SetCapacity(10);
+  EXPECT_EQ(Contents("/d/f"), std::string(50, 'x'));
+  EXPECT_THAT(file->Append("y"), StatusIs(kResourceExhausted));
+  EXPECT_OK(file->Truncate(5));
+  EXPECT_OK(file->Append("12345"));
+  EXPECT_THAT(file->Append("6"), StatusIs(kResourceExhausted));
+}
+
+TEST_F(SimEnvFaultTest, CloneContinuesTheOperationCountButNotTheTrace) {
+  ASSERT_OK(env_->CreateDir("/d/sub"));
+  const uint64_t ops = env_->mutating_ops();
+  env_->SetPowerCutAt(ops);
+  std::unique_ptr<SimEnv> clone = env_->Clone();
+  EXPECT_EQ(clone->mutating_ops(), ops);
+  EXPECT_OK(clone->CreateDir("/d/other"));  // No power cut in the clone.
+  ASSERT_EQ(clone->Trace().size(), 1u);
+  EXPECT_EQ(clone->Trace()[0].ToString(), "0 mkdir /d/other OK");
+}
+
 TEST_F(SimEnvFaultTest, NowMicrosAdvancesByMicrosPerCall) {
   SimEnvOptions options;
   options.micros_per_call = 10;

@@ -320,6 +320,38 @@ TEST_F(SimEnvTest, FsyncFailureKeepsDirtyKeepsTheDataForTheNextSync) {
   EXPECT_EQ(Contents(&env, "/d/f"), "kept");
 }
 
+TEST_F(SimEnvTest, BlockRewrittenAfterAFailedSyncIsSyncedWhole) {
+  SimEnv env;
+  MakeDurableDir(&env);
+  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile("/d/f"));
+  ASSERT_OK(env.SyncDir("/d"));
+  ASSERT_OK(file->Append("AAAA"));
+  FaultRule rule;
+  rule.op = SimOp::kSync;
+  rule.nth = 1;
+  env.AddFaultRule(rule);
+  EXPECT_THAT(file->Sync(), StatusIs(absl::StatusCode::kInternal));
+  ASSERT_OK(file->Append("BBBB"));  // Dirties block 0 again, as a write to the page would.
+  ASSERT_OK(file->Sync());
+  EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds("AAAABBBB"));
+}
+
+TEST_F(SimEnvTest, KeepPrefixCanKeepTheShrinkOfATruncatedFile) {
+  std::set<size_t> sizes;
+  for (int seed = 0; seed < 16; ++seed) {
+    SimEnv env(Seeded(seed));
+    MakeDurableDir(&env);
+    WriteFile(&env, std::string(100, 'x'), "");
+    ASSERT_OK_AND_ASSIGN(auto file, env.NewAppendableFile("/d/f"));
+    ASSERT_OK(file->Truncate(10));  // Only the length is dirty.
+    env.Crash(Mode(CrashMode::kKeepPrefix));
+    const std::string after = Contents(&env, "/d/f");
+    EXPECT_EQ(after, std::string(after.size(), 'x'));
+    sizes.insert(after.size());
+  }
+  EXPECT_EQ(sizes, (std::set<size_t>{10, 100}));
+}
+
 TEST_F(SimEnvTest, PendingChangesListsBlocksLengthAndDirectoryChanges) {
   SimEnv env;
   MakeDurableDir(&env);
