@@ -65,6 +65,22 @@ class SimEnvTest : public ::testing::Test {
     ASSERT_OK(file->Append(unsynced));
   }
 
+  // Creates /d/f durably, appends `data` and fails the Sync that follows (one injected
+  // EIO). Returns the open file, or nullptr (after a test failure).
+  static std::unique_ptr<WritableFile> AppendThenFailSync(SimEnv* env, absl::string_view data) {
+    absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile("/d/f");
+    EXPECT_OK(file);
+    if (!file.ok()) return nullptr;
+    EXPECT_OK(env->SyncDir("/d"));
+    EXPECT_OK((*file)->Append(data));
+    FaultRule rule;
+    rule.op = SimOp::kSync;
+    rule.nth = 1;
+    env->AddFaultRule(rule);
+    EXPECT_THAT((*file)->Sync(), StatusIs(absl::StatusCode::kInternal));
+    return *std::move(file);
+  }
+
   static std::string Contents(SimEnv* env, const std::string& path) {
     absl::StatusOr<std::string> contents = ReadFileToString(env, path);
     return contents.ok() ? *contents : absl::StrCat("<", contents.status().ToString(), ">");
@@ -286,14 +302,8 @@ TEST_F(SimEnvTest, KeepUnsyncedDirOpsKeepsAPrefixInOrder) {
 TEST_F(SimEnvTest, FailedSyncDropsTheDataButReadsBackAndTheNextSyncSucceeds) {
   SimEnv env;
   MakeDurableDir(&env);
-  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile("/d/f"));
-  ASSERT_OK(env.SyncDir("/d"));
-  ASSERT_OK(file->Append("lost"));
-  FaultRule rule;
-  rule.op = SimOp::kSync;
-  rule.nth = 1;
-  env.AddFaultRule(rule);
-  EXPECT_THAT(file->Sync(), StatusIs(absl::StatusCode::kInternal));
+  std::unique_ptr<WritableFile> file = AppendThenFailSync(&env, "lost");
+  ASSERT_NE(file, nullptr);
   EXPECT_EQ(Contents(&env, "/d/f"), "lost");  // Still in the page cache.
   EXPECT_OK(file->Sync());                    // Reports success: nothing is dirty.
   EXPECT_THAT(env.PendingChanges(), IsEmpty());
@@ -306,14 +316,8 @@ TEST_F(SimEnvTest, FsyncFailureKeepsDirtyKeepsTheDataForTheNextSync) {
   options.fsync_failure_keeps_dirty = true;
   SimEnv env(options);
   MakeDurableDir(&env);
-  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile("/d/f"));
-  ASSERT_OK(env.SyncDir("/d"));
-  ASSERT_OK(file->Append("kept"));
-  FaultRule rule;
-  rule.op = SimOp::kSync;
-  rule.nth = 1;
-  env.AddFaultRule(rule);
-  EXPECT_THAT(file->Sync(), StatusIs(absl::StatusCode::kInternal));
+  std::unique_ptr<WritableFile> file = AppendThenFailSync(&env, "kept");
+  ASSERT_NE(file, nullptr);
   EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds(""));
   EXPECT_OK(file->Sync());
   env.Crash(Mode(CrashMode::kDropUnsynced));
@@ -323,14 +327,8 @@ TEST_F(SimEnvTest, FsyncFailureKeepsDirtyKeepsTheDataForTheNextSync) {
 TEST_F(SimEnvTest, BlockRewrittenAfterAFailedSyncIsSyncedWhole) {
   SimEnv env;
   MakeDurableDir(&env);
-  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile("/d/f"));
-  ASSERT_OK(env.SyncDir("/d"));
-  ASSERT_OK(file->Append("AAAA"));
-  FaultRule rule;
-  rule.op = SimOp::kSync;
-  rule.nth = 1;
-  env.AddFaultRule(rule);
-  EXPECT_THAT(file->Sync(), StatusIs(absl::StatusCode::kInternal));
+  std::unique_ptr<WritableFile> file = AppendThenFailSync(&env, "AAAA");
+  ASSERT_NE(file, nullptr);
   ASSERT_OK(file->Append("BBBB"));  // Dirties block 0 again, as a write to the page would.
   ASSERT_OK(file->Sync());
   EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds("AAAABBBB"));
