@@ -98,7 +98,7 @@
 // then fails with ENOSPC (ResourceExhausted); appends inside the file's own allocation
 // always fit. Allocate reserves what fits, then fails with ENOSPC. Truncate never fails
 // for space (a sparse extension) but counts. Lowering the capacity below UsedBytes() keeps
-// what is there and refuses growth.
+// what is there and refuses growth. A crash keeps each surviving file's allocation.
 //
 // Every operation served is appended to a trace (operation, path, offset, length,
 // result). The same seed and the same sequence of calls give the same trace and the same
