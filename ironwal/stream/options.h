@@ -28,7 +28,9 @@ enum class SyncMode {
   // Nothing is synced unless you call Sync(). Appends are kept in a buffer in this
   // process of up to write_buffer_size bytes per stream and handed to the operating
   // system when it fills (or on Flush(), Sync(), Close(), rotation, or a read that needs
-  // them): a crash of the process loses what is still buffered.
+  // them): a crash of the process loses what is still buffered, and so does a write error
+  // (other than a full disk, after which the buffer is kept and written later), which
+  // poisons the stream.
   kAsync,
 };
 

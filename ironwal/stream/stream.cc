@@ -194,8 +194,13 @@ absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* o
                      "Wal to recover): ",
                      poison_.ToString()));
   }
-  IRONWAL_RETURN_IF_ERROR(EnsureCreatedOnDisk());
-  IRONWAL_RETURN_IF_ERROR(EnsureWriterOpen(opened));
+  // Creating the stream's files: a full disk is retried by the next write; any other
+  // failure leaves names or data whose durability is in doubt, so it poisons.
+  absl::Status prepared = EnsureCreatedOnDisk();
+  if (prepared.ok()) prepared = EnsureWriterOpen(opened);
+  if (!prepared.ok()) {
+    return absl::IsResourceExhausted(prepared) ? prepared : Poison(std::move(prepared));
+  }
 
   // kAsync: hand a full buffer to the OS before this group publishes anything, so a
   // failure here fails this group rather than frames already acknowledged.
@@ -221,7 +226,7 @@ absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* o
       absl::Status finished = FinishFrames(&pending, /*sync=*/true);
       if (!finished.ok()) {
         for (PendingWrite* q : pending_writers) q->ids = IdRange();
-        return OnWriteError(finished);
+        return finished;
       }
       pending_writers.clear();
       IRONWAL_RETURN_IF_ERROR(Rotate());
@@ -246,16 +251,20 @@ absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* o
   const absl::Status finished = FinishFrames(&pending, need_sync);
   if (!finished.ok()) {
     for (PendingWrite* q : pending_writers) q->ids = IdRange();
-    return OnWriteError(finished);
+    return finished;
   }
   return absl::OkStatus();
 }
 
 absl::Status Stream::FinishFrames(std::vector<FrameLocation>* pending, bool sync) {
   if (writer_ == nullptr) return absl::OkStatus();
-  const absl::Status written = sync ? writer_->Sync() : writer_->Flush();
+  const absl::Status written = writer_->Flush();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!written.ok()) return written;
+  if (!written.ok()) return OnWriteError(written);
+  if (sync) {
+    const absl::Status synced = writer_->Sync();
+    if (!synced.ok()) return OnSyncError(synced);
+  }
   PublishFrames(pending);
   if (sync) MaybeAdvanceFrontier();
   return absl::OkStatus();
@@ -273,18 +282,27 @@ void Stream::PublishFrames(std::vector<FrameLocation>* pending) {
 absl::Status Stream::OnWriteError(absl::Status error) {
   const uint64_t published_end = write_index_->end_offset();
   write_next_id_ = next_id();
+  if (writer_ == nullptr) return Poison(std::move(error));
+  // Cut the unpublished frames off again, from the buffer and the file: nothing a caller
+  // was not told about may stay for a later frame to follow. Published frames still in the
+  // buffer (kAsync) stay there.
+  const absl::Status rolled_back =
+      writer_->Rollback(std::max(published_end, writer_->synced_size()));
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  // A full disk is survivable: a failed write(2), unlike a failed fsync, leaves nothing in
+  // doubt, so the buffered frames are written later and the stream works again once space
+  // is freed. Anything else poisons it.
+  if (rolled_back.ok() && absl::IsResourceExhausted(error)) return error;
+  return Poison(std::move(error));
+}
+
+absl::Status Stream::OnSyncError(absl::Status error) {
+  // After a failed fsync the unsynced data may be gone from the disk while still showing
+  // in the page cache: never retry and trust it (see MakeTailDurable for the reopen).
+  const uint64_t published_end = write_index_->end_offset();
+  write_next_id_ = next_id();
   if (writer_ != nullptr) {
-    // Cut the unpublished frames off again: nothing a caller was not told about may stay
-    // in the file for a later frame to follow.
-    const absl::Status rolled_back =
-        writer_->Rollback(std::max(published_end, writer_->synced_size()));
-    flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-    // A full disk is survivable when every published byte is in the file: the stream
-    // works again once space is freed. Anything else poisons it.
-    if (rolled_back.ok() && absl::IsResourceExhausted(error) &&
-        writer_->flushed_size() == published_end && writer_->buffered_bytes() == 0) {
-      return error;
-    }
+    writer_->Rollback(std::max(published_end, writer_->synced_size())).IgnoreError();
   }
   return Poison(std::move(error));
 }
@@ -345,8 +363,11 @@ absl::Status Stream::EnsureWriterOpen(bool* opened) {
   const uint64_t start = write_index_->segment_start_id();
   const std::string path = SegmentPath(start);
   if (!active_file_exists_) {
-    IRONWAL_ASSIGN_OR_RETURN(writer_, SegmentWriter::Create(env_, path, start));
+    // The writer is kept only once the new file's name is durable.
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> created,
+                             SegmentWriter::Create(env_, path, start));
     IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+    writer_ = std::move(created);
     active_file_exists_ = true;
   } else {
     absl::StatusOr<std::unique_ptr<SegmentWriter>> reopened =
@@ -434,11 +455,16 @@ absl::Status Stream::SyncLocked() {
   if (writer_ == nullptr) {
     if (active_synced_ >= active_size_) return absl::OkStatus();
     bool opened = false;
-    IRONWAL_RETURN_IF_ERROR(EnsureWriterOpen(&opened));
+    absl::Status reopened = EnsureWriterOpen(&opened);
+    if (!reopened.ok()) {
+      return absl::IsResourceExhausted(reopened) ? reopened : Poison(std::move(reopened));
+    }
   }
-  const absl::Status synced = writer_->Sync();
+  const absl::Status flushed = writer_->Flush();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!synced.ok()) return Poison(synced);
+  if (!flushed.ok()) return OnWriteError(flushed);
+  const absl::Status synced = writer_->Sync();
+  if (!synced.ok()) return OnSyncError(synced);
   MaybeAdvanceFrontier();
   return absl::OkStatus();
 }
@@ -450,8 +476,14 @@ absl::Status Stream::CloseWriter() {
 
 absl::Status Stream::CloseWriterLocked() {
   if (writer_ == nullptr) return absl::OkStatus();
-  const absl::Status closed = writer_->Close();
+  // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
+  // retried; a failed sync poisons.
+  const absl::Status flushed = writer_->Flush();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  if (!flushed.ok()) return OnWriteError(flushed);
+  const absl::Status synced = writer_->Sync();
+  if (!synced.ok()) return OnSyncError(synced);
+  const absl::Status closed = writer_->Close();
   if (!closed.ok()) return Poison(closed);
   if (writer_->synced_size() > frontier_written_ &&
       WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
@@ -466,8 +498,10 @@ absl::Status Stream::CloseWriterLocked() {
 
 void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
   for (WriterBudget::Member* member : victims) {
-    // A victim whose close fails is poisoned; its own next write reports it.
-    static_cast<Stream*>(member)->CloseWriter().IgnoreError();
+    // A victim whose close fails is poisoned (its own next write reports it), except on a
+    // full disk, where it stays open, counted again, until space is freed.
+    const absl::Status closed = static_cast<Stream*>(member)->CloseWriter();
+    if (absl::IsResourceExhausted(closed)) shared_->writers->Reinstate(member);
   }
 }
 

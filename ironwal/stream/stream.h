@@ -10,8 +10,10 @@
 // write and, when the sync mode asks, one fdatasync, then publishes them and wakes the
 // others. So N concurrent durable appenders cost about one sync, not N. A write or sync
 // error poisons the stream (every later write returns FailedPrecondition with the first
-// error) until the Wal is reopened; the one exception is a full disk, after which the
-// unpublished frames are cut off again and the stream keeps working once space is freed.
+// error) until the Wal is reopened; the one exception is a write that finds the disk
+// full: the unpublished frames are cut off again (published kAsync frames stay in the
+// buffer, readable once written), the caller gets ResourceExhausted, and the stream
+// works again once space is freed.
 // Frames are published (made visible to readers, next_id() advanced) only after they are
 // durable in kStrict, after they are written in kBatchOnly single appends, and at once
 // in kAsync (where a read of a frame still in the buffer flushes it first).
@@ -201,7 +203,10 @@ class Stream : private WriterBudget::Member {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void PublishFrames(std::vector<FrameLocation>* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Rotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A write(2) failed: cut unpublished frames off; poison unless the disk is full.
   absl::Status OnWriteError(absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // An fsync failed: poison.
+  absl::Status OnSyncError(absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Poison(absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CloseWriterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -35,6 +35,11 @@ void WriterBudget::Closed(Member* member) {
   if (pos < hand_) --hand_;
 }
 
+void WriterBudget::Reinstate(Member* member) {
+  MutexLock lock(&mu_);
+  if (std::find(ring_.begin(), ring_.end(), member) == ring_.end()) ring_.push_back(member);
+}
+
 size_t WriterBudget::open_count() const {
   MutexLock lock(&mu_);
   return ring_.size();

@@ -50,6 +50,10 @@ class WriterBudget {
   // `member` closed its writer (idempotent).
   void Closed(Member* member);
 
+  // `member` was named by Opened() but could not close its writer: count it again,
+  // without choosing new victims.
+  void Reinstate(Member* member);
+
   size_t open_count() const;
 
  private:
