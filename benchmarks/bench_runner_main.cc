@@ -1,0 +1,13 @@
+// bench_runner: `ironwal bench` without the rest of the CLI.
+//
+//   tools/bazel run -c opt //benchmarks:bench_runner -- --quick
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ironwal/cli/bench.h"
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return ironwal::cli::RunBench(args, std::cout, std::cerr);
+}

@@ -1,0 +1,71 @@
+// File: benchmarks/workloads.h
+//
+// The workloads W1-W8 of docs/performance.md, run against a real directory through
+// Env::Default() (PosixEnv). Every entry is kPayloadSize (128) bytes; every count is the
+// doc's divided by BenchConfig::scale. Each workload opens its own Wal in a fresh
+// subdirectory of BenchConfig::dir and removes it when done.
+//
+// What is timed (std::chrono::steady_clock; per-operation latencies into a vector,
+// percentiles from it):
+//   W1  kAsync, 1 thread, 1 stream, 200,000 Append()s: the loop only (no Flush/Close).
+//   W2  kStrict, 2,000 Append()s, each durable when it returns: every call.
+//   W3  kStrict, 2,000 AppendBatch()es of 100 entries: every batch.
+//   W4  kStrict, 4 threads x 500 Append()s to one stream, started together: every call;
+//       throughput = all appends / (release of the threads .. last thread done).
+//   W5  as W4 with one stream per thread.
+//   W6  random Get() of uniform IDs (fixed seed) over 200,000 single-entry frames, warm
+//       (page cache hot, a full untimed scan first); with kMmap and with kPread. Stops
+//       early after a time budget if the library is very slow; ops says how many ran.
+//   W7  one Iterator from ID 0 over the same 200,000 entries, warm, both strategies:
+//       NewIterator through the last Next().
+//   W8  Wal::Open of a WAL holding 1,000,000 single-entry frames, warm (one untimed
+//       open first), both strategies: the median of 5 timed opens; Close is not timed.
+// Stream creation (the first append: mkdir, stream.key, directory syncs) is done by one
+// untimed append before each write workload's timed section: W1-W5 measure steady state.
+//
+// Errors: the first failing library call's status, prefixed with the workload's name.
+//
+// Thread-safety: run one workload at a time (they would measure each other).
+#ifndef IRONWAL_BENCHMARKS_WORKLOADS_H_
+#define IRONWAL_BENCHMARKS_WORKLOADS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+#include "benchmarks/bench_result.h"
+
+namespace ironwal {
+namespace bench {
+
+// W1. Also sets peak_rss_kb: the peak resident set during the workload.
+absl::StatusOr<Result> RunW1AsyncAppend(const BenchConfig& config);
+
+// W2.
+absl::StatusOr<Result> RunW2StrictAppend(const BenchConfig& config);
+
+// W3: ops are batches (ops_per_s batches/s), records and records_per_s the entries.
+absl::StatusOr<Result> RunW3StrictBatch(const BenchConfig& config);
+
+// kStrict, `threads` threads x 500 (scaled) Append()s each; to one shared stream
+// (`shared_stream`, W4) or to a stream per thread (W5). The result is named `name`.
+absl::StatusOr<Result> RunStrictWriters(const BenchConfig& config, const std::string& name,
+                                        int threads, bool shared_stream);
+
+// W6 and W7, each with kMmap and kPread (four results, in that order: W6 mmap, W6 pread,
+// W7 mmap, W7 pread), on one populated WAL.
+absl::StatusOr<std::vector<Result>> RunW6W7Reads(const BenchConfig& config);
+
+// W8 with kPread (the default) and kMmap. Sets ms (median open), records (the history)
+// and peak_rss_kb (the peak resident set across the timed opens).
+absl::StatusOr<std::vector<Result>> RunW8Reopen(const BenchConfig& config);
+
+// The cost of one Clock::now() pair around an empty operation, in nanoseconds: included in
+// every per-operation latency.
+double ClockOverheadNanos();
+
+}  // namespace bench
+}  // namespace ironwal
+
+#endif  // IRONWAL_BENCHMARKS_WORKLOADS_H_

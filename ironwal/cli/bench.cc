@@ -1,0 +1,240 @@
+// `ironwal bench`: parses the arguments, makes the temporary directory, runs the device
+// probes and the workloads (benchmarks/device_probes.h, benchmarks/workloads.h) with a
+// progress bar, and prints the report (ironwal/cli/bench_report.h).
+#include "ironwal/cli/bench.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/cli/bench_report.h"
+#include "ironwal/cli/bench_targets.h"
+
+#include "benchmarks/bench_result.h"
+#include "benchmarks/device_probes.h"
+#include "benchmarks/workloads.h"
+
+namespace ironwal {
+namespace cli {
+namespace {
+
+using bench::BenchConfig;
+using bench::Result;
+
+constexpr char kUsage[] =
+    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--scale N]\n"
+    "\n"
+    "Runs the workloads W1-W8 of docs/performance.md (128-byte entries) and raw-device\n"
+    "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
+    "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
+    "\n"
+    "  --quick    every count divided by 10 (well under a minute); no W4 thread sweep\n"
+    "  --dir DIR  where to make the temporary directory (default: $TMPDIR, else /tmp);\n"
+    "             put it on the file system you want to measure\n"
+    "  --json     one JSON line per workload and per device probe on stdout, nothing else\n"
+    "  --scale N  every count divided by N, no sweep (for tests: --scale 1000 runs in\n"
+    "             about a second; --quick is --scale 10)\n"
+    "  --help     this text\n"
+    "\n"
+    "Exit status: 0 ran (whether or not targets were met), 1 a workload failed,\n"
+    "2 bad usage.\n";
+
+struct BenchArgs {
+  bool help = false;
+  bool json = false;
+  uint64_t scale = 1;
+  std::string dir;  // empty: $TMPDIR or /tmp
+};
+
+absl::StatusOr<BenchArgs> ParseArgs(const std::vector<std::string>& args) {
+  BenchArgs parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+    } else if (arg == "--json") {
+      parsed.json = true;
+    } else if (arg == "--quick") {
+      parsed.scale = 10;
+    } else if ((arg == "--dir" && has_value) || arg.rfind("--dir=", 0) == 0) {
+      parsed.dir = arg == "--dir" ? args[++i] : arg.substr(6);
+      if (parsed.dir.empty()) return absl::InvalidArgumentError("--dir wants a directory");
+    } else if (arg == "--scale" && has_value) {
+      if (!absl::SimpleAtoi(args[++i], &parsed.scale) || parsed.scale == 0) {
+        return absl::InvalidArgumentError("--scale wants a positive integer, got " + args[i]);
+      }
+    } else if (arg == "--dir" || arg == "--scale") {
+      return absl::InvalidArgumentError(arg + " wants a value");
+    } else {
+      return absl::InvalidArgumentError("unknown argument " + arg);
+    }
+  }
+  return parsed;
+}
+
+// A new directory under `base` (or $TMPDIR, or /tmp).
+absl::StatusOr<std::string> MakeRunDir(std::string base) {
+  if (base.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    base = tmpdir != nullptr && tmpdir[0] != '\0' ? tmpdir : "/tmp";
+  }
+  std::string path = base + "/ironwal-bench-XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", path, ": ", std::strerror(errno)));
+  }
+  return path;
+}
+
+// A one-line progress bar on `err`, redrawn in place; silent unless stderr is a terminal.
+class Progress {
+ public:
+  Progress(std::ostream& err, size_t total) : err_(err), total_(total) {
+    enabled_ = isatty(STDERR_FILENO) == 1;
+  }
+  void Show(size_t done, const std::string& label) {
+    if (!enabled_) return;
+    constexpr size_t kWidth = 24;
+    const size_t filled = total_ == 0 ? kWidth : done * kWidth / total_;
+    err_ << "\r\033[K[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
+         << done << "/" << total_ << " " << label << std::flush;
+  }
+  void Clear() {
+    if (enabled_) err_ << "\r\033[K" << std::flush;
+  }
+
+ private:
+  std::ostream& err_;
+  size_t total_;
+  bool enabled_ = false;
+};
+
+// One step of the run: adds its results, or fails.
+struct Step {
+  std::string label;
+  std::function<absl::Status(std::vector<Result>*)> run;
+};
+
+template <typename Fn>
+Step One(std::string label, Fn fn) {
+  return {std::move(label), [fn](std::vector<Result>* out) {
+            absl::StatusOr<Result> r = fn();
+            if (!r.ok()) return r.status();
+            out->push_back(std::move(*r));
+            return absl::OkStatus();
+          }};
+}
+
+template <typename Fn>
+Step Many(std::string label, Fn fn) {
+  return {std::move(label), [fn](std::vector<Result>* out) {
+            absl::StatusOr<std::vector<Result>> r = fn();
+            if (!r.ok()) return r.status();
+            out->insert(out->end(), r->begin(), r->end());
+            return absl::OkStatus();
+          }};
+}
+
+// Each device probe runs right before the workloads it is compared with, so the disk's
+// drifting flush latency affects both alike.
+std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
+  std::vector<Step> steps = {
+      One("device: 128 B write(2)", [c] { return bench::ProbeBufferedWrite128(c); }),
+      One("W1 async append", [c] { return bench::RunW1AsyncAppend(c); }),
+      One("device: 128 B append+fdatasync", [c] { return bench::ProbeAppend128Fdatasync(c); }),
+      One("device: 4 KiB overwrite+fdatasync", [c] { return bench::ProbeOverwrite4kFdatasync(c); }),
+      One("W2 strict append", [c] { return bench::RunW2StrictAppend(c); }),
+      One("device: 16 KiB append+fdatasync", [c] { return bench::ProbeAppend16kFdatasync(c); }),
+      One("W3 strict batch", [c] { return bench::RunW3StrictBatch(c); }),
+      One("device: 4 writers, own files",
+          [c] { return bench::ProbeParallelAppend128Fdatasync(c); }),
+      One("W4 4 threads, one stream", [c] { return bench::RunStrictWriters(c, "W4", 4, true); }),
+      One("W5 4 threads, own streams", [c] { return bench::RunStrictWriters(c, "W5", 4, false); }),
+      Many("W6/W7 get and scan", [c] { return bench::RunW6W7Reads(c); }),
+      Many("W8 reopen", [c] { return bench::RunW8Reopen(c); }),
+  };
+  if (sweep) {
+    for (int threads : {1, 2, 4, 8, 16}) {
+      steps.push_back(One(absl::StrCat("W4 sweep, ", threads, " threads"), [c, threads] {
+        return bench::RunStrictWriters(c, "W4-sweep", threads, true);
+      }));
+    }
+  }
+  return steps;
+}
+
+// Runs `steps` in order; stops at the first failure and returns it.
+absl::Status RunSteps(const std::vector<Step>& steps, std::ostream& err,
+                      std::vector<Result>* results) {
+  Progress progress(err, steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    progress.Show(i, steps[i].label);
+    absl::Status status = steps[i].run(results);
+    if (!status.ok()) {
+      progress.Clear();
+      return absl::Status(status.code(), steps[i].label + ": " + std::string(status.message()));
+    }
+  }
+  progress.Clear();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<BenchArgs> parsed = ParseArgs(args);
+  if (!parsed.ok()) {
+    err << "ironwal bench: " << parsed.status().message() << "\n\n" << kUsage;
+    return 2;
+  }
+  if (parsed->help) {
+    out << kUsage;
+    return 0;
+  }
+  absl::StatusOr<std::string> dir = MakeRunDir(parsed->dir);
+  if (!dir.ok()) {
+    err << "ironwal bench: " << dir.status().message() << "\n";
+    return 1;
+  }
+  BenchConfig config;
+  config.dir = *dir;
+  config.scale = parsed->scale;
+  RunInfo info;
+  info.dir = *dir;
+  info.scale = parsed->scale;
+  info.clock_overhead_ns = bench::ClockOverheadNanos();
+
+  std::vector<Result> results;
+  const absl::Status status = RunSteps(PlanSteps(config, parsed->scale == 1), err, &results);
+  std::error_code ignored;
+  std::filesystem::remove_all(*dir, ignored);
+
+  const std::vector<TargetCheck> checks = EvaluateTargets(results);
+  if (parsed->json) {
+    PrintJsonLines(results, checks, info, out);
+  } else {
+    PrintTables(results, checks, info, out);
+  }
+  if (!status.ok()) {
+    err << "ironwal bench: failed: " << status.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace cli
+}  // namespace ironwal

@@ -1,0 +1,149 @@
+// Tests the logic of `ironwal bench` (ironwal/cli/bench.h): arguments, exit codes, one
+// JSON line per workload and device probe, the table, cleanup. It runs the real workloads
+// at --scale 1000 (a second or so) under TEST_TMPDIR and never looks at how fast they were.
+#include "ironwal/cli/bench.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/testing/json.h"
+#include "ironwal/testing/status_matchers.h"
+
+namespace ironwal {
+namespace cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+struct BenchRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+BenchRun Bench(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  BenchRun run;
+  run.code = RunBench(args, out, err);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+class BenchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    ASSERT_NE(tmp, nullptr);
+    dir_ = std::string(tmp) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(std::filesystem::create_directories(dir_));
+  }
+
+  // What is left in dir_ (the run's temporary directory must be gone).
+  std::vector<std::string> Leftovers() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      names.push_back(entry.path().filename().string());
+    }
+    return names;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(BenchTest, JsonPrintsOneParseableLinePerWorkloadAndProbe) {
+  const BenchRun run = Bench({"--scale", "1000", "--json", "--dir", dir_});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, IsEmpty());  // no progress bar: stderr is not a terminal here
+
+  std::vector<std::string> workloads;
+  std::vector<std::string> probes;
+  for (absl::string_view line : absl::StrSplit(run.out, '\n', absl::SkipEmpty())) {
+    SCOPED_TRACE(std::string(line));
+    ASSERT_OK_AND_ASSIGN(testing::Json json, testing::Json::Parse(line));
+    ASSERT_EQ(json.type(), testing::Json::Type::kObject);
+    EXPECT_GT(json["ops"].AsUint64(), 0u);
+    EXPECT_GT(json["ops_per_s"].AsDouble(), 0.0);
+    EXPECT_EQ(json["scale"].AsUint64(), 1000u);
+    if (json.Has("probe")) {
+      probes.push_back(json["probe"].AsString());
+      continue;
+    }
+    std::string name = json["workload"].AsString();
+    if (json.Has("strategy")) name += "/" + json["strategy"].AsString();
+    workloads.push_back(name);
+    if (name.rfind("W8", 0) == 0) {
+      EXPECT_GT(json["ms"].AsDouble(), 0.0);
+    }
+    if (name.rfind("W7", 0) == 0) {
+      EXPECT_GT(json["mb_per_s"].AsDouble(), 0.0);
+    }
+    if (name == "W2" || name.rfind("W6", 0) == 0) {
+      EXPECT_TRUE(json.Has("p99_us"));
+    }
+  }
+  EXPECT_THAT(workloads, UnorderedElementsAre("W1", "W2", "W3", "W4", "W5", "W6/mmap", "W6/pread",
+                                              "W7/mmap", "W7/pread", "W8/pread", "W8/mmap"));
+  EXPECT_THAT(probes,
+              UnorderedElementsAre("write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
+                                   "append_16k_fdatasync", "4x_append_128_fdatasync"));
+  EXPECT_THAT(Leftovers(), IsEmpty());
+}
+
+TEST_F(BenchTest, TablePrintsEveryWorkloadAndItsTargets) {
+  const BenchRun run = Bench({"--scale", "1000", "--dir=" + dir_});
+  ASSERT_EQ(run.code, 0) << run.err;
+  for (const char* id : {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}) {
+    EXPECT_THAT(run.out, HasSubstr(std::string("\n  ") + id)) << id;
+  }
+  EXPECT_THAT(run.out, HasSubstr("append_128_fdatasync"));
+  EXPECT_THAT(run.out, HasSubstr("counts divided by 1000"));
+  EXPECT_THAT(run.out, HasSubstr("checks met"));
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("(PASS|MISS) +p50 <= 1.1x device"));
+  EXPECT_THAT(Leftovers(), IsEmpty());
+}
+
+TEST_F(BenchTest, BadUsageExitsTwoWithAMessage) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--bogus"},      {"--dir"},          {"--dir="}, {"--scale"},
+      {"--scale", "0"}, {"--scale", "ten"}, {"extra"}};
+  for (const std::vector<std::string>& args : bad) {
+    SCOPED_TRACE(args[0]);
+    const BenchRun run = Bench(args);
+    EXPECT_EQ(run.code, 2);
+    EXPECT_THAT(run.err, HasSubstr("ironwal bench: "));
+    EXPECT_THAT(run.err, HasSubstr("usage: ironwal bench"));
+    EXPECT_THAT(run.out, IsEmpty());
+  }
+  EXPECT_THAT(Bench({"--bogus"}).err, HasSubstr("unknown argument --bogus"));
+  EXPECT_THAT(Leftovers(), IsEmpty());
+}
+
+TEST_F(BenchTest, HelpDocumentsEveryFlag) {
+  const BenchRun run = Bench({"--help"});
+  EXPECT_EQ(run.code, 0);
+  for (const char* flag : {"--quick", "--dir DIR", "--json", "--scale N"}) {
+    EXPECT_THAT(run.out, HasSubstr(flag));
+  }
+}
+
+TEST_F(BenchTest, MissingDirectoryExitsOne) {
+  const BenchRun run = Bench({"--scale", "1000", "--dir", dir_ + "/missing"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, HasSubstr(dir_ + "/missing"));
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace ironwal
