@@ -1,0 +1,143 @@
+// `ironwal append` and `ironwal truncate`: the two subcommands that write through the Wal.
+#include <istream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/cli/commands.h"
+#include "ironwal/format/names.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace cli {
+namespace {
+
+const CommandSpec kAppendSpec = {
+    "append",
+    "append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]",
+    "Appends entries to STREAM (created if new) and prints their IDs, one per line.\n"
+    "Each line of standard input is one entry (without its newline; an empty line is an\n"
+    "empty entry).\n"
+    "  --file PATH  append the whole file as one entry instead\n"
+    "  --batch      append all entries as one batch: one frame, all or nothing\n"
+    "  --sync MODE  strict (default: each entry durable before its ID is printed),\n"
+    "               batch (SyncMode::kBatchOnly) or async (synced once at the end)\n"
+    "Opens the WAL read-write: it takes the LOCK and runs recovery.\n",
+    {"--file", "--sync"},
+    {"--batch"},
+    2,
+    2};
+
+const CommandSpec kTruncateSpec = {
+    "truncate",
+    "truncate ROOT STREAM KEEP_FROM_ID",
+    "Removes STREAM's sealed segments that hold only IDs below KEEP_FROM_ID (the segment\n"
+    "holding it, and the active segment, stay), and prints how many segments were removed\n"
+    "and the first ID still retained. Opens the WAL read-write: it takes the LOCK.\n",
+    {},
+    {},
+    3,
+    3};
+
+// The entries of `in`, one per line.
+std::vector<std::string> ReadLines(std::istream& in) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, SyncMode sync) {
+  WalOptions options;
+  absl::StatusOr<std::string> absolute = AbsolutePath(root);
+  if (!absolute.ok()) return absolute.status();
+  options.root = *absolute;
+  options.sync_mode = sync;
+  return Wal::Open(options);
+}
+
+// Appends `entries` (one by one, or as one batch) and prints their IDs.
+absl::Status AppendEntries(Wal* wal, const std::string& key,
+                           const std::vector<std::string>& entries, bool batch, std::ostream& out) {
+  if (batch) {
+    absl::StatusOr<IdRange> ids = wal->AppendBatch(key, entries);
+    if (!ids.ok()) return ids.status();
+    for (uint64_t id = ids->first; id < ids->end; ++id) out << id << "\n";
+    return absl::OkStatus();
+  }
+  for (const std::string& entry : entries) {
+    absl::StatusOr<uint64_t> id = wal->Append(key, entry);
+    if (!id.ok()) return id.status();
+    out << *id << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostream& out,
+              std::ostream& err) {
+  ParsedArgs parsed = ParseCommandLine(kAppendSpec, words, out, err);
+  if (!parsed.ok()) return parsed.exit_code;
+  const Args& args = *parsed.args;
+  const std::string& key = args.positional()[1];
+  if (absl::Status valid = StreamDirName(key).status(); !valid.ok()) {
+    return UsageError(kAppendSpec, valid.message(), err);
+  }
+  const std::string sync = args.Value("--sync").value_or("strict");
+  SyncMode mode = SyncMode::kStrict;
+  if (sync == "batch") {
+    mode = SyncMode::kBatchOnly;
+  } else if (sync == "async") {
+    mode = SyncMode::kAsync;
+  } else if (sync != "strict") {
+    return UsageError(kAppendSpec, absl::StrCat("unknown --sync mode '", sync, "'"), err);
+  }
+  std::vector<std::string> entries;
+  if (std::optional<std::string> file = args.Value("--file")) {
+    absl::StatusOr<std::string> path = AbsolutePath(*file);
+    absl::StatusOr<std::string> contents =
+        path.ok() ? ReadFileToString(Env::Default(), *path) : path;
+    if (!contents.ok()) return Failure("append", contents.status(), err);
+    entries.push_back(*std::move(contents));
+  } else {
+    entries = ReadLines(in);
+    if (in.bad())
+      return Failure("append", absl::InternalError("reading standard input failed"), err);
+  }
+
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(args.positional()[0], mode);
+  if (!wal.ok()) return Failure("append", wal.status(), err);
+  absl::Status appended = AppendEntries(wal->get(), key, entries, args.Has("--batch"), out);
+  absl::Status closed = (*wal)->Close();  // Syncs what kBatchOnly and kAsync left.
+  if (!appended.ok()) return Failure("append", appended, err);
+  if (!closed.ok()) return Failure("append", closed, err);
+  return kExitOk;
+}
+
+int RunTruncate(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
+  ParsedArgs parsed = ParseCommandLine(kTruncateSpec, words, out, err);
+  if (!parsed.ok()) return parsed.exit_code;
+  const Args& args = *parsed.args;
+  const std::string& key = args.positional()[1];
+  if (absl::Status valid = StreamDirName(key).status(); !valid.ok()) {
+    return UsageError(kTruncateSpec, valid.message(), err);
+  }
+  absl::StatusOr<uint64_t> keep_from = ParseId("KEEP_FROM_ID", args.positional()[2]);
+  if (!keep_from.ok()) return UsageError(kTruncateSpec, keep_from.status().message(), err);
+
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(args.positional()[0], SyncMode::kStrict);
+  if (!wal.ok()) return Failure("truncate", wal.status(), err);
+  absl::StatusOr<TruncateResult> result = (*wal)->Truncate(key, *keep_from);
+  if (!result.ok()) return Failure("truncate", result.status(), err);
+  absl::Status closed = (*wal)->Close();
+  if (!closed.ok()) return Failure("truncate", closed, err);
+  out << "removed " << result->segments_removed << " segments; the first retained ID is "
+      << result->first_id << "\n";
+  return kExitOk;
+}
+
+}  // namespace cli
+}  // namespace ironwal

@@ -1,0 +1,63 @@
+// File: ironwal/cli/commands.h
+//
+// The subcommands of the `ironwal` command-line tool (main.cc dispatches to them; bench
+// is in bench.h). Each takes the words after its name and returns the process exit code:
+// kExitOk (0) on success, kExitFinding (1) when it found corruption or an I/O error
+// stopped it (the message names the file and offset), kExitUsage (2) on bad usage. Each
+// accepts --help. Results go to `out`, messages to `err`.
+//
+//   ls ROOT                                   streams: first/next ID, segments, bytes, ratio
+//   dump ROOT STREAM [--from ID] [--to ID] [--format text|hex|jsonl]
+//   verify ROOT [STREAM]                      read-only, no LOCK: every frame and file
+//   repair ROOT [STREAM] [--dry-run]          what recovery does: cut torn tails, rebuild
+//   append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]
+//   truncate ROOT STREAM KEEP_FROM_ID
+//
+// ls and dump open the Wal read-only (no LOCK, nothing changed). verify never opens the
+// Wal: it walks the directories itself (verifier.h). Paths are used as given; relative
+// ones are made absolute against the current directory.
+//
+// Thread-safety: each call is independent; they use Env::Default().
+#ifndef IRONWAL_CLI_COMMANDS_H_
+#define IRONWAL_CLI_COMMANDS_H_
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+#include "ironwal/cli/args.h"
+
+namespace ironwal {
+namespace cli {
+
+int RunLs(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunDump(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunRepair(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Reads the entries from `in` (one per line) unless --file is given.
+int RunAppend(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+              std::ostream& err);
+int RunTruncate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Helpers the subcommands share.
+
+// Prints "ironwal <command>: <status message>" to `err`; returns kExitFinding.
+int Failure(absl::string_view command, const absl::Status& status, std::ostream& err);
+
+// `path` made absolute against the current directory (Env paths are absolute).
+absl::StatusOr<std::string> AbsolutePath(const std::string& path);
+
+// The stream directories verify and repair work on: every one under `root`, or only
+// `dir` when it is not empty (NotFound, naming it, unless it is a stream directory).
+absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& root,
+                                                          const std::string& dir);
+
+}  // namespace cli
+}  // namespace ironwal
+
+#endif  // IRONWAL_CLI_COMMANDS_H_

@@ -1,0 +1,94 @@
+// The `ironwal` command-line tool: dispatches to the subcommands of commands.h.
+//
+//   ironwal ls /var/lib/app/wal
+//   ironwal dump /var/lib/app/wal orders --from 100 --format jsonl
+//   ironwal verify /var/lib/app/wal
+//
+// Exit codes: 0 success, 1 a finding (corruption) or an error, 2 bad usage.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ironwal/cli/args.h"
+#include "ironwal/cli/commands.h"
+
+namespace ironwal {
+namespace cli {
+namespace {
+
+using RunFunction = int (*)(const std::vector<std::string>& args, std::istream& in,
+                            std::ostream& out, std::ostream& err);
+
+struct Command {
+  const char* name;
+  const char* synopsis;
+  RunFunction run;
+};
+
+const Command kCommands[] = {
+    {"ls", "ls ROOT                            streams: first/next ID, segments, bytes, ratio",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunLs(a, o, e);
+     }},
+    {"dump", "dump ROOT STREAM [--from ID] [--to ID] [--format text|hex|jsonl]",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunDump(a, o, e);
+     }},
+    {"verify", "verify ROOT [STREAM]               check every frame and file (read-only)",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunVerify(a, o, e);
+     }},
+    {"repair", "repair ROOT [STREAM] [--dry-run]   cut torn tails, rebuild indexes",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunRepair(a, o, e);
+     }},
+    {"append", "append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]",
+     [](const std::vector<std::string>& a, std::istream& i, std::ostream& o, std::ostream& e) {
+       return RunAppend(a, i, o, e);
+     }},
+    {"truncate", "truncate ROOT STREAM KEEP_FROM_ID  drop sealed segments below an ID",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunTruncate(a, o, e);
+     }},
+};
+
+void PrintUsage(std::ostream& os) {
+  os << "usage: ironwal COMMAND [ARGS]     ('ironwal COMMAND --help' for more)\n\n"
+     << "Inspects, checks and repairs ironwal (and ironwal 0.6) write-ahead logs.\n\n"
+     << "commands:\n";
+  for (const Command& command : kCommands) os << "  " << command.synopsis << "\n";
+  os << "\nexit codes: 0 success, 1 corruption found or an error, 2 bad usage\n";
+}
+
+int Main(const std::vector<std::string>& words) {
+  if (words.empty()) {
+    PrintUsage(std::cerr);
+    return kExitUsage;
+  }
+  std::string name = words[0];
+  std::vector<std::string> args(words.begin() + 1, words.end());
+  if (name == "--help" || name == "-h" || (name == "help" && args.empty())) {
+    PrintUsage(std::cout);
+    return kExitOk;
+  }
+  if (name == "help") {  // "ironwal help dump" is "ironwal dump --help".
+    name = args[0];
+    args = {"--help"};
+  }
+  for (const Command& command : kCommands) {
+    if (name == command.name) return command.run(args, std::cin, std::cout, std::cerr);
+  }
+  std::cerr << "ironwal: unknown command '" << name << "'\n";
+  PrintUsage(std::cerr);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace ironwal
+
+int main(int argc, char** argv) {
+  const int code = ironwal::cli::Main(std::vector<std::string>(argv + 1, argv + argc));
+  std::cout.flush();
+  return code;
+}

@@ -1,0 +1,54 @@
+// File: ironwal/cli/verifier_internal.h
+//
+// The pieces of verifier.cc and verify_segments.cc that they share. Not for other users.
+#ifndef IRONWAL_CLI_VERIFIER_INTERNAL_H_
+#define IRONWAL_CLI_VERIFIER_INTERNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#include "ironwal/cli/verifier.h"
+#include "ironwal/env/env.h"
+
+namespace ironwal {
+namespace cli {
+namespace internal {
+
+// What a stream directory holds, by kind.
+struct Listing {
+  std::map<uint64_t, std::string> segments;  // start ID -> file name
+  bool has_index = false;
+  bool has_head = false;
+  bool has_key = false;
+  bool has_durable_pos = false;
+};
+
+// One segment file, walked frame by frame.
+struct SegmentWalk {
+  uint64_t file_size = 0;
+  uint64_t end_id = 0;  // one past the last ID of the last CRC-valid frame
+  uint64_t frames = 0;  // CRC-valid frames
+  uint64_t entries = 0;
+  std::vector<Finding> findings;  // fix kNone; callers decide
+};
+
+// Walks every frame of the segment at `path`, whose name says it starts at `start_id`:
+// header, bounds, CRC, entry block, IDs continuing from start_id. After a bad spot the
+// walk resumes at the next CRC-valid frame. Errors are I/O errors only.
+absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id);
+
+// Walks the segments in check->segments (the settled list), checks that each continues
+// where the previous one ended, judges the active segment's tail as recovery would, and
+// checks durable.pos. Fills check's findings and counters.
+absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check);
+
+}  // namespace internal
+}  // namespace cli
+}  // namespace ironwal
+
+#endif  // IRONWAL_CLI_VERIFIER_INTERNAL_H_

@@ -1,0 +1,300 @@
+// `ironwal verify`: walking the segment files of a stream (see verifier.h).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/cli/verifier.h"
+#include "ironwal/cli/verifier_internal.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
+#include "ironwal/format/names.h"
+#include "ironwal/index/offset_index.h"
+#include "ironwal/segment/frame_cursor.h"
+#include "ironwal/segment/segment_scan.h"
+#include "ironwal/util/coding.h"
+
+namespace ironwal {
+namespace cli {
+namespace internal {
+namespace {
+
+constexpr size_t kReadAhead = 1 << 20;
+// Past this many findings in one file the walk stops listing them.
+constexpr size_t kMaxFindingsPerFile = 16;
+
+std::string Ids(const FrameHeader& header) {
+  return absl::StrCat("IDs [", header.start_id, ", ", header.end_id(), ")");
+}
+
+// The first offset in [from, size) where a CRC-valid frame starts, if any.
+absl::StatusOr<std::optional<uint64_t>> NextValidFrame(const RandomAccessFile& file, uint64_t from,
+                                                       uint64_t size) {
+  char magic[4];
+  EncodeFixed32(magic, format::kFrameMagic);
+  std::string scratch(kReadAhead + 3, '\0');
+  for (uint64_t base = from; base + format::kFrameHeaderSize <= size; base += kReadAhead) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(scratch.size(), size - base));
+    IRONWAL_ASSIGN_OR_RETURN(const absl::string_view chunk, file.Read(base, n, &scratch[0]));
+    for (size_t i = 0; i + 4 <= chunk.size() && i < kReadAhead; ++i) {
+      if (std::memcmp(chunk.data() + i, magic, 4) != 0) continue;
+      FrameCursor probe(&file, base + i, size, 4096);
+      IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, probe.Next());
+      if (item.kind == FrameCursor::Kind::kFrame &&
+          VerifyFramePayload(item.header, item.payload).ok()) {
+        return std::optional<uint64_t>(base + i);
+      }
+    }
+    if (chunk.size() < scratch.size()) break;
+  }
+  return std::optional<uint64_t>();
+}
+
+// Checks a CRC-valid frame's entry block and IDs; adds findings to `walk`.
+void CheckValidFrame(const std::string& path, const FrameCursor::Item& item, uint64_t start_id,
+                     bool first, SegmentWalk* walk) {
+  const FrameHeader& h = item.header;
+  ++walk->frames;
+  walk->entries += h.entry_count;
+  absl::StatusOr<DecodedPayload> block = DecodePayload(h, item.payload);
+  if (!block.ok()) {
+    walk->findings.push_back({path, item.offset,
+                              absl::StrCat("frame of ", Ids(h), " has a valid CRC but a bad ",
+                                           "entry block: ", block.status().message())});
+  }
+  if (first && h.start_id != start_id) {
+    walk->findings.push_back(
+        {path, item.offset,
+         absl::StrCat("the first frame holds ", Ids(h), " but the file's name says the segment ",
+                      "starts at ID ", start_id, ": this file does not belong here")});
+  } else if (h.start_id > walk->end_id) {
+    walk->findings.push_back(
+        {path, item.offset,
+         absl::StrCat("frame of ", Ids(h), " follows ID ", walk->end_id - 1, ": IDs [",
+                      walk->end_id, ", ", h.start_id, ") are missing")});
+  } else if (h.start_id < walk->end_id) {
+    walk->findings.push_back({path, item.offset,
+                              absl::StrCat("frame of ", Ids(h), " overlaps the IDs before it (",
+                                           "expected ", walk->end_id, ")")});
+  }
+  walk->end_id = h.end_id();
+}
+
+// What is wrong with an item that is not a CRC-valid frame; empty for a good one.
+std::string Problem(const FrameCursor::Item& item, uint64_t size) {
+  switch (item.kind) {
+    case FrameCursor::Kind::kEnd:
+      return "";
+    case FrameCursor::Kind::kTruncatedHeader:
+      return absl::StrCat("frame header cut short: ", size - item.offset, " of ",
+                          format::kFrameHeaderSize, " bytes before the end of the file");
+    case FrameCursor::Kind::kBadHeader:
+      return absl::StrCat("not a frame header: ", item.problem.message());
+    case FrameCursor::Kind::kTruncatedPayload:
+      return absl::StrCat("frame of ", Ids(item.header), " needs ", item.header.frame_size(),
+                          " bytes but the file ends after ", size - item.offset);
+    case FrameCursor::Kind::kFrame:
+      break;
+  }
+  absl::Status crc = VerifyFramePayload(item.header, item.payload);
+  if (crc.ok()) return "";
+  return absl::StrCat("frame of ", Ids(item.header), ": ", crc.message());
+}
+
+}  // namespace
+
+absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, RandomAccessFileOptions()));
+  SegmentWalk walk;
+  IRONWAL_ASSIGN_OR_RETURN(walk.file_size, file->Size());
+  walk.end_id = start_id;
+  FrameCursor cursor(file.get(), 0, walk.file_size, kReadAhead);
+  // Each round moves the cursor forward (past a frame, or to a later valid frame), so the
+  // loop ends within file_size rounds.
+  for (bool first = true;; first = false) {
+    if (walk.findings.size() >= kMaxFindingsPerFile) {
+      walk.findings.push_back({path, cursor.offset(), "more problems may follow; not listed"});
+      return walk;
+    }
+    IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next());
+    if (item.kind == FrameCursor::Kind::kEnd) return walk;
+    std::string problem = Problem(item, walk.file_size);
+    if (problem.empty()) {
+      CheckValidFrame(path, item, start_id, first, &walk);
+      continue;
+    }
+    IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> next,
+                             NextValidFrame(*file, item.offset + 1, walk.file_size));
+    if (!next.has_value()) {
+      absl::StrAppend(&problem, "; no valid frame follows (", walk.file_size - item.offset,
+                      " bytes to the end of the file)");
+      walk.findings.push_back({path, item.offset, std::move(problem)});
+      return walk;
+    }
+    absl::StrAppend(&problem, "; the next valid frame is at byte ", *next, " (",
+                    *next - item.offset, " bytes skipped)");
+    walk.findings.push_back({path, item.offset, std::move(problem)});
+    // A frame whose header fits between its neighbours (only its payload or CRC is bad)
+    // accounts for its IDs: they are damaged, not missing.
+    if (item.kind == FrameCursor::Kind::kFrame && item.header.start_id == walk.end_id &&
+        *next == item.offset + item.header.frame_size()) {
+      walk.end_id = item.header.end_id();
+    }
+    cursor.Seek(*next);
+  }
+}
+
+namespace {
+
+// What `ironwal repair` would do about the active segment's tail, after the scan.
+std::string Verdict(const SegmentScan& scan, const std::string& path) {
+  const std::string row = absl::StrCat("row ", std::string(1, scan.row));
+  const uint64_t cut = scan.file_size - scan.valid_end;
+  const std::string keep = absl::StrCat(Basename(path), format::kQuarantineInfix, scan.valid_end);
+  switch (scan.outcome) {
+    case ScanOutcome::kClean:
+      return "";
+    case ScanOutcome::kTorn:
+      return absl::StrCat(
+          " [active segment: a torn tail (", row, "); repair cuts the last ", cut, " bytes",
+          scan.next_valid_offset.has_value() ? absl::StrCat(" and keeps them in ", keep)
+                                             : std::string(),
+          "]");
+    case ScanOutcome::kCorrupt:
+      return absl::StrCat(
+          " [active segment: corruption (", row,
+          scan.row == 'H'
+              ? ": before the durable frontier"
+              : absl::StrCat(": valid frames follow at byte ", scan.next_valid_offset.value_or(0)),
+          "); repair keeps the last ", cut, " bytes in ", keep,
+          " and cuts the segment there: IDs from ", scan.end_id, " on leave the log]");
+    case ScanOutcome::kWrongSegment:
+      return absl::StrCat(" [active segment (", row, "): repair cannot fix it]");
+  }
+  return "";
+}
+
+// Checks durable.pos against the active segment (`active`, `active_size` bytes) and
+// returns the scan options recovery would use.
+absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, uint64_t active,
+                                            uint64_t active_size, StreamCheck* check) {
+  ScanOptions options;
+  options.buffer_size = kReadAhead;
+  if (!listing.has_durable_pos) return options;
+  const std::string path = JoinPath(check->path, format::kDurablePosFileName);
+  IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, path));
+  absl::StatusOr<DurablePos> pos = DecodeDurablePos(contents);
+  if (!pos.ok()) {
+    check->findings.push_back(
+        {path, std::nullopt,
+         absl::StrCat("malformed: ", pos.status().message(), "; repair rewrites it"),
+         Fix::kDurablePos});
+    return options;
+  }
+  if (pos->segment_start_id > active) {
+    check->findings.push_back(
+        {path, std::nullopt,
+         absl::StrCat("names segment ", SegmentFileName(pos->segment_start_id),
+                      ", past the active segment ", SegmentFileName(active),
+                      "; repair rewrites it"),
+         Fix::kDurablePos});
+    return options;
+  }
+  options.durable_offset_known = true;
+  if (pos->segment_start_id == active) {
+    options.durable_offset = pos->offset;
+    if (pos->offset > active_size) {
+      check->findings.push_back(
+          {path, std::nullopt,
+           absl::StrCat("says ", SegmentFileName(active), " was synced up to byte ", pos->offset,
+                        " but the file holds ", active_size, " bytes: synced data is gone ",
+                        "(IDs that were acknowledged are lost)")});
+    }
+  }
+  return options;
+}
+
+// Scans the active segment as recovery would, adds the verdict to the walk's finding at
+// the first unverified frame, and says which findings repair fixes.
+absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
+                         const ScanOptions& options, SegmentWalk walk, StreamCheck* check) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, RandomAccessFileOptions()));
+  OffsetIndex index(start);
+  IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
+                           ScanActiveSegment(*file, start, options, &index));
+  const bool cut = scan.outcome == ScanOutcome::kTorn || scan.outcome == ScanOutcome::kCorrupt;
+  check->next_id = scan.outcome == ScanOutcome::kWrongSegment ? start : scan.end_id;
+  bool annotated = scan.outcome == ScanOutcome::kClean;
+  for (Finding& finding : walk.findings) {
+    const uint64_t at = finding.offset.value_or(0);
+    // A cut removes everything from the first unverified frame on.
+    if (cut && at >= scan.valid_end) finding.fix = Fix::kRecovery;
+    if (!annotated && at == scan.valid_end) {
+      finding.message += Verdict(scan, path);
+      annotated = true;
+    }
+    check->findings.push_back(std::move(finding));
+  }
+  if (!annotated) {
+    check->findings.push_back({path, scan.valid_end, scan.reason + Verdict(scan, path),
+                               cut ? Fix::kRecovery : Fix::kNone});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check) {
+  const std::vector<uint64_t>& segments = check->segments;
+  check->first_id = segments.front();
+  check->next_id = segments.back();
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const uint64_t start = segments[i];
+    const bool active = i + 1 == segments.size();
+    const std::string path = JoinPath(check->path, SegmentFileName(start));
+    if (listing.segments.count(start) == 0) {
+      // Missing segments before the active one were reported with segments.idx.
+      if (active) {
+        IRONWAL_RETURN_IF_ERROR(CheckDurablePos(env, listing, start, 0, check).status());
+      }
+      continue;
+    }
+    IRONWAL_ASSIGN_OR_RETURN(SegmentWalk walk, WalkSegment(env, path, start));
+    check->frames += walk.frames;
+    check->entries += walk.entries;
+    check->bytes += walk.file_size;
+    if (active) {
+      IRONWAL_ASSIGN_OR_RETURN(const ScanOptions options,
+                               CheckDurablePos(env, listing, start, walk.file_size, check));
+      return JudgeActive(env, path, start, options, std::move(walk), check);
+    }
+    for (Finding& finding : walk.findings) {
+      finding.message += " [sealed segment: repair cannot fix it]";
+      check->findings.push_back(std::move(finding));
+    }
+    const uint64_t next = segments[i + 1];
+    if (walk.end_id < next) {
+      check->findings.push_back(
+          {path, walk.file_size,
+           absl::StrCat("the segment ends at ID ", walk.end_id, " but the next one starts at ",
+                        next, ": IDs [", walk.end_id, ", ", next, ") are missing")});
+    } else if (walk.end_id > next) {
+      check->findings.push_back(
+          {path, walk.file_size,
+           absl::StrCat("the segment ends at ID ", walk.end_id, ", past the next segment's start ",
+                        next, ": IDs overlap")});
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace cli
+}  // namespace ironwal

@@ -1,0 +1,291 @@
+// End-to-end tests of the `ironwal` tool: the built binary runs on real directories under
+// TEST_TMPDIR; each test checks what it prints and its exit code. verify and repair are
+// in cli_verify_test.cc.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/format/names.h"
+#include "ironwal/testing/fixtures.h"
+#include "ironwal/testing/json.h"
+#include "ironwal/testing/status_matchers.h"
+
+#include "tests/cli/cli_test_util.h"
+
+namespace ironwal {
+namespace testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+const char* const kSubcommands[] = {"ls", "dump", "verify", "repair", "append", "truncate"};
+
+TEST(CliTest, NoArgumentsPrintsUsageAndExitsTwo) {
+  const ToolResult r = RunTool({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, HasSubstr("usage: ironwal COMMAND"));
+}
+
+TEST(CliTest, HelpListsEverySubcommand) {
+  for (const char* flag : {"--help", "help"}) {
+    const ToolResult r = RunTool({flag});
+    EXPECT_EQ(r.exit_code, 0) << flag;
+    for (const char* command : kSubcommands) {
+      EXPECT_THAT(r.out, HasSubstr(absl::StrCat("  ", command, " "))) << command;
+    }
+  }
+}
+
+TEST(CliTest, EverySubcommandHasHelp) {
+  for (const char* command : kSubcommands) {
+    SCOPED_TRACE(command);
+    const ToolResult r = RunTool({command, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_THAT(r.out, StartsWith(absl::StrCat("usage: ironwal ", command, " ")));
+    EXPECT_THAT(r.err, IsEmpty());
+    EXPECT_EQ(RunTool({"help", command}).out, r.out);
+  }
+}
+
+TEST(CliTest, UsageErrorsExitTwoWithAMessageOnStderr) {
+  const std::string root = FreshDir("usage");
+  WriteEntries(root, "s", 3);
+  const std::vector<std::vector<std::string>> cases = {
+      {"frobnicate", root},
+      {"ls"},
+      {"ls", root, "extra"},
+      {"ls", root, "--bogus"},
+      {"dump", root},
+      {"dump", root, "s", "--from", "x"},
+      {"dump", root, "s", "--from", "-1"},
+      {"dump", root, "s", "--to", "18446744073709551616"},
+      {"dump", root, "s", "--from"},
+      {"dump", root, "s", "--format", "xml"},
+      {"dump", root, "s", "--from", "2", "--to", "1"},
+      {"dump", root, ""},
+      {"verify"},
+      {"verify", root, "s", "t"},
+      {"repair", root, "--dry-run=yes"},
+      {"append", root},
+      {"append", root, "s", "--sync", "sometimes"},
+      {"append", root, "LOCK"},
+      {"truncate", root, "s"},
+      {"truncate", root, "s", "ten"},
+      {"truncate", root, "s", "1", "2"},
+  };
+  const auto before = Snapshot(root);
+  for (const auto& args : cases) {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    const ToolResult r = RunTool(args, "entry\n");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_THAT(r.err, HasSubstr("usage: ironwal"));
+  }
+  EXPECT_EQ(Snapshot(root), before);
+}
+
+TEST(CliTest, LsListsStreamsWithIdsSegmentsBytesAndRatio) {
+  const std::string root = FreshDir("ls");
+  WriteEntries(root, "a", 2);                             // 2 frames of 46 bytes
+  WriteEntries(root, "user/42", 9, 4 * kEntryFrameSize);  // 3 segments
+  const ToolResult r = RunTool({"ls", root});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(Lines(r.out), ElementsAre("STREAM   FIRST  NEXT  SEGMENTS  BYTES  RATIO",
+                                        "a        0      2     1         92     1.00",
+                                        "user/42  0      9     3         414    1.00"));
+  EXPECT_THAT(r.err, IsEmpty());
+}
+
+TEST(CliTest, LsMatchesEveryFixtureManifestAndChangesNothing) {
+  for (const std::string& name : FixtureNames()) {
+    SCOPED_TRACE(name);
+    ASSERT_OK_AND_ASSIGN(const Fixture fixture, LoadFixture(name));
+    const std::string root = FreshDir("ls-fixture-" + name) + "/wal";
+    CopyTree(fixture.root, root);
+    const auto before = Snapshot(root);
+    const ToolResult r = RunTool({"ls", root});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), fixture.streams.size() + 1) << r.out;
+    size_t row = 1;
+    for (const auto& [key, stream] : fixture.streams) {
+      uint64_t bytes = 0, block = 0, stored = 0;
+      for (const FixtureSegment& segment : stream.segments) {
+        bytes += segment.size;
+        for (const FixtureFrame& frame : segment.frames) {
+          block += frame.uncompressed_size;
+          stored += frame.disk_size;
+        }
+      }
+      const std::string expected =
+          absl::StrFormat("%u %u %u %u %.2f", stream.first_id, stream.next_id,
+                          stream.segments.size(), bytes, static_cast<double>(block) / stored);
+      std::vector<std::string> columns = absl::StrSplit(lines[row++], ' ', absl::SkipEmpty());
+      ASSERT_EQ(columns.size(), 6u);
+      EXPECT_EQ(columns[0], key);
+      columns.erase(columns.begin());
+      EXPECT_EQ(absl::StrJoin(columns, " "), expected);
+    }
+    EXPECT_EQ(Snapshot(root), before);
+    EXPECT_FALSE(FileExists(root + "/LOCK")) << "ls took the LOCK";
+  }
+}
+
+TEST(CliTest, LsOfAMissingRootFailsNamingIt) {
+  const std::string root = FreshDir("ls-missing") + "/nope";
+  const ToolResult r = RunTool({"ls", root});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(root));
+  EXPECT_FALSE(FileExists(root));
+}
+
+TEST(CliTest, DumpPrintsTextHexAndRanges) {
+  const std::string root = FreshDir("dump");
+  const ToolResult appended = RunTool({"append", root, "s", "--batch"}, "hello\ntab\there\n\n");
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  ASSERT_EQ(RunTool({"append", root, "s", "--file", root + "/s/segments.idx"}).exit_code, 0);
+
+  ToolResult r = RunTool({"dump", root, "s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(Lines(r.out), ElementsAre("0\thello", "1\ttab\\there", "2\t",
+                                        "3\t\\000\\000\\000\\000\\000\\000\\000\\000"));
+  r = RunTool({"dump", root, "s", "--format", "hex", "--from", "1", "--to", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(Lines(r.out), ElementsAre("1\t7461620968657265", "2\t", "3\t0000000000000000"));
+  r = RunTool({"dump", root, "s", "--format=jsonl", "--from=2", "--to=3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"id\":2,\"b64\":\"\"}\n");
+  r = RunTool({"dump", root, "s", "--from", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST(CliTest, DumpFailuresExitOneNamingTheProblem) {
+  const std::string root = FreshDir("dump-fail");
+  WriteEntries(root, "s", 3);
+  ToolResult r = RunTool({"dump", root, "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("does not exist"));
+  r = RunTool({"dump", root, "s", "--from", "4"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("past the next ID 3"));
+
+  // A flipped byte in the middle of the segment: the dump stops at that frame.
+  FlipByte(root + "/s/" + SegmentFileName(0), kEntryFrameSize + 40);
+  r = RunTool({"dump", root, "s"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(SegmentFileName(0), "@", kEntryFrameSize)));
+}
+
+// Every fixture written by ironwal 0.6, dumped as jsonl, is exactly its manifest's
+// entries: one line per entry, {"id":N,"b64":"..."}, and nothing else.
+TEST(CliTest, DumpJsonlOfEveryFixtureMatchesItsManifest) {
+  for (const std::string& name : FixtureNames()) {
+    ASSERT_OK_AND_ASSIGN(const Fixture fixture, LoadFixture(name));
+    const std::string root = FreshDir("jsonl-" + name) + "/wal";
+    CopyTree(fixture.root, root);
+    for (const auto& [key, stream] : fixture.streams) {
+      SCOPED_TRACE(name + "/" + key);
+      const ToolResult r = RunTool({"dump", root, key, "--format", "jsonl"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_THAT(r.err, IsEmpty());
+      const std::vector<std::string> lines = Lines(r.out);
+      ASSERT_EQ(lines.size(), stream.entries.size());
+      auto expected = stream.entries.begin();
+      for (const std::string& line : lines) {
+        ASSERT_OK_AND_ASSIGN(const Json json, Json::Parse(line));
+        ASSERT_EQ(json.AsObject().size(), 2u) << line;
+        EXPECT_EQ(json["id"].AsUint64(), expected->first);
+        std::string bytes;
+        ASSERT_TRUE(absl::Base64Unescape(json["b64"].AsString(), &bytes)) << line;
+        EXPECT_EQ(bytes, expected->second) << line;
+        EXPECT_EQ(line, absl::StrCat("{\"id\":", expected->first, ",\"b64\":\"",
+                                     absl::Base64Escape(expected->second), "\"}"));
+        ++expected;
+      }
+    }
+  }
+}
+
+TEST(CliTest, AppendPrintsIdsOfLinesBatchesAndFiles) {
+  const std::string root = FreshDir("append");
+  ToolResult r = RunTool({"append", root, "s"}, "a\nb\n\nc");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n1\n2\n3\n");
+  r = RunTool({"append", root, "s", "--batch", "--sync", "batch"}, "x\ny\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "4\n5\n");
+  const std::string file = root + "/entry.bin";
+  WriteBytes(file, std::string("line1\nline2\0\xff", 13));
+  r = RunTool({"append", root, "s", "--file", file, "--sync", "async"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "6\n");
+  r = RunTool({"append", root, "s"}, "");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, IsEmpty());
+
+  r = RunTool({"dump", root, "s"});
+  EXPECT_THAT(Lines(r.out), ElementsAre("0\ta", "1\tb", "2\t", "3\tc", "4\tx", "5\ty",
+                                        "6\tline1\\nline2\\000\\377"));
+  // Four single appends, one batch (one frame), one file: six frames.
+  r = RunTool({"verify", root});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("IDs [0, 7), 1 segment, 6 frames,"));
+}
+
+TEST(CliTest, AppendToAMissingFileFailsNamingIt) {
+  const std::string root = FreshDir("append-missing");
+  const ToolResult r = RunTool({"append", root, "s", "--file", root + "/nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(root + "/nope"));
+}
+
+TEST(CliTest, WritersFailWhileTheWalIsLockedButReadersAndVerifyWork) {
+  const std::string root = FreshDir("locked");
+  WriteEntries(root, "s", 3);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<FileLock> lock, Env::Default()->LockFile(root + "/LOCK"));
+  ToolResult r = RunTool({"append", root, "s"}, "x\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("open in another"));
+  EXPECT_EQ(RunTool({"truncate", root, "s", "1"}).exit_code, 1);
+  EXPECT_EQ(RunTool({"repair", root}).exit_code, 1);
+  EXPECT_EQ(RunTool({"ls", root}).exit_code, 0);
+  EXPECT_EQ(RunTool({"dump", root, "s"}).exit_code, 0);
+  r = RunTool({"verify", root});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_OK(Env::Default()->UnlockFile(std::move(lock)));
+}
+
+TEST(CliTest, TruncateRemovesSealedSegmentsBelowTheId) {
+  const std::string root = FreshDir("truncate");
+  WriteEntries(root, "s", 14, 4 * kEntryFrameSize);  // segments 0, 4, 8, 12
+  ToolResult r = RunTool({"truncate", root, "s", "9"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "removed 2 segments; the first retained ID is 8\n");
+  EXPECT_FALSE(FileExists(root + "/s/" + SegmentFileName(4)));
+  r = RunTool({"ls", root});
+  EXPECT_THAT(Lines(r.out)[1], "s       8      14    2         276    1.00");
+  r = RunTool({"truncate", root, "s", "3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "removed 0 segments; the first retained ID is 8\n");
+  r = RunTool({"truncate", root, "nope", "3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("does not exist"));
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace ironwal

@@ -1,0 +1,158 @@
+#include "tests/cli/cli_test_util.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/wal/wal.h"
+
+extern char** environ;
+
+namespace ironwal {
+namespace testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TmpDir() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return tmp != nullptr ? tmp : "/tmp";
+}
+
+std::string ToolPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/ironwal/ironwal/cli/ironwal");
+}
+
+}  // namespace
+
+ToolResult RunTool(const std::vector<std::string>& args, const std::string& input) {
+  static int runs = 0;
+  const std::string base = absl::StrCat(TmpDir(), "/tool-run-", ++runs);
+  WriteBytes(base + ".in", input);
+  std::vector<std::string> words = {ToolPath()};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(&word[0]);
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string in = base + ".in", out = base + ".out", err = base + ".err";
+  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  ToolResult result;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    ADD_FAILURE() << "posix_spawn " << argv[0] << ": error " << spawned;
+    return result;
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) {
+    ADD_FAILURE() << "waitpid failed";
+    return result;
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadBytes(out);
+  result.err = ReadBytes(err);
+  return result;
+}
+
+std::string FreshDir(const std::string& name) {
+  const std::string dir = absl::StrCat(TmpDir(), "/", name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void CopyTree(const std::string& from, const std::string& to) {
+  fs::copy(from, to, fs::copy_options::recursive);
+  for (const auto& entry : fs::recursive_directory_iterator(to)) {
+    fs::permissions(entry.path(), fs::perms::owner_write, fs::perm_options::add);
+  }
+  fs::permissions(to, fs::perms::owner_write, fs::perm_options::add);
+}
+
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    files[fs::relative(entry.path(), dir).string()] = ReadBytes(entry.path().string());
+  }
+  return files;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  EXPECT_TRUE(file.good()) << "cannot read " << path;
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+void WriteBytes(const std::string& path, absl::string_view contents) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  EXPECT_TRUE(file.good()) << "cannot write " << path;
+}
+
+void AppendBytes(const std::string& path, absl::string_view contents) {
+  std::ofstream file(path, std::ios::binary | std::ios::app);
+  file.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  EXPECT_TRUE(file.good()) << "cannot append to " << path;
+}
+
+void FlipByte(const std::string& path, uint64_t offset) {
+  std::string contents = ReadBytes(path);
+  ASSERT_LT(offset, contents.size()) << path;
+  contents[offset] = static_cast<char>(contents[offset] ^ 0xFF);
+  WriteBytes(path, contents);
+}
+
+bool FileExists(const std::string& path) { return fs::exists(path); }
+
+void RemoveFile(const std::string& path) { EXPECT_TRUE(fs::remove(path)) << path; }
+
+std::string EntryFor(uint64_t id) { return absl::StrFormat("entry-%04d", id); }
+
+void WriteEntries(const std::string& root, const std::string& stream, int count,
+                  uint64_t max_segment_size) {
+  WalOptions options;
+  options.root = root;
+  options.max_segment_size = max_segment_size;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+  ASSERT_TRUE(wal.ok()) << wal.status();
+  absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(stream);
+  const uint64_t first = info.ok() ? info->next_id : 0;
+  for (int i = 0; i < count; ++i) {
+    absl::StatusOr<uint64_t> id = (*wal)->Append(stream, EntryFor(first + i));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_EQ(*id, first + i);
+  }
+  absl::Status closed = (*wal)->Close();
+  ASSERT_TRUE(closed.ok()) << closed;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+}  // namespace testing
+}  // namespace ironwal
