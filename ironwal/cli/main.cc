@@ -1,4 +1,5 @@
-// The `ironwal` command-line tool: dispatches to the subcommands of commands.h.
+// The `ironwal` command-line tool: dispatches to the subcommands of commands.h and to
+// bench (bench.h).
 //
 //   ironwal ls /var/lib/app/wal
 //   ironwal dump /var/lib/app/wal orders --from 100 --format jsonl
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "ironwal/cli/args.h"
+#include "ironwal/cli/bench.h"
 #include "ironwal/cli/commands.h"
 
 namespace ironwal {
@@ -49,6 +51,10 @@ const Command kCommands[] = {
     {"truncate", "truncate ROOT STREAM KEEP_FROM_ID  drop sealed segments below an ID",
      [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
        return RunTruncate(a, o, e);
+     }},
+    {"bench", "bench [--quick] [--dir DIR] [--json]  run the workloads (W1-W8), print results",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunBench(a, o, e);
      }},
 };
 

@@ -30,7 +30,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-const char* const kSubcommands[] = {"ls", "dump", "verify", "repair", "append", "truncate"};
+const char* const kSubcommands[] = {"ls",     "dump",     "verify", "repair",
+                                    "append", "truncate", "bench"};
 
 TEST(CliTest, NoArgumentsPrintsUsageAndExitsTwo) {
   const ToolResult r = RunTool({});
@@ -85,6 +86,7 @@ TEST(CliTest, UsageErrorsExitTwoWithAMessageOnStderr) {
       {"truncate", root, "s"},
       {"truncate", root, "s", "ten"},
       {"truncate", root, "s", "1", "2"},
+      {"bench", "--bogus"},
   };
   const auto before = Snapshot(root);
   for (const auto& args : cases) {
@@ -284,6 +286,18 @@ TEST(CliTest, TruncateRemovesSealedSegmentsBelowTheId) {
   r = RunTool({"truncate", root, "nope", "3"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("does not exist"));
+}
+
+// bench is RunBench (tested in bench_test); here only that the tool dispatches to it.
+TEST(CliTest, BenchRunsThroughTheTool) {
+  const std::string dir = FreshDir("bench");
+  const ToolResult r = RunTool({"bench", "--scale", "1000", "--json", "--dir", dir});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  EXPECT_FALSE(lines.empty());
+  for (const std::string& line : lines) {
+    EXPECT_OK(Json::Parse(line).status()) << line;
+  }
 }
 
 }  // namespace
