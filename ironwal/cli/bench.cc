@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 #include "ironwal/cli/bench_report.h"
 #include "ironwal/cli/bench_targets.h"
@@ -36,19 +38,21 @@ using bench::BenchConfig;
 using bench::Result;
 
 constexpr char kUsage[] =
-    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--scale N]\n"
+    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N]\n"
     "\n"
     "Runs the workloads W1-W8 of docs/performance.md (128-byte entries) and raw-device\n"
     "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
     "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
     "\n"
-    "  --quick    every count divided by 10 (well under a minute); no W4 thread sweep\n"
-    "  --dir DIR  where to make the temporary directory (default: $TMPDIR, else /tmp);\n"
-    "             put it on the file system you want to measure\n"
-    "  --json     one JSON line per workload and per device probe on stdout, nothing else\n"
-    "  --scale N  every count divided by N, no sweep (for tests: --scale 1000 runs in\n"
-    "             about a second; --quick is --scale 10)\n"
-    "  --help     this text\n"
+    "  --quick      every count divided by 10 (well under a minute); no W4 thread sweep\n"
+    "  --dir DIR    where to make the temporary directory (default: $TMPDIR, else /tmp);\n"
+    "               put it on the file system you want to measure\n"
+    "  --json       one JSON line per workload and per device probe on stdout, nothing else\n"
+    "  --only LIST  run only these, comma-separated: W1..W8 (W6 and W7 run together),\n"
+    "               device (the probes), sweep (the W4 thread sweep); for profiling\n"
+    "  --scale N    every count divided by N, no sweep (for tests: --scale 1000 runs in\n"
+    "               about a second; --quick is --scale 10)\n"
+    "  --help       this text\n"
     "\n"
     "Exit status: 0 ran (whether or not targets were met), 1 a workload failed,\n"
     "2 bad usage.\n";
@@ -57,8 +61,16 @@ struct BenchArgs {
   bool help = false;
   bool json = false;
   uint64_t scale = 1;
-  std::string dir;  // empty: $TMPDIR or /tmp
+  std::string dir;             // empty: $TMPDIR or /tmp
+  std::set<std::string> only;  // empty: everything
 };
+
+// The names --only accepts.
+bool KnownGroup(const std::string& name) {
+  static const std::set<std::string>* const kGroups =
+      new std::set<std::string>{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "device", "sweep"};
+  return kGroups->count(name) > 0;
+}
 
 absl::StatusOr<BenchArgs> ParseArgs(const std::vector<std::string>& args) {
   BenchArgs parsed;
@@ -74,11 +86,19 @@ absl::StatusOr<BenchArgs> ParseArgs(const std::vector<std::string>& args) {
     } else if ((arg == "--dir" && has_value) || arg.rfind("--dir=", 0) == 0) {
       parsed.dir = arg == "--dir" ? args[++i] : arg.substr(6);
       if (parsed.dir.empty()) return absl::InvalidArgumentError("--dir wants a directory");
+    } else if ((arg == "--only" && has_value) || arg.rfind("--only=", 0) == 0) {
+      const std::string list = arg == "--only" ? args[++i] : arg.substr(7);
+      const std::vector<std::string> names = absl::StrSplit(list, ',', absl::SkipEmpty());
+      for (const std::string& name : names) {
+        if (!KnownGroup(name)) return absl::InvalidArgumentError("--only: unknown " + name);
+        parsed.only.insert(name);
+      }
+      if (parsed.only.empty()) return absl::InvalidArgumentError("--only wants a list");
     } else if (arg == "--scale" && has_value) {
       if (!absl::SimpleAtoi(args[++i], &parsed.scale) || parsed.scale == 0) {
         return absl::InvalidArgumentError("--scale wants a positive integer, got " + args[i]);
       }
-    } else if (arg == "--dir" || arg == "--scale") {
+    } else if (arg == "--dir" || arg == "--scale" || arg == "--only") {
       return absl::InvalidArgumentError(arg + " wants a value");
     } else {
       return absl::InvalidArgumentError("unknown argument " + arg);
@@ -125,13 +145,14 @@ class Progress {
 
 // One step of the run: adds its results, or fails.
 struct Step {
+  std::vector<std::string> groups;  // what --only selects it by
   std::string label;
   std::function<absl::Status(std::vector<Result>*)> run;
 };
 
 template <typename Fn>
-Step One(std::string label, Fn fn) {
-  return {std::move(label), [fn](std::vector<Result>* out) {
+Step One(std::string group, std::string label, Fn fn) {
+  return {{std::move(group)}, std::move(label), [fn](std::vector<Result>* out) {
             absl::StatusOr<Result> r = fn();
             if (!r.ok()) return r.status();
             out->push_back(std::move(*r));
@@ -140,8 +161,8 @@ Step One(std::string label, Fn fn) {
 }
 
 template <typename Fn>
-Step Many(std::string label, Fn fn) {
-  return {std::move(label), [fn](std::vector<Result>* out) {
+Step Many(std::vector<std::string> groups, std::string label, Fn fn) {
+  return {std::move(groups), std::move(label), [fn](std::vector<Result>* out) {
             absl::StatusOr<std::vector<Result>> r = fn();
             if (!r.ok()) return r.status();
             out->insert(out->end(), r->begin(), r->end());
@@ -153,28 +174,48 @@ Step Many(std::string label, Fn fn) {
 // drifting flush latency affects both alike.
 std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
   std::vector<Step> steps = {
-      One("device: 128 B write(2)", [c] { return bench::ProbeBufferedWrite128(c); }),
-      One("W1 async append", [c] { return bench::RunW1AsyncAppend(c); }),
-      One("device: 128 B append+fdatasync", [c] { return bench::ProbeAppend128Fdatasync(c); }),
-      One("device: 4 KiB overwrite+fdatasync", [c] { return bench::ProbeOverwrite4kFdatasync(c); }),
-      One("W2 strict append", [c] { return bench::RunW2StrictAppend(c); }),
-      One("device: 16 KiB append+fdatasync", [c] { return bench::ProbeAppend16kFdatasync(c); }),
-      One("W3 strict batch", [c] { return bench::RunW3StrictBatch(c); }),
-      One("device: 4 writers, own files",
+      One("device", "device: 128 B write(2)", [c] { return bench::ProbeBufferedWrite128(c); }),
+      One("W1", "W1 async append", [c] { return bench::RunW1AsyncAppend(c); }),
+      One("device", "device: 128 B append+fdatasync",
+          [c] { return bench::ProbeAppend128Fdatasync(c); }),
+      One("device", "device: 4 KiB overwrite+fdatasync",
+          [c] { return bench::ProbeOverwrite4kFdatasync(c); }),
+      One("W2", "W2 strict append", [c] { return bench::RunW2StrictAppend(c); }),
+      One("device", "device: 16 KiB append+fdatasync",
+          [c] { return bench::ProbeAppend16kFdatasync(c); }),
+      One("W3", "W3 strict batch", [c] { return bench::RunW3StrictBatch(c); }),
+      One("device", "device: 4 writers, own files",
           [c] { return bench::ProbeParallelAppend128Fdatasync(c); }),
-      One("W4 4 threads, one stream", [c] { return bench::RunStrictWriters(c, "W4", 4, true); }),
-      One("W5 4 threads, own streams", [c] { return bench::RunStrictWriters(c, "W5", 4, false); }),
-      Many("W6/W7 get and scan", [c] { return bench::RunW6W7Reads(c); }),
-      Many("W8 reopen", [c] { return bench::RunW8Reopen(c); }),
+      One("W4", "W4 4 threads, one stream",
+          [c] { return bench::RunStrictWriters(c, "W4", 4, true); }),
+      One("W5", "W5 4 threads, own streams",
+          [c] { return bench::RunStrictWriters(c, "W5", 4, false); }),
+      Many({"W6", "W7"}, "W6/W7 get and scan", [c] { return bench::RunW6W7Reads(c); }),
+      Many({"W8"}, "W8 reopen", [c] { return bench::RunW8Reopen(c); }),
   };
   if (sweep) {
     for (int threads : {1, 2, 4, 8, 16}) {
-      steps.push_back(One(absl::StrCat("W4 sweep, ", threads, " threads"), [c, threads] {
+      steps.push_back(One("sweep", absl::StrCat("W4 sweep, ", threads, " threads"), [c, threads] {
         return bench::RunStrictWriters(c, "W4-sweep", threads, true);
       }));
     }
   }
   return steps;
+}
+
+// The steps --only selects (all of them when it is empty).
+std::vector<Step> Select(std::vector<Step> steps, const std::set<std::string>& only) {
+  if (only.empty()) return steps;
+  std::vector<Step> selected;
+  for (Step& step : steps) {
+    for (const std::string& group : step.groups) {
+      if (only.count(group) > 0) {
+        selected.push_back(std::move(step));
+        break;
+      }
+    }
+  }
+  return selected;
 }
 
 // Runs `steps` in order; stops at the first failure and returns it.
@@ -219,7 +260,10 @@ int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostre
   info.clock_overhead_ns = bench::ClockOverheadNanos();
 
   std::vector<Result> results;
-  const absl::Status status = RunSteps(PlanSteps(config, parsed->scale == 1), err, &results);
+  // The sweep is part of the full run only, unless asked for by name.
+  const bool sweep = parsed->scale == 1 || parsed->only.count("sweep") > 0;
+  const absl::Status status =
+      RunSteps(Select(PlanSteps(config, sweep), parsed->only), err, &results);
   std::error_code ignored;
   std::filesystem::remove_all(*dir, ignored);
 

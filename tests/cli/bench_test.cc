@@ -133,9 +133,22 @@ TEST_F(BenchTest, BadUsageExitsTwoWithAMessage) {
 TEST_F(BenchTest, HelpDocumentsEveryFlag) {
   const BenchRun run = Bench({"--help"});
   EXPECT_EQ(run.code, 0);
-  for (const char* flag : {"--quick", "--dir DIR", "--json", "--scale N"}) {
+  for (const char* flag : {"--quick", "--dir DIR", "--json", "--only LIST", "--scale N"}) {
     EXPECT_THAT(run.out, HasSubstr(flag));
   }
+}
+
+TEST_F(BenchTest, OnlyRunsTheNamedWorkloads) {
+  const BenchRun run = Bench({"--scale", "1000", "--json", "--dir", dir_, "--only", "W2,W7"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  std::vector<std::string> names;
+  for (absl::string_view line : absl::StrSplit(run.out, '\n', absl::SkipEmpty())) {
+    ASSERT_OK_AND_ASSIGN(testing::Json json, testing::Json::Parse(line));
+    names.push_back(json["workload"].AsString());
+  }
+  // W6 and W7 share their populated WAL, so they run together.
+  EXPECT_THAT(names, ::testing::ElementsAre("W2", "W6", "W6", "W7", "W7"));
+  EXPECT_THAT(Leftovers(), IsEmpty());
 }
 
 TEST_F(BenchTest, MissingDirectoryExitsOne) {
