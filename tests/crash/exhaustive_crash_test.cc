@@ -1,0 +1,280 @@
+// Exhaustive crash states for small workloads (torture suite, part 2).
+//
+// For each workload below: run it on a SimEnv once to count the mutating operations it
+// makes (opening the Wal included); then for every boundary k, run it again with a power
+// cut at operation k (operations from k on fail and change nothing), list the unsynced
+// changes a power loss could keep or lose (PendingChanges), and for every allowed
+// combination of them (each unsynced block and length kept or lost; each directory keeping
+// a prefix of its unsynced entries; plus a torn variant of the last kept block) crash a
+// clone, reopen, and check the oracle (ironwal/testing/wal_model.h). When a boundary has
+// more combinations than kMaxStatesPerBoundary, a seeded sample is taken that always
+// includes "keep none" and "keep all". The numbers of states explored are printed.
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/sim_env.h"
+#include "ironwal/testing/wal_model.h"
+#include "ironwal/util/random.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::WalModel;
+
+constexpr uint64_t kMaxStatesPerBoundary = 512;
+constexpr char kRoot[] = "/crash";
+
+// A workload: operations on an open Wal, each recorded in the model.
+struct Workload {
+  std::string name;
+  WalOptions options;
+  // Runs the operations; `wal` may be replaced (a reopen). `cut` is the power cut's
+  // operation index (UINT64_MAX for none), to re-arm after a crash inside the workload.
+  std::function<void(SimEnv*, uint64_t cut, std::unique_ptr<Wal>*, const WalOptions&, WalModel*)>
+      run;
+};
+
+std::string Entry(const std::string& stream, uint64_t i, size_t size) {
+  std::string e = absl::StrCat(stream, "#", i, ":");
+  e.resize(size, static_cast<char>('a' + i % 26));
+  return e;
+}
+
+void Append(Wal* wal, WalModel* model, const std::string& stream, const std::string& entry) {
+  absl::StatusOr<uint64_t> id = wal->Append(stream, entry);
+  absl::StatusOr<IdRange> range = id.ok() ? absl::StatusOr<IdRange>(IdRange{*id, *id + 1})
+                                          : absl::StatusOr<IdRange>(id.status());
+  const std::vector<std::string> entries = {entry};
+  EXPECT_TRUE(model->OnAppend(stream, entries, /*batch=*/false, range).empty());
+}
+
+void Batch(Wal* wal, WalModel* model, const std::string& stream,
+           const std::vector<std::string>& entries, bool txn) {
+  absl::StatusOr<IdRange> range;
+  if (txn) {
+    TxnWriter t = wal->NewTransaction(stream);
+    for (const auto& e : entries) EXPECT_TRUE(t.Add(e).ok());
+    range = t.Commit();
+  } else {
+    range = wal->AppendBatch(stream, entries);
+  }
+  EXPECT_TRUE(model->OnAppend(stream, entries, /*batch=*/true, range).empty());
+}
+
+WalOptions Base(SyncMode mode) {
+  WalOptions o;
+  o.root = kRoot;
+  o.sync_mode = mode;
+  return o;
+}
+
+std::vector<Workload> Workloads() {
+  std::vector<Workload> all;
+  for (SyncMode mode : {SyncMode::kStrict, SyncMode::kBatchOnly, SyncMode::kAsync}) {
+    const std::string m = mode == SyncMode::kStrict      ? "strict"
+                          : mode == SyncMode::kBatchOnly ? "batch-only"
+                                                         : "async";
+    all.push_back({"one append (" + m + ")", Base(mode),
+                   [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&,
+                      WalModel* model) { Append(wal->get(), model, "s", Entry("s", 0, 40)); }});
+    all.push_back(
+        {"a batch (" + m + ")", Base(mode),
+         [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+           Batch(wal->get(), model, "s", {Entry("s", 0, 30), Entry("s", 1, 700), Entry("s", 2, 10)},
+                 false);
+           Append(wal->get(), model, "s", Entry("s", 3, 20));
+         }});
+  }
+  WalOptions rotating = Base(SyncMode::kStrict);
+  rotating.max_segment_size = 200;
+  all.push_back(
+      {"appends that rotate a segment", rotating,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         for (int i = 0; i < 5; ++i) Append(wal->get(), model, "s", Entry("s", i, 60));
+       }});
+  WalOptions rotating_async = rotating;
+  rotating_async.sync_mode = SyncMode::kAsync;
+  all.push_back(
+      {"async appends that rotate, then sync", rotating_async,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         for (int i = 0; i < 5; ++i) Append(wal->get(), model, "s", Entry("s", i, 60));
+         model->OnSync((*wal)->Sync());
+       }});
+  WalOptions truncating = rotating;
+  truncating.max_entries_per_segment = 2;
+  all.push_back(
+      {"a truncation", truncating,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         for (int i = 0; i < 6; ++i) Append(wal->get(), model, "s", Entry("s", i, 20));
+         EXPECT_TRUE(model->OnTruncate("s", 4, (*wal)->Truncate("s", 4)).empty());
+         Append(wal->get(), model, "s", Entry("s", 6, 20));
+       }});
+  all.push_back(
+      {"a transaction on two streams", Base(SyncMode::kBatchOnly),
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         Append(wal->get(), model, "a", Entry("a", 0, 50));
+         Batch(wal->get(), model, "b", {Entry("b", 0, 40), Entry("b", 1, 40)}, true);
+         Batch(wal->get(), model, "a", {Entry("a", 1, 40), Entry("a", 2, 40)}, true);
+       }});
+  all.push_back({"a reopen after a torn tail", Base(SyncMode::kAsync),
+                 [](SimEnv* env, uint64_t cut, std::unique_ptr<Wal>* wal, const WalOptions& options,
+                    WalModel* model) {
+                   for (int i = 0; i < 3; ++i) Append(wal->get(), model, "s", Entry("s", i, 300));
+                   // A process crash: the flushed but unsynced tail is torn by the power
+                   // loss below; recovery cuts it, rewrites the rest durably, and appends.
+                   (*wal)->Flush().IgnoreError();  // may meet the power cut
+                   CrashOptions torn;
+                   torn.mode = CrashMode::kTearBlock;
+                   env->Crash(torn);
+                   if (cut != UINT64_MAX) env->SetPowerCutAt(cut);  // Crash disarms it.
+                   wal->reset();
+                   absl::StatusOr<std::unique_ptr<Wal>> reopened = Wal::Open(options);
+                   if (!reopened.ok()) return;  // the power cut may hit the reopen itself
+                   *wal = *std::move(reopened);
+                   EXPECT_TRUE(model->CheckRecovered(wal->get(), /*crashed=*/true).empty());
+                   Append(wal->get(), model, "s", Entry("s", 100, 30));
+                   Append(wal->get(), model, "s", Entry("s", 101, 30));
+                 }});
+  return all;
+}
+
+// Runs `w` on a fresh SimEnv whose power is cut at mutating operation `cut` (none if
+// UINT64_MAX). Returns the env, the model, and how many mutating operations ran.
+struct Ran {
+  std::unique_ptr<SimEnv> env;
+  std::unique_ptr<WalModel> model;
+  std::unique_ptr<Wal> wal;  // Left open: the crash comes before any Close.
+  uint64_t ops = 0;
+};
+
+Ran RunWorkload(const Workload& w, uint64_t cut) {
+  Ran r;
+  SimEnvOptions sim;
+  sim.seed = 7;
+  sim.block_size = 512;
+  sim.record_trace = false;
+  r.env = std::make_unique<SimEnv>(sim);
+  r.model = std::make_unique<WalModel>(w.options.sync_mode);
+  if (cut != UINT64_MAX) r.env->SetPowerCutAt(cut);
+  WalOptions options = w.options;
+  options.env = r.env.get();
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+  if (wal.ok()) {
+    r.wal = *std::move(wal);
+    w.run(r.env.get(), cut, &r.wal, options, r.model.get());
+  }
+  r.ops = r.env->mutating_ops();
+  return r;
+}
+
+// The crash plans for a boundary: every combination, or a seeded sample.
+std::vector<CrashPlan> Plans(const std::vector<PendingChange>& pending, Random* rng) {
+  std::vector<PendingChange> independent;                  // blocks and lengths
+  std::map<std::string, std::vector<PendingChange>> dirs;  // dir ops, oldest first
+  for (const PendingChange& c : pending) {
+    if (c.kind == PendingChange::Kind::kDirOp) {
+      dirs[c.path].push_back(c);
+    } else {
+      independent.push_back(c);
+    }
+  }
+  // Each combination is a mixed-radix number: 2 per independent change, n+1 per dir.
+  std::vector<uint64_t> radix(independent.size(), 2);
+  std::vector<const std::vector<PendingChange>*> dir_list;
+  for (const auto& [dir, ops] : dirs) {
+    radix.push_back(ops.size() + 1);
+    dir_list.push_back(&ops);
+  }
+  uint64_t total = 1;
+  for (uint64_t r : radix) total = total > kMaxStatesPerBoundary * 1024 ? total : total * r;
+  std::vector<uint64_t> picks;
+  if (total <= kMaxStatesPerBoundary) {
+    for (uint64_t i = 0; i < total; ++i) picks.push_back(i);
+  } else {
+    picks.push_back(0);           // keep none
+    picks.push_back(UINT64_MAX);  // keep all
+    while (picks.size() < kMaxStatesPerBoundary) picks.push_back(rng->Next() | 1);
+  }
+  std::vector<CrashPlan> plans;
+  for (uint64_t pick : picks) {
+    CrashPlan plan;
+    uint64_t rest = pick;
+    for (size_t i = 0; i < radix.size(); ++i) {
+      const uint64_t digit = pick == UINT64_MAX ? radix[i] - 1 : rest % radix[i];
+      rest /= radix[i];
+      if (i < independent.size()) {
+        if (digit == 1) plan.keep.push_back(independent[i]);
+      } else {
+        const auto& ops = *dir_list[i - independent.size()];
+        for (uint64_t j = 0; j < digit; ++j) plan.keep.push_back(ops[j]);
+      }
+    }
+    plans.push_back(plan);
+    // A torn variant: the last kept block only half new.
+    for (auto it = plan.keep.rbegin(); it != plan.keep.rend(); ++it) {
+      if (it->kind != PendingChange::Kind::kBlock) continue;
+      CrashPlan torn = plan;
+      torn.tear = true;
+      torn.torn_inode = it->inode;
+      torn.torn_block = it->block;
+      torn.torn_bytes = 256;
+      plans.push_back(torn);
+      break;
+    }
+  }
+  return plans;
+}
+
+std::string Describe(const CrashPlan& plan) {
+  std::vector<std::string> kept;
+  for (const auto& c : plan.keep) kept.push_back(c.description);
+  return absl::StrCat("kept {", absl::StrJoin(kept, "; "), "}",
+                      plan.tear ? absl::StrCat(" torn at ", plan.torn_bytes) : "");
+}
+
+TEST(ExhaustiveCrashTest, EveryCrashStateOfSmallWorkloadsRecovers) {
+  uint64_t total_states = 0;
+  for (const Workload& w : Workloads()) {
+    SCOPED_TRACE(w.name);
+    const uint64_t ops = RunWorkload(w, UINT64_MAX).ops;
+    ASSERT_FALSE(HasFailure()) << "the workload fails without any crash";
+    Random rng(ops);
+    uint64_t states = 0;
+    for (uint64_t cut = 0; cut <= ops; ++cut) {
+      Ran ran = RunWorkload(w, cut == ops ? UINT64_MAX : cut);
+      for (const CrashPlan& plan : Plans(ran.env->PendingChanges(), &rng)) {
+        ++states;
+        std::unique_ptr<SimEnv> crashed = ran.env->Clone();
+        crashed->Crash(plan);
+        WalModel model = *ran.model;
+        WalOptions options = w.options;
+        options.env = crashed.get();
+        absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+        ASSERT_TRUE(wal.ok()) << "cut at op " << cut << ", " << Describe(plan) << ": "
+                              << wal.status();
+        const std::vector<std::string> violations = model.CheckRecovered(wal->get(), true);
+        ASSERT_TRUE(violations.empty())
+            << "cut at op " << cut << " of " << ops << ", " << Describe(plan) << ":\n  "
+            << absl::StrJoin(violations, "\n  ");
+      }
+    }
+    std::cout << "exhaustive crash states: " << w.name << ": " << ops + 1 << " boundaries, "
+              << states << " crash states\n";
+    total_states += states;
+  }
+  std::cout << "exhaustive crash states: " << total_states << " in all\n";
+  RecordProperty("crash_states", static_cast<int>(total_states));
+}
+
+}  // namespace
+}  // namespace ironwal
