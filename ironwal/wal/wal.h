@@ -44,6 +44,7 @@
 #define IRONWAL_WAL_WAL_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +96,12 @@ class Wal {
                                       absl::Span<const absl::string_view> entries);
   absl::StatusOr<IdRange> AppendBatch(absl::string_view stream,
                                       const std::vector<std::string>& entries);
+  // For a braced list, `AppendBatch("orders", {"a", "b"})`, which would otherwise be
+  // ambiguous between the two overloads above.
+  absl::StatusOr<IdRange> AppendBatch(absl::string_view stream,
+                                      std::initializer_list<absl::string_view> entries) {
+    return AppendBatch(stream, absl::MakeConstSpan(entries.begin(), entries.size()));
+  }
 
   // A transaction on `stream`: entries gathered in memory, committed as one batch.
   TxnWriter NewTransaction(absl::string_view stream);

@@ -43,6 +43,16 @@ TEST_P(WalBasicTest, BatchGetsConsecutiveIdsAndTheNextAppendFollows) {
   EXPECT_THAT(wal_->Append("users", "d"), IsOkAndHolds(3u));
 }
 
+// As the README and wal.h show it: a braced list of literals or strings (this was an
+// ambiguous overload, and did not compile).
+TEST_P(WalBasicTest, BatchTakesABracedList) {
+  EXPECT_THAT(wal_->AppendBatch("users", {"a", "b"}), IsOkAndHolds(IdRange{0, 2}));
+  const std::string c = "c";
+  EXPECT_THAT(wal_->AppendBatch("users", {c, std::string("d"), absl::string_view("e")}),
+              IsOkAndHolds(IdRange{2, 5}));
+  EXPECT_THAT(wal_->Get("users", 4), IsOkAndHolds("e"));
+}
+
 TEST_P(WalBasicTest, EmptyBatchWritesNothingAndReturnsTheNextId) {
   EXPECT_THAT(wal_->AppendBatch("s", std::vector<std::string>{}), IsOkAndHolds(IdRange{0, 0}));
   EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(ElementsAre()));  // Not created.
