@@ -5,14 +5,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 #include "benchmarks/bench_result.h"
+#include "benchmarks/op_run.h"
 
 namespace ironwal {
 namespace bench {
@@ -66,126 +68,83 @@ class PosixFile {
   std::string path_;
 };
 
-absl::StatusOr<Result> NewResult(const char* name) {
-  Result result;
-  result.name = name;
-  result.is_probe = true;
-  return result;
-}
+// The files a probe writes, in its scratch directory.
+struct ProbeFiles {
+  explicit ProbeFiles(ScratchDir d) : dir(std::move(d)) {}
+  ScratchDir dir;
+  std::vector<PosixFile> files;  // one per thread
+  std::string block;
+  uint64_t next_block = 0;  // overwrite probes: the block thread 0 rewrites next
+};
 
-// `count` x (write `block` at the end, or over block i when `overwrite`, + fdatasync)
-// into `file`; one latency per iteration appended to `micros`.
-absl::Status SyncedWrites(PosixFile* file, const std::string& block, uint64_t count, bool overwrite,
-                          std::vector<double>* micros) {
-  for (uint64_t i = 0; i < count; ++i) {
-    const Clock::time_point start = Clock::now();
-    const off_t offset = overwrite ? static_cast<off_t>(i * block.size()) : -1;
-    absl::Status status = file->WriteAt(block, offset);
-    if (status.ok()) status = file->Fdatasync();
-    if (!status.ok()) return status;
-    micros->push_back(MicrosBetween(start, Clock::now()));
-  }
-  return absl::OkStatus();
-}
+struct ProbeSpec {
+  const char* name;
+  size_t size;     // bytes per write
+  uint64_t count;  // writes over all threads, before scaling
+  int threads;     // each with a file of its own
+  bool sync;       // fdatasync after each write (and time each one)
+  bool overwrite;  // rewrite blocks of a written, synced file instead of appending
+};
 
-// A probe of `count` synced writes of `size` bytes into a new file.
-absl::StatusOr<Result> SyncedWriteProbe(const BenchConfig& config, const char* name, size_t size,
-                                        uint64_t count, bool overwrite) {
-  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
+absl::StatusOr<OpRun> MakeProbe(const BenchConfig& config, const ProbeSpec& spec) {
+  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, spec.name);
   if (!dir.ok()) return dir.status();
-  absl::StatusOr<PosixFile> file = PosixFile::Create(dir->Join("probe.dat"));
-  if (!file.ok()) return file.status();
-  const std::string block(size, 'x');
-  if (overwrite) {
+  auto probe = std::make_shared<ProbeFiles>(std::move(*dir));
+  for (int t = 0; t < spec.threads; ++t) {
+    absl::StatusOr<PosixFile> file =
+        PosixFile::Create(probe->dir.Join(absl::StrCat("probe", t, ".dat")));
+    if (!file.ok()) return file.status();
+    probe->files.push_back(std::move(*file));
+  }
+  probe->block.assign(spec.size, 'x');
+  const uint64_t per_thread = config.Scaled(spec.count / spec.threads);
+  if (spec.overwrite) {
     // Allocate and write every block first, and make it durable, so the timed writes
     // replace data in place and fdatasync has no metadata to flush.
-    const std::string all(size * count, 'o');
-    absl::Status status = file->Write(all);
-    if (status.ok()) status = file->Fdatasync();
+    absl::Status status = probe->files[0].Write(std::string(spec.size * per_thread, 'o'));
+    if (status.ok()) status = probe->files[0].Fdatasync();
     if (!status.ok()) return status;
   }
-  std::vector<double> micros;
-  micros.reserve(count);
-  const Clock::time_point start = Clock::now();
-  absl::Status status = SyncedWrites(&*file, block, count, overwrite, &micros);
-  if (!status.ok()) return status;
-  const double seconds = SecondsBetween(start, Clock::now());
-  absl::StatusOr<Result> result = NewResult(name);
-  SetLatencyFields(micros, seconds, &*result);
-  return result;
+  OpRun run;
+  run.result.name = spec.name;
+  run.result.is_probe = true;
+  run.total_ops = per_thread * spec.threads;
+  run.threads = spec.threads;
+  run.time_each_op = spec.sync;
+  ProbeFiles* const p = probe.get();
+  const ProbeSpec s = spec;
+  run.op = [p, s](int t) {
+    PosixFile& file = p->files[t];
+    absl::Status status = s.overwrite
+                              ? file.WriteAt(p->block, static_cast<off_t>(p->next_block++ * s.size))
+                              : file.Write(p->block);
+    if (status.ok() && s.sync) status = file.Fdatasync();
+    return status;
+  };
+  run.resources = std::move(probe);
+  return run;
 }
 
 }  // namespace
 
-absl::StatusOr<Result> ProbeBufferedWrite128(const BenchConfig& config) {
-  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, "write_128");
-  if (!dir.ok()) return dir.status();
-  absl::StatusOr<PosixFile> file = PosixFile::Create(dir->Join("probe.dat"));
-  if (!file.ok()) return file.status();
-  const std::string block(kPayloadSize, 'x');
-  const uint64_t count = config.Scaled(200000);
-  const Clock::time_point start = Clock::now();
-  for (uint64_t i = 0; i < count; ++i) {
-    absl::Status status = file->Write(block);
-    if (!status.ok()) return status;
-  }
-  const double seconds = SecondsBetween(start, Clock::now());
-  absl::StatusOr<Result> result = NewResult("write_128");
-  result->ops = count;
-  result->seconds = seconds;
-  result->ops_per_s = static_cast<double>(count) / seconds;
-  return result;
+absl::StatusOr<OpRun> BufferedWrite128Probe(const BenchConfig& config) {
+  return MakeProbe(config, {"write_128", kPayloadSize, 200000, 1, false, false});
 }
 
-absl::StatusOr<Result> ProbeAppend128Fdatasync(const BenchConfig& config) {
-  return SyncedWriteProbe(config, "append_128_fdatasync", kPayloadSize, config.Scaled(2000),
-                          /*overwrite=*/false);
+absl::StatusOr<OpRun> Append128FdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"append_128_fdatasync", kPayloadSize, 2000, 1, true, false});
 }
 
-absl::StatusOr<Result> ProbeOverwrite4kFdatasync(const BenchConfig& config) {
-  return SyncedWriteProbe(config, "overwrite_4k_fdatasync", 4096, config.Scaled(2000),
-                          /*overwrite=*/true);
+absl::StatusOr<OpRun> Overwrite4kFdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"overwrite_4k_fdatasync", 4096, 2000, 1, true, true});
 }
 
-absl::StatusOr<Result> ProbeAppend16kFdatasync(const BenchConfig& config) {
-  return SyncedWriteProbe(config, "append_16k_fdatasync", 16384, config.Scaled(2000),
-                          /*overwrite=*/false);
+absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"append_16k_fdatasync", 16384, 2000, 1, true, false});
 }
 
-absl::StatusOr<Result> ProbeParallelAppend128Fdatasync(const BenchConfig& config) {
-  constexpr int kThreads = 4;
-  const char* const name = "4x_append_128_fdatasync";
-  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
-  if (!dir.ok()) return dir.status();
-  std::vector<PosixFile> files;
-  for (int t = 0; t < kThreads; ++t) {
-    absl::StatusOr<PosixFile> file = PosixFile::Create(dir->Join(absl::StrCat("probe", t)));
-    if (!file.ok()) return file.status();
-    files.push_back(std::move(*file));
-  }
-  const uint64_t per_thread = config.Scaled(500);
-  const std::string block(kPayloadSize, 'x');
-  std::vector<std::vector<double>> micros(kThreads);
-  std::vector<absl::Status> statuses(kThreads);
-  std::vector<std::thread> threads;
-  const Clock::time_point start = Clock::now();
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      micros[t].reserve(per_thread);
-      statuses[t] = SyncedWrites(&files[t], block, per_thread, /*overwrite=*/false, &micros[t]);
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  const double seconds = SecondsBetween(start, Clock::now());
-  std::vector<double> all;
-  for (int t = 0; t < kThreads; ++t) {
-    if (!statuses[t].ok()) return statuses[t];
-    all.insert(all.end(), micros[t].begin(), micros[t].end());
-  }
-  absl::StatusOr<Result> result = NewResult(name);
-  SetLatencyFields(all, seconds, &*result);
-  result->threads = kThreads;
-  return result;
+absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"4x_append_128_fdatasync", kPayloadSize, 2000, 4, true, false});
 }
 
 }  // namespace bench

@@ -2,9 +2,9 @@
 //
 // Raw-device probes: what the file system and disk under BenchConfig::dir can do with
 // plain POSIX calls (open, write, pwrite, fdatasync), measured in the same run as the
-// workloads so that each workload can be reported as a ratio to its device limit
-// (docs/performance.md's "device / memory limit" column). Counts follow the doc's peer
-// table and are divided by BenchConfig::scale.
+// workloads, interleaved with them (benchmarks/op_run.h), so that each workload can be
+// reported as a ratio to its device limit (docs/performance.md's "device / memory limit"
+// column). Counts follow the doc's peer table and are divided by BenchConfig::scale.
 //
 //   write_128                 200,000 buffered write(2)s of 128 B       (W1's limit)
 //   append_128_fdatasync      2,000 x (write 128 B at the end + fdatasync)  (W2)
@@ -12,10 +12,11 @@
 //   append_16k_fdatasync      2,000 x (write 16 KiB at the end + fdatasync)  (W3)
 //   4x_append_128_fdatasync   4 threads x 500 x append_128_fdatasync, own files (W4, W5)
 //
-// Each probe writes its own files in a fresh subdirectory of BenchConfig::dir and removes
-// them. Errors are Internal naming the call, the path and errno.
+// Each probe writes its own files in a fresh subdirectory of BenchConfig::dir, made when
+// the OpRun is made and removed with it. Errors are Internal naming the call, the path and
+// errno.
 //
-// Thread-safety: probes may not run concurrently with each other or with workloads (they
+// Thread-safety: run probes with RunInterleaved, never concurrently with other runs (they
 // would measure each other).
 #ifndef IRONWAL_BENCHMARKS_DEVICE_PROBES_H_
 #define IRONWAL_BENCHMARKS_DEVICE_PROBES_H_
@@ -23,15 +24,16 @@
 #include "absl/status/statusor.h"
 
 #include "benchmarks/bench_result.h"
+#include "benchmarks/op_run.h"
 
 namespace ironwal {
 namespace bench {
 
-absl::StatusOr<Result> ProbeBufferedWrite128(const BenchConfig& config);
-absl::StatusOr<Result> ProbeAppend128Fdatasync(const BenchConfig& config);
-absl::StatusOr<Result> ProbeOverwrite4kFdatasync(const BenchConfig& config);
-absl::StatusOr<Result> ProbeAppend16kFdatasync(const BenchConfig& config);
-absl::StatusOr<Result> ProbeParallelAppend128Fdatasync(const BenchConfig& config);
+absl::StatusOr<OpRun> BufferedWrite128Probe(const BenchConfig& config);
+absl::StatusOr<OpRun> Append128FdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> Overwrite4kFdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config);
 
 }  // namespace bench
 }  // namespace ironwal

@@ -13,6 +13,9 @@
 //   W4  kStrict, 4 threads x 500 Append()s to one stream, started together: every call;
 //       throughput = all appends / (release of the threads .. last thread done).
 //   W5  as W4 with one stream per thread.
+//   W1-W5 are OpRuns: `ironwal bench` runs each in 10 slices interleaved with the device
+//   probes it is compared with (benchmarks/op_run.h); throughput is over the sum of the
+//   slices' wall times, percentiles over every operation.
 //   W6  random Get() of uniform IDs (fixed seed) over 200,000 single-entry frames, warm
 //       (page cache hot, a full untimed scan first); with kMmap and with kPread. Stops
 //       early after a time budget if the library is very slow; ops says how many ran.
@@ -21,7 +24,7 @@
 //   W8  Wal::Open of a WAL holding 1,000,000 single-entry frames, warm (one untimed
 //       open first), both strategies: the median of 5 timed opens; Close is not timed.
 // Stream creation (the first append: mkdir, stream.key, directory syncs) is done by one
-// untimed append before each write workload's timed section: W1-W5 measure steady state.
+// untimed append when a write workload's OpRun is made: W1-W5 measure steady state.
 //
 // Errors: the first failing library call's status, prefixed with the workload's name.
 //
@@ -35,23 +38,28 @@
 #include "absl/status/statusor.h"
 
 #include "benchmarks/bench_result.h"
+#include "benchmarks/op_run.h"
 
 namespace ironwal {
 namespace bench {
 
-// W1. Also sets peak_rss_kb: the peak resident set during the workload.
-absl::StatusOr<Result> RunW1AsyncAppend(const BenchConfig& config);
+// W1-W5 are OpRuns (benchmarks/op_run.h), so they can run interleaved with the device
+// probes they are compared with. Making one sets it up (Wal, stream creation), untimed.
+
+// W1: throughput only (two clock reads per append would distort it). Its result also has
+// peak_rss_kb: the peak resident set from the run's creation to its end.
+absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config);
 
 // W2.
-absl::StatusOr<Result> RunW2StrictAppend(const BenchConfig& config);
+absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config);
 
 // W3: ops are batches (ops_per_s batches/s), records and records_per_s the entries.
-absl::StatusOr<Result> RunW3StrictBatch(const BenchConfig& config);
+absl::StatusOr<OpRun> W3StrictBatchRun(const BenchConfig& config);
 
 // kStrict, `threads` threads x 500 (scaled) Append()s each; to one shared stream
 // (`shared_stream`, W4) or to a stream per thread (W5). The result is named `name`.
-absl::StatusOr<Result> RunStrictWriters(const BenchConfig& config, const std::string& name,
-                                        int threads, bool shared_stream);
+absl::StatusOr<OpRun> StrictWritersRun(const BenchConfig& config, const std::string& name,
+                                       int threads, bool shared_stream);
 
 // W6 and W7, each with kMmap and kPread (four results, in that order: W6 mmap, W6 pread,
 // W7 mmap, W7 pread), on one populated WAL.

@@ -1,10 +1,9 @@
 // W1-W5: the write workloads of benchmarks/workloads.h.
-#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -15,6 +14,7 @@
 #include "ironwal/wal/wal.h"
 
 #include "benchmarks/bench_result.h"
+#include "benchmarks/op_run.h"
 #include "benchmarks/workloads.h"
 #include "benchmarks/workloads_internal.h"
 
@@ -27,156 +27,96 @@ using internal::OpenWal;
 
 // A Wal in a scratch directory, with its streams created by one untimed append each.
 struct WriteSetup {
-  ScratchDir dir;
+  explicit WriteSetup(ScratchDir d) : dir(std::move(d)) {}
+  ScratchDir dir;  // destroyed after the Wal
   std::unique_ptr<Wal> wal;
+  std::string payload = MakePayload();
+  std::vector<std::string> streams;
+  std::vector<absl::string_view> batch;  // W3's entries
 };
 
-absl::StatusOr<WriteSetup> SetUpWrites(const BenchConfig& config, const std::string& name,
-                                       SyncMode mode, const std::vector<std::string>& streams,
-                                       const std::string& payload) {
+absl::StatusOr<std::shared_ptr<WriteSetup>> SetUpWrites(const BenchConfig& config,
+                                                        const std::string& name, SyncMode mode,
+                                                        std::vector<std::string> streams) {
   absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
-  if (!dir.ok()) return dir.status();
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenWal(dir->Join("wal"), mode, ReadStrategy::kPread);
-  if (!wal.ok()) return wal.status();
-  for (const std::string& stream : streams) {
-    absl::StatusOr<uint64_t> id = (*wal)->Append(stream, payload);
-    if (!id.ok()) return id.status();
+  if (!dir.ok()) return Annotate(name, dir.status());
+  auto setup = std::make_shared<WriteSetup>(std::move(*dir));
+  absl::StatusOr<std::unique_ptr<Wal>> wal =
+      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread);
+  if (!wal.ok()) return Annotate(name, wal.status());
+  setup->wal = std::move(*wal);
+  setup->streams = std::move(streams);
+  for (const std::string& stream : setup->streams) {
+    absl::StatusOr<uint64_t> id = setup->wal->Append(stream, setup->payload);
+    if (!id.ok()) return Annotate(name, id.status());
   }
-  return WriteSetup{std::move(*dir), std::move(*wal)};
+  return setup;
 }
 
-// `count` timed Append()s of `payload` to `stream`, one latency each into `*micros`.
-absl::Status TimedAppends(Wal* wal, const std::string& stream, const std::string& payload,
-                          uint64_t count, std::vector<double>* micros) {
-  micros->reserve(micros->size() + count);
-  for (uint64_t i = 0; i < count; ++i) {
-    const Clock::time_point start = Clock::now();
-    const absl::StatusOr<uint64_t> id = wal->Append(stream, payload);
-    const Clock::time_point end = Clock::now();
-    if (!id.ok()) return id.status();
-    micros->push_back(MicrosBetween(start, end));
-  }
-  return absl::OkStatus();
+OpRun NewRun(const std::string& name, uint64_t total_ops, std::shared_ptr<WriteSetup> setup) {
+  OpRun run;
+  run.result.name = name;
+  run.total_ops = total_ops;
+  run.resources = std::move(setup);
+  return run;
 }
 
-// Runs body(t) on `threads` threads released together; returns the seconds from the
-// release until the last one finished.
-template <typename Body>
-double RunTogether(int threads, Body body) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool go = false;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return go; });
-      }
-      body(t);
-    });
-  }
-  const Clock::time_point start = Clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    go = true;
-  }
-  cv.notify_all();
-  for (std::thread& thread : pool) thread.join();
-  return SecondsBetween(start, Clock::now());
+// An op that appends the payload to stream `stream_of(thread)`.
+std::function<absl::Status(int)> AppendOp(WriteSetup* s, bool shared_stream) {
+  return [s, shared_stream](int t) {
+    return s->wal->Append(s->streams[shared_stream ? 0 : t], s->payload).status();
+  };
 }
 
 }  // namespace
 
-absl::StatusOr<Result> RunW1AsyncAppend(const BenchConfig& config) {
-  const std::string payload = MakePayload();
+absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config) {
   ResetPeakRss();
-  absl::StatusOr<WriteSetup> setup = SetUpWrites(config, "w1", SyncMode::kAsync, {"w1"}, payload);
-  if (!setup.ok()) return Annotate("W1", setup.status());
-  Wal* const wal = setup->wal.get();
-  const uint64_t count = config.Scaled(200000);
-  const Clock::time_point start = Clock::now();
-  for (uint64_t i = 0; i < count; ++i) {
-    const absl::StatusOr<uint64_t> id = wal->Append("w1", payload);
-    if (!id.ok()) return Annotate("W1", id.status());
-  }
-  const double seconds = SecondsBetween(start, Clock::now());
-  Result result;
-  result.name = "W1";
-  result.ops = count;
-  result.seconds = seconds;
-  result.ops_per_s = static_cast<double>(count) / seconds;
-  result.peak_rss_kb = PeakRssKb();
-  return result;
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
+      SetUpWrites(config, "W1", SyncMode::kAsync, {"w1"});
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun("W1", config.Scaled(200000), *setup);
+  run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  run.time_each_op = false;
+  run.finish = [](Result* r) { r->peak_rss_kb = PeakRssKb(); };
+  return run;
 }
 
-absl::StatusOr<Result> RunW2StrictAppend(const BenchConfig& config) {
-  const std::string payload = MakePayload();
-  absl::StatusOr<WriteSetup> setup = SetUpWrites(config, "w2", SyncMode::kStrict, {"w2"}, payload);
-  if (!setup.ok()) return Annotate("W2", setup.status());
-  std::vector<double> micros;
-  const Clock::time_point start = Clock::now();
-  absl::Status status = TimedAppends(setup->wal.get(), "w2", payload, config.Scaled(2000), &micros);
-  const double seconds = SecondsBetween(start, Clock::now());
-  if (!status.ok()) return Annotate("W2", status);
-  Result result;
-  result.name = "W2";
-  SetLatencyFields(micros, seconds, &result);
-  return result;
+absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config) {
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
+      SetUpWrites(config, "W2", SyncMode::kStrict, {"w2"});
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun("W2", config.Scaled(2000), *setup);
+  run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  return run;
 }
 
-absl::StatusOr<Result> RunW3StrictBatch(const BenchConfig& config) {
+absl::StatusOr<OpRun> W3StrictBatchRun(const BenchConfig& config) {
   constexpr uint64_t kBatchSize = 100;
-  const std::string payload = MakePayload();
-  absl::StatusOr<WriteSetup> setup = SetUpWrites(config, "w3", SyncMode::kStrict, {"w3"}, payload);
-  if (!setup.ok()) return Annotate("W3", setup.status());
-  const std::vector<absl::string_view> batch(kBatchSize, payload);
-  const uint64_t batches = config.Scaled(2000);
-  std::vector<double> micros;
-  micros.reserve(batches);
-  const Clock::time_point start = Clock::now();
-  for (uint64_t i = 0; i < batches; ++i) {
-    const Clock::time_point op_start = Clock::now();
-    const absl::StatusOr<IdRange> ids = setup->wal->AppendBatch("w3", batch);
-    const Clock::time_point op_end = Clock::now();
-    if (!ids.ok()) return Annotate("W3", ids.status());
-    micros.push_back(MicrosBetween(op_start, op_end));
-  }
-  const double seconds = SecondsBetween(start, Clock::now());
-  Result result;
-  result.name = "W3";
-  SetLatencyFields(micros, seconds, &result);
-  result.records = batches * kBatchSize;
-  result.records_per_s = static_cast<double>(*result.records) / seconds;
-  return result;
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
+      SetUpWrites(config, "W3", SyncMode::kStrict, {"w3"});
+  if (!setup.ok()) return setup.status();
+  WriteSetup* const s = setup->get();
+  s->batch.assign(kBatchSize, s->payload);
+  OpRun run = NewRun("W3", config.Scaled(2000), *setup);
+  run.op = [s](int) { return s->wal->AppendBatch("w3", s->batch).status(); };
+  run.records_per_op = kBatchSize;
+  return run;
 }
 
-absl::StatusOr<Result> RunStrictWriters(const BenchConfig& config, const std::string& name,
-                                        int threads, bool shared_stream) {
-  const std::string payload = MakePayload();
+absl::StatusOr<OpRun> StrictWritersRun(const BenchConfig& config, const std::string& name,
+                                       int threads, bool shared_stream) {
   std::vector<std::string> streams;
   for (int t = 0; t < (shared_stream ? 1 : threads); ++t) streams.push_back(absl::StrCat("s", t));
-  absl::StatusOr<WriteSetup> setup =
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
       SetUpWrites(config, absl::StrCat(name, "-", threads, shared_stream ? "-shared" : "-own"),
-                  SyncMode::kStrict, streams, payload);
-  if (!setup.ok()) return Annotate(name, setup.status());
-  const uint64_t per_thread = config.Scaled(500);
-  std::vector<std::vector<double>> micros(threads);
-  std::vector<absl::Status> statuses(threads);
-  const double seconds = RunTogether(threads, [&](int t) {
-    const std::string& stream = streams[shared_stream ? 0 : t];
-    statuses[t] = TimedAppends(setup->wal.get(), stream, payload, per_thread, &micros[t]);
-  });
-  std::vector<double> all;
-  for (int t = 0; t < threads; ++t) {
-    if (!statuses[t].ok()) return Annotate(name, statuses[t]);
-    all.insert(all.end(), micros[t].begin(), micros[t].end());
-  }
-  Result result;
-  result.name = name;
-  result.threads = threads;
-  SetLatencyFields(all, seconds, &result);
-  return result;
+                  SyncMode::kStrict, std::move(streams));
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun(name, config.Scaled(500) * threads, *setup);
+  run.threads = threads;
+  run.result.threads = threads;  // also for the sweep's one-thread point
+  run.op = AppendOp(setup->get(), shared_stream);
+  return run;
 }
 
 double ClockOverheadNanos() {

@@ -28,6 +28,7 @@
 
 #include "benchmarks/bench_result.h"
 #include "benchmarks/device_probes.h"
+#include "benchmarks/op_run.h"
 #include "benchmarks/workloads.h"
 
 namespace ironwal {
@@ -143,77 +144,99 @@ class Progress {
   bool enabled_ = false;
 };
 
-// One step of the run: adds its results, or fails.
-struct Step {
-  std::vector<std::string> groups;  // what --only selects it by
-  std::string label;
-  std::function<absl::Status(std::vector<Result>*)> run;
+// Slices each interleaved run is cut into (benchmarks/op_run.h).
+constexpr int kRounds = 10;
+
+using MakeRun = std::function<absl::StatusOr<bench::OpRun>()>;
+using RunMany = std::function<absl::StatusOr<std::vector<Result>>()>;
+
+// One of the OpRuns of a step, and the --only group that selects it.
+struct Part {
+  std::string group;
+  MakeRun make;
 };
 
-template <typename Fn>
-Step One(std::string group, std::string label, Fn fn) {
-  return {{std::move(group)}, std::move(label), [fn](std::vector<Result>* out) {
-            absl::StatusOr<Result> r = fn();
-            if (!r.ok()) return r.status();
-            out->push_back(std::move(*r));
-            return absl::OkStatus();
-          }};
+// One step of the run: OpRuns run interleaved (`parts`), or, when there are none, `run`.
+struct Step {
+  std::string label;
+  std::vector<Part> parts;
+  std::vector<std::string> groups;  // what --only selects `run` by
+  RunMany run;
+};
+
+Step Interleaved(std::string label, std::vector<Part> parts) {
+  return {std::move(label), std::move(parts), {}, nullptr};
 }
 
-template <typename Fn>
-Step Many(std::vector<std::string> groups, std::string label, Fn fn) {
-  return {std::move(groups), std::move(label), [fn](std::vector<Result>* out) {
-            absl::StatusOr<std::vector<Result>> r = fn();
-            if (!r.ok()) return r.status();
-            out->insert(out->end(), r->begin(), r->end());
-            return absl::OkStatus();
-          }};
+Step Alone(std::string label, std::vector<std::string> groups, RunMany run) {
+  return {std::move(label), {}, std::move(groups), std::move(run)};
 }
 
-// Each device probe runs right before the workloads it is compared with, so the disk's
+absl::StatusOr<std::vector<Result>> RunStep(const Step& step) {
+  if (step.parts.empty()) return step.run();
+  std::vector<bench::OpRun> runs;
+  for (const Part& part : step.parts) {
+    absl::StatusOr<bench::OpRun> run = part.make();
+    if (!run.ok()) return run.status();
+    runs.push_back(std::move(*run));
+  }
+  return bench::RunInterleaved(std::move(runs), kRounds);
+}
+
+// Each device probe runs interleaved with the workloads it is compared with, so the disk's
 // drifting flush latency affects both alike.
 std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
   std::vector<Step> steps = {
-      One("device", "device: 128 B write(2)", [c] { return bench::ProbeBufferedWrite128(c); }),
-      One("W1", "W1 async append", [c] { return bench::RunW1AsyncAppend(c); }),
-      One("device", "device: 128 B append+fdatasync",
-          [c] { return bench::ProbeAppend128Fdatasync(c); }),
-      One("device", "device: 4 KiB overwrite+fdatasync",
-          [c] { return bench::ProbeOverwrite4kFdatasync(c); }),
-      One("W2", "W2 strict append", [c] { return bench::RunW2StrictAppend(c); }),
-      One("device", "device: 16 KiB append+fdatasync",
-          [c] { return bench::ProbeAppend16kFdatasync(c); }),
-      One("W3", "W3 strict batch", [c] { return bench::RunW3StrictBatch(c); }),
-      One("device", "device: 4 writers, own files",
-          [c] { return bench::ProbeParallelAppend128Fdatasync(c); }),
-      One("W4", "W4 4 threads, one stream",
-          [c] { return bench::RunStrictWriters(c, "W4", 4, true); }),
-      One("W5", "W5 4 threads, own streams",
-          [c] { return bench::RunStrictWriters(c, "W5", 4, false); }),
-      Many({"W6", "W7"}, "W6/W7 get and scan", [c] { return bench::RunW6W7Reads(c); }),
-      Many({"W8"}, "W8 reopen", [c] { return bench::RunW8Reopen(c); }),
+      Interleaved("W1 async append | 128 B write(2)",
+                  {{"device", [c] { return bench::BufferedWrite128Probe(c); }},
+                   {"W1", [c] { return bench::W1AsyncAppendRun(c); }}}),
+      Interleaved("W2 strict append | 128 B append, 4 KiB overwrite + fdatasync",
+                  {{"device", [c] { return bench::Append128FdatasyncProbe(c); }},
+                   {"device", [c] { return bench::Overwrite4kFdatasyncProbe(c); }},
+                   {"W2", [c] { return bench::W2StrictAppendRun(c); }}}),
+      Interleaved("W3 strict batch | 16 KiB append + fdatasync",
+                  {{"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
+                   {"W3", [c] { return bench::W3StrictBatchRun(c); }}}),
+      Interleaved("W4, W5 4 writers | 4 writers, own files",
+                  {{"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},
+                   {"W4", [c] { return bench::StrictWritersRun(c, "W4", 4, true); }},
+                   {"W5", [c] { return bench::StrictWritersRun(c, "W5", 4, false); }}}),
+      Alone("W6/W7 get and scan", {"W6", "W7"}, [c] { return bench::RunW6W7Reads(c); }),
+      Alone("W8 reopen", {"W8"}, [c] { return bench::RunW8Reopen(c); }),
   };
   if (sweep) {
     for (int threads : {1, 2, 4, 8, 16}) {
-      steps.push_back(One("sweep", absl::StrCat("W4 sweep, ", threads, " threads"), [c, threads] {
-        return bench::RunStrictWriters(c, "W4-sweep", threads, true);
-      }));
+      steps.push_back(Interleaved(absl::StrCat("W4 sweep, ", threads, " threads"),
+                                  {{"sweep", [c, threads] {
+                                      return bench::StrictWritersRun(c, "W4-sweep", threads, true);
+                                    }}}));
     }
   }
   return steps;
 }
 
-// The steps --only selects (all of them when it is empty).
+// The steps --only selects (all of them when it is empty): of an interleaved step, only
+// the selected parts.
 std::vector<Step> Select(std::vector<Step> steps, const std::set<std::string>& only) {
   if (only.empty()) return steps;
   std::vector<Step> selected;
   for (Step& step : steps) {
-    for (const std::string& group : step.groups) {
-      if (only.count(group) > 0) {
-        selected.push_back(std::move(step));
-        break;
+    if (step.parts.empty()) {
+      for (const std::string& group : step.groups) {
+        if (only.count(group) > 0) {
+          selected.push_back(std::move(step));
+          break;
+        }
       }
+      continue;
     }
+    std::vector<Part> parts;
+    for (Part& part : step.parts) {
+      if (only.count(part.group) > 0) parts.push_back(std::move(part));
+    }
+    if (parts.empty()) continue;
+    step.parts = std::move(parts);
+    selected.push_back(std::move(step));
   }
   return selected;
 }
@@ -224,11 +247,13 @@ absl::Status RunSteps(const std::vector<Step>& steps, std::ostream& err,
   Progress progress(err, steps.size());
   for (size_t i = 0; i < steps.size(); ++i) {
     progress.Show(i, steps[i].label);
-    absl::Status status = steps[i].run(results);
-    if (!status.ok()) {
+    absl::StatusOr<std::vector<Result>> step = RunStep(steps[i]);
+    if (!step.ok()) {
       progress.Clear();
-      return absl::Status(status.code(), steps[i].label + ": " + std::string(status.message()));
+      return absl::Status(step.status().code(),
+                          steps[i].label + ": " + std::string(step.status().message()));
     }
+    results->insert(results->end(), step->begin(), step->end());
   }
   progress.Clear();
   return absl::OkStatus();
