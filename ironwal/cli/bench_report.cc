@@ -95,7 +95,7 @@ std::string ExtraColumn(const Result& r) {
   std::string s;
   if (r.name == "W3") s = absl::StrFormat("%s batch/s", Rate(r.ops_per_s));
   if (r.mb_per_s) s = absl::StrFormat("%.0f MB/s", *r.mb_per_s);
-  if (r.name == "W8") s = absl::StrFormat("%d records", *r.records);
+  if (r.name == "W8") s = Rate(static_cast<double>(*r.records)) + " records";
   if (r.peak_rss_kb) {
     absl::StrAppendFormat(&s, "%speak RSS %.1f MiB", s.empty() ? "" : ", ",
                           *r.peak_rss_kb / 1024.0);
@@ -115,12 +115,12 @@ void PrintProbes(const std::vector<Result>& results, std::ostream& out) {
 
 void PrintWorkloads(const std::vector<Result>& results, std::ostream& out) {
   out << "\nWorkloads (docs/performance.md)\n";
-  out << absl::StrFormat("  %-8s %-6s %8s %14s %9s %9s  %-28s %s\n", "id", "read", "ops", "rate",
+  out << absl::StrFormat("  %-12s %-6s %8s %14s %9s %9s  %-30s %s\n", "id", "read", "ops", "rate",
                          "p50 us", "p99 us", "also", "ratio");
   for (const Result& r : results) {
     if (r.is_probe) continue;
     const std::string id = r.threads > 0 ? absl::StrCat(r.name, " t", r.threads) : r.name;
-    out << absl::StrFormat("  %-8s %-6s %8d %14s %9s %9s  %-28s %s\n", id,
+    out << absl::StrFormat("  %-12s %-6s %8d %14s %9s %9s  %-30s %s\n", id,
                            r.strategy.empty() ? "-" : r.strategy, r.ops, RateColumn(r),
                            Micros(r.p50_us), Micros(r.p99_us), ExtraColumn(r),
                            VsDevice(r, results));
@@ -135,7 +135,7 @@ void PrintChecks(const std::vector<TargetCheck>& checks, std::ostream& out) {
     const std::string id = c.strategy.empty() ? c.id : absl::StrCat(c.id, " ", c.strategy);
     const char* verdict =
         c.informational ? (c.met ? "(near)" : "(info)") : (c.met ? "PASS" : "MISS");
-    out << absl::StrFormat("  %-9s %-6s %-52s %s\n", id, verdict, c.target, c.measured);
+    out << absl::StrFormat("  %-9s %-6s %-64s %s\n", id, verdict, c.target, c.measured);
     if (!c.informational) {
       ++gated;
       met += c.met ? 1 : 0;

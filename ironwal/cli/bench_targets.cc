@@ -79,7 +79,7 @@ void AddPeerChecks(const Result& r, double measured, const char* unit, double fa
                    std::vector<TargetCheck>* out) {
   const double absolute = factor * peer;
   out->push_back(Check(r,
-                       absl::StrFormat(">= %.1fx ironwal-rs %s%s = %s%s (doc's run)", factor,
+                       absl::StrFormat(">= %.1fx ironwal-rs %s%s = %s%s (doc's numbers)", factor,
                                        Rate(peer), unit, Rate(absolute), unit),
                        Rate(measured) + unit, measured >= absolute));
   if (device == nullptr) return;
