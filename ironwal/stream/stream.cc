@@ -186,6 +186,11 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   return w.ids;
 }
 
+size_t Stream::queued_writes() {
+  MutexLock lock(&queue_mu_);
+  return queue_.size();
+}
+
 absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* opened) {
   if (!poison_.ok()) {
     return absl::FailedPreconditionError(

@@ -187,6 +187,9 @@ class Stream : private WriterBudget::Member {
 
   StreamInfo Info();
 
+  // Writes waiting in the group-commit queue, the current leader's group included.
+  size_t queued_writes();
+
  private:
   struct PendingWrite;
 

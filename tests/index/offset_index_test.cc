@@ -1,0 +1,75 @@
+#include "ironwal/index/offset_index.h"
+
+#include <atomic>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ironwal {
+namespace {
+
+using ::testing::Optional;
+
+MATCHER_P4(IsFrame, start, offset, count, size, "") {
+  return arg.start_id == static_cast<uint64_t>(start) &&
+         arg.offset == static_cast<uint64_t>(offset) &&
+         arg.entry_count == static_cast<uint32_t>(count) && arg.size == static_cast<uint64_t>(size);
+}
+
+TEST(OffsetIndexTest, EmptyIndexFindsNothing) {
+  OffsetIndex index(100);
+  EXPECT_EQ(index.end_id(), 100u);
+  EXPECT_EQ(index.end_offset(), 0u);
+  EXPECT_EQ(index.Find(100), std::nullopt);
+  EXPECT_EQ(index.frame_count(), 0u);
+}
+
+TEST(OffsetIndexTest, FindsTheFrameHoldingEachId) {
+  OffsetIndex index(10);
+  index.Publish(10, 0, 1, 36);   // [10, 11)
+  index.Publish(11, 36, 3, 50);  // [11, 14)
+  index.Publish(14, 86, 2, 40);  // [14, 16)
+  EXPECT_EQ(index.end_id(), 16u);
+  EXPECT_EQ(index.end_offset(), 126u);
+  EXPECT_THAT(index.Find(10), Optional(IsFrame(10, 0, 1, 36)));
+  EXPECT_THAT(index.Find(12), Optional(IsFrame(11, 36, 3, 50)));
+  EXPECT_THAT(index.Find(13), Optional(IsFrame(11, 36, 3, 50)));
+  EXPECT_THAT(index.Find(15), Optional(IsFrame(14, 86, 2, 40)));
+  EXPECT_EQ(index.Find(9), std::nullopt);
+  EXPECT_EQ(index.Find(16), std::nullopt);
+  EXPECT_THAT(index.FrameAt(36), Optional(IsFrame(11, 36, 3, 50)));
+  EXPECT_EQ(index.FrameAt(37), std::nullopt);
+}
+
+TEST(OffsetIndexDeathTest, FramesMustBePublishedBackToBack) {
+  OffsetIndex index(0);
+  index.Publish(0, 0, 2, 40);
+  EXPECT_DEATH(index.Publish(3, 40, 1, 36), "frame 3 after 2");
+  EXPECT_DEATH(index.Publish(2, 41, 1, 36), "frame at 41 after 40");
+  EXPECT_DEATH(index.Publish(2, 40, 0, 36), "IRONWAL_CHECK failed");
+}
+
+TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
+  OffsetIndex index(0);
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) {
+      const uint64_t end = index.end_id();
+      if (end == 0) continue;
+      // Everything below a published end is findable and consistent.
+      auto frame = index.Find(end - 1);
+      ASSERT_TRUE(frame.has_value()) << end;
+      ASSERT_EQ(frame->offset, frame->start_id * 10);
+      ASSERT_EQ(frame->size, 10u);
+    }
+  });
+  for (uint64_t i = 0; i < 20000; ++i) index.Publish(i, i * 10, 1, 10);
+  done = true;
+  reader.join();
+  EXPECT_EQ(index.frame_count(), 20000u);
+  EXPECT_GT(index.MemoryUsage(), 20000u * 16);
+}
+
+}  // namespace
+}  // namespace ironwal

@@ -1,0 +1,84 @@
+#include "ironwal/segment/frame_cursor.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+#include "ironwal/env/mem_env.h"
+#include "ironwal/testing/status_matchers.h"
+
+#include "tests/segment/segment_test_util.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::AddFrame;
+using ::ironwal::testing::Frames;
+using ::ironwal::testing::OpenRead;
+using ::ironwal::testing::Put;
+
+class FrameCursorTest : public ::testing::TestWithParam<bool> {  // mmap?
+ protected:
+  MemEnv env_;
+};
+
+TEST_P(FrameCursorTest, WalksFramesThenEnds) {
+  std::string bytes = Frames(0, 3);
+  AddFrame(&bytes, 3, {std::string(10000, 'b'), "c"});  // bigger than the read buffer
+  Put(&env_, "/s.wal", bytes);
+  auto file = OpenRead(&env_, "/s.wal", GetParam());
+  FrameCursor cursor(file.get(), 0, bytes.size(), /*buffer_size=*/64);
+  for (uint64_t id = 0; id < 4; ++id) {
+    ASSERT_OK_AND_ASSIGN(FrameCursor::Item item, cursor.Next());
+    ASSERT_EQ(item.kind, FrameCursor::Kind::kFrame);
+    EXPECT_EQ(item.header.start_id, id);
+    EXPECT_EQ(item.payload.size(), item.header.disk_size);
+    EXPECT_OK(VerifyFramePayload(item.header, item.payload));
+  }
+  ASSERT_OK_AND_ASSIGN(FrameCursor::Item end, cursor.Next());
+  EXPECT_EQ(end.kind, FrameCursor::Kind::kEnd);
+  EXPECT_EQ(end.offset, bytes.size());
+}
+
+TEST_P(FrameCursorTest, ReportsWhatIsNotAFrame) {
+  const std::string good = Frames(0, 1);
+  const struct {
+    std::string tail;
+    FrameCursor::Kind kind;
+  } cases[] = {
+      {std::string(10, 'x'), FrameCursor::Kind::kTruncatedHeader},
+      {std::string(64, '\0'), FrameCursor::Kind::kBadHeader},
+      {Frames(1, 1).substr(0, 35), FrameCursor::Kind::kTruncatedPayload},
+  };
+  for (const auto& c : cases) {
+    Put(&env_, "/s.wal", good + c.tail);
+    auto file = OpenRead(&env_, "/s.wal", GetParam());
+    FrameCursor cursor(file.get(), 0, good.size() + c.tail.size(), 4096);
+    ASSERT_OK(cursor.Next().status());
+    ASSERT_OK_AND_ASSIGN(FrameCursor::Item item, cursor.Next());
+    EXPECT_EQ(item.kind, c.kind);
+    EXPECT_EQ(item.offset, good.size());
+    EXPECT_EQ(cursor.offset(), good.size()) << "only a frame moves the cursor";
+  }
+}
+
+TEST_P(FrameCursorTest, LimitHidesWhatIsNotPublishedYet) {
+  const std::string bytes = Frames(0, 3);
+  Put(&env_, "/s.wal", bytes);
+  auto file = OpenRead(&env_, "/s.wal", GetParam());
+  const uint64_t one = Frames(0, 1).size();
+  FrameCursor cursor(file.get(), 0, one, 4096);
+  ASSERT_OK(cursor.Next().status());
+  ASSERT_OK_AND_ASSIGN(FrameCursor::Item end, cursor.Next());
+  EXPECT_EQ(end.kind, FrameCursor::Kind::kEnd);
+  cursor.set_limit(bytes.size());
+  ASSERT_OK_AND_ASSIGN(FrameCursor::Item next, cursor.Next());
+  EXPECT_EQ(next.kind, FrameCursor::Kind::kFrame);
+  EXPECT_EQ(next.header.start_id, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadStrategies, FrameCursorTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Mmap" : "Pread"; });
+
+}  // namespace
+}  // namespace ironwal

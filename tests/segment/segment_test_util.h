@@ -1,0 +1,51 @@
+// Helpers for segment-layer tests: build segment bytes frame by frame on a MemEnv.
+#ifndef IRONWAL_TESTS_SEGMENT_SEGMENT_TEST_UTIL_H_
+#define IRONWAL_TESTS_SEGMENT_SEGMENT_TEST_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+#include "ironwal/env/mem_env.h"
+#include "ironwal/format/frame.h"
+
+namespace ironwal {
+namespace testing {
+
+// Appends a raw frame of `entries` starting at `start` to *bytes; returns its offset.
+inline uint64_t AddFrame(std::string* bytes, uint64_t start,
+                         std::vector<absl::string_view> entries) {
+  const uint64_t offset = bytes->size();
+  EXPECT_TRUE(AppendFrame(start, entries, FrameEncodeOptions(), bytes).ok());
+  return offset;
+}
+
+// `count` one-entry frames "e<id>" from `start`.
+inline std::string Frames(uint64_t start, int count) {
+  std::string bytes;
+  for (int i = 0; i < count; ++i) {
+    const std::string e = "e" + std::to_string(start + i);
+    AddFrame(&bytes, start + i, {e});
+  }
+  return bytes;
+}
+
+inline void Put(Env* env, const std::string& path, const std::string& bytes) {
+  ASSERT_TRUE(WriteFileAtomically(env, path, bytes).ok());
+}
+
+inline std::unique_ptr<RandomAccessFile> OpenRead(Env* env, const std::string& path,
+                                                  bool mmap = false) {
+  RandomAccessFileOptions options;
+  options.use_mmap = mmap;
+  auto file = env->NewRandomAccessFile(path, options);
+  EXPECT_TRUE(file.ok()) << file.status();
+  return file.ok() ? *std::move(file) : nullptr;
+}
+
+}  // namespace testing
+}  // namespace ironwal
+
+#endif  // IRONWAL_TESTS_SEGMENT_SEGMENT_TEST_UTIL_H_

@@ -1,0 +1,109 @@
+#include "ironwal/segment/segment_writer.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/mem_env.h"
+#include "ironwal/env/sim_env.h"
+#include "ironwal/testing/status_matchers.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(SegmentWriterTest, FramesStayInTheBufferUntilFlushed) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK_AND_ASSIGN(const FrameLocation a, writer->AppendFrame(0, {"abc"}, {}));
+  ASSERT_OK_AND_ASSIGN(const FrameLocation b, writer->AppendFrame(1, {"d", "e"}, {}));
+  EXPECT_EQ(a.offset, 0u);
+  EXPECT_EQ(a.size, 39u);
+  EXPECT_EQ(b.offset, 39u);
+  EXPECT_EQ(b.entry_count, 2u);
+  EXPECT_EQ(writer->size(), 39u + 42);
+  EXPECT_EQ(writer->flushed_size(), 0u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(0u));
+  std::string copy;
+  EXPECT_TRUE(writer->ReadBuffered(39, 42, &copy));
+  EXPECT_EQ(copy.size(), 42u);
+  ASSERT_OK(writer->Flush());
+  EXPECT_EQ(writer->flushed_size(), 81u);
+  EXPECT_EQ(writer->synced_size(), 0u);
+  EXPECT_FALSE(writer->ReadBuffered(39, 42, &copy));
+  ASSERT_OK(writer->Sync());
+  EXPECT_EQ(writer->synced_size(), 81u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(81u));
+}
+
+TEST(SegmentWriterTest, SyncMakesFramesDurable) {
+  SimEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK(env.SyncDir("/"));
+  ASSERT_OK(writer->AppendFrame(0, {"durable"}, {}).status());
+  ASSERT_OK(writer->Sync());
+  ASSERT_OK(writer->AppendFrame(1, {"not yet"}, {}).status());
+  ASSERT_OK(writer->Flush());
+  ASSERT_OK_AND_ASSIGN(const std::string durable, env.DurableContents("/s.wal"));
+  EXPECT_EQ(durable.size(), 32u + 4 + 7);
+}
+
+TEST(SegmentWriterTest, RollbackCutsBufferAndFile) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK(writer->AppendFrame(0, {"a"}, {}).status());
+  ASSERT_OK(writer->Flush());
+  const uint64_t good = writer->size();
+  ASSERT_OK(writer->AppendFrame(1, {"b"}, {}).status());
+  ASSERT_OK(writer->Flush());
+  ASSERT_OK(writer->AppendFrame(2, {"c"}, {}).status());
+  ASSERT_OK(writer->Rollback(good));
+  EXPECT_EQ(writer->size(), good);
+  EXPECT_EQ(writer->buffered_bytes(), 0u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(good));
+  ASSERT_OK(writer->AppendFrame(1, {"b2"}, {}).status());
+  ASSERT_OK(writer->Close());
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(good + 38));
+}
+
+TEST(SegmentWriterTest, ShortWriteLeavesTheRestBuffered) {
+  SimEnvOptions options;
+  SimEnv env(options);
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK(writer->AppendFrame(0, {std::string(100, 'x')}, {}).status());
+  FaultRule rule;
+  rule.op = SimOp::kAppend;
+  rule.fault = SimFault::kShortWrite;
+  rule.nth = 1;
+  env.AddFaultRule(rule);
+  EXPECT_THAT(writer->Flush(), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_LT(writer->flushed_size(), 136u);
+  EXPECT_EQ(writer->flushed_size() + writer->buffered_bytes(), 136u);
+  ASSERT_OK(writer->Flush());  // the rest goes out once the fault is spent
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(136u));
+}
+
+TEST(SegmentWriterTest, ReopenRequiresTheVerifiedSize) {
+  MemEnv env;
+  ASSERT_OK(WriteFileAtomically(&env, "/s.wal", std::string(50, 'x')));
+  EXPECT_THAT(SegmentWriter::Reopen(&env, "/s.wal", 0, 40, 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("expected 40")));
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Reopen(&env, "/s.wal", 0, 50, 50));
+  EXPECT_EQ(writer->size(), 50u);
+  EXPECT_EQ(writer->synced_size(), 50u);
+}
+
+TEST(SegmentWriterTest, OversizedFrameIsInvalidArgumentAndLeavesNothing) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  EXPECT_THAT(writer->AppendFrame(0, {}, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("/s.wal@0")));
+  EXPECT_EQ(writer->size(), 0u);
+}
+
+}  // namespace
+}  // namespace ironwal

@@ -1,0 +1,132 @@
+// Group commit, deterministically: the first appender's fsync is held at a gate while
+// three more appenders queue behind it; when the gate opens, the three share one sync.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/mem_env.h"
+#include "ironwal/stream/stream.h"
+#include "ironwal/testing/status_matchers.h"
+
+namespace ironwal {
+namespace {
+
+using ::testing::UnorderedElementsAre;
+
+// A MemEnv whose segment files' Sync waits at a gate, and counts syncs.
+class GateEnv : public MemEnv {
+ public:
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(MemEnv::NewWritableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override {
+    return Wrap(MemEnv::NewAppendableFile(path));
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = false;
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Blocks until a sync is waiting at the closed gate.
+  void AwaitWaiter() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return waiting_ > 0; });
+  }
+  int syncs() {
+    std::lock_guard<std::mutex> l(mu_);
+    return syncs_;
+  }
+
+ private:
+  class File : public WritableFile {
+   public:
+    File(GateEnv* env, std::unique_ptr<WritableFile> base) : env_(env), base_(std::move(base)) {}
+    absl::Status Append(absl::string_view data) override { return base_->Append(data); }
+    absl::Status Flush() override { return base_->Flush(); }
+    absl::Status Sync() override {
+      if (absl::EndsWith(base_->path(), ".wal")) env_->Pass();
+      return base_->Sync();
+    }
+    absl::Status Truncate(uint64_t size) override { return base_->Truncate(size); }
+    absl::Status Allocate(uint64_t o, uint64_t n) override { return base_->Allocate(o, n); }
+    uint64_t Size() const override { return base_->Size(); }
+    absl::Status Close() override { return base_->Close(); }
+    const std::string& path() const override { return base_->path(); }
+
+   private:
+    GateEnv* env_;
+    std::unique_ptr<WritableFile> base_;
+  };
+
+  absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
+      absl::StatusOr<std::unique_ptr<WritableFile>> file) {
+    if (!file.ok()) return file;
+    return std::unique_ptr<WritableFile>(new File(this, *std::move(file)));
+  }
+  void Pass() {
+    std::unique_lock<std::mutex> l(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return open_; });
+    --waiting_;
+    ++syncs_;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int waiting_ = 0;
+  int syncs_ = 0;
+};
+
+TEST(GroupCommitTest, WritersQueuedBehindASyncShareTheNextOne) {
+  GateEnv env;
+  ASSERT_OK(env.CreateDir("/w"));
+  ReaderCache readers(4);
+  WriterBudget writers(4);
+  Stream::Shared shared;
+  shared.options.env = &env;
+  shared.options.root = "/w";
+  shared.options.sync_mode = SyncMode::kStrict;
+  shared.options.max_entry_size = 1 << 20;
+  shared.readers = &readers;
+  shared.writers = &writers;
+  std::unique_ptr<Stream> stream = Stream::CreateNew(&shared, "s", "s");
+  ASSERT_OK(stream->Append({"warm-up"}, false).status());  // creates the files
+  const int before = env.syncs();
+
+  env.Close();
+  std::vector<uint64_t> ids(4);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { ids[0] = stream->Append({"leader"}, false)->first; });
+  env.AwaitWaiter();  // the leader is inside its fsync
+  for (int i = 1; i < 4; ++i) {
+    threads.emplace_back([&, i] { ids[i] = stream->Append({"follower"}, false)->first; });
+  }
+  while (stream->queued_writes() < 4) std::this_thread::yield();
+  env.Open();
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(ids[0], 1u);
+  EXPECT_THAT(std::vector<uint64_t>(ids.begin() + 1, ids.end()), UnorderedElementsAre(2u, 3u, 4u));
+  EXPECT_EQ(env.syncs() - before, 2) << "one sync for the leader, one for the three behind it";
+  EXPECT_EQ(stream->next_id(), 5u);
+  ASSERT_OK(stream->CloseWriter());
+}
+
+}  // namespace
+}  // namespace ironwal
