@@ -129,9 +129,10 @@ std::vector<std::string> WalModel::OnGet(const std::string& stream, uint64_t id,
     return violations;
   }
   if (!result.ok()) {
-    // Errors are allowed while faults are injected, and for a poisoned kAsync stream whose
-    // buffered frames were dropped; wrong data never is.
-    if (!faults_active && !s.poisoned && !s.maybe_poisoned) {
+    // Errors are allowed while faults are injected, and after any disturbance (a stream may
+    // have been poisoned where this model could not see it, dropping kAsync buffered
+    // frames) until the next recovery; wrong data never is.
+    if (!faults_active && !disturbed_ && !s.poisoned && !s.maybe_poisoned) {
       violations.push_back(absl::StrCat(what, " failed: ", result.status().ToString()));
     }
     return violations;
