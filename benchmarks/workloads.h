@@ -14,8 +14,8 @@
 //       throughput = all appends / (release of the threads .. last thread done).
 //   W5  as W4 with one stream per thread.
 //   W1-W5 are OpRuns: `ironwal bench` runs each in 10 slices interleaved with the device
-//   probes it is compared with (benchmarks/op_run.h); throughput is over the sum of the
-//   slices' wall times, percentiles over every operation.
+//   probes it is compared with, and W2-W5 with each other (benchmarks/op_run.h);
+//   throughput is over the sum of the slices' wall times, percentiles over every operation.
 //   W6  random Get() of uniform IDs (fixed seed) over 200,000 single-entry frames, warm
 //       (page cache hot, a full untimed scan first); with kMmap and with kPread. Stops
 //       early after a time budget if the library is very slow; ops says how many ran.

@@ -183,34 +183,33 @@ absl::StatusOr<std::vector<Result>> RunStep(const Step& step) {
   return bench::RunInterleaved(std::move(runs), kRounds);
 }
 
-// Each device probe runs interleaved with the workloads it is compared with, so the disk's
-// drifting flush latency affects both alike.
+// Each device probe runs interleaved with the workloads it is compared with, and W4 with
+// W2, so that the disk's drifting flush latency affects both sides of each ratio alike.
 std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
   std::vector<Step> steps = {
       Interleaved("W1 async append | 128 B write(2)",
                   {{"device", [c] { return bench::BufferedWrite128Probe(c); }},
                    {"W1", [c] { return bench::W1AsyncAppendRun(c); }}}),
-      Interleaved("W2 strict append | 128 B append, 4 KiB overwrite + fdatasync",
+      Interleaved("W2-W5 strict appends | append, overwrite + fdatasync",
                   {{"device", [c] { return bench::Append128FdatasyncProbe(c); }},
                    {"device", [c] { return bench::Overwrite4kFdatasyncProbe(c); }},
-                   {"W2", [c] { return bench::W2StrictAppendRun(c); }}}),
-      Interleaved("W3 strict batch | 16 KiB append + fdatasync",
-                  {{"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
-                   {"W3", [c] { return bench::W3StrictBatchRun(c); }}}),
-      Interleaved("W4, W5 4 writers | 4 writers, own files",
-                  {{"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},
+                   {"W2", [c] { return bench::W2StrictAppendRun(c); }},
+                   {"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
+                   {"W3", [c] { return bench::W3StrictBatchRun(c); }},
+                   {"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},
                    {"W4", [c] { return bench::StrictWritersRun(c, "W4", 4, true); }},
                    {"W5", [c] { return bench::StrictWritersRun(c, "W5", 4, false); }}}),
       Alone("W6/W7 get and scan", {"W6", "W7"}, [c] { return bench::RunW6W7Reads(c); }),
       Alone("W8 reopen", {"W8"}, [c] { return bench::RunW8Reopen(c); }),
   };
   if (sweep) {
+    std::vector<Part> points;
     for (int threads : {1, 2, 4, 8, 16}) {
-      steps.push_back(Interleaved(absl::StrCat("W4 sweep, ", threads, " threads"),
-                                  {{"sweep", [c, threads] {
-                                      return bench::StrictWritersRun(c, "W4-sweep", threads, true);
-                                    }}}));
+      points.push_back({"sweep", [c, threads] {
+                          return bench::StrictWritersRun(c, "W4-sweep", threads, true);
+                        }});
     }
+    steps.push_back(Interleaved("W4 sweep, 1-16 threads", std::move(points)));
   }
   return steps;
 }
