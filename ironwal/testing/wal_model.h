@@ -57,6 +57,7 @@ class WalModel {
   // flush for a read), losing what it had not made durable. Until the next check, a clean
   // reopen need only keep durable acknowledgements.
   void OnDisturbance() { disturbed_ = true; }
+  bool disturbed() const { return disturbed_; }
   // Wal::Truncate and what it returned.
   std::vector<std::string> OnTruncate(const std::string& stream, uint64_t keep_from_id,
                                       const absl::StatusOr<TruncateResult>& result);

@@ -410,7 +410,7 @@ class Runner {
       Violate(model_.OnGet(key, (*it)->id(), value, Degraded()), out);
       if (!out->violations.empty()) break;
     }
-    if (!(*it)->status().ok() && !Degraded() && !model_.poisoned(key)) {
+    if (!(*it)->status().ok() && !Degraded() && !model_.disturbed() && !model_.poisoned(key)) {
       out->violations.push_back(
           absl::StrCat(key, ": iteration from ", from, " failed: ", (*it)->status().ToString()));
     }
