@@ -20,6 +20,9 @@ LZ4F_preferences_t Preferences() {
   return prefs;
 }
 
+// An LZ4 frame decodes to at most this many bytes per input byte (255, rounded up).
+constexpr size_t kMaxExpansion = 256;
+
 struct DctxDeleter {
   void operator()(LZ4F_dctx* dctx) const { LZ4F_freeDecompressionContext(dctx); }
 };
@@ -47,6 +50,14 @@ absl::StatusOr<std::string> Lz4FrameDecompress(absl::string_view input, size_t e
   }
   std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx(raw);
 
+  // expected_size comes from a header field the frame's CRC does not cover: a flipped bit
+  // must not make this allocate gigabytes. LZ4 expands at most 255-fold (a match's length
+  // grows by 255 per input byte), plus the frame's fixed overheads.
+  if (expected_size / kMaxExpansion > input.size()) {
+    return absl::DataLossError(absl::StrCat("lz4 payload of ", input.size(),
+                                            " bytes cannot decode to the ", expected_size,
+                                            " bytes its header declares"));
+  }
   std::string out(expected_size, '\0');
   size_t in_pos = 0;
   size_t out_pos = 0;

@@ -7,8 +7,10 @@
 // compatibility.
 //
 // Decompression never trusts sizes from disk: the output is bounded by `expected_size`
-// (the frame header's uncompressed_size) before anything is allocated, and a stream that
-// decodes to a different length is DataLoss.
+// (the frame header's uncompressed_size, which the frame's CRC does not cover) before
+// anything is allocated, an `expected_size` more than 256 times the input (more than LZ4
+// can expand) is DataLoss before anything is allocated, and a stream that decodes to a
+// different length is DataLoss.
 #ifndef IRONWAL_UTIL_LZ4_FRAME_H_
 #define IRONWAL_UTIL_LZ4_FRAME_H_
 
@@ -25,7 +27,8 @@ namespace ironwal {
 absl::StatusOr<std::string> Lz4FrameCompress(absl::string_view input);
 
 // Decompresses the single LZ4 frame `input`, which must decode to exactly `expected_size`
-// bytes. DataLoss for a malformed frame, trailing bytes, or a different size.
+// bytes. DataLoss for a malformed frame, trailing bytes, a different size, or a size no
+// frame of that length can decode to.
 absl::StatusOr<std::string> Lz4FrameDecompress(absl::string_view input, size_t expected_size);
 
 }  // namespace ironwal

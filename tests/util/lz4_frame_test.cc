@@ -68,6 +68,27 @@ TEST(Lz4FrameTest, SizeMismatchIsDataLoss) {
   EXPECT_THAT(Lz4FrameDecompress(compressed, 0), StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// The declared size comes from a header field no CRC covers: one flipped high bit made the
+// decoder allocate (and zero) up to 4 GiB before finding out. Now a size beyond what LZ4
+// can expand the input to is refused first.
+TEST(Lz4FrameTest, DeclaredSizeBeyondWhatTheInputCanHoldIsDataLossWithoutAllocating) {
+  const std::string input = Text(1000);
+  ASSERT_OK_AND_ASSIGN(const std::string compressed, Lz4FrameCompress(input));
+  EXPECT_THAT(Lz4FrameDecompress(compressed, size_t{3} << 30),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cannot decode")));
+  EXPECT_THAT(Lz4FrameDecompress(compressed, input.size() | (size_t{1} << 24)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cannot decode")));
+}
+
+// The most compressible input (zeros) still decodes: the bound is above what LZ4 reaches.
+TEST(Lz4FrameTest, MostCompressibleInputStillDecodes) {
+  for (size_t n : {size_t{300}, size_t{65536}, size_t{1} << 22}) {
+    const std::string input(n, '\0');
+    ASSERT_OK_AND_ASSIGN(const std::string compressed, Lz4FrameCompress(input));
+    EXPECT_THAT(Lz4FrameDecompress(compressed, input.size()), IsOkAndHolds(input)) << n;
+  }
+}
+
 TEST(Lz4FrameTest, TrailingBytesAreDataLoss) {
   const std::string input = Text(1000);
   ASSERT_OK_AND_ASSIGN(std::string compressed, Lz4FrameCompress(input));
