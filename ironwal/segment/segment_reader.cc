@@ -44,9 +44,14 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                            env->NewRandomAccessFile(path, file_options));
   auto index = std::make_shared<OffsetIndex>(start_id);
-  IRONWAL_RETURN_IF_ERROR(
-      IndexSealedSegment(*file, start_id, end_id, options.buffer_size, index.get()));
-  return std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(index)));
+  // The walk publishes each frame before it looks at the next, so after DataLoss the index
+  // holds the good frames before the damage.
+  absl::Status walked =
+      IndexSealedSegment(*file, start_id, end_id, options.buffer_size, index.get());
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  std::shared_ptr<SegmentReader> reader(new SegmentReader(std::move(file), std::move(index)));
+  reader->damage_ = std::move(walked);
+  return reader;
 }
 
 absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenActive(
@@ -93,6 +98,12 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   absl::Status verified = VerifyFramePayload(frame.header_, frame.payload_);
   if (!verified.ok()) return absl::DataLossError(absl::StrCat(at, verified.message()));
   return frame;
+}
+
+absl::Status SegmentReader::Annotate(const FrameLocation& where, const absl::Status& status) const {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat("read ", file_->path(), "@", where.offset, ": ",
+                                                  status.message()));
 }
 
 absl::StatusOr<VerifiedFrame> SegmentReader::ReadFrame(const FrameLocation& where) const {

@@ -61,7 +61,9 @@ struct SegmentReaderOptions {
 class SegmentReader {
  public:
   // Opens a sealed segment holding IDs [start_id, end_id) (end_id nullopt when unknown)
-  // and indexes it. DataLoss if its frames are not a clean, contiguous run.
+  // and indexes it. When its frames are not a clean, contiguous run, the frames before the
+  // first bad header stay readable and damage() is the DataLoss (naming the path and
+  // offset) that lost the IDs after them; other errors (I/O) are returned.
   static absl::StatusOr<std::shared_ptr<SegmentReader>> OpenSealed(
       Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
       const SegmentReaderOptions& options);
@@ -78,7 +80,14 @@ class SegmentReader {
   // re-read once before it is reported as DataLoss ("read <path>@<offset>: ...").
   absl::StatusOr<VerifiedFrame> ReadFrame(const FrameLocation& where) const;
 
+  // `status` (an error of VerifiedFrame::Entry or Decode for the frame at `where`) with
+  // "read <path>@<offset>: " in front, so that it names the file.
+  absl::Status Annotate(const FrameLocation& where, const absl::Status& status) const;
+
   const OffsetIndex& index() const { return *index_; }
+  // OK, or why the walk of a sealed segment stopped before its end: the IDs past
+  // index().end_id() cannot be read.
+  const absl::Status& damage() const { return damage_; }
   const RandomAccessFile& file() const { return *file_; }
   const std::string& path() const { return file_->path(); }
   uint64_t start_id() const { return index_->segment_start_id(); }
@@ -90,6 +99,7 @@ class SegmentReader {
 
   std::unique_ptr<RandomAccessFile> file_;
   std::shared_ptr<const OffsetIndex> index_;
+  absl::Status damage_;
 };
 
 }  // namespace ironwal

@@ -120,6 +120,15 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
     IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next());
     switch (item.kind) {
       case FrameCursor::Kind::kEnd:
+        if (options.durable_offset_known && scan.valid_end < options.durable_offset) {
+          // Cut at a frame boundary short of the frontier: synced frames are missing.
+          scan.outcome = ScanOutcome::kCorrupt;
+          scan.row = 'H';
+          scan.reason = absl::StrCat("the file ends at byte ", scan.valid_end,
+                                     ", before the durable frontier at byte ",
+                                     options.durable_offset, ": synced frames are missing");
+          return scan;
+        }
         scan.outcome = ScanOutcome::kClean;
         scan.row = 'A';
         return scan;

@@ -24,7 +24,8 @@
 //   F    a CRC-valid frame whose IDs do not continue    kTorn: cut at X
 //   G    any of B-F with valid data after, frontier     kCorrupt: X is inside data that
 //        unknown (0)                                    cannot be a torn tail
-//   H    any of B-F with X < durable frontier           kCorrupt: synced data is damaged
+//   H    any of B-F with X < durable frontier, or the   kCorrupt: synced data is damaged
+//        end of the file before the frontier (A)        or missing
 //   I    B-F past a known frontier, valid data after    kTorn: holes in unsynced data;
 //                                                       the cut bytes are kept aside
 //   J    the segment's first frame is CRC-valid but     kWrongSegment: the file does not
@@ -40,7 +41,8 @@
 // IndexSealedSegment walks the headers of a sealed segment without checking CRCs (each
 // read checks the frame it returns): sealed segments were synced whole before the stream
 // moved on, so anything but a clean walk ending exactly at end of file, with IDs from the
-// segment's start to the next segment's start, is DataLoss.
+// segment's start to the next segment's start, is DataLoss. The frames before the
+// problem are published all the same (SegmentReader keeps them readable).
 //
 // Thread-safety: free functions; the OffsetIndex is published from the calling thread.
 #ifndef IRONWAL_SEGMENT_SEGMENT_SCAN_H_

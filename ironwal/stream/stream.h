@@ -228,6 +228,8 @@ class Stream : private WriterBudget::Member {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
   absl::Status CutSegment(const std::string& path, uint64_t size);
   absl::Status MakeTailDurable(const std::string& path, uint64_t from, uint64_t to);

@@ -37,7 +37,9 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
     IRONWAL_ASSIGN_OR_RETURN(
         reader, SegmentReader::OpenSealed(env_, path, segment_start, end_id, reader_options));
   }
-  shared_->readers->Insert(this, segment_start, reader);
+  // A damaged sealed segment is walked again on the next read (the damage may have been a
+  // bit flipped on the way from the disk), so it is not kept.
+  if (reader->damage().ok()) shared_->readers->Insert(this, segment_start, reader);
   return reader;
 }
 
@@ -79,6 +81,10 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
   }
   pos.reader = *std::move(reader);
   if (!frame.has_value()) frame = pos.reader->index().Find(id);
+  if (!frame.has_value() && !pos.reader->damage().ok()) {
+    return absl::DataLossError(absl::StrCat(OpDescription("read"), ": ID ", id,
+                                            " is lost: ", pos.reader->damage().message()));
+  }
   if (!frame.has_value()) {
     return absl::DataLossError(absl::StrCat(OpDescription("read"), ": ID ", id,
                                             " is missing from segment ", pos.reader->path()));
@@ -98,8 +104,9 @@ absl::StatusOr<std::string> Stream::Get(uint64_t id) {
     }
     return frame.status();
   }
-  IRONWAL_ASSIGN_OR_RETURN(absl::string_view entry, frame->Entry(id));
-  return std::string(entry);
+  absl::StatusOr<absl::string_view> entry = frame->Entry(id);
+  if (!entry.ok()) return pos.reader->Annotate(pos.frame, entry.status());
+  return std::string(*entry);
 }
 
 absl::Status Stream::EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset) {

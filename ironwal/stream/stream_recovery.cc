@@ -33,7 +33,9 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/index/offset_index.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/segment/segment_scan.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
@@ -75,6 +77,52 @@ std::vector<uint64_t> ListedIds(const Listing& listing, uint64_t from) {
     if (id >= from) ids.push_back(id);
   }
   return ids;
+}
+
+// Whether segments.idx's front is damaged: its first segment is missing while an unlisted
+// segment holding data lies below it. Neither kind of interrupted truncation leaves that
+// (this library rewrites the index before removing files, ironwal 0.6 removes the files
+// first), so the index must be rebuilt rather than the data below it removed as leftovers.
+absl::StatusOr<bool> IndexFrontIsDamaged(Env* env, const std::string& dir, const Listing& listing,
+                                         const std::vector<uint64_t>& index,
+                                         StreamRecoveryReport* report) {
+  if (index.empty() || listing.segments.count(index.front()) > 0) return false;
+  for (const auto& [id, name] : listing.segments) {
+    if (id >= index.front()) break;
+    IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(JoinPath(dir, name)));
+    if (size == 0) continue;
+    report->index_problem =
+        absl::StrCat("segments.idx starts at ", SegmentFileName(index.front()),
+                     ", which is missing, while ", name, " below it holds data");
+    return true;
+  }
+  return false;
+}
+
+// Each segment that `listed` (the index as read; empty when it was rebuilt) did not name
+// must continue the segment before it: a segment copied from another stream would
+// otherwise lend its frames to this stream's IDs. Walks the previous segment's headers.
+absl::Status CheckUnlistedSegmentsContinue(Env* env, const std::string& dir, size_t buffer_size,
+                                           const std::vector<uint64_t>& index,
+                                           const std::vector<uint64_t>& listed,
+                                           const std::string& where) {
+  for (size_t i = 1; i < index.size(); ++i) {
+    if (std::binary_search(listed.begin(), listed.end(), index[i])) continue;
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                             env->NewRandomAccessFile(JoinPath(dir, SegmentFileName(index[i - 1])),
+                                                      RandomAccessFileOptions()));
+    OffsetIndex scratch(index[i - 1]);
+    const absl::Status walked =
+        IndexSealedSegment(*file, index[i - 1], index[i], buffer_size, &scratch);
+    if (absl::IsDataLoss(walked)) {
+      return absl::DataLossError(absl::StrCat(
+          where, ": segment ", SegmentFileName(index[i]),
+          " is not listed in segments.idx and does not continue the segment before it (",
+          walked.message(), "); it may belong to another stream"));
+    }
+    IRONWAL_RETURN_IF_ERROR(walked);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -128,7 +176,10 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
         ReadFileToString(env_, JoinPath(dir_path_, format::kStreamKeyFileName));
     absl::StatusOr<std::string> key =
         contents.ok() ? DecodeStreamKey(*contents) : absl::StatusOr<std::string>(contents.status());
-    if (key.ok()) {
+    // A key that does not map to this directory is another stream's file (copied here):
+    // not this stream's key.
+    absl::StatusOr<std::string> dir = key.ok() ? StreamDirName(*key) : key.status();
+    if (dir.ok() && *dir == dir_name_) {
       MutexLock lock(&key_mu_);
       key_ = *std::move(key);
       key_known_ = true;
@@ -152,7 +203,20 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
     report->index_rebuilt = true;
     report->index_problem = "segments.idx is missing";
   }
+  if (!report->index_rebuilt && index.empty() && !listing.segments.empty()) {
+    // Never written empty (a new stream's holds 0): cut to nothing, e.g. by a file system
+    // that lost the blocks of a file after a crash.
+    report->index_rebuilt = true;
+    report->index_problem = "segments.idx is empty";
+  }
+  if (!report->index_rebuilt) {
+    IRONWAL_ASSIGN_OR_RETURN(const bool damaged_front,
+                             IndexFrontIsDamaged(env_, dir_path_, listing, index, report));
+    if (damaged_front) report->index_rebuilt = true;
+  }
   if (report->index_rebuilt) index = ListedIds(listing, 0);
+  const std::vector<uint64_t> listed_in_index =
+      report->index_rebuilt ? std::vector<uint64_t>() : index;
 
   if (listing.has_head) {
     absl::StatusOr<std::string> contents =
@@ -212,6 +276,8 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
     }
   }
   if (report->index_rebuilt) report->index_rewritten = true;
+  IRONWAL_RETURN_IF_ERROR(CheckUnlistedSegmentsContinue(env_, dir_path_, options_.read_buffer_size,
+                                                        index, listed_in_index, where));
 
   const bool fresh = index.empty();  // Created but never written (or only stream.key).
   if (fresh) index = {0};
@@ -247,22 +313,24 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   uint64_t next = start;
   active_size_ = 0;
   active_synced_ = 0;
+  ScanOptions scan_options;
+  scan_options.buffer_size = options_.read_buffer_size;
+  if (has_durable_pos) {
+    absl::StatusOr<std::string> contents =
+        ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
+    absl::StatusOr<DurablePos> pos =
+        contents.ok() ? DecodeDurablePos(*contents) : absl::StatusOr<DurablePos>(contents.status());
+    if (pos.ok() && pos->segment_start_id <= start) {
+      scan_options.durable_offset_known = true;
+      scan_options.durable_offset = pos->segment_start_id == start ? pos->offset : 0;
+    }
+  }
+  frontier_written_ = scan_options.durable_offset;
+  if (!active_file_exists_ && frontier_written_ > 0) {
+    IRONWAL_RETURN_IF_ERROR(MissingSyncedSegment(start, report));
+  }
   if (active_file_exists_) {
     const std::string path = SegmentPath(start);
-    ScanOptions scan_options;
-    scan_options.buffer_size = options_.read_buffer_size;
-    if (has_durable_pos) {
-      absl::StatusOr<std::string> contents =
-          ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
-      absl::StatusOr<DurablePos> pos = contents.ok()
-                                           ? DecodeDurablePos(*contents)
-                                           : absl::StatusOr<DurablePos>(contents.status());
-      if (pos.ok() && pos->segment_start_id <= start) {
-        scan_options.durable_offset_known = true;
-        scan_options.durable_offset = pos->segment_start_id == start ? pos->offset : 0;
-      }
-    }
-    frontier_written_ = scan_options.durable_offset;
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                              env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
@@ -292,7 +360,8 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
       if (!options_.read_only) {
         // Keep the bytes whenever verified frames were among them (corruption, or holes
         // left by a crash in unsynced data): cut from the log, but not thrown away.
-        if (scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt) {
+        if ((scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt) &&
+            scan.file_size > scan.valid_end) {
           IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
         }
         IRONWAL_RETURN_IF_ERROR(CutSegment(path, scan.valid_end));
@@ -319,6 +388,26 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   next_id_.store(next, std::memory_order_release);
   write_next_id_ = next;
   flushed_offset_.store(active_size_, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+// The active segment is missing although durable.pos says some of it was synced: row H
+// with nothing left to cut. kTruncate starts the segment again, empty.
+absl::Status Stream::MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report) {
+  const std::string path = SegmentPath(start);
+  report->tail = ScanOutcome::kCorrupt;
+  report->tail_row = 'H';
+  report->tail_reason = absl::StrCat("the segment is missing, but durable.pos says its first ",
+                                     frontier_written_, " bytes were synced");
+  report->cut_offset = 0;
+  if (options_.on_corruption == CorruptionPolicy::kError) {
+    return absl::DataLossError(absl::StrCat(
+        "open ", path, "@0: ", report->tail_reason,
+        " (row H: damage in data that was synced); refusing to open under ",
+        "CorruptionPolicy::kError. CorruptionPolicy::kTruncate starts the segment again"));
+  }
+  if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, 0));
+  frontier_written_ = 0;
   return absl::OkStatus();
 }
 

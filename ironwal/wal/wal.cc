@@ -207,9 +207,10 @@ absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
   std::shared_ptr<const FrameCache::Entries> entries = frame_cache_->Lookup(key);
   if (entries == nullptr) {
     IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
-    IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, frame.Decode());
-    auto copy =
-        std::make_shared<FrameCache::Entries>(decoded->entries().begin(), decoded->entries().end());
+    absl::StatusOr<const DecodedPayload*> decoded = frame.Decode();
+    if (!decoded.ok()) return pos.reader->Annotate(pos.frame, decoded.status());
+    auto copy = std::make_shared<FrameCache::Entries>((*decoded)->entries().begin(),
+                                                      (*decoded)->entries().end());
     frame_cache_->Insert(key, copy);
     entries = std::move(copy);
   }
@@ -238,6 +239,7 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
   std::shared_ptr<SegmentReader> reader;
+  FrameLocation where;
   absl::StatusOr<VerifiedFrame> frame = absl::NotFoundError("none yet");
   for (size_t i : order) {
     const uint64_t id = ids[i];
@@ -251,7 +253,8 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
         continue;
       }
       reader = pos->reader;  // Keeps a mapped frame's bytes alive.
-      frame = reader->ReadFrame(pos->frame);
+      where = pos->frame;
+      frame = reader->ReadFrame(where);
       if (!frame.ok()) {
         results[i] = frame.status();
         continue;
@@ -259,7 +262,7 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
     }
     absl::StatusOr<absl::string_view> entry = frame->Entry(id);
     results[i] = entry.ok() ? absl::StatusOr<std::string>(std::string(*entry))
-                            : absl::StatusOr<std::string>(entry.status());
+                            : absl::StatusOr<std::string>(reader->Annotate(where, entry.status()));
   }
   return results;
 }
