@@ -176,12 +176,24 @@ absl::StatusOr<absl::string_view> DecodedPayload::EntryAt(uint64_t index) const 
   return entries_[index];
 }
 
-namespace {
+absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::string_view payload) {
+  DecodedPayload decoded;
+  absl::string_view block = payload;
+  if (header.codec == format::Codec::kLz4) {
+    IRONWAL_ASSIGN_OR_RETURN(decoded.owned_, Lz4FrameDecompress(payload, header.uncompressed_size));
+    block = decoded.owned_;
+  } else if (payload.size() != header.uncompressed_size) {
+    return absl::DataLossError(absl::StrCat("raw payload of ", payload.size(),
+                                            " bytes, header declares ", header.uncompressed_size));
+  }
+  IRONWAL_RETURN_IF_ERROR(SplitEntries(block, header.entry_count, &decoded.entries_));
+  return decoded;
+}
 
-absl::StatusOr<std::vector<absl::string_view>> SplitEntryBlock(absl::string_view block,
-                                                               uint32_t entry_count) {
-  std::vector<absl::string_view> entries;
-  entries.reserve(entry_count);
+absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
+                          std::vector<absl::string_view>* entries) {
+  entries->clear();
+  entries->reserve(entry_count);
   size_t pos = 0;
   while (pos < block.size()) {
     if (block.size() - pos < format::kEntryLengthSize) {
@@ -193,34 +205,18 @@ absl::StatusOr<std::vector<absl::string_view>> SplitEntryBlock(absl::string_view
       return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", pos,
                                               " overruns the ", block.size(), "-byte block"));
     }
-    if (entries.size() == entry_count) {
+    if (entries->size() == entry_count) {
       return absl::DataLossError(
           absl::StrCat("entry block holds more than its ", entry_count, " entries"));
     }
-    entries.push_back(block.substr(pos, length));
+    entries->push_back(block.substr(pos, length));
     pos += length;
   }
-  if (entries.size() != entry_count) {
-    return absl::DataLossError(absl::StrCat("entry block holds ", entries.size(),
+  if (entries->size() != entry_count) {
+    return absl::DataLossError(absl::StrCat("entry block holds ", entries->size(),
                                             " entries, its header declares ", entry_count));
   }
-  return entries;
-}
-
-}  // namespace
-
-absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::string_view payload) {
-  DecodedPayload decoded;
-  absl::string_view block = payload;
-  if (header.codec == format::Codec::kLz4) {
-    IRONWAL_ASSIGN_OR_RETURN(decoded.owned_, Lz4FrameDecompress(payload, header.uncompressed_size));
-    block = decoded.owned_;
-  } else if (payload.size() != header.uncompressed_size) {
-    return absl::DataLossError(absl::StrCat("raw payload of ", payload.size(),
-                                            " bytes, header declares ", header.uncompressed_size));
-  }
-  IRONWAL_ASSIGN_OR_RETURN(decoded.entries_, SplitEntryBlock(block, header.entry_count));
-  return decoded;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,

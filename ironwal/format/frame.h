@@ -101,6 +101,12 @@ class DecodedPayload {
 // header.uncompressed_size bytes.
 absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::string_view payload);
 
+// Splits an entry block into `*entries` (cleared first; its capacity is reused, which is
+// why this one takes an output argument: iterators call it once per frame). DataLoss
+// unless the block holds exactly `entry_count` well-formed entries.
+absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
+                          std::vector<absl::string_view>* entries);
+
 // Finds entry `index` of a raw entry block without decoding the others: the cheap path for
 // a single Get. DataLoss if the block is malformed up to that entry.
 absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,

@@ -58,6 +58,15 @@ class OffsetIndex {
   // The published frame starting at byte `offset`, or nullopt.
   std::optional<FrameLocation> FrameAt(uint64_t offset) const;
 
+  // Publishes many frames at once (recovery): the same checks as Publish, one lock.
+  struct Entry {
+    uint64_t start_id;
+    uint64_t offset;
+    uint32_t entry_count;
+    uint64_t size;
+  };
+  void PublishAll(const std::vector<Entry>& frames);
+
   uint64_t segment_start_id() const { return segment_start_id_; }
   // One past the last published ID (the segment start when empty).
   uint64_t end_id() const { return end_id_.load(std::memory_order_acquire); }
@@ -68,16 +77,16 @@ class OffsetIndex {
   size_t MemoryUsage() const;
 
  private:
-  struct Frame {
-    uint64_t start_id;
-    uint64_t offset;
-  };
-
   FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void PublishLocked(uint64_t start_id, uint64_t offset, uint32_t entry_count, uint64_t frame_size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t segment_start_id_;
   mutable SharedMutex mu_;
-  std::vector<Frame> frames_ ABSL_GUARDED_BY(mu_);
+  // Frame i starts at ID starts_[i] and byte offsets_[i]. Two arrays, so the search over
+  // IDs reads only IDs.
+  std::vector<uint64_t> starts_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> offsets_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> end_id_;
   std::atomic<uint64_t> end_offset_;
 };

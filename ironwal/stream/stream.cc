@@ -2,6 +2,7 @@
 #include "ironwal/stream/stream.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -19,9 +20,12 @@ namespace {
 // The most bytes one leader writes for its group (a single larger write goes alone).
 constexpr uint64_t kMaxGroupBytes = 4 << 20;
 // How far the durable frontier may lag the synced end before durable.pos is rewritten.
-// Damage past the frontier is treated as a torn tail (its bytes kept aside), so this bounds
-// how much synced data a bit flip can cost; each rewrite costs two fsyncs.
-constexpr uint64_t kFrontierStep = 256 << 10;
+// Damage past the frontier is treated as a torn tail (its bytes kept aside and reported),
+// so this bounds how much synced data a bit flip can cost; each rewrite costs two fsyncs
+// and a directory sync.
+constexpr uint64_t kFrontierStep = 4 << 20;
+// How long a kStrict leader waits for the writers of the previous group to queue again.
+constexpr uint64_t kLingerMicros = 50;
 
 }  // namespace
 
@@ -32,7 +36,7 @@ struct Stream::PendingWrite {
   absl::Status status;
   IdRange ids;
   bool done = false;
-  CondVar cv;
+  CondVar* cv = nullptr;  // the waiting thread's own
 };
 
 Stream::Stream(const Shared* shared, std::string dir_name)
@@ -138,16 +142,47 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   w.batch = batch;
   w.bytes = format::kFrameHeaderSize + EntryBlockSize(entries);
 
+  // kAsync never syncs, so there is nothing to share: write under the lock directly.
+  if (options_.sync_mode == SyncMode::kAsync) {
+    bool opened_writer = false;
+    {
+      MutexLock lock(&write_mu_);
+      std::vector<PendingWrite*>& one = async_group_;
+      one.assign(1, &w);
+      const absl::Status failed = WriteGroup(one, &opened_writer);
+      if (!failed.ok() && w.status.ok() && w.ids.empty()) w.status = failed;
+    }
+    if (opened_writer) CloseVictims(shared_->writers->Opened(this));
+    if (!w.status.ok()) return w.status;
+    return w.ids;
+  }
+
+  // A thread waits on one write at a time, so one condition variable per thread will do.
+  static thread_local CondVar cv;
+  w.cv = &cv;
   queue_mu_.Lock();
   queue_.push_back(&w);
-  while (!w.done && &w != queue_.front()) w.cv.Wait(&queue_mu_);
+  while (!w.done && &w != queue_.front()) w.cv->Wait(&queue_mu_);
   if (w.done) {
     queue_mu_.Unlock();
     if (!w.status.ok()) return w.status;
     return w.ids;
   }
   // This thread leads: it writes the queued writes behind it together. Only the thread at
-  // the front of the queue leads, so leader_group_ has one user at a time.
+  // the front of the queue leads, so leader_group_ and last_group_size_ have one user at
+  // a time.
+  //
+  // When the previous group had several writers, they are usually about to append again:
+  // a kStrict leader gives them a moment (at most kLingerMicros by the Env's clock) to queue
+  // behind it, so that they share its sync instead of alternating with groups of one.
+  if (options_.sync_mode == SyncMode::kStrict && last_group_size_ > 1) {
+    const uint64_t deadline = env_->NowMicros() + kLingerMicros;
+    while (queue_.size() < last_group_size_ && env_->NowMicros() < deadline) {
+      queue_mu_.Unlock();
+      std::this_thread::yield();
+      queue_mu_.Lock();
+    }
+  }
   std::vector<PendingWrite*>& group = leader_group_;
   group.clear();
   uint64_t group_bytes = 0;
@@ -156,6 +191,7 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
     group.push_back(p);
     group_bytes += p->bytes;
   }
+  last_group_size_ = group.size();
   queue_mu_.Unlock();
 
   bool opened_writer = false;
@@ -175,10 +211,10 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
     queue_.pop_front();
     if (p != &w) {
       p->done = true;
-      p->cv.Signal();
+      p->cv->Signal();
     }
   }
-  if (!queue_.empty()) queue_.front()->cv.Signal();
+  if (!queue_.empty()) queue_.front()->cv->Signal();
   queue_mu_.Unlock();
 
   if (opened_writer) CloseVictims(shared_->writers->Opened(this));

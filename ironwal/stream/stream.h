@@ -5,7 +5,8 @@
 // writes frames through a group-commit queue, rotates segments, truncates old ones, and
 // serves reads. Recovery of an existing directory is in stream_recovery.cc.
 //
-// Writes. Appenders queue; the one at the front is the leader: it takes the queued writes
+// Writes. In kAsync an append encodes its frame into the buffer under the write lock.
+// Otherwise appenders queue; the one at the front is the leader: it takes the queued writes
 // (up to kMaxGroupBytes), gives each its IDs and one frame, writes them all with one
 // write and, when the sync mode asks, one fdatasync, then publishes them and wakes the
 // others. So N concurrent durable appenders cost about one sync, not N. A write or sync
@@ -254,6 +255,7 @@ class Stream : private WriterBudget::Member {
   std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
   // The current leader's scratch (only the thread at the front of the queue uses them).
   std::vector<PendingWrite*> leader_group_;
+  size_t last_group_size_ = 0;
 
   // The write side.
   Mutex write_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
@@ -261,6 +263,7 @@ class Stream : private WriterBudget::Member {
   std::unique_ptr<SegmentWriter> writer_ ABSL_GUARDED_BY(write_mu_);
   std::shared_ptr<OffsetIndex> write_index_ ABSL_GUARDED_BY(write_mu_);  // == active_index_
   std::vector<FrameLocation> pending_frames_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<PendingWrite*> async_group_ ABSL_GUARDED_BY(write_mu_);  // kAsync's group of one
   std::vector<PendingWrite*> pending_writers_ ABSL_GUARDED_BY(write_mu_);
   bool active_file_exists_ ABSL_GUARDED_BY(write_mu_) = false;
   uint64_t active_size_ ABSL_GUARDED_BY(write_mu_) = 0;    // while the writer is closed

@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
+#include "ironwal/util/lz4_frame.h"
 
 namespace ironwal {
 
@@ -14,7 +16,6 @@ StreamIterator::StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_si
 void StreamIterator::Fail(absl::Status status) {
   status_ = std::move(status);
   valid_ = false;
-  decoded_.reset();
   cursor_.reset();
   reader_.reset();
 }
@@ -22,7 +23,6 @@ void StreamIterator::Fail(absl::Status status) {
 void StreamIterator::Seek(uint64_t id) {
   if (!status_.ok()) return;
   valid_ = false;
-  decoded_.reset();
   if (id >= end_id_ || id >= stream_->next_id()) {
     if (id > stream_->next_id()) {
       Fail(absl::OutOfRangeError(
@@ -62,65 +62,73 @@ bool StreamIterator::LoadFrame(uint64_t id) {
       return false;
     }
     if (item->kind == FrameCursor::Kind::kEnd) {
-      // The end of this segment's published frames: find where `id` lives now (the next
-      // segment, or nowhere yet).
-      if (id >= end_id_ || id >= stream_->next_id()) {
-        valid_ = false;
-        id_ = id;
-        return false;
-      }
-      const uint64_t segment = reader_->start_id();
-      absl::StatusOr<Stream::ReadPosition> pos = stream_->Locate(id);
-      if (!pos.ok()) {
-        Fail(pos.status());
-        return false;
-      }
-      if (pos->reader->start_id() == segment && pos->frame.offset < cursor_->offset()) {
-        Fail(absl::DataLossError(
-            absl::StrCat("iterate ", reader_->path(), ": ID ", id, " found behind the cursor")));
-        return false;
-      }
-      reader_ = std::move(pos->reader);
-      active_ = pos->active;
-      cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset,
-                                              pos->frame.offset, buffer_size_);
+      if (!Relocate(id)) return false;
       continue;
     }
-    const std::string at = absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ");
-    if (item->kind != FrameCursor::Kind::kFrame) {
-      Fail(absl::DataLossError(absl::StrCat(at, "published bytes do not hold a frame")));
+    absl::Status taken = TakeFrame(*item, id);
+    if (!taken.ok()) {
+      Fail(absl::DataLossError(
+          absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ", taken.message())));
       return false;
     }
-    FrameHeader header = item->header;
-    absl::string_view payload = item->payload;
-    if (!VerifyFramePayload(header, payload).ok()) {
-      // Read it once more, unbuffered, before calling it corrupt.
-      FrameLocation where{header.start_id, item->offset, header.entry_count, header.frame_size()};
-      absl::StatusOr<VerifiedFrame> again = reader_->ReadFrame(where);
-      if (!again.ok()) {
-        Fail(again.status());
-        return false;
-      }
-      frame_copy_.assign(again->payload().data(), again->payload().size());
-      payload = frame_copy_;
-    }
-    if (header.start_id > id || header.end_id() <= id) {
-      Fail(absl::DataLossError(absl::StrCat(at, "frame holds IDs [", header.start_id, ", ",
-                                            header.end_id(), "), expected ", id)));
-      return false;
-    }
-    absl::StatusOr<DecodedPayload> decoded = DecodePayload(header, payload);
-    if (!decoded.ok()) {
-      Fail(absl::DataLossError(absl::StrCat(at, decoded.status().message())));
-      return false;
-    }
-    frame_ = header;
-    decoded_ = std::move(*decoded);
     id_ = id;
-    value_ = decoded_->entries()[id - header.start_id];
+    value_ = entries_[id - frame_.start_id];
     valid_ = true;
     return true;
   }
+}
+
+absl::Status StreamIterator::TakeFrame(const FrameCursor::Item& item, uint64_t id) {
+  if (item.kind != FrameCursor::Kind::kFrame) {
+    return absl::DataLossError("published bytes do not hold a frame");
+  }
+  const FrameHeader& header = item.header;
+  absl::string_view payload = item.payload;
+  if (!VerifyFramePayload(header, payload).ok()) {
+    // Read it once more, unbuffered, before calling it corrupt.
+    FrameLocation where{header.start_id, item.offset, header.entry_count, header.frame_size()};
+    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame again, reader_->ReadFrame(where));
+    frame_copy_.assign(again.payload().data(), again.payload().size());
+    payload = frame_copy_;
+  }
+  if (header.start_id > id || header.end_id() <= id) {
+    return absl::DataLossError(absl::StrCat("frame holds IDs [", header.start_id, ", ",
+                                            header.end_id(), "), expected ", id));
+  }
+  absl::string_view block = payload;
+  if (header.codec == format::Codec::kLz4) {
+    IRONWAL_ASSIGN_OR_RETURN(decompressed_, Lz4FrameDecompress(payload, header.uncompressed_size));
+    block = decompressed_;
+  } else if (payload.size() != header.uncompressed_size) {
+    return absl::DataLossError("raw payload size differs from uncompressed_size");
+  }
+  IRONWAL_RETURN_IF_ERROR(SplitEntries(block, header.entry_count, &entries_));
+  frame_ = header;
+  return absl::OkStatus();
+}
+
+bool StreamIterator::Relocate(uint64_t id) {
+  if (id >= end_id_ || id >= stream_->next_id()) {
+    valid_ = false;
+    id_ = id;
+    return false;
+  }
+  const uint64_t segment = reader_->start_id();
+  absl::StatusOr<Stream::ReadPosition> pos = stream_->Locate(id);
+  if (!pos.ok()) {
+    Fail(pos.status());
+    return false;
+  }
+  if (pos->reader->start_id() == segment && pos->frame.offset < cursor_->offset()) {
+    Fail(absl::DataLossError(
+        absl::StrCat("iterate ", reader_->path(), ": ID ", id, " found behind the cursor")));
+    return false;
+  }
+  reader_ = std::move(pos->reader);
+  active_ = pos->active;
+  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset, pos->frame.offset,
+                                          buffer_size_);
+  return true;
 }
 
 void StreamIterator::Next() {
@@ -133,11 +141,10 @@ void StreamIterator::Next() {
   }
   if (next < frame_.end_id()) {
     id_ = next;
-    value_ = decoded_->entries()[next - frame_.start_id];
+    value_ = entries_[next - frame_.start_id];
     return;
   }
   valid_ = false;
-  decoded_.reset();
   LoadFrame(next);
 }
 

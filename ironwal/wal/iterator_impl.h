@@ -35,6 +35,10 @@ class StreamIterator final : public Iterator {
   // Loads the frame at the cursor and positions at `id` inside it. False at the end of
   // what is published, or on error (status_ set).
   bool LoadFrame(uint64_t id);
+  // Checks and decodes the frame the cursor returned into entries_.
+  absl::Status TakeFrame(const FrameCursor::Item& item, uint64_t id);
+  // Moves to where `id` lives now (the next segment, or newly published frames).
+  bool Relocate(uint64_t id);
   void Fail(absl::Status status);
 
   Stream* const stream_;
@@ -45,8 +49,9 @@ class StreamIterator final : public Iterator {
   bool active_ = false;  // reader_ is the active segment
   std::unique_ptr<FrameCursor> cursor_;
   FrameHeader frame_;
-  std::optional<DecodedPayload> decoded_;
-  std::string frame_copy_;  // a frame re-read after a failed check
+  std::vector<absl::string_view> entries_;  // the current frame's entries (reused)
+  std::string decompressed_;                // an LZ4 frame's entry block
+  std::string frame_copy_;                  // a frame re-read after a failed check
 
   bool valid_ = false;
   uint64_t id_ = 0;

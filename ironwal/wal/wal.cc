@@ -1,6 +1,7 @@
 #include "ironwal/wal/wal.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <utility>
 
@@ -54,8 +55,24 @@ StreamOptions ToStreamOptions(const WalOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// The stream a thread used last, per Wal: appends and reads usually repeat a key, and this
+// skips hashing it and taking streams_mu_. Wal ids are never reused, so an entry of a
+// destroyed Wal can never match again.
+struct LastStream {
+  uint64_t wal_id = 0;
+  std::string key;
+  Stream* stream = nullptr;
+};
+thread_local LastStream last_stream;
+std::atomic<uint64_t> next_wal_id{1};
+
+}  // namespace
+
 Wal::Wal(const WalOptions& options)
-    : options_(options),
+    : id_(next_wal_id.fetch_add(1)),
+      options_(options),
       readers_(options.max_open_read_segments),
       writers_(options.max_open_segments) {
   shared_.options = ToStreamOptions(options_);
@@ -126,11 +143,17 @@ absl::Status Wal::CheckOpen() const {
 
 absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
   IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
   Stream* stream = nullptr;
   {
     ReaderMutexLock lock(&streams_mu_);
     auto known = by_key_.find(key);
-    if (known != by_key_.end()) return known->second;
+    if (known != by_key_.end()) {
+      last_stream.wal_id = id_;
+      last_stream.key.assign(key.data(), key.size());
+      last_stream.stream = known->second;
+      return known->second;
+    }
   }
   IRONWAL_ASSIGN_OR_RETURN(std::string dir, StreamDirName(key));
   {

@@ -160,6 +160,7 @@ class Wal {
   std::vector<Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
 
+  const uint64_t id_;  // distinct for every Wal of the process
   const WalOptions options_;
   Stream::Shared shared_;
   ReaderCache readers_;
