@@ -31,21 +31,22 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
 }
 
-TEST(SimTest, EveryPromiseHoldsUnderCrashesAndFaults) {
+// The seeds are split into kParts parts by seed % kParts, one test each, so that Bazel's
+// shards (which gtest distributes by test) each run one part.
+constexpr uint64_t kParts = 2;
+
+class SimTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(SimTest, EveryPromiseHoldsUnderCrashesAndFaults) {
   const bool one = std::getenv("IRONWAL_SEED") != nullptr;
   const uint64_t start = one ? EnvNumber("IRONWAL_SEED", 0) : EnvNumber("IRONWAL_SEED_START", 0);
   const uint64_t count = one ? 1 : EnvNumber("IRONWAL_SEEDS", 2000);
   const uint64_t ops = EnvNumber("IRONWAL_SIM_OPS", 120);
-  const uint64_t shards = EnvNumber("TEST_TOTAL_SHARDS", 1);
-  const uint64_t shard = EnvNumber("TEST_SHARD_INDEX", 0);
-  if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE")) {
-    std::FILE* f = std::fopen(status, "w");  // Tell Bazel this test shards itself.
-    if (f != nullptr) std::fclose(f);
-  }
+  const uint64_t part = GetParam();
   uint64_t seeds = 0;
   uint64_t recoveries = 0;
   for (uint64_t seed = start; seed < start + count; ++seed) {
-    if (seed % shards != shard) continue;
+    if (seed % kParts != part) continue;
     const Workload workload = Generate(seed, ops);
     const Outcome outcome = sim::Run(workload);
     ++seeds;
@@ -59,11 +60,13 @@ TEST(SimTest, EveryPromiseHoldsUnderCrashesAndFaults) {
       return;
     }
   }
-  std::cout << "sim: " << seeds << " seeds, " << recoveries
+  std::cout << "sim part " << part << ": " << seeds << " seeds, " << recoveries
             << " recoveries checked, no violation\n";
   RecordProperty("seeds", static_cast<int>(seeds));
   RecordProperty("recoveries", static_cast<int>(recoveries));
 }
+
+INSTANTIATE_TEST_SUITE_P(Parts, SimTest, ::testing::Range<uint64_t>(0, kParts));
 
 }  // namespace
 }  // namespace sim
