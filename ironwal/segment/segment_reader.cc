@@ -67,7 +67,8 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenActive(
 absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where,
                                                       bool fresh) const {
   VerifiedFrame frame;
-  const std::string at = absl::StrCat("read ", file_->path(), "@", where.offset, ": ");
+  // The error context is built only on the error paths: this runs once per Get.
+  const auto at = [&] { return absl::StrCat("read ", file_->path(), "@", where.offset, ": "); };
   const size_t n = static_cast<size_t>(where.size);
   absl::string_view bytes;
   if (!fresh && where.end_offset() <= file_->MappedSize()) {
@@ -82,13 +83,13 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   }
   if (bytes.size() != n) {
     return absl::DataLossError(
-        absl::StrCat(at, "file ends after ", bytes.size(), " of the frame's ", n, " bytes"));
+        absl::StrCat(at(), "file ends after ", bytes.size(), " of the frame's ", n, " bytes"));
   }
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(bytes);
-  if (!header.ok()) return absl::DataLossError(absl::StrCat(at, header.status().message()));
+  if (!header.ok()) return absl::DataLossError(absl::StrCat(at(), header.status().message()));
   if (header->start_id != where.start_id || header->entry_count != where.entry_count ||
       header->frame_size() != where.size) {
-    return absl::DataLossError(absl::StrCat(at, "frame header says IDs [", header->start_id, ", ",
+    return absl::DataLossError(absl::StrCat(at(), "frame header says IDs [", header->start_id, ", ",
                                             header->end_id(), ") in ", header->frame_size(),
                                             " bytes; the index says [", where.start_id, ", ",
                                             where.end_id(), ") in ", where.size));
@@ -96,7 +97,7 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   frame.header_ = *header;
   frame.payload_ = bytes.substr(format::kFrameHeaderSize);
   absl::Status verified = VerifyFramePayload(frame.header_, frame.payload_);
-  if (!verified.ok()) return absl::DataLossError(absl::StrCat(at, verified.message()));
+  if (!verified.ok()) return absl::DataLossError(absl::StrCat(at(), verified.message()));
   return frame;
 }
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
@@ -116,6 +118,9 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
   IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
   scan.end_id = start_id;
   FrameCursor cursor(&file, 0, scan.file_size, options.buffer_size);
+  // Verified frames are published together (one lock) however the scan ends.
+  std::vector<OffsetIndex::Entry> verified_frames;
+  absl::Cleanup publish = [&] { index->PublishAll(verified_frames); };
   for (bool first = true;; first = false) {
     IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next());
     switch (item.kind) {
@@ -170,8 +175,8 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
           &scan));
       return scan;
     }
-    index->Publish(item.header.start_id, item.offset, item.header.entry_count,
-                   item.header.frame_size());
+    verified_frames.push_back(
+        {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});
     scan.end_id = item.header.end_id();
     scan.valid_end = item.offset + item.header.frame_size();
   }

@@ -331,8 +331,12 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   }
   if (active_file_exists_) {
     const std::string path = SegmentPath(start);
+    // Holding the LOCK, the file cannot shrink under a mapping: scan it mapped, without
+    // copies. A read-only opener has no LOCK, so it reads with pread (no SIGBUS).
+    RandomAccessFileOptions scan_file;
+    scan_file.use_mmap = !options_.read_only;
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+                             env_->NewRandomAccessFile(path, scan_file));
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
                              ScanActiveSegment(*file, start, scan_options, index.get()));
     file.reset();
