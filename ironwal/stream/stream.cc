@@ -420,6 +420,14 @@ absl::Status Stream::EnsureWriterOpen(bool* opened) {
   write_next_id_ = next_id();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
   *opened = true;
+  // What recovery found may have been named but never made durable by an earlier process
+  // (its directory sync failed before it stopped). Before anything is acknowledged on top
+  // of it, the names are synced once per session.
+  if (!names_synced_) {
+    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(options_.root));
+    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+    names_synced_ = true;
+  }
   return absl::OkStatus();
 }
 

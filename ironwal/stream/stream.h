@@ -266,6 +266,7 @@ class Stream : private WriterBudget::Member {
   std::vector<PendingWrite*> async_group_ ABSL_GUARDED_BY(write_mu_);  // kAsync's group of one
   std::vector<PendingWrite*> pending_writers_ ABSL_GUARDED_BY(write_mu_);
   bool active_file_exists_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool names_synced_ ABSL_GUARDED_BY(write_mu_) = false;   // root and stream dir, this session
   uint64_t active_size_ ABSL_GUARDED_BY(write_mu_) = 0;    // while the writer is closed
   uint64_t active_synced_ ABSL_GUARDED_BY(write_mu_) = 0;  // while the writer is closed
   uint64_t write_next_id_ ABSL_GUARDED_BY(write_mu_) = 0;
