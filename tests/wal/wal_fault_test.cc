@@ -167,6 +167,26 @@ TEST_F(WalFaultTest, PagesDroppedByAFailedFsyncAreWrittenAgainAtReopen) {
   EXPECT_THAT(wal_->Get("s", 1), IsOkAndHolds("written, never synced"));
 }
 
+// W11/W12: ironwal 0.6 walked a segment's headers from byte 0 (opening the file again) on
+// every Get. Here a Get of any ID reads one frame: one read, however many frames precede it.
+TEST_F(WalFaultTest, GetReadsOneFrameWhateverItsPlaceInTheSegment) {
+  options_.max_segment_size = 1 << 20;
+  ASSERT_OK(Open());
+  for (int i = 0; i < 2000; ++i) ASSERT_OK(wal_->Append("s", "entry " + std::to_string(i)));
+  ASSERT_OK(Reopen());
+  ASSERT_THAT(wal_->Get("s", 0), IsOkAndHolds("entry 0"));  // opens the reader once
+  const auto reads = [&] {
+    uint64_t n = 0;
+    for (const TraceRecord& r : sim_env_.Trace()) n += r.op == SimOp::kRead;
+    return n;
+  };
+  for (uint64_t id : {1999u, 1000u, 1u, 1998u}) {
+    sim_env_.ClearTrace();
+    ASSERT_THAT(wal_->Get("s", id), IsOkAndHolds("entry " + std::to_string(id)));
+    EXPECT_EQ(reads(), 1u) << "Get(" << id << ")";
+  }
+}
+
 // Promise 8: a root locked by another opener is refused, changing nothing.
 TEST_F(WalFaultTest, SecondOpenerIsRefusedAndChangesNothing) {
   ASSERT_OK(Open());
