@@ -45,27 +45,40 @@ absl::StatusOr<Listing> ReadListing(Env* env, StreamCheck* check) {
     IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(path));
     if (is_dir) {
       check->notes.push_back(path + ": a directory inside a stream directory; ignored");
-    } else if (std::optional<uint64_t> id = ParseSegmentFileName(name)) {
-      listing.segments[*id] = name;
-    } else if (name == format::kSegmentIndexFileName) {
-      listing.has_index = true;
-    } else if (name == format::kHeadStateFileName) {
-      listing.has_head = true;
-    } else if (name == format::kStreamKeyFileName) {
-      listing.has_key = true;
-    } else if (name == format::kDurablePosFileName) {
-      listing.has_durable_pos = true;
-    } else if (absl::EndsWith(name, format::kTempSuffix)) {
-      check->findings.push_back({path, std::nullopt,
-                                 "left over from an interrupted atomic write; repair removes it",
-                                 Fix::kRecovery});
-    } else if (absl::StrContains(name, format::kQuarantineInfix)) {
-      IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
-      check->notes.push_back(absl::StrCat(path, ": ", size,
-                                          " bytes an earlier recovery cut from the log, kept "
-                                          "for inspection"));
-    } else {
-      check->notes.push_back(path + ": not an ironwal file; ignored");
+      continue;
+    }
+    const StreamFile file = ClassifyStreamFile(name);
+    switch (file.kind) {
+      case StreamFileKind::kSegment:
+        listing.segments[file.segment_start_id] = name;
+        break;
+      case StreamFileKind::kSegmentIndex:
+        listing.has_index = true;
+        break;
+      case StreamFileKind::kHeadState:
+        listing.has_head = true;
+        break;
+      case StreamFileKind::kStreamKey:
+        listing.has_key = true;
+        break;
+      case StreamFileKind::kDurablePos:
+        listing.has_durable_pos = true;
+        break;
+      case StreamFileKind::kTemp:
+        check->findings.push_back({path, std::nullopt,
+                                   "left over from an interrupted atomic write; repair removes it",
+                                   Fix::kRecovery});
+        break;
+      case StreamFileKind::kQuarantine: {
+        IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
+        check->notes.push_back(absl::StrCat(path, ": ", size,
+                                            " bytes an earlier recovery cut from the log, kept "
+                                            "for inspection"));
+        break;
+      }
+      case StreamFileKind::kOther:
+        check->notes.push_back(path + ": not an ironwal file; ignored");
+        break;
     }
   }
   return listing;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -118,6 +119,27 @@ absl::StatusOr<std::string> StreamDirName(absl::string_view key) {
                                                    "' maps to '", dir, "', the root's lock file"));
   }
   return dir;
+}
+
+StreamFile ClassifyStreamFile(absl::string_view name) {
+  StreamFile file;
+  if (std::optional<uint64_t> id = ParseSegmentFileName(name)) {
+    file.kind = StreamFileKind::kSegment;
+    file.segment_start_id = *id;
+  } else if (name == format::kSegmentIndexFileName) {
+    file.kind = StreamFileKind::kSegmentIndex;
+  } else if (name == format::kHeadStateFileName) {
+    file.kind = StreamFileKind::kHeadState;
+  } else if (name == format::kStreamKeyFileName) {
+    file.kind = StreamFileKind::kStreamKey;
+  } else if (name == format::kDurablePosFileName) {
+    file.kind = StreamFileKind::kDurablePos;
+  } else if (absl::EndsWith(name, format::kTempSuffix)) {
+    file.kind = StreamFileKind::kTemp;
+  } else if (absl::StrContains(name, format::kQuarantineInfix)) {
+    file.kind = StreamFileKind::kQuarantine;
+  }
+  return file;
 }
 
 std::string EncodeHeadState(uint64_t active_segment_start_id) {

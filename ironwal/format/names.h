@@ -37,6 +37,23 @@ std::optional<uint64_t> ParseSegmentFileName(absl::string_view name);
 // Bytes that are not valid UTF-8 are replaced one '_' per byte.
 absl::StatusOr<std::string> StreamDirName(absl::string_view key);
 
+// What a file in a stream directory is, by its name.
+enum class StreamFileKind {
+  kSegment,       // 20 digits + ".wal"
+  kSegmentIndex,  // segments.idx
+  kHeadState,     // head.state
+  kStreamKey,     // stream.key
+  kDurablePos,    // durable.pos
+  kTemp,          // "*.tmp": left over from an interrupted atomic write
+  kQuarantine,    // "<segment>.corrupt-<offset>": bytes recovery cut and kept
+  kOther,         // not ironwal's
+};
+struct StreamFile {
+  StreamFileKind kind = StreamFileKind::kOther;
+  uint64_t segment_start_id = 0;  // kSegment
+};
+StreamFile ClassifyStreamFile(absl::string_view name);
+
 // head.state: version 1, the length of the name, the active segment's file name.
 std::string EncodeHeadState(uint64_t active_segment_start_id);
 

@@ -34,6 +34,19 @@ enum class SyncMode {
   kAsync,
 };
 
+// "strict", "batch-only" or "async".
+inline const char* SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kStrict:
+      return "strict";
+    case SyncMode::kBatchOnly:
+      return "batch-only";
+    case SyncMode::kAsync:
+      return "async";
+  }
+  return "?";
+}
+
 // How segments are read.
 enum class ReadStrategy {
   kPread,  // Positional reads into a buffer (ironwal 0.6's StandardIo). No SIGBUS risk.

@@ -54,18 +54,29 @@ struct Listing {
 Listing ReadListing(const std::vector<std::string>& children) {
   Listing listing;
   for (const std::string& name : children) {
-    if (std::optional<uint64_t> id = ParseSegmentFileName(name)) {
-      listing.segments[*id] = name;
-    } else if (name == format::kSegmentIndexFileName) {
-      listing.has_index = true;
-    } else if (name == format::kHeadStateFileName) {
-      listing.has_head = true;
-    } else if (name == format::kStreamKeyFileName) {
-      listing.has_key = true;
-    } else if (name == format::kDurablePosFileName) {
-      listing.has_durable_pos = true;
-    } else if (absl::EndsWith(name, format::kTempSuffix)) {
-      listing.temp_files.push_back(name);
+    const StreamFile file = ClassifyStreamFile(name);
+    switch (file.kind) {
+      case StreamFileKind::kSegment:
+        listing.segments[file.segment_start_id] = name;
+        break;
+      case StreamFileKind::kSegmentIndex:
+        listing.has_index = true;
+        break;
+      case StreamFileKind::kHeadState:
+        listing.has_head = true;
+        break;
+      case StreamFileKind::kStreamKey:
+        listing.has_key = true;
+        break;
+      case StreamFileKind::kDurablePos:
+        listing.has_durable_pos = true;
+        break;
+      case StreamFileKind::kTemp:
+        listing.temp_files.push_back(name);
+        break;
+      case StreamFileKind::kQuarantine:
+      case StreamFileKind::kOther:
+        break;
     }
   }
   return listing;

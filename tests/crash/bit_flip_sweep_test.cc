@@ -34,6 +34,7 @@
 #include "ironwal/util/coding.h"
 #include "ironwal/util/random.h"
 
+#include "ironwal/testing/test_env.h"
 #include "tests/crash/damage_util.h"
 
 namespace ironwal {
@@ -265,8 +266,8 @@ TEST_P(BitFlipSweepTest, EveryHeaderBit) {
 
 TEST_P(BitFlipSweepTest, SampledPayloadBits) {
   const Target& t = target();
-  const uint64_t seed = EnvNumber("IRONWAL_SEED", 7) + GetParam();
-  const uint64_t per_frame = EnvNumber("IRONWAL_SWEEP_PAYLOAD_BITS", 24);
+  const uint64_t seed = testing::EnvNumber("IRONWAL_SEED", 7) + GetParam();
+  const uint64_t per_frame = testing::EnvNumber("IRONWAL_SWEEP_PAYLOAD_BITS", 24);
   Sweep sweep("payload bit flips of " + t.what);
   Random rng(seed);
   const Frame& f = Reference::Get().stream(t.key).segments[t.segment].frames[t.frame];

@@ -32,6 +32,7 @@
 #include "ironwal/format/names.h"
 #include "ironwal/util/random.h"
 
+#include "ironwal/testing/test_env.h"
 #include "tests/crash/damage_util.h"
 
 namespace ironwal {
@@ -239,7 +240,7 @@ TEST_P(CutSweepTest, ZeroGarbageAndStaleTailsAreCut) {
   const Reference& ref = Reference::Get();
   const std::string& key = GetParam();
   Sweep sweep("tail sweep of " + key);
-  const uint64_t seed = EnvNumber("IRONWAL_SEED", 42);
+  const uint64_t seed = testing::EnvNumber("IRONWAL_SEED", 42);
   uint64_t n = 0;
   {
     const StreamRef& s = ref.stream(key);

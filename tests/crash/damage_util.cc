@@ -17,6 +17,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/util/random.h"
 
 namespace ironwal {
@@ -516,13 +517,7 @@ std::string Sweep::Summary() const {
   return absl::StrCat(name_, ": ", cases_, " cases, ", failures_, " failed");
 }
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  uint64_t value;
-  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
-}
-
-bool FullSweep() { return EnvNumber("IRONWAL_SWEEP_FULL", 0) != 0; }
+bool FullSweep() { return testing::EnvNumber("IRONWAL_SWEEP_FULL", 0) != 0; }
 
 }  // namespace crash
 }  // namespace ironwal

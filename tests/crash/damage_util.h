@@ -164,8 +164,6 @@ class Sweep {
   uint64_t failures_ = 0;
 };
 
-// A positive number from the environment variable `name`, or `fallback`.
-uint64_t EnvNumber(const char* name, uint64_t fallback);
 // Whether IRONWAL_SWEEP_FULL is set: sweep everything instead of a seeded sample.
 bool FullSweep();
 

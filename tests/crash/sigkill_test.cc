@@ -51,6 +51,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
@@ -58,6 +59,7 @@
 extern char** environ;
 
 namespace ironwal {
+using ::ironwal::testing::EnvNumber;
 namespace {
 
 constexpr char kChildEnvVar[] = "IRONWAL_SIGKILL_CHILD";
@@ -372,12 +374,6 @@ class SigkillTest : public ::testing::Test {
       rounds.push_back({mode, rng.Next(), max_segment_size, rng.Range(1, 120)});
     }
     return rounds;
-  }
-
-  static uint64_t EnvNumber(const char* name, uint64_t fallback) {
-    const char* text = std::getenv(name);
-    uint64_t value;
-    return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
   }
 
   void TearDown() override {

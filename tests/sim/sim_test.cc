@@ -19,17 +19,15 @@
 #include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/testing/test_env.h"
+
 #include "tests/sim/sim_workload.h"
 
 namespace ironwal {
 namespace sim {
 namespace {
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  uint64_t value;
-  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
-}
+using ::ironwal::testing::EnvNumber;
 
 // The seeds are split into kParts parts by seed % kParts, one test each, so that Bazel's
 // shards (which gtest distributes by test) each run one part.

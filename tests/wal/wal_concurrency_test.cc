@@ -161,15 +161,9 @@ INSTANTIATE_TEST_SUITE_P(Modes, WalConcurrencyTest,
                          ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
                                            SyncMode::kAsync),
                          [](const auto& info) {
-                           switch (info.param) {
-                             case SyncMode::kStrict:
-                               return std::string("Strict");
-                             case SyncMode::kBatchOnly:
-                               return std::string("BatchOnly");
-                             case SyncMode::kAsync:
-                               return std::string("Async");
-                           }
-                           return std::string("?");
+                           std::string name = SyncModeName(info.param);
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
                          });
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/util/random.h"
 
 #include "tests/wal/wal_test_util.h"
@@ -26,11 +27,7 @@ namespace {
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  uint64_t value;
-  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
-}
+using ::ironwal::testing::EnvNumber;
 
 struct ModelStream {
   uint64_t first_id = 0;

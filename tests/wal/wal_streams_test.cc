@@ -1,6 +1,7 @@
 // Stream keys (W2), truncation (0.6's tests/truncation.rs, W30), rotation rules (W8, W13,
 // W14, W15), sync-mode visibility (W7), compression (tests/compression.rs), the writer
 // budget (W28, W9) and read-only opens.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -254,15 +255,9 @@ INSTANTIATE_TEST_SUITE_P(Modes, WalSyncModeTest,
                          ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
                                            SyncMode::kAsync),
                          [](const auto& info) {
-                           switch (info.param) {
-                             case SyncMode::kStrict:
-                               return std::string("Strict");
-                             case SyncMode::kBatchOnly:
-                               return std::string("BatchOnly");
-                             case SyncMode::kAsync:
-                               return std::string("Async");
-                           }
-                           return std::string("?");
+                           std::string name = SyncModeName(info.param);
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
                          });
 
 // --- Compression -------------------------------------------------------------------------

@@ -1,0 +1,27 @@
+// File: ironwal/testing/test_env.h
+//
+// Reading test knobs from environment variables (IRONWAL_SEED, IRONWAL_SEEDS, ...), which
+// .bazelrc passes through to tests. testonly.
+#ifndef IRONWAL_TESTING_TEST_ENV_H_
+#define IRONWAL_TESTING_TEST_ENV_H_
+
+#include <cstdint>
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+
+namespace ironwal {
+namespace testing {
+
+// The unsigned number in environment variable `name`, or `fallback` when it is unset or
+// not a number.
+inline uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* text = std::getenv(name);
+  uint64_t value;
+  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
+}
+
+}  // namespace testing
+}  // namespace ironwal
+
+#endif  // IRONWAL_TESTING_TEST_ENV_H_
