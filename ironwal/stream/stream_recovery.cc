@@ -310,6 +310,12 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
       report->removed_files.push_back(name);
     }
     if (!leftovers.empty()) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+    // This library only takes head.state as a hint, but ironwal 0.6 refuses a directory
+    // whose head.state is malformed: write a good one so that 0.6 can open it again.
+    if (!report->head_state_problem.empty() && !fresh) {
+      IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
+          env_, JoinPath(dir_path_, format::kHeadStateFileName), EncodeHeadState(index.back())));
+    }
   }
   return RecoverActiveSegment(report, listing.has_durable_pos);
 }

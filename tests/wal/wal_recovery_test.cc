@@ -364,6 +364,9 @@ TEST_F(WalRecoveryTest, CorruptHeadStateIsIgnored) {
   WriteFile(JoinPath(StreamDir("s"), "head.state"), "\x07garbage");
   ASSERT_OK(Open());
   EXPECT_THAT(Report("s")->head_state_problem, HasSubstr("version"));
+  // Rewritten, because ironwal 0.6 would refuse the directory with the bad one.
+  EXPECT_EQ(ReadFile(JoinPath(StreamDir("s"), "head.state")),
+            EncodeHeadState(SegmentStarts("s").back()));
   EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(4u));
 }
 
