@@ -24,8 +24,9 @@ constexpr uint64_t kMaxGroupBytes = 4 << 20;
 // so this bounds how much synced data a bit flip can cost; each rewrite costs two fsyncs
 // and a directory sync.
 constexpr uint64_t kFrontierStep = 4 << 20;
-// How long a kStrict leader waits for the writers of the previous group to queue again.
-constexpr uint64_t kLingerMicros = 50;
+// How long a kStrict leader waits for the writers of earlier groups to queue again (a
+// small part of one fdatasync).
+constexpr uint64_t kLingerMicros = 100;
 
 }  // namespace
 
@@ -169,19 +170,22 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
     return w.ids;
   }
   // This thread leads: it writes the queued writes behind it together. Only the thread at
-  // the front of the queue leads, so leader_group_ and last_group_size_ have one user at
-  // a time.
+  // the front of the queue leads, so leader_group_ and group_target_ have one user at a
+  // time.
   //
   // When the previous group had several writers, they are usually about to append again:
   // a kStrict leader gives them a moment (at most kLingerMicros by the Env's clock) to queue
   // behind it, so that they share its sync instead of alternating with groups of one.
-  if (options_.sync_mode == SyncMode::kStrict && last_group_size_ > 1) {
+  // The leader waits for as many writers as the largest recent group held; when they do
+  // not all come in time, it expects only as many as came next time.
+  if (options_.sync_mode == SyncMode::kStrict && group_target_ > 1) {
     const uint64_t deadline = env_->NowMicros() + kLingerMicros;
-    while (queue_.size() < last_group_size_ && env_->NowMicros() < deadline) {
+    while (queue_.size() < group_target_ && env_->NowMicros() < deadline) {
       queue_mu_.Unlock();
       std::this_thread::yield();
       queue_mu_.Lock();
     }
+    group_target_ = std::min(group_target_, queue_.size());
   }
   std::vector<PendingWrite*>& group = leader_group_;
   group.clear();
@@ -191,7 +195,7 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
     group.push_back(p);
     group_bytes += p->bytes;
   }
-  last_group_size_ = group.size();
+  group_target_ = std::max(group_target_, group.size());
   queue_mu_.Unlock();
 
   bool opened_writer = false;

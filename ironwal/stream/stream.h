@@ -255,7 +255,7 @@ class Stream : private WriterBudget::Member {
   std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
   // The current leader's scratch (only the thread at the front of the queue uses them).
   std::vector<PendingWrite*> leader_group_;
-  size_t last_group_size_ = 0;
+  size_t group_target_ = 0;  // how many writers a kStrict leader waits for
 
   // The write side.
   Mutex write_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
