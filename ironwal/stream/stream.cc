@@ -23,6 +23,7 @@ constexpr uint64_t kMaxGroupBytes = 4 << 20;
 // How long a kStrict leader waits for the writers of earlier groups to queue again (a
 // small part of one fdatasync).
 constexpr uint64_t kLingerMicros = 100;
+constexpr int kMaxLingerSpins = 20000;
 
 }  // namespace
 
@@ -175,8 +176,11 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   // The leader waits for as many writers as the largest recent group held; when they do
   // not all come in time, it expects only as many as came next time.
   if (options_.sync_mode == SyncMode::kStrict && group_target_ > 1) {
+    // Bounded twice: by the clock, and by a count of yields in case the clock steps back.
     const uint64_t deadline = env_->NowMicros() + kLingerMicros;
-    while (queue_.size() < group_target_ && env_->NowMicros() < deadline) {
+    for (int spins = 0;
+         queue_.size() < group_target_ && env_->NowMicros() < deadline && spins < kMaxLingerSpins;
+         ++spins) {
       queue_mu_.Unlock();
       std::this_thread::yield();
       queue_mu_.Lock();
