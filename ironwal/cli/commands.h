@@ -1,10 +1,10 @@
 // File: ironwal/cli/commands.h
 //
 // The subcommands of the `ironwal` command-line tool (main.cc dispatches to them and to
-// bench, which is in bench.h). Each takes the words after its name and returns the process exit code:
-// kExitOk (0) on success, kExitFinding (1) when it found corruption or an I/O error
-// stopped it (the message names the file and offset), kExitUsage (2) on bad usage. Each
-// accepts --help. Results go to `out`, messages to `err`.
+// bench, which is in bench.h). Each takes the words after its name and returns the process exit
+// code: kExitOk (0) on success, kExitFinding (1) when it found corruption or an I/O error stopped
+// it (the message names the file and offset), kExitUsage (2) on bad usage. Each accepts --help.
+// Results go to `out`, messages to `err`.
 //
 //   ls ROOT                                   streams: first/next ID, segments, bytes, ratio
 //   dump ROOT STREAM [--from ID] [--to ID] [--format text|hex|jsonl]

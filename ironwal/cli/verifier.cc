@@ -39,47 +39,31 @@ namespace {
 // Sorts the directory's entries by kind; reports leftovers and notes files it ignores.
 absl::StatusOr<Listing> ReadListing(Env* env, StreamCheck* check) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(check->path));
-  Listing listing;
+  std::vector<std::string> files;
   for (const std::string& name : children) {
     const std::string path = JoinPath(check->path, name);
     IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(path));
     if (is_dir) {
       check->notes.push_back(path + ": a directory inside a stream directory; ignored");
-      continue;
+    } else {
+      files.push_back(name);
     }
-    const StreamFile file = ClassifyStreamFile(name);
-    switch (file.kind) {
-      case StreamFileKind::kSegment:
-        listing.segments[file.segment_start_id] = name;
-        break;
-      case StreamFileKind::kSegmentIndex:
-        listing.has_index = true;
-        break;
-      case StreamFileKind::kHeadState:
-        listing.has_head = true;
-        break;
-      case StreamFileKind::kStreamKey:
-        listing.has_key = true;
-        break;
-      case StreamFileKind::kDurablePos:
-        listing.has_durable_pos = true;
-        break;
-      case StreamFileKind::kTemp:
-        check->findings.push_back({path, std::nullopt,
-                                   "left over from an interrupted atomic write; repair removes it",
-                                   Fix::kRecovery});
-        break;
-      case StreamFileKind::kQuarantine: {
-        IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
-        check->notes.push_back(absl::StrCat(path, ": ", size,
-                                            " bytes an earlier recovery cut from the log, kept "
-                                            "for inspection"));
-        break;
-      }
-      case StreamFileKind::kOther:
-        check->notes.push_back(path + ": not an ironwal file; ignored");
-        break;
-    }
+  }
+  Listing listing = ListStreamFiles(files);
+  for (const std::string& name : listing.temp_files) {
+    check->findings.push_back({JoinPath(check->path, name), std::nullopt,
+                               "left over from an interrupted atomic write; repair removes it",
+                               Fix::kRecovery});
+  }
+  for (const std::string& name : listing.quarantine_files) {
+    const std::string path = JoinPath(check->path, name);
+    IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
+    check->notes.push_back(absl::StrCat(path, ": ", size,
+                                        " bytes an earlier recovery cut from the log, kept "
+                                        "for inspection"));
+  }
+  for (const std::string& name : listing.other_files) {
+    check->notes.push_back(JoinPath(check->path, name) + ": not an ironwal file; ignored");
   }
   return listing;
 }

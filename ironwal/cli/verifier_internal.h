@@ -14,19 +14,13 @@
 
 #include "ironwal/cli/verifier.h"
 #include "ironwal/env/env.h"
+#include "ironwal/format/names.h"
 
 namespace ironwal {
 namespace cli {
 namespace internal {
 
-// What a stream directory holds, by kind.
-struct Listing {
-  std::map<uint64_t, std::string> segments;  // start ID -> file name
-  bool has_index = false;
-  bool has_head = false;
-  bool has_key = false;
-  bool has_durable_pos = false;
-};
+using Listing = StreamListing;
 
 // One segment file, walked frame by frame.
 struct SegmentWalk {

@@ -142,6 +142,40 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
   return file;
 }
 
+StreamListing ListStreamFiles(const std::vector<std::string>& names) {
+  StreamListing listing;
+  for (const std::string& name : names) {
+    const StreamFile file = ClassifyStreamFile(name);
+    switch (file.kind) {
+      case StreamFileKind::kSegment:
+        listing.segments[file.segment_start_id] = name;
+        break;
+      case StreamFileKind::kSegmentIndex:
+        listing.has_index = true;
+        break;
+      case StreamFileKind::kHeadState:
+        listing.has_head = true;
+        break;
+      case StreamFileKind::kStreamKey:
+        listing.has_key = true;
+        break;
+      case StreamFileKind::kDurablePos:
+        listing.has_durable_pos = true;
+        break;
+      case StreamFileKind::kTemp:
+        listing.temp_files.push_back(name);
+        break;
+      case StreamFileKind::kQuarantine:
+        listing.quarantine_files.push_back(name);
+        break;
+      case StreamFileKind::kOther:
+        listing.other_files.push_back(name);
+        break;
+    }
+  }
+  return listing;
+}
+
 std::string EncodeHeadState(uint64_t active_segment_start_id) {
   const std::string name = SegmentFileName(active_segment_start_id);
   std::string out;

@@ -12,6 +12,7 @@
 #define IRONWAL_FORMAT_NAMES_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,19 @@ struct StreamFile {
   uint64_t segment_start_id = 0;  // kSegment
 };
 StreamFile ClassifyStreamFile(absl::string_view name);
+
+// A stream directory's files, by kind (ClassifyStreamFile of each name).
+struct StreamListing {
+  std::map<uint64_t, std::string> segments;  // start ID -> file name
+  bool has_index = false;
+  bool has_head = false;
+  bool has_key = false;
+  bool has_durable_pos = false;
+  std::vector<std::string> temp_files;
+  std::vector<std::string> quarantine_files;
+  std::vector<std::string> other_files;
+};
+StreamListing ListStreamFiles(const std::vector<std::string>& names);
 
 // head.state: version 1, the length of the name, the active segment's file name.
 std::string EncodeHeadState(uint64_t active_segment_start_id);

@@ -41,46 +41,7 @@
 namespace ironwal {
 namespace {
 
-// What step 1 found in the directory.
-struct Listing {
-  std::map<uint64_t, std::string> segments;  // start ID -> file name
-  bool has_index = false;
-  bool has_head = false;
-  bool has_key = false;
-  bool has_durable_pos = false;
-  std::vector<std::string> temp_files;
-};
-
-Listing ReadListing(const std::vector<std::string>& children) {
-  Listing listing;
-  for (const std::string& name : children) {
-    const StreamFile file = ClassifyStreamFile(name);
-    switch (file.kind) {
-      case StreamFileKind::kSegment:
-        listing.segments[file.segment_start_id] = name;
-        break;
-      case StreamFileKind::kSegmentIndex:
-        listing.has_index = true;
-        break;
-      case StreamFileKind::kHeadState:
-        listing.has_head = true;
-        break;
-      case StreamFileKind::kStreamKey:
-        listing.has_key = true;
-        break;
-      case StreamFileKind::kDurablePos:
-        listing.has_durable_pos = true;
-        break;
-      case StreamFileKind::kTemp:
-        listing.temp_files.push_back(name);
-        break;
-      case StreamFileKind::kQuarantine:
-      case StreamFileKind::kOther:
-        break;
-    }
-  }
-  return listing;
-}
+using Listing = StreamListing;
 
 std::vector<uint64_t> ListedIds(const Listing& listing, uint64_t from) {
   std::vector<uint64_t> ids;
@@ -177,7 +138,7 @@ absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, st
 
 absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_stream) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env_->GetChildren(dir_path_));
-  const Listing listing = ReadListing(children);
+  const Listing listing = ListStreamFiles(children);
   *is_stream = !listing.segments.empty() || listing.has_index || listing.has_key;
   if (!*is_stream) return absl::OkStatus();
   const std::string where = OpDescription("open");

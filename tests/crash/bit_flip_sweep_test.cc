@@ -31,10 +31,10 @@
 
 #include "ironwal/base/check.h"
 #include "ironwal/format/format.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/random.h"
 
-#include "ironwal/testing/test_env.h"
 #include "tests/crash/damage_util.h"
 
 namespace ironwal {

@@ -30,9 +30,9 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/util/random.h"
 
-#include "ironwal/testing/test_env.h"
 #include "tests/crash/damage_util.h"
 
 namespace ironwal {

@@ -131,3 +131,25 @@ TEST(StreamKeyTest, EveryCorruptionIsDetected) {
 
 }  // namespace
 }  // namespace ironwal
+
+namespace ironwal {
+namespace {
+
+TEST(ListStreamFilesTest, SortsADirectoryByKind) {
+  const StreamListing listing =
+      ListStreamFiles({"00000000000000000000.wal", "00000000000000000029.wal", "segments.idx",
+                       "head.state", "stream.key", "durable.pos", "segments.idx.tmp",
+                       "00000000000000000029.wal.corrupt-64", "5.wal", "notes.txt"});
+  ASSERT_EQ(listing.segments.size(), 2u);
+  EXPECT_EQ(listing.segments.at(29), "00000000000000000029.wal");
+  EXPECT_TRUE(listing.has_index && listing.has_head && listing.has_key && listing.has_durable_pos);
+  EXPECT_THAT(listing.temp_files, ::testing::ElementsAre("segments.idx.tmp"));
+  EXPECT_THAT(listing.quarantine_files,
+              ::testing::ElementsAre("00000000000000000029.wal.corrupt-64"));
+  EXPECT_THAT(listing.other_files, ::testing::ElementsAre("5.wal", "notes.txt"));
+  EXPECT_EQ(ClassifyStreamFile("00000000000000000007.wal").segment_start_id, 7u);
+  EXPECT_FALSE(ListStreamFiles({}).has_index);
+}
+
+}  // namespace
+}  // namespace ironwal
