@@ -41,20 +41,6 @@ namespace ironwal {
 namespace crash {
 namespace {
 
-enum class Frontier { kSynced, kForgotten, kNone };
-
-const char* FrontierName(Frontier f) {
-  switch (f) {
-    case Frontier::kSynced:
-      return "synced";
-    case Frontier::kForgotten:
-      return "forgotten";
-    case Frontier::kNone:
-      return "none";
-  }
-  return "?";
-}
-
 struct Combo {
   Frontier frontier;
   CorruptionPolicy policy;
@@ -81,17 +67,6 @@ std::vector<Combo> CombosFor(uint64_t n) {
   // Step through the frontiers and policies first, the read strategy every sixth case.
   const uint64_t i = n % 12;
   return {all[(i % 6) * 2 + (i / 6)]};
-}
-
-Snapshot WithFrontier(const StreamRef& s, Frontier frontier) {
-  Snapshot snapshot = Reference::Get().snapshot;
-  const std::string pos = s.File(format::kDurablePosFileName);
-  if (frontier == Frontier::kForgotten) {
-    snapshot.files[pos] = ForgottenDurablePos(s.active().start_id);
-  } else if (frontier == Frontier::kNone) {
-    snapshot.files.erase(pos);
-  }
-  return snapshot;
 }
 
 // A frame chosen for flipping.

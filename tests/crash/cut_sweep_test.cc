@@ -39,37 +39,11 @@ namespace ironwal {
 namespace crash {
 namespace {
 
-enum class Frontier { kSynced, kForgotten, kNone };
-
-const char* FrontierName(Frontier f) {
-  switch (f) {
-    case Frontier::kSynced:
-      return "synced";
-    case Frontier::kForgotten:
-      return "forgotten";
-    case Frontier::kNone:
-      return "none";
-  }
-  return "?";
-}
-
 constexpr Frontier kFrontiers[] = {Frontier::kSynced, Frontier::kForgotten, Frontier::kNone};
 constexpr CorruptionPolicy kPolicies[] = {CorruptionPolicy::kError, CorruptionPolicy::kTruncate};
 
 const char* PolicyName(CorruptionPolicy p) {
   return p == CorruptionPolicy::kError ? "kError" : "kTruncate";
-}
-
-// The reference snapshot with `s`'s durable frontier set as `frontier` says.
-Snapshot WithFrontier(const StreamRef& s, Frontier frontier) {
-  Snapshot snapshot = Reference::Get().snapshot;
-  const std::string pos = s.File(format::kDurablePosFileName);
-  if (frontier == Frontier::kForgotten) {
-    snapshot.files[pos] = ForgottenDurablePos(s.active().start_id);
-  } else if (frontier == Frontier::kNone) {
-    snapshot.files.erase(pos);
-  }
-  return snapshot;
 }
 
 // The outcome of damage at byte `x` of `s`'s active segment that the scan finds at the

@@ -517,6 +517,29 @@ std::string Sweep::Summary() const {
   return absl::StrCat(name_, ": ", cases_, " cases, ", failures_, " failed");
 }
 
+const char* FrontierName(Frontier frontier) {
+  switch (frontier) {
+    case Frontier::kSynced:
+      return "synced";
+    case Frontier::kForgotten:
+      return "forgotten";
+    case Frontier::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+Snapshot WithFrontier(const StreamRef& s, Frontier frontier) {
+  Snapshot snapshot = Reference::Get().snapshot;
+  const std::string pos = s.File(format::kDurablePosFileName);
+  if (frontier == Frontier::kForgotten) {
+    snapshot.files[pos] = ForgottenDurablePos(s.active().start_id);
+  } else if (frontier == Frontier::kNone) {
+    snapshot.files.erase(pos);
+  }
+  return snapshot;
+}
+
 bool FullSweep() { return testing::EnvNumber("IRONWAL_SWEEP_FULL", 0) != 0; }
 
 }  // namespace crash

@@ -145,6 +145,14 @@ void FlipBit(std::string* contents, uint64_t bit);
 // state of a stream whose process died before its first sync of that segment).
 std::string ForgottenDurablePos(uint64_t segment_start);
 
+// What a case's durable frontier says before the damage: every byte synced (after a clean
+// Close), nothing synced (a process that died before its first sync), or no durable.pos
+// at all (a directory written by ironwal 0.6).
+enum class Frontier { kSynced, kForgotten, kNone };
+const char* FrontierName(Frontier frontier);
+// The reference snapshot with `s`'s durable.pos set as `frontier` says.
+Snapshot WithFrontier(const StreamRef& s, Frontier frontier);
+
 // Counts the cases of a sweep and reports the failing ones (the first few in full, each
 // with its case id, which names the seed and the damage).
 class Sweep {

@@ -48,6 +48,15 @@ class WalRecoveryTest : public ::ironwal::testing::MemWalTest {
     }
     return nullptr;
   }
+  // Closes, and opens again with segments of at most `size` bytes (so that a few entries
+  // make sealed segments).
+  absl::Status ReopenWithSegmentSize(uint64_t size) {
+    absl::Status closed = wal_->Close();
+    if (!closed.ok()) return closed;
+    options_.max_segment_size = size;
+    return Open();
+  }
+
   // Moves `stream`'s durable frontier back to the start of segment `segment`, as if none
   // of its bytes had been synced before a crash (a clean Close syncs everything, so
   // damaging a closed segment is otherwise damage to synced data: row H).
@@ -235,9 +244,7 @@ TEST_F(WalRecoveryTest, CleanSegmentNeedsNoRepair) {
 
 // 0.6 test_bit_rot_detection: a flipped byte in a sealed segment is DataLoss on read.
 TEST_F(WalRecoveryTest, BitRotInASealedSegmentIsDataLossOnRead) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 200;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(200));
   Fill("s", 10);
   ASSERT_OK(wal_->Close());
   FlipByte(SegmentPath("s", 0), 56 + 40);  // ID 1
@@ -254,9 +261,7 @@ TEST_F(WalRecoveryTest, BitRotInASealedSegmentIsDataLossOnRead) {
 
 // 0.6 test_index_rebuild_on_missing_file.
 TEST_F(WalRecoveryTest, MissingSegmentIndexIsRebuilt) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 3);
   ASSERT_OK(wal_->Close());
   ASSERT_OK(env_->RemoveFile(JoinPath(StreamDir("s"), "segments.idx")));
@@ -288,9 +293,7 @@ TEST_F(WalRecoveryTest, MalformedOrUnsortedIndexIsRebuilt) {
 // 0.6 test_zombie_index_recovery: an index that missed rotations while head.state names a
 // newer segment is rebuilt from the listing.
 TEST_F(WalRecoveryTest, StaleIndexIsRebuiltWhenHeadStateNamesANewerSegment) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 5);
   ASSERT_OK(wal_->Close());
   ASSERT_GE(SegmentStarts("s").size(), 3u);
@@ -304,9 +307,7 @@ TEST_F(WalRecoveryTest, StaleIndexIsRebuiltWhenHeadStateNamesANewerSegment) {
 // An index missing recent entries without head.state still finds the data-bearing
 // segments: a segment holding data is never ignored.
 TEST_F(WalRecoveryTest, UnlistedSegmentHoldingDataIsAdopted) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 5);
   ASSERT_OK(wal_->Close());
   ASSERT_OK(env_->RemoveFile(JoinPath(StreamDir("s"), "head.state")));
@@ -318,9 +319,7 @@ TEST_F(WalRecoveryTest, UnlistedSegmentHoldingDataIsAdopted) {
 // 0.6 test_segment_gap_handling: a missing middle segment loses IDs; this library says so
 // at open instead of returning None for them later.
 TEST_F(WalRecoveryTest, MissingMiddleSegmentIsDataLoss) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 6);
   ASSERT_OK(wal_->Close());
   const std::vector<uint64_t> starts = SegmentStarts("s");
@@ -343,9 +342,7 @@ TEST_F(WalRecoveryTest, StrayEmptySegmentIsRemoved) {
 
 // 0.6 test_missing_head_state_recovery.
 TEST_F(WalRecoveryTest, MissingHeadStateIsFine) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 4);
   ASSERT_OK(wal_->Close());
   ASSERT_OK(env_->RemoveFile(JoinPath(StreamDir("s"), "head.state")));
@@ -356,9 +353,7 @@ TEST_F(WalRecoveryTest, MissingHeadStateIsFine) {
 
 // W19: a bad head.state made 0.6 refuse to open the whole WAL; it is only a hint.
 TEST_F(WalRecoveryTest, CorruptHeadStateIsIgnored) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 4);
   ASSERT_OK(wal_->Close());
   WriteFile(JoinPath(StreamDir("s"), "head.state"), "\x07garbage");
@@ -400,9 +395,7 @@ TEST_F(WalRecoveryTest, LeftoverTempFilesAreRemoved) {
 // A crash right after segments.idx was rewritten by Truncate, before the files were
 // removed: the files below the index are leftovers, removed, and their IDs stay gone.
 TEST_F(WalRecoveryTest, TruncatedSegmentsNeverComeBack) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 6);
   const std::vector<uint64_t> starts = SegmentStarts("s");
   ASSERT_OK(wal_->Close());
@@ -417,9 +410,7 @@ TEST_F(WalRecoveryTest, TruncatedSegmentsNeverComeBack) {
 
 // ironwal 0.6's truncate removed files first: an index naming missing leading segments.
 TEST_F(WalRecoveryTest, IndexNamingRemovedLeadingSegmentsIsCorrected) {
-  ASSERT_OK(wal_->Close());
-  options_.max_segment_size = 100;
-  ASSERT_OK(Open());
+  ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 6);
   const std::vector<uint64_t> starts = SegmentStarts("s");
   ASSERT_OK(wal_->Close());
