@@ -8,8 +8,10 @@
 //   MemEnv           fast in-memory files for unit tests (ironwal/env/mem_env.h).
 //   SimEnv           a deterministic simulator of crashes and faults (ironwal/env/sim_env.h).
 //
-// Paths are absolute, '/'-separated strings. Parent directories are never created
-// implicitly: creating a file in a missing directory is NotFound, as with POSIX.
+// Paths are '/'-separated strings. A relative path is resolved against the working
+// directory: the process's for PosixEnv, "/" for MemEnv and SimEnv. Parent directories
+// are never created implicitly: creating a file in a missing directory is NotFound, as
+// with POSIX.
 //
 // Durability contract (the same for every implementation; SimEnv enforces it):
 //   - WritableFile::Append hands bytes to the file; they are visible to readers of the file

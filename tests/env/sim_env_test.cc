@@ -526,5 +526,19 @@ TEST_F(SimEnvTest, SameSeedGivesIdenticalFilesAndTraceAndOtherSeedsDiffer) {
   EXPECT_NE(first.trace, other.trace);  // Different short writes.
 }
 
+// A relative path resolves from "/", SimEnv's working directory, so the README's default
+// root ("./wal_data") works in simulation as it does on disk.
+TEST_F(SimEnvTest, RelativePathsResolveFromTheRoot) {
+  SimEnv env;
+  ASSERT_OK(env.CreateDir("./rel"));
+  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile("rel/f"));
+  ASSERT_OK(file->Append("abc"));
+  ASSERT_OK(file->Sync());
+  EXPECT_EQ(Contents(&env, "/rel/f"), "abc");
+  EXPECT_EQ(Contents(&env, "./rel/f"), "abc");
+  EXPECT_THAT(env.NewWritableFile(std::string("rel/a\0b", 8)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace ironwal

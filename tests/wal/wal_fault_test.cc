@@ -195,5 +195,22 @@ TEST_F(WalFaultTest, SecondOpenerIsRefusedAndChangesNothing) {
   EXPECT_THAT(wal_->Append("s", "y"), IsOkAndHolds(1u));
 }
 
+// The README's SimEnv snippet leaves options.root at its default, the relative
+// "./wal_data": it opens, crashes and reopens like an absolute root.
+TEST(WalOnSimEnvTest, DefaultRelativeRootWorksInSimulation) {
+  SimEnv env;
+  WalOptions options;
+  options.env = &env;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
+  ASSERT_THAT(wal->Append("s", "kept"), IsOkAndHolds(0u));
+  CrashOptions crash;
+  crash.mode = CrashMode::kDropUnsynced;
+  env.Crash(crash);
+  wal.reset();
+  ASSERT_OK_AND_ASSIGN(wal, Wal::Open(options));
+  EXPECT_THAT(wal->Get("s", 0), IsOkAndHolds("kept"));
+  EXPECT_OK(env.GetFileSize("/wal_data/s/00000000000000000000.wal"));
+}
+
 }  // namespace
 }  // namespace ironwal

@@ -16,7 +16,8 @@ namespace {
 constexpr size_t kMaxPathLength = 4095;  // PATH_MAX - 1
 constexpr size_t kMaxNameLength = 255;   // NAME_MAX
 
-// Splits an absolute path into its components, dropping empty ones.
+// Splits a path into its components, dropping empty ones (so a relative path splits as
+// the same path below "/" would: the in-memory working directory is the root).
 std::vector<std::string> SplitPath(absl::string_view path) {
   std::vector<std::string> parts;
   size_t begin = 0;
@@ -50,12 +51,13 @@ MemFs::MemFs(const Options& options) : options_(options) {
 // Walks `path` through the volatile entries (or the durable ones). Errors as POSIX path
 // resolution: ENOENT for an empty path or a missing intermediate directory; ENOTDIR when
 // an intermediate component is a file (NotFound: a missing parent, as PosixEnv reports
-// it) or the last one is, before a trailing '/' (FailedPrecondition); EINVAL for a
-// relative path or a NUL byte; ENAMETOOLONG for an overlong path or component.
+// it) or the last one is, before a trailing '/' (FailedPrecondition); EINVAL for a NUL
+// byte; ENAMETOOLONG for an overlong path or component.
 absl::StatusOr<MemFs::Resolved> MemFs::Resolve(absl::string_view op, const std::string& path,
                                                bool durable) const {
   if (path.empty()) return IoError(op, path, ENOENT);
-  if (path[0] != '/' || path.find('\0') != std::string::npos) return IoError(op, path, EINVAL);
+  // A relative path is resolved from "/", the in-memory file system's working directory.
+  if (path.find('\0') != std::string::npos) return IoError(op, path, EINVAL);
   if (path.size() > kMaxPathLength) return IoError(op, path, ENAMETOOLONG);
   const std::vector<std::string> parts = SplitPath(path);
   std::vector<std::shared_ptr<Node>> stack = {root_};  // Directories from the root down.
