@@ -1,6 +1,6 @@
 // File: benchmarks/bench_result.h
 //
-// What one workload (W1-W8 of docs/performance.md) or one raw-device probe measured, and
+// What one workload (W1-W8 of benchmarks/README.md) or one raw-device probe measured, and
 // the small helpers every measurement shares: the clock, percentiles of per-operation
 // latencies, the process's peak memory, and the scaled counts of a run.
 //
@@ -31,7 +31,7 @@ namespace bench {
 
 using Clock = std::chrono::steady_clock;
 
-// Every workload's entries are this many bytes (docs/performance.md).
+// Every workload's entries are this many bytes (benchmarks/README.md).
 inline constexpr size_t kPayloadSize = 128;
 
 // The fixed seed of every random choice a run makes (payload bytes, W6's IDs).
@@ -41,7 +41,7 @@ struct BenchConfig {
   // An existing, empty scratch directory on the file system under test. Each workload
   // works in a subdirectory of its own and removes it when done.
   std::string dir;
-  // Every count of docs/performance.md is divided by this (never below 1): 1 for the real
+  // Every count of benchmarks/README.md is divided by this (never below 1): 1 for the real
   // run, 10 for --quick, larger in tests. Batch sizes, payload sizes and thread counts
   // never change.
   uint64_t scale = 1;

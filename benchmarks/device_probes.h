@@ -3,7 +3,7 @@
 // Raw-device probes: what the file system and disk under BenchConfig::dir can do with
 // plain POSIX calls (open, write, pwrite, fdatasync), measured in the same run as the
 // workloads, interleaved with them (benchmarks/op_run.h), so that each workload can be
-// reported as a ratio to its device limit (docs/performance.md's "device / memory limit"
+// reported as a ratio to its device limit (the device limit of benchmarks/README.md
 // column). Counts follow the doc's peer table and are divided by BenchConfig::scale.
 //
 //   write_128                 200,000 buffered write(2)s of 128 B       (W1's limit)

@@ -1,6 +1,6 @@
 // The Wal on MemEnv (no disk, no syscalls): what the library itself costs per Append
 // (kAsync), per warm Get (kMmap and kPread) and per record of an iterator scan, with
-// 128-byte entries as in docs/performance.md. Compare with `ironwal bench` (real disk) to
+// 128-byte entries as in benchmarks/README.md. Compare with `ironwal bench` (real disk) to
 // see how much of a workload is the library and how much the file system.
 //
 //   tools/bazel run -c opt //benchmarks:wal_benchmark

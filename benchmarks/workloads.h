@@ -1,6 +1,6 @@
 // File: benchmarks/workloads.h
 //
-// The workloads W1-W8 of docs/performance.md, run against a real directory through
+// The workloads W1-W8 of benchmarks/README.md, run against a real directory through
 // Env::Default() (PosixEnv). Every entry is kPayloadSize (128) bytes; every count is the
 // doc's divided by BenchConfig::scale. Each workload opens its own Wal in a fresh
 // subdirectory of BenchConfig::dir and removes it when done.

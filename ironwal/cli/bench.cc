@@ -41,7 +41,7 @@ using bench::Result;
 constexpr char kUsage[] =
     "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N]\n"
     "\n"
-    "Runs the workloads W1-W8 of docs/performance.md (128-byte entries) and raw-device\n"
+    "Runs the workloads W1-W8 of benchmarks/README.md (128-byte entries) and raw-device\n"
     "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
     "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
     "\n"

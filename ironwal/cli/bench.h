@@ -1,6 +1,6 @@
 // File: ironwal/cli/bench.h
 //
-// `ironwal bench`: the workload runner (W1-W8 of docs/performance.md, plus raw-device
+// `ironwal bench`: the workload runner (W1-W8 of benchmarks/README.md, plus raw-device
 // probes), as a function the command-line tool's dispatcher calls.
 #ifndef IRONWAL_CLI_BENCH_H_
 #define IRONWAL_CLI_BENCH_H_
@@ -12,7 +12,7 @@
 namespace ironwal {
 namespace cli {
 
-// Runs `ironwal bench [--quick] [--dir DIR] [--json]`. `args` are the words after
+// Runs `ironwal bench [--quick] [--dir DIR] [--json] [--only W1,W6,...] [--scale N]`. `args` are the words after
 // "bench". Returns the process exit code: 0 on success, 2 on bad usage (with a message
 // on `err`), 1 when a workload failed.
 int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -114,7 +114,7 @@ void PrintProbes(const std::vector<Result>& results, std::ostream& out) {
 }
 
 void PrintWorkloads(const std::vector<Result>& results, std::ostream& out) {
-  out << "\nWorkloads (docs/performance.md)\n";
+  out << "\nWorkloads (benchmarks/README.md)\n";
   out << absl::StrFormat("  %-12s %-6s %8s %14s %9s %9s  %-30s %s\n", "id", "read", "ops", "rate",
                          "p50 us", "p99 us", "also", "ratio");
   for (const Result& r : results) {
@@ -128,7 +128,7 @@ void PrintWorkloads(const std::vector<Result>& results, std::ostream& out) {
 }
 
 void PrintChecks(const std::vector<TargetCheck>& checks, std::ostream& out) {
-  out << "\nTargets (docs/performance.md)\n";
+  out << "\nTargets (benchmarks/README.md)\n";
   int met = 0;
   int gated = 0;
   for (const TargetCheck& c : checks) {

@@ -8,7 +8,7 @@
 //   {"probe":"append_128_fdatasync","ops":2000,"ops_per_s":5550.1,"p50_us":175.0,...}
 //
 // Fields that were not measured are left out; "target_met" is present when a target of
-// docs/performance.md applies to the line, and true only when every check on it passed.
+// benchmarks/README.md applies to the line, and true only when every check on it passed.
 #ifndef IRONWAL_CLI_BENCH_REPORT_H_
 #define IRONWAL_CLI_BENCH_REPORT_H_
 

@@ -14,7 +14,7 @@ namespace {
 
 using bench::Result;
 
-// The Rust crate ironwal 0.6.3 and its device limits, from docs/performance.md's table.
+// The Rust crate ironwal 0.6.3 and its device limits, from the table in benchmarks/README.md.
 constexpr double kPeerW3RecordsPerS = 426033;
 constexpr double kPeerDevice16kRecordsPerS = 457100;  // 4,571 x 16 KiB append+fdatasync/s
 constexpr double kPeerW5PerS = 14078;

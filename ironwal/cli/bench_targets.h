@@ -1,6 +1,6 @@
 // File: ironwal/cli/bench_targets.h
 //
-// The targets of docs/performance.md, checked against one run's results. Every target is
+// The targets in benchmarks/README.md, checked against one run's results. Every target is
 // evaluated with numbers from the same run where the doc allows it: W2 against the device's
 // 128 B append + fdatasync p50, W4 against W2. Targets stated relative to the Rust peer
 // (W3, W5) cannot run the peer here, so each gets two checks: against the peer's absolute

@@ -2,8 +2,8 @@
 //
 // The on-disk constants of ironwal, identical to ironwal 0.6's (ironwal/format/FORMAT.md
 // draws every structure byte by byte). This header holds numbers only; the encoders and
-// decoders are frame.h, head_state.h, segment_index_file.h, segment_name.h and
-// stream_key.h. Changing any value here breaks compatibility with existing directories.
+// decoders are frame.h (frames and entry blocks) and names.h (segment names, stream
+// directories, head.state, segments.idx). Changing any value here breaks compatibility with existing directories.
 #ifndef IRONWAL_FORMAT_FORMAT_H_
 #define IRONWAL_FORMAT_FORMAT_H_
 
@@ -17,7 +17,7 @@ namespace format {
 //
 //   offset  size  field
 //        0     4  magic              0x4C57414C (bytes 4C 41 57 4C)
-//        4     4  crc                CRC-32 (zlib) of bytes 8..28 of this header, then the payload
+//        4     4  crc                CRC-32 (zlib) of header bytes [8, 25), then the payload
 //        8     8  start_id           ID of the frame's first entry
 //       16     4  entry_count        entries in the frame (>= 1)
 //       20     1  codec              0 raw, 1 LZ4 frame format

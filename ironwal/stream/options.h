@@ -77,7 +77,7 @@ struct StreamOptions {
   SyncMode sync_mode = SyncMode::kStrict;
   uint64_t max_segment_size = 64ull << 20;
   uint64_t max_entries_per_segment = UINT64_MAX;
-  uint64_t max_entry_size = 0;
+  uint64_t max_entry_size = format::kMaxEntrySize;  // larger entries are InvalidArgument
   size_t write_buffer_size = 64 << 10;
   size_t read_buffer_size = 128 << 10;
   bool use_mmap = false;

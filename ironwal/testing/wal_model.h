@@ -2,7 +2,7 @@
 //
 // WalModel: the oracle of the crash and fault tests. It records what a test attempted
 // against a Wal and what the Wal acknowledged, and after every recovery checks the
-// promises of docs/reliability.md:
+// promises listed in README.md:
 //
 //   1. every ID acknowledged as durable (per the sync mode) survives;
 //   2. each stream is a contiguous prefix of what was attempted: no hole, no reordering,

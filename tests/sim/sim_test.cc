@@ -4,7 +4,7 @@
 // transactions, reads, iteration, truncation, syncs, reopens, crashes in every SimEnv
 // mode, power cuts, fault rules (EIO on write/sync/read/rename/..., short writes, ENOSPC,
 // bit flips on read, Linux fsync-failure semantics) and disk-full squeezes, over random
-// options. A WalModel checks the promises of docs/reliability.md after every recovery
+// options. A WalModel checks the promises listed in README.md after every recovery
 // and every read. A failing seed is shrunk and printed with its operations, the SimEnv
 // trace and the command that replays it.
 //
