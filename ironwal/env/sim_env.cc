@@ -130,6 +130,8 @@ int SimEnv::AddFaultRule(const FaultRule& rule) { return impl_->AddFaultRule(rul
 void SimEnv::RemoveFaultRule(int id) { impl_->RemoveFaultRule(id); }
 void SimEnv::ClearFaultRules() { impl_->ClearFaultRules(); }
 uint64_t SimEnv::FaultFires(int id) const { return impl_->FaultFires(id); }
+void SimEnv::SetHook(SimHook hook) { impl_->SetHook(std::move(hook)); }
+void SimEnv::AdvanceClock(uint64_t micros) { impl_->AdvanceClock(micros); }
 void SimEnv::SetCapacity(uint64_t capacity_bytes) { impl_->SetCapacity(capacity_bytes); }
 uint64_t SimEnv::UsedBytes() const { return impl_->UsedBytes(); }
 

@@ -72,7 +72,16 @@
 // changes, Crash(const CrashPlan&) applies an explicit choice of them, and Clone() copies
 // the whole state so each choice can be explored from the same starting point.
 // SetPowerCutAt(n) makes the n-th mutating operation and every later one fail without
-// effect, to stop a workload at an exact operation boundary.
+// effect, to stop a workload at an exact operation boundary. A rule with the fault
+// kPowerCut (say, "the 2nd sync of any *.wal file") or the hook (below) cuts the power at
+// the operation it picks, by what the operation is rather than by its index.
+//
+// The hook, if set, is called before every traced operation that a stale handle or the
+// power cut does not fail first, with what the operation is (SimOpInfo), and may let it
+// proceed (nullopt), fail it with a fault, or cut the power at
+// it (kPowerCut). It runs after the operation counted against the rules; its answer wins
+// over theirs. It is called with SimEnv's internal mutex held: it must not call this
+// SimEnv (record what you need and act after the operation returns).
 //
 // Faults are injected by rule (operation kind x path pattern x n-th matching call, or
 // with probability 1/one_in drawn from the seed) and by capacity (ENOSPC once the total
@@ -112,7 +121,11 @@
 //
 // Errors have PosixEnv's codes and message shape ("remove /w/x: No such file or directory
 // (ENOENT)"); injected ones say EIO or ENOSPC; a power cut is Aborted("power cut: ...").
-// NowMicros() starts at 0 and returns micros_per_call more on every call.
+// The clock is simulated: NowMicros() starts at 0 and moves only by micros_per_call on
+// every call to it, by a draw in [0, max_micros_per_op] on every traced operation (from a
+// generator of its own, so turning it on does not change which crash states a seed
+// picks), and by AdvanceClock(). With both options 0 it stands still until the test
+// advances it.
 //
 // Thread-safety: all methods are thread-safe (one internal mutex). Determinism holds for a
 // deterministic order of calls, i.e. single-threaded use or externally ordered threads.
@@ -129,8 +142,10 @@
 #define IRONWAL_ENV_SIM_ENV_H_
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -155,6 +170,9 @@ struct SimEnvOptions {
   uint64_t capacity_bytes = std::numeric_limits<uint64_t>::max();
   // Simulated microseconds NowMicros() advances per call. Default: 1.
   uint64_t micros_per_call = 1;
+  // Each traced operation advances the clock by a seeded draw in [0, max_micros_per_op],
+  // as if the I/O took that long. Default: 0 (operations take no time).
+  uint64_t max_micros_per_op = 0;
   // See the header comment. Default: false (Linux behaviour).
   bool fsync_failure_keeps_dirty = false;
   // Record a trace of every operation. Default: true.
@@ -205,6 +223,9 @@ enum class SimFault {
   kNoSpace,     // kAppend/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no effect.
   kBitFlip,     // kRead: succeeds, with one random bit of the returned bytes flipped (the
                 // stored data is unchanged).
+  kPowerCut,    // Any mutating operation (see mutating_ops()): the power is cut at it, as
+                // SetPowerCutAt(its index): it and every later mutating operation fail
+                // with Aborted("power cut") and change nothing, until Crash().
 };
 
 struct FaultRule {
@@ -220,6 +241,23 @@ struct FaultRule {
   // Stop firing after this many fires. Default: unlimited.
   uint64_t max_fires = std::numeric_limits<uint64_t>::max();
 };
+
+// What an operation is, as the hook sees it before the operation runs.
+struct SimOpInfo {
+  uint64_t seq = 0;  // the seq its trace record will have
+  // Its index among mutating operations (the power-cut index), or kNotMutating.
+  uint64_t mutating_index = 0;
+  static constexpr uint64_t kNotMutating = std::numeric_limits<uint64_t>::max();
+  SimOp op = SimOp::kAppend;
+  std::string path;  // for kRename: "from -> to"
+  uint64_t offset = 0;  // kAppend: where the data goes; kRead, kAllocate: the offset;
+                        // kTruncate: the new size
+  uint64_t length = 0;  // kAppend, kRead, kAllocate: the byte count
+};
+
+// The hook's answer: nullopt lets the operation proceed; a fault fails it (it must be one
+// the operation can have, see SimFault; SimEnv aborts otherwise); kPowerCut cuts the power.
+using SimHook = std::function<std::optional<SimFault>(const SimOpInfo&)>;
 
 // One operation the SimEnv served.
 struct TraceRecord {
@@ -317,6 +355,10 @@ class SimEnv : public Env {
   void ClearFaultRules();
   // How many times rule `id` has fired.
   uint64_t FaultFires(int id) const;
+  // Installs the hook (see the header comment); an empty function removes it.
+  void SetHook(SimHook hook);
+  // Moves the simulated clock forward by `micros`.
+  void AdvanceClock(uint64_t micros);
   void SetCapacity(uint64_t capacity_bytes);
   // Bytes counted against the capacity now.
   uint64_t UsedBytes() const;

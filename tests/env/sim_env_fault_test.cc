@@ -2,7 +2,9 @@
 // (ENOSPC), power cuts and the trace. The crash model is tested in sim_env_test.cc.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -347,6 +349,135 @@ TEST_F(SimEnvFaultTest, NowMicrosAdvancesByMicrosPerCall) {
   SimEnv env(options);
   EXPECT_EQ(env.NowMicros(), 10u);
   EXPECT_EQ(env.NowMicros(), 20u);
+}
+
+TEST_F(SimEnvFaultTest, PowerCutRuleCutsAtTheNthMatchingOperation) {
+  ASSERT_OK_AND_ASSIGN(auto f, env_->NewWritableFile("/d/f.wal"));
+  ASSERT_OK_AND_ASSIGN(auto g, env_->NewWritableFile("/d/g.txt"));
+  ASSERT_OK(env_->SyncDir("/"));
+  ASSERT_OK(env_->SyncDir("/d"));
+  FaultRule cut = Rule(SimOp::kSync, SimFault::kPowerCut);
+  cut.path_pattern = "*.wal";
+  cut.nth = 2;
+  const int id = env_->AddFaultRule(cut);
+  ASSERT_OK(f->Append("one"));
+  ASSERT_OK(f->Sync());           // The 1st matching sync.
+  ASSERT_OK(g->Sync());           // Not matching.
+  ASSERT_OK(f->Append("two"));
+  const uint64_t cut_index = env_->mutating_ops();
+  EXPECT_THAT(f->Sync(), StatusIs(absl::StatusCode::kAborted, HasSubstr("power cut")));
+  EXPECT_EQ(env_->FaultFires(id), 1u);
+  EXPECT_THAT(g->Append("late"), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(env_->mutating_ops(), cut_index + 2);
+  EXPECT_EQ(Contents("/d/f.wal"), "onetwo");  // Reads still see the page cache.
+  env_->Crash(CrashOptions());
+  EXPECT_EQ(Contents("/d/f.wal"), "one");  // Only the first sync reached the disk.
+  EXPECT_OK(env_->CreateDir("/after"));  // The power is back.
+}
+
+TEST_F(SimEnvFaultTest, HookSeesEachOperationBeforeItRunsAndDecidesItsFate) {
+  std::vector<SimOpInfo> seen;
+  env_->SetHook([&seen](const SimOpInfo& info) -> std::optional<SimFault> {
+    seen.push_back(info);
+    if (info.op == SimOp::kAppend && info.offset == 3) return SimFault::kIoError;
+    if (info.op == SimOp::kRename) return SimFault::kPowerCut;
+    return std::nullopt;
+  });
+  const uint64_t first_index = env_->mutating_ops();
+  const uint64_t first_seq = env_->Trace().back().seq + 1;
+  ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile("/d/f"));
+  ASSERT_OK(file->Append("abc"));
+  EXPECT_THAT(file->Append("def"), StatusIs(kInternal, HasSubstr("EIO")));
+  ASSERT_OK(env_->GetChildren("/d"));
+  EXPECT_THAT(env_->RenameFile("/d/f", "/d/g"), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(env_->CreateDir("/d/x"), StatusIs(absl::StatusCode::kAborted));
+  ASSERT_EQ(seen.size(), 5u);  // Not called for operations the power cut fails.
+  EXPECT_EQ(seen[0].op, SimOp::kOpenWritable);
+  EXPECT_EQ(seen[0].seq, first_seq);
+  EXPECT_EQ(seen[0].mutating_index, first_index);
+  EXPECT_EQ(seen[1].op, SimOp::kAppend);
+  EXPECT_EQ(seen[1].offset, 0u);
+  EXPECT_EQ(seen[1].length, 3u);
+  EXPECT_EQ(seen[2].offset, 3u);
+  EXPECT_EQ(seen[3].op, SimOp::kGetChildren);
+  EXPECT_EQ(seen[3].mutating_index, SimOpInfo::kNotMutating);
+  EXPECT_EQ(seen[4].path, "/d/f -> /d/g");
+  EXPECT_EQ(seen[4].mutating_index, first_index + 3);
+  EXPECT_EQ(Contents("/d/f"), "abc");
+  env_->SetHook(nullptr);
+  env_->Crash(CrashOptions());
+  EXPECT_OK(env_->CreateDir("/y"));
+}
+
+TEST_F(SimEnvFaultTest, HookFaultWinsOverTheRulesWhichStillCount) {
+  FaultRule second = Rule(SimOp::kCreateDir);
+  second.nth = 2;
+  const int id = env_->AddFaultRule(second);
+  env_->SetHook([](const SimOpInfo& info) -> std::optional<SimFault> {
+    if (info.path == "/d/1") return SimFault::kNoSpace;
+    return std::nullopt;
+  });
+  EXPECT_THAT(env_->CreateDir("/d/1"), StatusIs(kResourceExhausted));  // Rule's 1st call.
+  EXPECT_THAT(env_->CreateDir("/d/2"), StatusIs(kInternal));            // Rule's 2nd: fires.
+  EXPECT_OK(env_->CreateDir("/d/3"));
+  EXPECT_EQ(env_->FaultFires(id), 1u);
+}
+
+TEST_F(SimEnvFaultTest, HookAnsweringAFaultTheOperationCannotHaveAborts) {
+  EXPECT_DEATH(
+      {
+        env_->SetHook([](const SimOpInfo&) -> std::optional<SimFault> {
+          return SimFault::kBitFlip;
+        });
+        (void)env_->CreateDir("/d/z");
+      },
+      "cannot have");
+}
+
+TEST_F(SimEnvFaultTest, ClockStandsStillUntilAdvancedWhenBothRatesAreZero) {
+  SimEnvOptions options;
+  options.micros_per_call = 0;
+  SimEnv env(options);
+  EXPECT_EQ(env.NowMicros(), 0u);
+  ASSERT_OK(env.CreateDir("/d"));
+  EXPECT_EQ(env.NowMicros(), 0u);
+  env.AdvanceClock(250);
+  EXPECT_EQ(env.NowMicros(), 250u);
+  EXPECT_EQ(env.NowMicros(), 250u);
+}
+
+// The time each operation takes is drawn from the seed: the same seed gives the same
+// clock, another seed another, and turning it on changes no crash choice of the seed.
+TEST_F(SimEnvFaultTest, SeededOperationTimeIsReproducibleAndLeavesCrashChoicesAlone) {
+  auto run = [](uint64_t seed, uint64_t max_micros_per_op) {
+    SimEnvOptions options;
+    options.seed = seed;
+    options.micros_per_call = 0;
+    options.max_micros_per_op = max_micros_per_op;
+    SimEnv env(options);
+    std::vector<uint64_t> clock;
+    EXPECT_OK(env.CreateDir("/d"));
+    EXPECT_OK(env.SyncDir("/"));
+    auto file = env.NewWritableFile("/d/f");
+    EXPECT_OK(file);
+    EXPECT_OK(env.SyncDir("/d"));
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_OK((*file)->Append(std::string(4096, static_cast<char>('a' + i))));
+      clock.push_back(env.NowMicros());
+    }
+    CrashOptions crash;
+    crash.mode = CrashMode::kKeepRandomBlocks;
+    env.Crash(crash);
+    absl::StatusOr<std::string> after = ReadFileToString(&env, "/d/f");
+    return std::make_pair(clock, after.ok() ? *after : after.status().ToString());
+  };
+  const auto a = run(7, 100);
+  EXPECT_EQ(a, run(7, 100));
+  EXPECT_NE(a.first, run(8, 100).first);
+  EXPECT_GT(a.first.back(), 0u);
+  for (size_t i = 1; i < a.first.size(); ++i) EXPECT_LE(a.first[i - 1], a.first[i]);
+  EXPECT_LE(a.first.back(), 100u * 12);  // 12 traced operations, at most 100 us each.
+  EXPECT_EQ(a.second, run(7, 0).second);  // The same blocks survive the crash.
 }
 
 }  // namespace

@@ -362,6 +362,7 @@ void SimState::CopyTo(SimState* copy) {
   copy->options_ = options_;
   copy->fs_.ReplaceRoot(CopyTree(fs_.root()), fs_.next_id());
   copy->rng_ = rng_;
+  copy->clock_rng_ = clock_rng_;
   copy->now_micros_ = now_micros_;
   copy->mutating_ops_ = mutating_ops_;
 }

@@ -28,6 +28,19 @@ bool GlobMatch(absl::string_view pattern, absl::string_view text) {
   return p == pattern.size();
 }
 
+bool IsMutating(SimOp op) {
+  switch (op) {
+    case SimOp::kOpenRead:
+    case SimOp::kClose:
+    case SimOp::kRead:
+    case SimOp::kGetChildren:
+    case SimOp::kGetFileSize:
+      return false;
+    default:
+      return true;
+  }
+}
+
 bool FaultAppliesTo(SimFault fault, SimOp op) {
   switch (fault) {
     case SimFault::kIoError:
@@ -39,6 +52,8 @@ bool FaultAppliesTo(SimFault fault, SimOp op) {
              op == SimOp::kCreateDir || op == SimOp::kRename;
     case SimFault::kBitFlip:
       return op == SimOp::kRead;
+    case SimFault::kPowerCut:
+      return IsMutating(op);
   }
   return false;
 }

@@ -21,9 +21,12 @@ namespace internal {
 // '?' any one character, everything else itself.
 bool GlobMatch(absl::string_view pattern, absl::string_view text);
 
+// Whether `op` changes the file system (counts in SimEnv::mutating_ops()).
+bool IsMutating(SimOp op);
+
 // Whether `fault` is meaningful for `op` (kIoError for every op; kShortWrite for kAppend;
 // kNoSpace for kAppend, kAllocate, kOpenWritable, kCreateDir and kRename; kBitFlip for
-// kRead).
+// kRead; kPowerCut for mutating operations).
 bool FaultAppliesTo(SimFault fault, SimOp op);
 
 class FaultTable {

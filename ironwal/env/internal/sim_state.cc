@@ -13,19 +13,6 @@ namespace ironwal {
 namespace internal {
 namespace {
 
-bool IsMutating(SimOp op) {
-  switch (op) {
-    case SimOp::kOpenRead:
-    case SimOp::kClose:
-    case SimOp::kRead:
-    case SimOp::kGetChildren:
-    case SimOp::kGetFileSize:
-      return false;
-    default:
-      return true;
-  }
-}
-
 MemFs::Options FsOptions(const SimEnvOptions& options) {
   IRONWAL_CHECK(options.block_size >= 512 && (options.block_size & (options.block_size - 1)) == 0)
       << "SimEnvOptions::block_size must be a power of two >= 512, not " << options.block_size;
@@ -89,8 +76,15 @@ const char* MessageOp(SimOp op) {
   return "unknown";
 }
 
+// The clock's draws come from a generator of their own, so that turning them on changes
+// no other random choice of the seed.
+constexpr uint64_t kClockSeedMix = 0xC10C4C10C4C10C4Bull;
+
 SimState::SimState(const SimEnvOptions& options)
-    : options_(options), fs_(FsOptions(options)), rng_(options.seed) {}
+    : options_(options),
+      fs_(FsOptions(options)),
+      rng_(options.seed),
+      clock_rng_(options.seed ^ kClockSeedMix) {}
 
 SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle) {
   return Begin(rec, handle, {rec->path});
@@ -111,7 +105,27 @@ SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle,
     rec->injected = "power cut";
     return {absl::AbortedError(absl::StrCat("power cut: ", name, " ", rec->path)), {}};
   }
-  return {absl::OkStatus(), faults_.Pick(rec->op, paths, &rng_)};
+  if (options_.max_micros_per_op > 0) {
+    now_micros_ += clock_rng_.Uniform(options_.max_micros_per_op + 1);
+  }
+  std::optional<SimFault> fault = faults_.Pick(rec->op, paths, &rng_);
+  if (hook_) {
+    const SimOpInfo info{next_seq_, mutating ? index : SimOpInfo::kNotMutating, rec->op,
+                         rec->path, rec->offset, rec->length};
+    std::optional<SimFault> decided = hook_(info);
+    if (decided.has_value()) {
+      IRONWAL_CHECK(FaultAppliesTo(*decided, rec->op))
+          << "the SimEnv hook answered fault " << static_cast<int>(*decided) << " for "
+          << SimOpName(rec->op) << " " << rec->path << ", which it cannot have";
+      fault = decided;
+    }
+  }
+  if (fault == SimFault::kPowerCut) {
+    power_cut_at_ = index;
+    rec->injected = "power cut";
+    return {absl::AbortedError(absl::StrCat("power cut: ", name, " ", rec->path)), {}};
+  }
+  return {absl::OkStatus(), fault};
 }
 
 void SimState::Record(const OpRecord& rec, absl::StatusCode code) {
@@ -272,6 +286,16 @@ uint64_t SimState::NowMicros() {
   MutexLock lock(&mu_);
   now_micros_ += options_.micros_per_call;
   return now_micros_;
+}
+
+void SimState::AdvanceClock(uint64_t micros) {
+  MutexLock lock(&mu_);
+  now_micros_ += micros;
+}
+
+void SimState::SetHook(SimHook hook) {
+  MutexLock lock(&mu_);
+  hook_ = std::move(hook);
 }
 
 void SimState::SetPowerCutAt(uint64_t op_index) {

@@ -76,6 +76,7 @@ class SimState : public std::enable_shared_from_this<SimState> {
   // Called by a FileLock's destructor: frees inode's lock if `token` still holds it.
   void ReleaseLock(uint64_t inode, uint64_t token);
   uint64_t NowMicros();
+  void AdvanceClock(uint64_t micros);
 
   // Operations of open files (sim_state_files.cc).
   absl::Status Append(SimHandle* handle, absl::string_view data);
@@ -107,6 +108,7 @@ class SimState : public std::enable_shared_from_this<SimState> {
   // Power cut, faults, capacity, trace.
   void SetPowerCutAt(uint64_t op_index);
   void ClearPowerCut();
+  void SetHook(SimHook hook);
   uint64_t mutating_ops();
   int AddFaultRule(const FaultRule& rule);
   void RemoveFaultRule(int id);
@@ -160,6 +162,8 @@ class SimState : public std::enable_shared_from_this<SimState> {
   SimEnvOptions options_ ABSL_GUARDED_BY(mu_);
   MemFs fs_ ABSL_GUARDED_BY(mu_);
   SimRandom rng_ ABSL_GUARDED_BY(mu_);
+  SimRandom clock_rng_ ABSL_GUARDED_BY(mu_);  // draws of max_micros_per_op only
+  SimHook hook_ ABSL_GUARDED_BY(mu_);
   FaultTable faults_ ABSL_GUARDED_BY(mu_);
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t now_micros_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,0 +1,70 @@
+// File: ironwal/env/sim_trace.h
+//
+// SimEnv traces as files, and the first difference between two traces: the tools to reach
+// for when a seed does not reproduce. Run the workload twice (or in two processes, or
+// before and after a change), save each trace, and DiffTraces says where they part:
+//
+//   SaveTrace(Env::Default(), "/tmp/run-a.trace", env.Trace()).IgnoreError();
+//   ...
+//   IRONWAL_ASSIGN_OR_RETURN(std::vector<TraceRecord> a, LoadTrace(Env::Default(), path_a));
+//   std::string report = DiffTraces(a, b);   // "" when they are the same
+//
+// A trace file is text, one TraceRecord::ToString() line per operation:
+//
+//   0 mkdir /w OK
+//   1 syncdir / OK
+//   2 open-write /w/s/00000000000000000000.wal OK
+//   3 append /w/s/00000000000000000000.wal@0+36 OK
+//   4 sync /w/s/00000000000000000000.wal INTERNAL (injected: EIO)
+//
+// Paths must not contain a newline (ParseTrace refuses such a line, and
+// FormatTrace never writes one ironwal's own paths can produce).
+//
+// Thread-safety: pure functions; SaveTrace and LoadTrace do their I/O through `env`.
+#ifndef IRONWAL_ENV_SIM_TRACE_H_
+#define IRONWAL_ENV_SIM_TRACE_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/env/sim_env.h"
+
+namespace ironwal {
+
+// One line per record, each ending in '\n'.
+std::string FormatTrace(absl::Span<const TraceRecord> trace);
+
+// The record a TraceRecord::ToString() line describes. InvalidArgument, naming the line,
+// for anything else.
+absl::StatusOr<TraceRecord> ParseTraceRecord(absl::string_view line);
+
+// Every record of FormatTrace's text (empty lines are skipped). InvalidArgument naming the
+// line number for the first line that is not a record.
+absl::StatusOr<std::vector<TraceRecord>> ParseTrace(absl::string_view text);
+
+// Writes the trace to `path` (replacing it) and syncs it.
+absl::Status SaveTrace(Env* env, const std::string& path, absl::Span<const TraceRecord> trace);
+
+// Reads a trace SaveTrace wrote.
+absl::StatusOr<std::vector<TraceRecord>> LoadTrace(Env* env, const std::string& path);
+
+// Whether two records describe the same operation with the same result (seq aside).
+bool SameOperation(const TraceRecord& a, const TraceRecord& b);
+
+// A readable report of the first place the two traces differ, compared operation by
+// operation (seq aside): its position, the `context` records before it that both share,
+// and the two differing records (or which trace ended first). Empty when they are the
+// same.
+std::string DiffTraces(absl::Span<const TraceRecord> expected, absl::Span<const TraceRecord> actual,
+                       size_t context = 3);
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_ENV_SIM_TRACE_H_
