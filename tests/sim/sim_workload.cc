@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include "ironwal/testing/seed_sweep.h"
 #include "ironwal/testing/wal_model.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
@@ -70,6 +71,8 @@ const char* FaultName(SimFault f) {
       return "ENOSPC";
     case SimFault::kBitFlip:
       return "bit-flip";
+    case SimFault::kPowerCut:
+      return "power-cut";
   }
   return "?";
 }
@@ -433,28 +436,14 @@ Outcome Run(const Workload& workload) { return Runner(workload).Run(); }
 
 Workload Shrink(const Workload& failing, int max_runs) {
   Workload best = failing;
-  int runs = 0;
-  for (size_t chunk = std::max<size_t>(best.ops.size() / 2, 1); chunk >= 1 && runs < max_runs;) {
-    bool removed = false;
-    for (size_t start = 0; start < best.ops.size() && runs < max_runs;) {
-      Workload candidate = best;
-      const size_t end = std::min(start + chunk, candidate.ops.size() - 1);  // keep the final crash
-      if (end <= start) break;
-      candidate.ops.erase(candidate.ops.begin() + static_cast<std::ptrdiff_t>(start),
-                          candidate.ops.begin() + static_cast<std::ptrdiff_t>(end));
-      ++runs;
-      if (!Run(candidate).violations.empty()) {
-        best = std::move(candidate);
-        removed = true;
-      } else {
-        start += chunk;
-      }
-    }
-    if (!removed) {
-      if (chunk == 1) break;
-      chunk /= 2;
-    }
-  }
+  best.ops = testing::ShrinkOps<Op>(
+      failing.ops,
+      [&failing](const std::vector<Op>& ops) {
+        Workload candidate = failing;
+        candidate.ops = ops;
+        return !Run(candidate).violations.empty();
+      },
+      max_runs, /*keep_last=*/1);  // The final crash and recovery stay.
   return best;
 }
 
