@@ -282,11 +282,7 @@ TEST_P(WalConcurrencyTest, CloseFinishesWhileOthersKeepCalling) {
 INSTANTIATE_TEST_SUITE_P(Modes, WalConcurrencyTest,
                          ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
                                            SyncMode::kAsync),
-                         [](const auto& info) {
-                           std::string name = SyncModeName(info.param);
-                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
-                           return name;
-                         });
+                         ::ironwal::testing::SyncModeTestName);
 
 }  // namespace
 }  // namespace ironwal

@@ -19,6 +19,8 @@
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 
+#include "tests/wal/wal_test_util.h"
+
 namespace ironwal {
 namespace {
 
@@ -148,11 +150,7 @@ TEST_P(WalDeterminismTest, SameSeedSameTraceAndSameBytesAfterCrash) {
 INSTANTIATE_TEST_SUITE_P(Modes, WalDeterminismTest,
                          ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
                                            SyncMode::kAsync),
-                         [](const auto& info) {
-                           std::string name = SyncModeName(info.param);
-                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
-                           return name;
-                         });
+                         ::ironwal::testing::SyncModeTestName);
 
 }  // namespace
 }  // namespace ironwal
