@@ -65,6 +65,15 @@ std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
   return loc;
 }
 
+uint64_t OffsetIndex::EndOffsetBelow(uint64_t id) const {
+  ReaderMutexLock lock(&mu_);
+  if (id >= end_id()) return end_offset();
+  // The frame holding `id` and every later one are left out.
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), id);
+  if (it == starts_.begin()) return 0;
+  return offsets_[static_cast<size_t>(it - starts_.begin()) - 1];
+}
+
 std::optional<FrameLocation> OffsetIndex::FrameAt(uint64_t offset) const {
   ReaderMutexLock lock(&mu_);
   auto it = std::lower_bound(offsets_.begin(), offsets_.end(), offset);

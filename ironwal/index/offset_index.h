@@ -55,6 +55,11 @@ class OffsetIndex {
   // end_id()).
   std::optional<FrameLocation> Find(uint64_t id) const;
 
+  // Bytes covered by the published frames that hold only IDs below `id` (end_offset() when
+  // `id` is at or past end_id()). A reader that may see only IDs below some bound (a
+  // stream's next ID, which moves after the frames are published here) reads up to this.
+  uint64_t EndOffsetBelow(uint64_t id) const;
+
   // The published frame starting at byte `offset`, or nullopt.
   std::optional<FrameLocation> FrameAt(uint64_t offset) const;
 

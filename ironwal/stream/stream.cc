@@ -11,6 +11,7 @@
 
 #include "ironwal/base/check.h"
 #include "ironwal/base/status_macros.h"
+#include "ironwal/base/test_point.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
@@ -320,6 +321,7 @@ void Stream::PublishFrames(std::vector<FrameLocation>* pending) {
   for (const FrameLocation& f : *pending) {
     write_index_->Publish(f.start_id, f.offset, f.entry_count, f.size);
   }
+  IRONWAL_TEST_POINT("stream.publish.indexed");
   next_id_.store(pending->back().end_id(), std::memory_order_release);
   pending->clear();
 }

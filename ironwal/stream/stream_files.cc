@@ -11,6 +11,7 @@
 
 #include "ironwal/base/check.h"
 #include "ironwal/base/status_macros.h"
+#include "ironwal/base/test_point.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
@@ -245,10 +246,13 @@ absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
   // open removes, so a crash after this point cannot bring the IDs back.
   IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, kept));
   {
+    // Together, under the lock Locate reads the list with: a reader that finds the new
+    // list also finds the new first ID (no "ID n is below the first retained ID n").
     WriterMutexLock write(&segments_mu_);
+    first_id_.store(kept.front(), std::memory_order_release);
     segments_ = kept;
   }
-  first_id_.store(kept.front(), std::memory_order_release);
+  IRONWAL_TEST_POINT("stream.truncate.listed");
   absl::Status removed = absl::OkStatus();
   for (size_t i = 0; i < n; ++i) {
     shared_->readers->Erase(this, segments[i]);

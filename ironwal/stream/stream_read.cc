@@ -135,8 +135,8 @@ StreamInfo Stream::Info() {
   {
     ReaderMutexLock lock(&segments_mu_);
     segments = segments_;
+    info.first_id = first_id();  // moves with the list (see Truncate)
   }
-  info.first_id = first_id();
   info.next_id = next_id();
   info.segment_count = segments.size();
   info.active_segment_start_id = segments.empty() ? 0 : segments.back();

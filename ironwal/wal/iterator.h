@@ -9,8 +9,20 @@
 //
 // An iterator sees entries appended after it was created: when it reaches the end it
 // stops (Valid() false, status() OK), and Seek(next) later picks up what was appended
-// since. It stops at `end_id` (exclusive) if one was given. Once status() is not OK the
-// iterator stays invalid.
+// since. It never returns an ID at or past the stream's next ID as the Wal reports it, so
+// tailing is one loop, and the Seek(last + 1) in it is always valid (at its end for now,
+// or at a new entry):
+//
+//   uint64_t next = start;
+//   for (;;) {
+//     it->Seek(next);
+//     for (; it->Valid(); it->Next(), ++next) Consume(it->id(), it->value());
+//     IRONWAL_RETURN_IF_ERROR(it->status());
+//     WaitForMore();
+//   }
+//
+// It stops at `end_id` (exclusive) if one was given. Once status() is not OK the iterator
+// stays invalid.
 //
 // value() is valid until the next call to Next() or Seek(). The Wal must outlive the
 // iterator. Thread-safety: one thread at a time per iterator; many iterators may run

@@ -43,9 +43,11 @@ void StreamIterator::Seek(uint64_t id) {
 
 bool StreamIterator::LoadFrame(uint64_t id) {
   for (;;) {
-    // Read up to what the segment has published; in kAsync first make sure those frames
-    // have left the writer's buffer for the file.
-    const uint64_t published = reader_->index().end_offset();
+    // Read up to what the segment has published below the stream's next ID: frames reach
+    // the offset index just before next_id() moves past them, and an iterator must never
+    // return an ID at or past next_id() (a tailing reader's Seek(last + 1) would fail).
+    // In kAsync first make sure those frames have left the writer's buffer for the file.
+    const uint64_t published = reader_->index().EndOffsetBelow(stream_->next_id());
     if (published > cursor_->limit()) {
       if (active_) {
         absl::Status flushed = stream_->EnsureFlushed(reader_->start_id(), published);

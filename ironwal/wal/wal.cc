@@ -134,15 +134,31 @@ absl::Status Wal::Recover() {
   return absl::OkStatus();
 }
 
-absl::Status Wal::CheckOpen() const {
-  if (closed_) {
-    return absl::FailedPreconditionError(absl::StrCat("wal ", options_.root, " is closed"));
+// One public call in flight: admitted through gate_ for its lifetime, so that Close
+// waits for it; status() is FailedPrecondition once the Wal is closed (or closing).
+class Wal::Call {
+ public:
+  Call(Wal* wal, absl::string_view op) : wal_(wal), entered_(wal->gate_.Enter()) {
+    if (!entered_) {
+      status_ = absl::FailedPreconditionError(
+          absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
+    }
   }
-  return absl::OkStatus();
-}
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() {
+    if (entered_) wal_->gate_.Exit();
+  }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  Wal* const wal_;
+  const bool entered_;
+  absl::Status status_;
+};
 
 absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
-  IRONWAL_RETURN_IF_ERROR(CheckOpen());
   if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
   Stream* stream = nullptr;
   {
@@ -193,7 +209,8 @@ std::vector<Stream*> Wal::AllStreams() const {
 }
 
 absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view entry) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "append");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   IRONWAL_ASSIGN_OR_RETURN(const IdRange ids, s->Append({entry}, /*batch=*/false));
   return ids.first;
@@ -201,14 +218,16 @@ absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view
 
 absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
                                          absl::Span<const absl::string_view> entries) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "append batch");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   if (entries.empty()) {
-    IRONWAL_RETURN_IF_ERROR(CheckOpen());
     IRONWAL_RETURN_IF_ERROR(StreamDirName(stream).status());  // A bad key is still an error.
     absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
     if (absl::IsNotFound(s.status())) return IdRange{};  // Nothing written, nothing created.
     IRONWAL_RETURN_IF_ERROR(s.status());
-    return IdRange{(*s)->next_id(), (*s)->next_id()};
+    // One read: another thread's append may move next_id() at any moment.
+    const uint64_t next = (*s)->next_id();
+    return IdRange{next, next};
   }
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   return s->Append(entries, /*batch=*/true);
@@ -241,7 +260,8 @@ absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
 }
 
 absl::StatusOr<std::string> Wal::Get(absl::string_view stream, uint64_t id) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "get");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
   if (frame_cache_ != nullptr) return GetCached(s, id);
   return s->Get(id);
@@ -251,8 +271,9 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
                                                        absl::Span<const uint64_t> ids) {
   std::vector<absl::StatusOr<std::string>> results(ids.size(), absl::UnknownError("unset"));
   if (ids.empty()) return results;
-  ReaderMutexLock open(&close_mu_);
-  absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
+  const Call call(this, "multi get");
+  absl::StatusOr<Stream*> s = call.status().ok() ? FindStream(stream, /*create=*/false)
+                                                 : absl::StatusOr<Stream*>(call.status());
   if (!s.ok()) {
     for (auto& r : results) r = s.status();
     return results;
@@ -292,7 +313,8 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
 
 absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view stream,
                                                            uint64_t start_id, uint64_t end_id) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "iterate");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
   auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size);
   if (start_id > s->next_id()) {
@@ -305,15 +327,16 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view str
 }
 
 absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t keep_from_id) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "truncate");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
   IRONWAL_RETURN_IF_ERROR(s->CheckKey(stream, /*claim=*/true));
   return s->Truncate(keep_from_id);
 }
 
 absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
-  ReaderMutexLock open(&close_mu_);
-  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  const Call call(this, "list streams");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   std::vector<std::string> keys;
   for (Stream* s : AllStreams()) keys.push_back(s->key());
   std::sort(keys.begin(), keys.end());
@@ -321,14 +344,15 @@ absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
 }
 
 absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream) {
-  ReaderMutexLock open(&close_mu_);
+  const Call call(this, "stream info");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
   return s->Info();
 }
 
 absl::Status Wal::Flush() {
-  ReaderMutexLock open(&close_mu_);
-  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  const Call call(this, "flush");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   absl::Status first = absl::OkStatus();
   for (Stream* s : AllStreams()) {
     absl::Status flushed = s->Flush();
@@ -338,8 +362,8 @@ absl::Status Wal::Flush() {
 }
 
 absl::Status Wal::Sync() {
-  ReaderMutexLock open(&close_mu_);
-  IRONWAL_RETURN_IF_ERROR(CheckOpen());
+  const Call call(this, "sync");
+  IRONWAL_RETURN_IF_ERROR(call.status());
   absl::Status first = absl::OkStatus();
   for (Stream* s : AllStreams()) {
     absl::Status synced = s->Sync();
@@ -349,9 +373,10 @@ absl::Status Wal::Sync() {
 }
 
 absl::Status Wal::Close() {
-  WriterMutexLock lock(&close_mu_);
+  MutexLock lock(&close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
+  gate_.Shut();  // No new calls; the ones in flight have finished when it returns.
   absl::Status first = absl::OkStatus();
   for (Stream* s : AllStreams()) {
     absl::Status closed = s->CloseWriter();

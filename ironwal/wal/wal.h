@@ -45,6 +45,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,7 @@
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/stream/writer_budget.h"
+#include "ironwal/wal/call_gate.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/txn_writer.h"
 #include "ironwal/wal/wal_options.h"
@@ -139,7 +141,10 @@ class Wal {
   absl::Status Sync();
 
   // Flushes and syncs every stream, closes the files and releases the LOCK. Later calls
-  // return FailedPrecondition. Idempotent.
+  // return FailedPrecondition. Idempotent. Finishes in bounded time however many threads
+  // keep calling: from its start every new call is refused (FailedPrecondition "... is
+  // closed"), and it waits only for the calls already in flight. Iterators are not calls:
+  // an existing iterator keeps reading what was written (the Wal must still outlive it).
   absl::Status Close();
 
   // What recovery found and did, for every stream that was not clean.
@@ -149,14 +154,15 @@ class Wal {
 
  private:
   friend class TxnWriter;
+  class Call;
 
   explicit Wal(const WalOptions& options);
 
   absl::Status Recover();
-  absl::Status CheckOpen() const ABSL_SHARED_LOCKS_REQUIRED(close_mu_);
   // The stream for `key`: NotFound if it does not exist (and !create).
-  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create)
-      ABSL_SHARED_LOCKS_REQUIRED(close_mu_);
+  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create);
+  // Every stream, in the order of their directory names: whatever these visit reaches the
+  // Env in the same order every run.
   std::vector<Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
 
@@ -169,13 +175,15 @@ class Wal {
   std::unique_ptr<FileLock> lock_;
   std::vector<StreamRecoveryReport> recovery_report_;
 
-  // Held shared by every operation, exclusively by Close.
-  mutable SharedMutex close_mu_;
+  // Every public call but Close passes it (see Call in wal.cc); Close shuts it.
+  CallGate gate_;
+  // Serializes Close.
+  Mutex close_mu_;
   bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
 
-  mutable SharedMutex streams_mu_ ABSL_ACQUIRED_AFTER(close_mu_);
-  // By directory name; never shrinks while the Wal is open.
-  absl::flat_hash_map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  mutable SharedMutex streams_mu_;
+  // By directory name, ordered (see AllStreams); never shrinks while the Wal is open.
+  std::map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
   // By key exactly as callers pass it: a fast path past StreamDirName.
   absl::flat_hash_map<std::string, Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
 };

@@ -42,6 +42,24 @@ TEST(OffsetIndexTest, FindsTheFrameHoldingEachId) {
   EXPECT_EQ(index.FrameAt(37), std::nullopt);
 }
 
+// Where a reader bounded by an ID stops: before the frame holding it.
+TEST(OffsetIndexTest, EndOffsetBelowStopsBeforeTheFrameHoldingTheId) {
+  OffsetIndex index(10);
+  EXPECT_EQ(index.EndOffsetBelow(10), 0u);
+  EXPECT_EQ(index.EndOffsetBelow(99), 0u);
+  index.Publish(10, 0, 1, 36);   // [10, 11)
+  index.Publish(11, 36, 3, 50);  // [11, 14)
+  index.Publish(14, 86, 2, 40);  // [14, 16)
+  EXPECT_EQ(index.EndOffsetBelow(5), 0u);
+  EXPECT_EQ(index.EndOffsetBelow(10), 0u);
+  EXPECT_EQ(index.EndOffsetBelow(11), 36u);
+  EXPECT_EQ(index.EndOffsetBelow(12), 36u);  // inside [11, 14): that frame is left out
+  EXPECT_EQ(index.EndOffsetBelow(14), 86u);
+  EXPECT_EQ(index.EndOffsetBelow(15), 86u);
+  EXPECT_EQ(index.EndOffsetBelow(16), 126u);
+  EXPECT_EQ(index.EndOffsetBelow(1000), 126u);
+}
+
 TEST(OffsetIndexDeathTest, FramesMustBePublishedBackToBack) {
   OffsetIndex index(0);
   index.Publish(0, 0, 2, 40);

@@ -14,12 +14,28 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/base/test_point.h"
+
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
+
+// Stops and joins a thread when the test leaves the scope (also through a failed ASSERT).
+class Joiner {
+ public:
+  Joiner(std::atomic<bool>* done, std::thread* thread) : done_(done), thread_(thread) {}
+  ~Joiner() {
+    *done_ = true;
+    thread_->join();
+  }
+
+ private:
+  std::atomic<bool>* const done_;
+  std::thread* const thread_;
+};
 
 class WalConcurrencyTest : public ::ironwal::testing::MemWalTest,
                            public ::testing::WithParamInterface<SyncMode> {
@@ -157,14 +173,116 @@ TEST_P(WalConcurrencyTest, TruncationRacesReadersWithoutWrongAnswers) {
   reader.join();
 }
 
+// A tailing iterator never runs ahead of next_id(): the documented follow-up Seek(last + 1)
+// after it stops is always valid. The iterator here runs while the writer has published a
+// new frame to the offset index but not yet advanced next_id(); it used to return that
+// frame's ID, and then Seek(last + 1) failed for good ("ID 2 is past the next ID 1").
+TEST_P(WalConcurrencyTest, TailingIteratorNeverRunsAheadOfNextId) {
+  if (GetParam() == SyncMode::kAsync) {
+    GTEST_SKIP() << "kAsync publishes before writing: a read at the test point would flush, "
+                    "taking the lock its own thread holds";
+  }
+  ASSERT_OK(wal_->Append("s", "v0"));
+  absl::StatusOr<std::unique_ptr<Iterator>> made = wal_->NewIterator("s", 0);
+  ASSERT_OK(made.status());
+  Iterator& it = **made;
+  uint64_t next = 0;
+  // The tailing loop: read to the end, then Seek(next) to wait for more.
+  const auto tail = [&] {
+    it.Seek(next);
+    for (; it.Valid(); it.Next()) {
+      EXPECT_EQ(it.id(), next);
+      EXPECT_EQ(it.value(), absl::StrCat("v", it.id()));
+      ++next;
+    }
+    EXPECT_OK(it.status());
+    it.Seek(next);
+    EXPECT_OK(it.status());
+  };
+  int reached = 0;
+  {
+    ScopedTestPoint at("stream.publish.indexed", [&] {
+      ++reached;
+      tail();
+      EXPECT_EQ(next, 1u) << "the iterator returned an ID at or past next_id() (1)";
+    });
+    ASSERT_OK(wal_->Append("s", "v1"));
+  }
+  EXPECT_EQ(reached, 1);
+  tail();
+  EXPECT_EQ(next, 2u);
+}
+
+// An empty batch (and an empty transaction) returns an empty range at the next ID, even
+// while another thread appends: it used to read next_id() twice and could return [n, n+1).
+TEST_P(WalConcurrencyTest, EmptyBatchIsEmptyWhileOthersAppend) {
+  ASSERT_OK(wal_->Append("s", "first"));
+  std::atomic<bool> done{false};
+  std::thread appender([&] {
+    for (int i = 0; !done; ++i) ASSERT_OK(wal_->Append("s", absl::StrCat(i)));
+  });
+  const Joiner join_appender(&done, &appender);
+  uint64_t previous = 0;
+  for (int i = 0; i < 100000; ++i) {
+    absl::StatusOr<IdRange> ids;
+    if (i % 2 == 0) {
+      ids = wal_->AppendBatch("s", std::vector<std::string>{});
+    } else {
+      ids = wal_->NewTransaction("s").Commit();
+    }
+    ASSERT_OK(ids.status());
+    ASSERT_TRUE(ids->empty()) << "round " << i << ": [" << ids->first << ", " << ids->end << ")";
+    ASSERT_GE(ids->first, previous);
+    previous = ids->first;
+  }
+}
+
+// Close finishes while other threads keep calling: new calls are refused at once and the
+// ones in flight drain. It used to wait for an exclusive lock that a steady stream of
+// readers, each holding it shared, never let go (glibc's rwlock favours readers). Each
+// worker stops at its first FailedPrecondition or after kMaxOps calls; Close must come
+// first for every one of them.
+TEST_P(WalConcurrencyTest, CloseFinishesWhileOthersKeepCalling) {
+  constexpr int kThreads = 4;
+  constexpr int kMaxOps = 100000;
+  for (int i = 0; i < 10; ++i) ASSERT_OK(wal_->Append("s", absl::StrCat("v", i)));
+  std::vector<std::atomic<int>> ops(kThreads);
+  std::vector<int> stopped_by_close(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kMaxOps; ++i) {
+        absl::Status status;
+        if (t == 0 && i % 4 == 0) {
+          status = wal_->Append("w", "x").status();
+        } else {
+          status = wal_->Get("s", i % 10).status();
+        }
+        ops[t].store(i + 1, std::memory_order_relaxed);
+        if (absl::IsFailedPrecondition(status)) {
+          EXPECT_THAT(status.message(), ::testing::HasSubstr("closed"));
+          stopped_by_close[t] = 1;
+          return;
+        }
+        ASSERT_OK(status);
+      }
+    });
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    while (ops[t].load(std::memory_order_relaxed) < 1000) std::this_thread::yield();
+  }
+  ASSERT_OK(wal_->Close());
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(stopped_by_close[t], 1)
+        << "thread " << t << " finished " << ops[t] << " calls before Close returned";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, WalConcurrencyTest,
                          ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
                                            SyncMode::kAsync),
-                         [](const auto& info) {
-                           std::string name = SyncModeName(info.param);
-                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
-                           return name;
-                         });
+                         ::ironwal::testing::SyncModeTestName);
 
 }  // namespace
 }  // namespace ironwal

@@ -2,6 +2,7 @@
 #ifndef IRONWAL_TESTS_WAL_WAL_TEST_UTIL_H_
 #define IRONWAL_TESTS_WAL_WAL_TEST_UTIL_H_
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +108,13 @@ class WalTestBase {
   WalOptions options_;
   std::unique_ptr<Wal> wal_;
 };
+
+// A test name for a SyncMode parameter: "strict", "batchonly", "async".
+inline std::string SyncModeTestName(const ::testing::TestParamInfo<SyncMode>& info) {
+  std::string name = SyncModeName(info.param);
+  name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+  return name;
+}
 
 struct MemEnvHolder {
   MemEnv mem_env_;
