@@ -31,6 +31,7 @@ namespace {
 using ::ironwal::testing::IsOk;
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -240,6 +241,37 @@ TYPED_TEST(EnvConformanceTest, AppendsAfterTruncateGoAtTheNewSize) {
   EXPECT_EQ(this->Contents(path), std::string("012abc\0\0Z", 9));
 }
 
+TYPED_TEST(EnvConformanceTest, WriteAtOverwritesInPlaceAndAppendsStayAtTheEnd) {
+  const std::string path = this->Path("f");
+  ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
+  ASSERT_OK(file->Append("0123456789"));
+  ASSERT_OK(file->WriteAt(2, "ab"));
+  ASSERT_OK(file->WriteAt(8, "yz"));  // up to the end exactly
+  ASSERT_OK(file->WriteAt(10, ""));
+  EXPECT_EQ(file->Size(), 10u);
+  ASSERT_OK(file->Append("!"));
+  ASSERT_OK(file->Sync());
+  ASSERT_OK(file->Close());
+  EXPECT_EQ(this->Contents(path), "01ab4567yz!");
+  // Through a handle opened for appending on an existing file, too.
+  ASSERT_OK_AND_ASSIGN(auto again, this->env_->NewAppendableFile(path));
+  ASSERT_OK(again->WriteAt(0, "AB"));
+  ASSERT_OK(again->Close());
+  EXPECT_EQ(this->Contents(path), "ABab4567yz!");
+}
+
+TYPED_TEST(EnvConformanceTest, WriteAtPastTheEndIsInvalidArgumentAndWritesNothing) {
+  const std::string path = this->Path("f");
+  ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
+  ASSERT_OK(file->Append("abc"));
+  EXPECT_THAT(file->WriteAt(2, "xy"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                AllOf(HasSubstr(path), HasSubstr("@2"))));
+  EXPECT_THAT(file->WriteAt(4, "x"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(file->Size(), 3u);
+  ASSERT_OK(file->Close());
+  EXPECT_EQ(this->Contents(path), "abc");
+}
+
 TYPED_TEST(EnvConformanceTest, AllocateDoesNotChangeTheSizeOrContents) {
   const std::string path = this->Path("f");
   ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
@@ -269,6 +301,7 @@ TYPED_TEST(EnvConformanceTest, OperationsAfterCloseAreFailedPrecondition) {
   EXPECT_THAT(file->Flush(), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Sync(), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Truncate(1), StatusIs(kFailedPrecondition));
+  EXPECT_THAT(file->WriteAt(0, "x"), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Allocate(0, 10), StatusIs(kFailedPrecondition));
   EXPECT_EQ(file->Size(), 3u);
   EXPECT_EQ(file->path(), path);
