@@ -104,9 +104,9 @@ TEST(ReopenCrashTest, CrashAtEveryStepOfTheReopenKeepsEveryAcknowledgedEntry) {
       } else {
         KillProcess(env.get());
       }
-      ExpectEveryEntry(env.get(), absl::StrCat("reopen stopped at its mutating op ", k, " of ",
-                                               ops, power_loss ? ", then a power loss"
-                                                               : ", then a process kill"));
+      ExpectEveryEntry(env.get(),
+                       absl::StrCat("reopen stopped at its mutating op ", k, " of ", ops,
+                                    power_loss ? ", then a power loss" : ", then a process kill"));
     }
   }
 }
@@ -130,6 +130,30 @@ TEST(ReopenCrashTest, WriteErrorWhileMakingTheTailDurableLosesNothing) {
     ExpectEveryEntry(env.get(), absl::StrCat("fault ", static_cast<int>(fault)));
     KillProcess(env.get());
   }
+}
+
+// An I/O error on the stat of a stream's directory while the Wal lists the root used to
+// hide the stream: the open succeeded without it, and the next append created the stream
+// again over its own segment (ID 0 handed out again, every acknowledged entry gone).
+TEST(ReopenCrashTest, IoErrorOnAStreamDirectoryFailsTheOpenRatherThanHidingTheStream) {
+  std::unique_ptr<SimEnv> env = KilledWriter();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  FaultRule rule;
+  rule.op = SimOp::kGetFileSize;  // IsDirectory
+  rule.path_pattern = "/wal/s";
+  rule.max_fires = 1;
+  env->AddFaultRule(rule);
+  {
+    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(Options(env.get()));
+    ASSERT_EQ(env->FaultFires(0), 1u);
+    if (wal.ok()) {
+      absl::StatusOr<uint64_t> id = (*wal)->Append("s", "after the reopen");
+      EXPECT_FALSE(id.ok() && *id < static_cast<uint64_t>(kEntries))
+          << "ID " << *id << " handed out again";
+    }
+  }
+  env->ClearFaultRules();
+  ExpectEveryEntry(env.get(), "after an open that met EIO on the stream's directory");
 }
 
 }  // namespace
