@@ -179,9 +179,9 @@ struct CrashOptions {
 enum class SimOp {
   kOpenWritable,  // NewWritableFile / NewAppendableFile
   kOpenRead,      // NewRandomAccessFile
-  kAppend,    // WritableFile::Append, and WriteAt (a write inside the file, at its offset)
-  kSync,      // WritableFile::Sync
-  kTruncate,  // WritableFile::Truncate
+  kAppend,        // WritableFile::Append, and WriteAt (a write inside the file, at its offset)
+  kSync,          // WritableFile::Sync
+  kTruncate,      // WritableFile::Truncate
   kAllocate,
   kClose,
   kRead,  // RandomAccessFile::Read

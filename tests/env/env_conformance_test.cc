@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
+#include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/env/posix_env.h"
 #include "ironwal/env/sim_env.h"
@@ -66,7 +67,45 @@ struct SimEnvFactory {
   static std::string Root() { return "/conformance"; }
 };
 
-using EnvFactories = ::testing::Types<PosixEnvFactory, MemEnvFactory, SimEnvFactory>;
+// EnvWrapper over a MemEnv it owns, wrapping every file it opens in the file wrappers: with
+// nothing overridden, the wrappers must forward every call (and every error) unchanged.
+class WrappingEnv : public EnvWrapper {
+ public:
+  explicit WrappingEnv(std::unique_ptr<Env> owned)
+      : EnvWrapper(owned.get()), owned_(std::move(owned)) {}
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(EnvWrapper::NewWritableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override {
+    return Wrap(EnvWrapper::NewAppendableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path, const RandomAccessFileOptions& options) override {
+    absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
+        EnvWrapper::NewRandomAccessFile(path, options);
+    if (!file.ok()) return file;
+    return std::unique_ptr<RandomAccessFile>(new RandomAccessFileWrapper(*std::move(file)));
+  }
+
+ private:
+  static absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
+      absl::StatusOr<std::unique_ptr<WritableFile>> file) {
+    if (!file.ok()) return file;
+    return std::unique_ptr<WritableFile>(new WritableFileWrapper(*std::move(file)));
+  }
+  const std::unique_ptr<Env> owned_;
+};
+
+struct EnvWrapperFactory {
+  static std::unique_ptr<Env> Make() {
+    return std::make_unique<WrappingEnv>(std::make_unique<MemEnv>());
+  }
+  static std::string Root() { return "/conformance"; }
+};
+
+using EnvFactories =
+    ::testing::Types<PosixEnvFactory, MemEnvFactory, SimEnvFactory, EnvWrapperFactory>;
 
 template <typename Factory>
 class EnvConformanceTest : public ::testing::Test {
@@ -265,7 +304,7 @@ TYPED_TEST(EnvConformanceTest, WriteAtPastTheEndIsInvalidArgumentAndWritesNothin
   ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
   ASSERT_OK(file->Append("abc"));
   EXPECT_THAT(file->WriteAt(2, "xy"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                AllOf(HasSubstr(path), HasSubstr("@2"))));
+                                               AllOf(HasSubstr(path), HasSubstr("@2"))));
   EXPECT_THAT(file->WriteAt(4, "x"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(file->Size(), 3u);
   ASSERT_OK(file->Close());

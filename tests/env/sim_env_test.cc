@@ -351,7 +351,9 @@ TEST_F(SimEnvTest, BytesWrittenAgainInPlaceAfterAFailedSyncBecomeDurable) {
   EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds("AAAA"));
   const std::vector<TraceRecord> trace = env.Trace();
   bool traced = false;
-  for (const TraceRecord& r : trace) traced |= r.ToString().find("append /d/f@0+4 OK") != std::string::npos;
+  for (const TraceRecord& r : trace) {
+    traced |= r.ToString().find("append /d/f@0+4 OK") != std::string::npos;
+  }
   EXPECT_TRUE(traced) << "WriteAt is traced as an append at its offset";
 }
 
