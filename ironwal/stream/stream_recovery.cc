@@ -434,18 +434,29 @@ absl::Status Stream::SettleActiveSegment(const std::string& path, uint64_t start
 // are written over themselves, never cut first: until the sync, the disk holds either the
 // old copy or the same bytes again. After the caller's sync, everything the reopened stream
 // shows is durable, and later frames are never synced behind bytes that might vanish.
+// Each chunk is read twice, and written only when both reads agree: a transient read error
+// (a flipped bit) must not be written over the verified bytes.
 absl::Status Stream::MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
                                      uint64_t to) {
   constexpr uint64_t kChunk = 1 << 20;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> source,
                            env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
   std::string chunk;
+  std::string again;
   for (uint64_t at = from; at < to; at += chunk.size()) {
-    chunk.resize(static_cast<size_t>(std::min(kChunk, to - at)));
-    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, source->Read(at, chunk.size(), &chunk[0]));
-    if (bytes.size() != chunk.size()) {
+    const size_t n = static_cast<size_t>(std::min(kChunk, to - at));
+    chunk.resize(n);
+    again.resize(n);
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, source->Read(at, n, &chunk[0]));
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view check, source->Read(at, n, &again[0]));
+    if (bytes.size() != n || check.size() != n) {
       return absl::DataLossError(absl::StrCat("rewrite ", path, "@", at, ": file ends after ",
-                                              bytes.size(), " of ", chunk.size(), " bytes"));
+                                              std::min(bytes.size(), check.size()), " of ", n,
+                                              " bytes"));
+    }
+    if (bytes != check) {
+      return absl::InternalError(absl::StrCat("rewrite ", path, "@", at, ": two reads of ", n,
+                                              " verified bytes differ; nothing written"));
     }
     IRONWAL_RETURN_IF_ERROR(file->WriteAt(at, bytes));
   }
