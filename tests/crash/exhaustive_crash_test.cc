@@ -48,7 +48,7 @@ constexpr uint64_t kMaxStatesPerBoundary = 512;
 // Per cut of a recovery, at most this many of its post-crash states are recovered again.
 constexpr uint64_t kMaxNestedStatesPerBoundary = 32;
 // The default run crashes the recovery of one outer crash state in this many (seeded).
-constexpr uint64_t kNestedSampleOneIn = 8;
+constexpr uint64_t kNestedSampleOneIn = 12;
 constexpr char kRoot[] = "/crash";
 
 // A workload: operations on an open Wal, each recorded in the model.
