@@ -14,8 +14,8 @@
 // with POSIX.
 //
 // Durability contract (the same for every implementation; SimEnv enforces it):
-//   - WritableFile::Append hands bytes to the file; they are visible to readers of the file
-//     immediately and survive a process crash, but not a power loss.
+//   - WritableFile::Append and WriteAt hand bytes to the file; they are visible to readers
+//     of the file immediately and survive a process crash, but not a power loss.
 //   - WritableFile::Sync makes the file's *data* durable (fdatasync). It does not make the
 //     file's *name* durable.
 //   - Env::SyncDir(dir) makes the creations, renames and removals of entries in `dir`
@@ -68,6 +68,14 @@ class WritableFile {
   // Appends `data` at the end of the file. On error, any prefix of `data` (possibly none)
   // may have reached the file; Size() reports how much did.
   virtual absl::Status Append(absl::string_view data) = 0;
+
+  // Writes `data` over the file's bytes [offset, offset + data.size()), which must lie
+  // within Size() (InvalidArgument otherwise): the size and the place of the next Append
+  // do not change. Like Append, the bytes are durable only after Sync(), and on error any
+  // prefix of `data` (possibly none) may have been written. Recovery writes verified bytes
+  // again with it, the same bytes at the same offsets, so that a crash in the middle
+  // changes nothing.
+  virtual absl::Status WriteAt(uint64_t offset, absl::string_view data) = 0;
 
   // Hands any bytes this object buffers to the operating system. Implementations in this
   // project do not buffer, so this is cheap; it exists for wrappers that do.

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 
 #include "ironwal/base/mutex.h"
+#include "ironwal/base/status_macros.h"
 #include "ironwal/env/internal/file_buffer.h"
 #include "ironwal/env/internal/mem_fs.h"
 #include "ironwal/env/io_error.h"
@@ -47,6 +48,14 @@ class MemWritableFile final : public WritableFile {
     MutexLock lock(&state_->mu);
     if (closed_) return IoError(fs_op::kAppend, path_, file_->data.size(), EBADF);
     state_->fs.Append(file_.get(), data);
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    MutexLock lock(&state_->mu);
+    if (closed_) return IoError(fs_op::kWrite, path_, offset, EBADF);
+    IRONWAL_RETURN_IF_ERROR(internal::CheckWriteAt(path_, offset, data.size(), file_->data.size()));
+    state_->fs.WriteAt(file_.get(), offset, data);
     return absl::OkStatus();
   }
 

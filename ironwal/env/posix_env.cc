@@ -107,6 +107,28 @@ class PosixWritableFile final : public WritableFile {
     return absl::OkStatus();
   }
 
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    if (fd_ < 0) return Closed("write");
+    if (offset > size_ || data.size() > size_ - offset) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write ", path_, "@", offset, ": ", data.size(), " bytes pass the end at ", size_));
+    }
+    while (!data.empty()) {
+      const ssize_t n = ::pwrite(fd_, data.data(), std::min(data.size(), kMaxIoBytes),
+                                 static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError("write", path_, offset, errno);
+      }
+      if (n == 0) {
+        return absl::InternalError(absl::StrCat("write ", path_, "@", offset, ": wrote nothing"));
+      }
+      offset += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Flush() override {
     if (fd_ < 0) return Closed("flush");
     return absl::OkStatus();  // Nothing is buffered.

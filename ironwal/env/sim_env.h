@@ -5,8 +5,8 @@
 // it, and so can the tests of any database that does its I/O through ironwal::Env.
 //
 // The model. Every file has two images: the *volatile* one (what reads return: the page
-// cache) and the *durable* one (what is on the platter). Append and Truncate change the
-// volatile image and mark the touched blocks of `block_size` bytes dirty, and mark the
+// cache) and the *durable* one (what is on the platter). Append, WriteAt and Truncate change
+// the volatile image and mark the touched blocks of `block_size` bytes dirty, and mark the
 // length dirty when it differs from the durable length; Allocate changes no bytes and
 // dirties nothing (it only reserves space, see Capacity). WritableFile::Sync copies the
 // dirty blocks (whole blocks of the volatile image) and a dirty length to the durable
@@ -197,9 +197,9 @@ struct CrashOptions {
 enum class SimOp {
   kOpenWritable,  // NewWritableFile / NewAppendableFile
   kOpenRead,      // NewRandomAccessFile
-  kAppend,
-  kSync,      // WritableFile::Sync
-  kTruncate,  // WritableFile::Truncate
+  kAppend,        // WritableFile::Append, and WriteAt (a write inside the file, at its offset)
+  kSync,          // WritableFile::Sync
+  kTruncate,      // WritableFile::Truncate
   kAllocate,
   kClose,
   kRead,  // RandomAccessFile::Read

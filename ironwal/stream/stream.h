@@ -232,8 +232,11 @@ class Stream : private WriterBudget::Member {
   absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
-  absl::Status CutSegment(const std::string& path, uint64_t size);
-  absl::Status MakeTailDurable(const std::string& path, uint64_t from, uint64_t to);
+  absl::Status SettleActiveSegment(const std::string& path, uint64_t start, const SegmentScan& scan,
+                                   StreamRecoveryReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
+                               uint64_t to);
 
   std::string SegmentPath(uint64_t start_id) const;
   std::string OpDescription(absl::string_view op) const;

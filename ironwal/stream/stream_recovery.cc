@@ -16,8 +16,10 @@
 //        empty unlisted files above the last of a rotation: both removed.
 // 3. Scan the active segment (ScanActiveSegment) and act on the decision table in
 //    ironwal/segment/segment_scan.h under the corruption policy.
-// 4. Write the verified bytes past the durable frontier again and sync them (see
-//    MakeTailDurable): what a reopened stream shows is durable.
+// 4. Cut what follows the verified frames, write the verified bytes past the durable
+//    frontier again over themselves and sync them (SettleActiveSegment, whose steps are
+//    ordered so that a crash or an I/O error after any of them loses no verified frame):
+//    what a reopened stream shows is durable.
 // Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
 // before the stream is used, and none is made when the Wal is opened read-only.
 #include <algorithm>
@@ -337,26 +339,9 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
           "); refusing to open under CorruptionPolicy::kError. `ironwal repair` or ",
           "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
     }
-    if (scan.outcome != ScanOutcome::kClean) {
-      report->cut_bytes = scan.file_size - scan.valid_end;
-      if (!options_.read_only) {
-        // Keep the bytes whenever verified frames were among them (corruption, or holes
-        // left by a crash in unsynced data): cut from the log, but not thrown away.
-        if ((scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt) &&
-            scan.file_size > scan.valid_end) {
-          IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
-        }
-        IRONWAL_RETURN_IF_ERROR(CutSegment(path, scan.valid_end));
-        if (scan.valid_end < frontier_written_) {
-          IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
-          frontier_written_ = scan.valid_end;
-        }
-      }
-    }
-    if (!options_.read_only && scan.valid_end > frontier_written_) {
-      IRONWAL_RETURN_IF_ERROR(MakeTailDurable(path, frontier_written_, scan.valid_end));
-      IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
-      frontier_written_ = scan.valid_end;
+    if (scan.outcome != ScanOutcome::kClean) report->cut_bytes = scan.file_size - scan.valid_end;
+    if (!options_.read_only) {
+      IRONWAL_RETURN_IF_ERROR(SettleActiveSegment(path, start, scan, report));
     }
     active_size_ = scan.valid_end;
     active_synced_ = scan.valid_end;
@@ -403,37 +388,79 @@ absl::Status Stream::Quarantine(const std::string& path, uint64_t offset,
   return absl::OkStatus();
 }
 
-// The verified bytes past the durable frontier may be in the page cache only, and after a
-// failed fsync Linux marks such pages clean without writing them, so syncing the file
-// again would not make them durable. Writing them again does: cut the file back to the
-// frontier, append the same bytes (new dirty pages) and sync. After this, everything the
-// reopened stream shows is durable, and later frames are never synced behind bytes that
-// might vanish.
-absl::Status Stream::MakeTailDurable(const std::string& path, uint64_t from, uint64_t to) {
-  std::string tail;
-  {
-    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
-    tail.resize(static_cast<size_t>(to - from));
-    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, file->Read(from, tail.size(), &tail[0]));
-    if (bytes.size() != tail.size()) {
-      return absl::DataLossError(absl::StrCat("rewrite ", path, "@", from, ": file ends after ",
-                                              bytes.size(), " of ", tail.size(), " bytes"));
-    }
-    if (bytes.data() != tail.data()) tail.assign(bytes.data(), bytes.size());
+// Cuts the active segment at the verified end X and makes the verified bytes durable. Each
+// step leaves the disk so that a crash (or an I/O error) after it recovers at least the
+// frames the scan verified, whatever the earlier steps did:
+//   1. bytes past X that held verified frames (corruption, or holes in unsynced data) are
+//      copied into a quarantine file, durably, before anything cuts them;
+//   2. a frontier past X (row H under kTruncate) is lowered to X: durable.pos is only ever
+//      behind the truth, and damage past it is then a torn tail, cut again if need be;
+//   3. the bytes past X are cut (never a verified frame);
+//   4. the verified bytes past the frontier are written again over themselves (the same
+//      bytes at the same offsets: a crash in the middle of the write changes nothing) and
+//      the file is synced, once for 3 and 4;
+//   5. the frontier moves to X.
+absl::Status Stream::SettleActiveSegment(const std::string& path, uint64_t start,
+                                         const SegmentScan& scan, StreamRecoveryReport* report) {
+  const bool cut = scan.outcome != ScanOutcome::kClean && scan.file_size > scan.valid_end;
+  if (cut && (scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt)) {
+    IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
   }
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path));
-  IRONWAL_RETURN_IF_ERROR(file->Truncate(from));
-  IRONWAL_RETURN_IF_ERROR(file->Append(tail));
-  IRONWAL_RETURN_IF_ERROR(file->Sync());
-  return file->Close();
+  if (scan.valid_end < frontier_written_) {
+    IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
+    frontier_written_ = scan.valid_end;
+  }
+  const bool rewrite = scan.valid_end > frontier_written_;
+  if (!cut && !rewrite) return absl::OkStatus();
+  {
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path));
+    if (cut) IRONWAL_RETURN_IF_ERROR(file->Truncate(scan.valid_end));
+    if (rewrite) {
+      IRONWAL_RETURN_IF_ERROR(MakeTailDurable(path, file.get(), frontier_written_, scan.valid_end));
+    }
+    IRONWAL_RETURN_IF_ERROR(file->Sync());
+    IRONWAL_RETURN_IF_ERROR(file->Close());
+  }
+  if (rewrite) {
+    IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, scan.valid_end));
+    frontier_written_ = scan.valid_end;
+  }
+  return absl::OkStatus();
 }
 
-absl::Status Stream::CutSegment(const std::string& path, uint64_t size) {
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path));
-  IRONWAL_RETURN_IF_ERROR(file->Truncate(size));
-  IRONWAL_RETURN_IF_ERROR(file->Sync());
-  return file->Close();
+// The verified bytes [from, to) past the durable frontier may be in the page cache only:
+// after a failed fsync Linux marks such pages clean without writing them, so syncing the
+// file again would not make them durable. Writing them again does (new dirty pages). They
+// are written over themselves, never cut first: until the sync, the disk holds either the
+// old copy or the same bytes again. After the caller's sync, everything the reopened stream
+// shows is durable, and later frames are never synced behind bytes that might vanish.
+// Each chunk is read twice, and written only when both reads agree: a transient read error
+// (a flipped bit) must not be written over the verified bytes.
+absl::Status Stream::MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
+                                     uint64_t to) {
+  constexpr uint64_t kChunk = 1 << 20;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> source,
+                           env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+  std::string chunk;
+  std::string again;
+  for (uint64_t at = from; at < to; at += chunk.size()) {
+    const size_t n = static_cast<size_t>(std::min(kChunk, to - at));
+    chunk.resize(n);
+    again.resize(n);
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, source->Read(at, n, &chunk[0]));
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view check, source->Read(at, n, &again[0]));
+    if (bytes.size() != n || check.size() != n) {
+      return absl::DataLossError(absl::StrCat("rewrite ", path, "@", at, ": file ends after ",
+                                              std::min(bytes.size(), check.size()), " of ", n,
+                                              " bytes"));
+    }
+    if (bytes != check) {
+      return absl::InternalError(absl::StrCat("rewrite ", path, "@", at, ": two reads of ", n,
+                                              " verified bytes differ; nothing written"));
+    }
+    IRONWAL_RETURN_IF_ERROR(file->WriteAt(at, bytes));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ironwal

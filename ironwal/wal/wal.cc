@@ -123,6 +123,9 @@ absl::Status Wal::Recover() {
   for (const std::string& name : children) {
     if (name == format::kLockFileName) continue;
     absl::StatusOr<bool> is_dir = env->IsDirectory(JoinPath(root, name));
+    // Only an entry gone since the listing is skipped: a stream skipped for an I/O error
+    // would be created again, empty, by the next write, over its own segments.
+    if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
     if (!is_dir.ok() || !*is_dir) continue;
     StreamRecoveryReport report;
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,

@@ -9,6 +9,18 @@
 // clone, reopen, and check the oracle (ironwal/testing/wal_model.h). When a boundary has
 // more combinations than kMaxStatesPerBoundary, a seeded sample is taken that always
 // includes "keep none" and "keep all". The numbers of states explored are printed.
+//
+// The recovery itself is crashed too (issue 8: no step of recovery may leave fewer
+// readable acknowledged entries than there were before it started). For a seeded sample of
+// those crash states (all of them with IRONWAL_SWEEP_FULL=1), the reopen that follows is
+//   - cut at each of its mutating operations, and every allowed post-crash state of that
+//     cut (the same plans, kMaxNestedStatesPerBoundary at most) is recovered again;
+//   - failed at each of its I/O calls in turn (every call of every kind: EIO, and ENOSPC and
+//     short writes where the call can have them): if the open succeeds all the same, it
+//     must show everything; then the disk is reopened as it stands and after a power loss;
+// and each time the oracle must find every entry the uninterrupted recovery found (the
+// model adopts that recovery's result before the nested checks). The numbers of nested
+// states and failed reopens are printed.
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -22,6 +34,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/sim_env.h"
+#include "ironwal/testing/test_env.h"
 #include "ironwal/testing/wal_model.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
@@ -32,6 +45,10 @@ namespace {
 using ::ironwal::testing::WalModel;
 
 constexpr uint64_t kMaxStatesPerBoundary = 512;
+// Per cut of a recovery, at most this many of its post-crash states are recovered again.
+constexpr uint64_t kMaxNestedStatesPerBoundary = 32;
+// The default run crashes the recovery of one outer crash state in this many (seeded).
+constexpr uint64_t kNestedSampleOneIn = 12;
 constexpr char kRoot[] = "/crash";
 
 // A workload: operations on an open Wal, each recorded in the model.
@@ -178,7 +195,8 @@ Ran RunWorkload(const Workload& w, uint64_t cut) {
 }
 
 // The crash plans for a boundary: every combination, or a seeded sample.
-std::vector<CrashPlan> Plans(const std::vector<PendingChange>& pending, Random* rng) {
+std::vector<CrashPlan> Plans(const std::vector<PendingChange>& pending, Random* rng,
+                             uint64_t max_states = kMaxStatesPerBoundary) {
   std::vector<PendingChange> independent;                  // blocks and lengths
   std::map<std::string, std::vector<PendingChange>> dirs;  // dir ops, oldest first
   for (const PendingChange& c : pending) {
@@ -196,14 +214,14 @@ std::vector<CrashPlan> Plans(const std::vector<PendingChange>& pending, Random* 
     dir_list.push_back(&ops);
   }
   uint64_t total = 1;
-  for (uint64_t r : radix) total = total > kMaxStatesPerBoundary * 1024 ? total : total * r;
+  for (uint64_t r : radix) total = total > max_states * 1024 ? total : total * r;
   std::vector<uint64_t> picks;
-  if (total <= kMaxStatesPerBoundary) {
+  if (total <= max_states) {
     for (uint64_t i = 0; i < total; ++i) picks.push_back(i);
   } else {
     picks.push_back(0);           // keep none
     picks.push_back(UINT64_MAX);  // keep all
-    while (picks.size() < kMaxStatesPerBoundary) picks.push_back(rng->Next() | 1);
+    while (picks.size() < max_states) picks.push_back(rng->Next() | 1);
   }
   std::vector<CrashPlan> plans;
   for (uint64_t pick : picks) {
@@ -242,13 +260,124 @@ std::string Describe(const CrashPlan& plan) {
                       plan.tear ? absl::StrCat(" torn at ", plan.torn_bytes) : "");
 }
 
+// Opens `env`, checks the oracle `model` (a copy: the caller's stays as it was) and returns
+// the violations, or why the open failed.
+std::vector<std::string> RecoverAndCheck(SimEnv* env, WalOptions options, WalModel model) {
+  options.env = env;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+  if (!wal.ok()) return {absl::StrCat("the open failed: ", wal.status().ToString())};
+  return model.CheckRecovered(wal->get(), /*crashed=*/true);
+}
+
+// Counts of the nested checks.
+struct Nested {
+  uint64_t subjects = 0;    // outer crash states whose recovery was crashed and failed
+  uint64_t states = 0;      // post-crash states of an interrupted recovery, recovered again
+  uint64_t failed_ios = 0;  // reopens with an I/O error injected at one call
+};
+
+// Runs one open of `env` (whatever it returns) and drops the Wal. With `model`: an open
+// that succeeds must show what the model expects (the violations, none if it failed).
+std::vector<std::string> OpenOnce(SimEnv* env, WalOptions options,
+                                  const WalModel* model = nullptr) {
+  options.env = env;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+  if (!wal.ok() || model == nullptr) return {};
+  env->ClearFaultRules();  // the faults were for the open; the check reads without them
+  WalModel copy = *model;
+  return copy.CheckRecovered(wal->get(), /*crashed=*/true);
+}
+
+// Cuts the recovery of `pristine` at each of its mutating operations and recovers every
+// (sampled) post-crash state again. `recovered`: the model after the uninterrupted recovery.
+void CrashTheRecovery(const SimEnv& pristine, const WalModel& recovered, const WalOptions& options,
+                      Random* rng, const std::string& where, Nested* nested) {
+  uint64_t ops;
+  {
+    std::unique_ptr<SimEnv> probe = pristine.Clone();
+    const uint64_t before = probe->mutating_ops();
+    OpenOnce(probe.get(), options);
+    ops = probe->mutating_ops() - before;
+  }
+  for (uint64_t cut = 0; cut < ops; ++cut) {
+    std::unique_ptr<SimEnv> interrupted = pristine.Clone();
+    interrupted->SetPowerCutAt(interrupted->mutating_ops() + cut);
+    OpenOnce(interrupted.get(), options);
+    for (const CrashPlan& plan :
+         Plans(interrupted->PendingChanges(), rng, kMaxNestedStatesPerBoundary)) {
+      ++nested->states;
+      std::unique_ptr<SimEnv> crashed = interrupted->Clone();
+      crashed->Crash(plan);
+      const std::vector<std::string> violations =
+          RecoverAndCheck(crashed.get(), options, recovered);
+      ASSERT_TRUE(violations.empty())
+          << where << ", then the recovery cut at its mutating op " << cut << " of " << ops << ", "
+          << Describe(plan) << ":\n  " << absl::StrJoin(violations, "\n  ");
+    }
+  }
+}
+
+// The faults an operation of kind `op` can have (see SimFault).
+std::vector<SimFault> FaultsOf(SimOp op) {
+  std::vector<SimFault> faults = {SimFault::kIoError};
+  if (op == SimOp::kAppend) faults.push_back(SimFault::kShortWrite);
+  if (op == SimOp::kAppend || op == SimOp::kAllocate || op == SimOp::kOpenWritable ||
+      op == SimOp::kCreateDir || op == SimOp::kRename) {
+    faults.push_back(SimFault::kNoSpace);
+  }
+  return faults;
+}
+
+// Fails the recovery of `pristine` at each of its I/O calls in turn, then recovers as the
+// disk stands (the process goes on, or was killed) and after a power loss.
+void FailTheRecovery(const SimEnv& pristine, const WalModel& recovered, const WalOptions& options,
+                     const std::string& where, Nested* nested) {
+  for (int k = static_cast<int>(SimOp::kOpenWritable); k <= static_cast<int>(SimOp::kLock); ++k) {
+    const SimOp op = static_cast<SimOp>(k);
+    for (SimFault fault : FaultsOf(op)) {
+      for (uint64_t nth = 1;; ++nth) {
+        std::unique_ptr<SimEnv> failed = pristine.Clone();
+        FaultRule rule;
+        rule.op = op;
+        rule.fault = fault;
+        rule.nth = nth;
+        rule.max_fires = 1;
+        const int id = failed->AddFaultRule(rule);
+        // An open that succeeds despite the fault must show everything too: a stream it
+        // missed would be created again by the next write.
+        std::vector<std::string> violations = OpenOnce(failed.get(), options, &recovered);
+        if (failed->FaultFires(id) == 0) break;  // the recovery has no such call
+        failed->ClearFaultRules();
+        ++nested->failed_ios;
+        const std::string what =
+            absl::StrCat(where, ", then the recovery's ", SimOpName(op), " call ", nth,
+                         " failed (fault ", static_cast<int>(fault), ")");
+        ASSERT_TRUE(violations.empty())
+            << what << ", yet the open succeeded:\n  " << absl::StrJoin(violations, "\n  ");
+        std::unique_ptr<SimEnv> power_loss = failed->Clone();
+        power_loss->Crash(CrashOptions());
+        violations = RecoverAndCheck(power_loss.get(), options, recovered);
+        ASSERT_TRUE(violations.empty())
+            << what << ", then a power loss:\n  " << absl::StrJoin(violations, "\n  ");
+        violations = RecoverAndCheck(failed.get(), options, recovered);
+        ASSERT_TRUE(violations.empty())
+            << what << ", then a reopen:\n  " << absl::StrJoin(violations, "\n  ");
+      }
+    }
+  }
+}
+
 TEST(ExhaustiveCrashTest, EveryCrashStateOfSmallWorkloadsRecovers) {
+  const bool full = ::ironwal::testing::EnvNumber("IRONWAL_SWEEP_FULL", 0) != 0;
   uint64_t total_states = 0;
+  Nested total_nested;
   for (const Workload& w : Workloads()) {
     SCOPED_TRACE(w.name);
     const uint64_t ops = RunWorkload(w, UINT64_MAX).ops;
     ASSERT_FALSE(HasFailure()) << "the workload fails without any crash";
     Random rng(ops);
+    Random nested_rng(ops * 31 + 7);
+    Nested nested;
     uint64_t states = 0;
     for (uint64_t cut = 0; cut <= ops; ++cut) {
       Ran ran = RunWorkload(w, cut == ops ? UINT64_MAX : cut);
@@ -256,24 +385,43 @@ TEST(ExhaustiveCrashTest, EveryCrashStateOfSmallWorkloadsRecovers) {
         ++states;
         std::unique_ptr<SimEnv> crashed = ran.env->Clone();
         crashed->Crash(plan);
+        const bool crash_the_recovery = full || nested_rng.OneIn(kNestedSampleOneIn);
+        std::unique_ptr<SimEnv> pristine = crash_the_recovery ? crashed->Clone() : nullptr;
         WalModel model = *ran.model;
         WalOptions options = w.options;
         options.env = crashed.get();
-        absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
-        ASSERT_TRUE(wal.ok()) << "cut at op " << cut << ", " << Describe(plan) << ": "
-                              << wal.status();
-        const std::vector<std::string> violations = model.CheckRecovered(wal->get(), true);
-        ASSERT_TRUE(violations.empty())
-            << "cut at op " << cut << " of " << ops << ", " << Describe(plan) << ":\n  "
-            << absl::StrJoin(violations, "\n  ");
+        const std::string where =
+            absl::StrCat("cut at op ", cut, " of ", ops, ", ", Describe(plan));
+        {
+          absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+          ASSERT_TRUE(wal.ok()) << where << ": " << wal.status();
+          const std::vector<std::string> violations = model.CheckRecovered(wal->get(), true);
+          ASSERT_TRUE(violations.empty()) << where << ":\n  " << absl::StrJoin(violations, "\n  ");
+        }
+        if (!crash_the_recovery) continue;
+        ++nested.subjects;
+        ASSERT_NO_FATAL_FAILURE(
+            CrashTheRecovery(*pristine, model, w.options, &nested_rng, where, &nested));
+        ASSERT_NO_FATAL_FAILURE(FailTheRecovery(*pristine, model, w.options, where, &nested));
       }
     }
     std::cout << "exhaustive crash states: " << w.name << ": " << ops + 1 << " boundaries, "
-              << states << " crash states\n";
+              << states << " crash states; the recovery of " << nested.subjects
+              << " of them crashed into " << nested.states << " nested crash states and failed at "
+              << nested.failed_ios << " I/O calls\n";
     total_states += states;
+    total_nested.subjects += nested.subjects;
+    total_nested.states += nested.states;
+    total_nested.failed_ios += nested.failed_ios;
   }
-  std::cout << "exhaustive crash states: " << total_states << " in all\n";
+  std::cout << "exhaustive crash states: " << total_states
+            << " in all; nested: " << total_nested.states << " crash states of "
+            << total_nested.subjects << " recoveries, " << total_nested.failed_ios
+            << " failed I/O calls"
+            << (full ? "" : " (a sample; IRONWAL_SWEEP_FULL=1 crashes every recovery)") << "\n";
   RecordProperty("crash_states", static_cast<int>(total_states));
+  RecordProperty("nested_crash_states", static_cast<int>(total_nested.states));
+  RecordProperty("failed_recovery_ios", static_cast<int>(total_nested.failed_ios));
 }
 
 }  // namespace

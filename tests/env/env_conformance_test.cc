@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
+#include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/env/posix_env.h"
 #include "ironwal/env/sim_env.h"
@@ -31,6 +32,7 @@ namespace {
 using ::ironwal::testing::IsOk;
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -65,7 +67,45 @@ struct SimEnvFactory {
   static std::string Root() { return "/conformance"; }
 };
 
-using EnvFactories = ::testing::Types<PosixEnvFactory, MemEnvFactory, SimEnvFactory>;
+// EnvWrapper over a MemEnv it owns, wrapping every file it opens in the file wrappers: with
+// nothing overridden, the wrappers must forward every call (and every error) unchanged.
+class WrappingEnv : public EnvWrapper {
+ public:
+  explicit WrappingEnv(std::unique_ptr<Env> owned)
+      : EnvWrapper(owned.get()), owned_(std::move(owned)) {}
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(EnvWrapper::NewWritableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override {
+    return Wrap(EnvWrapper::NewAppendableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path, const RandomAccessFileOptions& options) override {
+    absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
+        EnvWrapper::NewRandomAccessFile(path, options);
+    if (!file.ok()) return file;
+    return std::unique_ptr<RandomAccessFile>(new RandomAccessFileWrapper(*std::move(file)));
+  }
+
+ private:
+  static absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
+      absl::StatusOr<std::unique_ptr<WritableFile>> file) {
+    if (!file.ok()) return file;
+    return std::unique_ptr<WritableFile>(new WritableFileWrapper(*std::move(file)));
+  }
+  const std::unique_ptr<Env> owned_;
+};
+
+struct EnvWrapperFactory {
+  static std::unique_ptr<Env> Make() {
+    return std::make_unique<WrappingEnv>(std::make_unique<MemEnv>());
+  }
+  static std::string Root() { return "/conformance"; }
+};
+
+using EnvFactories =
+    ::testing::Types<PosixEnvFactory, MemEnvFactory, SimEnvFactory, EnvWrapperFactory>;
 
 template <typename Factory>
 class EnvConformanceTest : public ::testing::Test {
@@ -240,6 +280,37 @@ TYPED_TEST(EnvConformanceTest, AppendsAfterTruncateGoAtTheNewSize) {
   EXPECT_EQ(this->Contents(path), std::string("012abc\0\0Z", 9));
 }
 
+TYPED_TEST(EnvConformanceTest, WriteAtOverwritesInPlaceAndAppendsStayAtTheEnd) {
+  const std::string path = this->Path("f");
+  ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
+  ASSERT_OK(file->Append("0123456789"));
+  ASSERT_OK(file->WriteAt(2, "ab"));
+  ASSERT_OK(file->WriteAt(8, "yz"));  // up to the end exactly
+  ASSERT_OK(file->WriteAt(10, ""));
+  EXPECT_EQ(file->Size(), 10u);
+  ASSERT_OK(file->Append("!"));
+  ASSERT_OK(file->Sync());
+  ASSERT_OK(file->Close());
+  EXPECT_EQ(this->Contents(path), "01ab4567yz!");
+  // Through a handle opened for appending on an existing file, too.
+  ASSERT_OK_AND_ASSIGN(auto again, this->env_->NewAppendableFile(path));
+  ASSERT_OK(again->WriteAt(0, "AB"));
+  ASSERT_OK(again->Close());
+  EXPECT_EQ(this->Contents(path), "ABab4567yz!");
+}
+
+TYPED_TEST(EnvConformanceTest, WriteAtPastTheEndIsInvalidArgumentAndWritesNothing) {
+  const std::string path = this->Path("f");
+  ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
+  ASSERT_OK(file->Append("abc"));
+  EXPECT_THAT(file->WriteAt(2, "xy"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               AllOf(HasSubstr(path), HasSubstr("@2"))));
+  EXPECT_THAT(file->WriteAt(4, "x"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(file->Size(), 3u);
+  ASSERT_OK(file->Close());
+  EXPECT_EQ(this->Contents(path), "abc");
+}
+
 TYPED_TEST(EnvConformanceTest, AllocateDoesNotChangeTheSizeOrContents) {
   const std::string path = this->Path("f");
   ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
@@ -269,6 +340,7 @@ TYPED_TEST(EnvConformanceTest, OperationsAfterCloseAreFailedPrecondition) {
   EXPECT_THAT(file->Flush(), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Sync(), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Truncate(1), StatusIs(kFailedPrecondition));
+  EXPECT_THAT(file->WriteAt(0, "x"), StatusIs(kFailedPrecondition));
   EXPECT_THAT(file->Allocate(0, 10), StatusIs(kFailedPrecondition));
   EXPECT_EQ(file->Size(), 3u);
   EXPECT_EQ(file->path(), path);

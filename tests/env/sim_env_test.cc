@@ -334,6 +334,29 @@ TEST_F(SimEnvTest, BlockRewrittenAfterAFailedSyncIsSyncedWhole) {
   EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds("AAAABBBB"));
 }
 
+// The fsync-failure defence of recovery: the dropped bytes, written again over themselves,
+// are dirty again and the next sync makes them durable; a crash before it keeps the
+// durable bytes (here none: the file reads as its durable length).
+TEST_F(SimEnvTest, BytesWrittenAgainInPlaceAfterAFailedSyncBecomeDurable) {
+  SimEnv env;
+  MakeDurableDir(&env);
+  std::unique_ptr<WritableFile> file = AppendThenFailSync(&env, "AAAA");
+  ASSERT_NE(file, nullptr);
+  ASSERT_OK(file->WriteAt(0, "AAAA"));
+  EXPECT_EQ(env.PendingChanges().size(), 1u);  // block 0 (the failed sync cleaned the length)
+  std::unique_ptr<SimEnv> crashed = env.Clone();
+  crashed->Crash(Mode(CrashMode::kDropUnsynced));
+  EXPECT_EQ(Contents(crashed.get(), "/d/f"), "");
+  ASSERT_OK(file->Sync());
+  EXPECT_THAT(env.DurableContents("/d/f"), IsOkAndHolds("AAAA"));
+  const std::vector<TraceRecord> trace = env.Trace();
+  bool traced = false;
+  for (const TraceRecord& r : trace) {
+    traced |= r.ToString().find("append /d/f@0+4 OK") != std::string::npos;
+  }
+  EXPECT_TRUE(traced) << "WriteAt is traced as an append at its offset";
+}
+
 TEST_F(SimEnvTest, KeepPrefixCanKeepTheShrinkOfATruncatedFile) {
   std::set<size_t> sizes;
   for (int seed = 0; seed < 16; ++seed) {

@@ -56,6 +56,7 @@ class GateEnv : public MemEnv {
    public:
     File(GateEnv* env, std::unique_ptr<WritableFile> base) : env_(env), base_(std::move(base)) {}
     absl::Status Append(absl::string_view data) override { return base_->Append(data); }
+    absl::Status WriteAt(uint64_t o, absl::string_view d) override { return base_->WriteAt(o, d); }
     absl::Status Flush() override { return base_->Flush(); }
     absl::Status Sync() override {
       if (absl::EndsWith(base_->path(), ".wal")) env_->Pass();

@@ -20,6 +20,12 @@ void FileBuffer::Append(absl::string_view data) {
   size_ += data.size();
 }
 
+void FileBuffer::Overwrite(uint64_t offset, absl::string_view data) {
+  if (data.empty()) return;
+  IRONWAL_CHECK(offset <= size_ && data.size() <= size_ - offset);
+  WriteAt(offset, data.data(), data.size(), /*zeros=*/false);
+}
+
 void FileBuffer::Resize(uint64_t size) {
   if (size > size_) {
     Reserve(size);

@@ -60,6 +60,9 @@ class FileBuffer {
   // Appends `data` at the end. Amortized O(data.size()).
   void Append(absl::string_view data);
 
+  // Writes `data` over [offset, offset + data.size()). REQUIRES: that lies within size().
+  void Overwrite(uint64_t offset, absl::string_view data);
+
   // Shrinks to `size` bytes, or extends with zero bytes.
   void Resize(uint64_t size);
 

@@ -32,6 +32,12 @@ std::vector<std::string> SplitPath(absl::string_view path) {
 
 }  // namespace
 
+absl::Status CheckWriteAt(const std::string& path, uint64_t offset, uint64_t n, uint64_t size) {
+  if (offset <= size && n <= size - offset) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(fs_op::kWrite, " ", path, "@", offset, ": ", n,
+                                                 " bytes pass the end at ", size));
+}
+
 // The result of walking a path: the directory holding its last component and what, if
 // anything, that component names.
 struct MemFs::Resolved {

@@ -44,6 +44,7 @@ namespace internal {
 namespace fs_op {
 inline constexpr char kOpen[] = "open";
 inline constexpr char kAppend[] = "append";
+inline constexpr char kWrite[] = "write";
 inline constexpr char kSync[] = "sync";
 inline constexpr char kFlush[] = "flush";
 inline constexpr char kTruncate[] = "truncate";
@@ -66,6 +67,10 @@ struct Node {
   const uint64_t id;  // Unique within the MemFs, stable across renames and crashes.
   const bool is_dir;
 };
+
+// InvalidArgument (op "write", the path and offset) unless [offset, offset + n) lies within
+// a file of `size` bytes: WritableFile::WriteAt's precondition, as PosixEnv checks it.
+absl::Status CheckWriteAt(const std::string& path, uint64_t offset, uint64_t n, uint64_t size);
 
 struct FileNode : Node {
   explicit FileNode(uint64_t id) : Node(id, /*is_dir=*/false) {}
@@ -150,6 +155,9 @@ class MemFs {
 
   // File operations on an inode from OpenFile.
   void Append(FileNode* file, absl::string_view data);
+  // Writes `data` over [offset, offset + data.size()), which must lie within the file
+  // (see CheckWriteAt), marking the touched blocks dirty; the size does not change.
+  void WriteAt(FileNode* file, uint64_t offset, absl::string_view data);
   void Resize(FileNode* file, uint64_t size);
   void Allocate(FileNode* file, uint64_t end);
   // Makes the file's dirty blocks and length durable; with `lose_dirty` (a failed fsync)

@@ -52,6 +52,11 @@ void MemFs::Append(FileNode* file, absl::string_view data) {
   Recharge(file);
 }
 
+void MemFs::WriteAt(FileNode* file, uint64_t offset, absl::string_view data) {
+  file->data.Overwrite(offset, data);
+  if (options_.track_durability) MarkDirty(file, offset, offset + data.size());
+}
+
 void MemFs::Resize(FileNode* file, uint64_t size) {
   const uint64_t old_size = file->data.size();
   file->data.Resize(size);

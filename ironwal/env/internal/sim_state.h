@@ -80,6 +80,7 @@ class SimState : public std::enable_shared_from_this<SimState> {
 
   // Operations of open files (sim_state_files.cc).
   absl::Status Append(SimHandle* handle, absl::string_view data);
+  absl::Status WriteAt(SimHandle* handle, uint64_t offset, absl::string_view data);
   absl::Status Sync(SimHandle* handle);
   absl::Status Flush(const SimHandle& handle);
   absl::Status Truncate(SimHandle* handle, uint64_t size);

@@ -20,6 +20,9 @@ class SimWritableFile final : public WritableFile {
   ~SimWritableFile() override { state_->Release(&handle_); }
 
   absl::Status Append(absl::string_view data) override { return state_->Append(&handle_, data); }
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    return state_->WriteAt(&handle_, offset, data);
+  }
   absl::Status Flush() override { return state_->Flush(handle_); }
   absl::Status Sync() override { return state_->Sync(&handle_); }
   absl::Status Truncate(uint64_t size) override { return state_->Truncate(&handle_, size); }
@@ -102,6 +105,29 @@ absl::Status SimState::Append(SimHandle* handle, absl::string_view data) {
   }
   fs_.Append(file, data.substr(0, n));
   if (errnum != 0) return Finish(rec, IoError(MessageOp(rec.op), rec.path, rec.offset, errnum));
+  return Finish(rec, absl::OkStatus());
+}
+
+// WriteAt: a write inside the file, traced and faulted as kAppend (a kShortWrite fault
+// writes a random proper prefix, then fails with EIO). It never grows the file, so the
+// capacity does not limit it.
+absl::Status SimState::WriteAt(SimHandle* handle, uint64_t offset, absl::string_view data) {
+  MutexLock lock(&mu_);
+  FileNode* file = handle->file.get();
+  OpRecord rec{SimOp::kAppend, handle->path, offset, data.size()};
+  Start start = Begin(&rec, handle);
+  if (!start.status.ok()) return Finish(rec, start.status);
+  size_t n = data.size();
+  if (start.fault == SimFault::kShortWrite) {
+    n = data.empty() ? 0 : static_cast<size_t>(rng_.Uniform(data.size()));
+    rec.injected = absl::StrCat("short write ", n, "/", data.size());
+  } else if (start.fault.has_value()) {
+    return Finish(rec, Injected(&rec, *start.fault));
+  }
+  const absl::Status in_file = CheckWriteAt(rec.path, offset, data.size(), file->data.size());
+  if (!in_file.ok()) return Finish(rec, in_file);
+  fs_.WriteAt(file, offset, data.substr(0, n));
+  if (n < data.size()) return Finish(rec, IoError(fs_op::kWrite, rec.path, offset, EIO));
   return Finish(rec, absl::OkStatus());
 }
 
