@@ -78,7 +78,16 @@ struct SegmentScan {
   char row = 'A';          // the decision-table row
   // kCorrupt with valid data after: where the first such frame starts.
   std::optional<uint64_t> next_valid_offset;
+  // The durable frontier the stamps of the verified frames prove (0 if none does): the
+  // bytes before it had been synced when a verified frame was written.
+  uint64_t proven_frontier = 0;
+  // Row K: the frame after X whose stamp proves the frontier past X, and that frontier.
+  std::optional<uint64_t> proving_frame_offset;
+  uint64_t proving_frame_frontier = 0;
 };
+
+// What the scan's row means, for messages ("damage in data that was synced").
+std::string ScanRowMeaning(const SegmentScan& scan);
 
 struct ScanOptions {
   // The stream's durable frontier within this segment (0 when unknown).
@@ -87,6 +96,9 @@ struct ScanOptions {
   bool durable_offset_known = false;
   // Read-ahead buffer for pread files.
   size_t buffer_size = 128 << 10;
+  // The tag the frames' stamps are checked against (frame.h); by default the one of the
+  // stream whose directory holds the file (StreamTagOfSegment(file.path())).
+  std::optional<uint8_t> stream_tag;
 };
 
 // Verifies the active segment `file`, which should start at `start_id`, and publishes its
