@@ -168,14 +168,15 @@ absl::StatusOr<ValidAfter> FindValidFramesAfter(const RandomAccessFile& file, ui
     if (!found.first.has_value()) found.first = at;
     IRONWAL_ASSIGN_OR_RETURN(const std::string head,
                              ReadFresh(file, *at, format::kFrameHeaderSize));
-    IRONWAL_ASSIGN_OR_RETURN(const FrameHeader header, DecodeFrameHeader(head));
-    const uint64_t proven = ProvenFrontier(header, *at, stream_tag);
+    const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(head);
+    if (!header.ok()) return found;  // It verified a moment ago: the file is changing.
+    const uint64_t proven = ProvenFrontier(*header, *at, stream_tag);
     if (proven > damage) {
       found.proving_offset = at;
       found.proven_frontier = proven;
       return found;
     }
-    from = *at + header.frame_size();
+    from = *at + header->frame_size();
   }
 }
 

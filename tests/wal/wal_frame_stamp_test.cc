@@ -99,6 +99,33 @@ TEST_F(WalFrameStampTest, DamagedAcknowledgedStrictFrameAfterACrashIsCorruption)
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("row K")));
 }
 
+// Every acknowledged frame, every field: with later frames behind it, damage is row K;
+// only the last frame, which nothing after it vouches for, may still be cut as torn.
+TEST_F(WalFrameStampTest, DamageToAnyAcknowledgedFrameWithFramesAfterItIsCorruption) {
+  ASSERT_OK(Open());
+  constexpr int kFrames = 8;
+  Fill("s", 0, kFrames);
+  Crash();
+  const std::string seg = SegmentPath("s", 0);
+  const std::string intact = ReadFile(seg);
+  for (int j = 0; j < kFrames; ++j) {
+    for (const uint64_t byte : {0, 4, 8, 16, 21, 36, 55}) {  // magic, crc, ids, count, size, data
+      SCOPED_TRACE(absl::StrCat("frame ", j, " byte ", byte));
+      WriteFile(seg, intact);
+      FlipByte(seg, j * kFrame + byte);
+      options_.on_corruption = CorruptionPolicy::kError;
+      const absl::Status opened = Open();
+      if (j + 1 < kFrames) {
+        EXPECT_THAT(opened, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("row K")));
+        continue;
+      }
+      ASSERT_OK(opened);
+      EXPECT_EQ(Report("s")->tail, ScanOutcome::kTorn);
+      wal_.reset();
+    }
+  }
+}
+
 // The worst case: a flip at byte 0 dropped the whole stream.
 TEST_F(WalFrameStampTest, DamageAtByteZeroAfterACrashIsCorruption) {
   ASSERT_OK(Open());
