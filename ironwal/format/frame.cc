@@ -151,7 +151,8 @@ std::optional<uint16_t> DistanceCode(uint64_t distance) {
 
 uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp) {
   const std::optional<uint16_t> code = DistanceCode(stamp.frontier_distance);
-  const uint16_t hint = code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
+  const uint16_t hint =
+      code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
   const uint8_t check = StampCheckBase(crc, hint) ^ stamp.stream_tag;
   return hint | (static_cast<uint32_t>(check) << 16);
 }

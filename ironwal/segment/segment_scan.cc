@@ -313,8 +313,9 @@ absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint
 }
 
 // IndexSealedSegment's walk: collects the frames into `frames` up to the first problem.
+// With `check_ids` false, only the headers' decoding ends the walk.
 absl::Status WalkSealedSegment(const RandomAccessFile& file, uint64_t start_id,
-                               std::optional<uint64_t> end_id, size_t buffer_size,
+                               std::optional<uint64_t> end_id, size_t buffer_size, bool check_ids,
                                StampTally* stamps, std::vector<OffsetIndex::Entry>* frames) {
   IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file.Size());
   FrameCursor cursor(&file, 0, size, buffer_size);
@@ -338,8 +339,8 @@ absl::Status WalkSealedSegment(const RandomAccessFile& file, uint64_t start_id,
       case FrameCursor::Kind::kFrame:
         break;
     }
-    if (item.header.start_id != expected ||
-        (end_id.has_value() && item.header.end_id() > *end_id)) {
+    if (check_ids && (item.header.start_id != expected ||
+                      (end_id.has_value() && item.header.end_id() > *end_id))) {
       return absl::DataLossError(absl::StrCat(where, "frame holds IDs [", item.header.start_id,
                                               ", ", item.header.end_id(), "), expected ",
                                               expected));
@@ -385,8 +386,8 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                 OffsetIndex* index) {
   StampTally stamps(StreamTagOfSegment(file.path()));
   std::vector<OffsetIndex::Entry> frames;
-  const absl::Status walked = WalkSealedSegment(file, start_id, end_id, buffer_size, &stamps,
-                                                &frames);
+  const absl::Status walked = WalkSealedSegment(file, start_id, end_id, buffer_size,
+                                                /*check_ids=*/true, &stamps, &frames);
   // A walk that ended in damage keeps the frames before it readable, unless they are
   // another stream's.
   if (stamps.Foreign() && (walked.ok() || absl::IsDataLoss(walked))) {
@@ -395,6 +396,17 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
   }
   index->PublishAll(frames);
   return walked;
+}
+
+absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size) {
+  StampTally stamps(StreamTagOfSegment(file.path()));
+  std::vector<OffsetIndex::Entry> frames;
+  const absl::Status walked =
+      WalkSealedSegment(file, 0, std::nullopt, buffer_size, /*check_ids=*/false, &stamps, &frames);
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  if (!stamps.Foreign()) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("index ", file.path(), "@0: ", stamps.ForeignReason(file.path())));
 }
 
 }  // namespace ironwal

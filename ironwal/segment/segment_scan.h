@@ -135,6 +135,11 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                 std::optional<uint64_t> end_id, size_t buffer_size,
                                 OffsetIndex* index);
 
+// Row L's rule alone, for any segment (tools that walk segments their own way): DataLoss
+// "index <path>@0: segment <path> belongs to another stream ..." when the stamps of its
+// frames (headers up to the first one that does not decode) say so; OK otherwise.
+absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size);
+
 }  // namespace ironwal
 
 #endif  // IRONWAL_SEGMENT_SEGMENT_SCAN_H_

@@ -59,7 +59,8 @@ class SegmentWriter {
   ~SegmentWriter();
 
   // Encodes one frame of `entries`, IDs from `start_id`, into the buffer, stamped with
-  // the distance back to synced_size(). Nothing reaches the file until Flush(). Returns where the frame will sit in the file.
+  // the distance back to synced_size(). Nothing reaches the file until Flush(). Returns where the
+  // frame will sit in the file.
   absl::StatusOr<FrameLocation> AppendFrame(uint64_t start_id,
                                             absl::Span<const absl::string_view> entries,
                                             const FrameEncodeOptions& options);
@@ -100,9 +101,9 @@ class SegmentWriter {
   const std::string path_;
   const uint64_t start_id_;
   const uint8_t stream_tag_;  // StreamTagOfSegment(path_)
-  std::string buffer_;     // Encoded frames not yet written to the file.
-  uint64_t flushed_size_;  // Bytes in the file.
-  uint64_t synced_size_;   // Bytes known durable.
+  std::string buffer_;        // Encoded frames not yet written to the file.
+  uint64_t flushed_size_;     // Bytes in the file.
+  uint64_t synced_size_;      // Bytes known durable.
 };
 
 }  // namespace ironwal

@@ -253,8 +253,8 @@ TEST(FrameStampTest, DistancesRoundUpToTheNearestCode) {
 }
 
 TEST(FrameStampTest, StampRoundTripsAndIsNeverZero) {
-  for (const uint64_t distance : {uint64_t{0}, uint64_t{56}, uint64_t{4 << 20},
-                                  uint64_t{1} << 50}) {
+  for (const uint64_t distance :
+       {uint64_t{0}, uint64_t{56}, uint64_t{4 << 20}, uint64_t{1} << 50}) {
     for (int tag = 0; tag < 256; ++tag) {
       const std::string frame = StampedFrame(distance, static_cast<uint8_t>(tag));
       ASSERT_OK_AND_ASSIGN(const FrameHeader h, DecodeFrameHeader(frame));

@@ -263,5 +263,15 @@ TEST_F(IndexSealedSegmentTest, SegmentWrittenForAnotherStreamIsDataLoss) {
   EXPECT_EQ(index_->frame_count(), 3u);
 }
 
+TEST_F(IndexSealedSegmentTest, CheckSegmentStreamAppliesRowLAlone) {
+  Put(&env_, "/sealed.wal", StrictFrames(3, kOtherTag) + std::string(40, '\0'));
+  EXPECT_THAT(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("belongs to another stream")));
+  Put(&env_, "/sealed.wal", StrictFrames(3) + std::string(40, '\0'));
+  EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
+  Put(&env_, "/sealed.wal", Frames(7, 3));  // ironwal 0.6's frames: nothing to tell
+  EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
+}
+
 }  // namespace
 }  // namespace ironwal

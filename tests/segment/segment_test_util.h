@@ -35,8 +35,7 @@ inline std::string Frames(uint64_t start, int count) {
 // Appends a one-entry frame "e<start>" stamped as written when the segment had been
 // synced up to byte `synced` (<= its offset), for the stream tagged `tag`; returns its
 // offset.
-inline uint64_t AddStampedFrame(std::string* bytes, uint64_t start, uint64_t synced,
-                                uint8_t tag) {
+inline uint64_t AddStampedFrame(std::string* bytes, uint64_t start, uint64_t synced, uint8_t tag) {
   const uint64_t offset = bytes->size();
   FrameStamp stamp;
   stamp.frontier_distance = offset - synced;

@@ -191,8 +191,8 @@ TEST_F(WalFrameStampTest, SyncCallDecidesBetweenCorruptionAndTornTail) {
   ASSERT_NE(report, nullptr);
   EXPECT_EQ(report->tail, ScanOutcome::kTorn);
   EXPECT_EQ(report->tail_row, 'I');
-  EXPECT_THAT(IterateAll("s", 0), ElementsAre(Entry(0), Entry(1), Entry(2), Entry(3), Entry(4),
-                                              Entry(5)));
+  EXPECT_THAT(IterateAll("s", 0),
+              ElementsAre(Entry(0), Entry(1), Entry(2), Entry(3), Entry(4), Entry(5)));
 }
 
 // A torn tail after a power loss stays a torn tail: frames written without a sync, whose
@@ -228,8 +228,9 @@ TEST_F(WalFrameStampTest, ActiveSegmentSwappedInFromAnotherStreamIsRefused) {
   SwapFiles(SegmentPath("a", 0), SegmentPath("b", 0));
   for (CorruptionPolicy policy : {CorruptionPolicy::kError, CorruptionPolicy::kTruncate}) {
     options_.on_corruption = policy;
-    EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss,
-                                 AllOf(HasSubstr("belongs to another stream"), HasSubstr("row L"))));
+    EXPECT_THAT(Open(),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         AllOf(HasSubstr("belongs to another stream"), HasSubstr("row L"))));
   }
 }
 
