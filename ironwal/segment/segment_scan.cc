@@ -156,27 +156,33 @@ struct ValidAfter {
 };
 
 // Walks the CRC-valid frames with start IDs >= min_id in [from, size), until one's stamp
-// (for `stream_tag`) proves the durable frontier past `damage`.
+// (for `stream_tag`) proves the durable frontier past `damage`. Runs of frames are read
+// through a cursor; only between runs is the file searched for the next valid frame.
 absl::StatusOr<ValidAfter> FindValidFramesAfter(const RandomAccessFile& file, uint64_t from,
                                                 uint64_t size, uint64_t min_id, uint64_t damage,
-                                                uint8_t stream_tag) {
+                                                uint8_t stream_tag, size_t buffer_size) {
   ValidAfter found;
   for (;;) {
     IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> at,
                              FindValidFrameAfter(file, from, size, min_id));
     if (!at.has_value()) return found;
     if (!found.first.has_value()) found.first = at;
-    IRONWAL_ASSIGN_OR_RETURN(const std::string head,
-                             ReadFresh(file, *at, format::kFrameHeaderSize));
-    const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(head);
-    if (!header.ok()) return found;  // It verified a moment ago: the file is changing.
-    const uint64_t proven = ProvenFrontier(*header, *at, stream_tag);
-    if (proven > damage) {
-      found.proving_offset = at;
-      found.proven_frontier = proven;
-      return found;
+    FrameCursor cursor(&file, *at, size, buffer_size);
+    from = *at + 1;
+    for (;;) {
+      IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next());
+      if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id < min_id ||
+          !VerifyFramePayload(item.header, item.payload).ok()) {
+        break;
+      }
+      const uint64_t proven = ProvenFrontier(item.header, item.offset, stream_tag);
+      if (proven > damage) {
+        found.proving_offset = item.offset;
+        found.proven_frontier = proven;
+        return found;
+      }
+      from = item.offset + item.header.frame_size();
     }
-    from = *at + header->frame_size();
   }
 }
 
@@ -212,9 +218,9 @@ absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, uin
     scan->outcome = ScanOutcome::kWrongSegment;
     return absl::OkStatus();
   }
-  IRONWAL_ASSIGN_OR_RETURN(
-      const ValidAfter after,
-      FindValidFramesAfter(file, x + 1, scan->file_size, scan->end_id, x, stream_tag));
+  IRONWAL_ASSIGN_OR_RETURN(const ValidAfter after,
+                           FindValidFramesAfter(file, x + 1, scan->file_size, scan->end_id, x,
+                                                stream_tag, options.buffer_size));
   scan->next_valid_offset = after.first;
   if (options.durable_offset_known && x < options.durable_offset) {
     scan->row = 'H';

@@ -3,6 +3,7 @@
 #include "ironwal/segment/segment_scan.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -180,6 +181,23 @@ TEST_F(SegmentScanTest, RowK_DamageBeforeAFrontierALaterFrameProvesIsCorrupt) {
   for (int i = 0; i < 6; ++i) AddStampedFrame(&unsynced, i, 0, kTag);
   unsynced[2 * frame + 37] ^= 0x01;
   EXPECT_EQ(Scan(unsynced, 0, Frontier(0)).row, 'I');
+}
+
+TEST_F(SegmentScanTest, RowK_TheProofMayLieBeyondMoreDamage) {
+  std::string bytes;
+  std::vector<uint64_t> at;
+  for (int i = 0; i < 7; ++i) {
+    // Frames 3-5 were one group (written when 3 started); 6 came after it was synced.
+    const uint64_t synced = i <= 3 ? bytes.size() : i < 6 ? at[3] : bytes.size();
+    at.push_back(AddStampedFrame(&bytes, i, synced, kTag));
+  }
+  bytes[at[3] + 37] ^= 0x01;  // X
+  bytes[at[5] + 37] ^= 0x01;  // a second damaged frame before the proof
+  const SegmentScan scan = Scan(bytes, 0, Frontier(0));
+  EXPECT_EQ(scan.row, 'K');
+  EXPECT_EQ(scan.valid_end, at[3]);
+  EXPECT_EQ(scan.next_valid_offset, at[4]);
+  EXPECT_EQ(scan.proving_frame_offset, at[6]);
 }
 
 TEST_F(SegmentScanTest, RowK_OnlyThisStreamsStampsProveAnything) {

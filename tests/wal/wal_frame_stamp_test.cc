@@ -67,12 +67,6 @@ class WalFrameStampTest : public ::testing::Test,
     EXPECT_TRUE(pos.ok()) << pos.status();
     return pos.ok() ? *pos : DurablePos();
   }
-  const StreamRecoveryReport* Report(const std::string& dir) {
-    for (const auto& r : wal_->recovery_report()) {
-      if (r.dir == dir) return &r;
-    }
-    return nullptr;
-  }
   void SwapFiles(const std::string& a, const std::string& b) {
     const std::string bytes_a = ReadFile(a);
     const std::string bytes_b = ReadFile(b);

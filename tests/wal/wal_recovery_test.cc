@@ -43,12 +43,6 @@ class WalRecoveryTest : public ::ironwal::testing::MemWalTest {
     e.resize(size, '.');
     return e;
   }
-  const StreamRecoveryReport* Report(const std::string& dir) {
-    for (const auto& r : wal_->recovery_report()) {
-      if (r.dir == dir) return &r;
-    }
-    return nullptr;
-  }
   // Closes, and opens again with segments of at most `size` bytes (so that a few entries
   // make sealed segments).
   absl::Status ReopenWithSegmentSize(uint64_t size) {
