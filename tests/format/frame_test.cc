@@ -291,6 +291,9 @@ TEST(FrameStampTest, StampIsOutsideTheCrcAndZeroMeansNoInformation) {
   EXPECT_EQ(ProvenFrontier(h, 1000, 7), 0u);
 }
 
+// CRC-32 is linear: flipping one bit of the hint changes CRC-32(crc || hint) by a delta
+// that depends only on the bit's position, so one frame checks every frame; a flip of the
+// check byte changes the implied tag directly.
 TEST(FrameStampTest, EverySingleBitFlipOfTheStampIsDetected) {
   const std::string good = StampedFrame(4096, 0x5A);
   for (size_t bit = format::kReservedOffset * 8; bit < format::kFrameHeaderSize * 8; ++bit) {
