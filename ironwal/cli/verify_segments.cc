@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/verifier.h"
@@ -278,6 +279,18 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
     for (Finding& finding : walk.findings) {
       finding.message += " [sealed segment: repair cannot fix it]";
       check->findings.push_back(std::move(finding));
+    }
+    // Reads refuse a sealed segment whose frame stamps name another stream (row L).
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                             env->NewRandomAccessFile(path, RandomAccessFileOptions()));
+    const absl::Status belongs = CheckSegmentStream(*file, kReadAhead);
+    if (absl::IsDataLoss(belongs)) {
+      const absl::string_view reason =
+          absl::StripPrefix(belongs.message(), absl::StrCat("index ", path, "@0: "));
+      check->findings.push_back(
+          {path, 0, absl::StrCat(reason, " [sealed segment: repair cannot fix it]")});
+    } else {
+      IRONWAL_RETURN_IF_ERROR(belongs);
     }
     const uint64_t next = segments[i + 1];
     if (walk.end_id < next) {

@@ -23,7 +23,8 @@ namespace format {
 //       20     1  codec              0 raw, 1 LZ4 frame format
 //       21     4  disk_size          payload bytes that follow the header
 //       25     4  uncompressed_size  length of the decoded payload (the entry block)
-//       29     3  reserved           zero
+//       29     3  reserved           zero in ironwal 0.6 (which ignores them); this library
+//                                    writes its frame stamp there (below)
 inline constexpr uint32_t kFrameMagic = 0x4C57414Cu;
 inline constexpr size_t kFrameHeaderSize = 32;
 inline constexpr size_t kMagicOffset = 0;
@@ -49,6 +50,27 @@ static_assert(kUncompressedSizeOffset == kDiskSizeOffset + 4, "uncompressed foll
 static_assert(kReservedOffset == kUncompressedSizeOffset + 4, "reserved follows sizes");
 static_assert(kReservedOffset + kReservedSize == kFrameHeaderSize, "header is 32 bytes");
 static_assert(kCrcCoveredEnd - kCrcCoveredBegin == 17, "crc covers 8 + 4 + 1 + 4 bytes");
+
+// The frame stamp: what this library writes in the reserved bytes (ironwal 0.6 writes
+// zeros and never reads them; all three bytes zero means "no information"). Not covered
+// by the CRC, so it carries its own check. FORMAT.md draws it bit by bit.
+//
+//   offset  size  field
+//       29     2  hint   u16 LE: 0 never written; 0xFFFF "no claim"; otherwise 1 + the code
+//                        of the distance from the durable frontier (when the frame was
+//                        written) back to the frame's start, rounded up (see below)
+//       31     1  check  low byte of the XOR-fold of CRC-32(crc u32 LE ‖ hint u16 LE),
+//                        XOR the stream tag (the XOR-fold of CRC-32 of the name of the
+//                        stream's directory)
+//
+// A distance code f (0 .. kMaxDistanceCode) is a small float: exponent e = f >> 11,
+// mantissa m = f & 0x7FF; distance = m when e is 0, else (0x800 | m) << (e - 1).
+inline constexpr size_t kStampHintOffset = kReservedOffset;
+inline constexpr size_t kStampCheckOffset = kReservedOffset + 2;
+inline constexpr uint16_t kStampHintNoClaim = 0xFFFF;
+inline constexpr int kDistanceMantissaBits = 11;
+inline constexpr uint16_t kMaxDistanceCode = 0xFFFD;  // 1 + it is the last hint with a claim
+static_assert(kStampCheckOffset + 1 == kFrameHeaderSize, "the stamp fills the reserved bytes");
 
 enum class Codec : uint8_t {
   kRaw = 0,

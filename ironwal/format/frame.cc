@@ -25,7 +25,9 @@ void EncodeFrameHeader(const FrameHeader& header, char* dst) {
   dst[format::kCodecOffset] = static_cast<char>(header.codec);
   EncodeFixed32(dst + format::kDiskSizeOffset, header.disk_size);
   EncodeFixed32(dst + format::kUncompressedSizeOffset, header.uncompressed_size);
-  std::memset(dst + format::kReservedOffset, 0, format::kReservedSize);
+  for (size_t i = 0; i < format::kReservedSize; ++i) {
+    dst[format::kReservedOffset + i] = static_cast<char>((header.reserved >> (8 * i)) & 0xFF);
+  }
 }
 
 absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
@@ -45,6 +47,10 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
   const uint8_t codec = static_cast<uint8_t>(p[format::kCodecOffset]);
   header.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
   header.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
+  for (size_t i = 0; i < format::kReservedSize; ++i) {
+    header.reserved |= static_cast<uint32_t>(static_cast<uint8_t>(p[format::kReservedOffset + i]))
+                       << (8 * i);
+  }
   if (codec != static_cast<uint8_t>(format::Codec::kRaw) &&
       codec != static_cast<uint8_t>(format::Codec::kLz4)) {
     return absl::DataLossError(absl::StrCat("unknown frame codec ", codec));
@@ -91,6 +97,91 @@ absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view pay
   return absl::OkStatus();
 }
 
+namespace {
+
+// The four bytes of a CRC-32 XORed together.
+uint8_t Fold8(uint32_t crc) {
+  return static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
+}
+
+// The stamp's check byte before the stream tag is XORed in.
+uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
+  char bytes[6];
+  EncodeFixed32(bytes, frame_crc);
+  bytes[4] = static_cast<char>(hint & 0xFF);
+  bytes[5] = static_cast<char>(hint >> 8);
+  return Fold8(Crc32(absl::string_view(bytes, sizeof(bytes))));
+}
+
+}  // namespace
+
+uint8_t StreamTag(absl::string_view dir_name) { return Fold8(Crc32(dir_name)); }
+
+uint8_t StreamTagOfSegment(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return StreamTag("");
+  absl::string_view dir = path.substr(0, slash);
+  const size_t parent = dir.rfind('/');
+  if (parent != absl::string_view::npos) dir.remove_prefix(parent + 1);
+  return StreamTag(dir);
+}
+
+uint64_t DistanceOfCode(uint16_t code) {
+  const uint32_t e = code >> format::kDistanceMantissaBits;
+  const uint64_t m = code & ((1u << format::kDistanceMantissaBits) - 1);
+  if (e == 0) return m;
+  return ((uint64_t{1} << format::kDistanceMantissaBits) | m) << (e - 1);
+}
+
+std::optional<uint16_t> DistanceCode(uint64_t distance) {
+  constexpr uint64_t kImplicit = uint64_t{1} << format::kDistanceMantissaBits;
+  if (distance < kImplicit) return static_cast<uint16_t>(distance);
+  // distance = q << (e - 1) with q in [2048, 4096), rounded up.
+  uint32_t e = 1;
+  while ((distance >> (e - 1)) >= 2 * kImplicit) ++e;
+  uint64_t q = ((distance - 1) >> (e - 1)) + 1;
+  if (q == 2 * kImplicit) {
+    q = kImplicit;
+    ++e;
+  }
+  const uint64_t code = (uint64_t{e} << format::kDistanceMantissaBits) | (q - kImplicit);
+  if (code > format::kMaxDistanceCode) return std::nullopt;
+  return static_cast<uint16_t>(code);
+}
+
+uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp) {
+  const std::optional<uint16_t> code = DistanceCode(stamp.frontier_distance);
+  const uint16_t hint =
+      code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
+  const uint8_t check = StampCheckBase(crc, hint) ^ stamp.stream_tag;
+  return hint | (static_cast<uint32_t>(check) << 16);
+}
+
+StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag) {
+  StampReading reading;
+  if (header.reserved == 0) return reading;
+  const uint16_t hint = static_cast<uint16_t>(header.reserved & 0xFFFF);
+  const uint8_t check = static_cast<uint8_t>(header.reserved >> 16);
+  reading.implied_tag = check ^ StampCheckBase(header.crc, hint);
+  if (hint == 0 || reading.implied_tag != stream_tag) {
+    reading.kind = StampReading::Kind::kMismatch;
+    return reading;
+  }
+  reading.kind = StampReading::Kind::kThisStream;
+  if (hint != format::kStampHintNoClaim) {
+    reading.frontier_distance = DistanceOfCode(static_cast<uint16_t>(hint - 1));
+  }
+  return reading;
+}
+
+uint64_t ProvenFrontier(const FrameHeader& header, uint64_t frame_offset, uint8_t stream_tag) {
+  const StampReading reading = ReadFrameStamp(header, stream_tag);
+  if (!reading.frontier_distance.has_value() || *reading.frontier_distance > frame_offset) {
+    return 0;
+  }
+  return frame_offset - *reading.frontier_distance;
+}
+
 uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries) {
   uint64_t size = 0;
   for (absl::string_view e : entries) size += format::kEntryLengthSize + e.size();
@@ -108,24 +199,26 @@ void AppendEntryBlock(absl::Span<const absl::string_view> entries, std::string* 
 
 // Fills in the header of the frame whose payload occupies the end of *dst from
 // `payload_offset`, and checks it decodes back to what was meant.
-void SealFrame(FrameHeader header, size_t header_offset, std::string* dst) {
+void SealFrame(FrameHeader header, const FrameStamp* stamp, size_t header_offset,
+               std::string* dst) {
   const absl::string_view payload =
       absl::string_view(*dst).substr(header_offset + kFrameHeaderSize);
   IRONWAL_CHECK(payload.size() == header.disk_size);
   header.crc = ComputeFrameCrc(header, payload);
+  if (stamp != nullptr) header.reserved = EncodeFrameStamp(header.crc, *stamp);
   EncodeFrameHeader(header, &(*dst)[header_offset]);
   // Pair assertion at the disk boundary: what we write must read back as written.
   absl::StatusOr<FrameHeader> decoded =
       DecodeFrameHeader(absl::string_view(*dst).substr(header_offset));
   IRONWAL_CHECK(decoded.ok()) << decoded.status();
   IRONWAL_CHECK(decoded->start_id == header.start_id && decoded->crc == header.crc &&
-                decoded->entry_count == header.entry_count && decoded->codec == header.codec);
+                decoded->entry_count == header.entry_count && decoded->codec == header.codec &&
+                decoded->reserved == header.reserved);
 }
 
-}  // namespace
-
-absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
-                         const FrameEncodeOptions& options, std::string* dst) {
+absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                             const FrameEncodeOptions& options, const FrameStamp* stamp,
+                             std::string* dst) {
   if (entries.empty()) return absl::InvalidArgumentError("a frame needs at least one entry");
   if (entries.size() > format::kMaxEntryCount) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -164,8 +257,21 @@ absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> 
     dst->append(kFrameHeaderSize, '\0');
     AppendEntryBlock(entries, dst);
   }
-  SealFrame(header, header_offset, dst);
+  SealFrame(header, stamp, header_offset, dst);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                         const FrameEncodeOptions& options, std::string* dst) {
+  return AppendFrameImpl(start_id, entries, options, nullptr, dst);
+}
+
+absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                         const FrameEncodeOptions& options, const FrameStamp& stamp,
+                         std::string* dst) {
+  return AppendFrameImpl(start_id, entries, options, &stamp, dst);
 }
 
 absl::StatusOr<absl::string_view> DecodedPayload::EntryAt(uint64_t index) const {

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct FrameHeader {
   format::Codec codec = format::Codec::kRaw;
   uint32_t disk_size = 0;
   uint32_t uncompressed_size = 0;
+  // Bytes 29..31 as a u24 (little-endian): the frame stamp (see below); 0 in ironwal 0.6's
+  // frames.
+  uint32_t reserved = 0;
 
   // One past the last ID in the frame.
   uint64_t end_id() const { return start_id + entry_count; }
@@ -49,7 +53,7 @@ struct FrameHeader {
   uint64_t frame_size() const { return format::kFrameHeaderSize + disk_size; }
 };
 
-// Writes the 32 header bytes (magic, the fields, zero reserved bytes) to `dst`.
+// Writes the 32 header bytes (magic, the fields, the reserved bytes) to `dst`.
 void EncodeFrameHeader(const FrameHeader& header, char* dst);
 
 // Parses a header from the first 32 bytes of `bytes`. DataLoss when there are fewer than
@@ -64,6 +68,50 @@ uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload);
 // DataLoss unless `payload` is exactly header.disk_size bytes and its CRC matches.
 absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload);
 
+// The frame stamp (format.h, FORMAT.md): written by this library into the reserved bytes
+// ironwal 0.6 ignores, so that a valid frame proves how much of its segment had been
+// synced before it was written, and for which stream it was written.
+struct FrameStamp {
+  // Bytes from the segment's durable frontier when the frame was encoded back to the
+  // frame's start (its offset minus the segment's synced size). Stored rounded up, so the
+  // frontier a frame claims is never past the real one.
+  uint64_t frontier_distance = 0;
+  uint8_t stream_tag = 0;  // StreamTag() of the stream's directory name
+};
+
+// The tag of the stream whose directory is named `dir_name`.
+uint8_t StreamTag(absl::string_view dir_name);
+// The tag for a segment file at `path`: StreamTag of its parent directory's name.
+uint8_t StreamTagOfSegment(absl::string_view path);
+
+// The reserved bytes (as FrameHeader::reserved) for a frame whose CRC is `crc`. Never 0.
+uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp);
+
+// What a frame's reserved bytes say, read for the stream tagged `stream_tag`.
+struct StampReading {
+  enum class Kind {
+    kNone,        // all zero: a frame of ironwal 0.6 (no information)
+    kThisStream,  // the check passes for this stream
+    kMismatch,    // the check fails: another stream's frame, or damaged reserved bytes
+  };
+  Kind kind = Kind::kNone;
+  // kMismatch: the stream tag for which the check would pass. Every frame of one other
+  // stream implies that stream's tag; damage implies a random one.
+  uint8_t implied_tag = 0;
+  // kThisStream: the distance back to the durable frontier (nullopt: no claim).
+  std::optional<uint64_t> frontier_distance;
+};
+StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag);
+
+// The durable frontier that the frame at `frame_offset` proves for its segment: its
+// offset minus its stamp's distance when the stamp passes for `stream_tag`, else 0.
+uint64_t ProvenFrontier(const FrameHeader& header, uint64_t frame_offset, uint8_t stream_tag);
+
+// Distance codes (format.h): the smallest code whose distance is >= `distance`, nullopt
+// past the largest; and a code's distance.
+std::optional<uint16_t> DistanceCode(uint64_t distance);
+uint64_t DistanceOfCode(uint16_t code);
+
 struct FrameEncodeOptions {
   // Try LZ4 for entry blocks of at least min_compression_size bytes; keep it only when it
   // is strictly smaller than the raw block. Default: false (raw).
@@ -77,9 +125,14 @@ uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries);
 
 // Appends one frame holding `entries`, with IDs start_id, start_id + 1, ..., to `*dst`.
 // InvalidArgument when `entries` is empty or the frame would not fit the format's u32
-// fields. Re-decodes the header it wrote before returning (an always-on check).
+// fields. Re-decodes the header it wrote before returning (an always-on check). The
+// reserved bytes are zero, as ironwal 0.6 writes them.
 absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
                          const FrameEncodeOptions& options, std::string* dst);
+// The same, with `stamp` in the reserved bytes (what SegmentWriter writes).
+absl::Status AppendFrame(uint64_t start_id, absl::Span<const absl::string_view> entries,
+                         const FrameEncodeOptions& options, const FrameStamp& stamp,
+                         std::string* dst);
 
 // A frame's entries, decoded: views into the stored payload (raw) or into an owned buffer
 // (LZ4). A raw DecodedPayload must not outlive the bytes it was decoded from.

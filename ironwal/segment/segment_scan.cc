@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
@@ -28,6 +28,28 @@ const char* ScanOutcomeName(ScanOutcome outcome) {
       return "wrong segment";
   }
   return "?";
+}
+
+std::string ScanRowMeaning(const SegmentScan& scan) {
+  switch (scan.row) {
+    case 'G':
+      return absl::StrCat("valid frames follow at byte ", scan.next_valid_offset.value_or(0));
+    case 'H':
+      return "damage in data that was synced";
+    case 'I':
+      return absl::StrCat("holes in unsynced data; valid frames follow at byte ",
+                          scan.next_valid_offset.value_or(0));
+    case 'J':
+      return "this file does not hold the IDs its name says";
+    case 'K':
+      return absl::StrCat("damage in data that was synced: the valid frame at byte ",
+                          scan.proving_frame_offset.value_or(0), " was written when bytes up to ",
+                          scan.proving_frame_frontier, " had been synced");
+    case 'L':
+      return "this file was written for another stream";
+    default:
+      return ScanOutcomeName(scan.outcome);
+  }
 }
 
 namespace {
@@ -84,10 +106,90 @@ absl::StatusOr<std::optional<uint64_t>> FindValidFrameAfter(const RandomAccessFi
   return std::optional<uint64_t>();
 }
 
+// The stamps (frame.h) of a segment's frames, read for one stream.
+class StampTally {
+ public:
+  explicit StampTally(uint8_t stream_tag) : tag_(stream_tag) {}
+
+  void Add(const FrameHeader& header, uint64_t offset) {
+    const StampReading reading = ReadFrameStamp(header, tag_);
+    if (reading.kind == StampReading::Kind::kThisStream) {
+      ++this_stream_;
+      proven_frontier_ = std::max(proven_frontier_, ProvenFrontier(header, offset, tag_));
+    } else if (reading.kind == StampReading::Kind::kMismatch) {
+      if (mismatched_ == 0) other_tag_ = reading.implied_tag;
+      if (reading.implied_tag != other_tag_) other_tags_agree_ = false;
+      ++mismatched_;
+    }
+  }
+
+  // Whether the frames were written for another stream: none passes this stream's check,
+  // and at least two fail it the same way (one damaged stamp implies a random tag, and is
+  // otherwise ignored, as a frame without a stamp).
+  bool Foreign() const { return this_stream_ == 0 && mismatched_ >= 2 && other_tags_agree_; }
+
+  std::string ForeignReason(const std::string& path) const {
+    return absl::StrFormat(
+        "segment %s belongs to another stream: its %d stamped frames carry stream tag 0x%02x, "
+        "this stream's is 0x%02x",
+        path, mismatched_, other_tag_, tag_);
+  }
+
+  uint64_t proven_frontier() const { return proven_frontier_; }
+
+ private:
+  const uint8_t tag_;
+  uint64_t this_stream_ = 0;
+  uint64_t mismatched_ = 0;
+  uint8_t other_tag_ = 0;
+  bool other_tags_agree_ = true;
+  uint64_t proven_frontier_ = 0;
+};
+
+// The CRC-valid frames after a damaged offset, and what their stamps prove.
+struct ValidAfter {
+  std::optional<uint64_t> first;  // where the first one starts
+  // The first frame whose stamp proves the durable frontier was past the damage, and the
+  // frontier it proves.
+  std::optional<uint64_t> proving_offset;
+  uint64_t proven_frontier = 0;
+};
+
+// Walks the CRC-valid frames with start IDs >= min_id in [from, size), until one's stamp
+// (for `stream_tag`) proves the durable frontier past `damage`. Runs of frames are read
+// through a cursor; only between runs is the file searched for the next valid frame.
+absl::StatusOr<ValidAfter> FindValidFramesAfter(const RandomAccessFile& file, uint64_t from,
+                                                uint64_t size, uint64_t min_id, uint64_t damage,
+                                                uint8_t stream_tag, size_t buffer_size) {
+  ValidAfter found;
+  for (;;) {
+    IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> at,
+                             FindValidFrameAfter(file, from, size, min_id));
+    if (!at.has_value()) return found;
+    if (!found.first.has_value()) found.first = at;
+    FrameCursor cursor(&file, *at, size, buffer_size);
+    from = *at + 1;
+    for (;;) {
+      IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next());
+      if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id < min_id ||
+          !VerifyFramePayload(item.header, item.payload).ok()) {
+        break;
+      }
+      const uint64_t proven = ProvenFrontier(item.header, item.offset, stream_tag);
+      if (proven > damage) {
+        found.proving_offset = item.offset;
+        found.proven_frontier = proven;
+        return found;
+      }
+      from = item.offset + item.header.frame_size();
+    }
+  }
+}
+
 // Walks the frames of `bytes` from its start while each has a decodable header, fits,
 // passes its CRC and continues the IDs from *end_id; returns where it stopped.
 uint64_t VerifyMappedFrames(absl::string_view bytes, uint64_t* end_id,
-                            std::vector<OffsetIndex::Entry>* frames) {
+                            std::vector<OffsetIndex::Entry>* frames, StampTally* stamps) {
   uint64_t pos = 0;
   while (bytes.size() - pos >= format::kFrameHeaderSize) {
     absl::StatusOr<FrameHeader> header = DecodeFrameHeader(bytes.substr(pos));
@@ -98,15 +200,16 @@ uint64_t VerifyMappedFrames(absl::string_view bytes, uint64_t* end_id,
         bytes.substr(pos + format::kFrameHeaderSize, header->disk_size);
     if (ComputeFrameCrc(*header, payload) != header->crc) break;
     frames->push_back({header->start_id, pos, header->entry_count, header->frame_size()});
+    stamps->Add(*header, pos);
     *end_id = header->end_id();
     pos += header->frame_size();
   }
   return pos;
 }
 
-// Classifies the first unverified frame at scan->valid_end (rows B-J).
-absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, bool first_frame,
-                   char row, std::string reason, SegmentScan* scan) {
+// Classifies the first unverified frame at scan->valid_end (rows B-K).
+absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, uint8_t stream_tag,
+                   bool first_frame, char row, std::string reason, SegmentScan* scan) {
   scan->row = row;
   scan->reason = std::move(reason);
   const uint64_t x = scan->valid_end;
@@ -115,11 +218,18 @@ absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, boo
     scan->outcome = ScanOutcome::kWrongSegment;
     return absl::OkStatus();
   }
-  IRONWAL_ASSIGN_OR_RETURN(scan->next_valid_offset,
-                           FindValidFrameAfter(file, x + 1, scan->file_size, scan->end_id));
+  IRONWAL_ASSIGN_OR_RETURN(const ValidAfter after,
+                           FindValidFramesAfter(file, x + 1, scan->file_size, scan->end_id, x,
+                                                stream_tag, options.buffer_size));
+  scan->next_valid_offset = after.first;
   if (options.durable_offset_known && x < options.durable_offset) {
     scan->row = 'H';
     scan->outcome = ScanOutcome::kCorrupt;
+  } else if (after.proving_offset.has_value()) {
+    scan->row = 'K';
+    scan->outcome = ScanOutcome::kCorrupt;
+    scan->proving_frame_offset = after.proving_offset;
+    scan->proving_frame_frontier = after.proven_frontier;
   } else if (scan->next_valid_offset.has_value() && !options.durable_offset_known) {
     scan->row = 'G';
     scan->outcome = ScanOutcome::kCorrupt;
@@ -130,22 +240,20 @@ absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, boo
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint64_t start_id,
-                                              const ScanOptions& options, OffsetIndex* index) {
+// ScanActiveSegment's walk and verdict (rows A-K); the caller publishes `verified_frames`.
+absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint64_t start_id,
+                                              const ScanOptions& options, uint8_t tag,
+                                              StampTally* stamps,
+                                              std::vector<OffsetIndex::Entry>* verified_frames) {
   SegmentScan scan;
   IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
   scan.end_id = start_id;
   FrameCursor cursor(&file, 0, scan.file_size, options.buffer_size);
-  // Verified frames are published together (one lock) however the scan ends.
-  std::vector<OffsetIndex::Entry> verified_frames;
-  absl::Cleanup publish = [&] { index->PublishAll(verified_frames); };
   // Fast path over a mapped file: verify frames straight from the mapping while they
   // check out; the first thing that does not is left to the general loop below.
   if (scan.file_size > 0 && file.MappedSize() >= scan.file_size) {
     IRONWAL_ASSIGN_OR_RETURN(const absl::string_view all, file.Read(0, scan.file_size, nullptr));
-    scan.valid_end = VerifyMappedFrames(all, &scan.end_id, &verified_frames);
+    scan.valid_end = VerifyMappedFrames(all, &scan.end_id, verified_frames, stamps);
     cursor.Seek(scan.valid_end);
   }
   for (bool first = scan.valid_end == 0;; first = false) {
@@ -166,17 +274,17 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
         return scan;
       case FrameCursor::Kind::kTruncatedHeader:
         IRONWAL_RETURN_IF_ERROR(
-            Judge(file, options, first, 'B',
+            Judge(file, options, tag, first, 'B',
                   absl::StrCat("header cut short: ", scan.file_size - item.offset, " of 32 bytes"),
                   &scan));
         return scan;
       case FrameCursor::Kind::kBadHeader:
         IRONWAL_RETURN_IF_ERROR(
-            Judge(file, options, first, 'C', std::string(item.problem.message()), &scan));
+            Judge(file, options, tag, first, 'C', std::string(item.problem.message()), &scan));
         return scan;
       case FrameCursor::Kind::kTruncatedPayload:
         IRONWAL_RETURN_IF_ERROR(Judge(
-            file, options, first, 'D',
+            file, options, tag, first, 'D',
             absl::StrCat("frame of ", item.header.frame_size(), " bytes runs past the end by ",
                          item.offset + item.header.frame_size() - scan.file_size, " bytes"),
             &scan));
@@ -192,26 +300,29 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
     }
     if (!verified.ok()) {
       IRONWAL_RETURN_IF_ERROR(
-          Judge(file, options, first, 'E', std::string(verified.message()), &scan));
+          Judge(file, options, tag, first, 'E', std::string(verified.message()), &scan));
       return scan;
     }
     if (item.header.start_id != scan.end_id) {
       IRONWAL_RETURN_IF_ERROR(Judge(
-          file, options, first, 'F',
+          file, options, tag, first, 'F',
           absl::StrCat("frame starts at ID ", item.header.start_id, ", expected ", scan.end_id),
           &scan));
       return scan;
     }
-    verified_frames.push_back(
+    verified_frames->push_back(
         {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});
+    stamps->Add(item.header, item.offset);
     scan.end_id = item.header.end_id();
     scan.valid_end = item.offset + item.header.frame_size();
   }
 }
 
-absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
-                                std::optional<uint64_t> end_id, size_t buffer_size,
-                                OffsetIndex* index) {
+// IndexSealedSegment's walk: collects the frames into `frames` up to the first problem.
+// With `check_ids` false, only the headers' decoding ends the walk.
+absl::Status WalkSealedSegment(const RandomAccessFile& file, uint64_t start_id,
+                               std::optional<uint64_t> end_id, size_t buffer_size, bool check_ids,
+                               StampTally* stamps, std::vector<OffsetIndex::Entry>* frames) {
   IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file.Size());
   FrameCursor cursor(&file, 0, size, buffer_size);
   uint64_t expected = start_id;
@@ -234,16 +345,74 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
       case FrameCursor::Kind::kFrame:
         break;
     }
-    if (item.header.start_id != expected ||
-        (end_id.has_value() && item.header.end_id() > *end_id)) {
+    if (check_ids && (item.header.start_id != expected ||
+                      (end_id.has_value() && item.header.end_id() > *end_id))) {
       return absl::DataLossError(absl::StrCat(where, "frame holds IDs [", item.header.start_id,
                                               ", ", item.header.end_id(), "), expected ",
                                               expected));
     }
-    index->Publish(item.header.start_id, item.offset, item.header.entry_count,
-                   item.header.frame_size());
+    frames->push_back(
+        {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});
+    stamps->Add(item.header, item.offset);
     expected = item.header.end_id();
   }
+}
+
+}  // namespace
+
+absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint64_t start_id,
+                                              const ScanOptions& options, OffsetIndex* index) {
+  const uint8_t tag = options.stream_tag.value_or(StreamTagOfSegment(file.path()));
+  StampTally stamps(tag);
+  std::vector<OffsetIndex::Entry> verified_frames;
+  absl::StatusOr<SegmentScan> scan =
+      WalkActiveSegment(file, start_id, options, tag, &stamps, &verified_frames);
+  // Row L: the frames verify, but they were written for another stream: nothing is
+  // published. Otherwise the verified frames are, together (one lock), however the scan
+  // ended.
+  if (stamps.Foreign()) {
+    if (!scan.ok()) return scan;
+    scan->outcome = ScanOutcome::kWrongSegment;
+    scan->row = 'L';
+    scan->reason = stamps.ForeignReason(file.path());
+    scan->valid_end = 0;
+    scan->end_id = start_id;
+    scan->next_valid_offset.reset();
+    scan->proving_frame_offset.reset();
+    scan->proving_frame_frontier = 0;
+    return scan;
+  }
+  index->PublishAll(verified_frames);
+  if (scan.ok()) scan->proven_frontier = stamps.proven_frontier();
+  return scan;
+}
+
+absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
+                                std::optional<uint64_t> end_id, size_t buffer_size,
+                                OffsetIndex* index) {
+  StampTally stamps(StreamTagOfSegment(file.path()));
+  std::vector<OffsetIndex::Entry> frames;
+  const absl::Status walked = WalkSealedSegment(file, start_id, end_id, buffer_size,
+                                                /*check_ids=*/true, &stamps, &frames);
+  // A walk that ended in damage keeps the frames before it readable, unless they are
+  // another stream's.
+  if (stamps.Foreign() && (walked.ok() || absl::IsDataLoss(walked))) {
+    return absl::DataLossError(
+        absl::StrCat("index ", file.path(), "@0: ", stamps.ForeignReason(file.path())));
+  }
+  index->PublishAll(frames);
+  return walked;
+}
+
+absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size) {
+  StampTally stamps(StreamTagOfSegment(file.path()));
+  std::vector<OffsetIndex::Entry> frames;
+  const absl::Status walked =
+      WalkSealedSegment(file, 0, std::nullopt, buffer_size, /*check_ids=*/false, &stamps, &frames);
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  if (!stamps.Foreign()) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("index ", file.path(), "@0: ", stamps.ForeignReason(file.path())));
 }
 
 }  // namespace ironwal

@@ -11,6 +11,13 @@
 // ironwal 0.6). Bytes past the frontier may be torn or hold holes after a power loss;
 // bytes before it were synced, so damage there is real corruption.
 //
+// The frames this library writes carry a stamp in the header bytes ironwal 0.6 reserves
+// (frame.h, FORMAT.md): the durable frontier when the frame was written (rounded down, so
+// never past the truth), and a check binding it to the frame's CRC and to the stream (a
+// tag of the name of the directory holding the segment). A CRC-valid frame whose stamp
+// passes for this stream proves that every byte before its frontier had been synced,
+// however stale durable.pos is; frames without a stamp (ironwal 0.6's) prove nothing.
+//
 // Decision table. X = offset of the first unverified frame; "valid data after" = some
 // later offset holds a CRC-valid frame whose start ID is >= the ID expected at X.
 //
@@ -23,13 +30,25 @@
 //   E    a complete frame whose CRC does not match      kTorn: cut at X
 //   F    a CRC-valid frame whose IDs do not continue    kTorn: cut at X
 //   G    any of B-F with valid data after, frontier     kCorrupt: X is inside data that
-//        unknown (0)                                    cannot be a torn tail
+//        unknown (0), and no stamp proving more (K)     cannot be a torn tail
 //   H    any of B-F with X < durable frontier, or the   kCorrupt: synced data is damaged
 //        end of the file before the frontier (A)        or missing
-//   I    B-F past a known frontier, valid data after    kTorn: holes in unsynced data;
-//                                                       the cut bytes are kept aside
+//   I    B-F past a known frontier, valid data after,   kTorn: holes in unsynced data;
+//        and no stamp proving more (K)                  the cut bytes are kept aside
 //   J    the segment's first frame is CRC-valid but     kWrongSegment: the file does not
 //        starts at another ID than the file's name      belong here
+//   K    any of B-F past durable.pos's frontier (or     kCorrupt: the bytes at X had been
+//        with none), with valid data after whose        synced (acknowledged) before that
+//        stamp passes for this stream and proves a      frame was written: damage, not a
+//        frontier > X (proving_frame_offset)            torn tail
+//   L    the verified frames carry stamps, none passes  kWrongSegment: the file was
+//        for this stream, and at least two imply the    written for another stream
+//        same other stream                              (nothing is published)
+//
+// Rows are tried in the order H, K, G, I. A stamp that fails its check is ignored: one
+// damaged stamp implies a random stream tag, so it neither proves a frontier nor, alone,
+// makes the segment another stream's (row L needs two frames agreeing). The largest
+// frontier the verified frames prove is SegmentScan::proven_frontier.
 //
 // What the stream does with kCorrupt depends on WalOptions::on_corruption: kError refuses
 // to open (DataLoss, nothing changed); kTruncate keeps the bytes from X on in a
@@ -42,7 +61,9 @@
 // read checks the frame it returns): sealed segments were synced whole before the stream
 // moved on, so anything but a clean walk ending exactly at end of file, with IDs from the
 // segment's start to the next segment's start, is DataLoss. The frames before the
-// problem are published all the same (SegmentReader keeps them readable).
+// problem are published all the same (SegmentReader keeps them readable), unless the
+// stamps say the segment was written for another stream (row L's rule): then DataLoss
+// "belongs to another stream" and nothing is published.
 //
 // Thread-safety: free functions; the OffsetIndex is published from the calling thread.
 #ifndef IRONWAL_SEGMENT_SEGMENT_SCAN_H_
@@ -78,7 +99,16 @@ struct SegmentScan {
   char row = 'A';          // the decision-table row
   // kCorrupt with valid data after: where the first such frame starts.
   std::optional<uint64_t> next_valid_offset;
+  // The durable frontier the stamps of the verified frames prove (0 if none does): the
+  // bytes before it had been synced when a verified frame was written.
+  uint64_t proven_frontier = 0;
+  // Row K: the frame after X whose stamp proves the frontier past X, and that frontier.
+  std::optional<uint64_t> proving_frame_offset;
+  uint64_t proving_frame_frontier = 0;
 };
+
+// What the scan's row means, for messages ("damage in data that was synced").
+std::string ScanRowMeaning(const SegmentScan& scan);
 
 struct ScanOptions {
   // The stream's durable frontier within this segment (0 when unknown).
@@ -87,6 +117,9 @@ struct ScanOptions {
   bool durable_offset_known = false;
   // Read-ahead buffer for pread files.
   size_t buffer_size = 128 << 10;
+  // The tag the frames' stamps are checked against (frame.h); by default the one of the
+  // stream whose directory holds the file (StreamTagOfSegment(file.path())).
+  std::optional<uint8_t> stream_tag;
 };
 
 // Verifies the active segment `file`, which should start at `start_id`, and publishes its
@@ -101,6 +134,11 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
 absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                 std::optional<uint64_t> end_id, size_t buffer_size,
                                 OffsetIndex* index);
+
+// Row L's rule alone, for any segment (tools that walk segments their own way): DataLoss
+// "index <path>@0: segment <path> belongs to another stream ..." when the stamps of its
+// frames (headers up to the first one that does not decode) say so; OK otherwise.
+absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size);
 
 }  // namespace ironwal
 

@@ -32,6 +32,7 @@ SegmentWriter::SegmentWriter(std::unique_ptr<WritableFile> file, std::string pat
     : file_(std::move(file)),
       path_(std::move(path)),
       start_id_(start_id),
+      stream_tag_(StreamTagOfSegment(path_)),
       flushed_size_(size),
       synced_size_(synced_size) {}
 
@@ -42,7 +43,12 @@ absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
     const FrameEncodeOptions& options) {
   const uint64_t offset = size();
   const size_t before = buffer_.size();
-  absl::Status appended = ironwal::AppendFrame(start_id, entries, options, &buffer_);
+  // The frontier the frame records: what is synced now. In kStrict that is the start of
+  // the leader's group (the groups before it were synced before it began).
+  FrameStamp stamp;
+  stamp.frontier_distance = offset - synced_size_;
+  stamp.stream_tag = stream_tag_;
+  absl::Status appended = ironwal::AppendFrame(start_id, entries, options, stamp, &buffer_);
   if (!appended.ok()) {
     buffer_.resize(before);
     return absl::Status(appended.code(),

@@ -8,6 +8,11 @@
 //   synced_size() <= flushed_size() <= size()
 //   durable          in the OS (file)    encoded (including the buffer)
 //
+// Each frame carries a stamp (frame.h) in its header's reserved bytes: the distance back
+// to synced_size() when it was encoded, and the tag of the stream whose directory holds
+// the file. A later valid frame thus proves which earlier bytes were synced, which lets
+// recovery tell damage to acknowledged data from a torn tail (segment_scan.h).
+//
 // After a failed write, Rollback() cuts the file and the buffer back to a frame boundary
 // the caller knows is good, so a failed append never leaves half a frame for a later one
 // to follow (ironwal 0.6 defect W6).
@@ -53,8 +58,9 @@ class SegmentWriter {
   // Closes the file without flushing; call Close() to keep buffered frames.
   ~SegmentWriter();
 
-  // Encodes one frame of `entries`, IDs from `start_id`, into the buffer. Nothing reaches
-  // the file until Flush(). Returns where the frame will sit in the file.
+  // Encodes one frame of `entries`, IDs from `start_id`, into the buffer, stamped with
+  // the distance back to synced_size(). Nothing reaches the file until Flush(). Returns where the
+  // frame will sit in the file.
   absl::StatusOr<FrameLocation> AppendFrame(uint64_t start_id,
                                             absl::Span<const absl::string_view> entries,
                                             const FrameEncodeOptions& options);
@@ -94,9 +100,10 @@ class SegmentWriter {
   std::unique_ptr<WritableFile> file_;
   const std::string path_;
   const uint64_t start_id_;
-  std::string buffer_;     // Encoded frames not yet written to the file.
-  uint64_t flushed_size_;  // Bytes in the file.
-  uint64_t synced_size_;   // Bytes known durable.
+  const uint8_t stream_tag_;  // StreamTagOfSegment(path_)
+  std::string buffer_;        // Encoded frames not yet written to the file.
+  uint64_t flushed_size_;     // Bytes in the file.
+  uint64_t synced_size_;      // Bytes known durable.
 };
 
 }  // namespace ironwal

@@ -326,16 +326,13 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
     report->cut_offset = scan.valid_end;
     const std::string at = absl::StrCat("open ", path, "@", scan.valid_end, ": ");
     if (scan.outcome == ScanOutcome::kWrongSegment) {
-      return absl::DataLossError(absl::StrCat(at, scan.reason, " (row J: this file does not ",
-                                              "hold the IDs its name says)"));
+      return absl::DataLossError(absl::StrCat(at, scan.reason, " (row ", std::string(1, scan.row),
+                                              ": ", ScanRowMeaning(scan), ")"));
     }
     if (scan.outcome == ScanOutcome::kCorrupt &&
         options_.on_corruption == CorruptionPolicy::kError) {
       return absl::DataLossError(absl::StrCat(
-          at, scan.reason, " (row ", std::string(1, scan.row), ": ",
-          scan.row == 'H'
-              ? "damage in data that was synced"
-              : absl::StrCat("valid frames follow at byte ", scan.next_valid_offset.value_or(0)),
+          at, scan.reason, " (row ", std::string(1, scan.row), ": ", ScanRowMeaning(scan),
           "); refusing to open under CorruptionPolicy::kError. `ironwal repair` or ",
           "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
     }

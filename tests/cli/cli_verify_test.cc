@@ -230,6 +230,23 @@ TEST(CliVerifyTest, FlagsASegmentRenamedFromAnotherStream) {
   ExpectNotRepairable(root);
 }
 
+// Issue 8 section 7: same start IDs, same layout, so only the frames' stream tags tell.
+TEST(CliVerifyTest, FlagsSegmentsSwappedWithAnotherStream) {
+  const std::string root = FreshDir("swapped-segments");
+  WriteEntries(root, "a", 10, kFourFrames);  // segments 0, 4, 8
+  WriteEntries(root, "b", 10, kFourFrames);
+  for (const uint64_t start : {0, 8}) {  // a sealed one and the active one
+    const std::string a = ReadBytes(Seg(root, "a", start));
+    WriteBytes(Seg(root, "a", start), ReadBytes(Seg(root, "b", start)));
+    WriteBytes(Seg(root, "b", start), a);
+  }
+  ExpectFlagged(
+      root, Seg(root, "a", 0) + "@0: segment " + Seg(root, "a", 0) + " belongs to another stream");
+  ExpectFlagged(
+      root, Seg(root, "b", 8) + "@0: segment " + Seg(root, "b", 8) + " belongs to another stream");
+  ExpectNotRepairable(root);
+}
+
 TEST(CliVerifyTest, FlagsAStreamKeyFromAnotherStream) {
   const std::string root = FreshDir("foreign-key");
   WriteEntries(root, "a", 2);

@@ -8,13 +8,14 @@
 //   field (header bytes)           active segment                 sealed segment
 //   -----------------------------  -----------------------------  --------------------------
 //   magic, crc, start_id, count,   damage at the frame: rows      Open is unaffected; reads
-//   codec, disk_size (0-24), raw   H / I / G / torn by frontier   of the frame are DataLoss
-//   uncompressed_size, payload     (see ActiveExpectation)        naming the file; frames
+//   codec, disk_size (0-24), raw   H / K / I / G / torn by        of the frame are DataLoss
+//   uncompressed_size, payload     frontier (ActiveExpectation)   naming the file; frames
 //                                                                 before it read fine
 //   LZ4 uncompressed_size (25-28)  not covered by the CRC: the frame's reads are DataLoss
 //                                  (the LZ4 block does not decode to that size), or the
 //                                  header fails its checks (count * 4 > size): as above
-//   reserved (29-31)               not covered by anything and never used: no effect
+//   reserved (29-31)               the frame stamp: a damaged one fails its own check and
+//                                  is ignored (it proves nothing): no effect
 //
 // A header flip in a sealed segment also hides the frames after it in that segment (the
 // walk that indexes the segment cannot go past a header it cannot trust): their reads may
@@ -53,10 +54,11 @@ struct Combo {
 };
 
 // Every combination with IRONWAL_SWEEP_FULL; otherwise case `n` gets the n-th of the
-// twelve, so that consecutive bits of a field run under all of them.
+// sixteen, so that consecutive bits of a field run under all of them.
 std::vector<Combo> CombosFor(uint64_t n) {
   std::vector<Combo> all;
-  for (Frontier frontier : {Frontier::kSynced, Frontier::kForgotten, Frontier::kNone}) {
+  for (Frontier frontier :
+       {Frontier::kSynced, Frontier::kForgotten, Frontier::kNone, Frontier::kStale}) {
     for (CorruptionPolicy policy : {CorruptionPolicy::kError, CorruptionPolicy::kTruncate}) {
       for (ReadStrategy read : {ReadStrategy::kPread, ReadStrategy::kMmap}) {
         all.push_back({frontier, policy, read});
@@ -64,9 +66,9 @@ std::vector<Combo> CombosFor(uint64_t n) {
     }
   }
   if (FullSweep()) return all;
-  // Step through the frontiers and policies first, the read strategy every sixth case.
-  const uint64_t i = n % 12;
-  return {all[(i % 6) * 2 + (i / 6)]};
+  // Step through the frontiers and policies first, the read strategy every eighth case.
+  const uint64_t i = n % 16;
+  return {all[(i % 8) * 2 + (i / 8)]};
 }
 
 // A frame chosen for flipping.
@@ -146,24 +148,32 @@ Expectation ActiveExpectation(const StreamRef& s, size_t j, const Combo& combo,
   const Segment& active = s.active();
   const Frame& f = active.frames[j];
   const bool last = j + 1 == active.frames.size();
-  const bool refuse =
-      combo.policy == CorruptionPolicy::kError &&
-      (combo.frontier == Frontier::kSynced || (combo.frontier == Frontier::kNone && !last));
-  if (refuse) {
+  // The row when something vouches for the frame: durable.pos (H), a later frame's stamp
+  // (K: the stream writes kStrict, so each later frame proves the ones before it), or,
+  // without either, a valid frame after it in a directory of ironwal 0.6 (G).
+  char corrupt_row = 0;
+  if (combo.frontier == Frontier::kSynced) {
+    corrupt_row = 'H';
+  } else if (!last && combo.frontier == Frontier::kStale) {
+    corrupt_row = 'K';
+  } else if (!last && combo.frontier == Frontier::kNone) {
+    corrupt_row = 'G';
+  }
+  if (corrupt_row != 0 && combo.policy == CorruptionPolicy::kError) {
     expect.open_error = absl::StatusCode::kDataLoss;
     expect.message_has = {absl::StrCat(active.path, "@", f.offset),
-                          combo.frontier == Frontier::kSynced ? "row H" : "row G"};
+                          absl::StrCat("row ", std::string(1, corrupt_row))};
     return expect;
   }
   StreamExpect& e = expect.streams[s.key];
   e.next_id = f.start_id;
   e.cut_offset = f.offset;
   e.damaged_file = active.path;
-  if (combo.frontier == Frontier::kSynced) {
-    e.tail_row = 'H';
+  if (corrupt_row != 0) {
+    e.tail_row = corrupt_row;
     e.quarantine = damaged.substr(f.offset);
   } else if (!last) {
-    e.tail_row = combo.frontier == Frontier::kNone ? 'G' : 'I';
+    e.tail_row = 'I';
     e.quarantine = damaged.substr(f.offset);
   } else {
     e.tail_row = 'E';     // a complete frame whose CRC fails, or a header that fails (C), or

@@ -525,17 +525,49 @@ const char* FrontierName(Frontier frontier) {
       return "forgotten";
     case Frontier::kNone:
       return "none";
+    case Frontier::kStale:
+      return "stale";
   }
   return "?";
 }
+
+namespace {
+
+// Rewrites the frame stamps (ironwal/format/frame.h) of `segment`'s frames in `contents`:
+// as written when nothing of the segment had been synced (`unsynced`), or as ironwal 0.6
+// writes them (zeros).
+void Restamp(const Segment& segment, bool unsynced, std::string* contents) {
+  const uint8_t tag = StreamTagOfSegment(segment.path);
+  for (const Frame& f : segment.frames) {
+    absl::StatusOr<FrameHeader> header =
+        DecodeFrameHeader(absl::string_view(*contents).substr(f.offset));
+    IRONWAL_CHECK(header.ok()) << header.status();
+    FrameStamp stamp;
+    stamp.frontier_distance = f.offset;
+    stamp.stream_tag = tag;
+    header->reserved = unsynced ? EncodeFrameStamp(header->crc, stamp) : 0;
+    EncodeFrameHeader(*header, &(*contents)[f.offset]);
+  }
+}
+
+}  // namespace
 
 Snapshot WithFrontier(const StreamRef& s, Frontier frontier) {
   Snapshot snapshot = Reference::Get().snapshot;
   const std::string pos = s.File(format::kDurablePosFileName);
   if (frontier == Frontier::kForgotten) {
+    // The process died before its first sync of the active segment: durable.pos is at
+    // its start, and so is the frontier every frame's stamp records.
+    snapshot.files[pos] = ForgottenDurablePos(s.active().start_id);
+    Restamp(s.active(), /*unsynced=*/true, &snapshot.files[s.active().path]);
+  } else if (frontier == Frontier::kStale) {
     snapshot.files[pos] = ForgottenDurablePos(s.active().start_id);
   } else if (frontier == Frontier::kNone) {
+    // Written by ironwal 0.6: no durable.pos, no stamps.
     snapshot.files.erase(pos);
+    for (const Segment& segment : s.segments) {
+      Restamp(segment, /*unsynced=*/false, &snapshot.files[segment.path]);
+    }
   }
   return snapshot;
 }

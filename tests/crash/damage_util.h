@@ -146,9 +146,12 @@ void FlipBit(std::string* contents, uint64_t bit);
 std::string ForgottenDurablePos(uint64_t segment_start);
 
 // What a case's durable frontier says before the damage: every byte synced (after a clean
-// Close), nothing synced (a process that died before its first sync), or no durable.pos
-// at all (a directory written by ironwal 0.6).
-enum class Frontier { kSynced, kForgotten, kNone };
+// Close), nothing synced (a process that died before its first sync: durable.pos and the
+// active segment's frame stamps both at its start), or no durable.pos and no frame stamps
+// at all (a directory written by ironwal 0.6); or stale: durable.pos at the active
+// segment's start while the frames' stamps still prove every frame before the last was
+// synced (a kStrict writer killed between two moves of durable.pos: issue 8 section 2).
+enum class Frontier { kSynced, kForgotten, kNone, kStale };
 const char* FrontierName(Frontier frontier);
 // The reference snapshot with `s`'s durable.pos set as `frontier` says.
 Snapshot WithFrontier(const StreamRef& s, Frontier frontier);

@@ -1,5 +1,7 @@
 #include "ironwal/format/frame.h"
 
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -202,6 +204,116 @@ TEST(FrameTest, AppendFrameAppendsAfterExistingBytes) {
   ASSERT_OK_AND_ASSIGN(const FrameHeader second,
                        DecodeFrameHeader(absl::string_view(out).substr(6 + 37)));
   EXPECT_EQ(second.start_id, 1u);
+}
+
+// The frame stamp (format.h): the reserved bytes this library writes.
+
+std::string StampedFrame(uint64_t distance, uint8_t tag) {
+  FrameStamp stamp;
+  stamp.frontier_distance = distance;
+  stamp.stream_tag = tag;
+  std::string out;
+  EXPECT_OK(AppendFrame(9, {"stamped"}, FrameEncodeOptions(), stamp, &out));
+  return out;
+}
+
+TEST(FrameStampTest, DistanceCodesAreMonotonicAndDecodeAsDocumented) {
+  EXPECT_EQ(DistanceOfCode(0), 0u);
+  EXPECT_EQ(DistanceOfCode(2047), 2047u);
+  EXPECT_EQ(DistanceOfCode(1 << 11), 2048u);            // e = 1, m = 0
+  EXPECT_EQ(DistanceOfCode((2 << 11) | 1), 4096u + 2);  // e = 2: steps of 2
+  EXPECT_EQ(DistanceOfCode(format::kMaxDistanceCode), uint64_t{0xFFD} << 30);
+  for (uint32_t code = 1; code <= format::kMaxDistanceCode; ++code) {
+    ASSERT_GT(DistanceOfCode(static_cast<uint16_t>(code)),
+              DistanceOfCode(static_cast<uint16_t>(code - 1)))
+        << "code " << code;
+  }
+}
+
+TEST(FrameStampTest, DistancesRoundUpToTheNearestCode) {
+  Random rng(20260802);
+  std::cout << "seed 20260802\n";
+  std::vector<uint64_t> distances = {0, 1, 2047, 2048, 2049, 4095, 4096, 4097, 1 << 20};
+  for (int i = 0; i < 20000; ++i) distances.push_back(rng.Next() >> rng.Uniform(64));
+  for (const uint64_t d : distances) {
+    const std::optional<uint16_t> code = DistanceCode(d);
+    if (d > DistanceOfCode(format::kMaxDistanceCode)) {
+      EXPECT_FALSE(code.has_value()) << d;
+      continue;
+    }
+    ASSERT_TRUE(code.has_value()) << d;
+    // Never below the distance (the claimed frontier is never past the real one), and the
+    // smallest code that is not.
+    EXPECT_GE(DistanceOfCode(*code), d);
+    if (*code > 0) {
+      EXPECT_LT(DistanceOfCode(static_cast<uint16_t>(*code - 1)), d);
+    }
+    EXPECT_LE(DistanceOfCode(*code) - d, d >> 11) << d;  // within 1/2048
+  }
+}
+
+TEST(FrameStampTest, StampRoundTripsAndIsNeverZero) {
+  for (const uint64_t distance :
+       {uint64_t{0}, uint64_t{56}, uint64_t{4 << 20}, uint64_t{1} << 50}) {
+    for (int tag = 0; tag < 256; ++tag) {
+      const std::string frame = StampedFrame(distance, static_cast<uint8_t>(tag));
+      ASSERT_OK_AND_ASSIGN(const FrameHeader h, DecodeFrameHeader(frame));
+      ASSERT_NE(h.reserved, 0u);
+      EXPECT_EQ(frame.substr(29, 3), std::string({static_cast<char>(h.reserved & 0xFF),
+                                                  static_cast<char>((h.reserved >> 8) & 0xFF),
+                                                  static_cast<char>(h.reserved >> 16)}));
+      const StampReading reading = ReadFrameStamp(h, static_cast<uint8_t>(tag));
+      ASSERT_EQ(reading.kind, StampReading::Kind::kThisStream);
+      if (distance == uint64_t{1} << 50) {
+        EXPECT_FALSE(reading.frontier_distance.has_value()) << "too far: no claim";
+        EXPECT_EQ(ProvenFrontier(h, uint64_t{1} << 51, static_cast<uint8_t>(tag)), 0u);
+      } else {
+        EXPECT_EQ(reading.frontier_distance, distance);
+        EXPECT_EQ(ProvenFrontier(h, 100 + distance, static_cast<uint8_t>(tag)), 100u);
+      }
+      // Read for another stream: a mismatch that names this stream's tag.
+      const StampReading other = ReadFrameStamp(h, static_cast<uint8_t>(tag + 1));
+      EXPECT_EQ(other.kind, StampReading::Kind::kMismatch);
+      EXPECT_EQ(other.implied_tag, tag);
+      EXPECT_EQ(ProvenFrontier(h, 100 + distance, static_cast<uint8_t>(tag + 1)), 0u);
+    }
+  }
+}
+
+TEST(FrameStampTest, StampIsOutsideTheCrcAndZeroMeansNoInformation) {
+  const std::string plain = Frame(9, {"stamped"});
+  const std::string stamped = StampedFrame(56, 7);
+  EXPECT_EQ(plain.substr(0, 29), stamped.substr(0, 29));  // CRC and fields unchanged
+  EXPECT_EQ(plain.substr(32), stamped.substr(32));
+  EXPECT_EQ(plain.substr(29, 3), std::string(3, '\0'));
+  ASSERT_OK_AND_ASSIGN(const FrameHeader h, DecodeFrameHeader(plain));
+  EXPECT_EQ(ReadFrameStamp(h, 7).kind, StampReading::Kind::kNone);
+  EXPECT_EQ(ProvenFrontier(h, 1000, 7), 0u);
+}
+
+// CRC-32 is linear: flipping one bit of the hint changes CRC-32(crc || hint) by a delta
+// that depends only on the bit's position, so one frame checks every frame; a flip of the
+// check byte changes the implied tag directly.
+TEST(FrameStampTest, EverySingleBitFlipOfTheStampIsDetected) {
+  const std::string good = StampedFrame(4096, 0x5A);
+  for (size_t bit = format::kReservedOffset * 8; bit < format::kFrameHeaderSize * 8; ++bit) {
+    std::string bad = good;
+    bad[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    ASSERT_OK_AND_ASSIGN(const FrameHeader h, DecodeFrameHeader(bad));
+    EXPECT_OK(VerifyFramePayload(h, absl::string_view(bad).substr(32)));
+    EXPECT_EQ(ReadFrameStamp(h, 0x5A).kind, StampReading::Kind::kMismatch) << "bit " << bit;
+    EXPECT_EQ(ProvenFrontier(h, 8192, 0x5A), 0u) << "bit " << bit;
+  }
+}
+
+TEST(FrameStampTest, StreamTagIsTheDirectoryNamesFold) {
+  EXPECT_EQ(StreamTagOfSegment("/root/user_42/00000000000000000000.wal"), StreamTag("user_42"));
+  EXPECT_EQ(StreamTagOfSegment("user_42/00000000000000000000.wal"), StreamTag("user_42"));
+  EXPECT_EQ(StreamTagOfSegment("/s.wal"), StreamTag(""));
+  const uint32_t crc = Crc32("orders");
+  EXPECT_EQ(StreamTag("orders"),
+            static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24)));
+  EXPECT_NE(StreamTag("users"), StreamTag("empty-payloads"));
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 #include "ironwal/segment/segment_scan.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/testing/status_matchers.h"
 
 #include "tests/segment/segment_test_util.h"
@@ -16,6 +19,7 @@ namespace ironwal {
 namespace {
 
 using ::ironwal::testing::AddFrame;
+using ::ironwal::testing::AddStampedFrame;
 using ::ironwal::testing::Frames;
 using ::ironwal::testing::OpenRead;
 using ::ironwal::testing::Put;
@@ -148,6 +152,97 @@ TEST_F(SegmentScanTest, RowJ_FirstFrameAtAnotherIdIsTheWrongSegment) {
   EXPECT_EQ(scan.row, 'J');
 }
 
+// Frames this library writes carry a stamp (frame.h). The scans' files are "/seg.wal" and
+// "/sealed.wal": their stream tag is that of the directory name "".
+const uint8_t kTag = StreamTag("");
+const uint8_t kOtherTag = StreamTag("another stream");
+
+// `count` stamped frames from ID 0, written as kStrict does with groups of one: each
+// after everything before it was synced.
+std::string StrictFrames(int count, uint8_t tag = kTag) {
+  std::string bytes;
+  for (int i = 0; i < count; ++i) AddStampedFrame(&bytes, i, bytes.size(), tag);
+  return bytes;
+}
+
+TEST_F(SegmentScanTest, RowK_DamageBeforeAFrontierALaterFrameProvesIsCorrupt) {
+  std::string bytes = StrictFrames(6);
+  const uint64_t frame = bytes.size() / 6;
+  bytes[2 * frame + 37] ^= 0x01;  // payload of frame 2; durable.pos says nothing was synced
+  const SegmentScan scan = Scan(bytes, 0, Frontier(0));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kCorrupt);
+  EXPECT_EQ(scan.row, 'K');
+  EXPECT_EQ(scan.valid_end, 2 * frame);
+  EXPECT_EQ(scan.proving_frame_offset, 3 * frame);
+  EXPECT_EQ(scan.proving_frame_frontier, 3 * frame);
+  EXPECT_THAT(ScanRowMeaning(scan), HasSubstr("synced"));
+  // The same damage in frames whose stamps claim nothing was synced: a hole (row I).
+  std::string unsynced;
+  for (int i = 0; i < 6; ++i) AddStampedFrame(&unsynced, i, 0, kTag);
+  unsynced[2 * frame + 37] ^= 0x01;
+  EXPECT_EQ(Scan(unsynced, 0, Frontier(0)).row, 'I');
+}
+
+TEST_F(SegmentScanTest, RowK_TheProofMayLieBeyondMoreDamage) {
+  std::string bytes;
+  std::vector<uint64_t> at;
+  for (int i = 0; i < 7; ++i) {
+    // Frames 3-5 were one group (written when 3 started); 6 came after it was synced.
+    const uint64_t synced = i <= 3 ? bytes.size() : i < 6 ? at[3] : bytes.size();
+    at.push_back(AddStampedFrame(&bytes, i, synced, kTag));
+  }
+  bytes[at[3] + 37] ^= 0x01;  // X
+  bytes[at[5] + 37] ^= 0x01;  // a second damaged frame before the proof
+  const SegmentScan scan = Scan(bytes, 0, Frontier(0));
+  EXPECT_EQ(scan.row, 'K');
+  EXPECT_EQ(scan.valid_end, at[3]);
+  EXPECT_EQ(scan.next_valid_offset, at[4]);
+  EXPECT_EQ(scan.proving_frame_offset, at[6]);
+}
+
+TEST_F(SegmentScanTest, RowK_OnlyThisStreamsStampsProveAnything) {
+  std::string bytes;
+  for (int i = 0; i < 3; ++i) AddStampedFrame(&bytes, i, bytes.size(), kTag);
+  const uint64_t damaged = bytes.size();
+  bytes[2 * (damaged / 3) + 37] ^= 0x01;
+  for (int i = 3; i < 6; ++i) AddStampedFrame(&bytes, i, bytes.size(), kOtherTag);
+  const SegmentScan scan = Scan(bytes, 0, Frontier(0));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kTorn);
+  EXPECT_EQ(scan.row, 'I');
+}
+
+TEST_F(SegmentScanTest, VerifiedStampsProveTheFrontier) {
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) AddStampedFrame(&bytes, i, bytes.size() / 2, kTag);
+  const uint64_t last = 3 * (bytes.size() / 4);
+  const SegmentScan scan = Scan(bytes, 0, Frontier(0));
+  EXPECT_EQ(scan.row, 'A');
+  EXPECT_EQ(scan.proven_frontier, last / 2);
+  // ironwal 0.6's frames (no stamp) prove nothing.
+  EXPECT_EQ(Scan(Frames(0, 4), 0, Frontier(0)).proven_frontier, 0u);
+}
+
+TEST_F(SegmentScanTest, RowL_SegmentWrittenForAnotherStreamIsTheWrongSegment) {
+  const SegmentScan scan = Scan(StrictFrames(3, kOtherTag));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kWrongSegment);
+  EXPECT_EQ(scan.row, 'L');
+  EXPECT_THAT(scan.reason, HasSubstr("/seg.wal belongs to another stream"));
+  EXPECT_EQ(scan.valid_end, 0u);
+  EXPECT_EQ(scan.end_id, 0u);
+  EXPECT_EQ(index_->frame_count(), 0u) << "nothing of another stream is published";
+}
+
+TEST_F(SegmentScanTest, RowL_OneDamagedStampIsIgnored) {
+  // A flip in one frame's reserved bytes implies a random tag: that frame's stamp says
+  // nothing, its data is intact. Likewise in a segment of ironwal 0.6's frames.
+  for (std::string bytes : {StrictFrames(3), Frames(0, 3)}) {
+    bytes[bytes.size() / 3 + format::kStampCheckOffset] ^= 0x10;
+    const SegmentScan scan = Scan(bytes);
+    EXPECT_EQ(scan.row, 'A');
+    EXPECT_EQ(scan.end_id, 3u);
+  }
+}
+
 class IndexSealedSegmentTest : public SegmentScanTest {
  protected:
   absl::Status Index(const std::string& bytes, uint64_t start, std::optional<uint64_t> end) {
@@ -175,6 +270,25 @@ TEST_F(IndexSealedSegmentTest, AnythingElseIsDataLossNamingTheFileAndOffset) {
   EXPECT_THAT(Index(bytes + std::string(40, '\0'), 10, 13),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("magic")));
   EXPECT_THAT(Index(Frames(11, 2), 10, 13), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(IndexSealedSegmentTest, SegmentWrittenForAnotherStreamIsDataLoss) {
+  EXPECT_THAT(Index(StrictFrames(3, kOtherTag), 0, 3),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("/sealed.wal@0: segment /sealed.wal belongs to another stream")));
+  EXPECT_EQ(index_->frame_count(), 0u);
+  ASSERT_OK(Index(StrictFrames(3), 0, 3));
+  EXPECT_EQ(index_->frame_count(), 3u);
+}
+
+TEST_F(IndexSealedSegmentTest, CheckSegmentStreamAppliesRowLAlone) {
+  Put(&env_, "/sealed.wal", StrictFrames(3, kOtherTag) + std::string(40, '\0'));
+  EXPECT_THAT(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("belongs to another stream")));
+  Put(&env_, "/sealed.wal", StrictFrames(3) + std::string(40, '\0'));
+  EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
+  Put(&env_, "/sealed.wal", Frames(7, 3));  // ironwal 0.6's frames: nothing to tell
+  EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
 }
 
 }  // namespace

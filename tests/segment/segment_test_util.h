@@ -32,6 +32,19 @@ inline std::string Frames(uint64_t start, int count) {
   return bytes;
 }
 
+// Appends a one-entry frame "e<start>" stamped as written when the segment had been
+// synced up to byte `synced` (<= its offset), for the stream tagged `tag`; returns its
+// offset.
+inline uint64_t AddStampedFrame(std::string* bytes, uint64_t start, uint64_t synced, uint8_t tag) {
+  const uint64_t offset = bytes->size();
+  FrameStamp stamp;
+  stamp.frontier_distance = offset - synced;
+  stamp.stream_tag = tag;
+  const std::string e = "e" + std::to_string(start);
+  EXPECT_TRUE(AppendFrame(start, {e}, FrameEncodeOptions(), stamp, bytes).ok());
+  return offset;
+}
+
 inline void Put(Env* env, const std::string& path, const std::string& bytes) {
   ASSERT_TRUE(WriteFileAtomically(env, path, bytes).ok());
 }

@@ -1,6 +1,7 @@
 #include "ironwal/segment/segment_writer.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,6 +51,32 @@ TEST(SegmentWriterTest, SyncMakesFramesDurable) {
   ASSERT_OK(writer->Flush());
   ASSERT_OK_AND_ASSIGN(const std::string durable, env.DurableContents("/s.wal"));
   EXPECT_EQ(durable.size(), 32u + 4 + 7);
+}
+
+// Each frame's stamp records the distance back to what was synced when it was encoded,
+// and the tag of the directory holding the file.
+TEST(SegmentWriterTest, FramesAreStampedWithTheSyncedSizeAndTheDirectorysTag) {
+  MemEnv env;
+  ASSERT_OK(env.CreateDir("/orders"));
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/orders/0.wal", 0));
+  ASSERT_OK(writer->AppendFrame(0, {"a"}, {}).status());
+  ASSERT_OK(writer->AppendFrame(1, {"b"}, {}).status());
+  ASSERT_OK(writer->Sync());
+  const uint64_t synced = writer->synced_size();
+  ASSERT_OK(writer->AppendFrame(2, {"c"}, {}).status());
+  ASSERT_OK(writer->AppendFrame(3, {"d"}, {}).status());
+  ASSERT_OK(writer->Close());
+  ASSERT_OK_AND_ASSIGN(const std::string bytes, ReadFileToString(&env, "/orders/0.wal"));
+  const uint8_t tag = StreamTag("orders");
+  std::vector<uint64_t> proven;
+  for (uint64_t offset = 0; offset < bytes.size();) {
+    ASSERT_OK_AND_ASSIGN(const FrameHeader h,
+                         DecodeFrameHeader(absl::string_view(bytes).substr(offset)));
+    ASSERT_EQ(ReadFrameStamp(h, tag).kind, StampReading::Kind::kThisStream);
+    proven.push_back(ProvenFrontier(h, offset, tag));
+    offset += h.frame_size();
+  }
+  EXPECT_THAT(proven, ::testing::ElementsAre(0u, 0u, synced, synced));
 }
 
 TEST(SegmentWriterTest, RollbackCutsBufferAndFile) {

@@ -42,6 +42,14 @@ class WalTestBase {
     return Open();
   }
 
+  // What recovery reported for the stream directory `dir`; nullptr if nothing.
+  const StreamRecoveryReport* Report(const std::string& dir) {
+    for (const auto& r : wal_->recovery_report()) {
+      if (r.dir == dir) return &r;
+    }
+    return nullptr;
+  }
+
   std::string StreamDir(const std::string& key) const {
     return JoinPath(options_.root, *StreamDirName(key));
   }
