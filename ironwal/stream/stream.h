@@ -25,10 +25,12 @@
 // written to a segment once segments.idx lists it, so an unlisted segment file is a
 // leftover (removed at open when empty).
 //
-// Truncation removes whole sealed segments below an ID: segments.idx is rewritten first
-// (atomically), then the files are removed and the directory synced, so a crash between
-// leaves files below the index's first ID, which the next open removes: a truncated ID
-// never comes back.
+// Truncation removes whole sealed segments below an ID: truncate.intent (naming the new
+// first ID) is written and synced, segments.idx is rewritten (atomically), then the files
+// are removed and the directory synced, and truncate.intent is removed. A crash between
+// leaves files below the index's first ID that truncate.intent confirms as leftovers, which
+// the next open removes: a truncated ID never comes back. Without the intent, such files
+// are kept (directory_plan.h row h): a damaged index must not read as a truncation.
 //
 // Locks, in the order they may be taken: queue_mu_ (the write queue) is never held
 // during I/O; write_mu_ (everything on the write side: the writer, rotation,
@@ -59,6 +61,7 @@
 #include "ironwal/segment/segment_reader.h"
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/segment/segment_writer.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/writer_budget.h"
@@ -226,6 +229,9 @@ class Stream : private WriterBudget::Member {
 
   // Recovery (stream_recovery.cc).
   absl::Status RecoverDirectory(StreamRecoveryReport* report, bool* is_stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void ReadKeyFile();
+  absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
