@@ -143,13 +143,7 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
 
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(path));
-  for (const std::string& name : children) {
-    if (ParseSegmentFileName(name).has_value() || name == format::kSegmentIndexFileName ||
-        name == format::kStreamKeyFileName) {
-      return true;
-    }
-  }
-  return false;
+  return ListStreamFiles(children).is_stream;
 }
 
 absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {

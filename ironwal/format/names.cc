@@ -156,8 +156,8 @@ StreamListing ListStreamFiles(const std::vector<StreamDirEntry>& entries) {
   for (const StreamDirEntry& entry : entries) {
     const std::string& name = entry.name;
     const StreamFile file = ClassifyStreamFile(name);
-    if (file.kind == StreamFileKind::kSegment || file.kind == StreamFileKind::kSegmentIndex ||
-        file.kind == StreamFileKind::kStreamKey) {
+    if (file.kind != StreamFileKind::kOther && file.kind != StreamFileKind::kTemp &&
+        file.kind != StreamFileKind::kQuarantine) {
       listing.is_stream = true;
     }
     if (!entry.regular && file.kind != StreamFileKind::kOther) {

@@ -77,8 +77,9 @@ struct StreamListing {
   bool has_truncate_intent = false;
   std::vector<std::string> other_files;  // not ironwal's names (of any type)
   std::vector<std::string> not_files;    // ironwal's names, not regular files
-  // Whether the directory is a stream's: it has a segment, segments.idx or stream.key
-  // name (of any type).
+  // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
+  // segment, segments.idx, head.state, stream.key, durable.pos, truncate.intent), of any
+  // type.
   bool is_stream = false;
 };
 StreamListing ListStreamFiles(const std::vector<StreamDirEntry>& entries);

@@ -109,7 +109,18 @@ void Planner::ReadIndex() {
   }
   const bool segments_exist = !state_.listing.segments.empty();
   if (!state_.index.has_value()) {
-    if (!segments_exist) return;
+    const StreamListing& l = state_.listing;
+    if (!segments_exist && !l.has_head && !l.has_durable_pos && !l.has_truncate_intent) return;
+    if (!segments_exist) {
+      // A new stream writes stream.key, then segments.idx, then the rest: these files
+      // outlived the index and every segment, so the stream's entries were removed.
+      const std::string what =
+          "segments.idx and every segment file are missing, while the stream's other files "
+          "remain: its entries were removed";
+      Row('d');
+      Find(kIndex, what, PlanFix::kNone);
+      return Refuse(what);
+    }
     Find(kIndex, "missing; repair rebuilds it from the segment files");
     return Rebuild('d', "segments.idx is missing", 0);
   }

@@ -132,9 +132,11 @@ class Stream : private WriterBudget::Member {
                                            std::string key);
 
   // Opens the existing directory `dir_name` under the root. Returns nullptr (not an error)
-  // when the directory is not a stream: no segments.idx, no segment file and no stream.key
-  // (ironwal 0.6 turned every directory into a stream; this library leaves others alone).
-  // DataLoss when the directory cannot be recovered under the corruption policy.
+  // when the directory is not a stream: none of a stream's file names (StreamListing::
+  // is_stream; ironwal 0.6 turned every directory into a stream; this library leaves
+  // others alone). DataLoss when the directory cannot be recovered under the corruption
+  // policy: directory_plan.h's refusals (before anything is changed), or segment_scan.h's
+  // kCorrupt under kError (after the plan's leftovers are cleaned up).
   static absl::StatusOr<std::unique_ptr<Stream>> Recover(const Shared* shared, std::string dir_name,
                                                          StreamRecoveryReport* report);
 
