@@ -323,10 +323,11 @@ void Planner::EmptyActive() {
   }
 }
 
-// Row m: each adopted segment must continue the one before it.
+// Row m: each boundary with an adopted segment on either side must be where the frames of
+// the segment before it end.
 void Planner::Continuity() {
   for (size_t i = 1; i < index_.size(); ++i) {
-    if (Listed(index_[i]) || !Exists(index_[i - 1])) continue;
+    if ((Listed(index_[i]) && Listed(index_[i - 1])) || !Exists(index_[i - 1])) continue;
     const SegmentEnd* end = Walked(index_[i - 1]);
     if (end == nullptr || end->end_id == index_[i]) continue;
     Row('m');

@@ -47,8 +47,9 @@
 //                                                               it: IDs missing: refuse, or
 //                                                               under repair drop the entry
 //                                                               (no file holds those IDs)
-//   m    an adopted segment (rows d, e, f, h) that the one      refuse: it may belong to
-//        before it, walked, does not end exactly at             another stream
+//   m    an adopted segment (rows d, e, f, h) where the one     refuse: it may belong to
+//        before it, walked, does not end (or that does not      another stream
+//        end where the next begins)
 //   n    head.state malformed                                   rewritten (0.6 refuses it)
 //   o    truncate.intent present                                removed once the plan is applied
 //
