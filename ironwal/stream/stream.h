@@ -83,6 +83,7 @@ struct IdRange {
 // What opening a stream's directory found and did.
 struct StreamRecoveryReport {
   std::string dir;             // the stream's directory name
+  std::string directory_rows;  // the rows of directory_plan.h's table that applied
   bool index_rebuilt = false;  // segments.idx was missing or bad
   std::string index_problem;
   bool index_rewritten = false;            // segments.idx was corrected on disk

@@ -38,8 +38,13 @@ bool StreamRecoveryReport::clean() const {
 
 std::string StreamRecoveryReport::ToString() const {
   std::vector<std::string> lines;
-  if (index_rebuilt) lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt: ", index_problem));
-  if (index_rewritten && !index_rebuilt) lines.push_back(dir + ": segments.idx corrected");
+  const std::string rows = absl::StrCat(" (directory plan rows ", directory_rows, ")");
+  if (index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt", rows, ": ", index_problem));
+  }
+  if (index_rewritten && !index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx corrected", rows));
+  }
   for (const std::string& f : removed_files) lines.push_back(absl::StrCat(dir, ": removed ", f));
   if (!head_state_problem.empty()) {
     lines.push_back(absl::StrCat(dir, ": head.state ignored: ", head_state_problem));
@@ -97,6 +102,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
     return absl::DataLossError(absl::StrCat(OpDescription("open"), ": ", *plan.refusal));
   }
   if (state.listing.has_key) ReadKeyFile();
+  report->directory_rows = plan.rows;
   report->index_rebuilt = plan.index_rebuilt;
   report->index_problem = plan.index_problem;
   report->index_rewritten = plan.rewrite_index;
