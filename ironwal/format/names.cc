@@ -148,10 +148,10 @@ StreamListing ListStreamFiles(const std::vector<std::string>& names) {
   std::vector<StreamDirEntry> entries;
   entries.reserve(names.size());
   for (const std::string& name : names) entries.push_back({name, true});
-  return ListStreamFiles(entries);
+  return ListStreamEntries(entries);
 }
 
-StreamListing ListStreamFiles(const std::vector<StreamDirEntry>& entries) {
+StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
   StreamListing listing;
   for (const StreamDirEntry& entry : entries) {
     const std::string& name = entry.name;

@@ -82,7 +82,7 @@ struct StreamListing {
   // type.
   bool is_stream = false;
 };
-StreamListing ListStreamFiles(const std::vector<StreamDirEntry>& entries);
+StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries);
 // The same, for names known to be regular files.
 StreamListing ListStreamFiles(const std::vector<std::string>& names);
 

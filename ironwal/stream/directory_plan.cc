@@ -401,7 +401,7 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
     entries.push_back({name, type == FileType::kRegular});
   }
   DirectoryState state;
-  state.listing = ListStreamFiles(entries);
+  state.listing = ListStreamEntries(entries);
   for (const auto& [id, name] : state.listing.segments) {
     IRONWAL_ASSIGN_OR_RETURN(state.segment_sizes[id], env->GetFileSize(JoinPath(dir, name)));
   }

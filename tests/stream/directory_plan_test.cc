@@ -61,7 +61,7 @@ class Dir {
     return *this;
   }
   DirectoryPlan Plan(bool repair = false) {
-    state_.listing = ListStreamFiles(entries_);
+    state_.listing = ListStreamEntries(entries_);
     PlanOptions options;
     options.repair = repair;
     return PlanDirectory(state_, options);
