@@ -44,7 +44,7 @@ absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& roo
   IRONWAL_ASSIGN_OR_RETURN(const bool is_stream, IsStreamDir(env, path));
   if (!is_stream) {
     return absl::NotFoundError(absl::StrCat(path, " is not a stream directory (no segment, ",
-                                            "segments.idx or stream.key)"));
+                                            "segments.idx, head.state, stream.key, ...)"));
   }
   return std::vector<std::string>{dir};
 }

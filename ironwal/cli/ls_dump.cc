@@ -10,6 +10,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/stream_wiring.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/wal/wal.h"
@@ -24,7 +25,9 @@ const CommandSpec kLsSpec = {
     "Lists the streams under ROOT, one line each: the stream's key (C-escaped), its first\n"
     "retained ID, its next ID, its segment count, the bytes of its segment files, and the\n"
     "compression ratio (entry bytes / stored payload bytes; 1.00 = stored raw, - = empty).\n"
-    "Opens the WAL read-only: no LOCK, nothing changed.\n",
+    "Opens each stream read-only, as opening the WAL would: no LOCK, nothing changed. A\n"
+    "stream that cannot be opened, or whose segments' IDs do not continue, is reported on\n"
+    "its own (exit code 1) and the others are listed.\n",
     {},
     {},
     1,
@@ -57,27 +60,61 @@ struct PayloadBytes {
   uint64_t stored = 0;  // payloads as stored
 };
 
-// Sums the frame headers of a stream's segments from `info.first_id` up to its next ID.
+// Sums the frame headers of a stream's segments from `info.first_id` up to its next ID,
+// checking on the way that the IDs continue from segment to segment (reads would fail at a
+// gap; ls says so up front).
 absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const StreamInfo& info) {
   Env* env = Env::Default();
   const std::string dir = JoinPath(root, info.dir);
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
   PayloadBytes bytes;
-  for (const std::string& name : children) {
+  uint64_t expected = info.first_id;
+  for (const std::string& name : children) {  // Sorted: the padded names sort by ID.
     std::optional<uint64_t> start = ParseSegmentFileName(name);
     if (!start.has_value() || *start < info.first_id || *start >= info.next_id) continue;
+    const std::string path = JoinPath(dir, name);
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env->NewRandomAccessFile(JoinPath(dir, name), {}));
+                             env->NewRandomAccessFile(path, {}));
     IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
     FrameCursor cursor(file.get(), 0, size, 1 << 20);
     for (;;) {
       IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
       if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id >= info.next_id) break;
+      if (item.header.start_id != expected) {
+        return absl::DataLossError(absl::StrCat(
+            "ls ", path, "@", item.offset, ": the frame holds IDs [", item.header.start_id, ", ",
+            item.header.end_id(), "), but the IDs before it end at ", expected,
+            item.header.start_id > expected ? ": IDs are missing" : ": IDs overlap",
+            " (`ironwal verify` says more)"));
+      }
+      expected = item.header.end_id();
       bytes.block += item.header.uncompressed_size;
       bytes.stored += item.header.disk_size;
     }
   }
+  if (expected != info.next_id) {
+    return absl::DataLossError(absl::StrCat("ls ", dir, ": the segments' frames end at ID ",
+                                            expected, ", the stream's next ID is ", info.next_id,
+                                            ": IDs are missing (`ironwal verify` says more)"));
+  }
   return bytes;
+}
+
+// One stream's row, or why it cannot be listed.
+absl::StatusOr<std::vector<std::string>> StreamRow(const Stream::Shared& shared,
+                                                   const std::string& dir) {
+  StreamRecoveryReport report;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, Stream::Recover(&shared, dir, &report));
+  if (stream == nullptr) return std::vector<std::string>();  // Not a stream after all.
+  const StreamInfo info = stream->Info();
+  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(shared.options.root, info));
+  const std::string ratio = payloads.stored == 0
+                                ? "-"
+                                : absl::StrFormat("%.2f", static_cast<double>(payloads.block) /
+                                                              static_cast<double>(payloads.stored));
+  return std::vector<std::string>{absl::CEscape(info.key),    absl::StrCat(info.first_id),
+                                  absl::StrCat(info.next_id), absl::StrCat(info.segment_count),
+                                  absl::StrCat(info.bytes),   ratio};
 }
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
@@ -104,26 +141,28 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream&
 int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kLsSpec, words, out, err);
   if (!parsed.ok()) return parsed.exit_code;
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadOnly(parsed.args->positional()[0]);
-  if (!wal.ok()) return Failure("ls", wal.status(), err);
-  absl::StatusOr<std::vector<std::string>> keys = (*wal)->ListStreams();
-  if (!keys.ok()) return Failure("ls", keys.status(), err);
-  std::vector<std::vector<std::string>> rows = {
-      {"STREAM", "FIRST", "NEXT", "SEGMENTS", "BYTES", "RATIO"}};
-  for (const std::string& key : *keys) {
-    absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(key);
-    if (!info.ok()) return Failure("ls", info.status(), err);
-    absl::StatusOr<PayloadBytes> payloads = MeasurePayloads((*wal)->options().root, *info);
-    if (!payloads.ok()) return Failure("ls", payloads.status(), err);
-    const std::string ratio =
-        payloads->stored == 0 ? "-"
-                              : absl::StrFormat("%.2f", static_cast<double>(payloads->block) /
-                                                            static_cast<double>(payloads->stored));
-    rows.push_back({absl::CEscape(key), absl::StrCat(info->first_id), absl::StrCat(info->next_id),
-                    absl::StrCat(info->segment_count), absl::StrCat(info->bytes), ratio});
+  absl::StatusOr<std::string> root = AbsolutePath(parsed.args->positional()[0]);
+  if (!root.ok()) return Failure("ls", root.status(), err);
+  absl::StatusOr<std::vector<std::string>> dirs = SelectStreamDirs(*root, "");
+  if (!dirs.ok()) return Failure("ls", dirs.status(), err);
+  // Each stream on its own (read-only, as Wal::Open would), so that one that cannot be
+  // opened is reported without hiding the others.
+  StreamWiring wiring(*root, /*read_only=*/true, CorruptionPolicy::kError);
+  std::vector<std::vector<std::string>> rows;
+  int exit_code = kExitOk;
+  for (const std::string& dir : *dirs) {
+    absl::StatusOr<std::vector<std::string>> row = StreamRow(wiring.shared, dir);
+    if (!row.ok()) {
+      exit_code = Failure("ls", row.status(), err);
+      continue;
+    }
+    if (!row->empty()) rows.push_back(*std::move(row));
   }
+  // By key, as Wal::ListStreams lists them.
+  std::sort(rows.begin(), rows.end());
+  rows.insert(rows.begin(), {"STREAM", "FIRST", "NEXT", "SEGMENTS", "BYTES", "RATIO"});
   PrintTable(rows, out);
-  return kExitOk;
+  return exit_code;
 }
 
 int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {

@@ -1,6 +1,6 @@
-// `ironwal verify`: a stream directory's listing and small files, and the segment list
-// recovery would settle on (mirroring ironwal/stream/stream_recovery.cc, which stops at
-// the first problem; this reports them all). The frame walk is in verify_segments.cc.
+// `ironwal verify`: a stream directory's plan (ironwal/stream/directory_plan.h, the one
+// recovery applies: every finding it makes is reported) and stream.key. The frame walk is
+// in verify_segments.cc.
 #include "ironwal/cli/verifier.h"
 
 #include <algorithm>
@@ -17,7 +17,7 @@
 #include "ironwal/cli/verifier_internal.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
-#include "ironwal/util/coding.h"
+#include "ironwal/stream/directory_plan.h"
 
 namespace ironwal {
 namespace cli {
@@ -36,25 +36,24 @@ bool StreamCheck::repairable() const {
 
 namespace {
 
-// Sorts the directory's entries by kind; reports leftovers and notes files it ignores.
-absl::StatusOr<Listing> ReadListing(Env* env, StreamCheck* check) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(check->path));
-  std::vector<std::string> files;
-  for (const std::string& name : children) {
-    const std::string path = JoinPath(check->path, name);
-    IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(path));
-    if (is_dir) {
-      check->notes.push_back(path + ": a directory inside a stream directory; ignored");
-    } else {
-      files.push_back(name);
-    }
+// How many times a check is repeated when the directory changes while it is checked (a
+// live writer rotating, syncing or truncating), before it says so instead.
+constexpr int kCheckAttempts = 3;
+
+Fix FixOf(PlanFix fix) {
+  switch (fix) {
+    case PlanFix::kNone:
+      return Fix::kNone;
+    case PlanFix::kApply:
+      return Fix::kRecovery;
+    case PlanFix::kHeadState:
+      return Fix::kHeadState;
   }
-  Listing listing = ListStreamFiles(files);
-  for (const std::string& name : listing.temp_files) {
-    check->findings.push_back({JoinPath(check->path, name), std::nullopt,
-                               "left over from an interrupted atomic write; repair removes it",
-                               Fix::kRecovery});
-  }
+  return Fix::kNone;
+}
+
+// Notes the files a plan ignores: quarantine files and files that are not ironwal's.
+absl::Status NoteListing(Env* env, const Listing& listing, StreamCheck* check) {
   for (const std::string& name : listing.quarantine_files) {
     const std::string path = JoinPath(check->path, name);
     IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
@@ -65,7 +64,7 @@ absl::StatusOr<Listing> ReadListing(Env* env, StreamCheck* check) {
   for (const std::string& name : listing.other_files) {
     check->notes.push_back(JoinPath(check->path, name) + ": not an ironwal file; ignored");
   }
-  return listing;
+  return absl::OkStatus();
 }
 
 void CheckStreamKey(Env* env, const Listing& listing, StreamCheck* check) {
@@ -92,181 +91,59 @@ void CheckStreamKey(Env* env, const Listing& listing, StreamCheck* check) {
   check->key = *key;
 }
 
-// segments.idx decoded like DecodeSegmentIndex, but saying where it goes wrong. Repeated
-// IDs (written by ironwal 0.6) are merged and noted.
-std::optional<std::vector<uint64_t>> DecodeIndex(const std::string& path,
-                                                 const std::string& contents, StreamCheck* check) {
-  const size_t whole = contents.size() / format::kSegmentIndexEntrySize;
-  std::vector<uint64_t> ids;
-  for (size_t i = 0; i < whole; ++i) {
-    const uint64_t id = DecodeFixed64(contents.data() + i * format::kSegmentIndexEntrySize);
-    if (!ids.empty() && id < ids.back()) {
-      check->findings.push_back(
-          {path, i * format::kSegmentIndexEntrySize,
-           absl::StrCat("start ID ", id, " after ", ids.back(),
-                        ": the IDs decrease; repair rebuilds the file from the segment files"),
-           Fix::kRecovery});
-      return std::nullopt;
+// What the directory holds, by name, type and size, with the small files' bytes: two equal
+// fingerprints around a check mean nothing changed while it ran.
+absl::StatusOr<std::string> Fingerprint(Env* env, const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(path));
+  std::string print;
+  for (const std::string& name : children) {
+    const std::string file = JoinPath(path, name);
+    absl::StatusOr<FileType> type = env->GetFileType(file);
+    if (absl::IsNotFound(type.status())) continue;  // Removed while listed: a change too.
+    IRONWAL_RETURN_IF_ERROR(type.status());
+    absl::StrAppend(&print, name, "/", static_cast<int>(*type));
+    if (*type != FileType::kRegular) continue;
+    absl::StatusOr<uint64_t> size = env->GetFileSize(file);
+    if (size.ok()) absl::StrAppend(&print, "/", *size);
+    const StreamFileKind kind = ClassifyStreamFile(name).kind;
+    if (kind != StreamFileKind::kSegment && kind != StreamFileKind::kQuarantine &&
+        kind != StreamFileKind::kOther) {
+      absl::StatusOr<std::string> contents = ReadFileToString(env, file);
+      if (contents.ok()) absl::StrAppend(&print, "/", absl::CEscape(*contents));
     }
-    if (!ids.empty() && id == ids.back()) {
-      check->notes.push_back(absl::StrCat(path, "@", i * format::kSegmentIndexEntrySize,
-                                          ": start ID ", id, " repeated (as ironwal 0.6 wrote ",
-                                          "when it rotated an empty segment); merged"));
-      continue;
-    }
-    ids.push_back(id);
+    print.push_back('\n');
   }
-  if (contents.size() % format::kSegmentIndexEntrySize != 0) {
-    check->findings.push_back({path, whole * format::kSegmentIndexEntrySize,
-                               absl::StrCat("length ", contents.size(), " is not a multiple of 8",
-                                            "; repair rebuilds the file from the segment files"),
-                               Fix::kRecovery});
-    return std::nullopt;
-  }
-  return ids;
+  return print;
 }
 
-std::vector<uint64_t> ListedIds(const Listing& listing, uint64_t from) {
-  std::vector<uint64_t> ids;
-  for (const auto& [id, name] : listing.segments) {
-    if (id >= from) ids.push_back(id);
+// One check, as PlanDirectory and the segment walk see the directory.
+absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const std::string& dir) {
+  StreamCheck check;
+  check.dir = dir;
+  check.path = JoinPath(root, dir);
+  check.key = dir;
+  IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env, check.path));
+  IRONWAL_RETURN_IF_ERROR(NoteListing(env, state.listing, &check));
+  CheckStreamKey(env, state.listing, &check);
+  // Planned as repair would: the findings say what repair does.
+  PlanOptions options;
+  options.repair = true;
+  IRONWAL_ASSIGN_OR_RETURN(const DirectoryPlan plan,
+                           SettleDirectory(env, check.path, options, 1 << 20, &state));
+  for (const PlanFinding& finding : plan.findings) {
+    check.findings.push_back(
+        {JoinPath(check.path, finding.file), finding.offset, finding.message, FixOf(finding.fix)});
   }
-  return ids;
-}
-
-// Step 1 of settling the segment list: segments.idx, or the listing when it is missing or
-// bad, or when head.state names a newer existing segment. Returns head.state's segment.
-absl::StatusOr<std::optional<uint64_t>> ReadIndexAndHead(Env* env, const Listing& listing,
-                                                         std::vector<uint64_t>* index,
-                                                         StreamCheck* check) {
-  const std::string index_path = JoinPath(check->path, format::kSegmentIndexFileName);
-  std::optional<std::vector<uint64_t>> decoded;
-  if (listing.has_index) {
-    IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, index_path));
-    decoded = DecodeIndex(index_path, contents, check);
-  } else if (!listing.segments.empty()) {
-    check->findings.push_back({index_path, std::nullopt,
-                               "missing; repair rebuilds it from the segment files",
-                               Fix::kRecovery});
-  }
-  *index = decoded.has_value() ? *decoded : ListedIds(listing, 0);
-  if (!listing.has_head) return std::optional<uint64_t>();
-
-  const std::string head_path = JoinPath(check->path, format::kHeadStateFileName);
-  IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, head_path));
-  absl::StatusOr<uint64_t> head = DecodeHeadState(contents);
-  if (!head.ok()) {
-    check->findings.push_back(
-        {head_path, std::nullopt,
-         absl::StrCat("malformed: ", head.status().message(),
-                      " (ironwal 0.6 refuses to open the stream); ", "repair rewrites it"),
-         Fix::kHeadState});
-    return std::optional<uint64_t>();
-  }
-  if (!index->empty() && *head > index->back() && listing.segments.count(*head) > 0) {
-    check->findings.push_back(
-        {index_path, std::nullopt,
-         absl::StrCat("misses rotations: head.state names segment ", SegmentFileName(*head),
-                      ", newer than its last, ", SegmentFileName(index->back()),
-                      "; repair rebuilds it from the segment files"),
-         Fix::kRecovery});
-    *index = ListedIds(listing, index->front());
-  }
-  return std::optional<uint64_t>(*head);
-}
-
-// Step 2: segment files the index does not list, and listed ones that are missing.
-absl::Status ReconcileWithListing(Env* env, const Listing& listing, std::vector<uint64_t>* index,
-                                  StreamCheck* check) {
-  const std::string index_path = JoinPath(check->path, format::kSegmentIndexFileName);
-  bool adopt = false;
-  for (const auto& [id, name] : listing.segments) {
-    if (std::binary_search(index->begin(), index->end(), id) || id < index->front()) continue;
-    IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(JoinPath(check->path, name)));
-    if (size > 0 || id < index->back()) adopt = true;
-  }
-  for (const auto& [id, name] : listing.segments) {
-    if (std::binary_search(index->begin(), index->end(), id)) continue;
-    const std::string path = JoinPath(check->path, name);
-    std::string what;
-    if (id < index->front()) {
-      what =
-          "below the first segment in segments.idx: left over from an interrupted "
-          "truncation; repair removes it";
-    } else if (adopt) {
-      IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
-      what = absl::StrCat(size > 0 ? "holds data but " : "empty, and ",
-                          "segments.idx does not list it; repair adds it to the index");
-    } else {
-      what =
-          "empty and not in segments.idx: left over from an interrupted rotation; "
-          "repair removes it";
-    }
-    check->findings.push_back({path, std::nullopt, what, Fix::kRecovery});
-  }
-  if (adopt) *index = ListedIds(listing, index->front());
-
-  size_t missing_front = 0;
-  while (missing_front + 1 < index->size() &&
-         listing.segments.count((*index)[missing_front]) == 0) {
-    ++missing_front;
-  }
-  if (missing_front > 0) {
-    std::vector<std::string> names;
-    for (size_t i = 0; i < missing_front; ++i) names.push_back(SegmentFileName((*index)[i]));
-    check->findings.push_back({index_path, std::nullopt,
-                               absl::StrCat("lists missing segments before the first that ",
-                                            "exists (an interrupted truncation): ",
-                                            absl::StrJoin(names, ", "), "; repair drops them"),
-                               Fix::kRecovery});
-    index->erase(index->begin(), index->begin() + static_cast<std::ptrdiff_t>(missing_front));
-  }
-  for (size_t i = 0; i + 1 < index->size(); ++i) {
-    if (listing.segments.count((*index)[i]) > 0) continue;
-    check->findings.push_back({JoinPath(check->path, SegmentFileName((*index)[i])), std::nullopt,
-                               absl::StrCat("missing, but segments.idx lists it: IDs [",
-                                            (*index)[i], ", ", (*index)[i + 1], ") are lost")});
-  }
-  return absl::OkStatus();
-}
-
-// The segment list recovery would settle on, with findings for everything it would fix.
-absl::Status SettleSegments(Env* env, const Listing& listing, StreamCheck* check) {
-  std::vector<uint64_t> index;
-  IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> head,
-                           ReadIndexAndHead(env, listing, &index, check));
-  if (!index.empty()) IRONWAL_RETURN_IF_ERROR(ReconcileWithListing(env, listing, &index, check));
-  if (index.empty()) index = {0};  // Created, never written.
-  check->segments = index;
-
-  const std::string head_path = JoinPath(check->path, format::kHeadStateFileName);
-  const uint64_t active = index.back();
-  if (head.has_value() && *head != active) {
-    check->findings.push_back(
-        {head_path, std::nullopt,
-         absl::StrCat("names ", SegmentFileName(*head), " but the active segment is ",
-                      SegmentFileName(active), "; repair rewrites it"),
-         Fix::kHeadState});
-  } else if (!listing.has_head && index.size() > 1) {
-    check->findings.push_back({head_path, std::nullopt,
-                               absl::StrCat("missing although the stream has rotated (",
-                                            index.size(), " segments); repair writes it"),
-                               Fix::kHeadState});
-  }
-  return absl::OkStatus();
+  check.segments = plan.segments;
+  IRONWAL_RETURN_IF_ERROR(internal::CheckSegments(env, state.listing, &check));
+  return check;
 }
 
 }  // namespace
 
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(path));
-  for (const std::string& name : children) {
-    if (ParseSegmentFileName(name).has_value() || name == format::kSegmentIndexFileName ||
-        name == format::kStreamKeyFileName) {
-      return true;
-    }
-  }
-  return false;
+  return ListStreamFiles(children).is_stream;
 }
 
 absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {
@@ -284,15 +161,27 @@ absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::str
 }
 
 absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const std::string& dir) {
-  StreamCheck check;
-  check.dir = dir;
-  check.path = JoinPath(root, dir);
-  check.key = dir;
-  IRONWAL_ASSIGN_OR_RETURN(const Listing listing, ReadListing(env, &check));
-  CheckStreamKey(env, listing, &check);
-  IRONWAL_RETURN_IF_ERROR(SettleSegments(env, listing, &check));
-  IRONWAL_RETURN_IF_ERROR(internal::CheckSegments(env, listing, &check));
-  return check;
+  const std::string path = JoinPath(root, dir);
+  IRONWAL_ASSIGN_OR_RETURN(std::string before, Fingerprint(env, path));
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<StreamCheck> check = CheckOnce(env, root, dir);
+    IRONWAL_ASSIGN_OR_RETURN(std::string after, Fingerprint(env, path));
+    // An I/O error (a file removed under the walk) is a race too when the files changed.
+    if (after == before) return check;
+    if (attempt == kCheckAttempts) {
+      StreamCheck changed;
+      changed.dir = dir;
+      changed.path = path;
+      changed.key = dir;
+      changed.findings.push_back(
+          {path, std::nullopt,
+           absl::StrCat("changed while it was being checked, ", kCheckAttempts,
+                        " times in a row (a writer has the WAL open?): nothing can be said about "
+                        "it now; check again when no writer is running")});
+      return changed;
+    }
+    before = std::move(after);
+  }
 }
 
 }  // namespace cli

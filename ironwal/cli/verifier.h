@@ -80,7 +80,8 @@ struct StreamCheck {
 };
 
 // Whether the directory `path` is a stream directory: it holds a segment file,
-// segments.idx or stream.key (recovery's rule; other directories are left alone).
+// segments.idx, head.state, stream.key, durable.pos or truncate.intent (recovery's rule,
+// StreamListing::is_stream; other directories are left alone).
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path);
 
 // The names of the stream directories under `root`, sorted. NotFound if root is missing.

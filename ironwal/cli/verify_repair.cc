@@ -22,6 +22,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/stream_wiring.h"
 #include "ironwal/cli/verifier.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
@@ -253,19 +254,10 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
     if (!locked.ok()) return Failure("repair", locked.status(), err);
     lock = *std::move(locked);
   }
-  ReaderCache readers(16);
-  WriterBudget writers(16);
-  Stream::Shared shared;
-  shared.options.env = env;
-  shared.options.root = target.root;
-  shared.options.max_entry_size = format::kMaxEntrySize;
-  shared.options.on_corruption = CorruptionPolicy::kTruncate;
-  shared.options.read_only = dry_run;
-  shared.readers = &readers;
-  shared.writers = &writers;
+  StreamWiring wiring(target.root, dry_run, CorruptionPolicy::kTruncate);
   size_t failed = 0;
   for (const std::string& dir : target.dirs) {
-    if (!RepairOne(shared, dir, dry_run, out, err)) ++failed;
+    if (!RepairOne(wiring.shared, dir, dry_run, out, err)) ++failed;
   }
   if (lock != nullptr) {
     if (absl::Status unlocked = env->UnlockFile(std::move(lock)); !unlocked.ok()) {

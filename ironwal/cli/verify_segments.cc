@@ -1,6 +1,5 @@
 // `ironwal verify`: walking the segment files of a stream (see verifier.h).
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +17,6 @@
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_scan.h"
-#include "ironwal/util/coding.h"
 
 namespace ironwal {
 namespace cli {
@@ -31,29 +29,6 @@ constexpr size_t kMaxFindingsPerFile = 16;
 
 std::string Ids(const FrameHeader& header) {
   return absl::StrCat("IDs [", header.start_id, ", ", header.end_id(), ")");
-}
-
-// The first offset in [from, size) where a CRC-valid frame starts, if any.
-absl::StatusOr<std::optional<uint64_t>> NextValidFrame(const RandomAccessFile& file, uint64_t from,
-                                                       uint64_t size) {
-  char magic[4];
-  EncodeFixed32(magic, format::kFrameMagic);
-  std::string scratch(kReadAhead + 3, '\0');
-  for (uint64_t base = from; base + format::kFrameHeaderSize <= size; base += kReadAhead) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(scratch.size(), size - base));
-    IRONWAL_ASSIGN_OR_RETURN(const absl::string_view chunk, file.Read(base, n, &scratch[0]));
-    for (size_t i = 0; i + 4 <= chunk.size() && i < kReadAhead; ++i) {
-      if (std::memcmp(chunk.data() + i, magic, 4) != 0) continue;
-      FrameCursor probe(&file, base + i, size, 4096);
-      IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, probe.Next());
-      if (item.kind == FrameCursor::Kind::kFrame &&
-          VerifyFramePayload(item.header, item.payload).ok()) {
-        return std::optional<uint64_t>(base + i);
-      }
-    }
-    if (chunk.size() < scratch.size()) break;
-  }
-  return std::optional<uint64_t>();
 }
 
 // Checks a CRC-valid frame's entry block and IDs; adds findings to `walk`.
@@ -131,7 +106,7 @@ absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint6
       continue;
     }
     IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> next,
-                             NextValidFrame(*file, item.offset + 1, walk.file_size));
+                             FindNextValidFrame(*file, item.offset + 1, walk.file_size, 0));
     if (!next.has_value()) {
       absl::StrAppend(&problem, "; no valid frame follows (", walk.file_size - item.offset,
                       " bytes to the end of the file)");

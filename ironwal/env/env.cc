@@ -10,6 +10,11 @@
 
 namespace ironwal {
 
+absl::StatusOr<FileType> Env::GetFileType(const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, IsDirectory(path));
+  return is_dir ? FileType::kDirectory : FileType::kRegular;
+}
+
 std::string Dirname(absl::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const size_t slash = path.rfind('/');

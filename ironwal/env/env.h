@@ -151,6 +151,14 @@ class FileLock {
   virtual const std::string& path() const = 0;
 };
 
+// What a directory entry is, without following a symbolic link (lstat).
+enum class FileType {
+  kRegular,
+  kDirectory,
+  kSymlink,
+  kOther,  // a FIFO, socket or device
+};
+
 struct RandomAccessFileOptions {
   // Map the file's current contents into memory and serve reads from the mapping.
   // Default: false (pread).
@@ -178,7 +186,8 @@ class Env {
       const std::string& path) = 0;
 
   // Opens an existing file for reading. NotFound if it does not exist; FailedPrecondition
-  // if it is a directory.
+  // if it is a directory or anything else that is not a regular file (opening never
+  // blocks, e.g. on a FIFO).
   virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path, const RandomAccessFileOptions& options) = 0;
 
@@ -192,6 +201,11 @@ class Env {
 
   // Whether `path` is a directory (true) or a file (false). NotFound if it does not exist.
   virtual absl::StatusOr<bool> IsDirectory(const std::string& path) = 0;
+
+  // What `path` is, without following a symbolic link at `path` itself (lstat). NotFound
+  // if it does not exist. The default, for Envs that hold only files and directories,
+  // asks IsDirectory.
+  virtual absl::StatusOr<FileType> GetFileType(const std::string& path);
 
   // Creates directory `dir`. AlreadyExists if `dir` exists (as a file or a directory);
   // NotFound if its parent is missing. Durable only after SyncDir(parent).

@@ -295,11 +295,17 @@ class PosixEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path, const RandomAccessFileOptions& options) override {
-    ScopedFd fd(OpenRetrying(path, O_RDONLY));
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. Regular
+    // files ignore the flag.
+    ScopedFd fd(OpenRetrying(path, O_RDONLY | O_NONBLOCK));
     if (fd.get() < 0) return PathError("open", path, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
     if (S_ISDIR(st.st_mode)) return IoError("open", path, EISDIR);  // O_RDONLY opens a dir.
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("open ", path, ": not a regular file (a FIFO, socket or device)"));
+    }
     const char* map = nullptr;
     uint64_t map_size = 0;
     if (options.use_mmap && st.st_size > 0) {
@@ -351,6 +357,15 @@ class PosixEnv final : public Env {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PathError("stat", path, errno);
     return S_ISDIR(st.st_mode);
+  }
+
+  absl::StatusOr<FileType> GetFileType(const std::string& path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return PathError("stat", path, errno);
+    if (S_ISREG(st.st_mode)) return FileType::kRegular;
+    if (S_ISDIR(st.st_mode)) return FileType::kDirectory;
+    if (S_ISLNK(st.st_mode)) return FileType::kSymlink;
+    return FileType::kOther;
   }
 
   absl::Status CreateDir(const std::string& dir) override {

@@ -129,6 +129,18 @@ inline constexpr char kDurablePosFileName[] = "durable.pos";
 inline constexpr char kDurablePosMagic[] = "IWDP";
 inline constexpr size_t kDurablePosSize = 24;
 
+// truncate.intent (not read by ironwal 0.6, which ignores it): written and synced before a
+// truncation rewrites segments.idx, removed after the truncated files are. It confirms
+// that segment files below segments.idx's first start ID are a truncation's leftovers;
+// without it such files are kept (a damaged segments.idx must not read as a truncation).
+//   offset  size  field
+//        0     4  magic      "IWTI"
+//        4     8  first ID   u64 LE: the start ID segments.idx begins with afterwards
+//       12     4  crc        CRC-32 (zlib) of bytes [0, 12)
+inline constexpr char kTruncateIntentFileName[] = "truncate.intent";
+inline constexpr char kTruncateIntentMagic[] = "IWTI";
+inline constexpr size_t kTruncateIntentSize = 16;
+
 // Quarantine files: bytes cut from a segment under CorruptionPolicy::kTruncate, named
 // "<segment file>.corrupt-<offset>" (not a segment name, so ironwal 0.6 ignores them).
 inline constexpr char kQuarantineInfix[] = ".corrupt-";

@@ -134,6 +134,8 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kStreamKey;
   } else if (name == format::kDurablePosFileName) {
     file.kind = StreamFileKind::kDurablePos;
+  } else if (name == format::kTruncateIntentFileName) {
+    file.kind = StreamFileKind::kTruncateIntent;
   } else if (absl::EndsWith(name, format::kTempSuffix)) {
     file.kind = StreamFileKind::kTemp;
   } else if (absl::StrContains(name, format::kQuarantineInfix)) {
@@ -143,9 +145,25 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
 }
 
 StreamListing ListStreamFiles(const std::vector<std::string>& names) {
+  std::vector<StreamDirEntry> entries;
+  entries.reserve(names.size());
+  for (const std::string& name : names) entries.push_back({name, true});
+  return ListStreamEntries(entries);
+}
+
+StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
   StreamListing listing;
-  for (const std::string& name : names) {
+  for (const StreamDirEntry& entry : entries) {
+    const std::string& name = entry.name;
     const StreamFile file = ClassifyStreamFile(name);
+    if (file.kind != StreamFileKind::kOther && file.kind != StreamFileKind::kTemp &&
+        file.kind != StreamFileKind::kQuarantine) {
+      listing.is_stream = true;
+    }
+    if (!entry.regular && file.kind != StreamFileKind::kOther) {
+      listing.not_files.push_back(name);
+      continue;
+    }
     switch (file.kind) {
       case StreamFileKind::kSegment:
         listing.segments[file.segment_start_id] = name;
@@ -161,6 +179,9 @@ StreamListing ListStreamFiles(const std::vector<std::string>& names) {
         break;
       case StreamFileKind::kDurablePos:
         listing.has_durable_pos = true;
+        break;
+      case StreamFileKind::kTruncateIntent:
+        listing.has_truncate_intent = true;
         break;
       case StreamFileKind::kTemp:
         listing.temp_files.push_back(name);
@@ -230,6 +251,25 @@ absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view conte
     if (ids.empty() || id != ids.back()) ids.push_back(id);
   }
   return ids;
+}
+
+std::string EncodeTruncateIntent(uint64_t first_id) {
+  std::string out(format::kTruncateIntentMagic, 4);
+  PutFixed64(&out, first_id);
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents) {
+  if (contents.size() != format::kTruncateIntentSize ||
+      contents.substr(0, 4) != format::kTruncateIntentMagic) {
+    return absl::DataLossError(
+        absl::StrCat("truncate.intent: bad magic or size ", contents.size()));
+  }
+  if (Crc32(contents.substr(0, 12)) != DecodeFixed32(contents.data() + 12)) {
+    return absl::DataLossError("truncate.intent: crc mismatch");
+  }
+  return DecodeFixed64(contents.data() + 4);
 }
 
 std::string EncodeStreamKey(absl::string_view key) {

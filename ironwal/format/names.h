@@ -40,14 +40,15 @@ absl::StatusOr<std::string> StreamDirName(absl::string_view key);
 
 // What a file in a stream directory is, by its name.
 enum class StreamFileKind {
-  kSegment,       // 20 digits + ".wal"
-  kSegmentIndex,  // segments.idx
-  kHeadState,     // head.state
-  kStreamKey,     // stream.key
-  kDurablePos,    // durable.pos
-  kTemp,          // "*.tmp": left over from an interrupted atomic write
-  kQuarantine,    // "<segment>.corrupt-<offset>": bytes recovery cut and kept
-  kOther,         // not ironwal's
+  kSegment,         // 20 digits + ".wal"
+  kSegmentIndex,    // segments.idx
+  kHeadState,       // head.state
+  kStreamKey,       // stream.key
+  kDurablePos,      // durable.pos
+  kTruncateIntent,  // truncate.intent
+  kTemp,            // "*.tmp": left over from an interrupted atomic write
+  kQuarantine,      // "<segment>.corrupt-<offset>": bytes recovery cut and kept
+  kOther,           // not ironwal's
 };
 struct StreamFile {
   StreamFileKind kind = StreamFileKind::kOther;
@@ -55,7 +56,16 @@ struct StreamFile {
 };
 StreamFile ClassifyStreamFile(absl::string_view name);
 
-// A stream directory's files, by kind (ClassifyStreamFile of each name).
+// One entry of a stream directory: its name, and whether it is a regular file (not a
+// directory, symbolic link, FIFO, socket or device: lstat semantics).
+struct StreamDirEntry {
+  std::string name;
+  bool regular = true;
+};
+
+// A stream directory's files, by kind (ClassifyStreamFile of each name). Entries with one
+// of ironwal's names that are not regular files are in `not_files` and nowhere else:
+// nothing may open them (a FIFO would block, a symbolic link may loop).
 struct StreamListing {
   std::map<uint64_t, std::string> segments;  // start ID -> file name
   bool has_index = false;
@@ -64,8 +74,16 @@ struct StreamListing {
   bool has_durable_pos = false;
   std::vector<std::string> temp_files;
   std::vector<std::string> quarantine_files;
-  std::vector<std::string> other_files;
+  bool has_truncate_intent = false;
+  std::vector<std::string> other_files;  // not ironwal's names (of any type)
+  std::vector<std::string> not_files;    // ironwal's names, not regular files
+  // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
+  // segment, segments.idx, head.state, stream.key, durable.pos, truncate.intent), of any
+  // type.
+  bool is_stream = false;
 };
+StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries);
+// The same, for names known to be regular files.
 StreamListing ListStreamFiles(const std::vector<std::string>& names);
 
 // head.state: version 1, the length of the name, the active segment's file name.
@@ -83,6 +101,11 @@ std::string EncodeSegmentIndex(const std::vector<uint64_t>& start_ids);
 // DataLoss unless the length is a multiple of 8 and the IDs never decrease. Repeated IDs
 // (written by ironwal 0.6 when it rotated an empty segment) are accepted and removed.
 absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view contents);
+
+// truncate.intent: the first start ID a truncation leaves in segments.idx (format.h).
+std::string EncodeTruncateIntent(uint64_t first_id);
+// DataLoss unless `contents` is a well-formed truncate.intent with a matching CRC.
+absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents);
 
 // stream.key: the stream's original key (see format.h).
 std::string EncodeStreamKey(absl::string_view key);

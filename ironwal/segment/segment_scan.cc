@@ -387,6 +387,12 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
   return scan;
 }
 
+absl::StatusOr<std::optional<uint64_t>> FindNextValidFrame(const RandomAccessFile& file,
+                                                           uint64_t from, uint64_t size,
+                                                           uint64_t min_id) {
+  return FindValidFrameAfter(file, from, size, min_id);
+}
+
 absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                 std::optional<uint64_t> end_id, size_t buffer_size,
                                 OffsetIndex* index) {

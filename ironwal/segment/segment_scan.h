@@ -128,6 +128,13 @@ struct ScanOptions {
 absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint64_t start_id,
                                               const ScanOptions& options, OffsetIndex* index);
 
+// The first offset in [from, size) of `file` where a CRC-valid frame whose start ID is at
+// least `min_id` begins (each candidate is read afresh, past any buffer), or nullopt. The
+// scan's "valid data after" test; `ironwal verify` resumes its walk there.
+absl::StatusOr<std::optional<uint64_t>> FindNextValidFrame(const RandomAccessFile& file,
+                                                           uint64_t from, uint64_t size,
+                                                           uint64_t min_id);
+
 // Builds the offset index of the sealed segment `file` (IDs [start_id, end_id); end_id is
 // nullopt when the next segment's start is unknown). DataLoss naming the path and offset
 // for anything but a clean, contiguous walk.

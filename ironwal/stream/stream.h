@@ -25,10 +25,12 @@
 // written to a segment once segments.idx lists it, so an unlisted segment file is a
 // leftover (removed at open when empty).
 //
-// Truncation removes whole sealed segments below an ID: segments.idx is rewritten first
-// (atomically), then the files are removed and the directory synced, so a crash between
-// leaves files below the index's first ID, which the next open removes: a truncated ID
-// never comes back.
+// Truncation removes whole sealed segments below an ID: truncate.intent (naming the new
+// first ID) is written and synced, segments.idx is rewritten (atomically), then the files
+// are removed and the directory synced, and truncate.intent is removed. A crash between
+// leaves files below the index's first ID that truncate.intent confirms as leftovers, which
+// the next open removes: a truncated ID never comes back. Without the intent, such files
+// are kept (directory_plan.h row h): a damaged index must not read as a truncation.
 //
 // Locks, in the order they may be taken: queue_mu_ (the write queue) is never held
 // during I/O; write_mu_ (everything on the write side: the writer, rotation,
@@ -59,6 +61,7 @@
 #include "ironwal/segment/segment_reader.h"
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/segment/segment_writer.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/writer_budget.h"
@@ -80,6 +83,7 @@ struct IdRange {
 // What opening a stream's directory found and did.
 struct StreamRecoveryReport {
   std::string dir;             // the stream's directory name
+  std::string directory_rows;  // the rows of directory_plan.h's table that applied
   bool index_rebuilt = false;  // segments.idx was missing or bad
   std::string index_problem;
   bool index_rewritten = false;            // segments.idx was corrected on disk
@@ -129,9 +133,11 @@ class Stream : private WriterBudget::Member {
                                            std::string key);
 
   // Opens the existing directory `dir_name` under the root. Returns nullptr (not an error)
-  // when the directory is not a stream: no segments.idx, no segment file and no stream.key
-  // (ironwal 0.6 turned every directory into a stream; this library leaves others alone).
-  // DataLoss when the directory cannot be recovered under the corruption policy.
+  // when the directory is not a stream: none of a stream's file names (StreamListing::
+  // is_stream; ironwal 0.6 turned every directory into a stream; this library leaves
+  // others alone). DataLoss when the directory cannot be recovered under the corruption
+  // policy: directory_plan.h's refusals (before anything is changed), or segment_scan.h's
+  // kCorrupt under kError (after the plan's leftovers are cleaned up).
   static absl::StatusOr<std::unique_ptr<Stream>> Recover(const Shared* shared, std::string dir_name,
                                                          StreamRecoveryReport* report);
 
@@ -226,6 +232,9 @@ class Stream : private WriterBudget::Member {
 
   // Recovery (stream_recovery.cc).
   absl::Status RecoverDirectory(StreamRecoveryReport* report, bool* is_stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void ReadKeyFile();
+  absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -245,8 +245,11 @@ absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
   }
   const std::vector<uint64_t> kept(segments.begin() + static_cast<std::ptrdiff_t>(n),
                                    segments.end());
-  // The index first: once it no longer lists them, the files are leftovers that the next
-  // open removes, so a crash after this point cannot bring the IDs back.
+  // The intent first, then the index: once the index no longer lists them, the files are
+  // leftovers that the next open removes (the intent confirms it), so a crash after this
+  // point cannot bring the IDs back.
+  const std::string intent = JoinPath(dir_path_, format::kTruncateIntentFileName);
+  IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, intent, EncodeTruncateIntent(kept.front())));
   IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, kept));
   {
     // Together, under the lock Locate reads the list with: a reader that finds the new
@@ -264,6 +267,10 @@ absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
   }
   if (removed.ok()) removed = env_->SyncDir(dir_path_);
   IRONWAL_RETURN_IF_ERROR(removed);
+  // Not synced: an intent that outlives a crash names the index's first ID, and only
+  // confirms what is already done.
+  removed = env_->RemoveFile(intent);
+  if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   result.segments_removed = n;
   result.first_id = kept.front();
   return result;

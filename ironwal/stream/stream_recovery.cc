@@ -1,19 +1,9 @@
 // Stream: opening an existing stream directory.
 //
-// 1. List the directory. Segment files, segments.idx, head.state, stream.key and
-//    durable.pos are recognized; "*.tmp" files are leftovers of interrupted atomic writes.
-// 2. Decide the segment list. segments.idx is authoritative when it reads well (never
-//    decreasing; ironwal 0.6's duplicate entries are merged). It is rebuilt from the
-//    listing when it is missing or malformed, when head.state names a newer segment that
-//    exists (an index that missed rotations, as ironwal 0.6 handles it), or when a segment
-//    file holding data is not listed. Then:
-//      - listed segments whose files are missing at the front were truncated (ironwal 0.6
-//        removes the files before rewriting the index): dropped from the list;
-//      - a missing last segment is an empty active segment (ironwal 0.6 lists a segment
-//        before creating it): created by the first write;
-//      - a missing segment in the middle is DataLoss: its IDs are gone;
-//      - unlisted files below the first listed segment are leftovers of a truncation, and
-//        empty unlisted files above the last of a rotation: both removed.
+// 1. Plan the directory (ironwal/stream/directory_plan.h): which segments make up the
+//    stream, which files are leftovers, whether segments.idx must be rewritten, or why
+//    the directory cannot be used (then nothing is changed).
+// 2. Apply the plan (ApplyDirectoryPlan), unless the Wal is opened read-only.
 // 3. Scan the active segment (ScanActiveSegment) and act on the decision table in
 //    ironwal/segment/segment_scan.h under the corruption policy.
 // 4. Cut what follows the verified frames, write the verified bytes past the durable
@@ -38,68 +28,10 @@
 #include "ironwal/index/offset_index.h"
 #include "ironwal/index/segment_index.h"
 #include "ironwal/segment/segment_scan.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
-namespace {
-
-using Listing = StreamListing;
-
-std::vector<uint64_t> ListedIds(const Listing& listing, uint64_t from) {
-  std::vector<uint64_t> ids;
-  for (const auto& [id, name] : listing.segments) {
-    if (id >= from) ids.push_back(id);
-  }
-  return ids;
-}
-
-// Whether segments.idx's front is damaged: its first segment is missing while an unlisted
-// segment holding data lies below it. Neither kind of interrupted truncation leaves that
-// (this library rewrites the index before removing files, ironwal 0.6 removes the files
-// first), so the index must be rebuilt rather than the data below it removed as leftovers.
-absl::StatusOr<bool> IndexFrontIsDamaged(Env* env, const std::string& dir, const Listing& listing,
-                                         const std::vector<uint64_t>& index,
-                                         StreamRecoveryReport* report) {
-  if (index.empty() || listing.segments.count(index.front()) > 0) return false;
-  for (const auto& [id, name] : listing.segments) {
-    if (id >= index.front()) break;
-    IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(JoinPath(dir, name)));
-    if (size == 0) continue;
-    report->index_problem =
-        absl::StrCat("segments.idx starts at ", SegmentFileName(index.front()),
-                     ", which is missing, while ", name, " below it holds data");
-    return true;
-  }
-  return false;
-}
-
-// Each segment that `listed` (the index as read; empty when it was rebuilt) did not name
-// must continue the segment before it: a segment copied from another stream would
-// otherwise lend its frames to this stream's IDs. Walks the previous segment's headers.
-absl::Status CheckUnlistedSegmentsContinue(Env* env, const std::string& dir, size_t buffer_size,
-                                           const std::vector<uint64_t>& index,
-                                           const std::vector<uint64_t>& listed,
-                                           const std::string& where) {
-  for (size_t i = 1; i < index.size(); ++i) {
-    if (std::binary_search(listed.begin(), listed.end(), index[i])) continue;
-    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env->NewRandomAccessFile(JoinPath(dir, SegmentFileName(index[i - 1])),
-                                                      RandomAccessFileOptions()));
-    OffsetIndex scratch(index[i - 1]);
-    const absl::Status walked =
-        IndexSealedSegment(*file, index[i - 1], index[i], buffer_size, &scratch);
-    if (absl::IsDataLoss(walked)) {
-      return absl::DataLossError(absl::StrCat(
-          where, ": segment ", SegmentFileName(index[i]),
-          " is not listed in segments.idx and does not continue the segment before it (",
-          walked.message(), "); it may belong to another stream"));
-    }
-    IRONWAL_RETURN_IF_ERROR(walked);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 bool StreamRecoveryReport::clean() const {
   return !index_rebuilt && !index_rewritten && removed_files.empty() &&
@@ -108,8 +40,13 @@ bool StreamRecoveryReport::clean() const {
 
 std::string StreamRecoveryReport::ToString() const {
   std::vector<std::string> lines;
-  if (index_rebuilt) lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt: ", index_problem));
-  if (index_rewritten && !index_rebuilt) lines.push_back(dir + ": segments.idx corrected");
+  const std::string rows = absl::StrCat(" (directory plan rows ", directory_rows, ")");
+  if (index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt", rows, ": ", index_problem));
+  }
+  if (index_rewritten && !index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx corrected", rows));
+  }
   for (const std::string& f : removed_files) lines.push_back(absl::StrCat(dir, ": removed ", f));
   if (!head_state_problem.empty()) {
     lines.push_back(absl::StrCat(dir, ": head.state ignored: ", head_state_problem));
@@ -138,149 +75,83 @@ absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, st
   return stream;
 }
 
+// stream.key, when it records a key that maps to this directory. An unreadable one leaves
+// the key unknown (the next write records it again); one naming another directory is
+// another stream's file, copied here.
+void Stream::ReadKeyFile() {
+  absl::StatusOr<std::string> contents =
+      ReadFileToString(env_, JoinPath(dir_path_, format::kStreamKeyFileName));
+  absl::StatusOr<std::string> key =
+      contents.ok() ? DecodeStreamKey(*contents) : absl::StatusOr<std::string>(contents.status());
+  absl::StatusOr<std::string> dir = key.ok() ? StreamDirName(*key) : key.status();
+  if (dir.ok() && *dir == dir_name_) {
+    MutexLock lock(&key_mu_);
+    key_ = *std::move(key);
+    key_known_ = true;
+  }
+}
+
 absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_stream) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env_->GetChildren(dir_path_));
-  const Listing listing = ListStreamFiles(children);
-  *is_stream = !listing.segments.empty() || listing.has_index || listing.has_key;
+  IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env_, dir_path_));
+  *is_stream = state.listing.is_stream;
   if (!*is_stream) return absl::OkStatus();
-  const std::string where = OpDescription("open");
+  PlanOptions plan_options;
+  plan_options.repair = options_.on_corruption == CorruptionPolicy::kTruncate;
+  IRONWAL_ASSIGN_OR_RETURN(
+      const DirectoryPlan plan,
+      SettleDirectory(env_, dir_path_, plan_options, options_.read_buffer_size, &state));
+  if (plan.refusal.has_value()) {
+    return absl::DataLossError(absl::StrCat(OpDescription("open"), ": ", *plan.refusal));
+  }
+  if (state.listing.has_key) ReadKeyFile();
+  report->directory_rows = plan.rows;
+  report->index_rebuilt = plan.index_rebuilt;
+  report->index_problem = plan.index_problem;
+  report->index_rewritten = plan.rewrite_index;
+  report->removed_files = plan.remove;
+  report->head_state_problem = plan.head_state_problem;
 
-  if (listing.has_key) {
-    absl::StatusOr<std::string> contents =
-        ReadFileToString(env_, JoinPath(dir_path_, format::kStreamKeyFileName));
-    absl::StatusOr<std::string> key =
-        contents.ok() ? DecodeStreamKey(*contents) : absl::StatusOr<std::string>(contents.status());
-    // A key that does not map to this directory is another stream's file (copied here):
-    // not this stream's key.
-    absl::StatusOr<std::string> dir = key.ok() ? StreamDirName(*key) : key.status();
-    if (dir.ok() && *dir == dir_name_) {
-      MutexLock lock(&key_mu_);
-      key_ = *std::move(key);
-      key_known_ = true;
-    }
-    // An unreadable stream.key leaves the key unknown; the next write records it again.
-  }
-
-  // Step 2: the segment list.
-  std::vector<uint64_t> index;
-  if (listing.has_index) {
-    absl::StatusOr<std::vector<uint64_t>> read = ReadSegmentIndex(env_, dir_path_);
-    if (read.ok()) {
-      index = *std::move(read);
-    } else if (absl::IsDataLoss(read.status())) {
-      report->index_rebuilt = true;
-      report->index_problem = std::string(read.status().message());
-    } else {
-      return read.status();
-    }
-  } else if (!listing.segments.empty()) {
-    report->index_rebuilt = true;
-    report->index_problem = "segments.idx is missing";
-  }
-  if (!report->index_rebuilt && index.empty() && !listing.segments.empty()) {
-    // Never written empty (a new stream's holds 0): cut to nothing, e.g. by a file system
-    // that lost the blocks of a file after a crash.
-    report->index_rebuilt = true;
-    report->index_problem = "segments.idx is empty";
-  }
-  if (!report->index_rebuilt) {
-    IRONWAL_ASSIGN_OR_RETURN(const bool damaged_front,
-                             IndexFrontIsDamaged(env_, dir_path_, listing, index, report));
-    if (damaged_front) report->index_rebuilt = true;
-  }
-  if (report->index_rebuilt) index = ListedIds(listing, 0);
-  const std::vector<uint64_t> listed_in_index =
-      report->index_rebuilt ? std::vector<uint64_t>() : index;
-
-  if (listing.has_head) {
-    absl::StatusOr<std::string> contents =
-        ReadFileToString(env_, JoinPath(dir_path_, format::kHeadStateFileName));
-    absl::StatusOr<uint64_t> head =
-        contents.ok() ? DecodeHeadState(*contents) : absl::StatusOr<uint64_t>(contents.status());
-    if (!head.ok()) {
-      report->head_state_problem = std::string(head.status().message());
-    } else if (!index.empty() && *head > index.back() && listing.segments.count(*head) > 0) {
-      report->index_rebuilt = true;
-      report->index_problem = absl::StrCat("head.state names segment ", *head,
-                                           ", newer than segments.idx's last ", index.back());
-      index = ListedIds(listing, index.front());
-    }
-  }
-
-  std::vector<std::string> leftovers = listing.temp_files;
-  if (!index.empty()) {
-    bool adopt = false;
-    std::vector<uint64_t> unlisted_empty;
-    for (const auto& [id, name] : listing.segments) {
-      if (std::binary_search(index.begin(), index.end(), id)) continue;
-      if (id < index.front()) {
-        leftovers.push_back(name);  // Truncated: the index was rewritten first.
-        continue;
-      }
-      IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env_->GetFileSize(JoinPath(dir_path_, name)));
-      if (size == 0 && id > index.back()) {
-        leftovers.push_back(name);  // An interrupted rotation's empty file.
-      } else {
-        adopt = true;  // A segment holding data that the index does not list.
-      }
-    }
-    if (adopt) {
-      report->index_rebuilt = true;
-      report->index_problem = "a segment file holding data is not listed in segments.idx";
-      index = ListedIds(listing, index.front());
-      leftovers = listing.temp_files;
-      for (const auto& [id, name] : listing.segments) {
-        if (id < index.front()) leftovers.push_back(name);
-      }
-    }
-    size_t missing_front = 0;
-    while (missing_front + 1 < index.size() && listing.segments.count(index[missing_front]) == 0) {
-      ++missing_front;
-    }
-    if (missing_front > 0) {
-      index.erase(index.begin(), index.begin() + static_cast<std::ptrdiff_t>(missing_front));
-      report->index_rewritten = true;
-    }
-    for (size_t i = 0; i + 1 < index.size(); ++i) {
-      if (listing.segments.count(index[i]) == 0) {
-        return absl::DataLossError(absl::StrCat(where, ": segment ", SegmentFileName(index[i]),
-                                                " is listed in segments.idx but missing; IDs [",
-                                                index[i], ", ", index[i + 1], ") are lost"));
-      }
-    }
-  }
-  if (report->index_rebuilt) report->index_rewritten = true;
-  IRONWAL_RETURN_IF_ERROR(CheckUnlistedSegmentsContinue(env_, dir_path_, options_.read_buffer_size,
-                                                        index, listed_in_index, where));
-
-  const bool fresh = index.empty();  // Created but never written (or only stream.key).
-  if (fresh) index = {0};
-  active_file_exists_ = listing.segments.count(index.back()) > 0;
+  active_file_exists_ = plan.active_exists;
   {
     WriterMutexLock lock(&segments_mu_);
-    segments_ = index;
+    segments_ = plan.segments;
   }
-  first_id_.store(index.front(), std::memory_order_release);
-  on_disk_ = !fresh;
+  first_id_.store(plan.segments.front(), std::memory_order_release);
+  on_disk_ = !plan.fresh;
+  if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
+  return RecoverActiveSegment(report, state.listing.has_durable_pos);
+}
 
-  if (!options_.read_only) {
-    if (report->index_rewritten && !fresh) {
-      IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, index));
-    }
-    for (const std::string& name : leftovers) {
-      absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, name));
-      if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
-      report->removed_files.push_back(name);
-    }
-    if (!leftovers.empty()) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
-    // This library only takes head.state as a hint, but ironwal 0.6 refuses a directory
-    // whose head.state is malformed: write a good one so that 0.6 can open it again.
-    if (!report->head_state_problem.empty() && !fresh) {
-      IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
-          env_, JoinPath(dir_path_, format::kHeadStateFileName), EncodeHeadState(index.back())));
-    }
+// In an order that a crash at any step leaves a state the next plan accepts: the index
+// first (so removed files are no longer listed), then the leftovers, and truncate.intent
+// only once the removals it confirms are durable.
+absl::Status Stream::ApplyDirectoryPlan(const DirectoryPlan& plan) {
+  if (plan.rewrite_index) {
+    IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, plan.segments));
   }
-  return RecoverActiveSegment(report, listing.has_durable_pos);
+  bool intent = false;
+  for (const std::string& name : plan.remove) {
+    if (name == format::kTruncateIntentFileName) {
+      intent = true;
+      continue;
+    }
+    absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, name));
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  }
+  if (!plan.remove.empty()) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  if (intent) {
+    absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, format::kTruncateIntentFileName));
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  }
+  // This library only takes head.state as a hint, but ironwal 0.6 refuses a directory
+  // whose head.state is malformed: write a good one so that 0.6 can open it again.
+  if (!plan.head_state_problem.empty() && !plan.fresh) {
+    IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_,
+                                                JoinPath(dir_path_, format::kHeadStateFileName),
+                                                EncodeHeadState(plan.segments.back())));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {

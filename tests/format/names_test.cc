@@ -149,6 +149,32 @@ TEST(ListStreamFilesTest, SortsADirectoryByKind) {
   EXPECT_THAT(listing.other_files, ::testing::ElementsAre("5.wal", "notes.txt"));
   EXPECT_EQ(ClassifyStreamFile("00000000000000000007.wal").segment_start_id, 7u);
   EXPECT_FALSE(ListStreamFiles({}).has_index);
+  EXPECT_FALSE(ListStreamFiles({"notes.txt"}).is_stream);
+  EXPECT_TRUE(ListStreamFiles({"head.state"}).is_stream);
+}
+
+// Entries with ironwal's names that are not regular files are set apart, and nowhere else.
+TEST(ListStreamFilesTest, EntriesThatAreNotRegularFilesAreSetApart) {
+  const StreamListing listing = ListStreamEntries({{"00000000000000000000.wal", false},
+                                                   {"segments.idx", true},
+                                                   {"stream.key", false},
+                                                   {"a-directory", false}});
+  EXPECT_TRUE(listing.segments.empty());
+  EXPECT_FALSE(listing.has_key);
+  EXPECT_TRUE(listing.is_stream);
+  EXPECT_THAT(listing.not_files, ::testing::ElementsAre("00000000000000000000.wal", "stream.key"));
+  EXPECT_THAT(listing.other_files, ::testing::ElementsAre("a-directory"));
+}
+
+TEST(TruncateIntentTest, RoundTripsAndRejectsDamage) {
+  const std::string intent = EncodeTruncateIntent(992);
+  EXPECT_EQ(intent.size(), 16u);
+  EXPECT_THAT(DecodeTruncateIntent(intent), ::ironwal::testing::IsOkAndHolds(992u));
+  std::string flipped = intent;
+  flipped[5] ^= 1;
+  EXPECT_FALSE(DecodeTruncateIntent(flipped).ok());
+  EXPECT_FALSE(DecodeTruncateIntent(intent.substr(1)).ok());
+  EXPECT_TRUE(ListStreamFiles({"truncate.intent"}).has_truncate_intent);
 }
 
 }  // namespace

@@ -395,8 +395,27 @@ TEST_F(WalRecoveryTest, LeftoverTempFilesAreRemoved) {
 }
 
 // A crash right after segments.idx was rewritten by Truncate, before the files were
-// removed: the files below the index are leftovers, removed, and their IDs stay gone.
+// removed: truncate.intent confirms that the files below the index are leftovers; they
+// are removed (the intent last), and their IDs stay gone.
 TEST_F(WalRecoveryTest, TruncatedSegmentsNeverComeBack) {
+  ASSERT_OK(ReopenWithSegmentSize(100));
+  Fill("s", 6);
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  ASSERT_OK(wal_->Close());
+  std::vector<uint64_t> kept(starts.begin() + 2, starts.end());
+  WriteFile(JoinPath(StreamDir("s"), "truncate.intent"), EncodeTruncateIntent(kept.front()));
+  WriteFile(JoinPath(StreamDir("s"), "segments.idx"), EncodeSegmentIndex(kept));
+  ASSERT_OK(Open());
+  EXPECT_EQ(Report("s")->removed_files.size(), 3u);  // two segments and the intent
+  EXPECT_THAT(Children(StreamDir("s")), Not(Contains("truncate.intent")));
+  ASSERT_OK_AND_ASSIGN(const StreamInfo info, wal_->GetStreamInfo("s"));
+  EXPECT_EQ(info.first_id, starts[2]);
+  EXPECT_THAT(wal_->Get("s", 0), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// The same files below the index's first ID without truncate.intent: not a truncation (a
+// damaged segments.idx), so nothing is removed and the index is rebuilt from the files.
+TEST_F(WalRecoveryTest, SegmentsBelowTheIndexWithoutATruncateIntentAreKept) {
   ASSERT_OK(ReopenWithSegmentSize(100));
   Fill("s", 6);
   const std::vector<uint64_t> starts = SegmentStarts("s");
@@ -404,10 +423,22 @@ TEST_F(WalRecoveryTest, TruncatedSegmentsNeverComeBack) {
   std::vector<uint64_t> kept(starts.begin() + 2, starts.end());
   WriteFile(JoinPath(StreamDir("s"), "segments.idx"), EncodeSegmentIndex(kept));
   ASSERT_OK(Open());
-  EXPECT_EQ(Report("s")->removed_files.size(), 2u);
+  EXPECT_TRUE(Report("s")->removed_files.empty());
+  EXPECT_TRUE(Report("s")->index_rebuilt);
   ASSERT_OK_AND_ASSIGN(const StreamInfo info, wal_->GetStreamInfo("s"));
-  EXPECT_EQ(info.first_id, starts[2]);
-  EXPECT_THAT(wal_->Get("s", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(info.first_id, 0u);
+  EXPECT_OK(wal_->Get("s", 0).status());
+}
+
+// Truncate writes truncate.intent before it rewrites segments.idx and removes it after
+// the files: a truncation that finished leaves none.
+TEST_F(WalRecoveryTest, TruncateLeavesNoIntentBehind) {
+  ASSERT_OK(ReopenWithSegmentSize(100));
+  Fill("s", 6);
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  ASSERT_OK_AND_ASSIGN(const TruncateResult result, wal_->Truncate("s", starts[2]));
+  EXPECT_EQ(result.first_id, starts[2]);
+  EXPECT_THAT(Children(StreamDir("s")), Not(Contains("truncate.intent")));
 }
 
 // ironwal 0.6's truncate removed files first: an index naming missing leading segments.
@@ -421,6 +452,52 @@ TEST_F(WalRecoveryTest, IndexNamingRemovedLeadingSegmentsIsCorrected) {
   EXPECT_TRUE(Report("s")->index_rewritten);
   EXPECT_THAT(wal_->GetStreamInfo("s"),
               IsOkAndHolds(::testing::Field(&StreamInfo::first_id, starts[1])));
+}
+
+// Issue 8 section 4: a start ID appended to segments.idx past the next ID (no such
+// segment) was accepted as an empty active segment, and the next append got that ID: a
+// permanent gap. Under kError the open refuses; under kTruncate (as `ironwal repair`)
+// the entry is dropped, since no file holds its IDs.
+TEST_F(WalRecoveryTest, IndexEntryPastTheNextIdIsRefusedOrDropped) {
+  Fill("s", 5);
+  ASSERT_OK(wal_->Close());
+  const std::string idx = JoinPath(StreamDir("s"), "segments.idx");
+  WriteFile(idx, EncodeSegmentIndex({0, 500}));
+  EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("IDs [5, 500)")));
+  options_.on_corruption = CorruptionPolicy::kTruncate;
+  ASSERT_OK(Open());
+  EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(5u));
+  ASSERT_OK(wal_->Close());
+  EXPECT_EQ(ReadFile(idx), EncodeSegmentIndex({0}));
+}
+
+// Issue 8 section 7: an extra start ID inside the log (segments.idx rewritten as 0 and 5,
+// no segment byte touched) hid IDs 5.. and appends reused them. The entry lies inside
+// segment 0, so it is dropped: nothing is hidden and no ID is handed out twice.
+TEST_F(WalRecoveryTest, IndexEntryInsideASegmentIsDropped) {
+  Fill("s", 10);
+  ASSERT_OK(wal_->Close());
+  WriteFile(JoinPath(StreamDir("s"), "segments.idx"), EncodeSegmentIndex({0, 5}));
+  ASSERT_OK(Open());
+  for (int i = 0; i < 10; ++i) EXPECT_THAT(wal_->Get("s", i), IsOkAndHolds(Entry(i)));
+  EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(10u));
+}
+
+// Two sealed segments merged into one file (the second removed): a listed segment is
+// missing, but the frames of the one before reach the next, so no ID is lost and the
+// open drops the stale entry instead of refusing.
+TEST_F(WalRecoveryTest, MergedSegmentFilesLoseNoId) {
+  ASSERT_OK(ReopenWithSegmentSize(100));
+  Fill("s", 6);
+  ASSERT_OK(wal_->Close());
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  ASSERT_GE(starts.size(), 3u);
+  WriteFile(SegmentPath("s", starts[0]),
+            ReadFile(SegmentPath("s", starts[0])) + ReadFile(SegmentPath("s", starts[1])));
+  ASSERT_OK(env_->RemoveFile(SegmentPath("s", starts[1])));
+  ASSERT_OK(Open());
+  for (int i = 0; i < 6; ++i) EXPECT_THAT(wal_->Get("s", i), IsOkAndHolds(Entry(i)));
+  EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(6u));
 }
 
 }  // namespace
