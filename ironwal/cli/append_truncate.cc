@@ -1,4 +1,8 @@
 // `ironwal append` and `ironwal truncate`: the two subcommands that write through the Wal.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <istream>
 #include <memory>
 #include <string>
@@ -7,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/cli/commands.h"
+#include "ironwal/env/io_error.h"
+#include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/wal/wal.h"
 
@@ -47,6 +53,37 @@ std::vector<std::string> ReadLines(std::istream& in) {
   std::string line;
   while (std::getline(in, line)) lines.push_back(line);
   return lines;
+}
+
+// The whole file at `path`, read to its end: a pipe, a FIFO or a procfs file reports no
+// size, so the size stat gives is not how much there is. InvalidArgument past `limit`
+// bytes (an endless source such as /dev/zero).
+absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return IoError("open", path, errno);
+  std::string contents;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return IoError("read", path, contents.size(), e);
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > limit) {
+      ::close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "read ", path, ": more than ", limit, " bytes, the largest entry ironwal stores"));
+    }
+  }
+  ::close(fd);
+  return contents;
 }
 
 absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, SyncMode sync) {
@@ -99,7 +136,7 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   if (std::optional<std::string> file = args.Value("--file")) {
     absl::StatusOr<std::string> path = AbsolutePath(*file);
     absl::StatusOr<std::string> contents =
-        path.ok() ? ReadFileToString(Env::Default(), *path) : path;
+        path.ok() ? ReadToEnd(*path, format::kMaxEntrySize) : path;
     if (!contents.ok()) return Failure("append", contents.status(), err);
     entries.push_back(*std::move(contents));
   } else {

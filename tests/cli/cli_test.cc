@@ -248,6 +248,27 @@ TEST(CliTest, AppendPrintsIdsOfLinesBatchesAndFiles) {
   EXPECT_THAT(r.out, HasSubstr("IDs [0, 7), 1 segment, 6 frames,"));
 }
 
+// --file reads to the end of the file, not as many bytes as stat reports: a pipe, a FIFO
+// and a procfs file report 0 bytes (a regression: each stored an empty entry).
+TEST(CliTest, AppendFileReadsPipesAndProcfsToTheirEnd) {
+  const std::string root = FreshDir("append-pipe");
+  RunOptions piped;
+  piped.stdin_pipe = true;
+  ToolResult r = RunTool({"append", root, "s", "--file", "/dev/stdin"}, "payload\n", piped);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+  r = RunTool({"append", root, "s", "--file", "/proc/self/cmdline"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunTool({"dump", root, "s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0], "0\tpayload\\n");
+  // The tool's own command line, NUL-separated: its last argument ends the entry.
+  EXPECT_THAT(lines[1], StartsWith("1\t/"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith("/proc/self/cmdline\\000"));
+}
+
 TEST(CliTest, AppendToAMissingFileFailsNamingIt) {
   const std::string root = FreshDir("append-missing");
   const ToolResult r = RunTool({"append", root, "s", "--file", root + "/nope"});
