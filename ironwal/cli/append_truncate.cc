@@ -78,8 +78,8 @@ absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit) {
     contents.append(buffer, static_cast<size_t>(n));
     if (contents.size() > limit) {
       ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "read ", path, ": more than ", limit, " bytes, the largest entry ironwal stores"));
+      return absl::InvalidArgumentError(absl::StrCat("read ", path, ": more than ", limit,
+                                                     " bytes, the largest entry ironwal stores"));
     }
   }
   ::close(fd);

@@ -26,6 +26,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/stream/stream.h"
+#include "ironwal/wal/root_lock.h"
 
 namespace ironwal {
 namespace cli {
@@ -249,7 +250,7 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
   std::unique_ptr<FileLock> lock;
   if (!dry_run) {
     absl::StatusOr<std::unique_ptr<FileLock>> locked =
-        env->LockFile(JoinPath(target.root, format::kLockFileName));
+        LockWalRoot(env, target.root);
     if (!locked.ok()) return Failure("repair", locked.status(), err);
     lock = *std::move(locked);
   }

@@ -36,7 +36,6 @@ std::string TmpDir() {
   return tmp != nullptr ? tmp : "/tmp";
 }
 
-
 // Waits for `pid` up to `timeout_ms` (0: forever) through a pidfd; kills it (SIGKILL) when
 // the time runs out. The wait status, and whether it was killed.
 int WaitOrKill(pid_t pid, int timeout_ms, bool* timed_out) {

@@ -15,7 +15,7 @@ namespace ironwal {
 namespace testing {
 
 struct ToolResult {
-  int exit_code = -1;  // 128 + the signal number if the tool was killed
+  int exit_code = -1;      // 128 + the signal number if the tool was killed
   bool timed_out = false;  // killed (SIGKILL) after RunOptions::timeout_ms
   std::string out;
   std::string err;
