@@ -196,11 +196,10 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
       return scan;
     }
     if (item.header.start_id != scan.end_id) {
-      IRONWAL_RETURN_IF_ERROR(Judge(
-          file, options, first, 'F',
-          absl::StrCat("frame starts at ID ", item.header.start_id,
-                       ", expected a frame starting at ID ", scan.end_id),
-          &scan));
+      IRONWAL_RETURN_IF_ERROR(Judge(file, options, first, 'F',
+                                    absl::StrCat("frame starts at ID ", item.header.start_id,
+                                                 ", expected a frame starting at ID ", scan.end_id),
+                                    &scan));
       return scan;
     }
     verified_frames.push_back(
