@@ -256,6 +256,8 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
   if (absl::Status clash = CheckLockNameClash(env, target.root); dry_run && !clash.ok()) {
     return Failure("repair", clash, err);  // Without --dry-run, LockWalRoot says it.
   }
+  const std::string lock_file = JoinPath(target.root, format::kLockFileName);
+  const bool had_lock_file = env->GetFileSize(lock_file).ok();
   if (!dry_run) {
     absl::StatusOr<std::unique_ptr<FileLock>> locked = LockWalRoot(env, target.root);
     if (!locked.ok()) return Failure("repair", locked.status(), err);
@@ -276,6 +278,9 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
     if (!RepairOne(shared, dir, dry_run, out, err)) ++failed;
   }
   if (lock != nullptr) {
+    // A failed repair changes nothing: not even the LOCK file it created (removed while
+    // the root's lock, which is what excludes, is still held).
+    if (failed > 0 && !had_lock_file) env->RemoveFile(lock_file).IgnoreError();
     if (absl::Status unlocked = env->UnlockFile(std::move(lock)); !unlocked.ok()) {
       return Failure("repair", unlocked, err);
     }
