@@ -1,12 +1,19 @@
 // `ironwal append` and `ironwal truncate`: the two subcommands that write through the Wal.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <istream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/cli/commands.h"
+#include "ironwal/env/io_error.h"
+#include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/wal/wal.h"
 
@@ -49,11 +56,41 @@ std::vector<std::string> ReadLines(std::istream& in) {
   return lines;
 }
 
+// The whole file at `path`, read to its end: a pipe, a FIFO or a procfs file reports no
+// size, so the size stat gives is not how much there is. InvalidArgument past `limit`
+// bytes (an endless source such as /dev/zero).
+absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return IoError("open", path, errno);
+  std::string contents;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return IoError("read", path, contents.size(), e);
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > limit) {
+      ::close(fd);
+      return absl::InvalidArgumentError(absl::StrCat("read ", path, ": more than ", limit,
+                                                     " bytes, the largest entry ironwal stores"));
+    }
+  }
+  ::close(fd);
+  return contents;
+}
+
+// `root` is absolute.
 absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, SyncMode sync) {
   WalOptions options;
-  absl::StatusOr<std::string> absolute = AbsolutePath(root);
-  if (!absolute.ok()) return absolute.status();
-  options.root = *absolute;
+  options.root = root;
   options.sync_mode = sync;
   return Wal::Open(options);
 }
@@ -83,7 +120,9 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   if (!parsed.ok()) return parsed.exit_code;
   const Args& args = *parsed.args;
   const std::string& key = args.positional()[1];
-  if (absl::Status valid = StreamDirName(key).status(); !valid.ok()) {
+  absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
+  if (!root.ok()) return Failure("append", root.status(), err);
+  if (absl::Status valid = StreamDirOfKey(*root, key).status(); !valid.ok()) {
     return UsageError(kAppendSpec, valid.message(), err);
   }
   const std::string sync = args.Value("--sync").value_or("strict");
@@ -99,7 +138,7 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   if (std::optional<std::string> file = args.Value("--file")) {
     absl::StatusOr<std::string> path = AbsolutePath(*file);
     absl::StatusOr<std::string> contents =
-        path.ok() ? ReadFileToString(Env::Default(), *path) : path;
+        path.ok() ? ReadToEnd(*path, format::kMaxEntrySize) : path;
     if (!contents.ok()) return Failure("append", contents.status(), err);
     entries.push_back(*std::move(contents));
   } else {
@@ -108,7 +147,7 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
       return Failure("append", absl::InternalError("reading standard input failed"), err);
   }
 
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(args.positional()[0], mode);
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, mode);
   if (!wal.ok()) return Failure("append", wal.status(), err);
   absl::Status appended = AppendEntries(wal->get(), key, entries, args.Has("--batch"), out);
   absl::Status closed = (*wal)->Close();  // Syncs what kBatchOnly and kAsync left.
@@ -122,13 +161,23 @@ int RunTruncate(const std::vector<std::string>& words, std::ostream& out, std::o
   if (!parsed.ok()) return parsed.exit_code;
   const Args& args = *parsed.args;
   const std::string& key = args.positional()[1];
-  if (absl::Status valid = StreamDirName(key).status(); !valid.ok()) {
-    return UsageError(kTruncateSpec, valid.message(), err);
-  }
+  absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
+  if (!root.ok()) return Failure("truncate", root.status(), err);
+  absl::StatusOr<std::string> dir = StreamDirOfKey(*root, key);
+  if (!dir.ok()) return UsageError(kTruncateSpec, dir.status().message(), err);
   absl::StatusOr<uint64_t> keep_from = ParseId("KEEP_FROM_ID", args.positional()[2]);
   if (!keep_from.ok()) return UsageError(kTruncateSpec, keep_from.status().message(), err);
+  // Nothing to truncate: fail before the open, which would create the root and its LOCK.
+  if (absl::StatusOr<bool> is_dir = Env::Default()->IsDirectory(JoinPath(*root, *dir));
+      !is_dir.ok() || !*is_dir) {
+    return Failure("truncate",
+                   absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
+                                                    "' does not exist (directory ",
+                                                    JoinPath(*root, *dir), ")")),
+                   err);
+  }
 
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(args.positional()[0], SyncMode::kStrict);
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, SyncMode::kStrict);
   if (!wal.ok()) return Failure("truncate", wal.status(), err);
   absl::StatusOr<TruncateResult> result = (*wal)->Truncate(key, *keep_from);
   if (!result.ok()) return Failure("truncate", result.status(), err);

@@ -52,6 +52,13 @@ int Failure(absl::string_view command, const absl::Status& status, std::ostream&
 // `path` made absolute against the current directory (Env paths are absolute).
 absl::StatusOr<std::string> AbsolutePath(const std::string& path);
 
+// The directory (name) of stream `key` under `root`: StreamDirName(key), or
+// InvalidArgument (bad usage, exit 2) for a key StreamDirName refuses and for a key whose
+// directory belongs to another stream (its stream.key names another key): 'a\001b' when
+// 'a/b' exists. A missing, unreadable or damaged stream.key claims nothing here (verify
+// reports it). Opens nothing but a regular stream.key, without blocking.
+absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::string& key);
+
 // The stream directories verify and repair work on: every one under `root`, or only
 // `dir` when it is not empty (NotFound, naming it, unless it is a stream directory).
 absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& root,

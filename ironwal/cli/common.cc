@@ -1,16 +1,22 @@
 // Helpers the `ironwal` subcommands share (commands.h).
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/verifier.h"
 #include "ironwal/env/env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/names.h"
 
 namespace ironwal {
 namespace cli {
@@ -29,6 +35,39 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   cwd.resize(cwd.find('\0'));
   if (path.empty() || path == ".") return cwd;
   return JoinPath(cwd, path);
+}
+
+namespace {
+
+// The contents of `path` if it is a small regular file (not following a symlink, never
+// blocking on a FIFO); nullopt otherwise or on any error.
+std::optional<std::string> ReadSmallRegularFile(const std::string& path) {
+  constexpr size_t kLimit = 1 << 16;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  struct stat st;
+  std::optional<std::string> contents;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) <= kLimit) {
+    std::string bytes(static_cast<size_t>(st.st_size), '\0');
+    const ssize_t n = ::pread(fd, &bytes[0], bytes.size(), 0);
+    if (n == static_cast<ssize_t>(bytes.size())) contents = std::move(bytes);
+  }
+  ::close(fd);
+  return contents;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::string& key) {
+  IRONWAL_ASSIGN_OR_RETURN(std::string dir, StreamDirName(key));
+  const std::optional<std::string> key_file =
+      ReadSmallRegularFile(JoinPath(JoinPath(root, dir), format::kStreamKeyFileName));
+  if (!key_file.has_value()) return dir;
+  absl::StatusOr<std::string> owner = DecodeStreamKey(*key_file);
+  if (!owner.ok() || *owner == key) return dir;
+  return absl::InvalidArgumentError(
+      absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory ", JoinPath(root, dir),
+                   ", which belongs to stream '", absl::CEscape(*owner), "'"));
 }
 
 absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& root,

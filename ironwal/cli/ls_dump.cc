@@ -13,6 +13,7 @@
 #include "ironwal/cli/stream_wiring.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
+#include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -162,6 +163,9 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   std::sort(rows.begin(), rows.end());
   rows.insert(rows.begin(), {"STREAM", "FIRST", "NEXT", "SEGMENTS", "BYTES", "RATIO"});
   PrintTable(rows, out);
+  // A stream ironwal 0.6 keeps in ROOT/LOCK/ is not listed above: say so.
+  absl::Status clash = CheckLockNameClash(Env::Default(), *root);
+  if (!clash.ok()) return Failure("ls", clash, err);
   return exit_code;
 }
 
@@ -174,7 +178,9 @@ int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostre
   if (format != "text" && format != "hex" && format != "jsonl") {
     return UsageError(kDumpSpec, absl::StrCat("unknown --format '", format, "'"), err);
   }
-  if (absl::Status valid = StreamDirName(key).status(); !valid.ok()) {
+  absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
+  if (!root.ok()) return Failure("dump", root.status(), err);
+  if (absl::Status valid = StreamDirOfKey(*root, key).status(); !valid.ok()) {
     return UsageError(kDumpSpec, valid.message(), err);
   }
   std::optional<uint64_t> from, to;
@@ -189,7 +195,7 @@ int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostre
     return UsageError(kDumpSpec, "--to is below --from", err);
   }
 
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadOnly(args.positional()[0]);
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadOnly(*root);
   if (!wal.ok()) return Failure("dump", wal.status(), err);
   if (!from.has_value()) {
     absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(key);

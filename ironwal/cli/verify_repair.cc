@@ -27,6 +27,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/stream/stream.h"
+#include "ironwal/wal/root_lock.h"
 
 namespace ironwal {
 namespace cli {
@@ -80,19 +81,19 @@ struct Target {
 
 Target SelectTarget(const CommandSpec& spec, const Args& args, std::ostream& err) {
   Target target;
+  absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
+  if (!root.ok()) {
+    target.exit_code = Failure(spec.name, root.status(), err);
+    return target;
+  }
   std::string dir;
   if (args.positional().size() > 1) {
-    absl::StatusOr<std::string> name = StreamDirName(args.positional()[1]);
+    absl::StatusOr<std::string> name = StreamDirOfKey(*root, args.positional()[1]);
     if (!name.ok()) {
       target.exit_code = UsageError(spec, name.status().message(), err);
       return target;
     }
     dir = *name;
-  }
-  absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
-  if (!root.ok()) {
-    target.exit_code = Failure(spec.name, root.status(), err);
-    return target;
   }
   absl::StatusOr<std::vector<std::string>> dirs = SelectStreamDirs(*root, dir);
   if (!dirs.ok()) {
@@ -218,7 +219,13 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
   if (target.exit_code != kExitOk) return target.exit_code;
   size_t problems = 0;
   size_t bad_streams = 0;
+  size_t streams = target.dirs.size();
   bool io_error = false;
+  if (absl::Status clash = CheckLockNameClash(Env::Default(), target.root);
+      parsed.args->positional().size() == 1 && !clash.ok()) {
+    out << clash.message() << "\n";  // A stream (0.6's "LOCK") verify cannot check.
+    ++problems, ++bad_streams, ++streams;
+  }
   for (const std::string& dir : target.dirs) {
     absl::StatusOr<StreamCheck> check = CheckStream(Env::Default(), target.root, dir);
     if (!check.ok()) {
@@ -231,12 +238,11 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
     if (!check->clean()) ++bad_streams;
   }
   if (problems == 0 && !io_error) {
-    out << "verify: " << Count(target.dirs.size(), "stream") << ", no problems\n";
+    out << "verify: " << Count(streams, "stream") << ", no problems\n";
     return kExitOk;
   }
   out << "verify: " << Count(problems, "problem") << " in " << bad_streams << " of "
-      << Count(target.dirs.size(), "stream") << (io_error ? " (and I/O errors, see above)" : "")
-      << "\n";
+      << Count(streams, "stream") << (io_error ? " (and I/O errors, see above)" : "") << "\n";
   return kExitFinding;
 }
 
@@ -248,9 +254,13 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
   if (target.exit_code != kExitOk) return target.exit_code;
   Env* env = Env::Default();
   std::unique_ptr<FileLock> lock;
+  if (absl::Status clash = CheckLockNameClash(env, target.root); dry_run && !clash.ok()) {
+    return Failure("repair", clash, err);  // Without --dry-run, LockWalRoot says it.
+  }
+  const std::string lock_file = JoinPath(target.root, format::kLockFileName);
+  const bool had_lock_file = env->GetFileSize(lock_file).ok();
   if (!dry_run) {
-    absl::StatusOr<std::unique_ptr<FileLock>> locked =
-        env->LockFile(JoinPath(target.root, format::kLockFileName));
+    absl::StatusOr<std::unique_ptr<FileLock>> locked = LockWalRoot(env, target.root);
     if (!locked.ok()) return Failure("repair", locked.status(), err);
     lock = *std::move(locked);
   }
@@ -260,6 +270,9 @@ int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ost
     if (!RepairOne(wiring.shared, dir, dry_run, out, err)) ++failed;
   }
   if (lock != nullptr) {
+    // A failed repair changes nothing: not even the LOCK file it created (removed while
+    // the root's lock, which is what excludes, is still held).
+    if (failed > 0 && !had_lock_file) env->RemoveFile(lock_file).IgnoreError();
     if (absl::Status unlocked = env->UnlockFile(std::move(lock)); !unlocked.ok()) {
       return Failure("repair", unlocked, err);
     }

@@ -56,7 +56,7 @@ void CheckValidFrame(const std::string& path, const FrameCursor::Item& item, uin
   } else if (h.start_id < walk->end_id) {
     walk->findings.push_back({path, item.offset,
                               absl::StrCat("frame of ", Ids(h), " overlaps the IDs before it (",
-                                           "expected ", walk->end_id, ")")});
+                                           "expected a frame starting at ID ", walk->end_id, ")")});
   }
   walk->end_id = h.end_id();
 }

@@ -138,8 +138,9 @@ class RandomAccessFile {
   virtual const std::string& path() const = 0;
 };
 
-// An exclusive, advisory lock on a file, held until passed to Env::UnlockFile or
-// destroyed. It protects against other processes and against other openers in this one.
+// An exclusive, advisory lock on a file (Env::LockFile) or on a directory and a file in it
+// (Env::LockDir), held until passed to Env::UnlockFile or destroyed. It protects against
+// other processes and against other openers in this one.
 class FileLock {
  public:
   FileLock() = default;
@@ -232,7 +233,18 @@ class Env {
   // if another opener, in this process or another, holds it.
   virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
-  // Releases a lock taken with LockFile.
+  // Takes an exclusive lock on directory `dir` itself and then, unless `lock_file` is
+  // empty, LockFile(JoinPath(dir, lock_file)); one FileLock holds both. The directory's
+  // lock is taken first and is the one that excludes: no removal or rename of an entry of
+  // `dir` (a stray `rm dir/LOCK`) can take it away, and nothing, not even the lock file,
+  // is created before it is held. PosixEnv: flock(2) on open(dir, O_RDONLY | O_DIRECTORY),
+  // a lock of that open file description, so a second LockDir in this process conflicts
+  // too. NotFound if `dir` is missing; FailedPrecondition if it is not a directory, if
+  // `lock_file` is a directory, or if another opener (of either lock) holds it.
+  virtual absl::StatusOr<std::unique_ptr<FileLock>> LockDir(const std::string& dir,
+                                                            const std::string& lock_file) = 0;
+
+  // Releases a lock taken with LockFile or LockDir.
   virtual absl::Status UnlockFile(std::unique_ptr<FileLock> lock) = 0;
 
   // Microseconds since some fixed point. PosixEnv reads the real clock; MemEnv and SimEnv

@@ -28,9 +28,7 @@ using internal::MemFs;
 struct MemState {
   Mutex mu;
   MemFs fs ABSL_GUARDED_BY(mu){MemFs::Options()};
-  // Held locks: inode id -> the token of the FileLock holding it.
-  std::map<uint64_t, uint64_t> locks ABSL_GUARDED_BY(mu);
-  uint64_t next_lock_token ABSL_GUARDED_BY(mu) = 1;
+  internal::MemLockTable locks ABSL_GUARDED_BY(mu);
   std::atomic<uint64_t> now_micros{0};
 };
 
@@ -145,13 +143,16 @@ class MemRandomAccessFile final : public RandomAccessFile {
 
 class MemFileLock final : public FileLock {
  public:
-  MemFileLock(std::shared_ptr<MemState> state, uint64_t inode, uint64_t token, std::string path)
-      : state_(std::move(state)), inode_(inode), token_(token), path_(std::move(path)) {}
+  MemFileLock(std::shared_ptr<MemState> state, std::vector<uint64_t> inodes, uint64_t token,
+              std::string path)
+      : state_(std::move(state)),
+        inodes_(std::move(inodes)),
+        token_(token),
+        path_(std::move(path)) {}
 
   ~MemFileLock() override {
     MutexLock lock(&state_->mu);
-    auto it = state_->locks.find(inode_);
-    if (it != state_->locks.end() && it->second == token_) state_->locks.erase(it);
+    state_->locks.Release(inodes_, token_);
   }
 
   const std::string& path() const override { return path_; }
@@ -159,7 +160,7 @@ class MemFileLock final : public FileLock {
 
  private:
   const std::shared_ptr<MemState> state_;
-  const uint64_t inode_;
+  const std::vector<uint64_t> inodes_;
   const uint64_t token_;
   const std::string path_;
 };
@@ -243,14 +244,18 @@ absl::Status MemEnv::SyncDir(const std::string& dir) {
 
 absl::StatusOr<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string& path) {
   MutexLock lock(&impl_->mu);
-  absl::StatusOr<std::shared_ptr<FileNode>> file =
-      impl_->fs.OpenFile(fs_op::kLock, path, MemFs::OpenMode::kAppend);
-  if (!file.ok()) return file.status();
-  const uint64_t inode = (*file)->id;
-  if (impl_->locks.count(inode) != 0) return IoError(fs_op::kLock, path, EWOULDBLOCK);
-  const uint64_t token = impl_->next_lock_token++;
-  impl_->locks[inode] = token;
-  return std::make_unique<MemFileLock>(impl_, inode, token, path);
+  std::vector<uint64_t> inodes;
+  IRONWAL_ASSIGN_OR_RETURN(const uint64_t token, impl_->locks.Take(&impl_->fs, "", path, &inodes));
+  return std::make_unique<MemFileLock>(impl_, std::move(inodes), token, path);
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> MemEnv::LockDir(const std::string& dir,
+                                                          const std::string& lock_file) {
+  MutexLock lock(&impl_->mu);
+  std::vector<uint64_t> inodes;
+  IRONWAL_ASSIGN_OR_RETURN(const uint64_t token,
+                           impl_->locks.Take(&impl_->fs, dir, lock_file, &inodes));
+  return std::make_unique<MemFileLock>(impl_, std::move(inodes), token, dir);
 }
 
 absl::Status MemEnv::UnlockFile(std::unique_ptr<FileLock> lock) {

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
+#include "ironwal/base/status_macros.h"
 #include "ironwal/env/env.h"
 #include "ironwal/env/io_error.h"
 
@@ -244,12 +245,30 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const uint64_t map_size_;
 };
 
+// Takes flock(LOCK_EX | LOCK_NB) on `fd`, retrying on EINTR. FailedPrecondition when
+// another open file description holds it.
+absl::Status FlockExclusive(int fd, const std::string& path) {
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return absl::OkStatus();
+  if (errno == EWOULDBLOCK) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lock ", path, ": held by another opener (EWOULDBLOCK)"));
+  }
+  return IoError("lock", path, errno);
+}
+
+// One flock(2)ed descriptor, and optionally the lock taken after it (LockDir's lock file),
+// which is released first.
 class PosixFileLock final : public FileLock {
  public:
   PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   // LOCK_UN before close: a forked child may share the open file description, which would
   // otherwise keep the lock alive.
   ~PosixFileLock() override {
+    inner_.reset();
     if (fd_ >= 0) {
       ::flock(fd_, LOCK_UN);
       ::close(fd_);
@@ -257,6 +276,7 @@ class PosixFileLock final : public FileLock {
   }
 
   absl::Status Release() {
+    absl::Status status = inner_ != nullptr ? inner_->Release() : absl::OkStatus();
     const int fd = std::exchange(fd_, -1);
     int rc;
     do {
@@ -264,15 +284,19 @@ class PosixFileLock final : public FileLock {
     } while (rc != 0 && errno == EINTR);
     const int unlock_errno = errno;
     ::close(fd);
-    if (rc != 0) return IoError("unlock", path_, unlock_errno);
-    return absl::OkStatus();
+    if (rc != 0) status.Update(IoError("unlock", path_, unlock_errno));
+    return status;
   }
+
+  // Holds `inner` too, and releases it first.
+  void Attach(std::unique_ptr<PosixFileLock> inner) { inner_ = std::move(inner); }
 
   const std::string& path() const override { return path_; }
 
  private:
   const std::string path_;
   int fd_;  // -1 once released.
+  std::unique_ptr<PosixFileLock> inner_;
 };
 
 class PosixEnv final : public Env {
@@ -416,18 +440,21 @@ class PosixEnv final : public Env {
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     ScopedFd fd(OpenRetrying(path, O_RDWR | O_CREAT, 0644));
     if (fd.get() < 0) return PathError("lock", path, errno);
-    int rc;
-    do {
-      rc = ::flock(fd.get(), LOCK_EX | LOCK_NB);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-      if (errno == EWOULDBLOCK) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("lock ", path, ": held by another opener (EWOULDBLOCK)"));
-      }
-      return IoError("lock", path, errno);
-    }
+    IRONWAL_RETURN_IF_ERROR(FlockExclusive(fd.get(), path));
     return std::unique_ptr<FileLock>(new PosixFileLock(path, fd.release()));
+  }
+
+  absl::StatusOr<std::unique_ptr<FileLock>> LockDir(const std::string& dir,
+                                                    const std::string& lock_file) override {
+    ScopedFd fd(OpenRetrying(dir, O_RDONLY | O_DIRECTORY));
+    if (fd.get() < 0) return PathError("lock", dir, errno);
+    IRONWAL_RETURN_IF_ERROR(FlockExclusive(fd.get(), dir));
+    auto lock = std::make_unique<PosixFileLock>(dir, fd.release());
+    if (lock_file.empty()) return std::unique_ptr<FileLock>(std::move(lock));
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> file_lock,
+                             LockFile(JoinPath(dir, lock_file)));
+    lock->Attach(std::unique_ptr<PosixFileLock>(static_cast<PosixFileLock*>(file_lock.release())));
+    return std::unique_ptr<FileLock>(std::move(lock));
   }
 
   absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override {

@@ -103,7 +103,12 @@ absl::Status SimEnv::RenameFile(const std::string& from, const std::string& to) 
 absl::Status SimEnv::SyncDir(const std::string& dir) { return impl_->SyncDir(dir); }
 
 absl::StatusOr<std::unique_ptr<FileLock>> SimEnv::LockFile(const std::string& path) {
-  return impl_->Lock(path);
+  return impl_->Lock("", path);
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> SimEnv::LockDir(const std::string& dir,
+                                                          const std::string& lock_file) {
+  return impl_->Lock(dir, lock_file);
 }
 
 absl::Status SimEnv::UnlockFile(std::unique_ptr<FileLock> lock) {

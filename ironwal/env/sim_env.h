@@ -323,6 +323,8 @@ class SimEnv : public Env {
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status SyncDir(const std::string& dir) override;
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<FileLock>> LockDir(const std::string& dir,
+                                                    const std::string& lock_file) override;
   absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override;
   uint64_t NowMicros() override;
 

@@ -304,10 +304,10 @@ absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint
       return scan;
     }
     if (item.header.start_id != scan.end_id) {
-      IRONWAL_RETURN_IF_ERROR(Judge(
-          file, options, tag, first, 'F',
-          absl::StrCat("frame starts at ID ", item.header.start_id, ", expected ", scan.end_id),
-          &scan));
+      IRONWAL_RETURN_IF_ERROR(Judge(file, options, tag, first, 'F',
+                                    absl::StrCat("frame starts at ID ", item.header.start_id,
+                                                 ", expected a frame starting at ID ", scan.end_id),
+                                    &scan));
       return scan;
     }
     verified_frames->push_back(
@@ -347,9 +347,11 @@ absl::Status WalkSealedSegment(const RandomAccessFile& file, uint64_t start_id,
     }
     if (check_ids && (item.header.start_id != expected ||
                       (end_id.has_value() && item.header.end_id() > *end_id))) {
-      return absl::DataLossError(absl::StrCat(where, "frame holds IDs [", item.header.start_id,
-                                              ", ", item.header.end_id(), "), expected ",
-                                              expected));
+      return absl::DataLossError(absl::StrCat(
+          where, "frame holds IDs [", item.header.start_id, ", ", item.header.end_id(), "), ",
+          item.header.start_id != expected
+              ? absl::StrCat("expected a frame starting at ID ", expected)
+              : absl::StrCat("past the next segment, which starts at ID ", *end_id)));
     }
     frames->push_back(
         {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});

@@ -95,7 +95,8 @@ absl::Status StreamIterator::TakeFrame(const FrameCursor::Item& item, uint64_t i
   }
   if (header.start_id > id || header.end_id() <= id) {
     return absl::DataLossError(absl::StrCat("frame holds IDs [", header.start_id, ", ",
-                                            header.end_id(), "), expected ", id));
+                                            header.end_id(), "), expected a frame holding ID ",
+                                            id));
   }
   absl::string_view block = payload;
   if (header.codec == format::Codec::kLz4) {

@@ -13,6 +13,7 @@
 #include "ironwal/format/names.h"
 #include "ironwal/wal/frame_cache.h"
 #include "ironwal/wal/iterator_impl.h"
+#include "ironwal/wal/root_lock.h"
 
 namespace ironwal {
 namespace {
@@ -108,15 +109,8 @@ absl::Status Wal::Recover() {
     }
   } else {
     IRONWAL_RETURN_IF_ERROR(CreateDirRecursively(env, root));
-    absl::StatusOr<std::unique_ptr<FileLock>> lock =
-        env->LockFile(JoinPath(root, format::kLockFileName));
-    if (absl::IsFailedPrecondition(lock.status())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("open ", root, ": the WAL is open in another Wal or process (",
-                       lock.status().message(), ")"));
-    }
-    IRONWAL_RETURN_IF_ERROR(lock.status());
-    lock_ = *std::move(lock);
+    // Nothing in the root is written before this: the directory's lock (root_lock.h).
+    IRONWAL_ASSIGN_OR_RETURN(lock_, LockWalRoot(env, root));
   }
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(root));
   WriterMutexLock lock(&streams_mu_);

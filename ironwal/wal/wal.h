@@ -79,8 +79,9 @@ class Wal {
   // Opens (creating if needed) the WAL at options.root and recovers every stream: each
   // stream's active segment is verified frame by frame and a torn tail is cut; see
   // recovery_report() for what was found. InvalidArgument for bad options;
-  // FailedPrecondition when another opener (this process or another) holds the root's
-  // LOCK; DataLoss when a stream cannot be recovered under options.on_corruption.
+  // FailedPrecondition when another opener (this process or another) holds the root
+  // (root_lock.h: the root directory's own lock, then its LOCK file) or ROOT/LOCK is a
+  // directory; DataLoss when a stream cannot be recovered under options.on_corruption.
   static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options);
 
   Wal(const Wal&) = delete;

@@ -18,6 +18,7 @@
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/json.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/root_lock.h"
 
 #include "tests/cli/cli_test_util.h"
 
@@ -248,6 +249,27 @@ TEST(CliTest, AppendPrintsIdsOfLinesBatchesAndFiles) {
   EXPECT_THAT(r.out, HasSubstr("IDs [0, 7), 1 segment, 6 frames,"));
 }
 
+// --file reads to the end of the file, not as many bytes as stat reports: a pipe, a FIFO
+// and a procfs file report 0 bytes (a regression: each stored an empty entry).
+TEST(CliTest, AppendFileReadsPipesAndProcfsToTheirEnd) {
+  const std::string root = FreshDir("append-pipe");
+  RunOptions piped;
+  piped.stdin_pipe = true;
+  ToolResult r = RunTool({"append", root, "s", "--file", "/dev/stdin"}, "payload\n", piped);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+  r = RunTool({"append", root, "s", "--file", "/proc/self/cmdline"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunTool({"dump", root, "s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0], "0\tpayload\\n");
+  // The tool's own command line, NUL-separated: its last argument ends the entry.
+  EXPECT_THAT(lines[1], StartsWith("1\t/"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith("/proc/self/cmdline\\000"));
+}
+
 TEST(CliTest, AppendToAMissingFileFailsNamingIt) {
   const std::string root = FreshDir("append-missing");
   const ToolResult r = RunTool({"append", root, "s", "--file", root + "/nope"});
@@ -286,6 +308,93 @@ TEST(CliTest, TruncateRemovesSealedSegmentsBelowTheId) {
   r = RunTool({"truncate", root, "nope", "3"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("does not exist"));
+}
+
+// A command that fails must not create the root (truncate left NONEXIST/LOCK behind), nor
+// a LOCK in a root it does not change.
+TEST(CliTest, TruncateOfAMissingRootOrStreamCreatesNothing) {
+  const std::string base = FreshDir("truncate-missing");
+  ToolResult r = RunTool({"truncate", base + "/nonexist", "s", "5"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("does not exist"));
+  EXPECT_FALSE(FileExists(base + "/nonexist"));
+  const std::string root = base + "/root";
+  WriteEntries(root, "s", 2);
+  RemoveFile(root + "/LOCK");
+  const auto before = Snapshot(root);
+  r = RunTool({"truncate", root, "nope", "5"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(root + "/nope"));
+  EXPECT_EQ(Snapshot(root), before);
+  EXPECT_FALSE(FileExists(root + "/LOCK"));
+}
+
+// 'a\001b' maps to the directory of 'a/b': bad usage (exit 2) naming the key the directory
+// belongs to, for every command that takes a STREAM; verify no longer checks 'a/b' for it.
+TEST(CliTest, AKeyWhoseDirectoryBelongsToAnotherKeyIsBadUsageNamingIt) {
+  const std::string root = FreshDir("key-clash");
+  WriteEntries(root, "a/b", 2);
+  const auto before = Snapshot(root);
+  const std::string other("a\001b", 3);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"append", root, other},
+                                             {"truncate", root, other, "1"},
+                                             {"dump", root, other},
+                                             {"verify", root, "a?b"},
+                                             {"repair", root, "a?b"}}) {
+    SCOPED_TRACE(args[0]);
+    const ToolResult r = RunTool(args, "x\n");
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("which belongs to stream 'a/b'"));
+    EXPECT_THAT(r.out, IsEmpty());
+  }
+  EXPECT_EQ(Snapshot(root), before);
+}
+
+// ironwal 0.6 keeps the stream keyed "LOCK" in ROOT/LOCK/. ls and verify skipped it
+// silently (exit 0); a writer said "locked" (EISDIR). Now every command names the clash.
+TEST(CliTest, AStreamDirectoryNamedLockIsNamedByEveryCommand) {
+  const std::string root = FreshDir("lock-dir") + "/wal";
+  ASSERT_OK_AND_ASSIGN(const Fixture fixture, LoadFixture("basic"));
+  CopyTree(fixture.root, root);
+  CopyTree(root + "/orders", root + "/LOCK");
+  const auto before = Snapshot(root);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"ls", root},
+                                             {"verify", root},
+                                             {"repair", root},
+                                             {"repair", root, "--dry-run"},
+                                             {"append", root, "orders"},
+                                             {"truncate", root, "orders", "1"}}) {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    const ToolResult r = RunTool(args, "x\n");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.out + r.err, HasSubstr(root + "/LOCK is a directory"));
+    EXPECT_THAT(r.out + r.err, HasSubstr("stream keyed \"LOCK\""));
+  }
+  EXPECT_EQ(Snapshot(root), before);
+  // The other streams stay readable, and verify still checks them.
+  EXPECT_EQ(RunTool({"dump", root, "orders"}).exit_code, 0);
+  EXPECT_THAT(RunTool({"verify", root}).out, HasSubstr("1 problem in 1 of"));
+}
+
+// A writer's exclusion survives `rm ROOT/LOCK`: the tool neither writes nor recreates it.
+TEST(CliTest, WritersStayLockedOutAfterTheLockFileIsRemoved) {
+  const std::string root = FreshDir("lock-removed");
+  WriteEntries(root, "s", 3);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<FileLock> lock, LockWalRoot(Env::Default(), root));
+  RemoveFile(root + "/LOCK");
+  const auto before = Snapshot(root);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"append", root, "s"}, {"truncate", root, "s", "1"}, {"repair", root}}) {
+    SCOPED_TRACE(args[0]);
+    const ToolResult r = RunTool(args, "x\n");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("open in another"));
+  }
+  EXPECT_EQ(Snapshot(root), before);
+  EXPECT_FALSE(FileExists(root + "/LOCK"));
+  EXPECT_OK(Env::Default()->UnlockFile(std::move(lock)));
 }
 
 // bench is RunBench (tested in bench_test); here only that the tool dispatches to it.

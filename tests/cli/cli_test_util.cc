@@ -1,11 +1,16 @@
 #include "tests/cli/cli_test_util.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,17 +36,47 @@ std::string TmpDir() {
   return tmp != nullptr ? tmp : "/tmp";
 }
 
+// Waits for `pid` up to `timeout_ms` (0: forever) through a pidfd; kills it (SIGKILL) when
+// the time runs out. The wait status, and whether it was killed.
+int WaitOrKill(pid_t pid, int timeout_ms, bool* timed_out) {
+  *timed_out = false;
+  if (timeout_ms > 0) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) {
+      pollfd ready = {pidfd, POLLIN, 0};
+      int rc;
+      do {
+        rc = ::poll(&ready, 1, timeout_ms);
+      } while (rc < 0 && errno == EINTR);
+      ::close(pidfd);
+      if (rc == 0) {
+        *timed_out = true;
+        ::kill(pid, SIGKILL);
+      }
+    } else {
+      ADD_FAILURE() << "pidfd_open: errno " << errno;
+    }
+  }
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  if (waited != pid) ADD_FAILURE() << "waitpid failed: errno " << errno;
+  return status;
+}
+
+}  // namespace
+
 std::string ToolPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/ironwal/ironwal/cli/ironwal");
 }
 
-}  // namespace
-
-ToolResult RunTool(const std::vector<std::string>& args, const std::string& input) {
-  static int runs = 0;
+ToolResult RunTool(const std::vector<std::string>& args, const std::string& input,
+                   const RunOptions& options) {
+  static std::atomic<int> runs{0};
   const std::string base = absl::StrCat(TmpDir(), "/tool-run-", ++runs);
-  WriteBytes(base + ".in", input);
   std::vector<std::string> words = {ToolPath()};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -51,22 +86,34 @@ ToolResult RunTool(const std::vector<std::string>& args, const std::string& inpu
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   const std::string in = base + ".in", out = base + ".out", err = base + ".err";
-  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  int pipe_fds[2] = {-1, -1};
+  if (options.stdin_pipe) {
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) ADD_FAILURE() << "pipe: errno " << errno;
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
+  } else {
+    WriteBytes(in, input);
+    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  }
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   ToolResult result;
   const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (options.stdin_pipe) {
+    ::close(pipe_fds[0]);
+    // Small inputs only: the pipe's buffer takes them without the tool reading.
+    if (spawned == 0 && !input.empty() &&
+        ::write(pipe_fds[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+      ADD_FAILURE() << "write to the tool's standard input failed";
+    }
+    ::close(pipe_fds[1]);
+  }
   if (spawned != 0) {
     ADD_FAILURE() << "posix_spawn " << argv[0] << ": error " << spawned;
     return result;
   }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) {
-    ADD_FAILURE() << "waitpid failed";
-    return result;
-  }
+  const int status = WaitOrKill(pid, options.timeout_ms, &result.timed_out);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = ReadBytes(out);
   result.err = ReadBytes(err);

@@ -15,14 +15,26 @@ namespace ironwal {
 namespace testing {
 
 struct ToolResult {
-  int exit_code = -1;  // 128 + the signal number if the tool was killed
+  int exit_code = -1;      // 128 + the signal number if the tool was killed
+  bool timed_out = false;  // killed (SIGKILL) after RunOptions::timeout_ms
   std::string out;
   std::string err;
 };
 
+struct RunOptions {
+  // Standard input is a pipe the input is written to (then closed), not a regular file.
+  bool stdin_pipe = false;
+  // Kill the tool (SIGKILL) if it has not exited after this many milliseconds; 0: wait.
+  int timeout_ms = 0;
+};
+
+// The path of //ironwal/cli:ironwal in the test's runfiles.
+std::string ToolPath();
+
 // Runs //ironwal/cli:ironwal (from the test's runfiles) with `args`, feeding `input` to
 // its standard input.
-ToolResult RunTool(const std::vector<std::string>& args, const std::string& input = "");
+ToolResult RunTool(const std::vector<std::string>& args, const std::string& input = "",
+                   const RunOptions& options = {});
 
 // A fresh, empty directory under TEST_TMPDIR (removed first if it exists).
 std::string FreshDir(const std::string& name);

@@ -732,6 +732,60 @@ TYPED_TEST(EnvConformanceTest, LockFileInAMissingDirectoryIsNotFound) {
   EXPECT_THAT(this->env_->LockFile(this->Path("missing/LOCK")), StatusIs(kNotFound));
 }
 
+TYPED_TEST(EnvConformanceTest, LockDirHoldsTheDirectoryThenCreatesTheLockFile) {
+  const std::string dir = this->Path("wal");
+  ASSERT_OK(this->env_->CreateDir(dir));
+  ASSERT_OK_AND_ASSIGN(auto lock, this->env_->LockDir(dir, "LOCK"));
+  EXPECT_EQ(lock->path(), dir);
+  EXPECT_THAT(this->env_->IsDirectory(JoinPath(dir, "LOCK")), IsOkAndHolds(false));
+  // The lock file's lock is held too: a tool taking only LockFile is refused.
+  EXPECT_THAT(this->env_->LockFile(JoinPath(dir, "LOCK")), StatusIs(kFailedPrecondition));
+  ASSERT_OK(this->env_->UnlockFile(std::move(lock)));
+  ASSERT_OK_AND_ASSIGN(lock, this->env_->LockFile(JoinPath(dir, "LOCK")));
+  ASSERT_OK(this->env_->UnlockFile(std::move(lock)));
+}
+
+// The directory's lock is the exclusion: removing (or replacing) the lock file under a
+// holder does not let a second opener in, and the refused opener creates nothing.
+TYPED_TEST(EnvConformanceTest, LockDirSurvivesTheRemovalOfItsLockFile) {
+  const std::string dir = this->Path("wal");
+  ASSERT_OK(this->env_->CreateDir(dir));
+  ASSERT_OK_AND_ASSIGN(auto lock, this->env_->LockDir(dir, "LOCK"));
+  ASSERT_OK(this->env_->RemoveFile(JoinPath(dir, "LOCK")));
+  EXPECT_THAT(this->env_->LockDir(dir, "LOCK"), StatusIs(kFailedPrecondition, HasSubstr(dir)));
+  EXPECT_THAT(this->env_->GetChildren(dir), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(this->env_->LockDir(dir, ""), StatusIs(kFailedPrecondition));
+  ASSERT_OK(this->env_->UnlockFile(std::move(lock)));
+  { ASSERT_OK_AND_ASSIGN(auto again, this->env_->LockDir(dir, "LOCK")); }  // Destroyed: released.
+  ASSERT_OK_AND_ASSIGN(lock, this->env_->LockDir(dir, ""));
+  ASSERT_OK(this->env_->UnlockFile(std::move(lock)));
+}
+
+TYPED_TEST(EnvConformanceTest, LockDirIsRefusedWhileItsLockFileIsLocked) {
+  const std::string dir = this->Path("wal");
+  ASSERT_OK(this->env_->CreateDir(dir));
+  ASSERT_OK_AND_ASSIGN(auto file_lock, this->env_->LockFile(JoinPath(dir, "LOCK")));
+  EXPECT_THAT(this->env_->LockDir(dir, "LOCK"), StatusIs(kFailedPrecondition));
+  // The refused LockDir released the directory's lock it had taken.
+  ASSERT_OK_AND_ASSIGN(auto dir_lock, this->env_->LockDir(dir, ""));
+  ASSERT_OK(this->env_->UnlockFile(std::move(dir_lock)));
+  ASSERT_OK(this->env_->UnlockFile(std::move(file_lock)));
+}
+
+TYPED_TEST(EnvConformanceTest, LockDirOfAMissingDirectoryOrAFileFailsAndCreatesNothing) {
+  EXPECT_THAT(this->env_->LockDir(this->Path("missing"), "LOCK"), StatusIs(kNotFound));
+  this->WriteFile(this->Path("f"), "x");
+  EXPECT_THAT(this->env_->LockDir(this->Path("f"), "LOCK"), StatusIs(kFailedPrecondition));
+  EXPECT_THAT(this->env_->GetChildren(this->root_), IsOkAndHolds(ElementsAre("f")));
+  // A directory where the lock file should be.
+  const std::string dir = this->Path("wal");
+  ASSERT_OK(this->env_->CreateDir(dir));
+  ASSERT_OK(this->env_->CreateDir(JoinPath(dir, "LOCK")));
+  EXPECT_THAT(this->env_->LockDir(dir, "LOCK"), StatusIs(kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(auto lock, this->env_->LockDir(dir, ""));
+  ASSERT_OK(this->env_->UnlockFile(std::move(lock)));
+}
+
 // --- Helpers built on Env ----------------------------------------------------------------
 
 TYPED_TEST(EnvConformanceTest, CreateDirRecursivelyMakesEveryAncestor) {

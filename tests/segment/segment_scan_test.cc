@@ -261,6 +261,18 @@ TEST_F(IndexSealedSegmentTest, CleanRunIsIndexed) {
   EXPECT_EQ(index_->frame_count(), 4u);
 }
 
+// What was expected is said in the frame's terms (it said "frame holds IDs [11, 12),
+// expected 11" for a frame that does start at 11).
+TEST_F(IndexSealedSegmentTest, AMisfitFrameSaysWhatWasExpectedInTheSameTerms) {
+  EXPECT_THAT(Index(Frames(10, 3), 10, 11),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("frame holds IDs [11, 12), past the next segment, which "
+                                 "starts at ID 11")));
+  EXPECT_THAT(Index(Frames(11, 2), 10, 13),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("frame holds IDs [11, 12), expected a frame starting at ID 10")));
+}
+
 TEST_F(IndexSealedSegmentTest, AnythingElseIsDataLossNamingTheFileAndOffset) {
   const std::string bytes = Frames(10, 3);
   EXPECT_THAT(Index(bytes, 10, 14),

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/check.h"
+#include "ironwal/base/status_macros.h"
+#include "ironwal/env/env.h"
 #include "ironwal/env/io_error.h"
 
 namespace ironwal {
@@ -146,6 +148,14 @@ absl::StatusOr<bool> MemFs::IsDirectory(absl::string_view op, const std::string&
   return r->node->is_dir;
 }
 
+absl::StatusOr<uint64_t> MemFs::DirectoryId(absl::string_view op, const std::string& path) const {
+  absl::StatusOr<Resolved> r = Resolve(op, path, /*durable=*/false);
+  if (!r.ok()) return r.status();
+  if (r->node == nullptr) return IoError(op, path, ENOENT);
+  if (!r->node->is_dir) return IoError(op, path, ENOTDIR);
+  return r->node->id;
+}
+
 absl::Status MemFs::CreateDir(absl::string_view op, const std::string& path) {
   absl::StatusOr<Resolved> r = Resolve(op, path, /*durable=*/false);
   if (!r.ok()) return r.status();
@@ -255,6 +265,34 @@ void MemFs::EraseEntry(DirNode* dir, const std::string& name, std::string descri
 
 void MemFs::RecordDirOp(DirNode* dir, DirOp op) {
   if (options_.track_durability) dir->unsynced.push_back(std::move(op));
+}
+
+absl::StatusOr<uint64_t> MemLockTable::Take(MemFs* fs, const std::string& dir,
+                                            const std::string& file,
+                                            std::vector<uint64_t>* inodes) {
+  inodes->clear();
+  if (!dir.empty()) {
+    IRONWAL_ASSIGN_OR_RETURN(const uint64_t id, fs->DirectoryId(fs_op::kLock, dir));
+    if (locks_.count(id) != 0) return IoError(fs_op::kLock, dir, EWOULDBLOCK);
+    inodes->push_back(id);
+  }
+  if (!file.empty()) {
+    const std::string path = dir.empty() ? file : JoinPath(dir, file);
+    IRONWAL_ASSIGN_OR_RETURN(std::shared_ptr<FileNode> node,
+                             fs->OpenFile(fs_op::kLock, path, MemFs::OpenMode::kAppend));
+    if (locks_.count(node->id) != 0) return IoError(fs_op::kLock, path, EWOULDBLOCK);
+    inodes->push_back(node->id);
+  }
+  const uint64_t token = next_token_++;
+  for (uint64_t id : *inodes) locks_[id] = token;
+  return token;
+}
+
+void MemLockTable::Release(const std::vector<uint64_t>& inodes, uint64_t token) {
+  for (uint64_t id : inodes) {
+    auto it = locks_.find(id);
+    if (it != locks_.end() && it->second == token) locks_.erase(it);
+  }
 }
 
 }  // namespace internal

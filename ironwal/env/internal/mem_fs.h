@@ -145,6 +145,8 @@ class MemFs {
                                                        const std::string& path) const;
   absl::StatusOr<uint64_t> GetFileSize(absl::string_view op, const std::string& path) const;
   absl::StatusOr<bool> IsDirectory(absl::string_view op, const std::string& path) const;
+  // The inode of directory `path`: ENOENT if missing, ENOTDIR for a file.
+  absl::StatusOr<uint64_t> DirectoryId(absl::string_view op, const std::string& path) const;
   absl::Status CreateDir(absl::string_view op, const std::string& path);
   absl::Status RemoveFile(absl::string_view op, const std::string& path);
   absl::Status RemoveDir(absl::string_view op, const std::string& path);
@@ -197,6 +199,26 @@ class MemFs {
   std::shared_ptr<DirNode> root_;
   uint64_t next_id_ = 1;
   uint64_t used_bytes_ = 0;
+};
+
+// The advisory locks of a MemEnv or SimEnv: inode -> the token of the FileLock holding it.
+// Not thread-safe: the owner's mutex guards it with the MemFs.
+class MemLockTable {
+ public:
+  // Env::LockFile (`dir` empty: `file` alone, created if missing) and Env::LockDir (the
+  // directory `dir`, then, unless `file` is empty, the file `dir`/`file`). Every inode is
+  // held under one new token; the inodes it holds go to `inodes`. EWOULDBLOCK (as
+  // FailedPrecondition) when one is held already, after which nothing is held and
+  // nothing was created unless the directory's lock was free.
+  absl::StatusOr<uint64_t> Take(MemFs* fs, const std::string& dir, const std::string& file,
+                                std::vector<uint64_t>* inodes);
+  // Frees the inodes `token` still holds.
+  void Release(const std::vector<uint64_t>& inodes, uint64_t token);
+  void Clear() { locks_.clear(); }
+
+ private:
+  std::map<uint64_t, uint64_t> locks_;
+  uint64_t next_token_ = 1;
 };
 
 }  // namespace internal

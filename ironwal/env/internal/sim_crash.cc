@@ -342,7 +342,7 @@ void SimState::Crash(const CrashPlan& plan) {
 void SimState::InstallCrashState(std::shared_ptr<DirNode> root) {
   fs_.ReplaceRoot(std::move(root), fs_.next_id());
   ++epoch_;
-  locks_.clear();
+  locks_.Clear();
   power_cut_at_.reset();
 }
 

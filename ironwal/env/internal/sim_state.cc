@@ -24,15 +24,19 @@ MemFs::Options FsOptions(const SimEnvOptions& options) {
 
 class SimFileLock final : public FileLock {
  public:
-  SimFileLock(std::shared_ptr<SimState> state, uint64_t inode, uint64_t token, std::string path)
-      : state_(std::move(state)), inode_(inode), token_(token), path_(std::move(path)) {}
-  ~SimFileLock() override { state_->ReleaseLock(inode_, token_); }
+  SimFileLock(std::shared_ptr<SimState> state, std::vector<uint64_t> inodes, uint64_t token,
+              std::string path)
+      : state_(std::move(state)),
+        inodes_(std::move(inodes)),
+        token_(token),
+        path_(std::move(path)) {}
+  ~SimFileLock() override { state_->ReleaseLock(inodes_, token_); }
   const std::string& path() const override { return path_; }
   const SimState* owner() const { return state_.get(); }
 
  private:
   const std::shared_ptr<SimState> state_;
-  const uint64_t inode_;
+  const std::vector<uint64_t> inodes_;
   const uint64_t token_;
   const std::string path_;
 };
@@ -250,21 +254,19 @@ absl::Status SimState::Rename(const std::string& from, const std::string& to) {
   return Finish(rec, fs_.Rename(fs_op::kRename, from, to));
 }
 
-absl::StatusOr<std::unique_ptr<FileLock>> SimState::Lock(const std::string& path) {
+absl::StatusOr<std::unique_ptr<FileLock>> SimState::Lock(const std::string& dir,
+                                                         const std::string& file) {
   MutexLock lock(&mu_);
+  const std::string path = dir.empty() ? file : dir;
   OpRecord rec{SimOp::kLock, path};
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
-  absl::StatusOr<std::shared_ptr<FileNode>> file =
-      fs_.OpenFile(fs_op::kLock, path, MemFs::OpenMode::kAppend);
-  if (!file.ok()) return Finish(rec, file.status());
-  const uint64_t inode = (*file)->id;
-  if (locks_.count(inode) != 0) return Finish(rec, IoError(fs_op::kLock, path, EWOULDBLOCK));
-  const uint64_t token = next_lock_token_++;
-  locks_[inode] = token;
+  std::vector<uint64_t> inodes;
+  absl::StatusOr<uint64_t> token = locks_.Take(&fs_, dir, file, &inodes);
+  if (!token.ok()) return Finish(rec, token.status());
   Record(rec, absl::StatusCode::kOk);
-  return std::make_unique<SimFileLock>(shared_from_this(), inode, token, path);
+  return std::make_unique<SimFileLock>(shared_from_this(), std::move(inodes), *token, path);
 }
 
 absl::Status SimState::Unlock(std::unique_ptr<FileLock> lock) {
@@ -276,10 +278,9 @@ absl::Status SimState::Unlock(std::unique_ptr<FileLock> lock) {
   return absl::OkStatus();
 }
 
-void SimState::ReleaseLock(uint64_t inode, uint64_t token) {
+void SimState::ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token) {
   MutexLock lock(&mu_);
-  auto it = locks_.find(inode);
-  if (it != locks_.end() && it->second == token) locks_.erase(it);
+  locks_.Release(inodes, token);
 }
 
 uint64_t SimState::NowMicros() {

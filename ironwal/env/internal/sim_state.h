@@ -71,10 +71,11 @@ class SimState : public std::enable_shared_from_this<SimState> {
   absl::Status RemoveDir(const std::string& dir);
   absl::Status Rename(const std::string& from, const std::string& to);
   absl::Status SyncDir(const std::string& dir);
-  absl::StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path);
+  // LockFile (`dir` empty) and LockDir (MemLockTable::Take).
+  absl::StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& dir, const std::string& file);
   absl::Status Unlock(std::unique_ptr<FileLock> lock);
-  // Called by a FileLock's destructor: frees inode's lock if `token` still holds it.
-  void ReleaseLock(uint64_t inode, uint64_t token);
+  // Called by a FileLock's destructor: frees the inodes `token` still holds.
+  void ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token);
   uint64_t NowMicros();
   void AdvanceClock(uint64_t micros);
 
@@ -170,9 +171,7 @@ class SimState : public std::enable_shared_from_this<SimState> {
   uint64_t now_micros_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t mutating_ops_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<uint64_t> power_cut_at_ ABSL_GUARDED_BY(mu_);
-  // Held locks: inode id -> the token of the FileLock holding it.
-  std::map<uint64_t, uint64_t> locks_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_lock_token_ ABSL_GUARDED_BY(mu_) = 1;
+  MemLockTable locks_ ABSL_GUARDED_BY(mu_);
   std::vector<TraceRecord> trace_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
 };
