@@ -84,17 +84,58 @@ std::string TestDataDir(absl::string_view name) {
                       "/tests/testdata/", name);
 }
 
-absl::StatusOr<Json> ReadJson(const std::string& path) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::string text, ReadLocalFile(path));
-  return Json::Parse(text);
-}
-
 absl::StatusOr<std::string> Base64(const Json& j) {
   std::string bytes;
   if (!absl::Base64Unescape(j.AsString(), &bytes)) {
     return absl::DataLossError(absl::StrCat("bad base64 ", j.AsString()));
   }
   return bytes;
+}
+
+absl::StatusOr<ShardedFixtureOp::Write> LoadWrite(const Json& w, uint64_t id) {
+  ShardedFixtureOp::Write write;
+  IRONWAL_ASSIGN_OR_RETURN(write.key, Base64(w["key_b64"]));
+  write.shard = static_cast<uint32_t>(w["shard"].AsUint64());
+  write.id = id;
+  return write;
+}
+
+absl::StatusOr<ShardedFixtureOp> LoadShardedOp(const Json& o) {
+  ShardedFixtureOp op;
+  op.op = o["op"].AsString();
+  if (op.op == "append") {
+    IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(o, o["id"].AsUint64()));
+    op.writes.push_back(std::move(write));
+  } else if (op.op == "append_batch_for_key") {
+    for (uint64_t i = 0; i < o["count"].AsUint64(); ++i) {
+      IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(o, o["start_id"].AsUint64() + i));
+      op.writes.push_back(std::move(write));
+    }
+  } else if (op.op == "append_batch") {
+    for (const Json& e : o["entries"].AsArray()) {
+      IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(e, e["id"].AsUint64()));
+      op.writes.push_back(std::move(write));
+    }
+  }
+  if (o.Has("user_id_b64")) {
+    IRONWAL_ASSIGN_OR_RETURN(op.user_id, Base64(o["user_id_b64"]));
+  }
+  if (o.Has("offsets")) {
+    for (const Json& x : o["offsets"].AsArray()) op.offsets.push_back(x.AsUint64());
+  }
+  op.keep_n = U64(o, "keep_n");
+  if (op.op == "prune_before_checkpoint") {
+    op.result = {U64(o["result"], "shards_pruned"), U64(o["result"], "segments_deleted")};
+  } else if (op.op == "compact_checkpoints") {
+    op.result = {U64(o["result"], "checkpoints_before"), U64(o["result"], "checkpoints_after"),
+                 U64(o["result"], "bytes_reclaimed")};
+  }
+  return op;
+}
+
+absl::StatusOr<Json> ReadJson(const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::string text, ReadLocalFile(path));
+  return Json::Parse(text);
 }
 
 absl::StatusOr<Fixture> FixtureFromManifest(const std::string& name, const std::string& dir,
@@ -141,6 +182,10 @@ absl::StatusOr<ShardedFixture> LoadShardedFixture(const std::string& name) {
     for (const Json& o : c["offsets"].AsArray()) checkpoint.offsets.push_back(o.AsUint64());
     checkpoint.superseded = c["superseded"].AsBool();
     sharded.checkpoints.push_back(std::move(checkpoint));
+  }
+  for (const Json& o : s["ops"].AsArray()) {
+    IRONWAL_ASSIGN_OR_RETURN(ShardedFixtureOp op, LoadShardedOp(o));
+    sharded.sharded_ops.push_back(std::move(op));
   }
   if (!s["head"].is_null()) {
     IRONWAL_ASSIGN_OR_RETURN(sharded.head, Base64(s["head"]));
