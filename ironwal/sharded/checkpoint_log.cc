@@ -132,6 +132,13 @@ absl::Status CheckpointLog::Recover() {
   IRONWAL_RETURN_IF_ERROR(CutTornTail(scan));
   IRONWAL_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(path));
   if (!scan.exists) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(root_));
+  // A crash between a log append and its HEAD rewrite leaves HEAD behind: 0.6 trusts
+  // HEAD, so point it at the latest again.
+  std::optional<IndexedCheckpoint> latest = LatestLocked();
+  if (latest.has_value() && head_ != latest->user_id) {
+    head_ = latest->user_id;
+    IRONWAL_RETURN_IF_ERROR(WriteHeadLocked());
+  }
   return absl::OkStatus();
 }
 
@@ -206,10 +213,6 @@ absl::StatusOr<CheckpointData> CheckpointLog::Load(absl::string_view user_id) co
 }
 
 std::optional<IndexedCheckpoint> CheckpointLog::LatestLocked() const {
-  if (head_.has_value()) {
-    auto it = offset_by_id_.find(*head_);
-    if (it != offset_by_id_.end()) return by_offset_.at(it->second);
-  }
   if (by_offset_.empty()) return std::nullopt;
   return by_offset_.rbegin()->second;
 }

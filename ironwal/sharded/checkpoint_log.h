@@ -17,8 +17,9 @@
 //   - After a failed write or sync of the log, every later Append and Compact fails with
 //     FailedPrecondition until the ShardedWal is reopened (the file's tail is unknown).
 //
-// "Latest" is the checkpoint HEAD names when HEAD names an indexed one, otherwise the
-// last entry in log order (not the largest timestamp: clocks step).
+// "Latest" is the last checkpoint in log order: not the largest timestamp (clocks step)
+// and not HEAD, which a crash can leave naming the previous one. HEAD is kept for 0.6,
+// which reads it: every append rewrites it, and Open repairs a HEAD left behind.
 //
 // Thread-safety: all methods are thread-safe; one mutex serializes appends, compaction
 // and index reads (loads are in-memory copies).
@@ -137,7 +138,7 @@ class CheckpointLog {
   // Log order: file offset -> checkpoint; and user_id -> file offset.
   std::map<uint64_t, IndexedCheckpoint> by_offset_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, uint64_t> offset_by_id_ ABSL_GUARDED_BY(mu_);
-  std::optional<std::string> head_ ABSL_GUARDED_BY(mu_);  // what HEAD names
+  std::optional<std::string> head_ ABSL_GUARDED_BY(mu_);  // what HEAD names on disk
 };
 
 }  // namespace sharded

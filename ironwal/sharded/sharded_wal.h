@@ -122,8 +122,8 @@ class ShardedWal {
 
   absl::StatusOr<CheckpointData> CreateCheckpoint(absl::string_view user_id);
   absl::StatusOr<CheckpointData> LoadCheckpoint(absl::string_view user_id) const;
-  // The checkpoint HEAD names, or (HEAD missing, damaged or naming an unknown id) the
-  // last one written.
+  // The last checkpoint written (log order). HEAD names it too, for 0.6; a HEAD that a
+  // crash left behind is repaired at open and never trusted over the log.
   absl::StatusOr<NamedCheckpoint> LoadLatestCheckpoint() const;
   // By timestamp (ties in log order), as 0.6 lists them.
   std::vector<CheckpointInfo> ListCheckpoints() const;
