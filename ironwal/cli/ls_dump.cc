@@ -10,6 +10,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/wal/wal.h"
@@ -123,6 +124,10 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
                     absl::StrCat(info->segment_count), absl::StrCat(info->bytes), ratio});
   }
   PrintTable(rows, out);
+  if (IsShardedRoot((*wal)->options().root)) {
+    absl::Status s = DescribeShardedLayout((*wal)->options().root, out);
+    if (!s.ok()) return Failure("ls", s, err);
+  }
   return kExitOk;
 }
 

@@ -15,6 +15,7 @@
 
 #include "ironwal/cli/args.h"
 #include "ironwal/cli/sharded_commands.h"
+#include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/env/env.h"
 #include "ironwal/sharded/router.h"
 #include "ironwal/testing/fixtures.h"
