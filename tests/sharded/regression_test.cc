@@ -126,6 +126,36 @@ TEST(ShardedRegressionTest, S13_HeadNamingUnknownCheckpointFallsBackToTheLog) {
   EXPECT_EQ(LatestId(MustOpen(MemOptions(&env), 2).get()), "b");
 }
 
+// Found by sim_test (seed 28): a crash between a checkpoint's log append and its HEAD
+// rewrite left HEAD naming the previous checkpoint; trusting HEAD made "latest" one that
+// pruning had already cut below. Latest follows the log, and open repairs HEAD.
+TEST(ShardedRegressionTest, LatestFollowsTheLogWhenHeadLagsAfterPrune) {
+  SimEnv env;
+  WalOptions options = MemOptions(&env);
+  options.max_segment_size = 512;
+  {
+    auto wal = MustOpen(options, 1);
+    for (int i = 0; i < 20; ++i) ASSERT_OK(wal->Append("k", std::string(100, 'x')).status());
+    ASSERT_OK(wal->CreateCheckpoint("old").status());
+    for (int i = 0; i < 20; ++i) ASSERT_OK(wal->Append("k", std::string(100, 'x')).status());
+    FaultRule rule;
+    rule.op = SimOp::kRename;
+    rule.path_pattern = "/wal/HEAD*";
+    env.AddFaultRule(rule);
+    EXPECT_THAT(wal->CreateCheckpoint("new").status(), StatusIs(absl::StatusCode::kInternal));
+    env.ClearFaultRules();
+    EXPECT_EQ(LatestId(wal.get()), "new");
+    ASSERT_OK_AND_ASSIGN(const PruneStats stats, wal->PruneBeforeCheckpoint("new"));
+    ASSERT_GT(stats.segments_deleted, 0u);
+    env.Crash(CrashOptions());
+  }
+  auto wal = MustOpen(options, 1);
+  ASSERT_OK_AND_ASSIGN(const NamedCheckpoint latest, wal->LoadLatestCheckpoint());
+  EXPECT_EQ(latest.user_id, "new");
+  EXPECT_OK(wal->NewShardIterator(0, latest.data.offsets[0]).status());
+  EXPECT_THAT(ReadFileToString(&env, "/wal/HEAD"), IsOkAndHolds(std::string("\x03\x00new", 5)));
+}
+
 // S7: kAsync and kBatchOnly checkpoints cover every acknowledged append (0.6: single
 // appends never advanced them) and never name an ID a power loss takes away (0.6: Async
 // batches advanced them without any sync).
