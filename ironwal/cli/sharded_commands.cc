@@ -60,14 +60,13 @@ std::string JsonLine(const IndexedCheckpoint& c, bool latest) {
   return absl::StrCat("{\"user_id_b64\":\"", absl::Base64Escape(c.user_id),
                       "\",\"timestamp_ns\":", c.data.timestamp_ns,
                       ",\"shard_count\":", c.data.shard_count, ",\"offsets\":[",
-                      absl::StrJoin(c.data.offsets, ","), "],\"latest\":",
-                      latest ? "true" : "false", "}");
+                      absl::StrJoin(c.data.offsets, ","),
+                      "],\"latest\":", latest ? "true" : "false", "}");
 }
 
 std::string TextLine(const IndexedCheckpoint& c, bool latest) {
-  return absl::StrCat(absl::CEscape(c.user_id), "\t", c.data.timestamp_ns, "\t",
-                      c.data.shard_count, "\t", absl::StrJoin(c.data.offsets, ","), "\t",
-                      latest ? "latest" : "-");
+  return absl::StrCat(absl::CEscape(c.user_id), "\t", c.data.timestamp_ns, "\t", c.data.shard_count,
+                      "\t", absl::StrJoin(c.data.offsets, ","), "\t", latest ? "latest" : "-");
 }
 
 // The shard count and keys of a `route` command line.

@@ -23,8 +23,8 @@ using sharded::IndexedCheckpoint;
 
 bool IsShardedRoot(const std::string& root) {
   Env* env = Env::Default();
-  for (absl::string_view name : {sharded::kCheckpointLogName, sharded::kHeadName,
-                                 sharded::kShardsFileName}) {
+  for (absl::string_view name :
+       {sharded::kCheckpointLogName, sharded::kHeadName, sharded::kShardsFileName}) {
     if (env->GetFileSize(JoinPath(root, name)).ok()) return true;
   }
   return false;
@@ -35,20 +35,20 @@ absl::Status VerifyShardedFiles(const std::string& root, std::ostream& out) {
   const std::string log_path = JoinPath(root, sharded::kCheckpointLogName);
   IRONWAL_ASSIGN_OR_RETURN(const sharded::LogScan scan, sharded::ScanCheckpointLog(env, log_path));
   if (scan.valid_end != scan.file_size) {
-    return absl::DataLossError(absl::StrCat(log_path, "@", scan.valid_end, ": ",
-                                            scan.stop_reason, scan.entry_after_damage.has_value()
-                                                ? " (valid entries follow)"
-                                                : " (torn tail)"));
+    return absl::DataLossError(absl::StrCat(
+        log_path, "@", scan.valid_end, ": ", scan.stop_reason,
+        scan.entry_after_damage.has_value() ? " (valid entries follow)" : " (torn tail)"));
   }
   out << log_path << ": " << scan.entries.size() << " checkpoint entries, OK\n";
   absl::StatusOr<std::string> head = ReadFileToString(env, JoinPath(root, sharded::kHeadName));
   if (head.ok()) {
     const std::optional<std::string> id = sharded::DecodeHead(*head);
     bool known = false;
-    for (const sharded::ScannedEntry& e : scan.entries) known |= id.has_value() && e.entry.user_id == *id;
+    for (const sharded::ScannedEntry& e : scan.entries)
+      known |= id.has_value() && e.entry.user_id == *id;
     if (!known) {
-      return absl::DataLossError(absl::StrCat(JoinPath(root, sharded::kHeadName),
-                                              "@0: names no checkpoint of the log"));
+      return absl::DataLossError(
+          absl::StrCat(JoinPath(root, sharded::kHeadName), "@0: names no checkpoint of the log"));
     }
     out << JoinPath(root, sharded::kHeadName) << ": names " << absl::CEscape(*id) << ", OK\n";
   } else if (!absl::IsNotFound(head.status())) {

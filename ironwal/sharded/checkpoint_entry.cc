@@ -31,9 +31,8 @@ inline void PutFixed16(std::string* dst, uint16_t value) {
 
 absl::Status CheckUserId(absl::string_view user_id) {
   if (user_id.empty() || user_id.size() > kMaxUserIdSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint user_id must be 1..", kMaxUserIdSize, " bytes, got ",
-                     user_id.size()));
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint user_id must be 1..", kMaxUserIdSize,
+                                                   " bytes, got ", user_id.size()));
   }
   return absl::OkStatus();
 }

@@ -71,8 +71,8 @@ absl::StatusOr<LogScan> ScanCheckpointLog(Env* env, const std::string& path) {
       break;
     }
     if (*len > left - kEntryHeaderSize) {  // checked before allocating the payload
-      scan.stop_reason = absl::StrCat("entry of ", kEntryHeaderSize + *len, " bytes, only ",
-                                      left, " left in the file");
+      scan.stop_reason = absl::StrCat("entry of ", kEntryHeaderSize + *len, " bytes, only ", left,
+                                      " left in the file");
       break;
     }
     const size_t size = kEntryHeaderSize + *len;
@@ -167,9 +167,9 @@ absl::Status CheckpointLog::CheckWritable() const {
     return absl::FailedPreconditionError(absl::StrCat("checkpoints of ", root_, " are read-only"));
   }
   if (!poisoned_.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint log ", Path(kCheckpointLogName),
-        " failed earlier; reopen the ShardedWal: ", poisoned_.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint log ", Path(kCheckpointLogName),
+                     " failed earlier; reopen the ShardedWal: ", poisoned_.message()));
   }
   return absl::OkStatus();
 }
@@ -258,8 +258,7 @@ absl::StatusOr<CompactionStats> CheckpointLog::Compact(size_t keep_n) {
   std::vector<uint64_t> offsets;
   for (const IndexedCheckpoint* c : kept) {
     offsets.push_back(bytes.size());
-    IRONWAL_ASSIGN_OR_RETURN(const std::string entry,
-                             EncodeCheckpointEntry({c->user_id, c->data}));
+    IRONWAL_ASSIGN_OR_RETURN(const std::string entry, EncodeCheckpointEntry({c->user_id, c->data}));
     bytes += entry;
   }
   const std::string path = Path(kCheckpointLogName);

@@ -41,8 +41,8 @@ std::vector<std::string> ShardNames(uint32_t shard_count) {
 }
 
 absl::Status Mismatch(const std::string& root, uint32_t given, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("open sharded wal ", root, " with ", given,
-                                                 " shards: ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat("open sharded wal ", root, " with ", given, " shards: ", what));
 }
 
 // Checks `shard_count` against what the root records: SHARDS, or for a root without it
@@ -68,8 +68,9 @@ absl::Status CheckShardCount(Wal* wal, const CheckpointLog& log, uint32_t shard_
   }
   absl::StatusOr<IndexedCheckpoint> latest = log.LoadLatest();
   if (latest.ok() && latest->data.shard_count != shard_count) {
-    return Mismatch(root, shard_count, absl::StrCat("the latest checkpoint has ",
-                                                    latest->data.shard_count, " shards"));
+    return Mismatch(
+        root, shard_count,
+        absl::StrCat("the latest checkpoint has ", latest->data.shard_count, " shards"));
   }
   return absl::OkStatus();
 }
@@ -89,9 +90,9 @@ ShardedWal::~ShardedWal() = default;
 absl::StatusOr<std::unique_ptr<ShardedWal>> ShardedWal::Open(const WalOptions& options,
                                                              uint32_t shard_count) {
   if (shard_count == 0 || shard_count > kMaxShards) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("open sharded wal ", options.root, ": shard count ", shard_count,
-                     " is not in 1..", kMaxShards));
+    return absl::InvalidArgumentError(absl::StrCat("open sharded wal ", options.root,
+                                                   ": shard count ", shard_count, " is not in 1..",
+                                                   kMaxShards));
   }
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Wal> wal, Wal::Open(options));
   const std::string& root = wal->options().root;
@@ -128,8 +129,7 @@ uint32_t ShardedWal::RouteKey(absl::string_view key) const {
 absl::Status ShardedWal::CheckShard(uint32_t shard) const {
   if (shard >= shard_count_) {
     return absl::InvalidArgumentError(absl::StrCat("shard ", shard, " of ", wal_->options().root,
-                                                   " is out of range (", shard_count_,
-                                                   " shards)"));
+                                                   " is out of range (", shard_count_, " shards)"));
   }
   return absl::OkStatus();
 }
@@ -158,8 +158,7 @@ absl::StatusOr<ShardedRange> ShardedWal::AppendBatchForKey(
   return ShardedRange{shard, ids};
 }
 
-absl::StatusOr<std::vector<ShardedId>> ShardedWal::AppendBatch(
-    absl::Span<const KeyValue> entries) {
+absl::StatusOr<std::vector<ShardedId>> ShardedWal::AppendBatch(absl::Span<const KeyValue> entries) {
   // Ordered by shard, so the order of the writes never depends on hashing.
   std::map<uint32_t, std::vector<size_t>> by_shard;
   for (size_t i = 0; i < entries.size(); ++i) by_shard[RouteKey(entries[i].key)].push_back(i);
@@ -170,10 +169,10 @@ absl::StatusOr<std::vector<ShardedId>> ShardedWal::AppendBatch(
     for (size_t i : indexes) values.push_back(entries[i].value);
     absl::StatusOr<IdRange> ids = wal_->AppendBatch(names_[shard], values);
     if (!ids.ok()) {
-      return absl::Status(ids.status().code(),
-                          absl::StrCat("sharded batch: shard ", shard, " failed (already written:",
-                                       written.empty() ? " none" : written,
-                                       "): ", ids.status().message()));
+      return absl::Status(
+          ids.status().code(),
+          absl::StrCat("sharded batch: shard ", shard, " failed (already written:",
+                       written.empty() ? " none" : written, "): ", ids.status().message()));
     }
     Acknowledged(shard, ids->end, wal_->options().sync_mode != SyncMode::kAsync);
     absl::StrAppend(&written, " shard ", shard, " ids ", ids->first, "..", ids->end);
@@ -220,9 +219,9 @@ absl::StatusOr<CheckpointData> ShardedWal::CreateCheckpoint(absl::string_view us
 absl::StatusOr<CheckpointData> ShardedWal::LoadCheckpoint(absl::string_view user_id) const {
   IRONWAL_ASSIGN_OR_RETURN(CheckpointData data, log_->Load(user_id));
   if (data.shard_count != shard_count_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("checkpoint in ", wal_->options().root, " has ", data.shard_count,
-                     " shards, the wal ", shard_count_));
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint in ", wal_->options().root,
+                                                      " has ", data.shard_count,
+                                                      " shards, the wal ", shard_count_));
   }
   return data;
 }

@@ -86,7 +86,7 @@ struct CheckpointInfo {
 };
 
 struct PruneStats {
-  uint32_t shards_pruned = 0;      // shards that lost at least one segment
+  uint32_t shards_pruned = 0;  // shards that lost at least one segment
   uint64_t segments_deleted = 0;
 };
 

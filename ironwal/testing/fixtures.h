@@ -125,8 +125,8 @@ struct ShardedFixtureOp {
   // open, append, append_batch_for_key, append_batch, create_checkpoint,
   // prune_before_checkpoint, compact_checkpoints, close.
   std::string op;
-  std::vector<Write> writes;  // the appends' entries in input order (values: streams)
-  std::string user_id;        // create_checkpoint, prune_before_checkpoint
+  std::vector<Write> writes;      // the appends' entries in input order (values: streams)
+  std::string user_id;            // create_checkpoint, prune_before_checkpoint
   std::vector<uint64_t> offsets;  // create_checkpoint
   uint64_t keep_n = 0;            // compact_checkpoints
   // prune: shards_pruned, segments_deleted; compact: before, after, bytes_reclaimed.
@@ -140,7 +140,7 @@ struct ShardedFixture {
   uint64_t log_size = 0;
   std::vector<FixtureCheckpoint> checkpoints;  // file order
   std::vector<ShardedFixtureOp> sharded_ops;
-  std::optional<std::string> head;             // the user_id HEAD names
+  std::optional<std::string> head;  // the user_id HEAD names
   // What 0.6.3 returned after reopening: list_checkpoints (user_id, timestamp_ns) and
   // the user_id load_latest_checkpoint returned.
   std::vector<std::pair<std::string, uint64_t>> listed;

@@ -20,6 +20,7 @@
 #include "ironwal/sharded/router.h"
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/status_matchers.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
@@ -49,10 +50,10 @@ TEST(CheckpointsCommandTest, JsonlIsWhatIronwal06Lists) {
       }
       ASSERT_NE(entry, nullptr);
       want.push_back(absl::StrCat("{\"user_id_b64\":\"", absl::Base64Escape(user_id),
-                                  "\",\"timestamp_ns\":", ts, ",\"shard_count\":",
-                                  entry->shard_count, ",\"offsets\":[",
-                                  absl::StrJoin(entry->offsets, ","), "],\"latest\":",
-                                  user_id == f.latest ? "true" : "false", "}"));
+                                  "\",\"timestamp_ns\":", ts,
+                                  ",\"shard_count\":", entry->shard_count, ",\"offsets\":[",
+                                  absl::StrJoin(entry->offsets, ","),
+                                  "],\"latest\":", user_id == f.latest ? "true" : "false", "}"));
     }
     EXPECT_EQ(out.str(), absl::StrJoin(want, "\n") + "\n");
     EXPECT_EQ(err.str(), "");
@@ -85,7 +86,7 @@ TEST(RouteCommandTest, RoutesEveryVectorAsIronwal06) {
     EXPECT_EQ(out.str(), want);
   }
   std::ostringstream out, err;
-  EXPECT_EQ(RunRoute({"key"}, out, err), kExitUsage);                     // no --shards
+  EXPECT_EQ(RunRoute({"key"}, out, err), kExitUsage);  // no --shards
   EXPECT_EQ(RunRoute({"--shards", "0", "key"}, out, err), kExitUsage);
   EXPECT_EQ(RunRoute({"--shards", "4", "--key-b64", "%%"}, out, err), kExitUsage);
 }

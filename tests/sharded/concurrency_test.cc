@@ -19,6 +19,7 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/sharded/sharded_wal.h"
 #include "ironwal/testing/status_matchers.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
@@ -149,13 +150,15 @@ TEST_F(ConcurrencyTest, ConcurrentCheckpointLoads) {
   auto wal = Open(4);
   for (int c = 0; c < 10; ++c) ASSERT_OK(wal->CreateCheckpoint(absl::StrCat("c", c)).status());
   RunThreads(10, [&](int t) {
-    for (int i = 0; i < 100; ++i) EXPECT_OK(wal->LoadCheckpoint(absl::StrCat("c", (t + i) % 10)).status());
+    for (int i = 0; i < 100; ++i)
+      EXPECT_OK(wal->LoadCheckpoint(absl::StrCat("c", (t + i) % 10)).status());
   });
 }
 
 TEST_F(ConcurrencyTest, ConcurrentWritesAndPrune) {
   auto wal = Open(4, 2048);
-  for (int i = 0; i < 200; ++i) ASSERT_OK(wal->Append(absl::StrCat("k", i), std::string(100, 'x')).status());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_OK(wal->Append(absl::StrCat("k", i), std::string(100, 'x')).status());
   ASSERT_OK_AND_ASSIGN(const CheckpointData cut, wal->CreateCheckpoint("cut"));
   std::thread writer([&] {
     for (int i = 0; i < 300; ++i) EXPECT_OK(wal->Append(absl::StrCat("k", i), "y").status());
@@ -189,12 +192,14 @@ TEST_F(ConcurrencyTest, CompactionRacingCreatesAndLoadsLosesNothing) {
       }
     });
     // Whatever compaction kept includes the newest, and each listed one loads.
-    for (const CheckpointInfo& c : wal->ListCheckpoints()) EXPECT_OK(wal->LoadCheckpoint(c.user_id).status());
+    for (const CheckpointInfo& c : wal->ListCheckpoints())
+      EXPECT_OK(wal->LoadCheckpoint(c.user_id).status());
   }
   auto wal = Open(4);
   ASSERT_OK_AND_ASSIGN(const NamedCheckpoint latest, wal->LoadLatestCheckpoint());
   EXPECT_TRUE(acknowledged.count(latest.user_id)) << latest.user_id;
-  for (const CheckpointInfo& c : wal->ListCheckpoints()) EXPECT_OK(wal->LoadCheckpoint(c.user_id).status());
+  for (const CheckpointInfo& c : wal->ListCheckpoints())
+    EXPECT_OK(wal->LoadCheckpoint(c.user_id).status());
   // After the last compaction (keep 10) only creates can have added entries.
   EXPECT_GE(wal->checkpoint_count(), 10u);
 }

@@ -22,16 +22,19 @@
 #include "ironwal/sharded/checkpoint_entry.h"
 #include "ironwal/sharded/checkpoint_log.h"
 #include "ironwal/sharded/router.h"
-#include "ironwal/sharded/shards_file.h"
 #include "ironwal/sharded/sharded_wal.h"
+#include "ironwal/sharded/shards_file.h"
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/status_matchers.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
 namespace sharded {
 namespace {
 
+using ::ironwal::sharded::testing::CopyTree;
+using ::ironwal::sharded::testing::ReadShard;
 using ::ironwal::testing::FixtureCheckpoint;
 using ::ironwal::testing::FixtureStream;
 using ::ironwal::testing::IsOkAndHolds;
@@ -40,8 +43,6 @@ using ::ironwal::testing::ShardedFixture;
 using ::ironwal::testing::ShardedFixtureNames;
 using ::ironwal::testing::ShardedFixtureOp;
 using ::ironwal::testing::StatusIs;
-using ::ironwal::sharded::testing::CopyTree;
-using ::ironwal::sharded::testing::ReadShard;
 
 WalOptions FixtureOptions(const ShardedFixture& f, Env* env, const std::string& root) {
   WalOptions options;
@@ -67,9 +68,9 @@ TEST_P(ShardedFixtureTest, FilesAreThere) {
 }
 
 TEST_P(ShardedFixtureTest, CheckpointLogScansToTheManifestEntries) {
-  ASSERT_OK_AND_ASSIGN(const LogScan scan,
-                       ScanCheckpointLog(Env::Default(),
-                                         JoinPath(f_.fixture.root, kCheckpointLogName)));
+  ASSERT_OK_AND_ASSIGN(
+      const LogScan scan,
+      ScanCheckpointLog(Env::Default(), JoinPath(f_.fixture.root, kCheckpointLogName)));
   EXPECT_EQ(scan.file_size, f_.log_size);
   EXPECT_EQ(scan.valid_end, f_.log_size);
   EXPECT_EQ(scan.stop_reason, "");
@@ -109,8 +110,8 @@ TEST_P(ShardedFixtureTest, ReadsAndLoadsAsIronwal06AndChangesNothingButShards) {
   MemEnv env;
   ASSERT_OK(CopyTree(Env::Default(), f_.fixture.root, &env, "/wal"));
   {
-    ASSERT_OK_AND_ASSIGN(auto wal, ShardedWal::Open(FixtureOptions(f_, &env, "/wal"),
-                                                    f_.shard_count));
+    ASSERT_OK_AND_ASSIGN(auto wal,
+                         ShardedWal::Open(FixtureOptions(f_, &env, "/wal"), f_.shard_count));
     EXPECT_EQ(wal->checkpoint_log_report().torn_tail_bytes, 0u);
     for (uint32_t s = 0; s < f_.shard_count; ++s) {
       auto it = f_.fixture.streams.find(ShardName(s));
@@ -118,7 +119,8 @@ TEST_P(ShardedFixtureTest, ReadsAndLoadsAsIronwal06AndChangesNothingButShards) {
                                  it == f_.fixture.streams.end() ? nullptr : &it->second);
     }
     std::vector<std::pair<std::string, uint64_t>> listed;
-    for (const CheckpointInfo& c : wal->ListCheckpoints()) listed.emplace_back(c.user_id, c.timestamp_ns);
+    for (const CheckpointInfo& c : wal->ListCheckpoints())
+      listed.emplace_back(c.user_id, c.timestamp_ns);
     EXPECT_EQ(listed, f_.listed);
     EXPECT_EQ(wal->checkpoint_count(), f_.listed.size());
     for (const FixtureCheckpoint& c : f_.checkpoints) {
@@ -140,14 +142,14 @@ TEST_P(ShardedFixtureTest, ReadsAndLoadsAsIronwal06AndChangesNothingButShards) {
   }
   for (const auto& file : f_.fixture.files) {
     const std::string relative = file.path.substr(file.path.find('/') + 1);  // drop "wal/"
-    ASSERT_OK_AND_ASSIGN(const std::string ours, ReadFileToString(&env, JoinPath("/wal", relative)));
+    ASSERT_OK_AND_ASSIGN(const std::string ours,
+                         ReadFileToString(&env, JoinPath("/wal", relative)));
     ASSERT_OK_AND_ASSIGN(const std::string theirs,
                          ReadFileToString(Env::Default(), JoinPath(f_.fixture.dir, file.path)));
     EXPECT_TRUE(ours == theirs) << file.path << " changed";
   }
-  EXPECT_THAT(ReadShardsFile(&env, "/wal"),
-              IsOkAndHolds(::testing::Optional(::testing::Field(&ShardsFile::shard_count,
-                                                                f_.shard_count))));
+  EXPECT_THAT(ReadShardsFile(&env, "/wal"), IsOkAndHolds(::testing::Optional(::testing::Field(
+                                                &ShardsFile::shard_count, f_.shard_count))));
 }
 
 TEST_P(ShardedFixtureTest, ReadOnlyOpenWritesNothing) {
@@ -237,13 +239,14 @@ TEST_P(ShardedFixtureTest, ReplayWritesWhat06Wrote) {
     EXPECT_EQ(ours.entries[i].entry.data.offsets, f_.checkpoints[i].offsets);
     EXPECT_EQ(ours.entries[i].file_offset, f_.checkpoints[i].file_offset);
   }
-  EXPECT_THAT(ReadFileToString(&env, "/wal/HEAD"),
-              IsOkAndHolds(ReadFileToString(Env::Default(), JoinPath(f_.fixture.root, "HEAD"))
-                               .value()));
+  EXPECT_THAT(
+      ReadFileToString(&env, "/wal/HEAD"),
+      IsOkAndHolds(ReadFileToString(Env::Default(), JoinPath(f_.fixture.root, "HEAD")).value()));
   if (GetParam() != "sharded-basic") return;  // 0.6 split two batches of sharded-pruned
   ASSERT_OK_AND_ASSIGN(const std::string log, ReadFileToString(&env, "/wal/checkpoints.log"));
-  ASSERT_OK_AND_ASSIGN(const std::string want,
-                       ReadFileToString(Env::Default(), JoinPath(f_.fixture.root, "checkpoints.log")));
+  ASSERT_OK_AND_ASSIGN(
+      const std::string want,
+      ReadFileToString(Env::Default(), JoinPath(f_.fixture.root, "checkpoints.log")));
   ASSERT_EQ(log.size(), want.size());
   for (const FixtureCheckpoint& c : f_.checkpoints) {
     const size_t ts = c.file_offset + kEntryHeaderSize + 3 + c.user_id.size();
@@ -257,15 +260,15 @@ TEST_P(ShardedFixtureTest, ReplayWritesWhat06Wrote) {
   for (const auto& file : f_.fixture.files) {
     const std::string relative = file.path.substr(file.path.find('/') + 1);
     if (relative == "checkpoints.log") continue;
-    ASSERT_OK_AND_ASSIGN(const std::string ours, ReadFileToString(&env, JoinPath("/wal", relative)));
+    ASSERT_OK_AND_ASSIGN(const std::string ours,
+                         ReadFileToString(&env, JoinPath("/wal", relative)));
     ASSERT_OK_AND_ASSIGN(const std::string theirs,
                          ReadFileToString(Env::Default(), JoinPath(f_.fixture.dir, file.path)));
     EXPECT_TRUE(ours == theirs) << file.path << " differs";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ShardedFixtureTest,
-                         ::testing::ValuesIn(ShardedFixtureNames()),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ShardedFixtureTest, ::testing::ValuesIn(ShardedFixtureNames()),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;

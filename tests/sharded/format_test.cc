@@ -10,23 +10,25 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/sharded/checkpoint_entry.h"
 #include "ironwal/sharded/checkpoint_log.h"
-#include "ironwal/sharded/shards_file.h"
 #include "ironwal/sharded/sharded_wal.h"
+#include "ironwal/sharded/shards_file.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/crc32.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
 namespace sharded {
 namespace {
 
+using ::ironwal::sharded::testing::MemOptions;
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
-using ::ironwal::sharded::testing::MemOptions;
 
 uint16_t Fixed16(absl::string_view s, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(s[at]) | (static_cast<uint8_t>(s[at + 1]) << 8));
+  return static_cast<uint16_t>(static_cast<uint8_t>(s[at]) |
+                               (static_cast<uint8_t>(s[at + 1]) << 8));
 }
 
 TEST(CheckpointFormatTest, EntryWrittenByShardedWalHas06Layout) {
@@ -41,17 +43,17 @@ TEST(CheckpointFormatTest, EntryWrittenByShardedWalHas06Layout) {
   const size_t u = 7, s = 3;
   ASSERT_EQ(log.size(), 25 + u + 8 * s);
   EXPECT_EQ(log.substr(0, 4), std::string("\x43\x4B\x50\x54"));
-  EXPECT_EQ(DecodeFixed32(log.data() + 8), log.size() - 12);         // payload_len
-  EXPECT_EQ(DecodeFixed32(log.data() + 4), Crc32(log.substr(12)));   // crc over payload only
-  EXPECT_EQ(log[12], 1);                                             // version
-  EXPECT_EQ(Fixed16(log, 13), u);                                    // user_id_len
+  EXPECT_EQ(DecodeFixed32(log.data() + 8), log.size() - 12);        // payload_len
+  EXPECT_EQ(DecodeFixed32(log.data() + 4), Crc32(log.substr(12)));  // crc over payload only
+  EXPECT_EQ(log[12], 1);                                            // version
+  EXPECT_EQ(Fixed16(log, 13), u);                                   // user_id_len
   EXPECT_EQ(log.substr(15, u), "raft-17");
-  const uint64_t ts = DecodeFixed64(log.data() + 15 + u);            // nanoseconds
+  const uint64_t ts = DecodeFixed64(log.data() + 15 + u);  // nanoseconds
   EXPECT_EQ(ts, data.timestamp_ns);
   EXPECT_GT(ts, before_us * 1000);
   EXPECT_LT(ts, after_us * 1000);
   EXPECT_EQ(ts % 1000, 0u);
-  EXPECT_EQ(Fixed16(log, 23 + u), s);                                // shard_count
+  EXPECT_EQ(Fixed16(log, 23 + u), s);  // shard_count
   uint64_t sum = 0;
   for (size_t i = 0; i < s; ++i) {
     const uint64_t offset = DecodeFixed64(log.data() + 25 + u + 8 * i);
@@ -66,8 +68,7 @@ TEST(CheckpointFormatTest, EntryWrittenByShardedWalHas06Layout) {
 
 TEST(CheckpointFormatTest, SizeMatches06Example) {
   // 0.6's own test: user_id of 3 bytes, 1 shard -> 36 bytes.
-  ASSERT_OK_AND_ASSIGN(const std::string bytes,
-                       EncodeCheckpointEntry({"abc", {{42}, 7, 1}}));
+  ASSERT_OK_AND_ASSIGN(const std::string bytes, EncodeCheckpointEntry({"abc", {{42}, 7, 1}}));
   EXPECT_EQ(bytes.size(), 36u);
   EXPECT_EQ(CheckpointEntrySize(3, 1), 36u);
   ASSERT_OK_AND_ASSIGN(const CheckpointEntry back, DecodeCheckpointEntry(bytes));
@@ -82,10 +83,10 @@ TEST(CheckpointFormatTest, DecodeRejectsEveryDamagedField) {
     bytes[at] = value;
     return DecodeCheckpointEntry(bytes).status();
   };
-  EXPECT_THAT(damaged(0, 'X'), StatusIs(absl::StatusCode::kDataLoss));   // magic
-  EXPECT_THAT(damaged(4, 0), StatusIs(absl::StatusCode::kDataLoss));     // crc
-  EXPECT_THAT(damaged(8, 0), StatusIs(absl::StatusCode::kDataLoss));     // length
-  EXPECT_THAT(damaged(20, 9), StatusIs(absl::StatusCode::kDataLoss));    // payload byte
+  EXPECT_THAT(damaged(0, 'X'), StatusIs(absl::StatusCode::kDataLoss));  // magic
+  EXPECT_THAT(damaged(4, 0), StatusIs(absl::StatusCode::kDataLoss));    // crc
+  EXPECT_THAT(damaged(8, 0), StatusIs(absl::StatusCode::kDataLoss));    // length
+  EXPECT_THAT(damaged(20, 9), StatusIs(absl::StatusCode::kDataLoss));   // payload byte
   EXPECT_THAT(DecodeCheckpointEntry(good.substr(0, good.size() - 1)).status(),
               StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(EncodeCheckpointEntry({"", {{1}, 0, 1}}).status(),

@@ -15,16 +15,17 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/sharded/sharded_wal.h"
 #include "ironwal/testing/status_matchers.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
 namespace sharded {
 namespace {
 
-using ::ironwal::testing::IsOkAndHolds;
-using ::ironwal::testing::StatusIs;
 using ::ironwal::sharded::testing::MemOptions;
 using ::ironwal::sharded::testing::ReadShard;
+using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
 
 uint64_t Sum(const std::vector<uint64_t>& v) { return std::accumulate(v.begin(), v.end(), 0ull); }
 
@@ -54,8 +55,8 @@ class ParityTest : public ::testing::Test {
   }
   void Write(ShardedWal* wal, int n, int first = 0, size_t value_size = 8) {
     for (int i = first; i < first + n; ++i) {
-      ASSERT_OK(wal->Append(absl::StrCat("key-", i), std::string(value_size, 'a' + i % 26))
-                    .status());
+      ASSERT_OK(
+          wal->Append(absl::StrCat("key-", i), std::string(value_size, 'a' + i % 26)).status());
     }
   }
   MemEnv env_;

@@ -18,16 +18,17 @@
 #include "ironwal/sharded/sharded_wal.h"
 #include "ironwal/sharded/shards_file.h"
 #include "ironwal/testing/status_matchers.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
 namespace sharded {
 namespace {
 
-using ::ironwal::testing::IsOkAndHolds;
-using ::ironwal::testing::StatusIs;
 using ::ironwal::sharded::testing::MemOptions;
 using ::ironwal::sharded::testing::ReadShard;
+using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
 using ::testing::HasSubstr;
 
 std::unique_ptr<ShardedWal> MustOpen(const WalOptions& options, uint32_t shards) {
@@ -58,7 +59,8 @@ TEST(ShardedRegressionTest, S1_TornLogTailIsCutSoLaterCheckpointsSurvive) {
     ASSERT_OK(wal->Append("k", "v").status());
     ASSERT_OK(wal->CreateCheckpoint("one").status());
   }
-  ASSERT_OK_AND_ASSIGN(const std::string torn, EncodeCheckpointEntry({"torn", {{9, 9, 9, 9}, 5, 4}}));
+  ASSERT_OK_AND_ASSIGN(const std::string torn,
+                       EncodeCheckpointEntry({"torn", {{9, 9, 9, 9}, 5, 4}}));
   ASSERT_OK(AppendToFile(&env, "/wal/checkpoints.log", torn.substr(0, 20)));
   {
     auto wal = MustOpen(MemOptions(&env), 4);
@@ -195,9 +197,8 @@ TEST(ShardedRegressionTest, S7_CheckpointsAreDurableAndCompleteInEveryMode) {
 TEST(ShardedRegressionTest, S9_ShardCountAndRoutingRecordedAndChecked) {
   MemEnv env;
   MustOpen(MemOptions(&env), 4).reset();
-  EXPECT_THAT(ReadShardsFile(&env, "/wal"),
-              IsOkAndHolds(::testing::Optional(::testing::Field(&ShardsFile::routing,
-                                                                std::string(kRoutingName)))));
+  EXPECT_THAT(ReadShardsFile(&env, "/wal"), IsOkAndHolds(::testing::Optional(::testing::Field(
+                                                &ShardsFile::routing, std::string(kRoutingName)))));
   EXPECT_THAT(ShardedWal::Open(MemOptions(&env), 5),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SHARDS records 4")));
   ASSERT_OK(WriteShardsFile(&env, "/wal", {4, "xxhash64"}));
@@ -224,10 +225,11 @@ TEST(ShardedRegressionTest, S10_PartialMixedBatchNamesTheShardsWritten) {
   std::vector<KeyValue> batch;
   for (const std::string& k : keys) batch.push_back({k, "v"});
   const absl::Status status = wal->AppendBatch(batch).status();
-  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInternal,
-                               HasSubstr(absl::StrCat("shard 2 failed (already written: shard 0 ids 0..",
-                                                      per_shard[0], " shard 1 ids 0..",
-                                                      per_shard[1], ")"))));
+  EXPECT_THAT(
+      status,
+      StatusIs(absl::StatusCode::kInternal,
+               HasSubstr(absl::StrCat("shard 2 failed (already written: shard 0 ids 0..",
+                                      per_shard[0], " shard 1 ids 0..", per_shard[1], ")"))));
   EXPECT_THAT(ReadShard(wal.get(), 0, 0), IsOkAndHolds(::testing::SizeIs(per_shard[0])));
   EXPECT_THAT(ReadShard(wal.get(), 3, 0), IsOkAndHolds(::testing::IsEmpty()));
 }
@@ -284,7 +286,8 @@ TEST(ShardedRegressionTest, S14_MissingShardDirectoryIsNothingToPrune) {
   std::vector<uint64_t> offsets;
   {
     auto wal = MustOpen(options, 2);
-    for (int i = 0; i < 200; ++i) ASSERT_OK(wal->Append(absl::StrCat(i), std::string(100, 'x')).status());
+    for (int i = 0; i < 200; ++i)
+      ASSERT_OK(wal->Append(absl::StrCat(i), std::string(100, 'x')).status());
     ASSERT_OK_AND_ASSIGN(const CheckpointData data, wal->CreateCheckpoint("c"));
     ASSERT_GT(data.offsets[0], 0u);
     ASSERT_GT(data.offsets[1], 0u);

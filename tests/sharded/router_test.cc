@@ -1,12 +1,13 @@
 // The router against ironwal 0.6.3: every routing vector (205 keys x 9 shard counts, with
 // the 64-bit hash before the modulo) and every key the sharded fixtures used.
+#include "ironwal/sharded/router.h"
+
 #include <cstdint>
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
-#include "ironwal/sharded/router.h"
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/status_matchers.h"
 

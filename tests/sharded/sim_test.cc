@@ -29,6 +29,7 @@
 #include "ironwal/sharded/sharded_wal.h"
 #include "ironwal/testing/test_env.h"
 #include "ironwal/util/random.h"
+
 #include "tests/sharded/sharded_test_util.h"
 
 namespace ironwal {
@@ -47,7 +48,7 @@ Stats stats;
 
 // What the workload was promised.
 struct Model {
-  std::vector<std::map<uint64_t, std::string>> entries{kShards};  // acknowledged
+  std::vector<std::map<uint64_t, std::string>> entries{kShards};     // acknowledged
   std::vector<uint64_t> durable{std::vector<uint64_t>(kShards, 0)};  // promised below this
   std::vector<bool> uncertain{std::vector<bool>(kShards, false)};    // a write failed
   std::map<std::string, CheckpointData> checkpoints;                 // acknowledged, kept
@@ -106,7 +107,9 @@ class SimRun {
     return "";
   }
 
-  std::string Value(int op, int i) { return absl::StrCat("s", seed_, "-", counter_++, "-", op, "-", i); }
+  std::string Value(int op, int i) {
+    return absl::StrCat("s", seed_, "-", counter_++, "-", op, "-", i);
+  }
 
   void Step(int op) {
     const uint64_t kind = rng_.Uniform(20);
@@ -225,7 +228,8 @@ class SimRun {
       want[id] = value;  // an entry of a failed call that survived: it is there now
       next = id + 1;
     }
-    for (auto it = want.lower_bound(from); it != want.end() && it->first < model_.durable[s]; ++it) {
+    for (auto it = want.lower_bound(from); it != want.end() && it->first < model_.durable[s];
+         ++it) {
       if (!got->count(it->first)) return absl::StrCat("durable entry ", it->first, " lost");
     }
     want.erase(want.lower_bound(std::max(next, FirstId(s))), want.end());  // gone for good
