@@ -30,6 +30,7 @@
 #include "benchmarks/device_probes.h"
 #include "benchmarks/op_run.h"
 #include "benchmarks/workloads.h"
+#include "benchmarks/workloads_sharded.h"
 
 namespace ironwal {
 namespace cli {
@@ -41,7 +42,7 @@ using bench::Result;
 constexpr char kUsage[] =
     "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N]\n"
     "\n"
-    "Runs the workloads W1-W8 of benchmarks/README.md (128-byte entries) and raw-device\n"
+    "Runs the workloads W1-W8, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and raw-device\n"
     "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
     "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
     "\n"
@@ -50,6 +51,7 @@ constexpr char kUsage[] =
     "               put it on the file system you want to measure\n"
     "  --json       one JSON line per workload and per device probe on stdout, nothing else\n"
     "  --only LIST  run only these, comma-separated: W1..W8 (W6 and W7 run together),\n"
+    "               SH (sharded appends, 1-8 shards), CK (checkpoint creation),\n"
     "               device (the probes), sweep (the W4 thread sweep); for profiling\n"
     "  --scale N    every count divided by N, no sweep (for tests: --scale 1000 runs in\n"
     "               about a second; --quick is --scale 10)\n"
@@ -69,7 +71,8 @@ struct BenchArgs {
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
   static const std::set<std::string>* const kGroups =
-      new std::set<std::string>{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "device", "sweep"};
+      new std::set<std::string>{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8",
+                                "SH", "CK", "device", "sweep"};
   return kGroups->count(name) > 0;
 }
 
@@ -198,7 +201,12 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
                    {"W3", [c] { return bench::W3StrictBatchRun(c); }},
                    {"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},
                    {"W4", [c] { return bench::StrictWritersRun(c, "W4", 4, true); }},
-                   {"W5", [c] { return bench::StrictWritersRun(c, "W5", 4, false); }}}),
+                   {"W5", [c] { return bench::StrictWritersRun(c, "W5", 4, false); }},
+                   {"SH", [c] { return bench::ShardedWritersRun(c, 1); }},
+                   {"SH", [c] { return bench::ShardedWritersRun(c, 2); }},
+                   {"SH", [c] { return bench::ShardedWritersRun(c, 4); }},
+                   {"SH", [c] { return bench::ShardedWritersRun(c, 8); }},
+                   {"CK", [c] { return bench::CheckpointRun(c); }}}),
       Alone("W6/W7 get and scan", {"W6", "W7"}, [c] { return bench::RunW6W7Reads(c); }),
       Alone("W8 reopen", {"W8"}, [c] { return bench::RunW8Reopen(c); }),
   };

@@ -10,6 +10,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/cli/stream_wiring.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
@@ -166,6 +167,10 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   // A stream ironwal 0.6 keeps in ROOT/LOCK/ is not listed above: say so.
   absl::Status clash = CheckLockNameClash(Env::Default(), *root);
   if (!clash.ok()) return Failure("ls", clash, err);
+  if (IsShardedRoot(*root)) {
+    absl::Status s = DescribeShardedLayout(*root, out);
+    if (!s.ok()) return Failure("ls", s, err);
+  }
   return exit_code;
 }
 

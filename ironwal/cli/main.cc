@@ -13,6 +13,7 @@
 #include "ironwal/cli/args.h"
 #include "ironwal/cli/bench.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/sharded_commands.h"
 
 namespace ironwal {
 namespace cli {
@@ -51,6 +52,14 @@ const Command kCommands[] = {
     {"truncate", "truncate ROOT STREAM KEEP_FROM_ID  drop sealed segments below an ID",
      [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
        return RunTruncate(a, o, e);
+     }},
+    {"checkpoints", "checkpoints ROOT [--format text|jsonl]  a ShardedWal's checkpoints",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunCheckpoints(a, o, e);
+     }},
+    {"route", "route --shards N (KEY | --key-b64 B64)...  the shard of each key",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunRoute(a, o, e);
      }},
     {"bench", "bench [--quick] [--dir DIR] [--json]  run the workloads (W1-W8), print results",
      [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {

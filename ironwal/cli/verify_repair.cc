@@ -22,6 +22,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/cli/stream_wiring.h"
 #include "ironwal/cli/verifier.h"
 #include "ironwal/format/format.h"
@@ -236,6 +237,13 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
     PrintCheck(*check, /*for_repair=*/false, out);
     problems += check->findings.size();
     if (!check->clean()) ++bad_streams;
+  }
+  if (parsed.args->positional().size() == 1 && IsShardedRoot(target.root)) {
+    absl::Status s = VerifyShardedFiles(target.root, out);
+    if (!s.ok()) {
+      Failure("verify", s, err);
+      ++problems;
+    }
   }
   if (problems == 0 && !io_error) {
     out << "verify: " << Count(streams, "stream") << ", no problems\n";

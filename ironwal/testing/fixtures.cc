@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
@@ -75,25 +76,156 @@ absl::StatusOr<FixtureStream> LoadStream(const std::string& key, const Json& s) 
   return stream;
 }
 
+// Absolute path of tests/testdata/<name> in the test's runfiles.
+std::string TestDataDir(absl::string_view name) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "ironwal",
+                      "/tests/testdata/", name);
+}
+
+absl::StatusOr<std::string> Base64(const Json& j) {
+  std::string bytes;
+  if (!absl::Base64Unescape(j.AsString(), &bytes)) {
+    return absl::DataLossError(absl::StrCat("bad base64 ", j.AsString()));
+  }
+  return bytes;
+}
+
+absl::StatusOr<ShardedFixtureOp::Write> LoadWrite(const Json& w, uint64_t id) {
+  ShardedFixtureOp::Write write;
+  IRONWAL_ASSIGN_OR_RETURN(write.key, Base64(w["key_b64"]));
+  write.shard = static_cast<uint32_t>(w["shard"].AsUint64());
+  write.id = id;
+  return write;
+}
+
+absl::StatusOr<ShardedFixtureOp> LoadShardedOp(const Json& o) {
+  ShardedFixtureOp op;
+  op.op = o["op"].AsString();
+  if (op.op == "append") {
+    IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(o, o["id"].AsUint64()));
+    op.writes.push_back(std::move(write));
+  } else if (op.op == "append_batch_for_key") {
+    for (uint64_t i = 0; i < o["count"].AsUint64(); ++i) {
+      IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(o, o["start_id"].AsUint64() + i));
+      op.writes.push_back(std::move(write));
+    }
+  } else if (op.op == "append_batch") {
+    for (const Json& e : o["entries"].AsArray()) {
+      IRONWAL_ASSIGN_OR_RETURN(auto write, LoadWrite(e, e["id"].AsUint64()));
+      op.writes.push_back(std::move(write));
+    }
+  }
+  if (o.Has("user_id_b64")) {
+    IRONWAL_ASSIGN_OR_RETURN(op.user_id, Base64(o["user_id_b64"]));
+  }
+  if (o.Has("offsets")) {
+    for (const Json& x : o["offsets"].AsArray()) op.offsets.push_back(x.AsUint64());
+  }
+  op.keep_n = U64(o, "keep_n");
+  if (op.op == "prune_before_checkpoint") {
+    op.result = {U64(o["result"], "shards_pruned"), U64(o["result"], "segments_deleted")};
+  } else if (op.op == "compact_checkpoints") {
+    op.result = {U64(o["result"], "checkpoints_before"), U64(o["result"], "checkpoints_after"),
+                 U64(o["result"], "bytes_reclaimed")};
+  }
+  return op;
+}
+
+absl::StatusOr<Json> ReadJson(const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::string text, ReadLocalFile(path));
+  return Json::Parse(text);
+}
+
+absl::StatusOr<Fixture> FixtureFromManifest(const std::string& name, const std::string& dir,
+                                            const Json& doc);
+
 }  // namespace
 
 std::vector<std::string> FixtureNames() {
   return {"basic", "compressed", "rotation", "truncated", "txn"};
 }
 
-std::string FixturesDir() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "ironwal",
-                      "/tests/testdata/ironwal-0.6");
-}
+std::string FixturesDir() { return TestDataDir("ironwal-0.6"); }
 
 absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
+  const std::string dir = absl::StrCat(FixturesDir(), "/", name);
+  IRONWAL_ASSIGN_OR_RETURN(const Json doc, ReadJson(dir + "/manifest.json"));
+  return FixtureFromManifest(name, dir, doc);
+}
+
+std::vector<std::string> ShardedFixtureNames() { return {"sharded-basic", "sharded-pruned"}; }
+
+std::string ShardedFixturesDir() { return TestDataDir("ironwal-0.6-sharded"); }
+
+absl::StatusOr<ShardedFixture> LoadShardedFixture(const std::string& name) {
+  const std::string dir = absl::StrCat(ShardedFixturesDir(), "/", name);
+  IRONWAL_ASSIGN_OR_RETURN(const Json doc, ReadJson(dir + "/manifest.json"));
+  ShardedFixture sharded;
+  IRONWAL_ASSIGN_OR_RETURN(sharded.fixture, FixtureFromManifest(name, dir, doc));
+  const Json& s = doc["sharded"];
+  sharded.shard_count = static_cast<uint32_t>(s["shard_count"].AsUint64());
+  for (const Json& r : s["routing"].AsArray()) {
+    IRONWAL_ASSIGN_OR_RETURN(std::string key, Base64(r["key_b64"]));
+    sharded.routing.emplace_back(std::move(key), static_cast<uint32_t>(r["shard"].AsUint64()));
+  }
+  sharded.log_size = s["checkpoints_log"]["size"].AsUint64();
+  for (const Json& c : s["checkpoints"].AsArray()) {
+    FixtureCheckpoint checkpoint;
+    checkpoint.file_offset = c["file_offset"].AsUint64();
+    checkpoint.size = c["size"].AsUint64();
+    checkpoint.crc32 = static_cast<uint32_t>(c["crc32"].AsUint64());
+    IRONWAL_ASSIGN_OR_RETURN(checkpoint.user_id, Base64(c["user_id_b64"]));
+    checkpoint.timestamp_ns = c["timestamp_ns"].AsUint64();
+    checkpoint.shard_count = static_cast<uint32_t>(c["shard_count"].AsUint64());
+    for (const Json& o : c["offsets"].AsArray()) checkpoint.offsets.push_back(o.AsUint64());
+    checkpoint.superseded = c["superseded"].AsBool();
+    sharded.checkpoints.push_back(std::move(checkpoint));
+  }
+  for (const Json& o : s["ops"].AsArray()) {
+    IRONWAL_ASSIGN_OR_RETURN(ShardedFixtureOp op, LoadShardedOp(o));
+    sharded.sharded_ops.push_back(std::move(op));
+  }
+  if (!s["head"].is_null()) {
+    IRONWAL_ASSIGN_OR_RETURN(sharded.head, Base64(s["head"]));
+  }
+  const Json& reopen = doc["ironwal_0_6_3_reopen"];
+  for (const Json& c : reopen["list_checkpoints"].AsArray()) {
+    IRONWAL_ASSIGN_OR_RETURN(std::string user_id, Base64(c["user_id_b64"]));
+    sharded.listed.emplace_back(std::move(user_id), c["timestamp_ns"].AsUint64());
+  }
+  IRONWAL_ASSIGN_OR_RETURN(sharded.latest, Base64(reopen["load_latest_checkpoint"]["user_id_b64"]));
+  return sharded;
+}
+
+absl::StatusOr<std::vector<RoutingVector>> LoadRoutingVectors() {
+  IRONWAL_ASSIGN_OR_RETURN(const Json doc,
+                           ReadJson(ShardedFixturesDir() + "/routing_vectors.json"));
+  std::vector<RoutingVector> vectors;
+  for (const Json& v : doc["vectors"].AsArray()) {
+    RoutingVector vector;
+    IRONWAL_ASSIGN_OR_RETURN(vector.key, Base64(v["key_b64"]));
+    if (!absl::SimpleHexAtoi(v["hash_hex"].AsString(), &vector.hash)) {
+      return absl::DataLossError(absl::StrCat("bad hash_hex ", v["hash_hex"].AsString()));
+    }
+    for (const auto& [count, shard] : v["shards"].AsObject()) {
+      uint32_t n;
+      if (!absl::SimpleAtoi(count, &n)) return absl::DataLossError("bad shard count " + count);
+      vector.shards[n] = static_cast<uint32_t>(shard.AsUint64());
+    }
+    vectors.push_back(std::move(vector));
+  }
+  return vectors;
+}
+
+namespace {
+
+absl::StatusOr<Fixture> FixtureFromManifest(const std::string& name, const std::string& dir,
+                                            const Json& doc) {
   Fixture fixture;
   fixture.name = name;
-  fixture.dir = absl::StrCat(FixturesDir(), "/", name);
-  IRONWAL_ASSIGN_OR_RETURN(const std::string text, ReadLocalFile(fixture.dir + "/manifest.json"));
-  IRONWAL_ASSIGN_OR_RETURN(const Json doc, Json::Parse(text));
+  fixture.dir = dir;
   fixture.root = absl::StrCat(fixture.dir, "/", doc["root"].AsString());
 
   const Json& o = doc["options"];
@@ -125,6 +257,8 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
   }
   return fixture;
 }
+
+}  // namespace
 
 }  // namespace testing
 }  // namespace ironwal
