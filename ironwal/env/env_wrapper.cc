@@ -31,6 +31,10 @@ absl::StatusOr<bool> EnvWrapper::IsDirectory(const std::string& path) {
   return target_->IsDirectory(path);
 }
 
+absl::StatusOr<FileType> EnvWrapper::GetFileType(const std::string& path) {
+  return target_->GetFileType(path);
+}
+
 absl::Status EnvWrapper::CreateDir(const std::string& dir) { return target_->CreateDir(dir); }
 
 absl::Status EnvWrapper::RemoveFile(const std::string& path) { return target_->RemoveFile(path); }
@@ -45,6 +49,11 @@ absl::Status EnvWrapper::SyncDir(const std::string& dir) { return target_->SyncD
 
 absl::StatusOr<std::unique_ptr<FileLock>> EnvWrapper::LockFile(const std::string& path) {
   return target_->LockFile(path);
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> EnvWrapper::LockDir(const std::string& dir,
+                                                              const std::string& lock_file) {
+  return target_->LockDir(dir, lock_file);
 }
 
 absl::Status EnvWrapper::UnlockFile(std::unique_ptr<FileLock> lock) {

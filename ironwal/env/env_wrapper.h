@@ -60,12 +60,15 @@ class EnvWrapper : public Env {
   absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;
   absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override;
   absl::StatusOr<bool> IsDirectory(const std::string& path) override;
+  absl::StatusOr<FileType> GetFileType(const std::string& path) override;
   absl::Status CreateDir(const std::string& dir) override;
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status RemoveDir(const std::string& dir) override;
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status SyncDir(const std::string& dir) override;
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<FileLock>> LockDir(const std::string& dir,
+                                                    const std::string& lock_file) override;
   absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override;
   uint64_t NowMicros() override;
 
