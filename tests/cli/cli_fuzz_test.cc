@@ -12,8 +12,8 @@
 // Failures print the seed, the source, the mutation, the command and its outcome; rerun
 // one case with IRONWAL_SEED=<seed> IRONWAL_FUZZ_CASES=1.
 //
-// Knobs (passed through .bazelrc): IRONWAL_FUZZ_CASES (default 20, the bounded run of the
-// default suite, ~45 s here; the long run: e.g. 2000), IRONWAL_SEED (the first case's
+// Knobs (passed through .bazelrc): IRONWAL_FUZZ_CASES (default 16, the bounded run of the
+// default suite, ~30-45 s here; the long run: e.g. 2000), IRONWAL_SEED (the first case's
 // seed, default 1), IRONWAL_FUZZ_ALL_CLASSES=1 (also the classes in kCurrentlyFailing),
 // IRONWAL_FUZZ_TIMEOUT_MS (the time limit of one run, default 10000).
 #include <fcntl.h>
@@ -504,7 +504,7 @@ std::string CaseDir(const std::string& base, uint64_t seed, const char* what) {
 }
 
 TEST(CliFuzzTest, MutatedDirectoriesKeepTheInvariants) {
-  const uint64_t cases = EnvNumber("IRONWAL_FUZZ_CASES", 20);
+  const uint64_t cases = EnvNumber("IRONWAL_FUZZ_CASES", 16);
   const uint64_t first_seed = EnvNumber("IRONWAL_SEED", 1);
   const bool all_classes = EnvNumber("IRONWAL_FUZZ_ALL_CLASSES", 0) != 0;
   const int timeout_ms = static_cast<int>(EnvNumber("IRONWAL_FUZZ_TIMEOUT_MS", 10000));
