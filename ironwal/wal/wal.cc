@@ -369,6 +369,10 @@ absl::Status Wal::Sync() {
   return first;
 }
 
+absl::StatusOr<std::string> Wal::StreamDirectoryName(absl::string_view key) {
+  return StreamDirName(key);
+}
+
 absl::Status Wal::Close() {
   MutexLock lock(&close_mu_);
   if (closed_) return absl::OkStatus();

@@ -109,7 +109,12 @@ class Wal {
   // A transaction on `stream`: entries gathered in memory, committed as one batch.
   TxnWriter NewTransaction(absl::string_view stream);
 
-  // The entry `id` of `stream`.
+  // The entry `id` of `stream`, read from its frame (whose CRC is checked on every read;
+  // a frame cache, when configured, serves repeats). NotFound for an unknown stream or an
+  // ID below the first retained ID; OutOfRange for an ID at or past next_id; DataLoss
+  // when the frame fails its checks (never wrong bytes); FailedPrecondition once closed.
+  // An entry is readable as soon as the call that appended it returned, in every sync
+  // mode (a kAsync frame still in the writer's buffer is flushed first).
   absl::StatusOr<std::string> Get(absl::string_view stream, uint64_t id);
 
   // Get for many IDs (any order, repeats allowed): one result per ID, in the same order.
@@ -135,11 +140,19 @@ class Wal {
   // First retained ID, next ID, segments, bytes of `stream`.
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream);
 
-  // Hands every stream's buffered appends (kAsync) to the operating system.
+  // Hands every stream's buffered appends (kAsync) to the operating system. Visits every
+  // stream (in directory-name order) even when one fails, and returns the first error.
   absl::Status Flush();
 
-  // Makes everything appended so far, in every stream, durable.
+  // Makes everything appended so far, in every stream, durable. Like Flush, it goes on
+  // past a failing stream (which is then poisoned) and returns the first error.
   absl::Status Sync();
+
+  // The name of the directory under the root that holds the stream `key` (ironwal 0.6's
+  // mapping: every character outside [A-Za-z0-9._-] becomes '_'), for tools and for
+  // path patterns in fault rules (SimEnv's FaultRule::path_pattern). InvalidArgument for
+  // a key no stream can have.
+  static absl::StatusOr<std::string> StreamDirectoryName(absl::string_view key);
 
   // Flushes and syncs every stream, closes the files and releases the LOCK. Later calls
   // return FailedPrecondition. Idempotent. Finishes in bounded time however many threads

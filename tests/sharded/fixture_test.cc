@@ -14,17 +14,20 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/sharded/checkpoint_entry.h"
 #include "ironwal/sharded/checkpoint_log.h"
 #include "ironwal/sharded/router.h"
 #include "ironwal/sharded/sharded_wal.h"
 #include "ironwal/sharded/shards_file.h"
 #include "ironwal/testing/fixtures.h"
+#include "ironwal/testing/frame_stamps.h"
 #include "ironwal/testing/status_matchers.h"
 
 #include "tests/sharded/sharded_test_util.h"
@@ -264,7 +267,15 @@ TEST_P(ShardedFixtureTest, ReplayWritesWhat06Wrote) {
                          ReadFileToString(&env, JoinPath("/wal", relative)));
     ASSERT_OK_AND_ASSIGN(const std::string theirs,
                          ReadFileToString(Env::Default(), JoinPath(f_.fixture.dir, file.path)));
-    EXPECT_TRUE(ours == theirs) << file.path << " differs";
+    // Segments differ from 0.6's bytes only in the frame stamps (FORMAT.md).
+    const bool segment = absl::EndsWith(relative, ".wal");
+    std::vector<std::string> problems;
+    const std::string compared =
+        segment ? ::ironwal::testing::WithoutFrameStamps(
+                      ours, StreamTag(relative.substr(0, relative.find('/'))), &problems)
+                : ours;
+    EXPECT_THAT(problems, ::testing::IsEmpty()) << file.path;
+    EXPECT_TRUE(compared == theirs) << file.path << " differs";
   }
 }
 

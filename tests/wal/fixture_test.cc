@@ -24,6 +24,7 @@
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/testing/fixtures.h"
+#include "ironwal/testing/frame_stamps.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/wal/wal.h"
 
@@ -60,16 +61,11 @@ std::string TempDir(const std::string& name) {
 
 // `segment` (this library's bytes) with each frame's reserved bytes zeroed, as ironwal 0.6
 // writes them; checks that every frame's stamp passes for the stream tagged `tag`.
-std::string WithoutStamps(std::string segment, uint8_t tag) {
-  for (uint64_t offset = 0; offset < segment.size();) {
-    absl::StatusOr<FrameHeader> h = DecodeFrameHeader(absl::string_view(segment).substr(offset));
-    EXPECT_TRUE(h.ok()) << h.status();
-    if (!h.ok()) break;
-    EXPECT_EQ(ReadFrameStamp(*h, tag).kind, StampReading::Kind::kThisStream) << "at " << offset;
-    std::fill_n(&segment[offset + format::kReservedOffset], format::kReservedSize, '\0');
-    offset += h->frame_size();
-  }
-  return segment;
+std::string WithoutStamps(const std::string& segment, uint8_t tag) {
+  std::vector<std::string> problems;
+  std::string zeroed = testing::WithoutFrameStamps(segment, tag, &problems);
+  EXPECT_THAT(problems, ::testing::IsEmpty());
+  return zeroed;
 }
 
 WalOptions FixtureOptions(const Fixture& fixture) {

@@ -61,6 +61,15 @@ TEST_F(WalStreamsTest, KeysWithUnsafeCharactersKeepTheirIdsAcrossRestarts) {
   EXPECT_THAT(Children("/wal"), ::testing::Contains("user_42"));
 }
 
+TEST_F(WalStreamsTest, StreamDirectoryNameIsWhereTheStreamLives) {
+  ASSERT_OK(wal_->Append("user/42 \xc3\xa9", "a"));
+  ASSERT_OK_AND_ASSIGN(const std::string dir, Wal::StreamDirectoryName("user/42 \xc3\xa9"));
+  EXPECT_EQ(dir, "user_42__");  // One '_' per character, as ironwal 0.6 names it.
+  EXPECT_THAT(Children("/wal"), ::testing::Contains(dir));
+  EXPECT_THAT(Wal::StreamDirectoryName(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Wal::StreamDirectoryName(".."), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(WalStreamsTest, DifferentKeysForOneDirectoryAreRefused) {
   ASSERT_OK(wal_->Append("a/b", "x"));
   EXPECT_THAT(wal_->Append("a:b", "y"),
