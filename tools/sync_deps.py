@@ -140,7 +140,7 @@ def literal(node, env):
         if len(left) == 1 and len(right) == 1:
             return [left[0] + right[0]]
         return left + right
-    return []  # glob(), select(), a variable: nothing we can read
+    raise ValueError(ast.dump(node)[:80])  # glob(), select(), a variable: unreadable
 
 
 def cc_targets(tree):
@@ -151,8 +151,9 @@ def cc_targets(tree):
         node, envs = stmt.value, [{}]
         if isinstance(node, ast.ListComp):
             gen = node.generators[0]
-            if isinstance(gen.target, ast.Name) and isinstance(gen.iter, ast.List):
-                envs = [{gen.target.id: v} for v in literal(gen.iter, {})]
+            if not (isinstance(gen.target, ast.Name) and isinstance(gen.iter, ast.List)):
+                continue  # not a comprehension over a list of names: left alone
+            envs = [{gen.target.id: v} for v in literal(gen.iter, {})]
             node = node.elt
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and
                 node.func.id in CC_RULES):
@@ -181,18 +182,26 @@ def sync_file(path, absl_map):
     for rule, call, envs in cc_targets(tree):
         kw = {k.arg: k for k in call.keywords}
         files = []
+        where = f"{os.path.relpath(path, ROOT)}:{call.lineno}"
         for env in envs:
             for attr in ("srcs", "hdrs"):
-                if attr in kw:
-                    files += [os.path.join(pkg_dir, s) for s in literal(kw[attr].value, env)
-                              if not s.startswith((":", "//", "@"))]
-        where = f"{os.path.relpath(path, ROOT)}:{call.lineno}"
+                if attr not in kw:
+                    continue
+                try:
+                    names = literal(kw[attr].value, env)
+                except ValueError:
+                    sys.exit(f"{where}: {attr} is not a list of file names; cannot sync deps")
+                files += [os.path.join(pkg_dir, s) for s in names
+                          if not s.startswith((":", "//", "@"))]
         wanted = external_deps(rule, files, absl_map, where)
         if "deps" in kw:
             node = kw["deps"].value
             if not isinstance(node, ast.List):
                 sys.exit(f"{where}: deps is not a plain list; cannot sync it")
-            old = literal(node, {})
+            try:
+                old = literal(node, {})
+            except ValueError:
+                sys.exit(f"{where}: deps is not a plain list of labels; cannot sync it")
             kept = [d for d in old if not managed(d)]
             new = sorted(set(kept) | wanted, key=label_key)
             if new == old:
@@ -257,11 +266,15 @@ def write_absl_map(source):
                     call.func.id == "cc_library"):
                 continue
             kw = {k.arg: k.value for k in call.keywords}
-            name = literal(kw["name"], {})[0]
+            try:
+                name = literal(kw["name"], {})[0]
+                hdrs = literal(kw.get("hdrs", ast.List(elts=[])), {})
+            except ValueError:
+                continue  # computed attributes: none of Abseil's public targets
             if "testonly" in kw or "visibility" in kw and "public" not in ast.dump(kw["visibility"]):
                 continue  # tests' helpers and Abseil-internal targets
             label = f"@com_google_absl//{pkg}" + ("" if name == pkg.split("/")[-1] else f":{name}")
-            for hdr in literal(kw.get("hdrs", ast.List(elts=[])), {}):
+            for hdr in hdrs:
                 owners.setdefault(f"{pkg}/{hdr}", label)  # first public owner wins
     with open(ABSL_MAP, "w") as f:
         f.write("# Abseil 20220623.1: public header -> the public target that owns it.\n")
