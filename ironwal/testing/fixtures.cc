@@ -82,10 +82,10 @@ std::vector<std::string> FixtureNames() {
 }
 
 std::string FixturesDir() {
+  // The runfiles directory of the repository named "ironwal": this workspace itself, or
+  // @ironwal seen from a consumer's workspace (TEST_WORKSPACE is then the consumer's name).
   const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "ironwal",
-                      "/tests/testdata/ironwal-0.6");
+  return absl::StrCat(srcdir ? srcdir : ".", "/ironwal/tests/testdata/ironwal-0.6");
 }
 
 absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
