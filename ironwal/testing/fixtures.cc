@@ -77,11 +77,11 @@ absl::StatusOr<FixtureStream> LoadStream(const std::string& key, const Json& s) 
 }
 
 // Absolute path of tests/testdata/<name> in the test's runfiles.
+// The runfiles directory of the repository named "ironwal": this workspace itself, or
+// @ironwal seen from a consumer's workspace (TEST_WORKSPACE is then the consumer's name).
 std::string TestDataDir(absl::string_view name) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "ironwal",
-                      "/tests/testdata/", name);
+  return absl::StrCat(srcdir ? srcdir : ".", "/ironwal/tests/testdata/", name);
 }
 
 absl::StatusOr<std::string> Base64(const Json& j) {
