@@ -242,30 +242,9 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
     target()->Close().IgnoreError();
   }
 
-  absl::Status Append(absl::string_view data) override {
-    std::lock_guard<std::mutex> lock(state_->mu_);
-    if (invalid_) return Stale();
-    const uint64_t offset = target()->Size();
-    Start start = state_->Begin(SimOp::kAppend, path(), offset, data.size());
-    IRONWAL_RETURN_IF_ERROR(start.status);
-    if (start.fault == SimFault::kShortWrite) {
-      const uint64_t n = data.empty() ? 0 : state_->rng_.Uniform(data.size());
-      IRONWAL_RETURN_IF_ERROR(target()->Append(data.substr(0, n)));
-      return IoError("append", path(), offset + n, EIO);
-    }
-    return target()->Append(data);
-  }
+  absl::Status Append(absl::string_view data) override { return Write(std::nullopt, data); }
   absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
-    std::lock_guard<std::mutex> lock(state_->mu_);
-    if (invalid_) return Stale();
-    Start start = state_->Begin(SimOp::kAppend, path(), offset, data.size());
-    IRONWAL_RETURN_IF_ERROR(start.status);
-    if (start.fault == SimFault::kShortWrite) {
-      const uint64_t n = data.empty() ? 0 : state_->rng_.Uniform(data.size());
-      IRONWAL_RETURN_IF_ERROR(target()->WriteAt(offset, data.substr(0, n)));
-      return IoError("append", path(), offset + n, EIO);
-    }
-    return target()->WriteAt(offset, data);
+    return Write(offset, data);
   }
   absl::Status Flush() override {
     std::lock_guard<std::mutex> lock(state_->mu_);
@@ -319,6 +298,23 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
   }
 
  private:
+  // Append (no `at`) or WriteAt(*at), with kShortWrite: a seeded proper prefix, then EIO.
+  absl::Status Write(std::optional<uint64_t> at, absl::string_view data) {
+    std::lock_guard<std::mutex> lock(state_->mu_);
+    if (invalid_) return Stale();
+    const uint64_t offset = at.has_value() ? *at : target()->Size();
+    Start start = state_->Begin(SimOp::kAppend, path(), offset, data.size());
+    IRONWAL_RETURN_IF_ERROR(start.status);
+    if (start.fault == SimFault::kShortWrite) {
+      const uint64_t n = data.empty() ? 0 : state_->rng_.Uniform(data.size());
+      IRONWAL_RETURN_IF_ERROR(WriteTarget(at, data.substr(0, n)));
+      return IoError("append", path(), offset + n, EIO);
+    }
+    return WriteTarget(at, data);
+  }
+  absl::Status WriteTarget(std::optional<uint64_t> at, absl::string_view data) {
+    return at.has_value() ? target()->WriteAt(*at, data) : target()->Append(data);
+  }
   absl::Status Stale() const { return absl::FailedPreconditionError(path() + ": " + kInvalidated); }
 
   const std::shared_ptr<State> state_;

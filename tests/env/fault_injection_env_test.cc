@@ -76,6 +76,15 @@ class FaultInjectionEnvTest : public ::testing::TestWithParam<bool> {
 
   std::string Path(const std::string& name) const { return JoinPath(root_, name); }
 
+  // A Wal under root_/wal on the fault-injecting Env.
+  WalOptions Options(SyncMode mode) const {
+    WalOptions options;
+    options.env = env_.get();
+    options.root = Path("wal");
+    options.sync_mode = mode;
+    return options;
+  }
+
   std::unique_ptr<MemEnv> mem_;
   Env* base_ = nullptr;
   std::string root_;
@@ -242,10 +251,7 @@ std::vector<std::string> CrashAndReopen(FaultInjectionEnv* env, std::unique_ptr<
 }
 
 TEST_P(FaultInjectionEnvTest, AStrictWalKeepsEveryAcknowledgedEntry) {
-  WalOptions options;
-  options.env = env_.get();
-  options.root = Path("wal");
-  options.sync_mode = SyncMode::kStrict;
+  const WalOptions options = Options(SyncMode::kStrict);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
   std::vector<std::string> acknowledged;
   for (int i = 0; i < 50; ++i) {
@@ -256,10 +262,7 @@ TEST_P(FaultInjectionEnvTest, AStrictWalKeepsEveryAcknowledgedEntry) {
 }
 
 TEST_P(FaultInjectionEnvTest, AnAsyncWalReopensWithAGapFreePrefix) {
-  WalOptions options;
-  options.env = env_.get();
-  options.root = Path("wal");
-  options.sync_mode = SyncMode::kAsync;
+  const WalOptions options = Options(SyncMode::kAsync);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
   std::vector<std::string> appended;
   for (int i = 0; i < 50; ++i) {
