@@ -50,7 +50,8 @@ class FaultInjectionEnvTest : public ::testing::TestWithParam<bool> {
     absl::StatusOr<bool> dir = base_->IsDirectory(path);
     if (!dir.ok()) return;
     if (*dir) {
-      for (const std::string& child : base_->GetChildren(path).value()) {
+      const std::vector<std::string> children = base_->GetChildren(path).value();
+      for (const std::string& child : children) {
         RemoveTree(JoinPath(path, child));
       }
       ASSERT_OK(base_->RemoveDir(path));
