@@ -9,7 +9,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -196,12 +195,14 @@ class FaultInjectionEnv::State {
   std::map<std::string, std::shared_ptr<FileInfo>> files_;
   std::vector<Create> creates_;
   std::vector<PendingRename> renames_;
-  std::set<Handle*> handles_;
+  // Open handles by creation order, so SimulatePowerLoss closes them in a fixed order.
+  std::map<uint64_t, Handle*> handles_;
+  uint64_t next_handle_ = 0;
 };
 
 absl::Status FaultInjectionEnv::State::PowerLoss() {
   absl::Status first;
-  for (Handle* handle : handles_) handle->Invalidate();
+  for (const auto& [id, handle] : handles_) handle->Invalidate();
   handles_.clear();
   for (auto it = renames_.rbegin(); it != renames_.rend(); ++it) {
     if (!Exists(it->to) || Exists(it->from)) continue;
@@ -230,12 +231,15 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
  public:
   FaultWritableFile(std::unique_ptr<WritableFile> target, std::shared_ptr<State> state,
                     std::shared_ptr<FileInfo> info)
-      : WritableFileWrapper(std::move(target)), state_(std::move(state)), info_(std::move(info)) {
-    state_->handles_.insert(this);
+      : WritableFileWrapper(std::move(target)),
+        state_(std::move(state)),
+        info_(std::move(info)),
+        handle_id_(state_->next_handle_++) {
+    state_->handles_[handle_id_] = this;
   }
   ~FaultWritableFile() override {
     std::lock_guard<std::mutex> lock(state_->mu_);
-    state_->handles_.erase(this);
+    state_->handles_.erase(handle_id_);
   }
   void Invalidate() override {
     invalid_ = true;
@@ -319,6 +323,7 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
 
   const std::shared_ptr<State> state_;
   const std::shared_ptr<FileInfo> info_;
+  const uint64_t handle_id_;
   bool invalid_ = false;
   bool stale_close_reported_ = false;
 };
@@ -326,12 +331,14 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
 class FaultRandomAccessFile : public RandomAccessFileWrapper, public Handle {
  public:
   FaultRandomAccessFile(std::unique_ptr<RandomAccessFile> target, std::shared_ptr<State> state)
-      : RandomAccessFileWrapper(std::move(target)), state_(std::move(state)) {
-    state_->handles_.insert(this);
+      : RandomAccessFileWrapper(std::move(target)),
+        state_(std::move(state)),
+        handle_id_(state_->next_handle_++) {
+    state_->handles_[handle_id_] = this;
   }
   ~FaultRandomAccessFile() override {
     std::lock_guard<std::mutex> lock(state_->mu_);
-    state_->handles_.erase(this);
+    state_->handles_.erase(handle_id_);
   }
   void Invalidate() override { invalid_ = true; }
 
@@ -363,6 +370,7 @@ class FaultRandomAccessFile : public RandomAccessFileWrapper, public Handle {
 
  private:
   const std::shared_ptr<State> state_;
+  const uint64_t handle_id_;
   bool invalid_ = false;
   mutable std::deque<std::string> flipped_;
 };

@@ -30,10 +30,10 @@
 //   5. the power cut (below) is cleared; every surviving file now counts as synced.
 // Not modelled (kept as if durable): bytes overwritten in place (WriteAt, or a Truncate
 // below the synced length followed by appends) -- only lengths are restored, never old
-// bytes; RemoveFile and RemoveDir (a removal is never undone); partial survival of unsynced
-// data (no torn or reordered blocks: use SimEnv for those); the order of metadata
-// operations across directories. Locks are left alone: release them (destroy the owner)
-// before SimulatePowerLoss().
+// bytes; the truncation of an existing file by NewWritableFile; RemoveFile and RemoveDir (a removal
+// is never undone); partial survival of unsynced data (no torn or reordered blocks: use SimEnv for
+// those); the order of metadata operations across directories. Locks are left alone: release them
+// (destroy the owner) before SimulatePowerLoss().
 //
 // Faults: the same rules as SimEnv (FaultRule: op kind x path glob x nth matching call x
 // one_in drawn from `seed` x max_fires, counted and picked the same way), and an optional
