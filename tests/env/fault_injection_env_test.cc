@@ -5,6 +5,7 @@
 #include "ironwal/env/fault_injection_env.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -195,6 +196,28 @@ TEST_P(FaultInjectionEnvTest, ShortWritesAreSeeded) {
     }
     first = file->Size();
   }
+}
+
+// Which appends a one_in rule fails: "x" for a failure, "." for a success.
+std::string OneInPattern(Env* base, const std::string& path, uint64_t seed) {
+  FaultInjectionEnv env(base, seed);
+  FaultRule rule;
+  rule.one_in = 3;
+  env.AddFaultRule(rule);
+  std::string pattern;
+  auto file = env.NewWritableFile(path);
+  EXPECT_OK(file);
+  for (int i = 0; i < 40; ++i) pattern += (*file)->Append("a").ok() ? "." : "x";
+  return pattern;
+}
+
+TEST_P(FaultInjectionEnvTest, OneInRulesAreDrawnFromTheSeed) {
+  const std::string a = OneInPattern(base_, Path("one_in"), 1);
+  std::cout << "seed 1: " << a << "\n";
+  EXPECT_EQ(OneInPattern(base_, Path("one_in"), 1), a);
+  EXPECT_NE(OneInPattern(base_, Path("one_in"), 2), a);
+  EXPECT_NE(a.find('x'), std::string::npos);
+  EXPECT_NE(a.find('.'), std::string::npos);
 }
 
 TEST_P(FaultInjectionEnvTest, APowerCutStopsEveryMutationUntilThePowerLoss) {
