@@ -18,6 +18,9 @@
 //                                                                 Describe);
 //   if (failure.has_value()) ADD_FAILURE() << failure->report;
 //
+// Inside a TEST body, a free function named Run is hidden by ::testing::Test::Run: give
+// yours another name (RunLedger, RunWorkload).
+//
 // Shrinking removes chunks of operations (halving the chunk size, as ddmin does) while
 // the run still reports a violation, trying at most max_shrink_runs candidates. Operations
 // listed as `keep_last` stay at the end (a final crash + recover step, say). Everything

@@ -2,10 +2,17 @@
 // operations and the same bytes after a simulated crash, with many streams. Everything
 // in ironwal/wal that visits several streams (Close, Sync, Flush, ListStreams, the
 // destructor) must do so in a fixed order, not in hash-map order.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -129,7 +136,7 @@ class WalDeterminismTest : public ::testing::TestWithParam<SyncMode> {};
 
 TEST_P(WalDeterminismTest, SameSeedSameTraceAndSameBytesAfterCrash) {
   const uint64_t seed = ::ironwal::testing::EnvNumber("IRONWAL_SEED", 1);
-  const uint64_t repeats = ::ironwal::testing::EnvNumber("IRONWAL_DETERMINISM_REPEATS", 3);
+  const uint64_t repeats = ::ironwal::testing::EnvNumber("IRONWAL_DETERMINISM_REPEATS", 10);
   std::cout << "seed " << seed << " (IRONWAL_SEED), " << repeats
             << " runs (IRONWAL_DETERMINISM_REPEATS)" << std::endl;
   Outcome first;
@@ -144,6 +151,75 @@ TEST_P(WalDeterminismTest, SameSeedSameTraceAndSameBytesAfterCrash) {
         << FirstDifference(first.trace, again.trace);
     ASSERT_TRUE(again.files == first.files)
         << "run " << i << " of seed " << seed << ": the post-crash files differ";
+  }
+}
+
+// One outcome as bytes: the trace lines, then each file's path, size and bytes.
+std::string Serialize(const Outcome& outcome) {
+  std::string text;
+  for (const std::string& line : outcome.trace) absl::StrAppend(&text, line, "\n");
+  for (const auto& [path, bytes] : outcome.files) {
+    absl::StrAppend(&text, "file ", path, " ", bytes.size(), "\n", bytes, "\n");
+  }
+  return text;
+}
+
+// The child side of RunInChildProcess: with IRONWAL_DETERMINISM_CHILD="<mode> <path>" set
+// (by the parent), runs the workload and writes its serialized outcome to <path>.
+// Without it, one run of the kStrict workload, which must be non-trivial.
+TEST(WalDeterminismChild, Run) {
+  const char* child = std::getenv("IRONWAL_DETERMINISM_CHILD");
+  int mode = static_cast<int>(SyncMode::kStrict);
+  char path[4096] = "";
+  if (child != nullptr) {
+    ASSERT_EQ(std::sscanf(child, "%d %4095s", &mode, path), 2) << child;
+  }
+  Outcome outcome;
+  ASSERT_NO_FATAL_FAILURE(RunWorkload(::ironwal::testing::EnvNumber("IRONWAL_SEED", 1),
+                                      static_cast<SyncMode>(mode), &outcome));
+  EXPECT_GT(outcome.trace.size(), 1000u);
+  if (child != nullptr) std::ofstream(path, std::ios::binary) << Serialize(outcome);
+}
+
+// Runs the workload in a new process (this test binary again, exec'd: a fresh address
+// space layout, so anything seeded per process, such as a hash function's seed, differs)
+// and returns its outcome, serialized, through a file.
+std::string RunInChildProcess(SyncMode mode, const std::string& path) {
+  const std::string setting = absl::StrCat(static_cast<int>(mode), " ", path);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("IRONWAL_DETERMINISM_CHILD", setting.c_str(), 1);
+    for (const char* parents : {"GTEST_OUTPUT", "XML_OUTPUT_FILE", "TEST_PREMATURE_EXIT_FILE"}) {
+      ::unsetenv(parents);  // the parent's result files are the parent's
+    }
+    const char* argv[] = {"wal_determinism_test", "--gtest_filter=WalDeterminismChild.Run",
+                          nullptr};
+    ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+    std::_Exit(127);
+  }
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// The same seed in two other processes gives this process's trace and bytes.
+TEST_P(WalDeterminismTest, SameSeedSameTraceAndBytesInSeparateProcesses) {
+  const uint64_t seed = ::ironwal::testing::EnvNumber("IRONWAL_SEED", 1);
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = tmp != nullptr ? tmp : "/tmp";
+  Outcome here;
+  ASSERT_NO_FATAL_FAILURE(RunWorkload(seed, GetParam(), &here));
+  const std::string expected = Serialize(here);
+  for (int child = 0; child < 2; ++child) {
+    const std::string got = RunInChildProcess(
+        GetParam(), absl::StrCat(dir, "/determinism-", static_cast<int>(GetParam()), "-", child));
+    ASSERT_EQ(got.size(), expected.size()) << "child " << child << " of seed " << seed;
+    ASSERT_TRUE(got == expected) << "child " << child << " of seed " << seed
+                                 << " differs from this process's run";
   }
 }
 
