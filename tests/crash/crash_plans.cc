@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,14 @@ std::vector<CrashPlan> CrashPlans(const std::vector<PendingChange>& pending, Ran
     }
   }
   return plans;
+}
+
+std::unique_ptr<SimEnv> NewCrashSuiteEnv() {
+  SimEnvOptions sim;
+  sim.seed = 7;
+  sim.block_size = 512;
+  sim.record_trace = false;
+  return std::make_unique<SimEnv>(sim);
 }
 
 std::string DescribeCrashPlan(const CrashPlan& plan) {

@@ -9,6 +9,7 @@
 #define IRONWAL_TESTS_CRASH_CRASH_PLANS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ namespace testing {
 
 std::vector<CrashPlan> CrashPlans(const std::vector<PendingChange>& pending, Random* rng,
                                   uint64_t max_states, bool* sampled = nullptr);
+
+// The SimEnv the exhaustive suites run their workloads on: a fixed seed, no trace, and
+// 512-byte blocks (a torn plan keeps the first 256 bytes of its block).
+std::unique_ptr<SimEnv> NewCrashSuiteEnv();
 
 // "kept {a; b} torn at N", for failure messages.
 std::string DescribeCrashPlan(const CrashPlan& plan);

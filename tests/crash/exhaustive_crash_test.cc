@@ -180,11 +180,7 @@ struct Ran {
 
 Ran RunWorkload(const Workload& w, uint64_t cut) {
   Ran r;
-  SimEnvOptions sim;
-  sim.seed = 7;
-  sim.block_size = 512;
-  sim.record_trace = false;
-  r.env = std::make_unique<SimEnv>(sim);
+  r.env = ::ironwal::testing::NewCrashSuiteEnv();
   r.model = std::make_unique<WalModel>(w.options.sync_mode);
   if (cut != UINT64_MAX) r.env->SetPowerCutAt(cut);
   WalOptions options = w.options;

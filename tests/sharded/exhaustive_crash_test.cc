@@ -166,11 +166,7 @@ struct Ran {
 // none). The ShardedWal is dropped without Close (the crash comes first).
 Ran RunWorkload(SyncMode mode, uint64_t cut) {
   Ran r;
-  SimEnvOptions sim;
-  sim.seed = 7;
-  sim.block_size = 512;
-  sim.record_trace = false;
-  r.env = std::make_unique<SimEnv>(sim);
+  r.env = ::ironwal::testing::NewCrashSuiteEnv();
   if (cut != UINT64_MAX) r.env->SetPowerCutAt(cut);
   absl::StatusOr<std::unique_ptr<ShardedWal>> wal =
       ShardedWal::Open(Options(r.env.get(), mode), kShards);
