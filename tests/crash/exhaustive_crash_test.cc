@@ -39,9 +39,13 @@
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 
+#include "tests/crash/crash_plans.h"
+
 namespace ironwal {
 namespace {
 
+using ::ironwal::testing::CrashPlans;
+using ::ironwal::testing::DescribeCrashPlan;
 using ::ironwal::testing::WalModel;
 
 constexpr uint64_t kMaxStatesPerBoundary = 512;
@@ -176,11 +180,7 @@ struct Ran {
 
 Ran RunWorkload(const Workload& w, uint64_t cut) {
   Ran r;
-  SimEnvOptions sim;
-  sim.seed = 7;
-  sim.block_size = 512;
-  sim.record_trace = false;
-  r.env = std::make_unique<SimEnv>(sim);
+  r.env = ::ironwal::testing::NewCrashSuiteEnv();
   r.model = std::make_unique<WalModel>(w.options.sync_mode);
   if (cut != UINT64_MAX) r.env->SetPowerCutAt(cut);
   WalOptions options = w.options;
@@ -192,72 +192,6 @@ Ran RunWorkload(const Workload& w, uint64_t cut) {
   }
   r.ops = r.env->mutating_ops();
   return r;
-}
-
-// The crash plans for a boundary: every combination, or a seeded sample.
-std::vector<CrashPlan> Plans(const std::vector<PendingChange>& pending, Random* rng,
-                             uint64_t max_states = kMaxStatesPerBoundary) {
-  std::vector<PendingChange> independent;                  // blocks and lengths
-  std::map<std::string, std::vector<PendingChange>> dirs;  // dir ops, oldest first
-  for (const PendingChange& c : pending) {
-    if (c.kind == PendingChange::Kind::kDirOp) {
-      dirs[c.path].push_back(c);
-    } else {
-      independent.push_back(c);
-    }
-  }
-  // Each combination is a mixed-radix number: 2 per independent change, n+1 per dir.
-  std::vector<uint64_t> radix(independent.size(), 2);
-  std::vector<const std::vector<PendingChange>*> dir_list;
-  for (const auto& [dir, ops] : dirs) {
-    radix.push_back(ops.size() + 1);
-    dir_list.push_back(&ops);
-  }
-  uint64_t total = 1;
-  for (uint64_t r : radix) total = total > max_states * 1024 ? total : total * r;
-  std::vector<uint64_t> picks;
-  if (total <= max_states) {
-    for (uint64_t i = 0; i < total; ++i) picks.push_back(i);
-  } else {
-    picks.push_back(0);           // keep none
-    picks.push_back(UINT64_MAX);  // keep all
-    while (picks.size() < max_states) picks.push_back(rng->Next() | 1);
-  }
-  std::vector<CrashPlan> plans;
-  for (uint64_t pick : picks) {
-    CrashPlan plan;
-    uint64_t rest = pick;
-    for (size_t i = 0; i < radix.size(); ++i) {
-      const uint64_t digit = pick == UINT64_MAX ? radix[i] - 1 : rest % radix[i];
-      rest /= radix[i];
-      if (i < independent.size()) {
-        if (digit == 1) plan.keep.push_back(independent[i]);
-      } else {
-        const auto& ops = *dir_list[i - independent.size()];
-        for (uint64_t j = 0; j < digit; ++j) plan.keep.push_back(ops[j]);
-      }
-    }
-    plans.push_back(plan);
-    // A torn variant: the last kept block only half new.
-    for (auto it = plan.keep.rbegin(); it != plan.keep.rend(); ++it) {
-      if (it->kind != PendingChange::Kind::kBlock) continue;
-      CrashPlan torn = plan;
-      torn.tear = true;
-      torn.torn_inode = it->inode;
-      torn.torn_block = it->block;
-      torn.torn_bytes = 256;
-      plans.push_back(torn);
-      break;
-    }
-  }
-  return plans;
-}
-
-std::string Describe(const CrashPlan& plan) {
-  std::vector<std::string> kept;
-  for (const auto& c : plan.keep) kept.push_back(c.description);
-  return absl::StrCat("kept {", absl::StrJoin(kept, "; "), "}",
-                      plan.tear ? absl::StrCat(" torn at ", plan.torn_bytes) : "");
 }
 
 // Opens `env`, checks the oracle `model` (a copy: the caller's stays as it was) and returns
@@ -304,7 +238,7 @@ void CrashTheRecovery(const SimEnv& pristine, const WalModel& recovered, const W
     interrupted->SetPowerCutAt(interrupted->mutating_ops() + cut);
     OpenOnce(interrupted.get(), options);
     for (const CrashPlan& plan :
-         Plans(interrupted->PendingChanges(), rng, kMaxNestedStatesPerBoundary)) {
+         CrashPlans(interrupted->PendingChanges(), rng, kMaxNestedStatesPerBoundary)) {
       ++nested->states;
       std::unique_ptr<SimEnv> crashed = interrupted->Clone();
       crashed->Crash(plan);
@@ -312,7 +246,7 @@ void CrashTheRecovery(const SimEnv& pristine, const WalModel& recovered, const W
           RecoverAndCheck(crashed.get(), options, recovered);
       ASSERT_TRUE(violations.empty())
           << where << ", then the recovery cut at its mutating op " << cut << " of " << ops << ", "
-          << Describe(plan) << ":\n  " << absl::StrJoin(violations, "\n  ");
+          << DescribeCrashPlan(plan) << ":\n  " << absl::StrJoin(violations, "\n  ");
     }
   }
 }
@@ -381,7 +315,8 @@ TEST(ExhaustiveCrashTest, EveryCrashStateOfSmallWorkloadsRecovers) {
     uint64_t states = 0;
     for (uint64_t cut = 0; cut <= ops; ++cut) {
       Ran ran = RunWorkload(w, cut == ops ? UINT64_MAX : cut);
-      for (const CrashPlan& plan : Plans(ran.env->PendingChanges(), &rng)) {
+      for (const CrashPlan& plan :
+           CrashPlans(ran.env->PendingChanges(), &rng, kMaxStatesPerBoundary)) {
         ++states;
         std::unique_ptr<SimEnv> crashed = ran.env->Clone();
         crashed->Crash(plan);
@@ -391,7 +326,7 @@ TEST(ExhaustiveCrashTest, EveryCrashStateOfSmallWorkloadsRecovers) {
         WalOptions options = w.options;
         options.env = crashed.get();
         const std::string where =
-            absl::StrCat("cut at op ", cut, " of ", ops, ", ", Describe(plan));
+            absl::StrCat("cut at op ", cut, " of ", ops, ", ", DescribeCrashPlan(plan));
         {
           absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
           ASSERT_TRUE(wal.ok()) << where << ": " << wal.status();
