@@ -42,7 +42,8 @@ using bench::Result;
 constexpr char kUsage[] =
     "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N]\n"
     "\n"
-    "Runs the workloads W1-W8, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and raw-device\n"
+    "Runs the workloads W1-W8, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and "
+    "raw-device\n"
     "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
     "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
     "\n"
@@ -70,9 +71,8 @@ struct BenchArgs {
 
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
-  static const std::set<std::string>* const kGroups =
-      new std::set<std::string>{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8",
-                                "SH", "CK", "device", "sweep"};
+  static const std::set<std::string>* const kGroups = new std::set<std::string>{
+      "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "SH", "CK", "device", "sweep"};
   return kGroups->count(name) > 0;
 }
 

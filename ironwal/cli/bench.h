@@ -12,9 +12,9 @@
 namespace ironwal {
 namespace cli {
 
-// Runs `ironwal bench [--quick] [--dir DIR] [--json] [--only W1,W6,...] [--scale N]`. `args` are the words after
-// "bench". Returns the process exit code: 0 on success, 2 on bad usage (with a message
-// on `err`), 1 when a workload failed.
+// Runs `ironwal bench [--quick] [--dir DIR] [--json] [--only W1,W6,...] [--scale N]`. `args` are
+// the words after "bench". Returns the process exit code: 0 on success, 2 on bad usage (with a
+// message on `err`), 1 when a workload failed.
 int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cli

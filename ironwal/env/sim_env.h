@@ -249,7 +249,7 @@ struct SimOpInfo {
   uint64_t mutating_index = 0;
   static constexpr uint64_t kNotMutating = std::numeric_limits<uint64_t>::max();
   SimOp op = SimOp::kAppend;
-  std::string path;  // for kRename: "from -> to"
+  std::string path;     // for kRename: "from -> to"
   uint64_t offset = 0;  // kAppend: where the data goes; kRead, kAllocate: the offset;
                         // kTruncate: the new size
   uint64_t length = 0;  // kAppend, kRead, kAllocate: the byte count

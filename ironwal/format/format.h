@@ -3,7 +3,8 @@
 // The on-disk constants of ironwal, identical to ironwal 0.6's (ironwal/format/FORMAT.md
 // draws every structure byte by byte). This header holds numbers only; the encoders and
 // decoders are frame.h (frames and entry blocks) and names.h (segment names, stream
-// directories, head.state, segments.idx). Changing any value here breaks compatibility with existing directories.
+// directories, head.state, segments.idx). Changing any value here breaks compatibility with
+// existing directories.
 #ifndef IRONWAL_FORMAT_FORMAT_H_
 #define IRONWAL_FORMAT_FORMAT_H_
 

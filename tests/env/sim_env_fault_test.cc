@@ -361,8 +361,8 @@ TEST_F(SimEnvFaultTest, PowerCutRuleCutsAtTheNthMatchingOperation) {
   cut.nth = 2;
   const int id = env_->AddFaultRule(cut);
   ASSERT_OK(f->Append("one"));
-  ASSERT_OK(f->Sync());           // The 1st matching sync.
-  ASSERT_OK(g->Sync());           // Not matching.
+  ASSERT_OK(f->Sync());  // The 1st matching sync.
+  ASSERT_OK(g->Sync());  // Not matching.
   ASSERT_OK(f->Append("two"));
   const uint64_t cut_index = env_->mutating_ops();
   EXPECT_THAT(f->Sync(), StatusIs(absl::StatusCode::kAborted, HasSubstr("power cut")));
@@ -372,7 +372,7 @@ TEST_F(SimEnvFaultTest, PowerCutRuleCutsAtTheNthMatchingOperation) {
   EXPECT_EQ(Contents("/d/f.wal"), "onetwo");  // Reads still see the page cache.
   env_->Crash(CrashOptions());
   EXPECT_EQ(Contents("/d/f.wal"), "one");  // Only the first sync reached the disk.
-  EXPECT_OK(env_->CreateDir("/after"));  // The power is back.
+  EXPECT_OK(env_->CreateDir("/after"));    // The power is back.
 }
 
 TEST_F(SimEnvFaultTest, HookSeesEachOperationBeforeItRunsAndDecidesItsFate) {
@@ -418,7 +418,7 @@ TEST_F(SimEnvFaultTest, HookFaultWinsOverTheRulesWhichStillCount) {
     return std::nullopt;
   });
   EXPECT_THAT(env_->CreateDir("/d/1"), StatusIs(kResourceExhausted));  // Rule's 1st call.
-  EXPECT_THAT(env_->CreateDir("/d/2"), StatusIs(kInternal));            // Rule's 2nd: fires.
+  EXPECT_THAT(env_->CreateDir("/d/2"), StatusIs(kInternal));           // Rule's 2nd: fires.
   EXPECT_OK(env_->CreateDir("/d/3"));
   EXPECT_EQ(env_->FaultFires(id), 1u);
 }
@@ -426,9 +426,8 @@ TEST_F(SimEnvFaultTest, HookFaultWinsOverTheRulesWhichStillCount) {
 TEST_F(SimEnvFaultTest, HookAnsweringAFaultTheOperationCannotHaveAborts) {
   EXPECT_DEATH(
       {
-        env_->SetHook([](const SimOpInfo&) -> std::optional<SimFault> {
-          return SimFault::kBitFlip;
-        });
+        env_->SetHook(
+            [](const SimOpInfo&) -> std::optional<SimFault> { return SimFault::kBitFlip; });
         (void)env_->CreateDir("/d/z");
       },
       "cannot have");
@@ -476,7 +475,7 @@ TEST_F(SimEnvFaultTest, SeededOperationTimeIsReproducibleAndLeavesCrashChoicesAl
   EXPECT_NE(a.first, run(8, 100).first);
   EXPECT_GT(a.first.back(), 0u);
   for (size_t i = 1; i < a.first.size(); ++i) EXPECT_LE(a.first[i - 1], a.first[i]);
-  EXPECT_LE(a.first.back(), 100u * 12);  // 12 traced operations, at most 100 us each.
+  EXPECT_LE(a.first.back(), 100u * 12);   // 12 traced operations, at most 100 us each.
   EXPECT_EQ(a.second, run(7, 0).second);  // The same blocks survive the crash.
 }
 

@@ -114,8 +114,9 @@ SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle,
   }
   std::optional<SimFault> fault = faults_.Pick(rec->op, paths, &rng_);
   if (hook_) {
-    const SimOpInfo info{next_seq_, mutating ? index : SimOpInfo::kNotMutating, rec->op,
-                         rec->path, rec->offset, rec->length};
+    const SimOpInfo info{next_seq_,   mutating ? index : SimOpInfo::kNotMutating,
+                         rec->op,     rec->path,
+                         rec->offset, rec->length};
     std::optional<SimFault> decided = hook_(info);
     if (decided.has_value()) {
       IRONWAL_CHECK(FaultAppliesTo(*decided, rec->op))
