@@ -3,6 +3,7 @@
 #include "ironwal/stream/stream.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -31,7 +32,8 @@ constexpr int kMaxLingerSpins = 20000;
 struct Stream::PendingWrite {
   absl::Span<const absl::string_view> entries;
   bool batch = false;
-  uint64_t bytes = 0;  // upper bound of the frame's size
+  std::optional<uint64_t> expected_next_id;  // AppendBatchIf's condition
+  uint64_t bytes = 0;                        // upper bound of the frame's size
   absl::Status status;
   IdRange ids;
   bool done = false;
@@ -57,15 +59,9 @@ std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_
     stream->key_file_pending_ = true;
     stream->key_file_pending_relaxed_.store(true, std::memory_order_release);
   }
-  auto index = std::make_shared<OffsetIndex>(0);
-  {
-    WriterMutexLock lock(&stream->segments_mu_);
-    stream->segments_ = {0};
-    stream->active_index_ = index;
-  }
   {
     MutexLock lock(&stream->write_mu_);
-    stream->write_index_ = index;
+    stream->ResetInMemory(0);
   }
   return stream;
 }
@@ -130,7 +126,8 @@ absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries
   return absl::OkStatus();
 }
 
-absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch) {
+absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch,
+                                       std::optional<uint64_t> expected_next_id) {
   if (options_.read_only) {
     return absl::FailedPreconditionError(OpDescription("append to") + ": opened read-only");
   }
@@ -139,6 +136,7 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   PendingWrite w;
   w.entries = entries;
   w.batch = batch;
+  w.expected_next_id = expected_next_id;
   w.bytes = format::kFrameHeaderSize + EntryBlockSize(entries);
 
   // kAsync never syncs, so there is nothing to share: write under the lock directly.
@@ -263,6 +261,12 @@ absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* o
   pending_writers.clear();
   bool need_sync = options_.sync_mode == SyncMode::kStrict;
   for (PendingWrite* p : group) {
+    if (p->expected_next_id.has_value() && *p->expected_next_id != write_next_id_) {
+      p->status = absl::FailedPreconditionError(
+          absl::StrCat(OpDescription("conditional append to"), ": expected next id ",
+                       *p->expected_next_id, ", but the next id is ", write_next_id_));
+      continue;
+    }
     const uint64_t k = p->entries.size();
     const uint64_t count = write_next_id_ - writer_->start_id();
     const bool over_size = writer_->size() + p->bytes > options_.max_segment_size;

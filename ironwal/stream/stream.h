@@ -62,6 +62,7 @@
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/segment/segment_writer.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/writer_budget.h"
@@ -158,8 +159,28 @@ class Stream : private WriterBudget::Member {
 
   // Appends `entries` as one frame with consecutive IDs and returns them. InvalidArgument
   // for an empty batch or one over the size limits; FailedPrecondition when poisoned or
-  // read-only. `batch` marks batches and transactions (synced in kBatchOnly).
-  absl::StatusOr<IdRange> Append(absl::Span<const absl::string_view> entries, bool batch);
+  // read-only. `batch` marks batches and transactions (synced in kBatchOnly). With
+  // `expected_next_id`, only when the next ID is that when the frame is written (under the
+  // write lock); else FailedPrecondition "... next id is N".
+  absl::StatusOr<IdRange> Append(absl::Span<const absl::string_view> entries, bool batch,
+                                 std::optional<uint64_t> expected_next_id = std::nullopt);
+
+  // The log operations (stream_log.cc; Wal's methods of the same names say what they do).
+  // Each is durable when it returns, and finished by recovery after a crash (log_files.h).
+  absl::Status PutMetadata(absl::string_view value);
+  absl::StatusOr<std::string> GetMetadata();
+  // A stream not on disk yet starts at `first_id`; AlreadyExists otherwise.
+  absl::Status StartAt(uint64_t first_id);
+  absl::Status Reset(uint64_t next_id);
+  absl::Status TruncateSuffix(uint64_t from_id);
+  absl::StatusOr<TruncateResult> TrimFront(uint64_t first_id);
+  // Removes the stream's directory (stream.deleted first); the object is then a stream not
+  // on disk, starting at 0, that deleted() reports until something creates it again.
+  absl::Status Delete();
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
+  // Moves whenever IDs are given other bytes than before (a suffix truncation, a reset, a
+  // delete): what was cached by (segment, offset) before it is stale.
+  uint64_t log_epoch() const { return log_epoch_.load(std::memory_order_acquire); }
 
   // Hands buffered frames to the OS (kAsync).
   absl::Status Flush();
@@ -167,6 +188,8 @@ class Stream : private WriterBudget::Member {
   absl::Status Sync();
   // Drops whole sealed segments whose IDs are all below `keep_from_id`.
   absl::StatusOr<TruncateResult> Truncate(uint64_t keep_from_id);
+  absl::StatusOr<TruncateResult> TruncateLocked(uint64_t keep_from_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Flushes, syncs and closes the writer (for the writer budget and Close). Idempotent.
   absl::Status CloseWriter();
 
@@ -247,6 +270,24 @@ class Stream : private WriterBudget::Member {
   absl::Status MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
                                uint64_t to);
 
+  // Log operations (stream_log.cc).
+  // The in-memory state of a stream not on disk whose first segment starts at `start`.
+  void ResetInMemory(uint64_t start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status CheckWritable(absl::string_view op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Syncs and closes the writer.
+  absl::Status Quiesce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Drops the cached readers of the stream's segments (their files change).
+  void ForgetReaders();
+  // Writes `intent`, applies it and reads the directory again (a failure poisons).
+  absl::Status RunLogIntent(const LogIntent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Stages segment `start`'s first `cut` bytes plus `tail` in StagedSegmentName(start).
+  absl::Status StageSegment(uint64_t start, uint64_t cut, absl::string_view tail);
+  // The intent of a suffix truncation from `from_id` (staging the active segment).
+  absl::StatusOr<LogIntent> PlanSuffixCut(uint64_t from_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Raises first_id() to first.id's value (at most next_id()).
+  void ApplyFirstIdFile();
+
   std::string SegmentPath(uint64_t start_id) const;
   std::string OpDescription(absl::string_view op) const;
 
@@ -292,6 +333,8 @@ class Stream : private WriterBudget::Member {
   std::atomic<uint64_t> first_id_{0};
   std::atomic<uint64_t> next_id_{0};
   std::atomic<uint64_t> flushed_offset_{0};  // active segment bytes in the file
+  std::atomic<bool> deleted_{false};         // Delete()d, not created again since
+  std::atomic<uint64_t> log_epoch_{0};       // see log_epoch()
 };
 
 }  // namespace ironwal
