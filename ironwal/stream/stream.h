@@ -278,10 +278,13 @@ class Stream : private WriterBudget::Member {
   absl::Status Quiesce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Drops the cached readers of the stream's segments (their files change).
   void ForgetReaders();
-  // Writes `intent`, applies it and reads the directory again (a failure poisons).
+  // Writes `intent`, applies it and loads the state it describes (a failure poisons).
   absl::Status RunLogIntent(const LogIntent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status LoadAfterIntent(const LogIntent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stages segment `start`'s first `cut` bytes plus `tail` in StagedSegmentName(start).
   absl::Status StageSegment(uint64_t start, uint64_t cut, absl::string_view tail);
+  // DataLoss unless the first `size` bytes of `path` are whole frames that pass their checks.
+  absl::Status VerifyStaged(const std::string& path, uint64_t size);
   // The intent of a suffix truncation from `from_id` (staging the active segment).
   absl::StatusOr<LogIntent> PlanSuffixCut(uint64_t from_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

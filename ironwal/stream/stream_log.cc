@@ -15,6 +15,7 @@
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/segment/frame_cursor.h"
 #include "ironwal/stream/log_files.h"
 #include "ironwal/stream/stream.h"
 
@@ -69,14 +70,54 @@ absl::Status Stream::RunLogIntent(const LogIntent& intent) {
   ForgetReaders();
   absl::Status done = WriteLogIntent(env_, dir_path_, intent);
   if (done.ok()) done = ApplyLogIntent(env_, dir_path_, intent);
-  if (done.ok()) {
-    StreamRecoveryReport report;
-    bool is_stream = false;
-    done = RecoverDirectory(&report, &is_stream);
-  }
+  if (done.ok()) done = LoadAfterIntent(intent);
   ForgetReaders();
   // What is on disk is in doubt until a reopen finishes the intent.
   if (!done.ok()) return Poison(done);
+  return absl::OkStatus();
+}
+
+// The copy is read twice (a transient read error must not be copied into the new
+// segment) and the staged file's frames are checked again before it is used.
+// The state the intent describes, with the active segment's frames indexed by a scan
+// that must find exactly what the intent says (the small files are not read back: they
+// carry no checksum, and the intent already says what they hold).
+absl::Status Stream::LoadAfterIntent(const LogIntent& intent) {
+  const uint64_t start = intent.active_start();
+  auto index = std::make_shared<OffsetIndex>(start);
+  if (intent.active_size > 0) {
+    const std::string path = SegmentPath(start);
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                             env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+    ScanOptions scan_options;
+    scan_options.buffer_size = options_.read_buffer_size;
+    scan_options.durable_offset_known = true;
+    scan_options.durable_offset = intent.active_size;
+    IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
+                             ScanActiveSegment(*file, start, scan_options, index.get()));
+    if (scan.outcome != ScanOutcome::kClean || scan.valid_end != intent.active_size ||
+        scan.end_id != intent.next_id) {
+      return absl::DataLossError(absl::StrCat(
+          "load ", path, "@", scan.valid_end, ": after the operation the segment should hold IDs [",
+          start, ", ", intent.next_id, ") in ", intent.active_size,
+          " bytes; the scan found IDs up to ", scan.end_id, ": ", scan.reason));
+    }
+  }
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_ = intent.segments;
+    active_index_ = index;
+    first_id_.store(intent.first_id, std::memory_order_release);
+  }
+  write_index_ = index;
+  next_id_.store(intent.next_id, std::memory_order_release);
+  write_next_id_ = intent.next_id;
+  on_disk_ = true;
+  active_file_exists_ = intent.active_size > 0;
+  active_size_ = intent.active_size;
+  active_synced_ = intent.active_size;
+  frontier_written_ = intent.active_size;
+  flushed_offset_.store(intent.active_size, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -88,21 +129,42 @@ absl::Status Stream::StageSegment(uint64_t start, uint64_t cut, absl::string_vie
       env_->NewRandomAccessFile(SegmentPath(start), RandomAccessFileOptions()));
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(staged));
   std::string chunk;
+  std::string again;
   for (uint64_t at = 0; at < cut;) {
     const size_t n = static_cast<size_t>(std::min(kChunk, cut - at));
     chunk.resize(n);
+    again.resize(n);
     IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes, source->Read(at, n, &chunk[0]));
-    if (bytes.size() != n) {
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view check, source->Read(at, n, &again[0]));
+    if (bytes.size() != n || bytes != check) {
       return absl::DataLossError(absl::StrCat("stage ", SegmentPath(start), "@", at,
-                                              ": the file ends ", n - bytes.size(),
-                                              " bytes short of the cut at ", cut));
+                                              ": two reads of the bytes before the cut at ", cut,
+                                              " differ or end early; nothing truncated"));
     }
     IRONWAL_RETURN_IF_ERROR(out->Append(bytes));
     at += n;
   }
   IRONWAL_RETURN_IF_ERROR(out->Append(tail));
   IRONWAL_RETURN_IF_ERROR(out->Sync());
-  return out->Close();
+  IRONWAL_RETURN_IF_ERROR(out->Close());
+  return VerifyStaged(staged, cut + tail.size());
+}
+
+absl::Status Stream::VerifyStaged(const std::string& path, uint64_t size) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
+  FrameCursor cursor(file.get(), 0, size, options_.read_buffer_size);
+  for (;;) {
+    IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next());
+    if (item.kind == FrameCursor::Kind::kEnd) return absl::OkStatus();
+    absl::Status bad = item.kind == FrameCursor::Kind::kFrame
+                           ? VerifyFramePayload(item.header, item.payload)
+                           : absl::DataLossError("not a whole frame");
+    if (!bad.ok()) {
+      return absl::DataLossError(absl::StrCat("stage ", path, "@", item.offset, ": ", bad.message(),
+                                              "; nothing truncated"));
+    }
+  }
 }
 
 absl::StatusOr<LogIntent> Stream::PlanSuffixCut(uint64_t from_id) {
@@ -179,10 +241,14 @@ absl::Status Stream::StartAt(uint64_t first_id) {
   if (on_disk_) {
     return absl::AlreadyExistsError(absl::StrCat(OpDescription("create"), ": the stream exists"));
   }
+  const uint64_t old_start = this->first_id();
   ResetInMemory(first_id);
   const absl::Status created = EnsureCreatedOnDisk();
-  if (!created.ok()) return absl::IsResourceExhausted(created) ? created : Poison(created);
-  return absl::OkStatus();
+  if (created.ok()) return absl::OkStatus();
+  // Not created: the stream stays as it was (files written so far are rewritten by the
+  // next creation, or, after a crash, show the stream created: old or new).
+  ResetInMemory(old_start);
+  return absl::IsResourceExhausted(created) ? created : Poison(created);
 }
 
 absl::Status Stream::Reset(uint64_t next_id) {
@@ -228,6 +294,9 @@ absl::StatusOr<TruncateResult> Stream::TrimFront(uint64_t first_id) {
                                               " is past the next ID ", next));
   }
   if (first_id <= this->first_id()) return TruncateResult{0, this->first_id()};
+  // The entries up to the new first ID are durable first: a crash must not leave a log
+  // that ends below it (its next append would reuse trimmed IDs).
+  IRONWAL_RETURN_IF_ERROR(SyncLocked());
   // first.id first: from here the IDs below it are gone, whichever segments remain.
   const absl::Status written = WriteFileAtomically(
       env_, JoinPath(dir_path_, format::kFirstIdFileName), EncodeFirstId(first_id));
