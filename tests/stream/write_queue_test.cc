@@ -1,8 +1,8 @@
 // The group-commit rules of WriteQueue, with a GroupWriter that writes nothing (one "sync"
 // per group) and a clock that moves only when read: leader election, followers riding
 // the next sync, the linger bounded by the clock, errors reaching exactly the writers of
-// the failed group, and writes never split across groups. Plus, on a Stream: a write
-// after a poison fails at once, without I/O.
+// the failed group, and writes never split across groups. (On a Stream, a write after a
+// poison failing at once: group_commit_test.cc.)
 #include "ironwal/stream/write_queue.h"
 
 #include <condition_variable>
@@ -17,13 +17,12 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
-#include "ironwal/env/sim_env.h"
-#include "ironwal/stream/stream.h"
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
 namespace {
 
+using ::ironwal::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using State = QueuedWrite::State;
@@ -136,6 +135,16 @@ class Writer {
   std::thread thread_;
 };
 
+// Options for a lingering queue on `clock`, bounded by `spins`.
+WriteQueue::Options Lingering(StepClock* clock, int spins) {
+  WriteQueue::Options options;
+  options.linger = true;
+  options.linger_micros = 100;
+  options.max_linger_spins = spins;
+  options.clock = clock;
+  return options;
+}
+
 struct Harness {
   explicit Harness(WriteQueue::Options options = WriteQueue::Options()) : queue(options, &writer) {}
   // Holds `first` inside WriteGroup, then queues `rest` behind it one by one (so their
@@ -150,6 +159,21 @@ struct Harness {
       w->Start(&queue);
       while (queue.size() == before) std::this_thread::yield();
     }
+  }
+  // Runs one group of `n` writers after a leader of its own, so that a lingering leader
+  // next waits for `n`.
+  void GroupOf(int n) {
+    Writer leader("leader", 10);
+    std::vector<std::unique_ptr<Writer>> rest;
+    std::vector<Writer*> queued;
+    for (int i = 0; i < n; ++i) {
+      rest.push_back(std::make_unique<Writer>(absl::StrCat("f", i), 10));
+      queued.push_back(rest.back().get());
+    }
+    HoldAndQueue(&leader, queued);
+    writer.Open();
+    leader.Join();
+    for (Writer* w : queued) w->Join();
   }
   FakeGroupWriter writer;
   WriteQueue queue;
@@ -220,16 +244,8 @@ TEST(WriteQueueTest, AnErrorReachesExactlyTheWritersOfTheFailedGroup) {
 // linger_micros of it, and the next leader expects only as many as came.
 TEST(WriteQueueTest, TheLingerIsBoundedByTheClock) {
   StepClock clock;
-  WriteQueue::Options options;
-  options.linger = true;
-  options.linger_micros = 100;
-  options.max_linger_spins = 1 << 30;
-  options.clock = &clock;
-  Harness h(options);
-  Writer leader("leader", 10), f1("f1", 10), f2("f2", 10), f3("f3", 10);
-  h.HoldAndQueue(&leader, {&f1, &f2, &f3});
-  h.writer.Open();
-  for (Writer* w : {&leader, &f1, &f2, &f3}) w->Join();
+  Harness h(Lingering(&clock, 1 << 30));
+  h.GroupOf(3);
   EXPECT_EQ(clock.reads(), 0u) << "no linger before a group of several";
 
   std::vector<absl::string_view> entries = {"alone"};
@@ -246,15 +262,8 @@ TEST(WriteQueueTest, TheLingerIsBoundedByTheClock) {
 
 TEST(WriteQueueTest, TheLingerIsBoundedBySpinsWhenTheClockStandsStill) {
   StepClock clock;
-  WriteQueue::Options options;
-  options.linger = true;
-  options.max_linger_spins = 50;
-  options.clock = &clock;
-  Harness h(options);
-  Writer leader("leader", 10), f1("f1", 10), f2("f2", 10);
-  h.HoldAndQueue(&leader, {&f1, &f2});
-  h.writer.Open();
-  for (Writer* w : {&leader, &f1, &f2}) w->Join();
+  Harness h(Lingering(&clock, 50));
+  h.GroupOf(2);
   clock.set_step(0);
   std::vector<absl::string_view> entries = {"alone"};
   QueuedWrite alone(entries, false, 10);
@@ -267,15 +276,8 @@ TEST(WriteQueueTest, TheLingerIsBoundedBySpinsWhenTheClockStandsStill) {
 // A lingering leader takes the writers that come while it waits into its group.
 TEST(WriteQueueTest, ALingeringLeaderTakesTheWritersThatCome) {
   StepClock clock;
-  WriteQueue::Options options;
-  options.linger = true;
-  options.max_linger_spins = 1 << 30;
-  options.clock = &clock;
-  Harness h(options);
-  Writer leader("leader", 10), f1("f1", 10), f2("f2", 10);
-  h.HoldAndQueue(&leader, {&f1, &f2});
-  h.writer.Open();
-  for (Writer* w : {&leader, &f1, &f2}) w->Join();
+  Harness h(Lingering(&clock, 1 << 30));
+  h.GroupOf(2);
   clock.set_step(0);  // the deadline never comes: only the writers end the wait
   Writer a("a", 10), b("b", 10);
   a.Start(&h.queue);
@@ -284,46 +286,6 @@ TEST(WriteQueueTest, ALingeringLeaderTakesTheWritersThatCome) {
   a.Join();
   b.Join();
   EXPECT_THAT(h.writer.groups().back(), ElementsAre("a", "b"));
-}
-
-// On a Stream: once a sync failed, the stream is poisoned and a later write fails at once,
-// with the first error, and touches no file.
-TEST(StreamPoisonTest, AWriteAfterAPoisonFailsAtOnce) {
-  SimEnvOptions sim;
-  sim.micros_per_call = 0;
-  SimEnv env(sim);
-  ASSERT_OK(env.CreateDir("/w"));
-  ReaderCache readers(4);
-  WriterBudget writers(4);
-  Stream::Shared shared;
-  shared.options.env = &env;
-  shared.options.root = "/w";
-  shared.options.sync_mode = SyncMode::kStrict;
-  shared.options.max_entry_size = 1 << 20;
-  shared.readers = &readers;
-  shared.writers = &writers;
-  std::unique_ptr<Stream> stream = Stream::CreateNew(&shared, "s", "s");
-  ASSERT_OK(stream->Append({"warm-up"}, false).status());
-
-  FaultRule rule;
-  rule.op = SimOp::kSync;
-  rule.path_pattern = "*.wal";
-  const int id = env.AddFaultRule(rule);
-  EXPECT_FALSE(stream->Append({"fails"}, false).ok());
-  env.RemoveFaultRule(id);
-
-  int ops = 0;
-  env.SetHook([&](const SimOpInfo&) -> std::optional<SimFault> {
-    ++ops;
-    return std::nullopt;
-  });
-  const absl::Status after = stream->Append({"after"}, false).status();
-  EXPECT_THAT(after, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("poisoned")));
-  EXPECT_THAT(stream->Sync(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                       HasSubstr("poisoned by an earlier failure")));
-  EXPECT_EQ(ops, 0);
-  EXPECT_EQ(stream->next_id(), 1u);
-  env.SetHook(nullptr);
 }
 
 }  // namespace
