@@ -177,6 +177,12 @@ struct SimEnvOptions {
   bool fsync_failure_keeps_dirty = false;
   // Record a trace of every operation. Default: true.
   bool record_trace = true;
+  // Record in the trace what ReplayTrace (sim_trace.h) needs to re-execute the run: the
+  // bytes every append and write was given and every read returned, results (sizes,
+  // listings), handles, open modes, crashes and the release of handles and locks (see
+  // TraceRecord). Costs a copy of every byte written and read. Default: false (none of
+  // it is recorded or copied).
+  bool trace_for_replay = false;
 };
 
 enum class CrashMode {
@@ -197,7 +203,8 @@ struct CrashOptions {
 enum class SimOp {
   kOpenWritable,  // NewWritableFile / NewAppendableFile
   kOpenRead,      // NewRandomAccessFile
-  kAppend,        // WritableFile::Append, and WriteAt (a write inside the file, at its offset)
+  kAppend,        // WritableFile::Append
+  kWriteAt,       // WritableFile::WriteAt (a write inside the file, at its offset)
   kSync,          // WritableFile::Sync
   kTruncate,      // WritableFile::Truncate
   kAllocate,
@@ -210,7 +217,12 @@ enum class SimOp {
   kRemoveDir,
   kRename,
   kSyncDir,
-  kLock,  // LockFile (a mutating operation: it may create the file)
+  kLock,  // LockFile / LockDir (a mutating operation: it may create the file)
+  // Not operations but trace records of what happens between them, recorded only with
+  // SimEnvOptions::trace_for_replay: no rule, hook or power cut sees them, and they do not
+  // count in seq or mutating_ops().
+  kCrash,    // SimEnv::Crash
+  kRelease,  // the destruction of an open file handle, an UnlockFile or a lock's destruction
 };
 
 // The name of a SimOp ("append", "sync", ...), as used in trace lines.
@@ -219,8 +231,9 @@ const char* SimOpName(SimOp op);
 enum class SimFault {
   kIoError,     // The operation fails with EIO and has no effect. For kSync, the Linux
                 // fsync-failure behaviour described above.
-  kShortWrite,  // kAppend: a random proper prefix of the data is written, then EIO.
-  kNoSpace,     // kAppend/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no effect.
+  kShortWrite,  // kAppend/kWriteAt: a random proper prefix of the data is written, then EIO.
+  kNoSpace,     // kAppend/kWriteAt/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no
+                // effect.
   kBitFlip,     // kRead: succeeds, with one random bit of the returned bytes flipped (the
                 // stored data is unchanged).
   kPowerCut,    // Any mutating operation (see mutating_ops()): the power is cut at it, as
@@ -270,10 +283,26 @@ struct TraceRecord {
   std::string injected;  // the fault injected, if any: "EIO", "ENOSPC", "short write 17/40",
                          // "no space 10/40" (capacity), "bit flip at 12 bit 3", "power cut"
 
+  // Recorded only with SimEnvOptions::trace_for_replay (zero or empty otherwise):
+  // handle   the handle (1, 2, ...) an open-write, open-read or lock made, or the one an
+  //          operation of an open file, or a release, used
+  // arg      how the operation was called: open-write "truncate" (NewWritableFile) or
+  //          "append" (NewAppendableFile); open-read "mmap" or "pread"; stat "size"
+  //          (GetFileSize), "isdir" (IsDirectory) or "handle" (RandomAccessFile::Size);
+  //          lock "file" (LockFile) or "dir=NAME" (LockDir(path, NAME)); crash the mode
+  //          and the generator's state, or the plan (sim_trace.h)
+  // data     append and write: the bytes given; read: the bytes returned
+  // out      stat: the size, or "1"/"0" for IsDirectory; list: the names, '/'-separated
+  uint64_t handle = 0;
+  std::string arg;
+  std::string data;
+  std::string out;
+
   // "12 append /w/s/00000000000000000000.wal@4096+36 OK": seq, SimOpName(op), path, then
-  // "@offset+length" for append, read and allocate or "@offset" (the new size) for
-  // truncate, the status code's name, and " (injected: ...)" when a fault was injected:
-  // "3 sync /w/f INTERNAL (injected: EIO)"
+  // "@offset+length" for append, write, read and allocate or "@offset" (the new size) for
+  // truncate, the status code's name, the replay fields that are set (" fd=3 arg=append
+  // data=<hex> out=<escaped>", see sim_trace.h), and " (injected: ...)" when a fault was
+  // injected: "3 sync /w/f INTERNAL (injected: EIO)"
   std::string ToString() const;
 };
 
@@ -303,6 +332,10 @@ struct CrashPlan {
   uint64_t torn_block = 0;
   uint64_t torn_bytes = 0;
 };
+
+namespace internal {
+struct SimEnvAccess;  // ReplayTrace's access to the state behind a SimEnv
+}  // namespace internal
 
 class SimEnv : public Env {
  public:
@@ -374,6 +407,7 @@ class SimEnv : public Env {
   absl::StatusOr<std::string> DurableContents(const std::string& path) const;
 
  private:
+  friend struct internal::SimEnvAccess;
   class Impl;
   std::shared_ptr<Impl> impl_;
 };

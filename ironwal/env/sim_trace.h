@@ -65,6 +65,34 @@ bool SameOperation(const TraceRecord& a, const TraceRecord& b);
 std::string DiffTraces(absl::Span<const TraceRecord> expected, absl::Span<const TraceRecord> actual,
                        size_t context = 3);
 
+// What ReplayTrace found.
+struct ReplayReport {
+  // Records of the trace replayed and found identical.
+  size_t replayed = 0;
+  // Whether every record replayed identically; if not, the index of the first that did
+  // not (the replay stops there) and the report of it, in DiffTraces' form.
+  bool identical = true;
+  size_t first_difference = 0;
+  std::string difference;
+};
+
+// Re-executes the operations of `trace`, recorded with SimEnvOptions::trace_for_replay,
+// against `fresh` (a SimEnv that has served nothing yet, made with trace_for_replay and
+// the recorded run's block_size, capacity_bytes and fsync_failure_keeps_dirty; its seed
+// does not matter), checking after each that `fresh` recorded an identical record: same
+// status code, same bytes read, sizes, listing and handle. The injected faults are
+// injected again exactly, through the hook (a short write's length and a bit flip's
+// position as recorded), crashes are drawn again from the recorded generator state (or
+// plan), and handles are released where the trace says, so `fresh` ends in the state the
+// recorded SimEnv was in. Stops at the first difference, including a gap in the seqs (an
+// operation missing from the trace). Handles still open at the end are destroyed on
+// return. `fresh` must not be used by anything else meanwhile (ReplayTrace sets its hook,
+// and removes it on return).
+// InvalidArgument when `fresh` is not fresh or does not record for replay, or when the
+// trace does not start at seq 0 or lacks the replay fields.
+absl::StatusOr<ReplayReport> ReplayTrace(absl::Span<const TraceRecord> trace, SimEnv* fresh,
+                                         size_t context = 3);
+
 }  // namespace ironwal
 
 #endif  // IRONWAL_ENV_SIM_TRACE_H_
