@@ -66,7 +66,7 @@
 // returned by their mmap reads stay valid until the file object is destroyed; destroying
 // an old FileLock does not release a lock taken after the crash. The power cut is cleared
 // (the power is back). The trace, the fault rules, mutating_ops() and inode numbers carry
-// on. Crash itself is not traced.
+// on. Crash itself is traced only with trace_for_replay (a kCrash record).
 //
 // For exhaustive crash testing, PendingChanges() lists the unsynced blocks and directory
 // changes, Crash(const CrashPlan&) applies an explicit choice of them, and Clone() copies
@@ -113,11 +113,18 @@
 // result). The same seed and the same sequence of calls give the same trace and the same
 // post-crash bytes; different seeds give different random choices.
 // Traced: every Env method but NowMicros and UnlockFile (IsDirectory as kGetFileSize), and
-// every file method returning a Status but Flush (RandomAccessFile::Size as kGetFileSize).
-// Not traced: Flush, WritableFile::Size, MappedSize, the destruction of files and locks,
-// and SimEnv's own controls (Crash, Clone, rules, ...). seq counts every traced operation,
-// also while record_trace is false and across ClearTrace(). Trace() grows with every
+// every file method returning a Status but Flush (RandomAccessFile::Size as kGetFileSize,
+// WriteAt as kWriteAt). Not traced: Flush, WritableFile::Size, MappedSize, and SimEnv's
+// own controls (Clone, rules, power cut, clock, capacity, ...); Crash and the release of
+// an open file or a lock (its destruction, UnlockFile) only with trace_for_replay, as
+// records between operations that take no seq. seq counts every traced operation, also
+// while record_trace is false and across ClearTrace(). Trace() grows with every
 // operation: use ClearTrace() or record_trace = false in long runs.
+//
+// Replay. With trace_for_replay the trace also carries what it takes to run it again
+// (TraceRecord's replay fields), and ReplayTrace (sim_trace.h) re-executes it against a
+// fresh SimEnv and checks that every result is the same: the way to reproduce a failing
+// seed's I/O exactly, or to check a saved trace still replays after a change.
 //
 // Errors have PosixEnv's codes and message shape ("remove /w/x: No such file or directory
 // (ENOENT)"); injected ones say EIO or ENOSPC; a power cut is Aborted("power cut: ...").
@@ -263,9 +270,9 @@ struct SimOpInfo {
   static constexpr uint64_t kNotMutating = std::numeric_limits<uint64_t>::max();
   SimOp op = SimOp::kAppend;
   std::string path;     // for kRename: "from -> to"
-  uint64_t offset = 0;  // kAppend: where the data goes; kRead, kAllocate: the offset;
+  uint64_t offset = 0;  // kAppend, kWriteAt: where the data goes; kRead, kAllocate: the offset;
                         // kTruncate: the new size
-  uint64_t length = 0;  // kAppend, kRead, kAllocate: the byte count
+  uint64_t length = 0;  // kAppend, kWriteAt, kRead, kAllocate: the byte count
 };
 
 // The hook's answer: nullopt lets the operation proceed; a fault fails it (it must be one

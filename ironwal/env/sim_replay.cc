@@ -338,8 +338,8 @@ absl::StatusOr<ReplayReport> ReplayTrace(absl::Span<const TraceRecord> trace, Si
       const bool show_got = problem.empty() && !got.empty();
       if (problem.empty() && got.empty()) problem = "(the replay recorded nothing)";
       report.difference = internal::DifferenceReport(
-          absl::StrCat("replay differs at record ", i, " of ", trace.size()), trace, i, context,
-          show_got ? &got[0] : nullptr, problem);
+          absl::StrCat("replay differs at record ", i, " of ", trace.size(), " (seq ", r.seq, ")"),
+          trace, i, context, show_got ? &got[0] : nullptr, problem);
       break;
     }
     fresh->SetHook(nullptr);

@@ -1,15 +1,28 @@
 // File: ironwal/env/sim_trace.h
 //
-// SimEnv traces as files, and the first difference between two traces: the tools to reach
-// for when a seed does not reproduce. Run the workload twice (or in two processes, or
-// before and after a change), save each trace, and DiffTraces says where they part:
+// SimEnv traces as files, the first difference between two traces, and the replay of a
+// trace: the tools to reach for when a seed does not reproduce. Run the workload twice
+// (or in two processes, or before and after a change), save each trace, and DiffTraces
+// says where they part:
 //
 //   SaveTrace(Env::Default(), "/tmp/run-a.trace", env.Trace()).IgnoreError();
 //   ...
 //   IRONWAL_ASSIGN_OR_RETURN(std::vector<TraceRecord> a, LoadTrace(Env::Default(), path_a));
 //   std::string report = DiffTraces(a, b);   // "" when they are the same
 //
-// A trace file is text, one TraceRecord::ToString() line per operation:
+// Or record the failing run with SimEnvOptions::trace_for_replay, save its trace, and
+// replay it later (with no workload code at all) against a fresh SimEnv, which re-executes
+// every operation and checks every result:
+//
+//   SimEnvOptions sim;
+//   sim.trace_for_replay = true;       // plus the run's block_size, capacity_bytes, ...
+//   SimEnv fresh(sim);
+//   IRONWAL_ASSIGN_OR_RETURN(ReplayReport report, ReplayTrace(trace, &fresh));
+//   if (!report.identical) std::cerr << report.difference;
+//
+// The format. A trace file is text, one TraceRecord::ToString() line per record:
+//
+//   SEQ OP TARGET CODE[ fd=N][ arg=A][ data=HEX][ out=O][ (injected: TEXT)]
 //
 //   0 mkdir /w OK
 //   1 syncdir / OK
@@ -17,10 +30,32 @@
 //   3 append /w/s/00000000000000000000.wal@0+36 OK
 //   4 sync /w/s/00000000000000000000.wal INTERNAL (injected: EIO)
 //
-// Paths must not contain a newline (ParseTrace refuses such a line, and
-// FormatTrace never writes one ironwal's own paths can produce).
+// SEQ    the operation's number (0, 1, ...); a crash or release record carries the
+//        number of the operation after it, which it does not take.
+// OP     SimOpName: open-write, open-read, append, write (WriteAt), sync, truncate,
+//        allocate, close, read, list, stat, mkdir, remove, rmdir, rename, syncdir, lock,
+//        crash, release.
+// TARGET the path ("FROM -> TO" for rename, "/" for crash), then "@OFFSET+LENGTH" for
+//        append, write, read and allocate, "@SIZE" for truncate.
+// CODE   the absl::StatusCode name of the result (OK, NOT_FOUND, INTERNAL, ABORTED, ...).
+// TEXT   the injected fault: EIO, ENOSPC, "short write N/M" (N of M bytes written),
+//        "no space N/M" (the capacity), "bit flip at BYTE bit B", "power cut".
+// The replay fields, written only when set (recorded with trace_for_replay):
+// fd=N   the handle (1, 2, ...) an open or lock made, or the one an operation or release
+//        used.
+// arg=A  how it was called: open-write truncate|append, open-read mmap|pread, stat
+//        size|isdir|handle, lock file|dir=NAME; for a crash "MODE[,dirops],rng=STATE"
+//        (MODE drop-unsynced, keep-prefix, keep-random-blocks or tear-block, STATE the
+//        generator's state before the crash drew) or "plan,keep=C;C;...[,tear=I.B.N]"
+//        (C: bINODE.BLOCK, lINODE or dINODE.INDEX; the tear's inode, block and bytes).
+// data=  append and write: the bytes given; read: the bytes returned; lowercase hex.
+// out=O  stat: the size, or 1/0 for isdir; list: the names, '/'-separated.
+// A and O escape bytes outside '!'..'~', and '%', as %XX. Paths must not contain a
+// newline (ParseTrace refuses such a line, and FormatTrace never writes one ironwal's own
+// paths can produce).
 //
-// Thread-safety: pure functions; SaveTrace and LoadTrace do their I/O through `env`.
+// Thread-safety: pure functions; SaveTrace and LoadTrace do their I/O through `env`;
+// ReplayTrace uses `fresh` alone (see there).
 #ifndef IRONWAL_ENV_SIM_TRACE_H_
 #define IRONWAL_ENV_SIM_TRACE_H_
 

@@ -322,6 +322,7 @@ void SimState::ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token, 
                            const std::string& path) {
   MutexLock lock(&mu_);
   locks_.Release(inodes, token);
+  if (!detailed_) return;
   OpRecord rec{SimOp::kRelease, path};
   rec.handle = id;
   RecordBetween(rec);

@@ -225,9 +225,11 @@ void SimState::Release(SimHandle* handle) {
   MutexLock lock(&mu_);
   if (!handle->closed && handle->epoch == epoch_) {
     fs_.RemoveOpen(handle->file.get());
-    OpRecord rec{SimOp::kRelease, handle->path};
-    rec.handle = handle->id;
-    RecordBetween(rec);
+    if (detailed_) {
+      OpRecord rec{SimOp::kRelease, handle->path};
+      rec.handle = handle->id;
+      RecordBetween(rec);
+    }
   }
   handle->closed = true;
 }
