@@ -281,7 +281,7 @@ using SimHook = std::function<std::optional<SimFault>(const SimOpInfo&)>;
 
 // One operation the SimEnv served.
 struct TraceRecord {
-  uint64_t seq = 0;  // 0, 1, 2, ... over all operations
+  uint64_t seq = 0;  // 0, 1, 2, ... over all operations (kCrash, kRelease: the next one's)
   SimOp op = SimOp::kAppend;
   std::string path;  // for kRename: "from -> to"
   uint64_t offset = 0;
