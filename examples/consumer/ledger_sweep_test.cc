@@ -7,10 +7,14 @@
 // some as batches), with a power cut at a seeded write or sync of a segment file, then
 // crashes, reopens and rebuilds the balances by replaying the log. Checked: every
 // acknowledged transfer is there, in order, nothing else is, and money is conserved.
+// A second test records one run's I/O with trace_for_replay, saves the trace as a file and
+// replays it against a fresh SimEnv (ironwal/env/sim_trace.h): what to do with the trace
+// of a failing seed.
 //
 //   IRONWAL_SEED=n     run seed n alone;   IRONWAL_SEEDS=n   run more seeds
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +25,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/sim_env.h"
+#include "ironwal/env/sim_trace.h"
 #include "ironwal/ironwal.h"
 #include "ironwal/testing/seed_sweep.h"
 
@@ -76,13 +81,12 @@ std::map<int, int64_t> Apply(const std::vector<std::string>& log) {
   return balances;
 }
 
-std::vector<std::string> RunLedger(uint64_t seed, const std::vector<Transfer>& transfers) {
+// One run on `env` (a fresh SimEnv seeded with `seed`); the violations found.
+std::vector<std::string> RunLedgerOn(ironwal::SimEnv* env, uint64_t seed,
+                                     const std::vector<Transfer>& transfers) {
   std::vector<std::string> violations;
-  ironwal::SimEnvOptions sim;
-  sim.seed = seed;
-  ironwal::SimEnv env(sim);
   ironwal::WalOptions options;
-  options.env = &env;
+  options.env = env;
   options.root = "/ledger";
   options.sync_mode = ironwal::SyncMode::kBatchOnly;
   options.max_segment_size = 1024;
@@ -92,7 +96,7 @@ std::vector<std::string> RunLedger(uint64_t seed, const std::vector<Transfer>& t
   cut.fault = ironwal::SimFault::kPowerCut;
   cut.path_pattern = "/ledger/transfers/*.wal";
   cut.nth = 1 + seed % 17;
-  const int cut_rule = env.AddFaultRule(cut);
+  const int cut_rule = env->AddFaultRule(cut);
 
   std::vector<std::string> acknowledged;  // durable once a batch returned
   std::vector<std::string> attempted;
@@ -111,10 +115,10 @@ std::vector<std::string> RunLedger(uint64_t seed, const std::vector<Transfer>& t
       pending.clear();
     }
   }
-  if (env.FaultFires(cut_rule) > 0) ++runs_with_a_power_cut;
+  if (env->FaultFires(cut_rule) > 0) ++runs_with_a_power_cut;
   ironwal::CrashOptions crash;
   crash.mode = ironwal::CrashMode::kKeepRandomBlocks;
-  env.Crash(crash);
+  env->Crash(crash);
 
   auto wal = ironwal::Wal::Open(options);
   if (!wal.ok()) return {"reopen: " + wal.status().ToString()};
@@ -139,6 +143,13 @@ std::vector<std::string> RunLedger(uint64_t seed, const std::vector<Transfer>& t
   return violations;
 }
 
+std::vector<std::string> RunLedger(uint64_t seed, const std::vector<Transfer>& transfers) {
+  ironwal::SimEnvOptions sim;
+  sim.seed = seed;
+  ironwal::SimEnv env(sim);
+  return RunLedgerOn(&env, seed, transfers);
+}
+
 TEST(LedgerSweepTest, AcknowledgedTransfersSurvivePowerCutsAtEveryKindOfWrite) {
   ironwal::testing::SeedSweepOptions sweep =
       ironwal::testing::SeedSweepOptions::FromEnvironment(/*default_seeds=*/60);
@@ -146,6 +157,31 @@ TEST(LedgerSweepTest, AcknowledgedTransfersSurvivePowerCutsAtEveryKindOfWrite) {
   auto failure = ironwal::testing::RunSeedSweep<Transfer>(sweep, Generate, RunLedger, Describe);
   if (failure.has_value()) ADD_FAILURE() << failure->report;
   if (sweep.seeds >= 10) EXPECT_GE(runs_with_a_power_cut, static_cast<int>(sweep.seeds / 2));
+}
+
+// A run's trace, saved to a file, loaded and replayed against a fresh SimEnv: every
+// operation gives the recorded result again (the power cut and the crash included).
+TEST(LedgerSweepTest, ARunsSavedTraceReplaysIdentically) {
+  const uint64_t seed = 1;
+  ironwal::SimEnvOptions sim;
+  sim.seed = seed;
+  sim.trace_for_replay = true;
+  ironwal::SimEnv env(sim);
+  EXPECT_TRUE(RunLedgerOn(&env, seed, Generate(seed)).empty());
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/ledger-1.trace";
+  ASSERT_TRUE(ironwal::SaveTrace(ironwal::Env::Default(), path, env.Trace()).ok());
+
+  auto trace = ironwal::LoadTrace(ironwal::Env::Default(), path);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  ironwal::SimEnv fresh(sim);
+  auto report = ironwal::ReplayTrace(*trace, &fresh);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->identical) << report->difference;
+  EXPECT_EQ(report->replayed, trace->size());
+  bool cut = false;
+  for (const ironwal::TraceRecord& r : *trace) cut |= r.injected == "power cut";
+  EXPECT_TRUE(cut) << "seed " << seed << " cuts no power";
 }
 
 }  // namespace

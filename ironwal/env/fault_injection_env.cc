@@ -102,7 +102,8 @@ class FaultInjectionEnv::State {
       power_cut_ = true;
       return {PowerCut(op, shown), {}};
     }
-    const bool at_offset = op == SimOp::kAppend || op == SimOp::kRead || op == SimOp::kAllocate;
+    const bool at_offset = op == SimOp::kAppend || op == SimOp::kWriteAt || op == SimOp::kRead ||
+                           op == SimOp::kAllocate;
     if (fault == SimFault::kNoSpace) return {Error(op, shown, at_offset, offset, ENOSPC), {}};
     if (fault == SimFault::kIoError && op != SimOp::kSync && op != SimOp::kClose) {
       return {Error(op, shown, at_offset, offset, EIO), {}};
@@ -307,12 +308,13 @@ class FaultWritableFile : public WritableFileWrapper, public Handle {
     std::lock_guard<std::mutex> lock(state_->mu_);
     if (invalid_) return Stale();
     const uint64_t offset = at.has_value() ? *at : target()->Size();
-    Start start = state_->Begin(SimOp::kAppend, path(), offset, data.size());
+    Start start = state_->Begin(at.has_value() ? SimOp::kWriteAt : SimOp::kAppend, path(), offset,
+                                data.size());
     IRONWAL_RETURN_IF_ERROR(start.status);
     if (start.fault == SimFault::kShortWrite) {
       const uint64_t n = data.empty() ? 0 : state_->rng_.Uniform(data.size());
       IRONWAL_RETURN_IF_ERROR(WriteTarget(at, data.substr(0, n)));
-      return IoError("append", path(), offset + n, EIO);
+      return IoError(at.has_value() ? "write" : "append", path(), offset + n, EIO);
     }
     return WriteTarget(at, data);
   }

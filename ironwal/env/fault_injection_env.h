@@ -43,7 +43,7 @@
 // proper prefix, then EIO; kBitFlip flips one seeded bit of what a Read returns (copied
 // into `scratch`); kPowerCut fails the operation with Aborted("power cut: ...") and every
 // later mutating operation too, until SimulatePowerLoss(). Operations map to SimOp as in
-// SimEnv (WriteAt is kAppend; IsDirectory, GetFileType and RandomAccessFile::Size are
+// SimEnv (WriteAt is kWriteAt; IsDirectory, GetFileType and RandomAccessFile::Size are
 // kGetFileSize; LockDir is kLock). Flush, Size and UnlockFile are not counted.
 //
 // Determinism: the same seed and the same order of calls give the same faults.

@@ -3,8 +3,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-
 #include "ironwal/env/internal/sim_state.h"
 
 namespace ironwal {
@@ -17,6 +15,8 @@ const char* SimOpName(SimOp op) {
       return "open-read";
     case SimOp::kAppend:
       return "append";
+    case SimOp::kWriteAt:
+      return "write";
     case SimOp::kSync:
       return "sync";
     case SimOp::kTruncate:
@@ -43,26 +43,20 @@ const char* SimOpName(SimOp op) {
       return "syncdir";
     case SimOp::kLock:
       return "lock";
+    case SimOp::kCrash:
+      return "crash";
+    case SimOp::kRelease:
+      return "release";
   }
   return "unknown";
-}
-
-std::string TraceRecord::ToString() const {
-  std::string line = absl::StrCat(seq, " ", SimOpName(op), " ", path);
-  if (op == SimOp::kAppend || op == SimOp::kRead || op == SimOp::kAllocate) {
-    absl::StrAppend(&line, "@", offset, "+", length);
-  } else if (op == SimOp::kTruncate) {
-    absl::StrAppend(&line, "@", offset);
-  }
-  absl::StrAppend(&line, " ", absl::StatusCodeToString(result));
-  if (!injected.empty()) absl::StrAppend(&line, " (injected: ", injected, ")");
-  return line;
 }
 
 class SimEnv::Impl : public internal::SimState {
  public:
   using SimState::SimState;
 };
+
+internal::SimState* internal::SimEnvAccess::State(SimEnv* env) { return env->impl_.get(); }
 
 SimEnv::SimEnv(const SimEnvOptions& options) : impl_(std::make_shared<Impl>(options)) {}
 SimEnv::~SimEnv() = default;

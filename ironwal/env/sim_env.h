@@ -66,7 +66,7 @@
 // returned by their mmap reads stay valid until the file object is destroyed; destroying
 // an old FileLock does not release a lock taken after the crash. The power cut is cleared
 // (the power is back). The trace, the fault rules, mutating_ops() and inode numbers carry
-// on. Crash itself is not traced.
+// on. Crash itself is traced only with trace_for_replay (a kCrash record).
 //
 // For exhaustive crash testing, PendingChanges() lists the unsynced blocks and directory
 // changes, Crash(const CrashPlan&) applies an explicit choice of them, and Clone() copies
@@ -113,11 +113,18 @@
 // result). The same seed and the same sequence of calls give the same trace and the same
 // post-crash bytes; different seeds give different random choices.
 // Traced: every Env method but NowMicros and UnlockFile (IsDirectory as kGetFileSize), and
-// every file method returning a Status but Flush (RandomAccessFile::Size as kGetFileSize).
-// Not traced: Flush, WritableFile::Size, MappedSize, the destruction of files and locks,
-// and SimEnv's own controls (Crash, Clone, rules, ...). seq counts every traced operation,
-// also while record_trace is false and across ClearTrace(). Trace() grows with every
+// every file method returning a Status but Flush (RandomAccessFile::Size as kGetFileSize,
+// WriteAt as kWriteAt). Not traced: Flush, WritableFile::Size, MappedSize, and SimEnv's
+// own controls (Clone, rules, power cut, clock, capacity, ...); Crash and the release of
+// an open file or a lock (its destruction, UnlockFile) only with trace_for_replay, as
+// records between operations that take no seq. seq counts every traced operation, also
+// while record_trace is false and across ClearTrace(). Trace() grows with every
 // operation: use ClearTrace() or record_trace = false in long runs.
+//
+// Replay. With trace_for_replay the trace also carries what it takes to run it again
+// (TraceRecord's replay fields), and ReplayTrace (sim_trace.h) re-executes it against a
+// fresh SimEnv and checks that every result is the same: the way to reproduce a failing
+// seed's I/O exactly, or to check a saved trace still replays after a change.
 //
 // Errors have PosixEnv's codes and message shape ("remove /w/x: No such file or directory
 // (ENOENT)"); injected ones say EIO or ENOSPC; a power cut is Aborted("power cut: ...").
@@ -177,6 +184,12 @@ struct SimEnvOptions {
   bool fsync_failure_keeps_dirty = false;
   // Record a trace of every operation. Default: true.
   bool record_trace = true;
+  // Record in the trace what ReplayTrace (sim_trace.h) needs to re-execute the run: the
+  // bytes every append and write was given and every read returned, results (sizes,
+  // listings), handles, open modes, crashes and the release of handles and locks (see
+  // TraceRecord). Costs a copy of every byte written and read. Default: false (none of
+  // it is recorded or copied).
+  bool trace_for_replay = false;
 };
 
 enum class CrashMode {
@@ -197,7 +210,8 @@ struct CrashOptions {
 enum class SimOp {
   kOpenWritable,  // NewWritableFile / NewAppendableFile
   kOpenRead,      // NewRandomAccessFile
-  kAppend,        // WritableFile::Append, and WriteAt (a write inside the file, at its offset)
+  kAppend,        // WritableFile::Append
+  kWriteAt,       // WritableFile::WriteAt (a write inside the file, at its offset)
   kSync,          // WritableFile::Sync
   kTruncate,      // WritableFile::Truncate
   kAllocate,
@@ -210,7 +224,12 @@ enum class SimOp {
   kRemoveDir,
   kRename,
   kSyncDir,
-  kLock,  // LockFile (a mutating operation: it may create the file)
+  kLock,  // LockFile / LockDir (a mutating operation: it may create the file)
+  // Not operations but trace records of what happens between them, recorded only with
+  // SimEnvOptions::trace_for_replay: no rule, hook or power cut sees them, and they do not
+  // count in seq or mutating_ops().
+  kCrash,    // SimEnv::Crash
+  kRelease,  // the destruction of an open file handle, an UnlockFile or a lock's destruction
 };
 
 // The name of a SimOp ("append", "sync", ...), as used in trace lines.
@@ -219,8 +238,9 @@ const char* SimOpName(SimOp op);
 enum class SimFault {
   kIoError,     // The operation fails with EIO and has no effect. For kSync, the Linux
                 // fsync-failure behaviour described above.
-  kShortWrite,  // kAppend: a random proper prefix of the data is written, then EIO.
-  kNoSpace,     // kAppend/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no effect.
+  kShortWrite,  // kAppend/kWriteAt: a random proper prefix of the data is written, then EIO.
+  kNoSpace,     // kAppend/kWriteAt/kAllocate/kOpenWritable/kCreateDir/kRename: ENOSPC, no
+                // effect.
   kBitFlip,     // kRead: succeeds, with one random bit of the returned bytes flipped (the
                 // stored data is unchanged).
   kPowerCut,    // Any mutating operation (see mutating_ops()): the power is cut at it, as
@@ -250,9 +270,9 @@ struct SimOpInfo {
   static constexpr uint64_t kNotMutating = std::numeric_limits<uint64_t>::max();
   SimOp op = SimOp::kAppend;
   std::string path;     // for kRename: "from -> to"
-  uint64_t offset = 0;  // kAppend: where the data goes; kRead, kAllocate: the offset;
+  uint64_t offset = 0;  // kAppend, kWriteAt: where the data goes; kRead, kAllocate: the offset;
                         // kTruncate: the new size
-  uint64_t length = 0;  // kAppend, kRead, kAllocate: the byte count
+  uint64_t length = 0;  // kAppend, kWriteAt, kRead, kAllocate: the byte count
 };
 
 // The hook's answer: nullopt lets the operation proceed; a fault fails it (it must be one
@@ -261,7 +281,7 @@ using SimHook = std::function<std::optional<SimFault>(const SimOpInfo&)>;
 
 // One operation the SimEnv served.
 struct TraceRecord {
-  uint64_t seq = 0;  // 0, 1, 2, ... over all operations
+  uint64_t seq = 0;  // 0, 1, 2, ... over all operations (kCrash, kRelease: the next one's)
   SimOp op = SimOp::kAppend;
   std::string path;  // for kRename: "from -> to"
   uint64_t offset = 0;
@@ -270,10 +290,26 @@ struct TraceRecord {
   std::string injected;  // the fault injected, if any: "EIO", "ENOSPC", "short write 17/40",
                          // "no space 10/40" (capacity), "bit flip at 12 bit 3", "power cut"
 
+  // Recorded only with SimEnvOptions::trace_for_replay (zero or empty otherwise):
+  // handle   the handle (1, 2, ...) an open-write, open-read or lock made, or the one an
+  //          operation of an open file, or a release, used
+  // arg      how the operation was called: open-write "truncate" (NewWritableFile) or
+  //          "append" (NewAppendableFile); open-read "mmap" or "pread"; stat "size"
+  //          (GetFileSize), "isdir" (IsDirectory) or "handle" (RandomAccessFile::Size);
+  //          lock "file" (LockFile) or "dir=NAME" (LockDir(path, NAME)); crash the mode
+  //          and the generator's state, or the plan (sim_trace.h)
+  // data     append and write: the bytes given; read: the bytes returned
+  // out      stat: the size, or "1"/"0" for IsDirectory; list: the names, '/'-separated
+  uint64_t handle = 0;
+  std::string arg;
+  std::string data;
+  std::string out;
+
   // "12 append /w/s/00000000000000000000.wal@4096+36 OK": seq, SimOpName(op), path, then
-  // "@offset+length" for append, read and allocate or "@offset" (the new size) for
-  // truncate, the status code's name, and " (injected: ...)" when a fault was injected:
-  // "3 sync /w/f INTERNAL (injected: EIO)"
+  // "@offset+length" for append, write, read and allocate or "@offset" (the new size) for
+  // truncate, the status code's name, the replay fields that are set (" fd=3 arg=append
+  // data=<hex> out=<escaped>", see sim_trace.h), and " (injected: ...)" when a fault was
+  // injected: "3 sync /w/f INTERNAL (injected: EIO)"
   std::string ToString() const;
 };
 
@@ -303,6 +339,10 @@ struct CrashPlan {
   uint64_t torn_block = 0;
   uint64_t torn_bytes = 0;
 };
+
+namespace internal {
+struct SimEnvAccess;  // ReplayTrace's access to the state behind a SimEnv
+}  // namespace internal
 
 class SimEnv : public Env {
  public:
@@ -374,6 +414,7 @@ class SimEnv : public Env {
   absl::StatusOr<std::string> DurableContents(const std::string& path) const;
 
  private:
+  friend struct internal::SimEnvAccess;
   class Impl;
   std::shared_ptr<Impl> impl_;
 };

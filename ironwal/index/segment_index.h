@@ -4,8 +4,8 @@
 // first (ironwal 0.6's file). ironwal 0.6 memory-maps it and trusts it if its length is a
 // multiple of 8; this library reads it into memory once at open, requires the IDs never
 // to decrease (dropping the duplicates 0.6 wrote when it rotated an empty segment), and
-// reconciles it with the directory listing (see Stream::Recover in
-// ironwal/stream/stream_recovery.cc).
+// reconciles it with the directory listing (see StreamDir::Recover in
+// ironwal/stream/stream_dir_recovery.cc).
 //
 // Durability: AppendSegmentIndex syncs the file; RewriteSegmentIndex replaces the file
 // atomically and syncs the directory, so after a crash the file holds the old or the new

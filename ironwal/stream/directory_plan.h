@@ -1,7 +1,7 @@
 // File: ironwal/stream/directory_plan.h
 //
 // Planning a stream directory's segment list: one pure function from what is on disk to
-// what opening the stream does about it. Recovery (stream_recovery.cc) applies the plan,
+// what opening the stream does about it. Recovery (stream_dir_recovery.cc) applies the plan,
 // `ironwal verify` reports it, and `ironwal repair` applies it under kTruncate, so the three
 // can never disagree. The active segment's bytes are judged afterwards, by
 // ScanActiveSegment (ironwal/segment/segment_scan.h).

@@ -1,18 +1,15 @@
-// Stream: identity and the write path (group commit, publication, write errors). The
-// stream's files (creation, rotation, syncs, truncation) are in stream_files.cc.
+// Stream: identity, the write path (the group writer behind the write queue), syncs,
+// closing the writer, truncation, and the one error path. Reads are in stream_read.cc;
+// the files themselves in stream_dir.cc.
 #include "ironwal/stream/stream.h"
 
-#include <algorithm>
 #include <optional>
-#include <thread>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/check.h"
 #include "ironwal/base/status_macros.h"
-#include "ironwal/base/test_point.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
@@ -20,85 +17,57 @@
 namespace ironwal {
 namespace {
 
-// The most bytes one leader writes for its group (a single larger write goes alone).
-constexpr uint64_t kMaxGroupBytes = 4 << 20;
-// How long a kStrict leader waits for the writers of earlier groups to queue again (a
-// small part of one fdatasync).
-constexpr uint64_t kLingerMicros = 100;
-constexpr int kMaxLingerSpins = 20000;
+WriteQueue::Options QueueOptions(const StreamOptions& options) {
+  WriteQueue::Options queue;
+  // A kStrict leader waits a moment (a small part of one fdatasync) for the writers of
+  // the previous group.
+  queue.linger = options.sync_mode == SyncMode::kStrict;
+  queue.linger_micros = 100;
+  queue.clock = options.env;
+  return queue;
+}
 
 }  // namespace
-
-struct Stream::PendingWrite {
-  absl::Span<const absl::string_view> entries;
-  bool batch = false;
-  std::optional<uint64_t> expected_next_id;  // AppendBatchIf's condition
-  uint64_t bytes = 0;                        // upper bound of the frame's size
-  absl::Status status;
-  IdRange ids;
-  bool done = false;
-  CondVar* cv = nullptr;  // the waiting thread's own
-};
 
 Stream::Stream(const Shared* shared, std::string dir_name)
     : shared_(shared),
       options_(shared->options),
       env_(shared->options.env),
-      dir_name_(std::move(dir_name)),
-      dir_path_(JoinPath(shared->options.root, dir_name_)) {}
+      dir_(&shared->options, std::move(dir_name), shared->readers, this),
+      queue_(QueueOptions(shared->options), this) {}
 
 Stream::~Stream() { shared_->writers->Closed(this); }
 
 std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_name,
                                           std::string key) {
   std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
-  {
-    MutexLock lock(&stream->key_mu_);
-    stream->key_ = std::move(key);
-    stream->key_known_ = true;
-    stream->key_file_pending_ = true;
-    stream->key_file_pending_relaxed_.store(true, std::memory_order_release);
-  }
-  {
-    MutexLock lock(&stream->write_mu_);
-    stream->ResetInMemory(0);
-  }
+  MutexLock lock(&stream->write_mu_);
+  stream->dir_.InitNew(std::move(key));
   return stream;
 }
 
-std::string Stream::SegmentPath(uint64_t start_id) const {
-  return JoinPath(dir_path_, SegmentFileName(start_id));
+absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, std::string dir_name,
+                                                        StreamRecoveryReport* report) {
+  std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
+  bool is_stream = false;
+  {
+    MutexLock lock(&stream->write_mu_);
+    IRONWAL_RETURN_IF_ERROR(stream->dir_.Recover(report, &is_stream));
+  }
+  if (!is_stream) return nullptr;
+  return stream;
 }
 
 std::string Stream::OpDescription(absl::string_view op) const {
-  return absl::StrCat(op, " ", dir_path_);
+  return absl::StrCat(op, " ", dir_.dir_path());
 }
 
-std::string Stream::key() const {
-  MutexLock lock(&key_mu_);
-  return key_known_ ? key_ : dir_name_;
-}
+std::string Stream::key() const { return dir_.key(); }
 
-bool Stream::key_known() const {
-  MutexLock lock(&key_mu_);
-  return key_known_;
-}
+bool Stream::key_known() const { return dir_.key_known(); }
 
 absl::Status Stream::CheckKey(absl::string_view key, bool claim) {
-  MutexLock lock(&key_mu_);
-  if (key_known_) {
-    if (key == key_) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory '", dir_name_,
-                     "', which belongs to stream '", absl::CEscape(key_), "'"));
-  }
-  if (claim) {
-    key_ = std::string(key);
-    key_known_ = true;
-    key_file_pending_ = true;
-    key_file_pending_relaxed_.store(true, std::memory_order_release);
-  }
-  return absl::OkStatus();
+  return dir_.CheckKey(key, claim);
 }
 
 absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries) const {
@@ -133,241 +102,193 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   }
   IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries));
   Touch();
-  PendingWrite w;
-  w.entries = entries;
-  w.batch = batch;
-  w.expected_next_id = expected_next_id;
-  w.bytes = format::kFrameHeaderSize + EntryBlockSize(entries);
-
-  // kAsync never syncs, so there is nothing to share: write under the lock directly.
+  QueuedWrite w(entries, batch, format::kFrameHeaderSize + EntryBlockSize(entries),
+                expected_next_id);
+  // kAsync never syncs, so there is no sync to share: the write goes alone, at once.
   if (options_.sync_mode == SyncMode::kAsync) {
-    bool opened_writer = false;
-    {
-      MutexLock lock(&write_mu_);
-      std::vector<PendingWrite*>& one = async_group_;
-      one.assign(1, &w);
-      const absl::Status failed = WriteGroup(one, &opened_writer);
-      if (!failed.ok() && w.status.ok() && w.ids.empty()) w.status = failed;
-    }
-    if (opened_writer) CloseVictims(shared_->writers->Opened(this));
-    if (!w.status.ok()) return w.status;
-    return w.ids;
+    queue_.SubmitAlone(&w);
+  } else {
+    queue_.Submit(&w);
   }
+  if (w.state() == QueuedWrite::State::kFailed) return w.error();
+  return IdRange{w.first_id(), w.first_id() + entries.size()};
+}
 
-  // A thread waits on one write at a time, so one condition variable per thread will do.
-  static thread_local CondVar cv;
-  w.cv = &cv;
-  queue_mu_.Lock();
-  queue_.push_back(&w);
-  while (!w.done && &w != queue_.front()) w.cv->Wait(&queue_mu_);
-  if (w.done) {
-    queue_mu_.Unlock();
-    if (!w.status.ok()) return w.status;
-    return w.ids;
-  }
-  // This thread leads: it writes the queued writes behind it together. Only the thread at
-  // the front of the queue leads, so leader_group_ and group_target_ have one user at a
-  // time.
-  //
-  // When the previous group had several writers, they are usually about to append again:
-  // a kStrict leader gives them a moment (at most kLingerMicros by the Env's clock) to queue
-  // behind it, so that they share its sync instead of alternating with groups of one.
-  // The leader waits for as many writers as the largest recent group held; when they do
-  // not all come in time, it expects only as many as came next time.
-  if (options_.sync_mode == SyncMode::kStrict && group_target_ > 1) {
-    // Bounded twice: by the clock, and by a count of yields in case the clock steps back.
-    const uint64_t deadline = env_->NowMicros() + kLingerMicros;
-    for (int spins = 0;
-         queue_.size() < group_target_ && env_->NowMicros() < deadline && spins < kMaxLingerSpins;
-         ++spins) {
-      queue_mu_.Unlock();
-      std::this_thread::yield();
-      queue_mu_.Lock();
-    }
-    group_target_ = std::min(group_target_, queue_.size());
-  }
-  std::vector<PendingWrite*>& group = leader_group_;
-  group.clear();
-  uint64_t group_bytes = 0;
-  for (PendingWrite* p : queue_) {
-    if (!group.empty() && group_bytes + p->bytes > kMaxGroupBytes) break;
-    group.push_back(p);
-    group_bytes += p->bytes;
-  }
-  group_target_ = std::max(group_target_, group.size());
-  queue_mu_.Unlock();
+size_t Stream::queued_writes() { return queue_.size(); }
 
-  bool opened_writer = false;
+absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
+  bool opened = false;
+  absl::Status written;
   {
     MutexLock lock(&write_mu_);
-    const absl::Status failed = WriteGroup(group, &opened_writer);
-    if (!failed.ok()) {
-      for (PendingWrite* p : group) {
-        if (p->status.ok() && p->ids.empty()) p->status = failed;
-      }
-    }
+    written = WriteGroupLocked(group, &opened);
   }
-
-  queue_mu_.Lock();
-  for (PendingWrite* p : group) {
-    IRONWAL_CHECK(queue_.front() == p);
-    queue_.pop_front();
-    if (p != &w) {
-      p->done = true;
-      p->cv->Signal();
-    }
-  }
-  if (!queue_.empty()) queue_.front()->cv->Signal();
-  queue_mu_.Unlock();
-
-  if (opened_writer) CloseVictims(shared_->writers->Opened(this));
-  if (!w.status.ok()) return w.status;
-  return w.ids;
+  if (opened) CloseVictims(shared_->writers->Opened(this));
+  return written;
 }
 
-size_t Stream::queued_writes() {
-  MutexLock lock(&queue_mu_);
-  return queue_.size();
-}
-
-absl::Status Stream::WriteGroup(const std::vector<PendingWrite*>& group, bool* opened) {
-  if (!poison_.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(OpDescription("append to"),
-                     ": stream is poisoned by an earlier failure (reopen the "
-                     "Wal to recover): ",
-                     poison_.ToString()));
-  }
-  // Creating the stream's files: a full disk is retried by the next write; any other
-  // failure leaves names or data whose durability is in doubt, so it poisons.
-  absl::Status prepared = EnsureCreatedOnDisk();
-  if (prepared.ok()) prepared = EnsureWriterOpen(opened);
-  if (!prepared.ok()) {
-    return absl::IsResourceExhausted(prepared) ? prepared : Poison(std::move(prepared));
-  }
-
+absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool* opened) {
+  if (!poison_.ok()) return PoisonedError("append to");
+  IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
   // kAsync: hand a full buffer to the OS before this group publishes anything, so a
   // failure here fails this group rather than frames already acknowledged.
-  if (options_.sync_mode == SyncMode::kAsync &&
-      writer_->buffered_bytes() >= options_.write_buffer_size) {
-    const absl::Status flushed = writer_->Flush();
-    flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-    if (!flushed.ok()) return OnWriteError(flushed);
+  if (options_.sync_mode == SyncMode::kAsync && dir_.BufferFull()) {
+    IRONWAL_RETURN_IF_ERROR(FlushWriter());
   }
-
-  std::vector<FrameLocation>& pending = pending_frames_;
-  std::vector<PendingWrite*>& pending_writers = pending_writers_;
-  pending.clear();
-  pending_writers.clear();
+  unpublished_.frames.clear();
+  unpublished_.writers.clear();
   bool need_sync = options_.sync_mode == SyncMode::kStrict;
-  for (PendingWrite* p : group) {
-    if (p->expected_next_id.has_value() && *p->expected_next_id != write_next_id_) {
-      p->status = absl::FailedPreconditionError(
-          absl::StrCat(OpDescription("conditional append to"), ": expected next id ",
-                       *p->expected_next_id, ", but the next id is ", write_next_id_));
+  for (QueuedWrite* w : group) {
+    const std::optional<uint64_t>& expected = w->expected_next_id();
+    if (expected.has_value() && *expected != dir_.write_next_id()) {
+      w->SetFailed(absl::FailedPreconditionError(
+          absl::StrCat(OpDescription("conditional append to"), ": expected next id ", *expected,
+                       ", but the next id is ", dir_.write_next_id())));
       continue;
     }
-    const uint64_t k = p->entries.size();
-    const uint64_t count = write_next_id_ - writer_->start_id();
-    const bool over_size = writer_->size() + p->bytes > options_.max_segment_size;
-    const bool over_count =
-        count >= options_.max_entries_per_segment || k > options_.max_entries_per_segment - count;
-    if (writer_->size() > 0 && (over_size || over_count)) {
-      absl::Status finished = FinishFrames(&pending, /*sync=*/true);
-      if (!finished.ok()) {
-        for (PendingWrite* q : pending_writers) q->ids = IdRange();
-        return finished;
-      }
-      pending_writers.clear();
-      IRONWAL_RETURN_IF_ERROR(Rotate());
+    if (dir_.NeedsRotation(w->bytes(), w->entries().size())) {
+      // The frames so far end the full segment, synced.
+      IRONWAL_RETURN_IF_ERROR(FinishFrames(/*sync=*/true));
+      IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.Rotate()));
     }
-    absl::StatusOr<FrameLocation> where =
-        writer_->AppendFrame(write_next_id_, p->entries, options_.encode);
+    absl::StatusOr<FrameLocation> where = dir_.Append(w->entries());
     if (!where.ok()) {
-      p->status = where.status();
+      w->SetFailed(where.status());
       continue;
     }
-    p->ids = IdRange{write_next_id_, write_next_id_ + k};
-    write_next_id_ += k;
-    pending.push_back(*where);
-    pending_writers.push_back(p);
-    if (p->batch && options_.sync_mode == SyncMode::kBatchOnly) need_sync = true;
+    unpublished_.frames.push_back(*where);
+    unpublished_.writers.push_back(w);
+    if (w->batch() && options_.sync_mode == SyncMode::kBatchOnly) need_sync = true;
   }
-
   if (options_.sync_mode == SyncMode::kAsync) {
-    PublishFrames(&pending);
+    PublishFrames();
     return absl::OkStatus();
   }
-  const absl::Status finished = FinishFrames(&pending, need_sync);
-  if (!finished.ok()) {
-    for (PendingWrite* q : pending_writers) q->ids = IdRange();
-    return finished;
-  }
+  return FinishFrames(need_sync);
+}
+
+// Creating the stream's files: a full disk is retried by the next write; any other
+// failure leaves names or data whose durability is in doubt, so it poisons.
+absl::Status Stream::PrepareWriter(bool* opened) {
+  absl::Status prepared = dir_.EnsureCreatedOnDisk();
+  if (prepared.ok()) prepared = dir_.OpenWriter(opened);
+  return Checked(Failure::kCreate, std::move(prepared));
+}
+
+absl::Status Stream::FinishFrames(bool sync) {
+  IRONWAL_CHECK(dir_.writer_open()) << dir_.dir_path() << ": frames without a writer";
+  IRONWAL_RETURN_IF_ERROR(sync ? SyncWriter() : FlushWriter());
+  PublishFrames();
+  if (sync) dir_.MaybeAdvanceFrontier();
   return absl::OkStatus();
 }
 
-absl::Status Stream::FinishFrames(std::vector<FrameLocation>* pending, bool sync) {
-  if (writer_ == nullptr) return absl::OkStatus();
-  const absl::Status written = writer_->Flush();
-  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!written.ok()) return OnWriteError(written);
-  if (sync) {
-    const absl::Status synced = writer_->Sync();
-    if (!synced.ok()) return OnSyncError(synced);
+void Stream::PublishFrames() {
+  dir_.Publish(unpublished_.frames);
+  for (size_t i = 0; i < unpublished_.writers.size(); ++i) {
+    unpublished_.writers[i]->SetWritten(unpublished_.frames[i].start_id);
   }
-  PublishFrames(pending);
-  if (sync) MaybeAdvanceFrontier();
-  return absl::OkStatus();
+  unpublished_.frames.clear();
+  unpublished_.writers.clear();
 }
 
-void Stream::PublishFrames(std::vector<FrameLocation>* pending) {
-  if (pending->empty()) return;
-  for (const FrameLocation& f : *pending) {
-    write_index_->Publish(f.start_id, f.offset, f.entry_count, f.size);
+absl::Status Stream::FlushWriter() { return Checked(Failure::kWrite, dir_.Flush()); }
+
+absl::Status Stream::SyncWriter() {
+  IRONWAL_RETURN_IF_ERROR(FlushWriter());
+  return Checked(Failure::kSync, dir_.Sync());
+}
+
+absl::Status Stream::Checked(Failure kind, absl::Status error) {
+  if (error.ok()) return error;
+  return Fail(kind, std::move(error));
+}
+
+absl::Status Stream::Fail(Failure kind, absl::Status error) {
+  switch (kind) {
+    case Failure::kCreate:
+      if (absl::IsResourceExhausted(error)) return error;
+      break;
+    case Failure::kWrite:
+      // A failed write(2), unlike a failed fsync, leaves nothing in doubt: with the
+      // unpublished frames cut off again, a full disk is survivable (the buffered
+      // published frames are written later).
+      if (dir_.DropUnpublished() && absl::IsResourceExhausted(error)) return error;
+      break;
+    case Failure::kSync:
+      // After a failed fsync the unsynced data may be gone from the disk while still
+      // showing in the page cache: never retry and trust it (see
+      // StreamDir::MakeTailDurable for the reopen).
+      dir_.DropUnpublished();
+      break;
+    case Failure::kFiles:
+      break;
   }
-  IRONWAL_TEST_POINT("stream.publish.indexed");
-  next_id_.store(pending->back().end_id(), std::memory_order_release);
-  pending->clear();
-}
-
-absl::Status Stream::OnWriteError(absl::Status error) {
-  const uint64_t published_end = write_index_->end_offset();
-  write_next_id_ = next_id();
-  if (writer_ == nullptr) return Poison(std::move(error));
-  // Cut the unpublished frames off again, from the buffer and the file: nothing a caller
-  // was not told about may stay for a later frame to follow. Published frames still in the
-  // buffer (kAsync) stay there.
-  const absl::Status rolled_back =
-      writer_->Rollback(std::max(published_end, writer_->synced_size()));
-  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  // A full disk is survivable: a failed write(2), unlike a failed fsync, leaves nothing in
-  // doubt, so the buffered frames are written later and the stream works again once space
-  // is freed. Anything else poisons it.
-  if (rolled_back.ok() && absl::IsResourceExhausted(error)) return error;
-  return Poison(std::move(error));
-}
-
-absl::Status Stream::OnSyncError(absl::Status error) {
-  // After a failed fsync the unsynced data may be gone from the disk while still showing
-  // in the page cache: never retry and trust it (see MakeTailDurable for the reopen).
-  const uint64_t published_end = write_index_->end_offset();
-  write_next_id_ = next_id();
-  if (writer_ != nullptr) {
-    writer_->Rollback(std::max(published_end, writer_->synced_size())).IgnoreError();
-  }
-  return Poison(std::move(error));
-}
-
-absl::Status Stream::Poison(absl::Status error) {
   if (poison_.ok()) poison_ = error;
-  if (writer_ != nullptr) {
-    // Close without flushing: after a failed write or sync nothing more may be written.
-    active_size_ = writer_->flushed_size();
-    active_synced_ = writer_->synced_size();
-    writer_.reset();
-    shared_->writers->Closed(this);
-  }
+  // Close without flushing: after a failure nothing more may be written.
+  if (dir_.AbandonWriter()) shared_->writers->Closed(this);
   return error;
+}
+
+absl::Status Stream::PoisonedError(absl::string_view op) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      OpDescription(op), ": stream is poisoned by an earlier failure (reopen the Wal to recover): ",
+      poison_.ToString()));
+}
+
+absl::Status Stream::Flush() {
+  MutexLock lock(&write_mu_);
+  return FlushWriter();
+}
+
+absl::Status Stream::Sync() {
+  MutexLock lock(&write_mu_);
+  return SyncLocked();
+}
+
+absl::Status Stream::SyncLocked() {
+  if (options_.read_only) return absl::OkStatus();
+  if (!poison_.ok()) return PoisonedError("sync");
+  if (!dir_.writer_open()) {
+    if (!dir_.closed_unsynced()) return absl::OkStatus();
+    bool opened = false;
+    IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
+  }
+  IRONWAL_RETURN_IF_ERROR(SyncWriter());
+  dir_.MaybeAdvanceFrontier();
+  return absl::OkStatus();
+}
+
+absl::Status Stream::CloseWriter() {
+  MutexLock lock(&write_mu_);
+  return CloseWriterLocked();
+}
+
+absl::Status Stream::CloseWriterLocked() {
+  if (!dir_.writer_open()) return absl::OkStatus();
+  // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
+  // retried; a failed sync poisons.
+  IRONWAL_RETURN_IF_ERROR(SyncWriter());
+  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.CloseWriter()));
+  shared_->writers->Closed(this);
+  return absl::OkStatus();
+}
+
+void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
+  for (WriterBudget::Member* member : victims) {
+    // A victim whose close fails is poisoned (its own next write reports it), except on a
+    // full disk, where it stays open, counted again, until space is freed.
+    const absl::Status closed = static_cast<Stream*>(member)->CloseWriter();
+    if (absl::IsResourceExhausted(closed)) shared_->writers->Reinstate(member);
+  }
+}
+
+absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(OpDescription("truncate") + ": opened read-only");
+  }
+  MutexLock lock(&write_mu_);
+  return dir_.Truncate(keep_from_id);
 }
 
 }  // namespace ironwal

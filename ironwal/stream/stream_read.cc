@@ -29,7 +29,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
   SegmentReaderOptions reader_options;
   reader_options.use_mmap = options_.use_mmap;
   reader_options.buffer_size = options_.read_buffer_size;
-  const std::string path = SegmentPath(segment_start);
+  const std::string path = dir_.SegmentPath(segment_start);
   if (active) {
     IRONWAL_ASSIGN_OR_RETURN(reader,
                              SegmentReader::OpenActive(env_, path, active_index, reader_options));
@@ -55,19 +55,13 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
   };
   if (id < first_id()) return below_first();
 
+  const std::optional<StreamDir::Placement> place = dir_.Place(id);
+  if (!place.has_value()) return below_first();
+  const uint64_t segment_start = place->segment_start;
+  const std::optional<uint64_t> end_id = place->end_id;
+  const std::shared_ptr<OffsetIndex>& active_index = place->active_index;
   ReadPosition pos;
-  uint64_t segment_start;
-  std::optional<uint64_t> end_id;
-  std::shared_ptr<OffsetIndex> active_index;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    const int64_t i = FindSegment(segments_, id);
-    if (i < 0) return below_first();
-    segment_start = segments_[static_cast<size_t>(i)];
-    pos.active = static_cast<size_t>(i) + 1 == segments_.size();
-    if (!pos.active) end_id = segments_[static_cast<size_t>(i) + 1];
-    active_index = active_index_;
-  }
+  pos.active = place->active;
   pos.segment_end_id = end_id.value_or(next);
   // For the active segment the live index says where the frame is before any file is
   // opened, so a mapped reader can be refreshed when the frame lies past its mapping.
@@ -110,33 +104,17 @@ absl::StatusOr<std::string> Stream::Get(uint64_t id) {
 }
 
 absl::Status Stream::EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset) {
-  if (end_offset <= flushed_offset_.load(std::memory_order_acquire)) return absl::OkStatus();
+  if (end_offset <= dir_.flushed_offset()) return absl::OkStatus();
   MutexLock lock(&write_mu_);
-  // A closed writer, or one that moved on to a later segment, has written everything.
-  if (writer_ == nullptr || writer_->start_id() != segment_start_id ||
-      end_offset <= writer_->flushed_size()) {
-    return absl::OkStatus();
-  }
-  const absl::Status flushed = writer_->Flush();
-  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!flushed.ok()) return OnWriteError(flushed);
-  return absl::OkStatus();
+  if (!dir_.Buffered(segment_start_id, end_offset)) return absl::OkStatus();
+  return FlushWriter();
 }
 
 StreamInfo Stream::Info() {
   StreamInfo info;
-  {
-    MutexLock lock(&key_mu_);
-    info.key = key_known_ ? key_ : dir_name_;
-    info.key_known = key_known_;
-  }
-  info.dir = dir_name_;
-  std::vector<uint64_t> segments;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    segments = segments_;
-    info.first_id = first_id();  // moves with the list (see Truncate)
-  }
+  info.key = dir_.key(&info.key_known);
+  info.dir = dir_.dir_name();
+  const std::vector<uint64_t> segments = dir_.Segments(&info.first_id);
   info.next_id = next_id();
   info.segment_count = segments.size();
   info.active_segment_start_id = segments.empty() ? 0 : segments.back();
@@ -144,11 +122,11 @@ StreamInfo Stream::Info() {
   {
     MutexLock lock(&write_mu_);
     info.poisoned = poison_;
-    active_bytes = writer_ != nullptr ? writer_->size() : active_size_;
+    active_bytes = dir_.active_bytes();
   }
   info.bytes = active_bytes;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
-    absl::StatusOr<uint64_t> size = env_->GetFileSize(SegmentPath(segments[i]));
+    absl::StatusOr<uint64_t> size = env_->GetFileSize(dir_.SegmentPath(segments[i]));
     if (size.ok()) info.bytes += *size;
   }
   return info;

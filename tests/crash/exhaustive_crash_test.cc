@@ -254,9 +254,9 @@ void CrashTheRecovery(const SimEnv& pristine, const WalModel& recovered, const W
 // The faults an operation of kind `op` can have (see SimFault).
 std::vector<SimFault> FaultsOf(SimOp op) {
   std::vector<SimFault> faults = {SimFault::kIoError};
-  if (op == SimOp::kAppend) faults.push_back(SimFault::kShortWrite);
-  if (op == SimOp::kAppend || op == SimOp::kAllocate || op == SimOp::kOpenWritable ||
-      op == SimOp::kCreateDir || op == SimOp::kRename) {
+  if (op == SimOp::kAppend || op == SimOp::kWriteAt) faults.push_back(SimFault::kShortWrite);
+  if (op == SimOp::kAppend || op == SimOp::kWriteAt || op == SimOp::kAllocate ||
+      op == SimOp::kOpenWritable || op == SimOp::kCreateDir || op == SimOp::kRename) {
     faults.push_back(SimFault::kNoSpace);
   }
   return faults;

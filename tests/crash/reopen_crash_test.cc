@@ -118,7 +118,7 @@ TEST(ReopenCrashTest, WriteErrorWhileMakingTheTailDurableLosesNothing) {
     std::unique_ptr<SimEnv> env = KilledWriter();
     ASSERT_FALSE(::testing::Test::HasFailure());
     FaultRule rule;
-    rule.op = SimOp::kAppend;
+    rule.op = SimOp::kWriteAt;  // the reopen writes the tail again in place
     rule.fault = fault;
     rule.path_pattern = "*.wal";
     rule.max_fires = 1;

@@ -352,9 +352,9 @@ TEST_F(SimEnvTest, BytesWrittenAgainInPlaceAfterAFailedSyncBecomeDurable) {
   const std::vector<TraceRecord> trace = env.Trace();
   bool traced = false;
   for (const TraceRecord& r : trace) {
-    traced |= r.ToString().find("append /d/f@0+4 OK") != std::string::npos;
+    traced |= r.ToString().find("write /d/f@0+4 OK") != std::string::npos;
   }
-  EXPECT_TRUE(traced) << "WriteAt is traced as an append at its offset";
+  EXPECT_TRUE(traced) << "WriteAt is traced as a write at its offset";
 }
 
 TEST_F(SimEnvTest, KeepPrefixCanKeepTheShrinkOfATruncatedFile) {

@@ -99,9 +99,9 @@ std::string Entry(Random* rng, size_t max) {
 }
 
 FaultRule RandomFault(Random* rng) {
-  static constexpr SimOp kWriteOps[] = {SimOp::kAppend,     SimOp::kSync,         SimOp::kRename,
-                                        SimOp::kSyncDir,    SimOp::kOpenWritable, SimOp::kCreateDir,
-                                        SimOp::kRemoveFile, SimOp::kTruncate};
+  static constexpr SimOp kWriteOps[] = {SimOp::kAppend,    SimOp::kWriteAt,    SimOp::kSync,
+                                        SimOp::kRename,    SimOp::kSyncDir,    SimOp::kOpenWritable,
+                                        SimOp::kCreateDir, SimOp::kRemoveFile, SimOp::kTruncate};
   FaultRule rule;
   switch (rng->Uniform(5)) {
     case 0:

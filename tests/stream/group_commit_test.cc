@@ -1,5 +1,7 @@
 // Group commit, deterministically: the first appender's fsync is held at a gate while
 // three more appenders queue behind it; when the gate opens, the three share one sync.
+// And a write after a failed sync fails at once. The queue's own rules, without files:
+// write_queue_test.cc.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -13,12 +15,15 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
+#include "ironwal/env/sim_env.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
 namespace {
 
+using ::ironwal::testing::StatusIs;
+using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
 // A MemEnv whose segment files' Sync waits at a gate, and counts syncs.
@@ -94,19 +99,28 @@ class GateEnv : public MemEnv {
   int syncs_ = 0;
 };
 
+// A kStrict stream "s" under /w of `env`.
+struct StrictStream {
+  explicit StrictStream(Env* env) : readers(4), writers(4) {
+    shared.options.env = env;
+    shared.options.root = "/w";
+    shared.options.sync_mode = SyncMode::kStrict;
+    shared.options.max_entry_size = 1 << 20;
+    shared.readers = &readers;
+    shared.writers = &writers;
+    stream = Stream::CreateNew(&shared, "s", "s");
+  }
+  ReaderCache readers;
+  WriterBudget writers;
+  Stream::Shared shared;
+  std::unique_ptr<Stream> stream;
+};
+
 TEST(GroupCommitTest, WritersQueuedBehindASyncShareTheNextOne) {
   GateEnv env;
   ASSERT_OK(env.CreateDir("/w"));
-  ReaderCache readers(4);
-  WriterBudget writers(4);
-  Stream::Shared shared;
-  shared.options.env = &env;
-  shared.options.root = "/w";
-  shared.options.sync_mode = SyncMode::kStrict;
-  shared.options.max_entry_size = 1 << 20;
-  shared.readers = &readers;
-  shared.writers = &writers;
-  std::unique_ptr<Stream> stream = Stream::CreateNew(&shared, "s", "s");
+  StrictStream strict(&env);
+  Stream* stream = strict.stream.get();
   ASSERT_OK(stream->Append({"warm-up"}, false).status());  // creates the files
   const int before = env.syncs();
 
@@ -127,6 +141,38 @@ TEST(GroupCommitTest, WritersQueuedBehindASyncShareTheNextOne) {
   EXPECT_EQ(env.syncs() - before, 2) << "one sync for the leader, one for the three behind it";
   EXPECT_EQ(stream->next_id(), 5u);
   ASSERT_OK(stream->CloseWriter());
+}
+
+// On a Stream: once a sync failed, the stream is poisoned and a later write fails at once,
+// with the first error, and touches no file.
+TEST(GroupCommitTest, AWriteAfterAPoisonFailsAtOnce) {
+  SimEnvOptions sim;
+  sim.micros_per_call = 0;
+  SimEnv env(sim);
+  ASSERT_OK(env.CreateDir("/w"));
+  StrictStream strict(&env);
+  Stream* stream = strict.stream.get();
+  ASSERT_OK(stream->Append({"warm-up"}, false).status());
+
+  FaultRule rule;
+  rule.op = SimOp::kSync;
+  rule.path_pattern = "*.wal";
+  const int id = env.AddFaultRule(rule);
+  EXPECT_FALSE(stream->Append({"fails"}, false).ok());
+  env.RemoveFaultRule(id);
+
+  int ops = 0;
+  env.SetHook([&](const SimOpInfo&) -> std::optional<SimFault> {
+    ++ops;
+    return std::nullopt;
+  });
+  const absl::Status after = stream->Append({"after"}, false).status();
+  EXPECT_THAT(after, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("poisoned")));
+  EXPECT_THAT(stream->Sync(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                       HasSubstr("poisoned by an earlier failure")));
+  EXPECT_EQ(ops, 0);
+  EXPECT_EQ(stream->next_id(), 1u);
+  env.SetHook(nullptr);
 }
 
 }  // namespace

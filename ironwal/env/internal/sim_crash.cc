@@ -1,10 +1,15 @@
 #include "ironwal/env/internal/sim_crash.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 #include "ironwal/env/env.h"
 #include "ironwal/env/internal/sim_state.h"
@@ -326,8 +331,127 @@ std::shared_ptr<DirNode> CopyTree(const std::shared_ptr<DirNode>& root) {
 
 // SimState's crash methods.
 
+namespace {
+
+constexpr std::pair<CrashMode, const char*> kModeNames[] = {
+    {CrashMode::kDropUnsynced, "drop-unsynced"},
+    {CrashMode::kKeepPrefix, "keep-prefix"},
+    {CrashMode::kKeepRandomBlocks, "keep-random-blocks"},
+    {CrashMode::kTearBlock, "tear-block"},
+};
+
+std::string ChangeArg(const PendingChange& change) {
+  switch (change.kind) {
+    case PendingChange::Kind::kBlock:
+      return absl::StrCat("b", change.inode, ".", change.block);
+    case PendingChange::Kind::kLength:
+      return absl::StrCat("l", change.inode);
+    case PendingChange::Kind::kDirOp:
+      return absl::StrCat("d", change.inode, ".", change.block);
+  }
+  return "";
+}
+
+bool ParseChange(absl::string_view text, PendingChange* change) {
+  if (text.empty()) return false;
+  const char kind = text[0];
+  std::vector<absl::string_view> numbers = absl::StrSplit(text.substr(1), '.');
+  if (kind == 'l') {
+    change->kind = PendingChange::Kind::kLength;
+    return numbers.size() == 1 && absl::SimpleAtoi(numbers[0], &change->inode);
+  }
+  if (kind != 'b' && kind != 'd') return false;
+  change->kind = kind == 'b' ? PendingChange::Kind::kBlock : PendingChange::Kind::kDirOp;
+  return numbers.size() == 2 && absl::SimpleAtoi(numbers[0], &change->inode) &&
+         absl::SimpleAtoi(numbers[1], &change->block);
+}
+
+bool ParsePlan(const std::vector<absl::string_view>& parts, CrashPlan* plan) {
+  if (parts.size() < 2) return false;
+  absl::string_view keep = parts[1];
+  if (!absl::ConsumePrefix(&keep, "keep=")) return false;
+  for (absl::string_view entry : absl::StrSplit(keep, ';', absl::SkipEmpty())) {
+    PendingChange change;
+    if (!ParseChange(entry, &change)) return false;
+    plan->keep.push_back(change);
+  }
+  if (parts.size() == 2) return true;
+  absl::string_view tear = parts[2];
+  if (parts.size() != 3 || !absl::ConsumePrefix(&tear, "tear=")) return false;
+  std::vector<absl::string_view> numbers = absl::StrSplit(tear, '.');
+  plan->tear = true;
+  return numbers.size() == 3 && absl::SimpleAtoi(numbers[0], &plan->torn_inode) &&
+         absl::SimpleAtoi(numbers[1], &plan->torn_block) &&
+         absl::SimpleAtoi(numbers[2], &plan->torn_bytes);
+}
+
+}  // namespace
+
+std::string CrashArg(const CrashOptions& options, uint64_t rng_state) {
+  std::string arg;
+  for (const auto& [mode, name] : kModeNames) {
+    if (mode == options.mode) arg = name;
+  }
+  if (options.keep_unsynced_dir_ops) absl::StrAppend(&arg, ",dirops");
+  absl::StrAppend(&arg, ",rng=", rng_state);
+  return arg;
+}
+
+std::string CrashArg(const CrashPlan& plan) {
+  std::vector<std::string> keep;
+  for (const PendingChange& change : plan.keep) keep.push_back(ChangeArg(change));
+  std::string arg = absl::StrCat("plan,keep=", absl::StrJoin(keep, ";"));
+  if (plan.tear) {
+    absl::StrAppend(&arg, ",tear=", plan.torn_inode, ".", plan.torn_block, ".", plan.torn_bytes);
+  }
+  return arg;
+}
+
+std::optional<ParsedCrash> ParseCrashArg(absl::string_view arg) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(arg, ',');
+  ParsedCrash crash;
+  if (parts[0] == "plan") {
+    crash.is_plan = true;
+    if (!ParsePlan(parts, &crash.plan)) return std::nullopt;
+    return crash;
+  }
+  bool named = false;
+  for (const auto& [mode, name] : kModeNames) {
+    if (parts[0] == name) {
+      crash.options.mode = mode;
+      named = true;
+    }
+  }
+  if (!named) return std::nullopt;
+  size_t next = 1;
+  if (next < parts.size() && parts[next] == "dirops") {
+    crash.options.keep_unsynced_dir_ops = true;
+    ++next;
+  }
+  absl::string_view rng = next < parts.size() ? parts[next] : "";
+  if (next + 1 != parts.size() || !absl::ConsumePrefix(&rng, "rng=") ||
+      !absl::SimpleAtoi(rng, &crash.rng_state)) {
+    return std::nullopt;
+  }
+  return crash;
+}
+
 void SimState::Crash(const CrashOptions& options) {
   MutexLock lock(&mu_);
+  CrashLocked(options);
+}
+
+void SimState::CrashFromState(const CrashOptions& options, uint64_t rng_state) {
+  MutexLock lock(&mu_);
+  rng_.set_state(rng_state);
+  CrashLocked(options);
+}
+
+// The record says how to draw the same crash again: the mode and the generator's state.
+void SimState::CrashLocked(const CrashOptions& options) {
+  OpRecord rec{SimOp::kCrash, "/"};
+  if (detailed_) rec.arg = CrashArg(options, rng_.state());
+  RecordBetween(rec);
   const CrashChoices choices =
       ChooseRandom(CollectCandidates(fs_.root()), options, options_.block_size, &rng_);
   InstallCrashState(BuildCrashTree(*fs_.root(), choices, options_.block_size));
@@ -335,6 +459,9 @@ void SimState::Crash(const CrashOptions& options) {
 
 void SimState::Crash(const CrashPlan& plan) {
   MutexLock lock(&mu_);
+  OpRecord rec{SimOp::kCrash, "/"};
+  if (detailed_) rec.arg = CrashArg(plan);
+  RecordBetween(rec);
   const CrashChoices choices = ChooseFromPlan(CollectCandidates(fs_.root()), plan);
   InstallCrashState(BuildCrashTree(*fs_.root(), choices, options_.block_size));
 }

@@ -11,7 +11,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "ironwal/env/internal/mem_fs.h"
 #include "ironwal/env/internal/sim_random.h"
@@ -54,6 +58,21 @@ std::shared_ptr<DirNode> BuildCrashTree(const DirNode& root, const CrashChoices&
 // The unsynced changes, in inode order; per file its dirty blocks in order, then its
 // length; per directory its changes oldest first.
 std::vector<PendingChange> ListPending(const std::shared_ptr<DirNode>& root);
+
+// The arg of a kCrash trace record (see sim_trace.h): "<mode>[,dirops],rng=<state>" for a
+// crash drawn from the generator in state `rng_state`; "plan,keep=<changes>[,tear=...]"
+// for a CrashPlan, each kept change "b<inode>.<block>", "l<inode>" or "d<inode>.<index>"
+// (';'-separated), the tear "<inode>.<block>.<bytes>".
+std::string CrashArg(const CrashOptions& options, uint64_t rng_state);
+std::string CrashArg(const CrashPlan& plan);
+struct ParsedCrash {
+  bool is_plan = false;
+  CrashOptions options;  // with rng_state, when !is_plan
+  uint64_t rng_state = 0;
+  CrashPlan plan;
+};
+// CrashArg's text back; nullopt for anything else.
+std::optional<ParsedCrash> ParseCrashArg(absl::string_view arg);
 
 // A deep copy of the tree (volatile and durable state), keeping the sharing of inodes
 // between names, durable entries and unsynced changes.

@@ -35,6 +35,8 @@ bool IsMutating(SimOp op) {
     case SimOp::kRead:
     case SimOp::kGetChildren:
     case SimOp::kGetFileSize:
+    case SimOp::kCrash:
+    case SimOp::kRelease:
       return false;
     default:
       return true;
@@ -42,14 +44,15 @@ bool IsMutating(SimOp op) {
 }
 
 bool FaultAppliesTo(SimFault fault, SimOp op) {
+  if (op == SimOp::kCrash || op == SimOp::kRelease) return false;  // not operations
   switch (fault) {
     case SimFault::kIoError:
       return true;
     case SimFault::kShortWrite:
-      return op == SimOp::kAppend;
+      return op == SimOp::kAppend || op == SimOp::kWriteAt;
     case SimFault::kNoSpace:
-      return op == SimOp::kAppend || op == SimOp::kAllocate || op == SimOp::kOpenWritable ||
-             op == SimOp::kCreateDir || op == SimOp::kRename;
+      return op == SimOp::kAppend || op == SimOp::kWriteAt || op == SimOp::kAllocate ||
+             op == SimOp::kOpenWritable || op == SimOp::kCreateDir || op == SimOp::kRename;
     case SimFault::kBitFlip:
       return op == SimOp::kRead;
     case SimFault::kPowerCut:

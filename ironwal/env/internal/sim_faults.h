@@ -24,9 +24,10 @@ bool GlobMatch(absl::string_view pattern, absl::string_view text);
 // Whether `op` changes the file system (counts in SimEnv::mutating_ops()).
 bool IsMutating(SimOp op);
 
-// Whether `fault` is meaningful for `op` (kIoError for every op; kShortWrite for kAppend;
-// kNoSpace for kAppend, kAllocate, kOpenWritable, kCreateDir and kRename; kBitFlip for
-// kRead; kPowerCut for mutating operations).
+// Whether `fault` is meaningful for `op` (kIoError for every op; kShortWrite for kAppend
+// and kWriteAt; kNoSpace for kAppend, kWriteAt, kAllocate, kOpenWritable, kCreateDir and
+// kRename; kBitFlip for kRead; kPowerCut for mutating operations; none for the trace
+// records kCrash and kRelease).
 bool FaultAppliesTo(SimFault fault, SimOp op);
 
 class FaultTable {

@@ -45,6 +45,10 @@ class SimRandom {
   // True or false with probability 1/2.
   bool Coin() { return (Next() >> 63) != 0; }
 
+  // The whole state: a generator set to state() draws what this one will.
+  uint64_t state() const { return state_; }
+  void set_state(uint64_t state) { state_ = state; }
+
  private:
   uint64_t state_;
 };

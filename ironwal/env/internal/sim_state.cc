@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include "ironwal/base/check.h"
 #include "ironwal/env/io_error.h"
@@ -25,12 +26,13 @@ MemFs::Options FsOptions(const SimEnvOptions& options) {
 class SimFileLock final : public FileLock {
  public:
   SimFileLock(std::shared_ptr<SimState> state, std::vector<uint64_t> inodes, uint64_t token,
-              std::string path)
+              std::string path, uint64_t id)
       : state_(std::move(state)),
         inodes_(std::move(inodes)),
         token_(token),
-        path_(std::move(path)) {}
-  ~SimFileLock() override { state_->ReleaseLock(inodes_, token_); }
+        path_(std::move(path)),
+        id_(id) {}
+  ~SimFileLock() override { state_->ReleaseLock(inodes_, token_, id_, path_); }
   const std::string& path() const override { return path_; }
   const SimState* owner() const { return state_.get(); }
 
@@ -39,6 +41,7 @@ class SimFileLock final : public FileLock {
   const std::vector<uint64_t> inodes_;
   const uint64_t token_;
   const std::string path_;
+  const uint64_t id_;
 };
 
 }  // namespace
@@ -50,6 +53,8 @@ const char* MessageOp(SimOp op) {
       return fs_op::kOpen;
     case SimOp::kAppend:
       return fs_op::kAppend;
+    case SimOp::kWriteAt:
+      return fs_op::kWrite;
     case SimOp::kSync:
       return fs_op::kSync;
     case SimOp::kTruncate:
@@ -76,6 +81,10 @@ const char* MessageOp(SimOp op) {
       return fs_op::kSyncDir;
     case SimOp::kLock:
       return fs_op::kLock;
+    case SimOp::kCrash:
+      return "crash";
+    case SimOp::kRelease:
+      return "release";
   }
   return "unknown";
 }
@@ -86,6 +95,7 @@ constexpr uint64_t kClockSeedMix = 0xC10C4C10C4C10C4Bull;
 
 SimState::SimState(const SimEnvOptions& options)
     : options_(options),
+      detailed_(options.trace_for_replay && options.record_trace),
       fs_(FsOptions(options)),
       rng_(options.seed),
       clock_rng_(options.seed ^ kClockSeedMix) {}
@@ -136,9 +146,23 @@ SimState::Start SimState::Begin(OpRecord* rec, const SimHandle* handle,
 void SimState::Record(const OpRecord& rec, absl::StatusCode code) {
   const uint64_t seq = next_seq_++;
   if (options_.record_trace) {
-    trace_.push_back(
-        TraceRecord{seq, rec.op, rec.path, rec.offset, rec.length, code, rec.injected});
+    trace_.push_back(TraceRecord{seq, rec.op, rec.path, rec.offset, rec.length, code, rec.injected,
+                                 rec.handle, rec.arg, rec.data, rec.out});
   }
+}
+
+void SimState::RecordBetween(const OpRecord& rec) {
+  if (!detailed_) return;
+  trace_.push_back(TraceRecord{next_seq_, rec.op, rec.path, rec.offset, rec.length,
+                               absl::StatusCode::kOk, rec.injected, rec.handle, rec.arg, rec.data,
+                               rec.out});
+}
+
+uint64_t SimState::Draw(uint64_t n) {
+  if (forced_draws_.empty()) return rng_.Uniform(n);
+  const uint64_t value = forced_draws_.front();
+  forced_draws_.pop_front();
+  return value < n ? value : n - 1;
 }
 
 absl::Status SimState::Finish(const OpRecord& rec, absl::Status status) {
@@ -150,8 +174,9 @@ absl::Status SimState::Injected(OpRecord* rec, SimFault fault) {
   IRONWAL_CHECK(fault == SimFault::kIoError || fault == SimFault::kNoSpace);
   const int errnum = fault == SimFault::kIoError ? EIO : ENOSPC;
   rec->injected = ErrnoName(errnum);
-  const bool ranged = rec->op == SimOp::kAppend || rec->op == SimOp::kRead ||
-                      rec->op == SimOp::kAllocate || rec->op == SimOp::kTruncate;
+  const bool ranged = rec->op == SimOp::kAppend || rec->op == SimOp::kWriteAt ||
+                      rec->op == SimOp::kRead || rec->op == SimOp::kAllocate ||
+                      rec->op == SimOp::kTruncate;
   if (ranged) return IoError(MessageOp(rec->op), rec->path, rec->offset, errnum);
   return IoError(MessageOp(rec->op), rec->path, errnum);
 }
@@ -160,28 +185,34 @@ absl::StatusOr<std::unique_ptr<WritableFile>> SimState::OpenWritable(const std::
                                                                      bool truncate) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kOpenWritable, path};
+  if (detailed_) rec.arg = truncate ? "truncate" : "append";
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<std::shared_ptr<FileNode>> file = fs_.OpenFile(
       fs_op::kOpen, path, truncate ? MemFs::OpenMode::kTruncate : MemFs::OpenMode::kAppend);
   if (!file.ok()) return Finish(rec, file.status());
+  const uint64_t id = next_handle_++;
+  if (detailed_) rec.handle = id;
   Record(rec, absl::StatusCode::kOk);
-  return NewWritableHandle(*std::move(file), path);
+  return NewWritableHandle(*std::move(file), path, id);
 }
 
 absl::StatusOr<std::unique_ptr<RandomAccessFile>> SimState::OpenRead(
     const std::string& path, const RandomAccessFileOptions& options) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kOpenRead, path};
+  if (detailed_) rec.arg = options.use_mmap ? "mmap" : "pread";
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<std::shared_ptr<FileNode>> file =
       fs_.OpenFile(fs_op::kOpen, path, MemFs::OpenMode::kExisting);
   if (!file.ok()) return Finish(rec, file.status());
+  const uint64_t id = next_handle_++;
+  if (detailed_) rec.handle = id;
   Record(rec, absl::StatusCode::kOk);
-  return NewReadableHandle(*std::move(file), path, options.use_mmap);
+  return NewReadableHandle(*std::move(file), path, options.use_mmap, id);
 }
 
 absl::StatusOr<std::vector<std::string>> SimState::GetChildren(const std::string& dir) {
@@ -192,6 +223,7 @@ absl::StatusOr<std::vector<std::string>> SimState::GetChildren(const std::string
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<std::vector<std::string>> children = fs_.GetChildren(fs_op::kList, dir);
   if (!children.ok()) return Finish(rec, children.status());
+  if (detailed_) rec.out = absl::StrJoin(*children, "/");
   Record(rec, absl::StatusCode::kOk);
   return children;
 }
@@ -199,11 +231,13 @@ absl::StatusOr<std::vector<std::string>> SimState::GetChildren(const std::string
 absl::StatusOr<uint64_t> SimState::GetFileSize(const std::string& path) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kGetFileSize, path};
+  if (detailed_) rec.arg = "size";
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<uint64_t> size = fs_.GetFileSize(fs_op::kStat, path);
   if (!size.ok()) return Finish(rec, size.status());
+  if (detailed_) rec.out = absl::StrCat(*size);
   Record(rec, absl::StatusCode::kOk);
   return size;
 }
@@ -211,11 +245,13 @@ absl::StatusOr<uint64_t> SimState::GetFileSize(const std::string& path) {
 absl::StatusOr<bool> SimState::IsDirectory(const std::string& path) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kGetFileSize, path};  // A stat(2), like GetFileSize.
+  if (detailed_) rec.arg = "isdir";
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   absl::StatusOr<bool> is_dir = fs_.IsDirectory(fs_op::kStat, path);
   if (!is_dir.ok()) return Finish(rec, is_dir.status());
+  if (detailed_) rec.out = *is_dir ? "1" : "0";
   Record(rec, absl::StatusCode::kOk);
   return is_dir;
 }
@@ -260,14 +296,17 @@ absl::StatusOr<std::unique_ptr<FileLock>> SimState::Lock(const std::string& dir,
   MutexLock lock(&mu_);
   const std::string path = dir.empty() ? file : dir;
   OpRecord rec{SimOp::kLock, path};
+  if (detailed_) rec.arg = dir.empty() ? "file" : absl::StrCat("dir=", file);
   Start start = Begin(&rec, nullptr);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
   std::vector<uint64_t> inodes;
   absl::StatusOr<uint64_t> token = locks_.Take(&fs_, dir, file, &inodes);
   if (!token.ok()) return Finish(rec, token.status());
+  const uint64_t id = next_handle_++;
+  if (detailed_) rec.handle = id;
   Record(rec, absl::StatusCode::kOk);
-  return std::make_unique<SimFileLock>(shared_from_this(), std::move(inodes), *token, path);
+  return std::make_unique<SimFileLock>(shared_from_this(), std::move(inodes), *token, path, id);
 }
 
 absl::Status SimState::Unlock(std::unique_ptr<FileLock> lock) {
@@ -279,9 +318,14 @@ absl::Status SimState::Unlock(std::unique_ptr<FileLock> lock) {
   return absl::OkStatus();
 }
 
-void SimState::ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token) {
+void SimState::ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token, uint64_t id,
+                           const std::string& path) {
   MutexLock lock(&mu_);
   locks_.Release(inodes, token);
+  if (!detailed_) return;
+  OpRecord rec{SimOp::kRelease, path};
+  rec.handle = id;
+  RecordBetween(rec);
 }
 
 uint64_t SimState::NowMicros() {
@@ -358,6 +402,22 @@ std::vector<TraceRecord> SimState::Trace() {
 void SimState::ClearTrace() {
   MutexLock lock(&mu_);
   trace_.clear();
+}
+
+uint64_t SimState::operations_served() {
+  MutexLock lock(&mu_);
+  return next_seq_;
+}
+
+std::vector<TraceRecord> SimState::TraceFrom(size_t index) {
+  MutexLock lock(&mu_);
+  if (index >= trace_.size()) return {};
+  return std::vector<TraceRecord>(trace_.begin() + index, trace_.end());
+}
+
+void SimState::ForceDraws(std::vector<uint64_t> values) {
+  MutexLock lock(&mu_);
+  forced_draws_.assign(values.begin(), values.end());
 }
 
 }  // namespace internal

@@ -16,6 +16,7 @@
 #define IRONWAL_ENV_INTERNAL_SIM_STATE_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ struct SimHandle {
   std::string path;
   uint64_t epoch = 0;
   bool closed = false;
+  uint64_t id = 0;  // TraceRecord::handle
 };
 
 class SimState : public std::enable_shared_from_this<SimState> {
@@ -74,8 +76,10 @@ class SimState : public std::enable_shared_from_this<SimState> {
   // LockFile (`dir` empty) and LockDir (MemLockTable::Take).
   absl::StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& dir, const std::string& file);
   absl::Status Unlock(std::unique_ptr<FileLock> lock);
-  // Called by a FileLock's destructor: frees the inodes `token` still holds.
-  void ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token);
+  // Called by a FileLock's destructor: frees the inodes `token` still holds. `id` and
+  // `path` are the lock's, for the trace.
+  void ReleaseLock(const std::vector<uint64_t>& inodes, uint64_t token, uint64_t id,
+                   const std::string& path);
   uint64_t NowMicros();
   void AdvanceClock(uint64_t micros);
 
@@ -121,6 +125,17 @@ class SimState : public std::enable_shared_from_this<SimState> {
   std::vector<TraceRecord> Trace();
   void ClearTrace();
 
+  // For ReplayTrace (sim_replay.cc). Operations served so far (the next seq).
+  uint64_t operations_served();
+  // The trace records from the `index`-th on.
+  std::vector<TraceRecord> TraceFrom(size_t index);
+  // The next short-write length or bit-flip position draws (a bit flip draws the byte,
+  // then the bit) take these values, in order, instead of drawing from the generator (a
+  // value out of the draw's range is clipped to its largest).
+  void ForceDraws(std::vector<uint64_t> values);
+  // Crash(options) with the generator set to `rng_state` first.
+  void CrashFromState(const CrashOptions& options, uint64_t rng_state);
+
  private:
   // What the trace records about one operation.
   struct OpRecord {
@@ -131,6 +146,11 @@ class SimState : public std::enable_shared_from_this<SimState> {
     uint64_t offset = 0;
     uint64_t length = 0;
     std::string injected;
+    // The replay fields (TraceRecord), filled only when detailed_ is set.
+    uint64_t handle = 0;
+    std::string arg;
+    std::string data;
+    std::string out;
   };
   // How an operation starts: a non-OK status fails it before it does anything; `fault` is
   // the fault the rules injected, if any.
@@ -144,6 +164,12 @@ class SimState : public std::enable_shared_from_this<SimState> {
   Start Begin(OpRecord* rec, const SimHandle* handle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends the trace record of a finished operation.
   void Record(const OpRecord& rec, absl::StatusCode code) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends a kCrash or kRelease record (with detailed_ only): the seq of the next
+  // operation, which it does not take.
+  void RecordBetween(const OpRecord& rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A short-write length or bit-flip position in [0, n): the next forced value, if any,
+  // else a draw from rng_.
+  uint64_t Draw(uint64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Record(), then returns `status`.
   absl::Status Finish(const OpRecord& rec, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error of an injected kIoError or kNoSpace, noted in the record.
@@ -152,16 +178,21 @@ class SimState : public std::enable_shared_from_this<SimState> {
   absl::Status PathOp(SimOp op, const std::string& path,
                       absl::Status (MemFs::*run)(absl::string_view, const std::string&));
   std::unique_ptr<WritableFile> NewWritableHandle(std::shared_ptr<FileNode> file,
-                                                  const std::string& path)
+                                                  const std::string& path, uint64_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<RandomAccessFile> NewReadableHandle(std::shared_ptr<FileNode> file,
-                                                      const std::string& path, bool use_mmap)
+                                                      const std::string& path, bool use_mmap,
+                                                      uint64_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The crash itself, after the record of it.
+  void CrashLocked(const CrashOptions& options) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Installs a post-crash tree: new epoch, no locks, no power cut.
   void InstallCrashState(std::shared_ptr<DirNode> root) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   SimEnvOptions options_ ABSL_GUARDED_BY(mu_);
+  // Whether records carry the replay fields (trace_for_replay and record_trace).
+  const bool detailed_;
   MemFs fs_ ABSL_GUARDED_BY(mu_);
   SimRandom rng_ ABSL_GUARDED_BY(mu_);
   SimRandom clock_rng_ ABSL_GUARDED_BY(mu_);  // draws of max_micros_per_op only
@@ -174,6 +205,13 @@ class SimState : public std::enable_shared_from_this<SimState> {
   MemLockTable locks_ ABSL_GUARDED_BY(mu_);
   std::vector<TraceRecord> trace_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;  // handle ids of files and locks
+  std::deque<uint64_t> forced_draws_ ABSL_GUARDED_BY(mu_);
+};
+
+// The state behind a SimEnv (sim_env.cc), for ReplayTrace.
+struct SimEnvAccess {
+  static SimState* State(SimEnv* env);
 };
 
 }  // namespace internal

@@ -64,19 +64,19 @@ class SimRandomAccessFile final : public RandomAccessFile {
 }  // namespace
 
 std::unique_ptr<WritableFile> SimState::NewWritableHandle(std::shared_ptr<FileNode> file,
-                                                          const std::string& path) {
+                                                          const std::string& path, uint64_t id) {
   fs_.AddOpen(file.get());
   return std::make_unique<SimWritableFile>(shared_from_this(),
-                                           SimHandle{std::move(file), path, epoch_, false});
+                                           SimHandle{std::move(file), path, epoch_, false, id});
 }
 
 std::unique_ptr<RandomAccessFile> SimState::NewReadableHandle(std::shared_ptr<FileNode> file,
                                                               const std::string& path,
-                                                              bool use_mmap) {
+                                                              bool use_mmap, uint64_t id) {
   fs_.AddOpen(file.get());
   FileBuffer::Mapping mapping = use_mmap ? file->data.Map() : FileBuffer::Mapping();
   return std::make_unique<SimRandomAccessFile>(
-      shared_from_this(), SimHandle{std::move(file), path, epoch_, false}, std::move(mapping));
+      shared_from_this(), SimHandle{std::move(file), path, epoch_, false, id}, std::move(mapping));
 }
 
 // Append: a kShortWrite fault writes a random proper prefix, then fails with EIO; the
@@ -85,12 +85,16 @@ absl::Status SimState::Append(SimHandle* handle, absl::string_view data) {
   MutexLock lock(&mu_);
   FileNode* file = handle->file.get();
   OpRecord rec{SimOp::kAppend, handle->path, file->data.size(), data.size()};
+  if (detailed_) {
+    rec.handle = handle->id;
+    rec.data = std::string(data);
+  }
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   size_t n = data.size();
   int errnum = 0;
   if (start.fault == SimFault::kShortWrite) {
-    n = data.empty() ? 0 : static_cast<size_t>(rng_.Uniform(data.size()));
+    n = data.empty() ? 0 : static_cast<size_t>(Draw(data.size()));
     errnum = EIO;
     rec.injected = absl::StrCat("short write ", n, "/", data.size());
   } else if (start.fault.has_value()) {
@@ -108,18 +112,21 @@ absl::Status SimState::Append(SimHandle* handle, absl::string_view data) {
   return Finish(rec, absl::OkStatus());
 }
 
-// WriteAt: a write inside the file, traced and faulted as kAppend (a kShortWrite fault
-// writes a random proper prefix, then fails with EIO). It never grows the file, so the
-// capacity does not limit it.
+// WriteAt: a write inside the file (a kShortWrite fault writes a random proper prefix,
+// then fails with EIO). It never grows the file, so the capacity does not limit it.
 absl::Status SimState::WriteAt(SimHandle* handle, uint64_t offset, absl::string_view data) {
   MutexLock lock(&mu_);
   FileNode* file = handle->file.get();
-  OpRecord rec{SimOp::kAppend, handle->path, offset, data.size()};
+  OpRecord rec{SimOp::kWriteAt, handle->path, offset, data.size()};
+  if (detailed_) {
+    rec.handle = handle->id;
+    rec.data = std::string(data);
+  }
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   size_t n = data.size();
   if (start.fault == SimFault::kShortWrite) {
-    n = data.empty() ? 0 : static_cast<size_t>(rng_.Uniform(data.size()));
+    n = data.empty() ? 0 : static_cast<size_t>(Draw(data.size()));
     rec.injected = absl::StrCat("short write ", n, "/", data.size());
   } else if (start.fault.has_value()) {
     return Finish(rec, Injected(&rec, *start.fault));
@@ -136,6 +143,7 @@ absl::Status SimState::WriteAt(SimHandle* handle, uint64_t offset, absl::string_
 absl::Status SimState::Sync(SimHandle* handle) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kSync, handle->path};
+  if (detailed_) rec.handle = handle->id;
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) {
@@ -159,6 +167,7 @@ absl::Status SimState::Flush(const SimHandle& handle) {
 absl::Status SimState::Truncate(SimHandle* handle, uint64_t size) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kTruncate, handle->path, size};
+  if (detailed_) rec.handle = handle->id;
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
@@ -171,6 +180,7 @@ absl::Status SimState::Allocate(SimHandle* handle, uint64_t offset, uint64_t len
   MutexLock lock(&mu_);
   FileNode* file = handle->file.get();
   OpRecord rec{SimOp::kAllocate, handle->path, offset, length};
+  if (detailed_) rec.handle = handle->id;
   Start start = Begin(&rec, handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
@@ -193,6 +203,7 @@ absl::Status SimState::Allocate(SimHandle* handle, uint64_t offset, uint64_t len
 absl::Status SimState::Close(SimHandle* handle) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kClose, handle->path};
+  if (detailed_) rec.handle = handle->id;
   if (handle->closed) return Finish(rec, absl::OkStatus());  // A second Close is OK.
   Start start = Begin(&rec, handle);
   const bool current = handle->epoch == epoch_;
@@ -208,9 +219,18 @@ uint64_t SimState::WritableSize(const SimHandle& handle) {
   return handle.file->data.size();
 }
 
+// Release: only a handle that still holds an open count changes anything, and only its
+// release is traced.
 void SimState::Release(SimHandle* handle) {
   MutexLock lock(&mu_);
-  if (!handle->closed && handle->epoch == epoch_) fs_.RemoveOpen(handle->file.get());
+  if (!handle->closed && handle->epoch == epoch_) {
+    fs_.RemoveOpen(handle->file.get());
+    if (detailed_) {
+      OpRecord rec{SimOp::kRelease, handle->path};
+      rec.handle = handle->id;
+      RecordBetween(rec);
+    }
+  }
   handle->closed = true;
 }
 
@@ -223,6 +243,7 @@ absl::StatusOr<absl::string_view> SimState::Read(const SimHandle& handle,
                                                  std::vector<std::unique_ptr<char[]>>* arena) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kRead, handle.path, offset, n};
+  if (detailed_) rec.handle = handle.id;
   Start start = Begin(&rec, &handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault == SimFault::kIoError) return Finish(rec, Injected(&rec, *start.fault));
@@ -235,8 +256,8 @@ absl::StatusOr<absl::string_view> SimState::Read(const SimHandle& handle,
     view = absl::string_view(scratch, handle.file->data.Read(offset, n, scratch));
   }
   if (start.fault == SimFault::kBitFlip && !view.empty()) {
-    const uint64_t byte = rng_.Uniform(view.size());
-    const uint64_t bit = rng_.Uniform(8);
+    const uint64_t byte = Draw(view.size());
+    const uint64_t bit = Draw(8);
     char* out = scratch;
     if (view.data() != scratch) {
       arena->push_back(std::unique_ptr<char[]>(new char[view.size()]));
@@ -249,6 +270,7 @@ absl::StatusOr<absl::string_view> SimState::Read(const SimHandle& handle,
   } else if (start.fault == SimFault::kBitFlip) {
     rec.injected = "bit flip (nothing read)";
   }
+  if (detailed_) rec.data = std::string(view);
   Record(rec, absl::StatusCode::kOk);
   return view;
 }
@@ -256,9 +278,14 @@ absl::StatusOr<absl::string_view> SimState::Read(const SimHandle& handle,
 absl::StatusOr<uint64_t> SimState::ReadableSize(const SimHandle& handle) {
   MutexLock lock(&mu_);
   OpRecord rec{SimOp::kGetFileSize, handle.path};
+  if (detailed_) {
+    rec.handle = handle.id;
+    rec.arg = "handle";
+  }
   Start start = Begin(&rec, &handle);
   if (!start.status.ok()) return Finish(rec, start.status);
   if (start.fault.has_value()) return Finish(rec, Injected(&rec, *start.fault));
+  if (detailed_) rec.out = absl::StrCat(handle.file->data.size());
   Record(rec, absl::StatusCode::kOk);
   return handle.file->data.size();
 }

@@ -1,4 +1,4 @@
-// Stream: opening an existing stream directory.
+// StreamDir: recovering an existing stream directory.
 //
 // 1. Plan the directory (ironwal/stream/directory_plan.h): which segments make up the
 //    stream, which files are leftovers, whether segments.idx must be rewritten, or why
@@ -30,56 +30,14 @@
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/stream/directory_plan.h"
 #include "ironwal/stream/log_files.h"
-#include "ironwal/stream/stream.h"
+#include "ironwal/stream/stream_dir.h"
 
 namespace ironwal {
-
-bool StreamRecoveryReport::clean() const {
-  return !index_rebuilt && !index_rewritten && removed_files.empty() &&
-         head_state_problem.empty() && tail == ScanOutcome::kClean;
-}
-
-std::string StreamRecoveryReport::ToString() const {
-  std::vector<std::string> lines;
-  const std::string rows = absl::StrCat(" (directory plan rows ", directory_rows, ")");
-  if (index_rebuilt) {
-    lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt", rows, ": ", index_problem));
-  }
-  if (index_rewritten && !index_rebuilt) {
-    lines.push_back(absl::StrCat(dir, ": segments.idx corrected", rows));
-  }
-  for (const std::string& f : removed_files) lines.push_back(absl::StrCat(dir, ": removed ", f));
-  if (!head_state_problem.empty()) {
-    lines.push_back(absl::StrCat(dir, ": head.state ignored: ", head_state_problem));
-  }
-  if (tail != ScanOutcome::kClean) {
-    lines.push_back(absl::StrCat(dir, ": active segment ", ScanOutcomeName(tail), " (row ",
-                                 std::string(1, tail_row), ") at byte ", cut_offset, ": ",
-                                 tail_reason, "; ", cut_bytes, " bytes cut"));
-  }
-  if (!quarantine_file.empty()) {
-    lines.push_back(absl::StrCat(dir, ": cut bytes kept in ", quarantine_file));
-  }
-  return absl::StrJoin(lines, "\n");
-}
-
-absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, std::string dir_name,
-                                                        StreamRecoveryReport* report) {
-  std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
-  report->dir = stream->dir_name_;
-  bool is_stream = false;
-  {
-    MutexLock lock(&stream->write_mu_);
-    IRONWAL_RETURN_IF_ERROR(stream->RecoverDirectory(report, &is_stream));
-  }
-  if (!is_stream) return nullptr;
-  return stream;
-}
 
 // stream.key, when it records a key that maps to this directory. An unreadable one leaves
 // the key unknown (the next write records it again); one naming another directory is
 // another stream's file, copied here.
-void Stream::ReadKeyFile() {
+void StreamDir::ReadKeyFile() {
   absl::StatusOr<std::string> contents =
       ReadFileToString(env_, JoinPath(dir_path_, format::kStreamKeyFileName));
   absl::StatusOr<std::string> key =
@@ -92,7 +50,8 @@ void Stream::ReadKeyFile() {
   }
 }
 
-absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_stream) {
+absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
+  report->dir = dir_name_;
   IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env_, dir_path_));
   *is_stream = state.listing.is_stream;
   if (!*is_stream) return absl::OkStatus();
@@ -100,7 +59,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
     // An interrupted suffix truncation or reset: finished before anything else.
     if (options_.read_only) {
       return absl::FailedPreconditionError(absl::StrCat(
-          OpDescription("open"), ": log.intent: an interrupted suffix truncation or reset; ",
+          "open ", dir_path_, ": log.intent: an interrupted suffix truncation or reset; ",
           "open the Wal read-write to finish it"));
     }
     IRONWAL_ASSIGN_OR_RETURN(std::optional<LogIntent> intent, ReadLogIntent(env_, dir_path_));
@@ -116,7 +75,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
       const DirectoryPlan plan,
       SettleDirectory(env_, dir_path_, plan_options, options_.read_buffer_size, &state));
   if (plan.refusal.has_value()) {
-    return absl::DataLossError(absl::StrCat(OpDescription("open"), ": ", *plan.refusal));
+    return absl::DataLossError(absl::StrCat("open ", dir_path_, ": ", *plan.refusal));
   }
   if (state.listing.has_key) ReadKeyFile();
   report->directory_rows = plan.rows;
@@ -127,10 +86,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
   report->head_state_problem = plan.head_state_problem;
 
   active_file_exists_ = plan.active_exists;
-  {
-    WriterMutexLock lock(&segments_mu_);
-    segments_ = plan.segments;
-  }
+  SetSegments(plan.segments, nullptr);
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
@@ -142,7 +98,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
 // In an order that a crash at any step leaves a state the next plan accepts: the index
 // first (so removed files are no longer listed), then the leftovers, and truncate.intent
 // only once the removals it confirms are durable.
-absl::Status Stream::ApplyDirectoryPlan(const DirectoryPlan& plan) {
+absl::Status StreamDir::ApplyDirectoryPlan(const DirectoryPlan& plan) {
   if (plan.rewrite_index) {
     IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, plan.segments));
   }
@@ -171,65 +127,28 @@ absl::Status Stream::ApplyDirectoryPlan(const DirectoryPlan& plan) {
   return absl::OkStatus();
 }
 
-absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {
-  uint64_t start;
-  {
-    ReaderMutexLock lock(&segments_mu_);
-    start = segments_.back();
-  }
+absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {
+  uint64_t first;
+  const uint64_t start = Segments(&first).back();
   auto index = std::make_shared<OffsetIndex>(start);
   uint64_t next = start;
-  active_size_ = 0;
-  active_synced_ = 0;
-  ScanOptions scan_options;
-  scan_options.buffer_size = options_.read_buffer_size;
-  if (has_durable_pos) {
-    absl::StatusOr<std::string> contents =
-        ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
-    absl::StatusOr<DurablePos> pos =
-        contents.ok() ? DecodeDurablePos(*contents) : absl::StatusOr<DurablePos>(contents.status());
-    if (pos.ok() && pos->segment_start_id <= start) {
-      scan_options.durable_offset_known = true;
-      scan_options.durable_offset = pos->segment_start_id == start ? pos->offset : 0;
-    }
-  }
+  closed_.size = 0;
+  closed_.synced = 0;
+  const ScanOptions scan_options = ReadFrontier(start, has_durable_pos);
   frontier_written_ = scan_options.durable_offset;
   if (!active_file_exists_ && frontier_written_ > 0) {
     IRONWAL_RETURN_IF_ERROR(MissingSyncedSegment(start, report));
   }
   if (active_file_exists_) {
     const std::string path = SegmentPath(start);
-    // Holding the LOCK, the file cannot shrink under a mapping: scan it mapped, without
-    // copies. A read-only opener has no LOCK, so it reads with pread (no SIGBUS).
-    RandomAccessFileOptions scan_file;
-    scan_file.use_mmap = !options_.read_only;
-    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env_->NewRandomAccessFile(path, scan_file));
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
-                             ScanActiveSegment(*file, start, scan_options, index.get()));
-    file.reset();
-    report->tail = scan.outcome;
-    report->tail_row = scan.row;
-    report->tail_reason = scan.reason;
-    report->cut_offset = scan.valid_end;
-    const std::string at = absl::StrCat("open ", path, "@", scan.valid_end, ": ");
-    if (scan.outcome == ScanOutcome::kWrongSegment) {
-      return absl::DataLossError(absl::StrCat(at, scan.reason, " (row ", std::string(1, scan.row),
-                                              ": ", ScanRowMeaning(scan), ")"));
-    }
-    if (scan.outcome == ScanOutcome::kCorrupt &&
-        options_.on_corruption == CorruptionPolicy::kError) {
-      return absl::DataLossError(absl::StrCat(
-          at, scan.reason, " (row ", std::string(1, scan.row), ": ", ScanRowMeaning(scan),
-          "); refusing to open under CorruptionPolicy::kError. `ironwal repair` or ",
-          "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
-    }
+                             ScanActive(path, start, scan_options, index.get(), report));
     if (scan.outcome != ScanOutcome::kClean) report->cut_bytes = scan.file_size - scan.valid_end;
     if (!options_.read_only) {
       IRONWAL_RETURN_IF_ERROR(SettleActiveSegment(path, start, scan, report));
     }
-    active_size_ = scan.valid_end;
-    active_synced_ = scan.valid_end;
+    closed_.size = scan.valid_end;
+    closed_.synced = scan.valid_end;
     next = scan.end_id;
   }
   {
@@ -239,13 +158,62 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   write_index_ = index;
   next_id_.store(next, std::memory_order_release);
   write_next_id_ = next;
-  flushed_offset_.store(active_size_, std::memory_order_release);
+  flushed_offset_.store(closed_.size, std::memory_order_release);
   return absl::OkStatus();
+}
+
+// The frontier durable.pos records for the active segment starting at `start`, as scan
+// options: unknown without a readable durable.pos; 0 when it names an earlier segment.
+ScanOptions StreamDir::ReadFrontier(uint64_t start, bool has_durable_pos) {
+  ScanOptions scan_options;
+  scan_options.buffer_size = options_.read_buffer_size;
+  if (!has_durable_pos) return scan_options;
+  absl::StatusOr<std::string> contents =
+      ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
+  absl::StatusOr<DurablePos> pos =
+      contents.ok() ? DecodeDurablePos(*contents) : absl::StatusOr<DurablePos>(contents.status());
+  if (pos.ok() && pos->segment_start_id <= start) {
+    scan_options.durable_offset_known = true;
+    scan_options.durable_offset = pos->segment_start_id == start ? pos->offset : 0;
+  }
+  return scan_options;
+}
+
+// Scans the active segment into `index` and reports it; DataLoss for the rows the
+// corruption policy refuses.
+absl::StatusOr<SegmentScan> StreamDir::ScanActive(const std::string& path, uint64_t start,
+                                                  const ScanOptions& scan_options,
+                                                  OffsetIndex* index,
+                                                  StreamRecoveryReport* report) {
+  // Holding the LOCK, the file cannot shrink under a mapping: scan it mapped, without
+  // copies. A read-only opener has no LOCK, so it reads with pread (no SIGBUS).
+  RandomAccessFileOptions scan_file;
+  scan_file.use_mmap = !options_.read_only;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env_->NewRandomAccessFile(path, scan_file));
+  IRONWAL_ASSIGN_OR_RETURN(SegmentScan scan, ScanActiveSegment(*file, start, scan_options, index));
+  file.reset();
+  report->tail = scan.outcome;
+  report->tail_row = scan.row;
+  report->tail_reason = scan.reason;
+  report->cut_offset = scan.valid_end;
+  const std::string at = absl::StrCat("open ", path, "@", scan.valid_end, ": ");
+  if (scan.outcome == ScanOutcome::kWrongSegment) {
+    return absl::DataLossError(absl::StrCat(at, scan.reason, " (row ", std::string(1, scan.row),
+                                            ": ", ScanRowMeaning(scan), ")"));
+  }
+  if (scan.outcome == ScanOutcome::kCorrupt && options_.on_corruption == CorruptionPolicy::kError) {
+    return absl::DataLossError(absl::StrCat(
+        at, scan.reason, " (row ", std::string(1, scan.row), ": ", ScanRowMeaning(scan),
+        "); refusing to open under CorruptionPolicy::kError. `ironwal repair` or ",
+        "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
+  }
+  return scan;
 }
 
 // The active segment is missing although durable.pos says some of it was synced: row H
 // with nothing left to cut. kTruncate starts the segment again, empty.
-absl::Status Stream::MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report) {
+absl::Status StreamDir::MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report) {
   const std::string path = SegmentPath(start);
   report->tail = ScanOutcome::kCorrupt;
   report->tail_row = 'H';
@@ -263,8 +231,8 @@ absl::Status Stream::MissingSyncedSegment(uint64_t start, StreamRecoveryReport* 
   return absl::OkStatus();
 }
 
-absl::Status Stream::Quarantine(const std::string& path, uint64_t offset,
-                                StreamRecoveryReport* report) {
+absl::Status StreamDir::Quarantine(const std::string& path, uint64_t offset,
+                                   StreamRecoveryReport* report) {
   IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env_, path));
   const std::string name = absl::StrCat(Basename(path), format::kQuarantineInfix, offset);
   IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_path_, name),
@@ -285,8 +253,8 @@ absl::Status Stream::Quarantine(const std::string& path, uint64_t offset,
 //      bytes at the same offsets: a crash in the middle of the write changes nothing) and
 //      the file is synced, once for 3 and 4;
 //   5. the frontier moves to X.
-absl::Status Stream::SettleActiveSegment(const std::string& path, uint64_t start,
-                                         const SegmentScan& scan, StreamRecoveryReport* report) {
+absl::Status StreamDir::SettleActiveSegment(const std::string& path, uint64_t start,
+                                            const SegmentScan& scan, StreamRecoveryReport* report) {
   const bool cut = scan.outcome != ScanOutcome::kClean && scan.file_size > scan.valid_end;
   if (cut && (scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt)) {
     IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
@@ -321,8 +289,8 @@ absl::Status Stream::SettleActiveSegment(const std::string& path, uint64_t start
 // shows is durable, and later frames are never synced behind bytes that might vanish.
 // Each chunk is read twice, and written only when both reads agree: a transient read error
 // (a flipped bit) must not be written over the verified bytes.
-absl::Status Stream::MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
-                                     uint64_t to) {
+absl::Status StreamDir::MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
+                                        uint64_t to) {
   constexpr uint64_t kChunk = 1 << 20;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> source,
                            env_->NewRandomAccessFile(path, RandomAccessFileOptions()));

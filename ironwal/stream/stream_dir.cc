@@ -1,12 +1,14 @@
-// Stream: the stream's files. Creating the directory and the first segment, opening the
-// writer, rotation, the durable frontier, flushes and syncs, closing the writer, and
-// truncation. The write path (group commit) is in stream.cc.
+// StreamDir: identity, creation, the writer, rotation, the durable frontier and
+// truncation. Recovery is in stream_dir_recovery.cc.
+#include "ironwal/stream/stream_dir.h"
+
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/check.h"
@@ -15,7 +17,6 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
-#include "ironwal/stream/stream.h"
 
 namespace ironwal {
 namespace {
@@ -30,17 +31,80 @@ namespace {
 constexpr uint64_t kFrontierStep = 4 << 20;
 
 }  // namespace
-absl::Status Stream::EnsureCreatedOnDisk() {
-  if (on_disk_ && !key_file_pending_relaxed_.load(std::memory_order_acquire)) {
-    return absl::OkStatus();
+
+StreamDir::StreamDir(const StreamOptions* options, std::string dir_name, ReaderCache* readers,
+                     const void* cache_owner)
+    : options_(*options),
+      env_(options->env),
+      dir_name_(std::move(dir_name)),
+      dir_path_(JoinPath(options->root, dir_name_)),
+      readers_(readers),
+      cache_owner_(cache_owner) {}
+
+void StreamDir::InitNew(std::string key) {
+  {
+    MutexLock lock(&key_mu_);
+    key_ = std::move(key);
+    key_known_ = true;
+    key_file_pending_ = true;
   }
+  auto index = std::make_shared<OffsetIndex>(0);
+  SetSegments({0}, index);
+  write_index_ = index;
+}
+
+void StreamDir::SetSegments(std::vector<uint64_t> segments,
+                            std::shared_ptr<OffsetIndex> active_index) {
+  WriterMutexLock lock(&segments_mu_);
+  segments_ = std::move(segments);
+  active_index_ = std::move(active_index);
+}
+
+std::string StreamDir::SegmentPath(uint64_t start_id) const {
+  return JoinPath(dir_path_, SegmentFileName(start_id));
+}
+
+std::string StreamDir::key() const {
+  MutexLock lock(&key_mu_);
+  return key_known_ ? key_ : dir_name_;
+}
+
+std::string StreamDir::key(bool* known) const {
+  MutexLock lock(&key_mu_);
+  *known = key_known_;
+  return key_known_ ? key_ : dir_name_;
+}
+
+bool StreamDir::key_known() const {
+  MutexLock lock(&key_mu_);
+  return key_known_;
+}
+
+absl::Status StreamDir::CheckKey(absl::string_view key, bool claim) {
+  MutexLock lock(&key_mu_);
+  if (key_known_) {
+    if (key == key_) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory '", dir_name_,
+                     "', which belongs to stream '", absl::CEscape(key_), "'"));
+  }
+  if (claim) {
+    key_ = std::string(key);
+    key_known_ = true;
+    key_file_pending_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StreamDir::EnsureCreatedOnDisk() {
   bool write_key = false;
   std::string key;
   {
     MutexLock lock(&key_mu_);
     write_key = key_file_pending_;
-    key = key_;
+    if (write_key) key = key_;
   }
+  if (on_disk_ && !write_key) return absl::OkStatus();
   if (!on_disk_) {
     absl::Status created = env_->CreateDir(dir_path_);
     if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
@@ -51,14 +115,10 @@ absl::Status Stream::EnsureCreatedOnDisk() {
         env_, JoinPath(dir_path_, format::kStreamKeyFileName), EncodeStreamKey(key)));
     MutexLock lock(&key_mu_);
     key_file_pending_ = false;
-    key_file_pending_relaxed_.store(false, std::memory_order_release);
   }
   if (!on_disk_) {
-    std::vector<uint64_t> segments;
-    {
-      ReaderMutexLock lock(&segments_mu_);
-      segments = segments_;
-    }
+    uint64_t first;
+    const std::vector<uint64_t> segments = Segments(&first);
     IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, segments));
     // From the start the frontier is known (at the beginning of the first segment), so a
     // damaged frame in this stream is never mistaken for one of ironwal 0.6's.
@@ -70,7 +130,7 @@ absl::Status Stream::EnsureCreatedOnDisk() {
   return absl::OkStatus();
 }
 
-absl::Status Stream::EnsureWriterOpen(bool* opened) {
+absl::Status StreamDir::OpenWriter(bool* opened) {
   if (writer_ != nullptr) return absl::OkStatus();
   const uint64_t start = write_index_->segment_start_id();
   const std::string path = SegmentPath(start);
@@ -82,11 +142,8 @@ absl::Status Stream::EnsureWriterOpen(bool* opened) {
     writer_ = std::move(created);
     active_file_exists_ = true;
   } else {
-    absl::StatusOr<std::unique_ptr<SegmentWriter>> reopened =
-        SegmentWriter::Reopen(env_, path, start, active_size_, active_synced_);
-    if (absl::IsFailedPrecondition(reopened.status())) return Poison(reopened.status());
-    IRONWAL_RETURN_IF_ERROR(reopened.status());
-    writer_ = *std::move(reopened);
+    IRONWAL_ASSIGN_OR_RETURN(
+        writer_, SegmentWriter::Reopen(env_, path, start, closed_.size, closed_.synced));
   }
   write_next_id_ = next_id();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
@@ -102,26 +159,58 @@ absl::Status Stream::EnsureWriterOpen(bool* opened) {
   return absl::OkStatus();
 }
 
-absl::Status Stream::Rotate() {
+bool StreamDir::NeedsRotation(uint64_t bytes, uint64_t entries) const {
+  const uint64_t count = write_next_id_ - writer_->start_id();
+  const bool over_size = writer_->size() + bytes > options_.max_segment_size;
+  const bool over_count = count >= options_.max_entries_per_segment ||
+                          entries > options_.max_entries_per_segment - count;
+  return writer_->size() > 0 && (over_size || over_count);
+}
+
+bool StreamDir::BufferFull() const {
+  return writer_->buffered_bytes() >= options_.write_buffer_size;
+}
+
+absl::StatusOr<FrameLocation> StreamDir::Append(absl::Span<const absl::string_view> entries) {
+  IRONWAL_ASSIGN_OR_RETURN(FrameLocation where,
+                           writer_->AppendFrame(write_next_id_, entries, options_.encode));
+  write_next_id_ += entries.size();
+  return where;
+}
+
+absl::Status StreamDir::Flush() {
+  if (writer_ == nullptr) return absl::OkStatus();
+  const absl::Status flushed = writer_->Flush();
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  return flushed;
+}
+
+absl::Status StreamDir::Sync() { return writer_->Sync(); }
+
+void StreamDir::Publish(absl::Span<const FrameLocation> frames) {
+  if (frames.empty()) return;
+  for (const FrameLocation& f : frames) {
+    write_index_->Publish(f.start_id, f.offset, f.entry_count, f.size);
+  }
+  IRONWAL_TEST_POINT("stream.publish.indexed");
+  next_id_.store(frames.back().end_id(), std::memory_order_release);
+}
+
+absl::Status StreamDir::Rotate() {
   const uint64_t new_start = write_next_id_;
   IRONWAL_CHECK(writer_ != nullptr && writer_->size() > 0 && new_start > writer_->start_id())
       << dir_path_ << ": rotation to " << new_start;
   // 1. The full segment is durable before anything names the next one.
-  absl::Status closed = writer_->Close();
-  if (!closed.ok()) return Poison(closed);
+  IRONWAL_RETURN_IF_ERROR(writer_->Close());
   writer_.reset();
   // 2. The next segment exists, durably named.
-  absl::StatusOr<std::unique_ptr<SegmentWriter>> created =
-      SegmentWriter::Create(env_, SegmentPath(new_start), new_start);
-  if (!created.ok()) return Poison(created.status());
-  absl::Status step = env_->SyncDir(dir_path_);
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> created,
+                           SegmentWriter::Create(env_, SegmentPath(new_start), new_start));
+  IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
   // 3. segments.idx lists it; 4. head.state names it (for ironwal 0.6).
-  if (step.ok()) step = AppendSegmentIndex(env_, dir_path_, new_start);
-  if (step.ok()) {
-    step = WriteFileAtomically(env_, JoinPath(dir_path_, format::kHeadStateFileName),
-                               EncodeHeadState(new_start));
-  }
-  if (!step.ok()) return Poison(step);
+  IRONWAL_RETURN_IF_ERROR(AppendSegmentIndex(env_, dir_path_, new_start));
+  IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_path_, format::kHeadStateFileName),
+                                              EncodeHeadState(new_start)));
   auto index = std::make_shared<OffsetIndex>(new_start);
   {
     WriterMutexLock lock(&segments_mu_);
@@ -129,7 +218,7 @@ absl::Status Stream::Rotate() {
     active_index_ = index;
   }
   write_index_ = index;
-  writer_ = *std::move(created);
+  writer_ = std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);
   // 5. The frontier moves to the new segment (a stale one is merely conservative).
@@ -137,14 +226,14 @@ absl::Status Stream::Rotate() {
   return absl::OkStatus();
 }
 
-void Stream::MaybeAdvanceFrontier() {
+void StreamDir::MaybeAdvanceFrontier() {
   if (writer_ == nullptr || writer_->synced_size() < frontier_written_ + kFrontierStep) return;
   if (WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
     frontier_written_ = writer_->synced_size();
   }
 }
 
-absl::Status Stream::WriteFrontier(uint64_t segment_start_id, uint64_t offset) {
+absl::Status StreamDir::WriteFrontier(uint64_t segment_start_id, uint64_t offset) {
   DurablePos pos;
   pos.segment_start_id = segment_start_id;
   pos.offset = offset;
@@ -152,93 +241,70 @@ absl::Status Stream::WriteFrontier(uint64_t segment_start_id, uint64_t offset) {
                              EncodeDurablePos(pos));
 }
 
-absl::Status Stream::Flush() {
-  MutexLock lock(&write_mu_);
-  if (writer_ == nullptr) return absl::OkStatus();
-  const absl::Status flushed = writer_->Flush();
+bool StreamDir::DropUnpublished() {
+  write_next_id_ = next_id();
+  if (writer_ == nullptr) return false;
+  // Nothing a caller was not told about may stay for a later frame to follow. Published
+  // frames still in the buffer (kAsync) stay there.
+  const uint64_t published_end = write_index_->end_offset();
+  const absl::Status rolled_back =
+      writer_->Rollback(std::max(published_end, writer_->synced_size()));
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!flushed.ok()) return OnWriteError(flushed);
-  return absl::OkStatus();
+  return rolled_back.ok();
 }
 
-absl::Status Stream::Sync() {
-  MutexLock lock(&write_mu_);
-  return SyncLocked();
+bool StreamDir::AbandonWriter() {
+  if (writer_ == nullptr) return false;
+  closed_.size = writer_->flushed_size();
+  closed_.synced = writer_->synced_size();
+  writer_.reset();
+  return true;
 }
 
-absl::Status Stream::SyncLocked() {
-  if (options_.read_only) return absl::OkStatus();
-  if (!poison_.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        OpDescription("sync"), ": stream is poisoned by an earlier failure: ", poison_.ToString()));
-  }
-  if (writer_ == nullptr) {
-    if (active_synced_ >= active_size_) return absl::OkStatus();
-    bool opened = false;
-    absl::Status reopened = EnsureWriterOpen(&opened);
-    if (!reopened.ok()) {
-      return absl::IsResourceExhausted(reopened) ? reopened : Poison(std::move(reopened));
-    }
-  }
-  const absl::Status flushed = writer_->Flush();
-  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!flushed.ok()) return OnWriteError(flushed);
-  const absl::Status synced = writer_->Sync();
-  if (!synced.ok()) return OnSyncError(synced);
-  MaybeAdvanceFrontier();
-  return absl::OkStatus();
-}
-
-absl::Status Stream::CloseWriter() {
-  MutexLock lock(&write_mu_);
-  return CloseWriterLocked();
-}
-
-absl::Status Stream::CloseWriterLocked() {
-  if (writer_ == nullptr) return absl::OkStatus();
-  // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
-  // retried; a failed sync poisons.
-  const absl::Status flushed = writer_->Flush();
-  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
-  if (!flushed.ok()) return OnWriteError(flushed);
-  const absl::Status synced = writer_->Sync();
-  if (!synced.ok()) return OnSyncError(synced);
-  const absl::Status closed = writer_->Close();
-  if (!closed.ok()) return Poison(closed);
+absl::Status StreamDir::CloseWriter() {
+  IRONWAL_RETURN_IF_ERROR(writer_->Close());
   if (writer_->synced_size() > frontier_written_ &&
       WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
     frontier_written_ = writer_->synced_size();
   }
-  active_size_ = writer_->flushed_size();
-  active_synced_ = writer_->synced_size();
+  closed_.size = writer_->flushed_size();
+  closed_.synced = writer_->synced_size();
   writer_.reset();
-  shared_->writers->Closed(this);
   return absl::OkStatus();
 }
 
-void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
-  for (WriterBudget::Member* member : victims) {
-    // A victim whose close fails is poisoned (its own next write reports it), except on a
-    // full disk, where it stays open, counted again, until space is freed.
-    const absl::Status closed = static_cast<Stream*>(member)->CloseWriter();
-    if (absl::IsResourceExhausted(closed)) shared_->writers->Reinstate(member);
-  }
+bool StreamDir::Buffered(uint64_t segment_start_id, uint64_t end_offset) const {
+  // A closed writer, or one that moved on to a later segment, has written everything.
+  return writer_ != nullptr && writer_->start_id() == segment_start_id &&
+         end_offset > writer_->flushed_size();
 }
 
-absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(OpDescription("truncate") + ": opened read-only");
-  }
-  MutexLock lock(&write_mu_);
-  return TruncateLocked(keep_from_id);
+uint64_t StreamDir::active_bytes() const {
+  return writer_ != nullptr ? writer_->size() : closed_.size;
 }
 
-absl::StatusOr<TruncateResult> Stream::TruncateLocked(uint64_t keep_from_id) {
-  std::vector<uint64_t> segments;
-  {
-    ReaderMutexLock read(&segments_mu_);
-    segments = segments_;
-  }
+std::optional<StreamDir::Placement> StreamDir::Place(uint64_t id) const {
+  ReaderMutexLock lock(&segments_mu_);
+  const int64_t i = FindSegment(segments_, id);
+  if (i < 0) return std::nullopt;
+  const size_t n = static_cast<size_t>(i);
+  Placement p;
+  p.segment_start = segments_[n];
+  p.active = n + 1 == segments_.size();
+  if (!p.active) p.end_id = segments_[n + 1];
+  p.active_index = active_index_;
+  return p;
+}
+
+std::vector<uint64_t> StreamDir::Segments(uint64_t* first_id) const {
+  ReaderMutexLock lock(&segments_mu_);
+  *first_id = this->first_id();  // moves with the list (see Truncate)
+  return segments_;
+}
+
+absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
+  uint64_t first;
+  const std::vector<uint64_t> segments = Segments(&first);
   // Drop segments[0, n): each ends (where the next begins) at or below keep_from_id. The
   // active segment is never dropped.
   size_t n = 0;
@@ -257,7 +323,7 @@ absl::StatusOr<TruncateResult> Stream::TruncateLocked(uint64_t keep_from_id) {
   IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, intent, EncodeTruncateIntent(kept.front())));
   IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env_, dir_path_, kept));
   {
-    // Together, under the lock Locate reads the list with: a reader that finds the new
+    // Together, under the lock Place reads the list with: a reader that finds the new
     // list also finds the new first ID (no "ID n is below the first retained ID n").
     WriterMutexLock write(&segments_mu_);
     // An exact trim (first.id) may already have moved the first ID past the segment.
@@ -267,7 +333,7 @@ absl::StatusOr<TruncateResult> Stream::TruncateLocked(uint64_t keep_from_id) {
   IRONWAL_TEST_POINT("stream.truncate.listed");
   absl::Status removed = absl::OkStatus();
   for (size_t i = 0; i < n; ++i) {
-    shared_->readers->Erase(this, segments[i]);
+    readers_->Erase(cache_owner_, segments[i]);
     absl::Status r = env_->RemoveFile(SegmentPath(segments[i]));
     if (!r.ok() && !absl::IsNotFound(r) && removed.ok()) removed = r;
   }

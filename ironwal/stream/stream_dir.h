@@ -1,0 +1,218 @@
+// File: ironwal/stream/stream_dir.h
+//
+// StreamDir: one stream's directory on disk -- its segment files, segments.idx,
+// head.state, stream.key and durable.pos -- and the writer of its active segment. It
+// creates the directory, opens the writer, appends and publishes frames, rotates
+// segments, moves the durable frontier, truncates old segments and applies recovery
+// (directory_plan.h's plan, then segment_scan.h's table for the active segment). It
+// returns every I/O error as it came; deciding what an error means for the stream
+// (rolling back, poisoning) is the Stream's (stream.h).
+//
+// Rotation, in this order, so that a crash at any step leaves a state recovery accepts:
+// sync the full segment; create the next one and sync the directory; append its start
+// ID to segments.idx and sync it; rewrite head.state; write durable.pos. Data is only
+// written to a segment once segments.idx lists it, so an unlisted segment file is a
+// leftover (removed at open when empty).
+//
+// Truncation removes whole sealed segments below an ID: truncate.intent (naming the new
+// first ID) is written and synced, segments.idx is rewritten (atomically), then the files
+// are removed and the directory synced, and truncate.intent is removed. A crash between
+// leaves files below the index's first ID that truncate.intent confirms as leftovers, which
+// the next open removes: a truncated ID never comes back. Without the intent, such files
+// are kept (directory_plan.h row h): a damaged index must not read as a truncation.
+//
+// Frames are appended with Append, reach the file with Flush and the disk with Sync, and
+// become visible to readers (next_id(), the active index) only with Publish.
+//
+// Thread-safety: the write side (everything not marked "any thread") is serialised by the
+// caller (Stream holds its write lock). The identity (key) and the read side (marked "any
+// thread") may be used concurrently with it.
+#ifndef IRONWAL_STREAM_STREAM_DIR_H_
+#define IRONWAL_STREAM_STREAM_DIR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/base/mutex.h"
+#include "ironwal/env/env.h"
+#include "ironwal/index/offset_index.h"
+#include "ironwal/segment/segment_scan.h"
+#include "ironwal/segment/segment_writer.h"
+#include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/log_files.h"
+#include "ironwal/stream/options.h"
+#include "ironwal/stream/reader_cache.h"
+#include "ironwal/stream/stream_types.h"
+
+namespace ironwal {
+
+class StreamDir {
+ public:
+  // `readers` caches this stream's readers under `cache_owner` (truncation drops them).
+  StreamDir(const StreamOptions* options, std::string dir_name, ReaderCache* readers,
+            const void* cache_owner);
+  StreamDir(const StreamDir&) = delete;
+  StreamDir& operator=(const StreamDir&) = delete;
+
+  // A stream not on disk yet, with `key`: EnsureCreatedOnDisk creates its files.
+  void InitNew(std::string key);
+  // Recovers the existing directory (stream_dir_recovery.cc). *is_stream is false when it
+  // is not a stream (then nothing was done). DataLoss for what the corruption policy
+  // refuses.
+  absl::Status Recover(StreamRecoveryReport* report, bool* is_stream);
+
+  // Identity (any thread). See Stream::CheckKey.
+  const std::string& dir_name() const { return dir_name_; }
+  const std::string& dir_path() const { return dir_path_; }
+  std::string key() const;
+  bool key_known() const;
+  // Both, read together.
+  std::string key(bool* known) const;
+  absl::Status CheckKey(absl::string_view key, bool claim);
+
+  // The write side.
+  // Creates the directory's files if need be, and stream.key once claimed.
+  absl::Status EnsureCreatedOnDisk();
+  // Opens the writer if it is closed (*opened then). A failure may leave it open.
+  absl::Status OpenWriter(bool* opened);
+  bool writer_open() const { return writer_ != nullptr; }
+  // Whether a frame of `bytes` and `entries` entries belongs in the next segment.
+  bool NeedsRotation(uint64_t bytes, uint64_t entries) const;
+  // kAsync: whether the buffer is full enough to hand to the OS before the next group.
+  bool BufferFull() const;
+  // Buffers one frame with the next IDs (not yet flushed nor published).
+  absl::StatusOr<FrameLocation> Append(absl::Span<const absl::string_view> entries);
+  // Hands buffered frames to the file (OK without a writer); Sync also fdatasyncs.
+  absl::Status Flush();
+  absl::Status Sync();
+  // Makes `frames` visible to readers, in order.
+  void Publish(absl::Span<const FrameLocation> frames);
+  // After synced data: writes durable.pos when the synced end moved far enough.
+  void MaybeAdvanceFrontier();
+  absl::Status Rotate();
+  // Cuts unpublished frames off the buffer and file (published ones stay). False when
+  // there is no writer or the cut failed.
+  bool DropUnpublished();
+  // Closes the writer without flushing (after a failure). True if one was open.
+  bool AbandonWriter();
+  // Closes the flushed and synced writer and records the frontier.
+  absl::Status CloseWriter();
+  // Whether a closed writer left bytes unsynced (a failed close on a full disk).
+  bool closed_unsynced() const { return closed_.synced < closed_.size; }
+  // Whether bytes [.., end_offset) of the active segment starting at `segment_start_id`
+  // are still in the writer's buffer.
+  bool Buffered(uint64_t segment_start_id, uint64_t end_offset) const;
+  // The active segment's size, buffered bytes included.
+  uint64_t active_bytes() const;
+  absl::StatusOr<TruncateResult> Truncate(uint64_t keep_from_id);
+  // The next ID the writer gives (unpublished frames included).
+  uint64_t write_next_id() const { return write_next_id_; }
+  bool on_disk() const { return on_disk_; }
+
+  // The log operations' side (stream_dir_log.cc), with the writer closed.
+  // The in-memory state of a stream not on disk whose first segment starts at `start`.
+  void ResetInMemory(uint64_t start);
+  // Writes `intent`, applies it and loads the state it describes (log_files.h); an error
+  // leaves what is on disk in doubt until a reopen finishes the intent.
+  absl::Status RunLogIntent(const LogIntent& intent);
+  // Stages segment `start`'s first `cut` bytes plus `tail` in StagedSegmentName(start).
+  absl::Status StageSegment(uint64_t start, uint64_t cut, absl::string_view tail);
+  // Writes first.id (durably), then raises first_id() to `first_id`.
+  absl::Status WriteFirstId(uint64_t first_id);
+  // Drops the cached readers of the stream's segments (their files change).
+  void ForgetReaders();
+  // After the directory was removed: a stream not on disk starting at 0, whose key (if
+  // known) is written again on creation; deleted() until then.
+  void ResetAfterDelete();
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
+
+  // The read side (any thread).
+  uint64_t first_id() const { return first_id_.load(std::memory_order_acquire); }
+  uint64_t next_id() const { return next_id_.load(std::memory_order_acquire); }
+  uint64_t flushed_offset() const { return flushed_offset_.load(std::memory_order_acquire); }
+  struct Placement {
+    uint64_t segment_start = 0;
+    bool active = false;
+    std::optional<uint64_t> end_id;  // sealed: the next segment's start
+    std::shared_ptr<OffsetIndex> active_index;
+  };
+  // The segment holding `id`, or nullopt below the first segment.
+  std::optional<Placement> Place(uint64_t id) const;
+  // The segments' start IDs and first_id(), read together.
+  std::vector<uint64_t> Segments(uint64_t* first_id) const;
+  std::string SegmentPath(uint64_t start_id) const;
+
+ private:
+  absl::Status WriteFrontier(uint64_t segment_start_id, uint64_t offset);
+  void SetSegments(std::vector<uint64_t> segments, std::shared_ptr<OffsetIndex> active_index);
+
+  // Log operations (stream_dir_log.cc).
+  absl::Status LoadAfterIntent(const LogIntent& intent);
+  // DataLoss unless the first `size` bytes of `path` are whole frames that pass their checks.
+  absl::Status VerifyStaged(const std::string& path, uint64_t size);
+  // Raises first_id() to first.id's value (at most next_id()).
+  void ApplyFirstIdFile();
+
+  // Recovery (stream_dir_recovery.cc).
+  void ReadKeyFile();
+  absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan);
+  absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos);
+  ScanOptions ReadFrontier(uint64_t start, bool has_durable_pos);
+  absl::StatusOr<SegmentScan> ScanActive(const std::string& path, uint64_t start,
+                                         const ScanOptions& scan_options, OffsetIndex* index,
+                                         StreamRecoveryReport* report);
+  absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report);
+  absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
+  absl::Status SettleActiveSegment(const std::string& path, uint64_t start, const SegmentScan& scan,
+                                   StreamRecoveryReport* report);
+  absl::Status MakeTailDurable(const std::string& path, WritableFile* file, uint64_t from,
+                               uint64_t to);
+
+  const StreamOptions& options_;
+  Env* const env_;
+  const std::string dir_name_;
+  const std::string dir_path_;
+  ReaderCache* const readers_;
+  const void* const cache_owner_;
+
+  mutable Mutex key_mu_;
+  std::string key_ ABSL_GUARDED_BY(key_mu_);
+  bool key_known_ ABSL_GUARDED_BY(key_mu_) = false;
+  bool key_file_pending_ ABSL_GUARDED_BY(key_mu_) = false;  // claimed, not yet on disk
+
+  // The write side.
+  bool on_disk_ = false;  // directory, segments.idx exist
+  std::unique_ptr<SegmentWriter> writer_;
+  std::shared_ptr<OffsetIndex> write_index_;  // == active_index_
+  bool active_file_exists_ = false;
+  bool names_synced_ = false;  // root and stream dir, this session
+  struct {
+    uint64_t size = 0;
+    uint64_t synced = 0;
+  } closed_;  // the active segment while the writer is closed
+  uint64_t write_next_id_ = 0;
+  uint64_t frontier_written_ = 0;
+
+  // What readers see.
+  mutable SharedMutex segments_mu_;
+  std::vector<uint64_t> segments_ ABSL_GUARDED_BY(segments_mu_);  // start IDs, ascending
+  std::shared_ptr<OffsetIndex> active_index_ ABSL_GUARDED_BY(segments_mu_);
+  std::atomic<uint64_t> first_id_{0};
+  std::atomic<uint64_t> next_id_{0};
+  std::atomic<uint64_t> flushed_offset_{0};  // active segment bytes in the file
+  std::atomic<bool> deleted_{false};         // deleted, not created again since
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_STREAM_STREAM_DIR_H_

@@ -1,0 +1,40 @@
+#include "ironwal/stream/stream_types.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace ironwal {
+
+bool StreamRecoveryReport::clean() const {
+  return !index_rebuilt && !index_rewritten && removed_files.empty() &&
+         head_state_problem.empty() && tail == ScanOutcome::kClean;
+}
+
+std::string StreamRecoveryReport::ToString() const {
+  std::vector<std::string> lines;
+  const std::string rows = absl::StrCat(" (directory plan rows ", directory_rows, ")");
+  if (index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx rebuilt", rows, ": ", index_problem));
+  }
+  if (index_rewritten && !index_rebuilt) {
+    lines.push_back(absl::StrCat(dir, ": segments.idx corrected", rows));
+  }
+  for (const std::string& f : removed_files) lines.push_back(absl::StrCat(dir, ": removed ", f));
+  if (!head_state_problem.empty()) {
+    lines.push_back(absl::StrCat(dir, ": head.state ignored: ", head_state_problem));
+  }
+  if (tail != ScanOutcome::kClean) {
+    lines.push_back(absl::StrCat(dir, ": active segment ", ScanOutcomeName(tail), " (row ",
+                                 std::string(1, tail_row), ") at byte ", cut_offset, ": ",
+                                 tail_reason, "; ", cut_bytes, " bytes cut"));
+  }
+  if (!quarantine_file.empty()) {
+    lines.push_back(absl::StrCat(dir, ": cut bytes kept in ", quarantine_file));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace ironwal
