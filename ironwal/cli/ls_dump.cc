@@ -11,9 +11,9 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
-#include "ironwal/cli/stream_wiring.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
+#include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
 
@@ -103,13 +103,18 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
 }
 
 // One stream's row, or why it cannot be listed.
-absl::StatusOr<std::vector<std::string>> StreamRow(const Stream::Shared& shared,
+absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
                                                    const std::string& dir) {
-  StreamRecoveryReport report;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, Stream::Recover(&shared, dir, &report));
-  if (stream == nullptr) return std::vector<std::string>();  // Not a stream after all.
-  const StreamInfo info = stream->Info();
-  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(shared.options.root, info));
+  IRONWAL_ASSIGN_OR_RETURN(const std::optional<StreamInfo> opened,
+                           InspectStream(Env::Default(), root, dir));
+  if (!opened.has_value()) {
+    // Listed, yet not a stream: a directory holding nothing (maintenance.h).
+    return absl::DataLossError(absl::StrCat(
+        "ls ", JoinPath(root, dir), ": holds no file at all (its files were removed, or its ",
+        "creation was interrupted; `ironwal verify` says more)"));
+  }
+  const StreamInfo& info = *opened;
+  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(root, info));
   const std::string ratio = payloads.stored == 0
                                 ? "-"
                                 : absl::StrFormat("%.2f", static_cast<double>(payloads.block) /
@@ -145,15 +150,14 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   if (!parsed.ok()) return parsed.exit_code;
   absl::StatusOr<std::string> root = AbsolutePath(parsed.args->positional()[0]);
   if (!root.ok()) return Failure("ls", root.status(), err);
-  absl::StatusOr<std::vector<std::string>> dirs = SelectStreamDirs(*root, "");
+  absl::StatusOr<std::vector<std::string>> dirs = ListStreamDirs(Env::Default(), *root);
   if (!dirs.ok()) return Failure("ls", dirs.status(), err);
   // Each stream on its own (read-only, as Wal::Open would), so that one that cannot be
   // opened is reported without hiding the others.
-  StreamWiring wiring(*root, /*read_only=*/true, CorruptionPolicy::kError);
   std::vector<std::vector<std::string>> rows;
   int exit_code = kExitOk;
   for (const std::string& dir : *dirs) {
-    absl::StatusOr<std::vector<std::string>> row = StreamRow(wiring.shared, dir);
+    absl::StatusOr<std::vector<std::string>> row = StreamRow(*root, dir);
     if (!row.ok()) {
       exit_code = Failure("ls", row.status(), err);
       continue;

@@ -202,6 +202,25 @@ TEST(CliPlanRegressionTest, LsReportsAGapBetweenSealedSegments) {
   EXPECT_THAT(ls.err, HasSubstr("IDs are missing"));
 }
 
+// Issue 8 §7: with the only segment and segments.idx of the `compressed` fixture deleted,
+// repair and verify exited 0 (no stream seen) while dump exited 1. One classification: a
+// directory under the root holding nothing is reported by every command and repaired by
+// none (a stream whose files were all removed looks the same as an interrupted creation).
+TEST(CliPlanRegressionTest, AStreamDirectoryHoldingNothingIsReportedByEveryCommand) {
+  const std::string root = CopyFixture("compressed", "emptied-stream");
+  RemoveFile(root + "/text/" + SegmentFileName(0));
+  RemoveFile(root + "/text/segments.idx");
+  const ToolResult v = RunTool({"verify", root});
+  EXPECT_EQ(v.exit_code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr(root + "/text: a directory under the root that holds no file"));
+  EXPECT_EQ(RunTool({"verify", root, "text"}).exit_code, 1);
+  const ToolResult ls = RunTool({"ls", root});
+  EXPECT_EQ(ls.exit_code, 1);
+  EXPECT_THAT(ls.err, HasSubstr("holds no file at all"));
+  EXPECT_EQ(RunTool({"dump", root, "text"}).exit_code, 1);
+  ExpectRepairRefusesUnchanged(root);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ironwal

@@ -9,18 +9,18 @@
 #include "absl/strings/strip.h"
 
 #include "ironwal/base/status_macros.h"
-#include "ironwal/cli/verifier.h"
-#include "ironwal/cli/verifier_internal.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_scan.h"
+#include "ironwal/wal/maintenance.h"
+#include "ironwal/wal/verifier_internal.h"
 
 namespace ironwal {
-namespace cli {
-namespace internal {
+
+namespace verifier_internal {
 namespace {
 
 constexpr size_t kReadAhead = 1 << 20;
@@ -170,7 +170,7 @@ absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, ui
     check->findings.push_back(
         {path, std::nullopt,
          absl::StrCat("malformed: ", pos.status().message(), "; repair rewrites it"),
-         Fix::kDurablePos});
+         FindingFix::kDurablePos});
     return options;
   }
   if (pos->segment_start_id > active) {
@@ -179,7 +179,7 @@ absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, ui
          absl::StrCat("names segment ", SegmentFileName(pos->segment_start_id),
                       ", past the active segment ", SegmentFileName(active),
                       "; repair rewrites it"),
-         Fix::kDurablePos});
+         FindingFix::kDurablePos});
     return options;
   }
   options.durable_offset_known = true;
@@ -211,7 +211,7 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   for (Finding& finding : walk.findings) {
     const uint64_t at = finding.offset.value_or(0);
     // A cut removes everything from the first unverified frame on.
-    if (cut && at >= scan.valid_end) finding.fix = Fix::kRecovery;
+    if (cut && at >= scan.valid_end) finding.fix = FindingFix::kRecovery;
     if (!annotated && at == scan.valid_end) {
       finding.message += Verdict(scan, path);
       annotated = true;
@@ -220,7 +220,7 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   }
   if (!annotated) {
     check->findings.push_back({path, scan.valid_end, scan.reason + Verdict(scan, path),
-                               cut ? Fix::kRecovery : Fix::kNone});
+                               cut ? FindingFix::kRecovery : FindingFix::kNone});
   }
   return absl::OkStatus();
 }
@@ -283,6 +283,6 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
   return absl::OkStatus();
 }
 
-}  // namespace internal
-}  // namespace cli
+}  // namespace verifier_internal
+
 }  // namespace ironwal
