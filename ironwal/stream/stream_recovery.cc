@@ -169,6 +169,9 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   if (has_durable_pos) {
     absl::StatusOr<std::string> contents =
         ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
+    // Only a malformed file leaves the frontier unknown: an I/O error must not, or the
+    // scan would judge synced data as 0.6's and leave a frontier past what it cuts.
+    if (!contents.ok()) return contents.status();
     absl::StatusOr<DurablePos> pos =
         contents.ok() ? DecodeDurablePos(*contents) : absl::StatusOr<DurablePos>(contents.status());
     if (pos.ok() && pos->segment_start_id <= start) {
