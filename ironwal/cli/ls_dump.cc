@@ -13,6 +13,7 @@
 #include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
@@ -69,6 +70,7 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
   Env* env = Env::Default();
   const std::string dir = JoinPath(root, info.dir);
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
+  IRONWAL_ASSIGN_OR_RETURN(const auto lost, ReadLostIds(env, root, info.dir));
   PayloadBytes bytes;
   uint64_t expected = info.first_id;
   for (const std::string& name : children) {  // Sorted: the padded names sort by ID.
@@ -82,6 +84,9 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
     for (;;) {
       IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
       if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id >= info.next_id) break;
+      if (item.header.start_id > expected && LostIdsCover(lost, expected, item.header.start_id)) {
+        expected = item.header.start_id;  // A gap a repair recorded (lost.ids).
+      }
       if (item.header.start_id != expected) {
         return absl::DataLossError(absl::StrCat(
             "ls ", path, "@", item.offset, ": the frame holds IDs [", item.header.start_id, ", ",
@@ -93,6 +98,9 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
       bytes.block += item.header.uncompressed_size;
       bytes.stored += item.header.disk_size;
     }
+  }
+  if (expected < info.next_id && LostIdsCover(lost, expected, info.next_id)) {
+    expected = info.next_id;
   }
   if (expected != info.next_id) {
     return absl::DataLossError(absl::StrCat("ls ", dir, ": the segments' frames end at ID ",
@@ -178,6 +186,30 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   return exit_code;
 }
 
+namespace {
+
+// Prints the entries [from, to) of `key` in `format`; *next is one past the last printed
+// (from when none).
+absl::Status DumpFrom(Wal* wal, const std::string& key, uint64_t from, uint64_t to,
+                      const std::string& format, uint64_t* next, std::ostream& out) {
+  *next = from;
+  if (to != Wal::kNoEnd && from >= to) return absl::OkStatus();
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, wal->NewIterator(key, from, to));
+  for (; it->Valid(); it->Next()) {
+    const absl::string_view value = it->value();
+    if (format == "jsonl") {
+      out << "{\"id\":" << it->id() << ",\"b64\":\"" << absl::Base64Escape(value) << "\"}\n";
+    } else {
+      out << it->id() << "\t"
+          << (format == "hex" ? absl::BytesToHexString(value) : absl::CEscape(value)) << "\n";
+    }
+    *next = it->id() + 1;
+  }
+  return it->status();
+}
+
+}  // namespace
+
 int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kDumpSpec, words, out, err);
   if (!parsed.ok()) return parsed.exit_code;
@@ -211,19 +243,24 @@ int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostre
     if (!info.ok()) return Failure("dump", info.status(), err);
     from = info->first_id;
   }
-  absl::StatusOr<std::unique_ptr<Iterator>> it =
-      (*wal)->NewIterator(key, *from, to.value_or(Wal::kNoEnd));
-  if (!it.ok()) return Failure("dump", it.status(), err);
-  for (; (*it)->Valid(); (*it)->Next()) {
-    const absl::string_view value = (*it)->value();
-    if (format == "jsonl") {
-      out << "{\"id\":" << (*it)->id() << ",\"b64\":\"" << absl::Base64Escape(value) << "\"}\n";
-    } else {
-      out << (*it)->id() << "\t"
-          << (format == "hex" ? absl::BytesToHexString(value) : absl::CEscape(value)) << "\n";
-    }
+  // A gap a repair recorded (lost.ids) is said on stderr and skipped; any other failure
+  // stops the dump.
+  absl::StatusOr<std::string> dir = StreamDirOfKey(*root, key);
+  if (!dir.ok()) return Failure("dump", dir.status(), err);
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost =
+      ReadLostIds(Env::Default(), *root, *dir);
+  if (!lost.ok()) return Failure("dump", lost.status(), err);
+  uint64_t at = *from;
+  for (;;) {
+    absl::Status read = DumpFrom(wal->get(), key, at, to.value_or(Wal::kNoEnd), format, &at, out);
+    if (read.ok()) break;
+    auto range = std::find_if(lost->begin(), lost->end(),
+                              [at](const auto& r) { return r.first <= at && at < r.second; });
+    if (!absl::IsDataLoss(read) || range == lost->end()) return Failure("dump", read, err);
+    err << "ironwal dump: IDs [" << at << ", " << range->second
+        << ") were cut out of the log by a repair (" << format::kLostIdsFileName << "); skipped\n";
+    at = range->second;
   }
-  if (!(*it)->status().ok()) return Failure("dump", (*it)->status(), err);
   return kExitOk;
 }
 

@@ -136,6 +136,8 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kDurablePos;
   } else if (name == format::kTruncateIntentFileName) {
     file.kind = StreamFileKind::kTruncateIntent;
+  } else if (name == format::kLostIdsFileName) {
+    file.kind = StreamFileKind::kLostIds;
   } else if (absl::EndsWith(name, format::kTempSuffix)) {
     file.kind = StreamFileKind::kTemp;
   } else if (absl::StrContains(name, format::kQuarantineInfix)) {
@@ -182,6 +184,9 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
         break;
       case StreamFileKind::kTruncateIntent:
         listing.has_truncate_intent = true;
+        break;
+      case StreamFileKind::kLostIds:
+        listing.has_lost_ids = true;
         break;
       case StreamFileKind::kTemp:
         listing.temp_files.push_back(name);
@@ -270,6 +275,44 @@ absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents) {
     return absl::DataLossError("truncate.intent: crc mismatch");
   }
   return DecodeFixed64(contents.data() + 4);
+}
+
+std::string EncodeLostIds(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  std::string out(format::kLostIdsMagic, 4);
+  PutFixed32(&out, static_cast<uint32_t>(ranges.size()));
+  for (const auto& [first, end] : ranges) {
+    PutFixed64(&out, first);
+    PutFixed64(&out, end);
+  }
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> DecodeLostIds(
+    absl::string_view contents) {
+  if (contents.size() < 12 || contents.substr(0, 4) != format::kLostIdsMagic) {
+    return absl::DataLossError(absl::StrCat("lost.ids: bad magic or size ", contents.size()));
+  }
+  const uint64_t n = DecodeFixed32(contents.data() + 4);
+  if (contents.size() != 12 + 16 * n) {
+    return absl::DataLossError(
+        absl::StrCat("lost.ids: size ", contents.size(), " for ", n, " ranges"));
+  }
+  const size_t body = contents.size() - 4;
+  if (Crc32(contents.substr(0, body)) != DecodeFixed32(contents.data() + body)) {
+    return absl::DataLossError("lost.ids: crc mismatch");
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t first = DecodeFixed64(contents.data() + 8 + 16 * i);
+    const uint64_t end = DecodeFixed64(contents.data() + 16 + 16 * i);
+    if (first >= end || (!ranges.empty() && first < ranges.back().second)) {
+      return absl::DataLossError(absl::StrCat("lost.ids: range ", i, " [", first, ", ", end,
+                                              ") is empty or out of order"));
+    }
+    ranges.emplace_back(first, end);
+  }
+  return ranges;
 }
 
 std::string EncodeStreamKey(absl::string_view key) {

@@ -53,6 +53,7 @@ class Planner {
   void ReadIndex();
   void ReadHead();
   void ReadIntent();
+  void ReadLostIds();
   void Unlisted();
   void MissingFront();
   void MissingMiddle();
@@ -173,6 +174,22 @@ void Planner::ReadHead() {
           absl::StrCat("head.state names segment ", *head, ", newer than segments.idx's last ",
                        index_.back()),
           index_.front());
+}
+
+// Row q: lost.ids, whose ranges rows l and m accept as gaps (row p).
+void Planner::ReadLostIds() {
+  if (!state_.lost_ids.has_value()) return;
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost = DecodeLostIds(*state_.lost_ids);
+  if (lost.ok()) {
+    plan_.lost = *std::move(lost);
+    return;
+  }
+  Row('q');
+  Find(format::kLostIdsFileName,
+       absl::StrCat("malformed (", lost.status().message(),
+                    "): which IDs a repair cut out of the log is unknown; restore it from a "
+                    "backup"),
+       PlanFix::kNone);
 }
 
 // Row o.
@@ -297,6 +314,9 @@ void Planner::EmptyActive() {
     if (HasData(active) || !Exists(prev)) return;
     const SegmentEnd* end = Walked(prev);
     if (end == nullptr || end->end_id == active) return;
+    if (end->clean && end->end_id < active && LostIdsCover(plan_.lost, end->end_id, active)) {
+      return Row('p');
+    }
     Row('l');
     const std::string listed =
         absl::StrCat("segments.idx lists ", SegmentFileName(active), " (holding no frame) after ",
@@ -330,6 +350,10 @@ void Planner::Continuity() {
     if ((Listed(index_[i]) && Listed(index_[i - 1])) || !Exists(index_[i - 1])) continue;
     const SegmentEnd* end = Walked(index_[i - 1]);
     if (end == nullptr || end->end_id == index_[i]) continue;
+    if (end->clean && end->end_id < index_[i] && LostIdsCover(plan_.lost, end->end_id, index_[i])) {
+      Row('p');
+      continue;
+    }
     Row('m');
     const std::string what = absl::StrCat(
         "segment ", SegmentFileName(index_[i]),
@@ -374,6 +398,7 @@ DirectoryPlan Planner::Run() {
   ReadIndex();
   ReadHead();
   ReadIntent();
+  ReadLostIds();
   Unlisted();
   MissingFront();
   MissingMiddle();
@@ -387,6 +412,15 @@ DirectoryPlan Planner::Run() {
 
 bool DirectoryPlan::changes_disk() const {
   return rewrite_index || !remove.empty() || !head_state_problem.empty();
+}
+
+bool LostIdsCover(const std::vector<std::pair<uint64_t, uint64_t>>& lost, uint64_t first,
+                  uint64_t end) {
+  for (const auto& [from, to] : lost) {
+    if (first >= end) break;
+    if (from <= first && first < to) first = to;
+  }
+  return first >= end;
 }
 
 DirectoryPlan PlanDirectory(const DirectoryState& state, const PlanOptions& options) {
@@ -416,6 +450,8 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
   IRONWAL_RETURN_IF_ERROR(read(state.listing.has_head, format::kHeadStateFileName, &state.head));
   IRONWAL_RETURN_IF_ERROR(read(state.listing.has_truncate_intent, format::kTruncateIntentFileName,
                                &state.truncate_intent));
+  IRONWAL_RETURN_IF_ERROR(
+      read(state.listing.has_lost_ids, format::kLostIdsFileName, &state.lost_ids));
   return state;
 }
 

@@ -48,6 +48,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -95,6 +96,10 @@ struct StreamRecoveryReport {
   uint64_t cut_offset = 0;      // where the active segment was cut
   uint64_t cut_bytes = 0;       // how many bytes were cut off
   std::string quarantine_file;  // where cut-off corrupt bytes were kept
+  // IDs [lost_first, lost_end) the cut bytes held, recorded in lost.ids; the stream
+  // continues at lost_end (empty when none).
+  uint64_t lost_first = 0;
+  uint64_t lost_end = 0;
 
   // True when recovery changed nothing worth mentioning.
   bool clean() const;
@@ -236,7 +241,14 @@ class Stream : private WriterBudget::Member {
   void ReadKeyFile();
   absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos)
+  absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
+                                    std::vector<std::pair<uint64_t, uint64_t>> lost)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The active segment ends at `*next`, inside a range of lost.ids: a new active segment
+  // starts at the range's end (lost IDs are never handed out again).
+  absl::Status ContinuePastLoss(const std::vector<std::pair<uint64_t, uint64_t>>& lost,
+                                uint64_t* next, std::shared_ptr<OffsetIndex>* index,
+                                StreamRecoveryReport* report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

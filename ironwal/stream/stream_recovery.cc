@@ -10,12 +10,17 @@
 //    frontier again over themselves and sync them (SettleActiveSegment, whose steps are
 //    ordered so that a crash or an I/O error after any of them loses no verified frame):
 //    what a reopened stream shows is durable.
+// 5. Under kTruncate, when the cut corrupt bytes held frames of later IDs, those IDs are
+//    recorded in lost.ids (before the cut) and the stream continues in a new segment at
+//    the end of the lost range (ContinuePastLoss): they are never handed out again, and
+//    read as DataLoss.
 // Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
 // before the stream is used, and none is made when the Wal is opened read-only.
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -24,6 +29,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/index/segment_index.h"
@@ -32,6 +38,43 @@
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
+namespace {
+
+using IdRanges = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// One past the last ID of the CRC-valid frames in the corrupt bytes the scan cut (from
+// its next valid frame on), or the scan's end when none: the IDs the cut takes.
+absl::StatusOr<uint64_t> LostEnd(const RandomAccessFile& file, const SegmentScan& scan) {
+  uint64_t end = scan.end_id;
+  std::optional<uint64_t> at = scan.next_valid_offset;
+  std::string scratch(format::kFrameHeaderSize, '\0');
+  while (at.has_value()) {
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes,
+                             file.Read(*at, format::kFrameHeaderSize, &scratch[0]));
+    IRONWAL_ASSIGN_OR_RETURN(const FrameHeader header, DecodeFrameHeader(bytes));
+    end = std::max(end, header.end_id());
+    IRONWAL_ASSIGN_OR_RETURN(
+        at, FindNextValidFrame(file, *at + header.frame_size(), scan.file_size, end));
+  }
+  return end;
+}
+
+// `lost` with [first, end) added (ranges merged, sorted).
+IdRanges AddLost(IdRanges lost, uint64_t first, uint64_t end) {
+  lost.emplace_back(first, end);
+  std::sort(lost.begin(), lost.end());
+  IdRanges merged;
+  for (const auto& range : lost) {
+    if (!merged.empty() && range.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, range.second);
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+}  // namespace
 
 bool StreamRecoveryReport::clean() const {
   return !index_rebuilt && !index_rewritten && removed_files.empty() &&
@@ -58,6 +101,11 @@ std::string StreamRecoveryReport::ToString() const {
   }
   if (!quarantine_file.empty()) {
     lines.push_back(absl::StrCat(dir, ": cut bytes kept in ", quarantine_file));
+  }
+  if (lost_end > lost_first) {
+    lines.push_back(absl::StrCat(dir, ": IDs [", lost_first, ", ", lost_end,
+                                 ") recorded as lost (lost.ids); the stream continues at ",
+                                 lost_end));
   }
   return absl::StrJoin(lines, "\n");
 }
@@ -119,7 +167,7 @@ absl::Status Stream::RecoverDirectory(StreamRecoveryReport* report, bool* is_str
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
-  return RecoverActiveSegment(report, state.listing.has_durable_pos);
+  return RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost);
 }
 
 // In an order that a crash at any step leaves a state the next plan accepts: the index
@@ -154,7 +202,8 @@ absl::Status Stream::ApplyDirectoryPlan(const DirectoryPlan& plan) {
   return absl::OkStatus();
 }
 
-absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {
+absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
+                                          IdRanges lost) {
   uint64_t start;
   {
     ReaderMutexLock lock(&segments_mu_);
@@ -193,6 +242,11 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
                              env_->NewRandomAccessFile(path, scan_file));
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
                              ScanActiveSegment(*file, start, scan_options, index.get()));
+    uint64_t lost_end = scan.end_id;
+    if (scan.outcome == ScanOutcome::kCorrupt &&
+        options_.on_corruption == CorruptionPolicy::kTruncate) {
+      IRONWAL_ASSIGN_OR_RETURN(lost_end, LostEnd(*file, scan));
+    }
     file.reset();
     report->tail = scan.outcome;
     report->tail_row = scan.row;
@@ -211,6 +265,14 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
           "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
     }
     if (scan.outcome != ScanOutcome::kClean) report->cut_bytes = scan.file_size - scan.valid_end;
+    if (lost_end > scan.end_id) {
+      // Recorded before anything is cut: the cut never forgets which IDs it takes.
+      lost = AddLost(std::move(lost), scan.end_id, lost_end);
+      if (!options_.read_only) {
+        IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
+            env_, JoinPath(dir_path_, format::kLostIdsFileName), EncodeLostIds(lost)));
+      }
+    }
     if (!options_.read_only) {
       IRONWAL_RETURN_IF_ERROR(SettleActiveSegment(path, start, scan, report));
     }
@@ -218,6 +280,7 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
     active_synced_ = scan.valid_end;
     next = scan.end_id;
   }
+  IRONWAL_RETURN_IF_ERROR(ContinuePastLoss(lost, &next, &index, report));
   {
     WriterMutexLock lock(&segments_mu_);
     active_index_ = index;
@@ -226,6 +289,46 @@ absl::Status Stream::RecoverActiveSegment(StreamRecoveryReport* report, bool has
   next_id_.store(next, std::memory_order_release);
   write_next_id_ = next;
   flushed_offset_.store(active_size_, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+// Like a rotation (stream_files.cc), in its crash order: the new segment exists durably
+// named, then segments.idx lists it, then head.state and durable.pos name it. A crash
+// before segments.idx lists it leaves an empty unlisted segment (directory plan row i:
+// removed) and lost.ids still ending past the active segment: the next recovery does it
+// again. A read-only opener reports it and changes nothing.
+absl::Status Stream::ContinuePastLoss(const IdRanges& lost, uint64_t* next,
+                                      std::shared_ptr<OffsetIndex>* index,
+                                      StreamRecoveryReport* report) {
+  auto range = std::find_if(lost.begin(), lost.end(),
+                            [next](const auto& r) { return r.first <= *next && *next < r.second; });
+  // Whatever the policy: a range past the active segment's end is a decision a kTruncate
+  // recovery recorded and could not finish.
+  if (range == lost.end()) return absl::OkStatus();
+  report->lost_first = *next;
+  report->lost_end = range->second;
+  if (options_.read_only) return absl::OkStatus();
+  const uint64_t new_start = range->second;
+  {
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> created,
+                             env_->NewWritableFile(SegmentPath(new_start)));
+    IRONWAL_RETURN_IF_ERROR(created->Close());
+  }
+  IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  IRONWAL_RETURN_IF_ERROR(AppendSegmentIndex(env_, dir_path_, new_start));
+  IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_path_, format::kHeadStateFileName),
+                                              EncodeHeadState(new_start)));
+  IRONWAL_RETURN_IF_ERROR(WriteFrontier(new_start, 0));
+  frontier_written_ = 0;
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_.push_back(new_start);
+  }
+  *index = std::make_shared<OffsetIndex>(new_start);
+  *next = new_start;
+  active_file_exists_ = true;
+  active_size_ = 0;
+  active_synced_ = 0;
   return absl::OkStatus();
 }
 

@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -83,6 +84,10 @@ struct StreamCheck {
   std::vector<Finding> findings;
   std::vector<std::string> notes;  // worth knowing, not wrong
   std::vector<uint64_t> segments;  // the segment start IDs, as recovery would settle them
+  // lost.ids: ID ranges [first, end) a repair cut out of the log with a corrupt tail. A
+  // gap between segments that they explain is a note, not a finding; reads of those IDs
+  // fail with DataLoss.
+  std::vector<std::pair<uint64_t, uint64_t>> lost;
   uint64_t first_id = 0;
   uint64_t next_id = 0;  // after the active segment's verified frames
   uint64_t frames = 0;   // CRC-valid frames walked
@@ -112,6 +117,13 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
 // directory. DataLoss when opening would refuse it.
 absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::string& root,
                                                         const std::string& dir);
+
+// lost.ids of the stream directory `root`/`dir` (ID ranges [first, end) a repair cut out
+// of the log; reads of them fail with DataLoss); empty when there is none. DataLoss when
+// it is malformed.
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostIds(Env* env,
+                                                                       const std::string& root,
+                                                                       const std::string& dir);
 
 struct MaintenanceOptions {
   Env* env = nullptr;      // Env::Default() when null

@@ -144,6 +144,7 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
         {JoinPath(check.path, finding.file), finding.offset, finding.message, FixOf(finding.fix)});
   }
   check.segments = plan.segments;
+  check.lost = plan.lost;
   IRONWAL_RETURN_IF_ERROR(verifier_internal::CheckSegments(env, state.listing, &check));
   return check;
 }

@@ -15,6 +15,7 @@
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_scan.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/verifier_internal.h"
 
@@ -225,6 +226,23 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   return absl::OkStatus();
 }
 
+// A range of lost.ids that the active segment's end falls in: a repair recorded the loss
+// and stopped before the stream continued past it (recovery finishes that).
+absl::Status CheckLostPastEnd(const std::string& path, StreamCheck* check) {
+  for (const auto& [first, end] : check->lost) {
+    if (first <= check->next_id && check->next_id < end) {
+      check->findings.push_back({path, std::nullopt,
+                                 absl::StrCat("ends at ID ", check->next_id, ", inside IDs [",
+                                              first, ", ", end, ") that ", format::kLostIdsFileName,
+                                              " records as lost: an interrupted "
+                                              "repair; repair continues the stream at ID ",
+                                              end),
+                                 FindingFix::kRecovery});
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check) {
@@ -249,7 +267,8 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
     if (active) {
       IRONWAL_ASSIGN_OR_RETURN(const ScanOptions options,
                                CheckDurablePos(env, listing, start, walk.file_size, check));
-      return JudgeActive(env, path, start, options, std::move(walk), check);
+      IRONWAL_RETURN_IF_ERROR(JudgeActive(env, path, start, options, std::move(walk), check));
+      return CheckLostPastEnd(path, check);
     }
     for (Finding& finding : walk.findings) {
       finding.message += " [sealed segment: repair cannot fix it]";
@@ -268,7 +287,12 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
       IRONWAL_RETURN_IF_ERROR(belongs);
     }
     const uint64_t next = segments[i + 1];
-    if (walk.end_id < next) {
+    if (walk.end_id < next && walk.findings.empty() &&
+        LostIdsCover(check->lost, walk.end_id, next)) {
+      check->notes.push_back(absl::StrCat(path, ": IDs [", walk.end_id, ", ", next,
+                                          ") were cut out of the log by a repair (",
+                                          format::kLostIdsFileName, "); they read as DataLoss"));
+    } else if (walk.end_id < next) {
       check->findings.push_back(
           {path, walk.file_size,
            absl::StrCat("the segment ends at ID ", walk.end_id, " but the next one starts at ",

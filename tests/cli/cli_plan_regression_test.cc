@@ -221,6 +221,34 @@ TEST(CliPlanRegressionTest, AStreamDirectoryHoldingNothingIsReportedByEveryComma
   ExpectRepairRefusesUnchanged(root);
 }
 
+// Issue 8 §2: repair quarantined a corrupt frame of the active segment with valid frames
+// after it, and the next append handed the quarantined IDs out again. Now they are
+// recorded (lost.ids), the stream continues past them, and every command agrees.
+TEST(CliPlanRegressionTest, RepairedLossIsARecordedGapNoCommandReusesOrHides) {
+  const std::string root = FreshDir("recorded-gap");
+  WriteEntries(root, "s", 10, 4 * kEntryFrameSize);  // segments 0, 4, 8; 8 holds IDs 8, 9
+  FlipByte(root + "/s/" + SegmentFileName(8), 40);   // inside ID 8's payload
+  const ToolResult repair = RunTool({"repair", root});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_THAT(repair.out, HasSubstr("IDs [8, 10) recorded as lost"));
+  const ToolResult verify = RunTool({"verify", root});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_THAT(verify.out, HasSubstr("IDs [8, 10) were cut out of the log by a repair"));
+  const ToolResult ls = RunTool({"ls", root});
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  const ToolResult dump = RunTool({"dump", root, "s"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(Lines(dump.out).size(), 8u);
+  EXPECT_THAT(dump.err, HasSubstr("IDs [8, 10) were cut out of the log"));
+  const ToolResult append = RunTool({"append", root, "s"}, "new\n");
+  EXPECT_EQ(append.exit_code, 0) << append.err;
+  EXPECT_EQ(append.out, "10\n");
+  const ToolResult after = RunTool({"dump", root, "s", "--from", "7"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(Lines(after.out).size(), 2u);
+  EXPECT_EQ(RunTool({"verify", root}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ironwal

@@ -125,13 +125,22 @@ std::string Describe(const absl::StatusOr<RepairReport>& report) {
   return out;
 }
 
+// durable.pos may be left behind the one an uninterrupted repair writes, as a rotation
+// interrupted at its last step leaves it: behind the truth is always safe (FORMAT.md).
+bool FrontierBehind(const std::string& path, const std::string& got, const std::string& want) {
+  if (Basename(path) != "durable.pos") return false;
+  absl::StatusOr<DurablePos> a = DecodeDurablePos(got);
+  absl::StatusOr<DurablePos> b = DecodeDurablePos(want);
+  return a.ok() && b.ok() && a->segment_start_id < b->segment_start_id;
+}
+
 void ExpectTree(Env* env, const std::map<std::string, std::string>& expected) {
   const std::map<std::string, std::string> tree = TreeOf(env);
   for (const auto& [path, contents] : expected) {
     auto it = tree.find(path);
     if (it == tree.end()) {
       ADD_FAILURE() << path << " missing";
-    } else if (it->second != contents) {
+    } else if (it->second != contents && !FrontierBehind(path, it->second, contents)) {
       ADD_FAILURE() << path << " differs: " << it->second.size() << " bytes, expected "
                     << contents.size();
     }
@@ -191,6 +200,38 @@ TEST(MaintenanceTest, VerifyAndRepairAreLibraryCalls) {
   ASSERT_OK_AND_ASSIGN(const std::optional<StreamInfo> info, InspectStream(env.get(), kRoot, "s"));
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->next_id, after.streams[0].next_id);
+}
+
+// Issue 8 §2: the IDs of frames a repair quarantines are never handed out again. The
+// damaged frame of DamagedRoot is followed by valid frames up to ID kEntries - 1: after the
+// repair the next append gets kEntries, and the cut IDs read as DataLoss.
+TEST(MaintenanceTest, RepairNeverHandsOutTheIdsOfQuarantinedFrames) {
+  std::unique_ptr<SimEnv> env = DamagedRoot();
+  ASSERT_OK_AND_ASSIGN(const RepairReport repaired, RepairRoot(kRoot, InEnv(env.get())));
+  ASSERT_TRUE(repaired.clean()) << Describe(repaired);
+  EXPECT_THAT(
+      absl::StrJoin(repaired.streams[0].actions, "\n"),
+      HasSubstr(absl::StrCat(") recorded as lost (lost.ids); the stream continues at ", kEntries)));
+  MaintenanceOptions scope;
+  scope.env = env.get();
+  ASSERT_OK_AND_ASSIGN(const VerifyReport verified, VerifyRoot(kRoot, scope));
+  EXPECT_TRUE(verified.clean());
+  ASSERT_EQ(verified.streams.size(), 1u);
+  ASSERT_EQ(verified.streams[0].lost.size(), 1u);
+  const auto [lost_first, lost_end] = verified.streams[0].lost[0];
+  EXPECT_EQ(lost_end, static_cast<uint64_t>(kEntries));
+  EXPECT_THAT(absl::StrJoin(verified.streams[0].notes, "\n"), HasSubstr("cut out of the log"));
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(Options(env.get())));
+    ASSERT_OK_AND_ASSIGN(const uint64_t id, wal->Append("s", "after the repair"));
+    EXPECT_EQ(id, static_cast<uint64_t>(kEntries + reopen)) << "a lost ID was handed out again";
+    for (uint64_t lost = lost_first; lost < lost_end; ++lost) {
+      EXPECT_TRUE(absl::IsDataLoss(wal->Get("s", lost).status())) << "ID " << lost;
+    }
+    ASSERT_OK_AND_ASSIGN(const std::string before, wal->Get("s", lost_first - 1));
+    EXPECT_EQ(before, Entry(static_cast<int>(lost_first - 1)));
+    ASSERT_TRUE(wal->Close().ok());
+  }
 }
 
 // An I/O error (EIO) at each I/O of a repair in turn: the repair fails, and repairing
