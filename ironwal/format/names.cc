@@ -138,6 +138,8 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kTruncateIntent;
   } else if (name == format::kLostIdsFileName) {
     file.kind = StreamFileKind::kLostIds;
+  } else if (name == format::kSealedSizesFileName) {
+    file.kind = StreamFileKind::kSealedSizes;
   } else if (absl::EndsWith(name, format::kTempSuffix)) {
     file.kind = StreamFileKind::kTemp;
   } else if (absl::StrContains(name, format::kQuarantineInfix)) {
@@ -187,6 +189,9 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
         break;
       case StreamFileKind::kLostIds:
         listing.has_lost_ids = true;
+        break;
+      case StreamFileKind::kSealedSizes:
+        listing.has_sealed_sizes = true;
         break;
       case StreamFileKind::kTemp:
         listing.temp_files.push_back(name);
@@ -275,6 +280,41 @@ absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents) {
     return absl::DataLossError("truncate.intent: crc mismatch");
   }
   return DecodeFixed64(contents.data() + 4);
+}
+
+std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes) {
+  std::string out(format::kSealedSizesMagic, 4);
+  PutFixed32(&out, static_cast<uint32_t>(sizes.size()));
+  for (const auto& [start, size] : sizes) {
+    PutFixed64(&out, start);
+    PutFixed64(&out, size);
+  }
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<std::map<uint64_t, uint64_t>> DecodeSealedSizes(absl::string_view contents) {
+  if (contents.size() < 12 || contents.substr(0, 4) != format::kSealedSizesMagic) {
+    return absl::DataLossError(absl::StrCat("sealed.sizes: bad magic or size ", contents.size()));
+  }
+  const uint64_t n = DecodeFixed32(contents.data() + 4);
+  if (contents.size() != 12 + 16 * n) {
+    return absl::DataLossError(
+        absl::StrCat("sealed.sizes: size ", contents.size(), " for ", n, " entries"));
+  }
+  const size_t body = contents.size() - 4;
+  if (Crc32(contents.substr(0, body)) != DecodeFixed32(contents.data() + body)) {
+    return absl::DataLossError("sealed.sizes: crc mismatch");
+  }
+  std::map<uint64_t, uint64_t> sizes;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t start = DecodeFixed64(contents.data() + 8 + 16 * i);
+    if (!sizes.empty() && start <= sizes.rbegin()->first) {
+      return absl::DataLossError(absl::StrCat("sealed.sizes: entry ", i, " out of order"));
+    }
+    sizes[start] = DecodeFixed64(contents.data() + 16 + 16 * i);
+  }
+  return sizes;
 }
 
 std::string EncodeLostIds(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {

@@ -48,6 +48,7 @@ enum class StreamFileKind {
   kDurablePos,      // durable.pos
   kTruncateIntent,  // truncate.intent
   kLostIds,         // lost.ids
+  kSealedSizes,     // sealed.sizes
   kTemp,            // "*.tmp": left over from an interrupted atomic write
   kQuarantine,      // "<segment>.corrupt-<offset>": bytes recovery cut and kept
   kOther,           // not ironwal's
@@ -78,6 +79,7 @@ struct StreamListing {
   std::vector<std::string> quarantine_files;
   bool has_truncate_intent = false;
   bool has_lost_ids = false;
+  bool has_sealed_sizes = false;
   std::vector<std::string> other_files;  // not ironwal's names (of any type)
   std::vector<std::string> not_files;    // ironwal's names, not regular files
   // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
@@ -107,6 +109,11 @@ absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view conte
 
 // truncate.intent: the first start ID a truncation leaves in segments.idx (format.h).
 std::string EncodeTruncateIntent(uint64_t first_id);
+
+// sealed.sizes (format.h): segment start ID -> its size when sealed.
+std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes);
+// DataLoss for a bad magic, size or CRC, or start IDs out of order.
+absl::StatusOr<std::map<uint64_t, uint64_t>> DecodeSealedSizes(absl::string_view contents);
 
 // lost.ids (format.h): ID ranges [first, end) cut out of the log, sorted, disjoint.
 std::string EncodeLostIds(const std::vector<std::pair<uint64_t, uint64_t>>& ranges);

@@ -2,6 +2,7 @@
 #include "ironwal/stream/directory_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ class Planner {
   void ReadHead();
   void ReadIntent();
   void ReadLostIds();
+  void SealedSizes();
   void Unlisted();
   void MissingFront();
   void MissingMiddle();
@@ -190,6 +192,34 @@ void Planner::ReadLostIds() {
                     "): which IDs a repair cut out of the log is unknown; restore it from a "
                     "backup"),
        PlanFix::kNone);
+}
+
+// Row r: each sealed segment at least as long as when it was sealed.
+void Planner::SealedSizes() {
+  if (!state_.sealed_sizes.has_value()) return;
+  absl::StatusOr<std::map<uint64_t, uint64_t>> sizes = DecodeSealedSizes(*state_.sealed_sizes);
+  if (!sizes.ok()) {
+    Row('r');
+    plan_.remove.push_back(format::kSealedSizesFileName);
+    Find(format::kSealedSizesFileName,
+         absl::StrCat("malformed (", sizes.status().message(),
+                      "): it only checks sealed segments' sizes; repair removes it"));
+    return;
+  }
+  for (size_t i = 0; i + 1 < index_.size(); ++i) {
+    auto sealed = sizes->find(index_[i]);
+    auto size = state_.segment_sizes.find(index_[i]);
+    if (sealed == sizes->end() || size == state_.segment_sizes.end()) continue;
+    if (size->second >= sealed->second) continue;
+    Row('r');
+    const std::string what =
+        absl::StrCat("sealed segment ", SegmentFileName(index_[i]), " holds ", size->second,
+                     " bytes but was sealed at ", sealed->second, " (",
+                     format::kSealedSizesFileName, "): its frames from byte ", size->second,
+                     " on are gone, IDs before ", index_[i + 1], " are missing");
+    Find(SegmentFileName(index_[i]), what, PlanFix::kNone, size->second);
+    Refuse(what);
+  }
 }
 
 // Row o.
@@ -404,6 +434,7 @@ DirectoryPlan Planner::Run() {
   MissingMiddle();
   EmptyActive();
   Continuity();
+  SealedSizes();
   Settle();
   return plan_;
 }
@@ -452,6 +483,8 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
                                &state.truncate_intent));
   IRONWAL_RETURN_IF_ERROR(
       read(state.listing.has_lost_ids, format::kLostIdsFileName, &state.lost_ids));
+  IRONWAL_RETURN_IF_ERROR(
+      read(state.listing.has_sealed_sizes, format::kSealedSizesFileName, &state.sealed_sizes));
   return state;
 }
 
@@ -469,6 +502,22 @@ absl::StatusOr<SegmentEnd> WalkSegmentEnd(Env* env, const std::string& dir, uint
   end.clean = walked.ok();
   end.problem = std::string(walked.message());
   return end;
+}
+
+absl::Status RecordSealedSize(Env* env, const std::string& dir, uint64_t start_id, uint64_t size,
+                              uint64_t first_id) {
+  const std::string path = JoinPath(dir, format::kSealedSizesFileName);
+  std::map<uint64_t, uint64_t> sizes;
+  absl::StatusOr<std::string> contents = ReadFileToString(env, path);
+  if (contents.ok()) {
+    absl::StatusOr<std::map<uint64_t, uint64_t>> decoded = DecodeSealedSizes(*contents);
+    if (decoded.ok()) sizes = *std::move(decoded);  // A malformed one starts again.
+  } else if (!absl::IsNotFound(contents.status())) {
+    return contents.status();
+  }
+  sizes.erase(sizes.begin(), sizes.lower_bound(first_id));
+  sizes[start_id] = size;
+  return WriteFileAtomically(env, path, EncodeSealedSizes(sizes));
 }
 
 absl::StatusOr<DirectoryPlan> SettleDirectory(Env* env, const std::string& dir,

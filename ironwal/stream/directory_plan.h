@@ -57,6 +57,10 @@
 //        between the two                                        out with a corrupt tail)
 //   q    lost.ids malformed                                     refuse only if a gap needs it;
 //                                                               reported, repair cannot fix
+//   r    a sealed segment (not the last) shorter than           refuse: frames from that byte
+//        sealed.sizes says it was sealed                        on are gone (IDs missing); a
+//                                                               malformed sealed.sizes is
+//                                                               removed (it only checks)
 //
 // A refusal is DataLoss under either corruption policy and changes nothing on disk. Every
 // plan keeps the IDs gap-free: the settled segments are meant to continue one another, and
@@ -95,6 +99,7 @@ struct DirectoryState {
   std::optional<std::string> head;             // head.state's bytes, when listed
   std::optional<std::string> truncate_intent;  // truncate.intent's bytes, when listed
   std::optional<std::string> lost_ids;         // lost.ids's bytes, when listed
+  std::optional<std::string> sealed_sizes;     // sealed.sizes's bytes, when listed
   std::map<uint64_t, SegmentEnd> walked;       // walks the plan asked for
 };
 
@@ -152,6 +157,12 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
 // Walks the frame headers of segment `start_id` in `dir` (CRCs are not checked).
 absl::StatusOr<SegmentEnd> WalkSegmentEnd(Env* env, const std::string& dir, uint64_t start_id,
                                           size_t buffer_size);
+
+// Records in `dir`'s sealed.sizes that segment `start_id` was sealed at `size` bytes
+// (atomically), dropping entries below `first_id` (truncated segments). Called by
+// rotation; a failure loses only the check (row r), never data.
+absl::Status RecordSealedSize(Env* env, const std::string& dir, uint64_t start_id, uint64_t size,
+                              uint64_t first_id);
 
 // Plans, doing the walks the plan asks for, until it needs none. `state` is read by
 // ReadDirectoryState and receives the walks.

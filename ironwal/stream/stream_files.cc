@@ -15,6 +15,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/stream/directory_plan.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
@@ -105,6 +106,8 @@ absl::Status Stream::Rotate() {
   const uint64_t new_start = write_next_id_;
   IRONWAL_CHECK(writer_ != nullptr && writer_->size() > 0 && new_start > writer_->start_id())
       << dir_path_ << ": rotation to " << new_start;
+  const uint64_t sealed_start = writer_->start_id();
+  const uint64_t sealed_size = writer_->size();
   // 1. The full segment is durable before anything names the next one.
   absl::Status closed = writer_->Close();
   if (!closed.ok()) return Poison(closed);
@@ -131,8 +134,10 @@ absl::Status Stream::Rotate() {
   writer_ = *std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);
-  // 5. The frontier moves to the new segment (a stale one is merely conservative).
+  // 5. The frontier moves to the new segment (a stale one is merely conservative), and
+  // sealed.sizes records the sealed one (a missing entry only skips a check at open).
   if (WriteFrontier(new_start, 0).ok()) frontier_written_ = 0;
+  RecordSealedSize(env_, dir_path_, sealed_start, sealed_size, first_id()).IgnoreError();
   return absl::OkStatus();
 }
 

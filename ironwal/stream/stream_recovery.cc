@@ -320,6 +320,8 @@ absl::Status Stream::ContinuePastLoss(const IdRanges& lost, uint64_t* next,
                                               EncodeHeadState(new_start)));
   IRONWAL_RETURN_IF_ERROR(WriteFrontier(new_start, 0));
   frontier_written_ = 0;
+  RecordSealedSize(env_, dir_path_, (*index)->segment_start_id(), active_size_, first_id())
+      .IgnoreError();
   {
     WriterMutexLock lock(&segments_mu_);
     segments_.push_back(new_start);

@@ -55,7 +55,8 @@ std::map<std::string, std::string> RegularFiles(const std::string& root) {
 
 // repair refuses and changes no byte.
 void ExpectRepairRefusesUnchanged(const std::string& root) {
-  const auto before = RegularFiles(root);
+  auto before = RegularFiles(root);
+  before.erase("LOCK");
   const ToolResult r = RunTool({"repair", root});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("cannot repair"));
@@ -199,7 +200,18 @@ TEST(CliPlanRegressionTest, LsReportsAGapBetweenSealedSegments) {
   WriteBytes(first, ReadBytes(first).substr(0, 3 * kEntryFrameSize));  // IDs 3 gone
   const ToolResult ls = RunTool({"ls", root});
   EXPECT_EQ(ls.exit_code, 1);
-  EXPECT_THAT(ls.err, HasSubstr("IDs are missing"));
+  EXPECT_THAT(ls.err, HasSubstr("are missing"));
+  // Issue 8 §4: a read-write open accepted the gap (and appended past it). The rotation
+  // recorded segment 0's sealed size (sealed.sizes): every command refuses the gap.
+  const ToolResult verify = RunTool({"verify", root});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_THAT(verify.out, HasSubstr("was sealed at"));
+  ExpectRepairRefusesUnchanged(root);
+  const ToolResult append = RunTool({"append", root, "s"}, "after the gap\n");
+  EXPECT_EQ(append.exit_code, 1) << append.out;
+  EXPECT_THAT(append.err,
+              HasSubstr("holds " + std::to_string(3 * kEntryFrameSize) +
+                        " bytes but was sealed at " + std::to_string(4 * kEntryFrameSize)));
 }
 
 // Issue 8 §7: with the only segment and segments.idx of the `compressed` fixture deleted,

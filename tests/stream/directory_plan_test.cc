@@ -60,6 +60,11 @@ class Dir {
     state_.lost_ids = std::move(bytes);
     return *this;
   }
+  Dir& Sealed(const std::map<uint64_t, uint64_t>& sizes) {
+    entries_.push_back({format::kSealedSizesFileName, true});
+    state_.sealed_sizes = EncodeSealedSizes(sizes);
+    return *this;
+  }
   Dir& File(std::string name, bool regular = true) {
     entries_.push_back({std::move(name), regular});
     return *this;
@@ -268,6 +273,23 @@ TEST(DirectoryPlanTest, RowQAMalformedLostIdsIsReportedAndExplainsNoGap) {
   EXPECT_THAT(plan.findings, Contains(::testing::Field(&PlanFinding::fix, PlanFix::kNone)));
   plan = Dir().Seg(0).Seg(10, 0).Index({0, 10}).Walk(0, 8).LostBytes("junk").Plan();
   EXPECT_TRUE(plan.refusal.has_value());
+}
+
+TEST(DirectoryPlanTest, RowRASealedSegmentShorterThanItWasSealedIsRefused) {
+  // Segment 0 was sealed at 100 bytes and still holds them; 4 at 100 but holds 60.
+  DirectoryPlan plan =
+      Dir().Seg(0).Seg(4, 60).Seg(8).Index({0, 4, 8}).Sealed({{0, 100}, {4, 100}}).Plan(true);
+  EXPECT_TRUE(Has(plan, 'r'));
+  EXPECT_THAT(plan.refusal, Optional(HasSubstr("holds 60 bytes but was sealed at 100")));
+  // As long as when sealed (or longer, e.g. two files merged): accepted.
+  plan = Dir().Seg(0).Seg(4, 160).Seg(8, 0).Index({0, 4, 8}).Sealed({{0, 100}, {4, 100}}).Plan();
+  EXPECT_FALSE(Has(plan, 'r'));
+  EXPECT_FALSE(plan.refusal.has_value());
+  // The active segment is never checked against it; a malformed file is removed.
+  plan = Dir().Seg(0).Seg(4, 10).Index({0, 4}).Sealed({{0, 100}, {4, 100}}).Plan();
+  EXPECT_FALSE(plan.refusal.has_value());
+  plan = Dir().Seg(0).Index({0}).File("sealed.sizes").Plan();
+  EXPECT_FALSE(Has(plan, 'r'));  // Not read: the Dir helper gives it no bytes.
 }
 
 TEST(DirectoryPlanTest, LostIdsCoverAWholeRangeOnly) {
