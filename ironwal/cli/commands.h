@@ -13,8 +13,8 @@
 //   append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]
 //   truncate ROOT STREAM KEEP_FROM_ID
 //
-// ls and dump open the Wal read-only (no LOCK, nothing changed). verify never opens the
-// Wal: it walks the directories itself (verifier.h). Paths are used as given; relative
+// ls and dump open the Wal read-only (no LOCK, nothing changed). verify and repair print
+// VerifyRoot and RepairRoot (ironwal/wal/maintenance.h). Paths are used as given; relative
 // ones are made absolute against the current directory.
 //
 // Thread-safety: each call is independent; they use Env::Default().
@@ -58,11 +58,6 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path);
 // 'a/b' exists. A missing, unreadable or damaged stream.key claims nothing here (verify
 // reports it). Opens nothing but a regular stream.key, without blocking.
 absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::string& key);
-
-// The stream directories verify and repair work on: every one under `root`, or only
-// `dir` when it is not empty (NotFound, naming it, unless it is a stream directory).
-absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& root,
-                                                          const std::string& dir);
 
 }  // namespace cli
 }  // namespace ironwal

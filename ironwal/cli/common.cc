@@ -13,7 +13,6 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
-#include "ironwal/cli/verifier.h"
 #include "ironwal/env/env.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
@@ -68,24 +67,6 @@ absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::s
   return absl::InvalidArgumentError(
       absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory ", JoinPath(root, dir),
                    ", which belongs to stream '", absl::CEscape(*owner), "'"));
-}
-
-absl::StatusOr<std::vector<std::string>> SelectStreamDirs(const std::string& root,
-                                                          const std::string& dir) {
-  Env* env = Env::Default();
-  if (dir.empty()) return ListStreamDirs(env, root);
-  const std::string path = JoinPath(root, dir);
-  absl::StatusOr<bool> is_dir = env->IsDirectory(path);
-  if (absl::IsNotFound(is_dir.status()) || (is_dir.ok() && !*is_dir)) {
-    return absl::NotFoundError(absl::StrCat("no stream directory ", path));
-  }
-  IRONWAL_RETURN_IF_ERROR(is_dir.status());
-  IRONWAL_ASSIGN_OR_RETURN(const bool is_stream, IsStreamDir(env, path));
-  if (!is_stream) {
-    return absl::NotFoundError(absl::StrCat(path, " is not a stream directory (no segment, ",
-                                            "segments.idx, head.state, stream.key, ...)"));
-  }
-  return std::vector<std::string>{dir};
 }
 
 }  // namespace cli

@@ -11,9 +11,10 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
-#include "ironwal/cli/stream_wiring.h"
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
+#include "ironwal/stream/directory_plan.h"
+#include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
 
@@ -69,6 +70,7 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
   Env* env = Env::Default();
   const std::string dir = JoinPath(root, info.dir);
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
+  IRONWAL_ASSIGN_OR_RETURN(const auto lost, ReadLostIds(env, root, info.dir));
   PayloadBytes bytes;
   uint64_t expected = info.first_id;
   for (const std::string& name : children) {  // Sorted: the padded names sort by ID.
@@ -82,6 +84,9 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
     for (;;) {
       IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
       if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id >= info.next_id) break;
+      if (item.header.start_id > expected && LostIdsCover(lost, expected, item.header.start_id)) {
+        expected = item.header.start_id;  // A gap a repair recorded (lost.ids).
+      }
       if (item.header.start_id != expected) {
         return absl::DataLossError(absl::StrCat(
             "ls ", path, "@", item.offset, ": the frame holds IDs [", item.header.start_id, ", ",
@@ -94,6 +99,9 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
       bytes.stored += item.header.disk_size;
     }
   }
+  if (expected < info.next_id && LostIdsCover(lost, expected, info.next_id)) {
+    expected = info.next_id;
+  }
   if (expected != info.next_id) {
     return absl::DataLossError(absl::StrCat("ls ", dir, ": the segments' frames end at ID ",
                                             expected, ", the stream's next ID is ", info.next_id,
@@ -103,13 +111,18 @@ absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const Stre
 }
 
 // One stream's row, or why it cannot be listed.
-absl::StatusOr<std::vector<std::string>> StreamRow(const Stream::Shared& shared,
+absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
                                                    const std::string& dir) {
-  StreamRecoveryReport report;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, Stream::Recover(&shared, dir, &report));
-  if (stream == nullptr) return std::vector<std::string>();  // Not a stream after all.
-  const StreamInfo info = stream->Info();
-  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(shared.options.root, info));
+  IRONWAL_ASSIGN_OR_RETURN(const std::optional<StreamInfo> opened,
+                           InspectStream(Env::Default(), root, dir));
+  if (!opened.has_value()) {
+    // Listed, yet not a stream: a directory holding nothing (maintenance.h).
+    return absl::DataLossError(absl::StrCat(
+        "ls ", JoinPath(root, dir), ": holds no file at all (its files were removed, or its ",
+        "creation was interrupted; `ironwal verify` says more)"));
+  }
+  const StreamInfo& info = *opened;
+  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(root, info));
   const std::string ratio = payloads.stored == 0
                                 ? "-"
                                 : absl::StrFormat("%.2f", static_cast<double>(payloads.block) /
@@ -145,15 +158,14 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   if (!parsed.ok()) return parsed.exit_code;
   absl::StatusOr<std::string> root = AbsolutePath(parsed.args->positional()[0]);
   if (!root.ok()) return Failure("ls", root.status(), err);
-  absl::StatusOr<std::vector<std::string>> dirs = SelectStreamDirs(*root, "");
+  absl::StatusOr<std::vector<std::string>> dirs = ListStreamDirs(Env::Default(), *root);
   if (!dirs.ok()) return Failure("ls", dirs.status(), err);
   // Each stream on its own (read-only, as Wal::Open would), so that one that cannot be
   // opened is reported without hiding the others.
-  StreamWiring wiring(*root, /*read_only=*/true, CorruptionPolicy::kError);
   std::vector<std::vector<std::string>> rows;
   int exit_code = kExitOk;
   for (const std::string& dir : *dirs) {
-    absl::StatusOr<std::vector<std::string>> row = StreamRow(wiring.shared, dir);
+    absl::StatusOr<std::vector<std::string>> row = StreamRow(*root, dir);
     if (!row.ok()) {
       exit_code = Failure("ls", row.status(), err);
       continue;
@@ -173,6 +185,30 @@ int RunLs(const std::vector<std::string>& words, std::ostream& out, std::ostream
   }
   return exit_code;
 }
+
+namespace {
+
+// Prints the entries [from, to) of `key` in `format`; *next is one past the last printed
+// (from when none).
+absl::Status DumpFrom(Wal* wal, const std::string& key, uint64_t from, uint64_t to,
+                      const std::string& format, uint64_t* next, std::ostream& out) {
+  *next = from;
+  if (to != Wal::kNoEnd && from >= to) return absl::OkStatus();
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, wal->NewIterator(key, from, to));
+  for (; it->Valid(); it->Next()) {
+    const absl::string_view value = it->value();
+    if (format == "jsonl") {
+      out << "{\"id\":" << it->id() << ",\"b64\":\"" << absl::Base64Escape(value) << "\"}\n";
+    } else {
+      out << it->id() << "\t"
+          << (format == "hex" ? absl::BytesToHexString(value) : absl::CEscape(value)) << "\n";
+    }
+    *next = it->id() + 1;
+  }
+  return it->status();
+}
+
+}  // namespace
 
 int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kDumpSpec, words, out, err);
@@ -207,19 +243,24 @@ int RunDump(const std::vector<std::string>& words, std::ostream& out, std::ostre
     if (!info.ok()) return Failure("dump", info.status(), err);
     from = info->first_id;
   }
-  absl::StatusOr<std::unique_ptr<Iterator>> it =
-      (*wal)->NewIterator(key, *from, to.value_or(Wal::kNoEnd));
-  if (!it.ok()) return Failure("dump", it.status(), err);
-  for (; (*it)->Valid(); (*it)->Next()) {
-    const absl::string_view value = (*it)->value();
-    if (format == "jsonl") {
-      out << "{\"id\":" << (*it)->id() << ",\"b64\":\"" << absl::Base64Escape(value) << "\"}\n";
-    } else {
-      out << (*it)->id() << "\t"
-          << (format == "hex" ? absl::BytesToHexString(value) : absl::CEscape(value)) << "\n";
-    }
+  // A gap a repair recorded (lost.ids) is said on stderr and skipped; any other failure
+  // stops the dump.
+  absl::StatusOr<std::string> dir = StreamDirOfKey(*root, key);
+  if (!dir.ok()) return Failure("dump", dir.status(), err);
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost =
+      ReadLostIds(Env::Default(), *root, *dir);
+  if (!lost.ok()) return Failure("dump", lost.status(), err);
+  uint64_t at = *from;
+  for (;;) {
+    absl::Status read = DumpFrom(wal->get(), key, at, to.value_or(Wal::kNoEnd), format, &at, out);
+    if (read.ok()) break;
+    auto range = std::find_if(lost->begin(), lost->end(),
+                              [at](const auto& r) { return r.first <= at && at < r.second; });
+    if (!absl::IsDataLoss(read) || range == lost->end()) return Failure("dump", read, err);
+    err << "ironwal dump: IDs [" << at << ", " << range->second
+        << ") were cut out of the log by a repair (" << format::kLostIdsFileName << "); skipped\n";
+    at = range->second;
   }
-  if (!(*it)->status().ok()) return Failure("dump", (*it)->status(), err);
   return kExitOk;
 }
 

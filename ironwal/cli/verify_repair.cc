@@ -1,34 +1,17 @@
-// `ironwal verify` and `ironwal repair`.
-//
-// verify runs the checks of verifier.h on every stream (or one) and prints each finding
-// as "path@offset: what" and a summary; it never opens the Wal, never takes the LOCK and
-// never writes.
-//
-// repair takes the root's LOCK and, for each stream that verify finds problems in, runs
-// the stream's recovery under CorruptionPolicy::kTruncate (Stream::Recover: the same code
-// Wal::Open runs, one stream at a time so that `repair ROOT STREAM` touches no other
-// stream): torn tails are cut, corrupt tails are moved to quarantine files (never thrown
-// away), segments.idx is rebuilt, leftovers are removed. It then rewrites a bad head.state
-// or durable.pos, and verifies the stream again. A stream with a problem repair cannot fix
-// (damage in a sealed segment, lost IDs, a file that belongs to another stream) is left
-// untouched and reported. --dry-run takes no LOCK and changes nothing: recovery runs
-// read-only and reports what it would do.
+// `ironwal verify` and `ironwal repair`: printers over VerifyRoot and RepairRoot
+// (ironwal/wal/maintenance.h), which do the work. verify prints each finding as
+// "path@offset: what" and a summary; repair prints the findings (those it cannot fix
+// marked so), what it did, and what the stream looks like afterwards. The sharded files of
+// a ShardedWal root are checked here (sharded_inspect.h).
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
-#include "ironwal/cli/stream_wiring.h"
-#include "ironwal/cli/verifier.h"
-#include "ironwal/format/format.h"
-#include "ironwal/format/names.h"
-#include "ironwal/stream/stream.h"
-#include "ironwal/wal/root_lock.h"
+#include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
 namespace cli {
@@ -72,11 +55,11 @@ const CommandSpec kRepairSpec = {
     1,
     2};
 
-// The root (absolute) and the stream directories a command works on; on failure the
-// exit code to return (after printing why).
+// The root (absolute) and the stream directory a command works on (empty: every one);
+// on failure the exit code to return (after printing why).
 struct Target {
   std::string root;
-  std::vector<std::string> dirs;
+  MaintenanceOptions scope;
   int exit_code = kExitOk;
 };
 
@@ -87,22 +70,15 @@ Target SelectTarget(const CommandSpec& spec, const Args& args, std::ostream& err
     target.exit_code = Failure(spec.name, root.status(), err);
     return target;
   }
-  std::string dir;
   if (args.positional().size() > 1) {
     absl::StatusOr<std::string> name = StreamDirOfKey(*root, args.positional()[1]);
     if (!name.ok()) {
       target.exit_code = UsageError(spec, name.status().message(), err);
       return target;
     }
-    dir = *name;
-  }
-  absl::StatusOr<std::vector<std::string>> dirs = SelectStreamDirs(*root, dir);
-  if (!dirs.ok()) {
-    target.exit_code = Failure(spec.name, dirs.status(), err);
-    return target;
+    target.scope.stream_dir = *name;
   }
   target.root = *root;
-  target.dirs = *std::move(dirs);
   return target;
 }
 
@@ -111,7 +87,7 @@ Target SelectTarget(const CommandSpec& spec, const Args& args, std::ostream& err
 void PrintCheck(const StreamCheck& check, bool for_repair, std::ostream& out) {
   for (const std::string& note : check.notes) out << "note: " << note << "\n";
   for (const Finding& finding : check.findings) {
-    if (for_repair && finding.fix == Fix::kNone) out << "cannot fix: ";
+    if (for_repair && finding.fix == FindingFix::kNone) out << "cannot fix: ";
     out << finding.ToString() << "\n";
   }
   if (check.clean()) {
@@ -121,94 +97,29 @@ void PrintCheck(const StreamCheck& check, bool for_repair, std::ostream& out) {
   }
 }
 
-bool HasFix(const StreamCheck& check, Fix fix) {
-  for (const Finding& finding : check.findings) {
-    if (finding.fix == fix) return true;
+// One stream's repair, in the order it happened.
+void PrintRepair(const StreamRepair& repair, std::ostream& out, std::ostream& err) {
+  if (repair.before.findings.empty() && !repair.status.ok()) {
+    Failure("repair", repair.status, err);  // Stopped before it could check the stream.
+    return;
   }
-  return false;
-}
-
-// Rewrites (or, for a dry run, says it would rewrite) head.state and durable.pos when
-// `check` flags them: recovery leaves a bad head.state alone, and rewrites durable.pos
-// only when the active segment holds data.
-absl::Status FixSmallFiles(Env* env, const StreamCheck& check, uint64_t active, bool dry_run,
-                           std::ostream& out) {
-  const std::string done = dry_run ? "would: " : "done: ";
-  if (HasFix(check, Fix::kHeadState)) {
-    if (!dry_run) {
-      IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
-          env, JoinPath(check.path, format::kHeadStateFileName), EncodeHeadState(active)));
-    }
-    out << done << check.dir << ": head.state names " << SegmentFileName(active) << "\n";
+  PrintCheck(repair.before, /*for_repair=*/true, out);
+  if (repair.before.clean()) return;
+  if (!repair.before.repairable()) {
+    out << "cannot repair " << repair.before.path << ": nothing was changed (the problems "
+        << "marked 'cannot fix' need a person: restore the files from a replica or a backup)\n";
+    return;
   }
-  if (HasFix(check, Fix::kDurablePos)) {
-    DurablePos pos;
-    pos.segment_start_id = active;
-    pos.offset = 0;  // Behind the truth is always safe (format.h).
-    if (!dry_run) {
-      IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
-          env, JoinPath(check.path, format::kDurablePosFileName), EncodeDurablePos(pos)));
-    }
-    out << done << check.dir << ": durable.pos names " << SegmentFileName(active) << " at byte 0\n";
+  for (const std::string& action : repair.actions) out << action << "\n";
+  if (!repair.status.ok()) Failure("repair", repair.status, err);
+  if (!repair.after.has_value()) return;
+  for (const Finding& finding : repair.after->findings) {
+    out << "still: " << finding.ToString() << "\n";
   }
-  return absl::OkStatus();
-}
-
-// Recovery of one stream (kTruncate; read-only for a dry run), then the files recovery
-// leaves alone. Prints what was (or would be) done.
-absl::Status RepairStream(const Stream::Shared& shared, const StreamCheck& before, bool dry_run,
-                          std::ostream& out) {
-  Env* env = shared.options.env;
-  StreamRecoveryReport report;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
-                           Stream::Recover(&shared, before.dir, &report));
-  if (stream == nullptr) return absl::NotFoundError(before.path + " is not a stream directory");
-  if (!report.clean()) {
-    for (absl::string_view line : absl::StrSplit(report.ToString(), '\n')) {
-      out << (dry_run ? "would: " : "done: ") << "recovery: " << line << "\n";
-    }
+  if (repair.after->clean()) {
+    out << repair.after->path << ": repaired: IDs [" << repair.after->first_id << ", "
+        << repair.after->next_id << "), verify finds no problems\n";
   }
-  const uint64_t active = stream->Info().active_segment_start_id;
-  stream.reset();
-  if (dry_run) return FixSmallFiles(env, before, active, dry_run, out);
-  IRONWAL_ASSIGN_OR_RETURN(const StreamCheck recovered,
-                           CheckStream(env, shared.options.root, before.dir));
-  return FixSmallFiles(env, recovered, active, dry_run, out);
-}
-
-// Repairs one stream; returns whether it is clean now (or, for a dry run, would be).
-bool RepairOne(const Stream::Shared& shared, const std::string& dir, bool dry_run,
-               std::ostream& out, std::ostream& err) {
-  Env* env = shared.options.env;
-  absl::StatusOr<StreamCheck> before = CheckStream(env, shared.options.root, dir);
-  if (!before.ok()) {
-    Failure("repair", before.status(), err);
-    return false;
-  }
-  PrintCheck(*before, /*for_repair=*/true, out);
-  if (before->clean()) return true;
-  if (!before->repairable()) {
-    out << "cannot repair " << before->path << ": nothing was changed (the problems marked "
-        << "'cannot fix' need a person: restore the files from a replica or a backup)\n";
-    return false;
-  }
-  absl::Status repaired = RepairStream(shared, *before, dry_run, out);
-  if (!repaired.ok()) {
-    Failure("repair", repaired, err);
-    return false;
-  }
-  if (dry_run) return true;
-  absl::StatusOr<StreamCheck> after = CheckStream(env, shared.options.root, dir);
-  if (!after.ok()) {
-    Failure("repair", after.status(), err);
-    return false;
-  }
-  for (const Finding& finding : after->findings) out << "still: " << finding.ToString() << "\n";
-  if (after->clean()) {
-    out << after->path << ": repaired: IDs [" << after->first_id << ", " << after->next_id
-        << "), verify finds no problems\n";
-  }
-  return after->clean();
 }
 
 }  // namespace
@@ -218,38 +129,27 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
   if (!parsed.ok()) return parsed.exit_code;
   const Target target = SelectTarget(kVerifySpec, *parsed.args, err);
   if (target.exit_code != kExitOk) return target.exit_code;
-  size_t problems = 0;
-  size_t bad_streams = 0;
-  size_t streams = target.dirs.size();
-  bool io_error = false;
-  if (absl::Status clash = CheckLockNameClash(Env::Default(), target.root);
-      parsed.args->positional().size() == 1 && !clash.ok()) {
-    out << clash.message() << "\n";  // A stream (0.6's "LOCK") verify cannot check.
-    ++problems, ++bad_streams, ++streams;
-  }
-  for (const std::string& dir : target.dirs) {
-    absl::StatusOr<StreamCheck> check = CheckStream(Env::Default(), target.root, dir);
-    if (!check.ok()) {
-      Failure("verify", check.status(), err);
-      io_error = true;
-      continue;
-    }
-    PrintCheck(*check, /*for_repair=*/false, out);
-    problems += check->findings.size();
-    if (!check->clean()) ++bad_streams;
-  }
-  if (parsed.args->positional().size() == 1 && IsShardedRoot(target.root)) {
+  absl::StatusOr<VerifyReport> report = VerifyRoot(target.root, target.scope);
+  if (!report.ok()) return Failure("verify", report.status(), err);
+  for (const std::string& problem : report->root_problems) out << problem << "\n";
+  for (const absl::Status& error : report->errors) Failure("verify", error, err);
+  for (const StreamCheck& check : report->streams) PrintCheck(check, /*for_repair=*/false, out);
+  size_t problems = report->problems();
+  const size_t streams =
+      report->streams.size() + report->errors.size() + report->root_problems.size();
+  if (target.scope.stream_dir.empty() && IsShardedRoot(target.root)) {
     absl::Status s = VerifyShardedFiles(target.root, out);
     if (!s.ok()) {
       Failure("verify", s, err);
       ++problems;
     }
   }
+  const bool io_error = !report->errors.empty();
   if (problems == 0 && !io_error) {
     out << "verify: " << Count(streams, "stream") << ", no problems\n";
     return kExitOk;
   }
-  out << "verify: " << Count(problems, "problem") << " in " << bad_streams << " of "
+  out << "verify: " << Count(problems, "problem") << " in " << report->bad_streams() << " of "
       << Count(streams, "stream") << (io_error ? " (and I/O errors, see above)" : "") << "\n";
   return kExitFinding;
 }
@@ -257,38 +157,19 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
 int RunRepair(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kRepairSpec, words, out, err);
   if (!parsed.ok()) return parsed.exit_code;
-  const bool dry_run = parsed.args->Has("--dry-run");
   const Target target = SelectTarget(kRepairSpec, *parsed.args, err);
   if (target.exit_code != kExitOk) return target.exit_code;
-  Env* env = Env::Default();
-  std::unique_ptr<FileLock> lock;
-  if (absl::Status clash = CheckLockNameClash(env, target.root); dry_run && !clash.ok()) {
-    return Failure("repair", clash, err);  // Without --dry-run, LockWalRoot says it.
-  }
-  const std::string lock_file = JoinPath(target.root, format::kLockFileName);
-  const bool had_lock_file = env->GetFileSize(lock_file).ok();
-  if (!dry_run) {
-    absl::StatusOr<std::unique_ptr<FileLock>> locked = LockWalRoot(env, target.root);
-    if (!locked.ok()) return Failure("repair", locked.status(), err);
-    lock = *std::move(locked);
-  }
-  StreamWiring wiring(target.root, dry_run, CorruptionPolicy::kTruncate);
-  size_t failed = 0;
-  for (const std::string& dir : target.dirs) {
-    if (!RepairOne(wiring.shared, dir, dry_run, out, err)) ++failed;
-  }
-  if (lock != nullptr) {
-    // A failed repair changes nothing: not even the LOCK file it created (removed while
-    // the root's lock, which is what excludes, is still held).
-    if (failed > 0 && !had_lock_file) env->RemoveFile(lock_file).IgnoreError();
-    if (absl::Status unlocked = env->UnlockFile(std::move(lock)); !unlocked.ok()) {
-      return Failure("repair", unlocked, err);
-    }
-  }
-  out << "repair" << (dry_run ? " --dry-run" : "") << ": " << target.dirs.size() - failed << " of "
-      << Count(target.dirs.size(), "stream") << (dry_run ? " would be" : "") << " clean"
+  RepairOptions options;
+  options.scope = target.scope;
+  options.dry_run = parsed.args->Has("--dry-run");
+  absl::StatusOr<RepairReport> report = RepairRoot(target.root, options);
+  if (!report.ok()) return Failure("repair", report.status(), err);
+  for (const StreamRepair& repair : report->streams) PrintRepair(repair, out, err);
+  const bool dry_run = options.dry_run;
+  out << "repair" << (dry_run ? " --dry-run" : "") << ": " << report->clean_streams() << " of "
+      << Count(report->streams.size(), "stream") << (dry_run ? " would be" : "") << " clean"
       << (dry_run ? "; nothing was changed" : "") << "\n";
-  return failed == 0 ? kExitOk : kExitFinding;
+  return report->clean() ? kExitOk : kExitFinding;
 }
 
 }  // namespace cli

@@ -191,6 +191,31 @@ inline constexpr size_t kLogIntentHeaderSize = 43;
 inline constexpr char kDeletedMarkerFileName[] = "stream.deleted";
 inline constexpr char kDeletedMarkerMagic[] = "IWDS";
 
+// lost.ids (not read by ironwal 0.6, which ignores it): the ID ranges a repair (or an
+// open under CorruptionPolicy::kTruncate) cut out of the log with a corrupt tail. The
+// stream continues past each range, so those IDs are never handed out again and read as
+// DataLoss; a gap between segments that a range explains is not an error. Rewritten
+// atomically, ranges only ever added.
+//   offset  size  field
+//        0     4  magic      "IWLI"
+//        4     4  count      u32 LE: n
+//        8   16n  ranges     n x (first ID u64 LE, end ID u64 LE), first < end, sorted
+//   8+16n     4  crc        CRC-32 (zlib) of bytes [0, 8+16n)
+inline constexpr char kLostIdsFileName[] = "lost.ids";
+inline constexpr char kLostIdsMagic[] = "IWLI";
+
+// sealed.sizes (not read by ironwal 0.6, which ignores it): each sealed segment's size
+// when it was sealed, written at rotation (and when recovery continues past lost IDs).
+// Opening compares it with the files' sizes (which it lists anyway): a sealed segment
+// shorter than it was sealed has lost frames, a gap a read-write open must not accept.
+//   offset  size  field
+//        0     4  magic      "IWSS"
+//        4     4  count      u32 LE: n
+//        8   16n  entries    n x (segment start ID u64 LE, size u64 LE), sorted by ID
+//   8+16n     4  crc        CRC-32 (zlib) of bytes [0, 8+16n)
+inline constexpr char kSealedSizesFileName[] = "sealed.sizes";
+inline constexpr char kSealedSizesMagic[] = "IWSS";
+
 // Quarantine files: bytes cut from a segment under CorruptionPolicy::kTruncate, named
 // "<segment file>.corrupt-<offset>" (not a segment name, so ironwal 0.6 ignores them).
 inline constexpr char kQuarantineInfix[] = ".corrupt-";

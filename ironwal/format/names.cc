@@ -1,7 +1,9 @@
 #include "ironwal/format/names.h"
 
 #include <cstring>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/crc32.h"
@@ -142,6 +145,10 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kFirstId;
   } else if (name == format::kLogIntentFileName) {
     file.kind = StreamFileKind::kLogIntent;
+  } else if (name == format::kLostIdsFileName) {
+    file.kind = StreamFileKind::kLostIds;
+  } else if (name == format::kSealedSizesFileName) {
+    file.kind = StreamFileKind::kSealedSizes;
   } else if (absl::EndsWith(name, format::kTempSuffix)) {
     file.kind = StreamFileKind::kTemp;
   } else if (absl::StrContains(name, format::kQuarantineInfix)) {
@@ -197,6 +204,12 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
         break;
       case StreamFileKind::kLogIntent:
         listing.has_log_intent = true;
+        break;
+      case StreamFileKind::kLostIds:
+        listing.has_lost_ids = true;
+        break;
+      case StreamFileKind::kSealedSizes:
+        listing.has_sealed_sizes = true;
         break;
       case StreamFileKind::kTemp:
         listing.temp_files.push_back(name);
@@ -285,6 +298,79 @@ absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents) {
     return absl::DataLossError("truncate.intent: crc mismatch");
   }
   return DecodeFixed64(contents.data() + 4);
+}
+
+namespace {
+
+using IdPairs = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// The layout sealed.sizes and lost.ids share: magic, u32 count, count x (u64, u64), CRC.
+std::string EncodeIdPairs(const char* magic, const IdPairs& pairs) {
+  std::string out(magic, 4);
+  PutFixed32(&out, static_cast<uint32_t>(pairs.size()));
+  for (const auto& [a, b] : pairs) {
+    PutFixed64(&out, a);
+    PutFixed64(&out, b);
+  }
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<IdPairs> DecodeIdPairs(absl::string_view file, const char* magic,
+                                      absl::string_view contents) {
+  if (contents.size() < 12 || contents.substr(0, 4) != magic) {
+    return absl::DataLossError(absl::StrCat(file, ": bad magic or size ", contents.size()));
+  }
+  const uint64_t n = DecodeFixed32(contents.data() + 4);
+  if (contents.size() != 12 + 16 * n) {
+    return absl::DataLossError(
+        absl::StrCat(file, ": size ", contents.size(), " for ", n, " entries"));
+  }
+  const size_t body = contents.size() - 4;
+  if (Crc32(contents.substr(0, body)) != DecodeFixed32(contents.data() + body)) {
+    return absl::DataLossError(absl::StrCat(file, ": crc mismatch"));
+  }
+  IdPairs pairs;
+  for (uint64_t i = 0; i < n; ++i) {
+    pairs.emplace_back(DecodeFixed64(contents.data() + 8 + 16 * i),
+                       DecodeFixed64(contents.data() + 16 + 16 * i));
+  }
+  return pairs;
+}
+
+}  // namespace
+
+std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes) {
+  return EncodeIdPairs(format::kSealedSizesMagic, IdPairs(sizes.begin(), sizes.end()));
+}
+
+absl::StatusOr<std::map<uint64_t, uint64_t>> DecodeSealedSizes(absl::string_view contents) {
+  IRONWAL_ASSIGN_OR_RETURN(const IdPairs pairs, DecodeIdPairs(format::kSealedSizesFileName,
+                                                              format::kSealedSizesMagic, contents));
+  std::map<uint64_t, uint64_t> sizes;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (!sizes.empty() && pairs[i].first <= sizes.rbegin()->first) {
+      return absl::DataLossError(absl::StrCat("sealed.sizes: entry ", i, " out of order"));
+    }
+    sizes.insert(pairs[i]);
+  }
+  return sizes;
+}
+
+std::string EncodeLostIds(const IdPairs& ranges) {
+  return EncodeIdPairs(format::kLostIdsMagic, ranges);
+}
+
+absl::StatusOr<IdPairs> DecodeLostIds(absl::string_view contents) {
+  IRONWAL_ASSIGN_OR_RETURN(const IdPairs ranges, DecodeIdPairs(format::kLostIdsFileName,
+                                                               format::kLostIdsMagic, contents));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (ranges[i].first >= ranges[i].second || (i > 0 && ranges[i].first < ranges[i - 1].second)) {
+      return absl::DataLossError(absl::StrCat("lost.ids: range ", i, " [", ranges[i].first, ", ",
+                                              ranges[i].second, ") is empty or out of order"));
+    }
+  }
+  return ranges;
 }
 
 std::string EncodeStreamKey(absl::string_view key) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,6 +50,8 @@ enum class StreamFileKind {
   kMetadata,        // stream.meta
   kFirstId,         // first.id
   kLogIntent,       // log.intent
+  kLostIds,         // lost.ids
+  kSealedSizes,     // sealed.sizes
   kTemp,            // "*.tmp": left over from an interrupted atomic write
   kQuarantine,      // "<segment>.corrupt-<offset>": bytes recovery cut and kept
   kOther,           // not ironwal's
@@ -81,6 +84,8 @@ struct StreamListing {
   bool has_metadata = false;
   bool has_first_id = false;
   bool has_log_intent = false;
+  bool has_lost_ids = false;
+  bool has_sealed_sizes = false;
   std::vector<std::string> other_files;  // not ironwal's names (of any type)
   std::vector<std::string> not_files;    // ironwal's names, not regular files
   // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
@@ -110,6 +115,17 @@ absl::StatusOr<std::vector<uint64_t>> DecodeSegmentIndex(absl::string_view conte
 
 // truncate.intent: the first start ID a truncation leaves in segments.idx (format.h).
 std::string EncodeTruncateIntent(uint64_t first_id);
+
+// sealed.sizes (format.h): segment start ID -> its size when sealed.
+std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes);
+// DataLoss for a bad magic, size or CRC, or start IDs out of order.
+absl::StatusOr<std::map<uint64_t, uint64_t>> DecodeSealedSizes(absl::string_view contents);
+
+// lost.ids (format.h): ID ranges [first, end) cut out of the log, sorted, disjoint.
+std::string EncodeLostIds(const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
+// DataLoss for a bad magic, size or CRC, or ranges that are empty, unsorted or overlap.
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> DecodeLostIds(
+    absl::string_view contents);
 // DataLoss unless `contents` is a well-formed truncate.intent with a matching CRC.
 absl::StatusOr<uint64_t> DecodeTruncateIntent(absl::string_view contents);
 

@@ -2,6 +2,7 @@
 #include "ironwal/stream/directory_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,8 @@ class Planner {
   void ReadIndex();
   void ReadHead();
   void ReadIntent();
+  void ReadLostIds();
+  void SealedSizes();
   void Unlisted();
   void MissingFront();
   void MissingMiddle();
@@ -173,6 +176,50 @@ void Planner::ReadHead() {
           absl::StrCat("head.state names segment ", *head, ", newer than segments.idx's last ",
                        index_.back()),
           index_.front());
+}
+
+// Row q: lost.ids, whose ranges rows l and m accept as gaps (row p).
+void Planner::ReadLostIds() {
+  if (!state_.lost_ids.has_value()) return;
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost = DecodeLostIds(*state_.lost_ids);
+  if (lost.ok()) {
+    plan_.lost = *std::move(lost);
+    return;
+  }
+  Row('q');
+  Find(format::kLostIdsFileName,
+       absl::StrCat("malformed (", lost.status().message(),
+                    "): which IDs a repair cut out of the log is unknown; restore it from a "
+                    "backup"),
+       PlanFix::kNone);
+}
+
+// Row r: each sealed segment at least as long as when it was sealed.
+void Planner::SealedSizes() {
+  if (!state_.sealed_sizes.has_value()) return;
+  absl::StatusOr<std::map<uint64_t, uint64_t>> sizes = DecodeSealedSizes(*state_.sealed_sizes);
+  if (!sizes.ok()) {
+    Row('r');
+    plan_.remove.push_back(format::kSealedSizesFileName);
+    Find(format::kSealedSizesFileName,
+         absl::StrCat("malformed (", sizes.status().message(),
+                      "): it only checks sealed segments' sizes; repair removes it"));
+    return;
+  }
+  for (size_t i = 0; i + 1 < index_.size(); ++i) {
+    auto sealed = sizes->find(index_[i]);
+    auto size = state_.segment_sizes.find(index_[i]);
+    if (sealed == sizes->end() || size == state_.segment_sizes.end()) continue;
+    if (size->second >= sealed->second) continue;
+    Row('r');
+    const std::string what =
+        absl::StrCat("sealed segment ", SegmentFileName(index_[i]), " holds ", size->second,
+                     " bytes but was sealed at ", sealed->second, " (",
+                     format::kSealedSizesFileName, "): its frames from byte ", size->second,
+                     " on are gone, IDs before ", index_[i + 1], " are missing");
+    Find(SegmentFileName(index_[i]), what, PlanFix::kNone, size->second);
+    Refuse(what);
+  }
 }
 
 // Row o.
@@ -297,6 +344,9 @@ void Planner::EmptyActive() {
     if (HasData(active) || !Exists(prev)) return;
     const SegmentEnd* end = Walked(prev);
     if (end == nullptr || end->end_id == active) return;
+    if (end->clean && end->end_id < active && LostIdsCover(plan_.lost, end->end_id, active)) {
+      return Row('p');
+    }
     Row('l');
     const std::string listed =
         absl::StrCat("segments.idx lists ", SegmentFileName(active), " (holding no frame) after ",
@@ -330,6 +380,10 @@ void Planner::Continuity() {
     if ((Listed(index_[i]) && Listed(index_[i - 1])) || !Exists(index_[i - 1])) continue;
     const SegmentEnd* end = Walked(index_[i - 1]);
     if (end == nullptr || end->end_id == index_[i]) continue;
+    if (end->clean && end->end_id < index_[i] && LostIdsCover(plan_.lost, end->end_id, index_[i])) {
+      Row('p');
+      continue;
+    }
     Row('m');
     const std::string what = absl::StrCat(
         "segment ", SegmentFileName(index_[i]),
@@ -374,11 +428,13 @@ DirectoryPlan Planner::Run() {
   ReadIndex();
   ReadHead();
   ReadIntent();
+  ReadLostIds();
   Unlisted();
   MissingFront();
   MissingMiddle();
   EmptyActive();
   Continuity();
+  SealedSizes();
   Settle();
   return plan_;
 }
@@ -387,6 +443,15 @@ DirectoryPlan Planner::Run() {
 
 bool DirectoryPlan::changes_disk() const {
   return rewrite_index || !remove.empty() || !head_state_problem.empty();
+}
+
+bool LostIdsCover(const std::vector<std::pair<uint64_t, uint64_t>>& lost, uint64_t first,
+                  uint64_t end) {
+  for (const auto& [from, to] : lost) {
+    if (first >= end) break;
+    if (from <= first && first < to) first = to;
+  }
+  return first >= end;
 }
 
 DirectoryPlan PlanDirectory(const DirectoryState& state, const PlanOptions& options) {
@@ -416,6 +481,10 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
   IRONWAL_RETURN_IF_ERROR(read(state.listing.has_head, format::kHeadStateFileName, &state.head));
   IRONWAL_RETURN_IF_ERROR(read(state.listing.has_truncate_intent, format::kTruncateIntentFileName,
                                &state.truncate_intent));
+  IRONWAL_RETURN_IF_ERROR(
+      read(state.listing.has_lost_ids, format::kLostIdsFileName, &state.lost_ids));
+  IRONWAL_RETURN_IF_ERROR(
+      read(state.listing.has_sealed_sizes, format::kSealedSizesFileName, &state.sealed_sizes));
   return state;
 }
 
@@ -433,6 +502,22 @@ absl::StatusOr<SegmentEnd> WalkSegmentEnd(Env* env, const std::string& dir, uint
   end.clean = walked.ok();
   end.problem = std::string(walked.message());
   return end;
+}
+
+absl::Status RecordSealedSize(Env* env, const std::string& dir, uint64_t start_id, uint64_t size,
+                              uint64_t first_id) {
+  const std::string path = JoinPath(dir, format::kSealedSizesFileName);
+  std::map<uint64_t, uint64_t> sizes;
+  absl::StatusOr<std::string> contents = ReadFileToString(env, path);
+  if (contents.ok()) {
+    absl::StatusOr<std::map<uint64_t, uint64_t>> decoded = DecodeSealedSizes(*contents);
+    if (decoded.ok()) sizes = *std::move(decoded);  // A malformed one starts again.
+  } else if (!absl::IsNotFound(contents.status())) {
+    return contents.status();
+  }
+  sizes.erase(sizes.begin(), sizes.lower_bound(first_id));
+  sizes[start_id] = size;
+  return WriteFileAtomically(env, path, EncodeSealedSizes(sizes));
 }
 
 absl::StatusOr<DirectoryPlan> SettleDirectory(Env* env, const std::string& dir,

@@ -52,6 +52,15 @@
 //        end where the next begins)
 //   n    head.state malformed                                   rewritten (0.6 refuses it)
 //   o    truncate.intent present                                removed once the plan is applied
+//   p    a boundary rows l or m walk ends short of the next     accepted: a deliberate gap
+//        segment's start, and lost.ids records every ID         (kTruncate cut those IDs
+//        between the two                                        out with a corrupt tail)
+//   q    lost.ids malformed                                     refuse only if a gap needs it;
+//                                                               reported, repair cannot fix
+//   r    a sealed segment (not the last) shorter than           refuse: frames from that byte
+//        sealed.sizes says it was sealed                        on are gone (IDs missing); a
+//                                                               malformed sealed.sizes is
+//                                                               removed (it only checks)
 //
 // A refusal is DataLoss under either corruption policy and changes nothing on disk. Every
 // plan keeps the IDs gap-free: the settled segments are meant to continue one another, and
@@ -66,6 +75,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -88,6 +98,8 @@ struct DirectoryState {
   std::optional<std::string> index;            // segments.idx's bytes, when listed
   std::optional<std::string> head;             // head.state's bytes, when listed
   std::optional<std::string> truncate_intent;  // truncate.intent's bytes, when listed
+  std::optional<std::string> lost_ids;         // lost.ids's bytes, when listed
+  std::optional<std::string> sealed_sizes;     // sealed.sizes's bytes, when listed
   std::map<uint64_t, SegmentEnd> walked;       // walks the plan asked for
 };
 
@@ -126,11 +138,17 @@ struct DirectoryPlan {
   std::string head_state_problem;      // head.state is malformed: rewrite it
   std::optional<uint64_t> head;        // head.state's segment, when it reads well
   std::vector<PlanFinding> findings;   // everything found, for `ironwal verify`
+  // lost.ids as read: the ID ranges [first, end) cut out of the log under kTruncate.
+  std::vector<std::pair<uint64_t, uint64_t>> lost;
 
   bool changes_disk() const;
 };
 
 DirectoryPlan PlanDirectory(const DirectoryState& state, const PlanOptions& options);
+
+// Whether `lost` (lost.ids's ranges) records every ID in [first, end) as lost.
+bool LostIdsCover(const std::vector<std::pair<uint64_t, uint64_t>>& lost, uint64_t first,
+                  uint64_t end);
 
 // Reads what PlanDirectory needs from the stream directory `dir` (types without following
 // links; only regular files are opened). Errors are I/O errors only.
@@ -139,6 +157,12 @@ absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& d
 // Walks the frame headers of segment `start_id` in `dir` (CRCs are not checked).
 absl::StatusOr<SegmentEnd> WalkSegmentEnd(Env* env, const std::string& dir, uint64_t start_id,
                                           size_t buffer_size);
+
+// Records in `dir`'s sealed.sizes that segment `start_id` was sealed at `size` bytes
+// (atomically), dropping entries below `first_id` (truncated segments). Called by
+// rotation; a failure loses only the check (row r), never data.
+absl::Status RecordSealedSize(Env* env, const std::string& dir, uint64_t start_id, uint64_t size,
+                              uint64_t first_id);
 
 // Plans, doing the walks the plan asks for, until it needs none. `state` is read by
 // ReadDirectoryState and receives the walks.

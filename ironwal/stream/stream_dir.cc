@@ -17,6 +17,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/stream/directory_plan.h"
 
 namespace ironwal {
 namespace {
@@ -200,6 +201,8 @@ absl::Status StreamDir::Rotate() {
   const uint64_t new_start = write_next_id_;
   IRONWAL_CHECK(writer_ != nullptr && writer_->size() > 0 && new_start > writer_->start_id())
       << dir_path_ << ": rotation to " << new_start;
+  const uint64_t sealed_start = writer_->start_id();
+  const uint64_t sealed_size = writer_->size();
   // 1. The full segment is durable before anything names the next one.
   IRONWAL_RETURN_IF_ERROR(writer_->Close());
   writer_.reset();
@@ -221,8 +224,10 @@ absl::Status StreamDir::Rotate() {
   writer_ = std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);
-  // 5. The frontier moves to the new segment (a stale one is merely conservative).
+  // 5. The frontier moves to the new segment (a stale one is merely conservative), and
+  // sealed.sizes records the sealed one (a missing entry only skips a check at open).
   if (WriteFrontier(new_start, 0).ok()) frontier_written_ = 0;
+  RecordSealedSize(env_, dir_path_, sealed_start, sealed_size, first_id()).IgnoreError();
   return absl::OkStatus();
 }
 

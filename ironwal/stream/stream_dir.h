@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -166,8 +167,15 @@ class StreamDir {
   // Recovery (stream_dir_recovery.cc).
   void ReadKeyFile();
   absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan);
-  absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos);
-  ScanOptions ReadFrontier(uint64_t start, bool has_durable_pos);
+  absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
+                                    std::vector<std::pair<uint64_t, uint64_t>> lost);
+  // The active segment ends at `*next`, inside a range of lost.ids: a new active segment
+  // starts at the range's end (lost IDs are never handed out again).
+  absl::Status ContinuePastLoss(const std::vector<std::pair<uint64_t, uint64_t>>& lost,
+                                uint64_t* next, std::shared_ptr<OffsetIndex>* index,
+                                StreamRecoveryReport* report);
+  absl::StatusOr<ScanOptions> ReadFrontier(uint64_t start, bool has_durable_pos);
+  absl::StatusOr<uint64_t> LostEndOf(const std::string& path, const SegmentScan& scan);
   absl::StatusOr<SegmentScan> ScanActive(const std::string& path, uint64_t start,
                                          const ScanOptions& scan_options, OffsetIndex* index,
                                          StreamRecoveryReport* report);

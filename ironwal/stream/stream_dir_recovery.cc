@@ -10,12 +10,17 @@
 //    frontier again over themselves and sync them (SettleActiveSegment, whose steps are
 //    ordered so that a crash or an I/O error after any of them loses no verified frame):
 //    what a reopened stream shows is durable.
+// 5. Under kTruncate, when the cut corrupt bytes held frames of later IDs, those IDs are
+//    recorded in lost.ids (before the cut) and the stream continues in a new segment at
+//    the end of the lost range (ContinuePastLoss): they are never handed out again, and
+//    read as DataLoss.
 // Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
 // before the stream is used, and none is made when the Wal is opened read-only.
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -24,6 +29,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/index/segment_index.h"
@@ -33,6 +39,43 @@
 #include "ironwal/stream/stream_dir.h"
 
 namespace ironwal {
+namespace {
+
+using IdRanges = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// One past the last ID of the CRC-valid frames in the corrupt bytes the scan cut (from
+// its next valid frame on), or the scan's end when none: the IDs the cut takes.
+absl::StatusOr<uint64_t> LostEnd(const RandomAccessFile& file, const SegmentScan& scan) {
+  uint64_t end = scan.end_id;
+  std::optional<uint64_t> at = scan.next_valid_offset;
+  std::string scratch(format::kFrameHeaderSize, '\0');
+  while (at.has_value()) {
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view bytes,
+                             file.Read(*at, format::kFrameHeaderSize, &scratch[0]));
+    IRONWAL_ASSIGN_OR_RETURN(const FrameHeader header, DecodeFrameHeader(bytes));
+    end = std::max(end, header.end_id());
+    IRONWAL_ASSIGN_OR_RETURN(
+        at, FindNextValidFrame(file, *at + header.frame_size(), scan.file_size, end));
+  }
+  return end;
+}
+
+// `lost` with [first, end) added (ranges merged, sorted).
+IdRanges AddLost(IdRanges lost, uint64_t first, uint64_t end) {
+  lost.emplace_back(first, end);
+  std::sort(lost.begin(), lost.end());
+  IdRanges merged;
+  for (const auto& range : lost) {
+    if (!merged.empty() && range.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, range.second);
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+}  // namespace
 
 // stream.key, when it records a key that maps to this directory. An unreadable one leaves
 // the key unknown (the next write records it again); one naming another directory is
@@ -90,7 +133,8 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
-  IRONWAL_RETURN_IF_ERROR(RecoverActiveSegment(report, state.listing.has_durable_pos));
+  IRONWAL_RETURN_IF_ERROR(
+      RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
   if (state.listing.has_first_id) ApplyFirstIdFile();
   return absl::OkStatus();
 }
@@ -127,14 +171,15 @@ absl::Status StreamDir::ApplyDirectoryPlan(const DirectoryPlan& plan) {
   return absl::OkStatus();
 }
 
-absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos) {
+absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
+                                             IdRanges lost) {
   uint64_t first;
   const uint64_t start = Segments(&first).back();
   auto index = std::make_shared<OffsetIndex>(start);
   uint64_t next = start;
   closed_.size = 0;
   closed_.synced = 0;
-  const ScanOptions scan_options = ReadFrontier(start, has_durable_pos);
+  IRONWAL_ASSIGN_OR_RETURN(const ScanOptions scan_options, ReadFrontier(start, has_durable_pos));
   frontier_written_ = scan_options.durable_offset;
   if (!active_file_exists_ && frontier_written_ > 0) {
     IRONWAL_RETURN_IF_ERROR(MissingSyncedSegment(start, report));
@@ -143,7 +188,20 @@ absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool 
     const std::string path = SegmentPath(start);
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
                              ScanActive(path, start, scan_options, index.get(), report));
+    uint64_t lost_end = scan.end_id;
+    if (scan.outcome == ScanOutcome::kCorrupt &&
+        options_.on_corruption == CorruptionPolicy::kTruncate) {
+      IRONWAL_ASSIGN_OR_RETURN(lost_end, LostEndOf(path, scan));
+    }
     if (scan.outcome != ScanOutcome::kClean) report->cut_bytes = scan.file_size - scan.valid_end;
+    if (lost_end > scan.end_id) {
+      // Recorded before anything is cut: the cut never forgets which IDs it takes.
+      lost = AddLost(std::move(lost), scan.end_id, lost_end);
+      if (!options_.read_only) {
+        IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
+            env_, JoinPath(dir_path_, format::kLostIdsFileName), EncodeLostIds(lost)));
+      }
+    }
     if (!options_.read_only) {
       IRONWAL_RETURN_IF_ERROR(SettleActiveSegment(path, start, scan, report));
     }
@@ -151,6 +209,7 @@ absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool 
     closed_.synced = scan.valid_end;
     next = scan.end_id;
   }
+  IRONWAL_RETURN_IF_ERROR(ContinuePastLoss(lost, &next, &index, report));
   {
     WriterMutexLock lock(&segments_mu_);
     active_index_ = index;
@@ -164,12 +223,15 @@ absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool 
 
 // The frontier durable.pos records for the active segment starting at `start`, as scan
 // options: unknown without a readable durable.pos; 0 when it names an earlier segment.
-ScanOptions StreamDir::ReadFrontier(uint64_t start, bool has_durable_pos) {
+// An I/O error reading durable.pos is returned: only a malformed file leaves the frontier
+// unknown, or the scan would judge synced data as 0.6's and leave a frontier past what it cuts.
+absl::StatusOr<ScanOptions> StreamDir::ReadFrontier(uint64_t start, bool has_durable_pos) {
   ScanOptions scan_options;
   scan_options.buffer_size = options_.read_buffer_size;
   if (!has_durable_pos) return scan_options;
   absl::StatusOr<std::string> contents =
       ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));
+  if (!contents.ok()) return contents.status();
   absl::StatusOr<DurablePos> pos =
       contents.ok() ? DecodeDurablePos(*contents) : absl::StatusOr<DurablePos>(contents.status());
   if (pos.ok() && pos->segment_start_id <= start) {
@@ -209,6 +271,57 @@ absl::StatusOr<SegmentScan> StreamDir::ScanActive(const std::string& path, uint6
         "CorruptionPolicy::kTruncate keeps the damaged bytes aside and cuts the segment"));
   }
   return scan;
+}
+
+// The end of the IDs the cut at scan.valid_end takes (LostEnd), read from `path`.
+absl::StatusOr<uint64_t> StreamDir::LostEndOf(const std::string& path, const SegmentScan& scan) {
+  RandomAccessFileOptions scan_file;
+  scan_file.use_mmap = false;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env_->NewRandomAccessFile(path, scan_file));
+  return LostEnd(*file, scan);
+}
+
+// Like a rotation (stream_dir.cc), in its crash order: the new segment exists durably
+// named, then segments.idx lists it, then head.state and durable.pos name it. A crash
+// before segments.idx lists it leaves an empty unlisted segment (directory plan row i:
+// removed) and lost.ids still ending past the active segment: the next recovery does it
+// again. A read-only opener reports it and changes nothing.
+absl::Status StreamDir::ContinuePastLoss(const IdRanges& lost, uint64_t* next,
+                                         std::shared_ptr<OffsetIndex>* index,
+                                         StreamRecoveryReport* report) {
+  auto range = std::find_if(lost.begin(), lost.end(),
+                            [next](const auto& r) { return r.first <= *next && *next < r.second; });
+  // Whatever the policy: a range past the active segment's end is a decision a kTruncate
+  // recovery recorded and could not finish.
+  if (range == lost.end()) return absl::OkStatus();
+  report->lost_first = *next;
+  report->lost_end = range->second;
+  if (options_.read_only) return absl::OkStatus();
+  const uint64_t new_start = range->second;
+  {
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> created,
+                             env_->NewWritableFile(SegmentPath(new_start)));
+    IRONWAL_RETURN_IF_ERROR(created->Close());
+  }
+  IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  IRONWAL_RETURN_IF_ERROR(AppendSegmentIndex(env_, dir_path_, new_start));
+  IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(dir_path_, format::kHeadStateFileName),
+                                              EncodeHeadState(new_start)));
+  IRONWAL_RETURN_IF_ERROR(WriteFrontier(new_start, 0));
+  frontier_written_ = 0;
+  RecordSealedSize(env_, dir_path_, (*index)->segment_start_id(), closed_.size, first_id())
+      .IgnoreError();
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_.push_back(new_start);
+  }
+  *index = std::make_shared<OffsetIndex>(new_start);
+  *next = new_start;
+  active_file_exists_ = true;
+  closed_.size = 0;
+  closed_.synced = 0;
+  return absl::OkStatus();
 }
 
 // The active segment is missing although durable.pos says some of it was synced: row H

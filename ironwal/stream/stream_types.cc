@@ -34,6 +34,11 @@ std::string StreamRecoveryReport::ToString() const {
   if (!quarantine_file.empty()) {
     lines.push_back(absl::StrCat(dir, ": cut bytes kept in ", quarantine_file));
   }
+  if (lost_end > lost_first) {
+    lines.push_back(absl::StrCat(dir, ": IDs [", lost_first, ", ", lost_end,
+                                 ") recorded as lost (lost.ids); the stream continues at ",
+                                 lost_end));
+  }
   return absl::StrJoin(lines, "\n");
 }
 

@@ -44,6 +44,10 @@ struct StreamRecoveryReport {
   uint64_t cut_offset = 0;      // where the active segment was cut
   uint64_t cut_bytes = 0;       // how many bytes were cut off
   std::string quarantine_file;  // where cut-off corrupt bytes were kept
+  // IDs [lost_first, lost_end) the cut bytes held, recorded in lost.ids; the stream
+  // continues at lost_end (empty when none).
+  uint64_t lost_first = 0;
+  uint64_t lost_end = 0;
 
   // True when recovery changed nothing worth mentioning.
   bool clean() const;

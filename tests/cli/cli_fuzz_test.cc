@@ -8,7 +8,11 @@
 //   - exit codes in the documented set: 0 or 1 (the arguments are valid: never 2);
 //   - ls, dump, verify and repair --dry-run change nothing;
 //   - repair exiting 0 implies verify and dump of every stream exit 0 afterwards;
-//   - a repair that fails changes nothing.
+//   - a repair that fails changes nothing;
+//   - what a dump that exits 0 prints is the source's data (its manifest, or what this
+//     test wrote): consecutive IDs, each with the bytes the source holds under that ID
+//     ("wrong data, exit 0" fails). A dump may print fewer entries than the source holds
+//     (a cut torn tail, an interrupted truncation's look), never other ones.
 // Failures print the seed, the source, the mutation, the command and its outcome; rerun
 // one case with IRONWAL_SEED=<seed> IRONWAL_FUZZ_CASES=1.
 //
@@ -24,13 +28,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
@@ -164,6 +172,8 @@ struct Source {
   std::string root;               // a pristine copy, never run on
   std::vector<std::string> keys;  // the streams' keys
   std::map<std::string, uint64_t> next_ids;
+  // key -> (ID -> entry): every entry a reader of the pristine source may return.
+  std::map<std::string, std::map<uint64_t, std::string>> entries;
 };
 
 // A directory written through the library: rotation, a batch, LZ4 frames, a truncation.
@@ -186,6 +196,9 @@ Source WrittenSource(const std::string& base) {
   EXPECT_TRUE((*wal)->Close().ok());
   source.keys = {"s", "user/7"};
   source.next_ids = {{"s", 14}, {"user/7", 4}};
+  for (int i = 0; i < 14; ++i) source.entries["s"][i] = EntryFor(i);
+  source.entries["user/7"] = {
+      {0, "a"}, {1, ""}, {2, std::string(300, 'z')}, {3, std::string(500, 'q')}};
   return source;
 }
 
@@ -203,6 +216,7 @@ std::vector<Source> MakeSources(const std::string& base) {
     for (const auto& [key, stream] : fixture->streams) {
       source.keys.push_back(key);
       source.next_ids[key] = stream.next_id;
+      source.entries[key] = stream.entries;
     }
     sources.push_back(source);
   }
@@ -378,6 +392,64 @@ struct Case {
   std::string mutation;
 };
 
+// What is wrong with `jsonl`, the output of `dump --format jsonl` that exited 0, against
+// the entries the source holds (`expected`): "" when every line is an entry of the
+// source under its ID and the IDs are consecutive but for the gaps dump said it skipped
+// (`skipped`: first ID -> end ID, IDs a repair recorded as lost).
+//
+// The gaps dump reports on stderr: "IDs [a, b) were cut out of the log by a repair".
+std::map<uint64_t, uint64_t> SkippedRanges(const std::string& err) {
+  std::map<uint64_t, uint64_t> skipped;
+  for (const std::string& line : Lines(err)) {
+    const size_t at = line.find("IDs [");
+    const size_t comma = line.find(", ", at);
+    const size_t close = line.find(") were cut out of the log", comma);
+    uint64_t first = 0, end = 0;
+    if (at == std::string::npos || comma == std::string::npos || close == std::string::npos ||
+        !absl::SimpleAtoi(line.substr(at + 5, comma - at - 5), &first) ||
+        !absl::SimpleAtoi(line.substr(comma + 2, close - comma - 2), &end)) {
+      continue;
+    }
+    skipped[first] = end;
+  }
+  return skipped;
+}
+std::string CompareWithSource(const std::string& jsonl,
+                              const std::map<uint64_t, std::string>& expected,
+                              const std::map<uint64_t, uint64_t>& skipped = {}) {
+  std::optional<uint64_t> previous;
+  for (const std::string& line : Lines(jsonl)) {
+    constexpr absl::string_view kId = "{\"id\":";
+    constexpr absl::string_view kB64 = ",\"b64\":\"";
+    const size_t b64_at = line.find(std::string(kB64));
+    uint64_t id = 0;
+    if (!absl::StartsWith(line, kId) || b64_at == std::string::npos ||
+        !absl::SimpleAtoi(line.substr(kId.size(), b64_at - kId.size()), &id) ||
+        !absl::EndsWith(line, "\"}")) {
+      return "unparsable line: " + line.substr(0, 80);
+    }
+    const std::string b64 =
+        line.substr(b64_at + kB64.size(), line.size() - 2 - b64_at - kB64.size());
+    std::string value;
+    if (!absl::Base64Unescape(b64, &value)) return "bad base64 in: " + line.substr(0, 80);
+    auto skip = previous.has_value() ? skipped.find(*previous + 1) : skipped.end();
+    if (previous.has_value() && id != *previous + 1 &&
+        (skip == skipped.end() || skip->second != id)) {
+      return absl::StrCat("ID ", id, " follows ID ", *previous);
+    }
+    previous = id;
+    auto it = expected.find(id);
+    if (it == expected.end()) return absl::StrCat("ID ", id, " is not an entry of the source");
+    if (it->second != value) {
+      return absl::StrCat("ID ", id, " reads ", value.size(), " bytes '",
+                          absl::CEscape(value.substr(0, 40)), "', the source holds ",
+                          it->second.size(), " bytes '", absl::CEscape(it->second.substr(0, 40)),
+                          "'");
+    }
+  }
+  return "";
+}
+
 class Checker {
  public:
   Checker(const Case& c, int timeout_ms) : case_(c), timeout_ms_(timeout_ms) {}
@@ -425,17 +497,29 @@ class Checker {
   std::vector<std::string> failures_;
 };
 
+// A dump that exits 0 must print the source's data.
+void CompareDump(const std::vector<std::string>& args, const ToolResult& r, const Source& source,
+                 Checker* check) {
+  if (r.exit_code != 0) return;
+  auto it = source.entries.find(args[2]);
+  const std::string wrong = CompareWithSource(
+      r.out, it == source.entries.end() ? std::map<uint64_t, std::string>() : it->second,
+      SkippedRanges(r.err));
+  if (!wrong.empty()) check->Fail(args, "wrong data, exit 0: " + wrong, r);
+}
+
 // The read-only commands, then repair, on `root`.
 void CheckReadersAndRepair(const std::string& root, const Source& source, Checker* check) {
   const auto before = TreeOf(root);
   std::vector<std::vector<std::string>> readers = {{"ls", root}, {"verify", root}};
   for (const std::string& key : source.keys) {
-    readers.push_back({"dump", root, key});
+    readers.push_back({"dump", root, key, "--format", "jsonl"});
     readers.push_back({"verify", root, key});
   }
   readers.push_back({"repair", root, "--dry-run"});
   for (const auto& args : readers) {
     const ToolResult r = check->Run(args);
+    if (args[0] == "dump") CompareDump(args, r, source, check);
     const auto after = TreeOf(root);
     if (after != before)
       check->Fail(args, "a read-only command changed " + TreeDiff(before, after), r);
@@ -458,10 +542,10 @@ void CheckReadersAndRepair(const std::string& root, const Source& source, Checke
         verify);
   }
   for (const std::string& key : source.keys) {
-    const ToolResult dump = check->Run({"dump", root, key});
-    if (dump.exit_code != 0) {
-      check->Fail({"dump", root, key}, "repair exited 0 but dump then fails", dump);
-    }
+    const std::vector<std::string> args = {"dump", root, key, "--format", "jsonl"};
+    const ToolResult dump = check->Run(args);
+    if (dump.exit_code != 0) check->Fail(args, "repair exited 0 but dump then fails", dump);
+    CompareDump(args, dump, source, check);
   }
 }
 
@@ -495,6 +579,28 @@ void CopyAsIs(const std::string& from, const std::string& to) {
 
 std::string CaseDir(const std::string& base, uint64_t seed, const char* what) {
   return absl::StrCat(base, "/case-", seed, "-", what);
+}
+
+// The manifest check itself: a dump that prints another stream's entry, an entry of the
+// right ID with other bytes, or skips an ID, is wrong data.
+TEST(CliFuzzTest, ManifestCheckCatchesWrongData) {
+  const std::map<uint64_t, std::string> source = {{4, "four"}, {5, ""}, {6, "six"}};
+  EXPECT_EQ(CompareWithSource("", source), "");
+  EXPECT_EQ(CompareWithSource("{\"id\":5,\"b64\":\"\"}\n{\"id\":6,\"b64\":\"c2l4\"}\n", source),
+            "");
+  EXPECT_THAT(CompareWithSource("{\"id\":4,\"b64\":\"c2l4\"}\n", source),
+              ::testing::HasSubstr("ID 4 reads 3 bytes 'six'"));
+  EXPECT_THAT(
+      CompareWithSource("{\"id\":4,\"b64\":\"Zm91cg==\"}\n{\"id\":6,\"b64\":\"c2l4\"}\n", source),
+      ::testing::HasSubstr("ID 6 follows ID 4"));
+  EXPECT_THAT(CompareWithSource("{\"id\":7,\"b64\":\"\"}\n", source),
+              ::testing::HasSubstr("not an entry of the source"));
+  // A gap dump said it skipped (a repair's recorded loss) is not a jump.
+  const std::string skipping = "ironwal dump: IDs [5, 6) were cut out of the log by a repair\n";
+  EXPECT_EQ(SkippedRanges(skipping), (std::map<uint64_t, uint64_t>{{5, 6}}));
+  EXPECT_EQ(CompareWithSource("{\"id\":4,\"b64\":\"Zm91cg==\"}\n{\"id\":6,\"b64\":\"c2l4\"}\n",
+                              source, SkippedRanges(skipping)),
+            "");
 }
 
 TEST(CliFuzzTest, MutatedDirectoriesKeepTheInvariants) {

@@ -55,7 +55,8 @@ std::map<std::string, std::string> RegularFiles(const std::string& root) {
 
 // repair refuses and changes no byte.
 void ExpectRepairRefusesUnchanged(const std::string& root) {
-  const auto before = RegularFiles(root);
+  auto before = RegularFiles(root);
+  before.erase("LOCK");
   const ToolResult r = RunTool({"repair", root});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("cannot repair"));
@@ -199,7 +200,65 @@ TEST(CliPlanRegressionTest, LsReportsAGapBetweenSealedSegments) {
   WriteBytes(first, ReadBytes(first).substr(0, 3 * kEntryFrameSize));  // IDs 3 gone
   const ToolResult ls = RunTool({"ls", root});
   EXPECT_EQ(ls.exit_code, 1);
-  EXPECT_THAT(ls.err, HasSubstr("IDs are missing"));
+  EXPECT_THAT(ls.err, HasSubstr("are missing"));
+  // Issue 8 §4: a read-write open accepted the gap (and appended past it). The rotation
+  // recorded segment 0's sealed size (sealed.sizes): every command refuses the gap.
+  const ToolResult verify = RunTool({"verify", root});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_THAT(verify.out, HasSubstr("was sealed at"));
+  ExpectRepairRefusesUnchanged(root);
+  const ToolResult append = RunTool({"append", root, "s"}, "after the gap\n");
+  EXPECT_EQ(append.exit_code, 1) << append.out;
+  EXPECT_THAT(append.err,
+              HasSubstr("holds " + std::to_string(3 * kEntryFrameSize) +
+                        " bytes but was sealed at " + std::to_string(4 * kEntryFrameSize)));
+}
+
+// Issue 8 §7: with the only segment and segments.idx of the `compressed` fixture deleted,
+// repair and verify exited 0 (no stream seen) while dump exited 1. One classification: a
+// directory under the root holding nothing is reported by every command and repaired by
+// none (a stream whose files were all removed looks the same as an interrupted creation).
+TEST(CliPlanRegressionTest, AStreamDirectoryHoldingNothingIsReportedByEveryCommand) {
+  const std::string root = CopyFixture("compressed", "emptied-stream");
+  RemoveFile(root + "/text/" + SegmentFileName(0));
+  RemoveFile(root + "/text/segments.idx");
+  const ToolResult v = RunTool({"verify", root});
+  EXPECT_EQ(v.exit_code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr(root + "/text: a directory under the root that holds no file"));
+  EXPECT_EQ(RunTool({"verify", root, "text"}).exit_code, 1);
+  const ToolResult ls = RunTool({"ls", root});
+  EXPECT_EQ(ls.exit_code, 1);
+  EXPECT_THAT(ls.err, HasSubstr("holds no file at all"));
+  EXPECT_EQ(RunTool({"dump", root, "text"}).exit_code, 1);
+  ExpectRepairRefusesUnchanged(root);
+}
+
+// Issue 8 §2: repair quarantined a corrupt frame of the active segment with valid frames
+// after it, and the next append handed the quarantined IDs out again. Now they are
+// recorded (lost.ids), the stream continues past them, and every command agrees.
+TEST(CliPlanRegressionTest, RepairedLossIsARecordedGapNoCommandReusesOrHides) {
+  const std::string root = FreshDir("recorded-gap");
+  WriteEntries(root, "s", 10, 4 * kEntryFrameSize);  // segments 0, 4, 8; 8 holds IDs 8, 9
+  FlipByte(root + "/s/" + SegmentFileName(8), 40);   // inside ID 8's payload
+  const ToolResult repair = RunTool({"repair", root});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_THAT(repair.out, HasSubstr("IDs [8, 10) recorded as lost"));
+  const ToolResult verify = RunTool({"verify", root});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_THAT(verify.out, HasSubstr("IDs [8, 10) were cut out of the log by a repair"));
+  const ToolResult ls = RunTool({"ls", root});
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  const ToolResult dump = RunTool({"dump", root, "s"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(Lines(dump.out).size(), 8u);
+  EXPECT_THAT(dump.err, HasSubstr("IDs [8, 10) were cut out of the log"));
+  const ToolResult append = RunTool({"append", root, "s"}, "new\n");
+  EXPECT_EQ(append.exit_code, 0) << append.err;
+  EXPECT_EQ(append.out, "10\n");
+  const ToolResult after = RunTool({"dump", root, "s", "--from", "7"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(Lines(after.out).size(), 2u);
+  EXPECT_EQ(RunTool({"verify", root}).exit_code, 0);
 }
 
 }  // namespace

@@ -7,11 +7,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "ironwal/cli/verifier.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/format/names.h"
 #include "ironwal/ironwal.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
 namespace {
@@ -62,9 +62,9 @@ TEST(VerifierRaceTest, AWriterSyncingDuringTheCheckIsNotDataLoss) {
   pos.offset = three;
   ASSERT_OK(WriteFileAtomically(&env, env.durable_pos, EncodeDurablePos(pos)));
 
-  ASSERT_OK_AND_ASSIGN(const cli::StreamCheck check, cli::CheckStream(&env, "/wal", "s"));
+  ASSERT_OK_AND_ASSIGN(const StreamCheck check, CheckStream(&env, "/wal", "s"));
   EXPECT_TRUE(env.raced);
-  for (const cli::Finding& finding : check.findings) ADD_FAILURE() << finding.ToString();
+  for (const Finding& finding : check.findings) ADD_FAILURE() << finding.ToString();
   EXPECT_EQ(check.next_id, 4u);
 }
 

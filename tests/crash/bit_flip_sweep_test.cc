@@ -172,6 +172,12 @@ Expectation ActiveExpectation(const StreamRef& s, size_t j, const Combo& combo,
   if (corrupt_row != 0) {
     e.tail_row = corrupt_row;
     e.quarantine = damaged.substr(f.offset);
+    if (!last) {
+      // The valid frames after it are quarantined too: their IDs stay lost (lost.ids),
+      // read DataLoss, and the stream continues after them.
+      e.next_id = active.frames.back().end_id();
+      for (uint64_t id = f.start_id; id < e.next_id; ++id) e.must_fail.insert(id);
+    }
   } else if (!last) {
     e.tail_row = 'I';
     e.quarantine = damaged.substr(f.offset);

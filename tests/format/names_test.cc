@@ -177,5 +177,22 @@ TEST(TruncateIntentTest, RoundTripsAndRejectsDamage) {
   EXPECT_TRUE(ListStreamFiles({"truncate.intent"}).has_truncate_intent);
 }
 
+TEST(NamesTest, LostIdsRoundTripAndRefuseDamage) {
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = {{3, 7}, {9, 12}};
+  const std::string bytes = EncodeLostIds(ranges);
+  EXPECT_EQ(bytes.size(), 12u + 16u * 2);
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> decoded = DecodeLostIds(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, ranges);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] ^= 1;
+    EXPECT_FALSE(DecodeLostIds(flipped).ok()) << "byte " << i;
+  }
+  EXPECT_FALSE(DecodeLostIds(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_FALSE(DecodeLostIds(EncodeLostIds({{5, 5}})).ok());
+  EXPECT_FALSE(DecodeLostIds(EncodeLostIds({{5, 8}, {7, 9}})).ok());
+}
+
 }  // namespace
 }  // namespace ironwal

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -49,6 +50,19 @@ class Dir {
   Dir& Intent(uint64_t first_id) {
     entries_.push_back({format::kTruncateIntentFileName, true});
     state_.truncate_intent = EncodeTruncateIntent(first_id);
+    return *this;
+  }
+  Dir& Lost(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+    return LostBytes(EncodeLostIds(ranges));
+  }
+  Dir& LostBytes(std::string bytes) {
+    entries_.push_back({format::kLostIdsFileName, true});
+    state_.lost_ids = std::move(bytes);
+    return *this;
+  }
+  Dir& Sealed(const std::map<uint64_t, uint64_t>& sizes) {
+    entries_.push_back({format::kSealedSizesFileName, true});
+    state_.sealed_sizes = EncodeSealedSizes(sizes);
     return *this;
   }
   Dir& File(std::string name, bool regular = true) {
@@ -227,6 +241,64 @@ TEST(DirectoryPlanTest, RowOATruncateIntentIsRemoved) {
   EXPECT_TRUE(Has(plan, 'o'));
   EXPECT_THAT(plan.remove, ElementsAre("truncate.intent"));
   EXPECT_THAT(plan.segments, ElementsAre(4));
+}
+
+TEST(DirectoryPlanTest, RowPAGapLostIdsRecordsIsAccepted) {
+  // The active segment 10 (no frame yet) after 0, whose frames end at 8: IDs [8, 10) are
+  // in no file. Recorded as lost by a repair: accepted under either policy.
+  DirectoryPlan plan = Dir().Seg(0).Seg(10, 0).Index({0, 10}).Walk(0, 8).Lost({{8, 10}}).Plan();
+  EXPECT_TRUE(Has(plan, 'p'));
+  EXPECT_FALSE(plan.refusal.has_value());
+  EXPECT_THAT(plan.segments, ElementsAre(0, 10));
+  EXPECT_THAT(plan.lost, ElementsAre(std::make_pair(8u, 10u)));
+  // A record that does not cover the whole gap explains nothing.
+  plan = Dir().Seg(0).Seg(10, 0).Index({0, 10}).Walk(0, 8).Lost({{9, 10}}).Plan();
+  EXPECT_FALSE(Has(plan, 'p'));
+  EXPECT_TRUE(plan.refusal.has_value());
+  // Nor does one for a segment whose walk stopped at damage.
+  plan = Dir().Seg(0).Seg(10, 0).Index({0, 10}).Walk(0, 8, false).Lost({{8, 10}}).Plan();
+  EXPECT_FALSE(Has(plan, 'p'));
+  EXPECT_TRUE(plan.refusal.has_value());
+  // An adopted segment (row m) continuing past a recorded gap.
+  plan = Dir().Seg(0).Seg(10).Index({0}).Walk(0, 8).Lost({{8, 10}}).Plan(true);
+  EXPECT_TRUE(Has(plan, 'p'));
+  EXPECT_FALSE(plan.refusal.has_value());
+  EXPECT_THAT(plan.segments, ElementsAre(0, 10));
+}
+
+TEST(DirectoryPlanTest, RowQAMalformedLostIdsIsReportedAndExplainsNoGap) {
+  DirectoryPlan plan = Dir().Seg(0).Index({0}).LostBytes("junk").Plan();
+  EXPECT_TRUE(Has(plan, 'q'));
+  EXPECT_FALSE(plan.refusal.has_value());
+  EXPECT_THAT(plan.findings, Contains(::testing::Field(&PlanFinding::fix, PlanFix::kNone)));
+  plan = Dir().Seg(0).Seg(10, 0).Index({0, 10}).Walk(0, 8).LostBytes("junk").Plan();
+  EXPECT_TRUE(plan.refusal.has_value());
+}
+
+TEST(DirectoryPlanTest, RowRASealedSegmentShorterThanItWasSealedIsRefused) {
+  // Segment 0 was sealed at 100 bytes and still holds them; 4 at 100 but holds 60.
+  DirectoryPlan plan =
+      Dir().Seg(0).Seg(4, 60).Seg(8).Index({0, 4, 8}).Sealed({{0, 100}, {4, 100}}).Plan(true);
+  EXPECT_TRUE(Has(plan, 'r'));
+  EXPECT_THAT(plan.refusal, Optional(HasSubstr("holds 60 bytes but was sealed at 100")));
+  // As long as when sealed (or longer, e.g. two files merged): accepted.
+  plan = Dir().Seg(0).Seg(4, 160).Seg(8, 0).Index({0, 4, 8}).Sealed({{0, 100}, {4, 100}}).Plan();
+  EXPECT_FALSE(Has(plan, 'r'));
+  EXPECT_FALSE(plan.refusal.has_value());
+  // The active segment is never checked against it; a malformed file is removed.
+  plan = Dir().Seg(0).Seg(4, 10).Index({0, 4}).Sealed({{0, 100}, {4, 100}}).Plan();
+  EXPECT_FALSE(plan.refusal.has_value());
+  plan = Dir().Seg(0).Index({0}).File("sealed.sizes").Plan();
+  EXPECT_FALSE(Has(plan, 'r'));  // Not read: the Dir helper gives it no bytes.
+}
+
+TEST(DirectoryPlanTest, LostIdsCoverAWholeRangeOnly) {
+  const std::vector<std::pair<uint64_t, uint64_t>> lost = {{2, 4}, {4, 6}, {8, 9}};
+  EXPECT_TRUE(LostIdsCover(lost, 2, 6));
+  EXPECT_TRUE(LostIdsCover(lost, 3, 5));
+  EXPECT_FALSE(LostIdsCover(lost, 1, 3));
+  EXPECT_FALSE(LostIdsCover(lost, 5, 9));
+  EXPECT_TRUE(LostIdsCover(lost, 8, 9));
 }
 
 TEST(DirectoryPlanTest, SettleDirectoryWalksWhatThePlanAsksFor) {

@@ -1,8 +1,8 @@
-// File: ironwal/cli/verifier_internal.h
+// File: ironwal/wal/verifier_internal.h
 //
 // The pieces of verifier.cc and verify_segments.cc that they share. Not for other users.
-#ifndef IRONWAL_CLI_VERIFIER_INTERNAL_H_
-#define IRONWAL_CLI_VERIFIER_INTERNAL_H_
+#ifndef IRONWAL_WAL_VERIFIER_INTERNAL_H_
+#define IRONWAL_WAL_VERIFIER_INTERNAL_H_
 
 #include <cstdint>
 #include <map>
@@ -12,13 +12,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#include "ironwal/cli/verifier.h"
 #include "ironwal/env/env.h"
 #include "ironwal/format/names.h"
+#include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
-namespace cli {
-namespace internal {
+
+namespace verifier_internal {
 
 using Listing = StreamListing;
 
@@ -41,8 +41,8 @@ absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint6
 // checks durable.pos. Fills check's findings and counters.
 absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check);
 
-}  // namespace internal
-}  // namespace cli
+}  // namespace verifier_internal
+
 }  // namespace ironwal
 
-#endif  // IRONWAL_CLI_VERIFIER_INTERNAL_H_
+#endif  // IRONWAL_WAL_VERIFIER_INTERNAL_H_

@@ -9,18 +9,19 @@
 #include "absl/strings/strip.h"
 
 #include "ironwal/base/status_macros.h"
-#include "ironwal/cli/verifier.h"
-#include "ironwal/cli/verifier_internal.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_scan.h"
+#include "ironwal/stream/directory_plan.h"
+#include "ironwal/wal/maintenance.h"
+#include "ironwal/wal/verifier_internal.h"
 
 namespace ironwal {
-namespace cli {
-namespace internal {
+
+namespace verifier_internal {
 namespace {
 
 constexpr size_t kReadAhead = 1 << 20;
@@ -170,7 +171,7 @@ absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, ui
     check->findings.push_back(
         {path, std::nullopt,
          absl::StrCat("malformed: ", pos.status().message(), "; repair rewrites it"),
-         Fix::kDurablePos});
+         FindingFix::kDurablePos});
     return options;
   }
   if (pos->segment_start_id > active) {
@@ -179,7 +180,7 @@ absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, ui
          absl::StrCat("names segment ", SegmentFileName(pos->segment_start_id),
                       ", past the active segment ", SegmentFileName(active),
                       "; repair rewrites it"),
-         Fix::kDurablePos});
+         FindingFix::kDurablePos});
     return options;
   }
   options.durable_offset_known = true;
@@ -211,7 +212,7 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   for (Finding& finding : walk.findings) {
     const uint64_t at = finding.offset.value_or(0);
     // A cut removes everything from the first unverified frame on.
-    if (cut && at >= scan.valid_end) finding.fix = Fix::kRecovery;
+    if (cut && at >= scan.valid_end) finding.fix = FindingFix::kRecovery;
     if (!annotated && at == scan.valid_end) {
       finding.message += Verdict(scan, path);
       annotated = true;
@@ -220,7 +221,24 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   }
   if (!annotated) {
     check->findings.push_back({path, scan.valid_end, scan.reason + Verdict(scan, path),
-                               cut ? Fix::kRecovery : Fix::kNone});
+                               cut ? FindingFix::kRecovery : FindingFix::kNone});
+  }
+  return absl::OkStatus();
+}
+
+// A range of lost.ids that the active segment's end falls in: a repair recorded the loss
+// and stopped before the stream continued past it (recovery finishes that).
+absl::Status CheckLostPastEnd(const std::string& path, StreamCheck* check) {
+  for (const auto& [first, end] : check->lost) {
+    if (first <= check->next_id && check->next_id < end) {
+      check->findings.push_back({path, std::nullopt,
+                                 absl::StrCat("ends at ID ", check->next_id, ", inside IDs [",
+                                              first, ", ", end, ") that ", format::kLostIdsFileName,
+                                              " records as lost: an interrupted "
+                                              "repair; repair continues the stream at ID ",
+                                              end),
+                                 FindingFix::kRecovery});
+    }
   }
   return absl::OkStatus();
 }
@@ -249,7 +267,8 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
     if (active) {
       IRONWAL_ASSIGN_OR_RETURN(const ScanOptions options,
                                CheckDurablePos(env, listing, start, walk.file_size, check));
-      return JudgeActive(env, path, start, options, std::move(walk), check);
+      IRONWAL_RETURN_IF_ERROR(JudgeActive(env, path, start, options, std::move(walk), check));
+      return CheckLostPastEnd(path, check);
     }
     for (Finding& finding : walk.findings) {
       finding.message += " [sealed segment: repair cannot fix it]";
@@ -268,7 +287,12 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
       IRONWAL_RETURN_IF_ERROR(belongs);
     }
     const uint64_t next = segments[i + 1];
-    if (walk.end_id < next) {
+    if (walk.end_id < next && walk.findings.empty() &&
+        LostIdsCover(check->lost, walk.end_id, next)) {
+      check->notes.push_back(absl::StrCat(path, ": IDs [", walk.end_id, ", ", next,
+                                          ") were cut out of the log by a repair (",
+                                          format::kLostIdsFileName, "); they read as DataLoss"));
+    } else if (walk.end_id < next) {
       check->findings.push_back(
           {path, walk.file_size,
            absl::StrCat("the segment ends at ID ", walk.end_id, " but the next one starts at ",
@@ -283,6 +307,6 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
   return absl::OkStatus();
 }
 
-}  // namespace internal
-}  // namespace cli
+}  // namespace verifier_internal
+
 }  // namespace ironwal

@@ -1,8 +1,6 @@
 // `ironwal verify`: a stream directory's plan (ironwal/stream/directory_plan.h, the one
 // recovery applies: every finding it makes is reported) and stream.key. The frame walk is
 // in verify_segments.cc.
-#include "ironwal/cli/verifier.h"
-
 #include <algorithm>
 #include <map>
 #include <string>
@@ -14,15 +12,15 @@
 #include "absl/strings/str_join.h"
 
 #include "ironwal/base/status_macros.h"
-#include "ironwal/cli/verifier_internal.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/wal/maintenance.h"
+#include "ironwal/wal/verifier_internal.h"
 
 namespace ironwal {
-namespace cli {
 
-using internal::Listing;
+using verifier_internal::Listing;
 
 std::string Finding::ToString() const {
   if (offset.has_value()) return absl::StrCat(path, "@", *offset, ": ", message);
@@ -31,7 +29,7 @@ std::string Finding::ToString() const {
 
 bool StreamCheck::repairable() const {
   return std::none_of(findings.begin(), findings.end(),
-                      [](const Finding& f) { return f.fix == Fix::kNone; });
+                      [](const Finding& f) { return f.fix == FindingFix::kNone; });
 }
 
 namespace {
@@ -40,16 +38,22 @@ namespace {
 // live writer rotating, syncing or truncating), before it says so instead.
 constexpr int kCheckAttempts = 3;
 
-Fix FixOf(PlanFix fix) {
+constexpr char kEmptyStreamDir[] =
+    "a directory under the root that holds no file at all: either every file of a stream "
+    "was removed (its entries are lost) or a stream's creation stopped before its first "
+    "file; nothing tells the two apart, so no command treats it as a stream: restore the "
+    "stream's files, or remove the directory if the stream was never written";
+
+FindingFix FixOf(PlanFix fix) {
   switch (fix) {
     case PlanFix::kNone:
-      return Fix::kNone;
+      return FindingFix::kNone;
     case PlanFix::kApply:
-      return Fix::kRecovery;
+      return FindingFix::kRecovery;
     case PlanFix::kHeadState:
-      return Fix::kHeadState;
+      return FindingFix::kHeadState;
   }
-  return Fix::kNone;
+  return FindingFix::kNone;
 }
 
 // Notes the files a plan ignores: quarantine files and files that are not ironwal's.
@@ -122,6 +126,11 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
   check.dir = dir;
   check.path = JoinPath(root, dir);
   check.key = dir;
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(check.path));
+  if (children.empty()) {
+    check.findings.push_back({check.path, std::nullopt, kEmptyStreamDir, FindingFix::kNone});
+    return check;
+  }
   IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env, check.path));
   IRONWAL_RETURN_IF_ERROR(NoteListing(env, state.listing, &check));
   CheckStreamKey(env, state.listing, &check);
@@ -135,7 +144,8 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
         {JoinPath(check.path, finding.file), finding.offset, finding.message, FixOf(finding.fix)});
   }
   check.segments = plan.segments;
-  IRONWAL_RETURN_IF_ERROR(internal::CheckSegments(env, state.listing, &check));
+  check.lost = plan.lost;
+  IRONWAL_RETURN_IF_ERROR(verifier_internal::CheckSegments(env, state.listing, &check));
   return check;
 }
 
@@ -143,7 +153,7 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
 
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(path));
-  return ListStreamFiles(children).is_stream;
+  return children.empty() || ListStreamFiles(children).is_stream;
 }
 
 absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {
@@ -184,5 +194,4 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
   }
 }
 
-}  // namespace cli
 }  // namespace ironwal
