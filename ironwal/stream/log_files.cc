@@ -1,5 +1,6 @@
 #include "ironwal/stream/log_files.h"
 
+#include <map>
 #include <set>
 #include <vector>
 
@@ -82,6 +83,25 @@ absl::StatusOr<std::optional<LogIntent>> ReadLogIntent(Env* env, const std::stri
 // In an order that can be repeated from any step: the active file first (the staged
 // rename, while the segments after it are still listed), then the removals, the small
 // files, one directory sync for all the names, and log.intent last.
+namespace {
+
+// sealed.sizes without the entries of segments at or past `start` (the active segment
+// from here, or removed): a segment cut or started again there is no longer the one sealed.
+absl::Status DropSealedSizesFrom(Env* env, const std::string& dir, uint64_t start) {
+  const std::string path = JoinPath(dir, format::kSealedSizesFileName);
+  absl::StatusOr<std::string> contents = ReadFileToString(env, path);
+  if (absl::IsNotFound(contents.status())) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(contents.status());
+  absl::StatusOr<std::map<uint64_t, uint64_t>> sizes = DecodeSealedSizes(*contents);
+  // A malformed one only checks: it goes (a missing entry skips a check at open).
+  if (!sizes.ok()) return RemoveIfPresent(env, path);
+  if (sizes->lower_bound(start) == sizes->end()) return absl::OkStatus();
+  sizes->erase(sizes->lower_bound(start), sizes->end());
+  return WriteFileAtomically(env, path, EncodeSealedSizes(*sizes));
+}
+
+}  // namespace
+
 absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& intent) {
   IRONWAL_RETURN_IF_ERROR(SettleActiveFile(env, dir, intent));
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
@@ -91,6 +111,7 @@ absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& i
     if (file.kind != StreamFileKind::kSegment || kept.count(file.segment_start_id) > 0) continue;
     IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, name)));
   }
+  IRONWAL_RETURN_IF_ERROR(DropSealedSizesFrom(env, dir, intent.active_start()));
   IRONWAL_RETURN_IF_ERROR(RewriteSegmentIndex(env, dir, intent.segments));
   IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(dir, format::kHeadStateFileName),
                                               EncodeHeadState(intent.active_start())));
