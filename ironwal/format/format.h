@@ -142,6 +142,55 @@ inline constexpr char kTruncateIntentFileName[] = "truncate.intent";
 inline constexpr char kTruncateIntentMagic[] = "IWTI";
 inline constexpr size_t kTruncateIntentSize = 16;
 
+// stream.meta (not read by ironwal 0.6): the stream's metadata, a small value the user
+// replaces atomically (Wal::PutStreamMetadata).
+//   offset  size  field
+//        0     4  magic    "IWSM"
+//        4     1  version  1
+//        5     4  length   u32 LE value length (0..kMaxStreamMetadataSize)
+//        9     n  value
+//      9+n     4  crc      CRC-32 (zlib) of bytes [0, 9+n)
+inline constexpr char kStreamMetadataFileName[] = "stream.meta";
+inline constexpr char kStreamMetadataMagic[] = "IWSM";
+inline constexpr uint8_t kStreamMetadataVersion = 1;
+inline constexpr size_t kStreamMetadataHeaderSize = 9;
+inline constexpr size_t kMaxStreamMetadataSize = 64 << 10;
+
+// first.id (not read by ironwal 0.6): the stream's logical first ID after an exact front
+// trim (Wal::TrimFront), when it lies past the first segment's start ID.
+//   offset  size  field
+//        0     4  magic     "IWFI"
+//        4     8  first ID  u64 LE
+//       12     4  crc       CRC-32 (zlib) of bytes [0, 12)
+inline constexpr char kFirstIdFileName[] = "first.id";
+inline constexpr char kFirstIdMagic[] = "IWFI";
+inline constexpr size_t kFirstIdSize = 16;
+
+// log.intent (not read by ironwal 0.6): a suffix truncation or a reset in progress. It
+// describes the directory the operation leaves; recovery finishes it before anything else.
+//   offset  size  field
+//        0     4  magic          "IWLI"
+//        4     1  version        1
+//        5     1  kind           1 suffix truncation, 2 reset
+//        6     8  next ID        u64 LE: the stream's next ID afterwards
+//       14     8  first ID       u64 LE: the logical first ID afterwards
+//       22     8  active start   u64 LE: the active segment afterwards
+//       30     8  active size    u64 LE: its size in bytes afterwards
+//       38     1  staged         1: "<active segment>.tmp" holds its new bytes
+//       39     4  count          u32 LE: segments afterwards (>= 1)
+//       43   8*c  start IDs      u64 LE each, ascending; the last is the active start
+//   43+8*c     4  crc            CRC-32 (zlib) of everything before it
+inline constexpr char kLogIntentFileName[] = "log.intent";
+inline constexpr char kLogIntentMagic[] = "IWLI";
+inline constexpr uint8_t kLogIntentVersion = 1;
+inline constexpr size_t kLogIntentHeaderSize = 43;
+
+// stream.deleted (not read by ironwal 0.6): the stream is being deleted. Written
+// atomically before its other files are removed; a directory holding it is removed at
+// open. Its contents are the 4 bytes "IWDS" (its presence is what counts).
+inline constexpr char kDeletedMarkerFileName[] = "stream.deleted";
+inline constexpr char kDeletedMarkerMagic[] = "IWDS";
+
 // lost.ids (not read by ironwal 0.6, which ignores it): the ID ranges a repair (or an
 // open under CorruptionPolicy::kTruncate) cut out of the log with a corrupt tail. The
 // stream continues past each range, so those IDs are never handed out again and read as

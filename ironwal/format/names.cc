@@ -139,6 +139,12 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kDurablePos;
   } else if (name == format::kTruncateIntentFileName) {
     file.kind = StreamFileKind::kTruncateIntent;
+  } else if (name == format::kStreamMetadataFileName) {
+    file.kind = StreamFileKind::kMetadata;
+  } else if (name == format::kFirstIdFileName) {
+    file.kind = StreamFileKind::kFirstId;
+  } else if (name == format::kLogIntentFileName) {
+    file.kind = StreamFileKind::kLogIntent;
   } else if (name == format::kLostIdsFileName) {
     file.kind = StreamFileKind::kLostIds;
   } else if (name == format::kSealedSizesFileName) {
@@ -189,6 +195,15 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
         break;
       case StreamFileKind::kTruncateIntent:
         listing.has_truncate_intent = true;
+        break;
+      case StreamFileKind::kMetadata:
+        listing.has_metadata = true;
+        break;
+      case StreamFileKind::kFirstId:
+        listing.has_first_id = true;
+        break;
+      case StreamFileKind::kLogIntent:
+        listing.has_log_intent = true;
         break;
       case StreamFileKind::kLostIds:
         listing.has_lost_ids = true;
@@ -408,6 +423,107 @@ absl::StatusOr<DurablePos> DecodeDurablePos(absl::string_view contents) {
   pos.segment_start_id = DecodeFixed64(contents.data() + 4);
   pos.offset = DecodeFixed64(contents.data() + 12);
   return pos;
+}
+
+std::string EncodeStreamMetadata(absl::string_view value) {
+  std::string out(format::kStreamMetadataMagic, 4);
+  out.push_back(static_cast<char>(format::kStreamMetadataVersion));
+  PutFixed32(&out, static_cast<uint32_t>(value.size()));
+  out.append(value.data(), value.size());
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<std::string> DecodeStreamMetadata(absl::string_view contents) {
+  constexpr size_t kFixed = format::kStreamMetadataHeaderSize + 4;
+  if (contents.size() < kFixed || contents.substr(0, 4) != format::kStreamMetadataMagic) {
+    return absl::DataLossError("stream.meta: bad magic or size");
+  }
+  if (static_cast<uint8_t>(contents[4]) != format::kStreamMetadataVersion) {
+    return absl::DataLossError(absl::StrCat("stream.meta: version ",
+                                            static_cast<int>(static_cast<uint8_t>(contents[4]))));
+  }
+  const uint32_t length = DecodeFixed32(contents.data() + 5);
+  if (length > format::kMaxStreamMetadataSize || contents.size() != kFixed + length) {
+    return absl::DataLossError(
+        absl::StrCat("stream.meta: length ", length, " in a file of ", contents.size(), " bytes"));
+  }
+  const size_t crc_offset = format::kStreamMetadataHeaderSize + length;
+  if (Crc32(contents.substr(0, crc_offset)) != DecodeFixed32(contents.data() + crc_offset)) {
+    return absl::DataLossError("stream.meta: crc mismatch");
+  }
+  return std::string(contents.substr(format::kStreamMetadataHeaderSize, length));
+}
+
+std::string EncodeFirstId(uint64_t first_id) {
+  std::string out(format::kFirstIdMagic, 4);
+  PutFixed64(&out, first_id);
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeFirstId(absl::string_view contents) {
+  if (contents.size() != format::kFirstIdSize || contents.substr(0, 4) != format::kFirstIdMagic) {
+    return absl::DataLossError(absl::StrCat("first.id: bad magic or size ", contents.size()));
+  }
+  if (Crc32(contents.substr(0, 12)) != DecodeFixed32(contents.data() + 12)) {
+    return absl::DataLossError("first.id: crc mismatch");
+  }
+  return DecodeFixed64(contents.data() + 4);
+}
+
+std::string EncodeLogIntent(const LogIntent& intent) {
+  std::string out(format::kLogIntentMagic, 4);
+  out.push_back(static_cast<char>(format::kLogIntentVersion));
+  out.push_back(static_cast<char>(intent.kind));
+  PutFixed64(&out, intent.next_id);
+  PutFixed64(&out, intent.first_id);
+  PutFixed64(&out, intent.segments.empty() ? 0 : intent.active_start());
+  PutFixed64(&out, intent.active_size);
+  out.push_back(intent.staged ? 1 : 0);
+  PutFixed32(&out, static_cast<uint32_t>(intent.segments.size()));
+  for (uint64_t start : intent.segments) PutFixed64(&out, start);
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents) {
+  constexpr size_t kFixed = format::kLogIntentHeaderSize + 4;
+  const auto bad = [](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat("log.intent: ", why));
+  };
+  if (contents.size() < kFixed || contents.substr(0, 4) != format::kLogIntentMagic) {
+    return bad("bad magic or size");
+  }
+  if (static_cast<uint8_t>(contents[4]) != format::kLogIntentVersion) {
+    return bad(absl::StrCat("version ", static_cast<int>(static_cast<uint8_t>(contents[4]))));
+  }
+  const uint32_t count = DecodeFixed32(contents.data() + 39);
+  if (count == 0 || (contents.size() - kFixed) / 8 != count || (contents.size() - kFixed) % 8 != 0) {
+    return bad(absl::StrCat(count, " segments in a file of ", contents.size(), " bytes"));
+  }
+  const size_t crc_offset = contents.size() - 4;
+  if (Crc32(contents.substr(0, crc_offset)) != DecodeFixed32(contents.data() + crc_offset)) {
+    return bad("crc mismatch");
+  }
+  LogIntent intent;
+  const uint8_t kind = static_cast<uint8_t>(contents[5]);
+  if (kind != 1 && kind != 2) return bad(absl::StrCat("kind ", static_cast<int>(kind)));
+  intent.kind = static_cast<LogIntent::Kind>(kind);
+  intent.next_id = DecodeFixed64(contents.data() + 6);
+  intent.first_id = DecodeFixed64(contents.data() + 14);
+  const uint64_t active = DecodeFixed64(contents.data() + 22);
+  intent.active_size = DecodeFixed64(contents.data() + 30);
+  intent.staged = contents[38] != 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    intent.segments.push_back(DecodeFixed64(contents.data() + format::kLogIntentHeaderSize + 8 * i));
+    if (i > 0 && intent.segments[i] <= intent.segments[i - 1]) return bad("start IDs not ascending");
+  }
+  if (intent.active_start() != active || intent.first_id > intent.next_id ||
+      intent.active_start() > intent.next_id || intent.first_id < intent.segments.front()) {
+    return bad("inconsistent IDs");
+  }
+  return intent;
 }
 
 }  // namespace ironwal

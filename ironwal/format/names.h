@@ -47,6 +47,9 @@ enum class StreamFileKind {
   kStreamKey,       // stream.key
   kDurablePos,      // durable.pos
   kTruncateIntent,  // truncate.intent
+  kMetadata,        // stream.meta
+  kFirstId,         // first.id
+  kLogIntent,       // log.intent
   kLostIds,         // lost.ids
   kSealedSizes,     // sealed.sizes
   kTemp,            // "*.tmp": left over from an interrupted atomic write
@@ -78,13 +81,16 @@ struct StreamListing {
   std::vector<std::string> temp_files;
   std::vector<std::string> quarantine_files;
   bool has_truncate_intent = false;
+  bool has_metadata = false;
+  bool has_first_id = false;
+  bool has_log_intent = false;
   bool has_lost_ids = false;
   bool has_sealed_sizes = false;
   std::vector<std::string> other_files;  // not ironwal's names (of any type)
   std::vector<std::string> not_files;    // ironwal's names, not regular files
   // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
   // segment, segments.idx, head.state, stream.key, durable.pos, truncate.intent), of any
-  // type.
+  // type; or stream.meta, first.id, log.intent).
   bool is_stream = false;
 };
 StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries);
@@ -137,6 +143,33 @@ struct DurablePos {
 std::string EncodeDurablePos(const DurablePos& pos);
 // DataLoss unless `contents` is a well-formed durable.pos with a matching CRC.
 absl::StatusOr<DurablePos> DecodeDurablePos(absl::string_view contents);
+
+// stream.meta: the stream's metadata value (format.h). Encode takes a value of at most
+// format::kMaxStreamMetadataSize bytes.
+std::string EncodeStreamMetadata(absl::string_view value);
+// DataLoss unless `contents` is a well-formed stream.meta with a matching CRC.
+absl::StatusOr<std::string> DecodeStreamMetadata(absl::string_view contents);
+
+// first.id: the logical first ID after an exact front trim (format.h).
+std::string EncodeFirstId(uint64_t first_id);
+// DataLoss unless `contents` is a well-formed first.id with a matching CRC.
+absl::StatusOr<uint64_t> DecodeFirstId(absl::string_view contents);
+
+// log.intent: the directory a suffix truncation or a reset leaves (format.h).
+struct LogIntent {
+  enum class Kind : uint8_t { kTruncateSuffix = 1, kReset = 2 };
+  Kind kind = Kind::kTruncateSuffix;
+  uint64_t next_id = 0;
+  uint64_t first_id = 0;
+  uint64_t active_size = 0;
+  bool staged = false;            // "<active segment>.tmp" holds the active's new bytes
+  std::vector<uint64_t> segments;  // ascending, not empty; back() is the active segment
+  uint64_t active_start() const { return segments.back(); }
+};
+std::string EncodeLogIntent(const LogIntent& intent);
+// DataLoss unless `contents` is a well-formed log.intent with a matching CRC, at least
+// one segment, ascending start IDs, and first ID <= next ID.
+absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents);
 
 }  // namespace ironwal
 

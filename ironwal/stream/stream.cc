@@ -3,6 +3,7 @@
 // the files themselves in stream_dir.cc.
 #include "ironwal/stream/stream.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -94,13 +95,15 @@ absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries
   return absl::OkStatus();
 }
 
-absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch) {
+absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch,
+                                       std::optional<uint64_t> expected_next_id) {
   if (options_.read_only) {
     return absl::FailedPreconditionError(OpDescription("append to") + ": opened read-only");
   }
   IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries));
   Touch();
-  QueuedWrite w(entries, batch, format::kFrameHeaderSize + EntryBlockSize(entries));
+  QueuedWrite w(entries, batch, format::kFrameHeaderSize + EntryBlockSize(entries),
+                expected_next_id);
   // kAsync never syncs, so there is no sync to share: the write goes alone, at once.
   if (options_.sync_mode == SyncMode::kAsync) {
     queue_.SubmitAlone(&w);
@@ -136,6 +139,13 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
   unpublished_.writers.clear();
   bool need_sync = options_.sync_mode == SyncMode::kStrict;
   for (QueuedWrite* w : group) {
+    const std::optional<uint64_t>& expected = w->expected_next_id();
+    if (expected.has_value() && *expected != dir_.write_next_id()) {
+      w->SetFailed(absl::FailedPreconditionError(
+          absl::StrCat(OpDescription("conditional append to"), ": expected next id ", *expected,
+                       ", but the next id is ", dir_.write_next_id())));
+      continue;
+    }
     if (dir_.NeedsRotation(w->bytes(), w->entries().size())) {
       // The frames so far end the full segment, synced.
       IRONWAL_RETURN_IF_ERROR(FinishFrames(/*sync=*/true));

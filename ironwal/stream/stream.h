@@ -28,6 +28,7 @@
 #ifndef IRONWAL_STREAM_STREAM_H_
 #define IRONWAL_STREAM_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@
 #include "ironwal/base/mutex.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_reader.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream_dir.h"
@@ -91,8 +93,28 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
 
   // Appends `entries` as one frame with consecutive IDs and returns them. InvalidArgument
   // for an empty batch or one over the size limits; FailedPrecondition when poisoned or
-  // read-only. `batch` marks batches and transactions (synced in kBatchOnly).
-  absl::StatusOr<IdRange> Append(absl::Span<const absl::string_view> entries, bool batch);
+  // read-only. `batch` marks batches and transactions (synced in kBatchOnly). With
+  // `expected_next_id`, only when the next ID is that when the frame is written (under the
+  // write lock); else FailedPrecondition "... next id is N".
+  absl::StatusOr<IdRange> Append(absl::Span<const absl::string_view> entries, bool batch,
+                                 std::optional<uint64_t> expected_next_id = std::nullopt);
+
+  // The log operations (stream_log.cc; Wal's methods of the same names say what they do).
+  // Each is durable when it returns, and finished by recovery after a crash (log_files.h).
+  absl::Status PutMetadata(absl::string_view value);
+  absl::StatusOr<std::string> GetMetadata();
+  // A stream not on disk yet starts at `first_id`; AlreadyExists otherwise.
+  absl::Status StartAt(uint64_t first_id);
+  absl::Status Reset(uint64_t next_id);
+  absl::Status TruncateSuffix(uint64_t from_id);
+  absl::StatusOr<TruncateResult> TrimFront(uint64_t first_id);
+  // Removes the stream's directory (stream.deleted first); the object is then a stream not
+  // on disk, starting at 0, that deleted() reports until something creates it again.
+  absl::Status Delete();
+  bool deleted() const { return dir_.deleted(); }
+  // Moves whenever IDs are given other bytes than before (a suffix truncation, a reset, a
+  // delete): what was cached by (segment, offset) before it is stale.
+  uint64_t log_epoch() const { return log_epoch_.load(std::memory_order_acquire); }
 
   // Hands buffered frames to the OS (kAsync).
   absl::Status Flush();
@@ -167,6 +189,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status CloseWriterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void CloseVictims(const std::vector<WriterBudget::Member*>& victims);
 
+  // Log operations (stream_log.cc).
+  absl::Status CheckWritable(absl::string_view op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Syncs and closes the writer.
+  absl::Status Quiesce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Writes `intent`, applies it and loads the state it describes (a failure poisons).
+  absl::Status RunLogIntent(const LogIntent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The intent of a suffix truncation from `from_id` (staging the active segment).
+  absl::StatusOr<LogIntent> PlanSuffixCut(uint64_t from_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
   // Read path (stream_read.cc).
   absl::StatusOr<std::shared_ptr<SegmentReader>> ReaderFor(
       uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
@@ -184,6 +216,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   Mutex write_mu_;
   absl::Status poison_ ABSL_GUARDED_BY(write_mu_);
   Unpublished unpublished_ ABSL_GUARDED_BY(write_mu_);
+  std::atomic<uint64_t> log_epoch_{0};  // see log_epoch()
 };
 
 }  // namespace ironwal

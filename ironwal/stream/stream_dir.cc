@@ -126,6 +126,7 @@ absl::Status StreamDir::EnsureCreatedOnDisk() {
     IRONWAL_RETURN_IF_ERROR(WriteFrontier(segments.back(), 0));
     frontier_written_ = 0;
     on_disk_ = true;
+    deleted_.store(false, std::memory_order_release);
   }
   return absl::OkStatus();
 }
@@ -330,7 +331,8 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
     // Together, under the lock Place reads the list with: a reader that finds the new
     // list also finds the new first ID (no "ID n is below the first retained ID n").
     WriterMutexLock write(&segments_mu_);
-    first_id_.store(kept.front(), std::memory_order_release);
+    // An exact trim (first.id) may already have moved the first ID past the segment.
+    first_id_.store(std::max(kept.front(), first_id()), std::memory_order_release);
     segments_ = kept;
   }
   IRONWAL_TEST_POINT("stream.truncate.listed");
@@ -347,7 +349,7 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
   removed = env_->RemoveFile(intent);
   if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   result.segments_removed = n;
-  result.first_id = kept.front();
+  result.first_id = first_id();
   return result;
 }
 

@@ -50,6 +50,7 @@
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/segment/segment_writer.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream_types.h"
@@ -115,6 +116,26 @@ class StreamDir {
   // The active segment's size, buffered bytes included.
   uint64_t active_bytes() const;
   absl::StatusOr<TruncateResult> Truncate(uint64_t keep_from_id);
+  // The next ID the writer gives (unpublished frames included).
+  uint64_t write_next_id() const { return write_next_id_; }
+  bool on_disk() const { return on_disk_; }
+
+  // The log operations' side (stream_dir_log.cc), with the writer closed.
+  // The in-memory state of a stream not on disk whose first segment starts at `start`.
+  void ResetInMemory(uint64_t start);
+  // Writes `intent`, applies it and loads the state it describes (log_files.h); an error
+  // leaves what is on disk in doubt until a reopen finishes the intent.
+  absl::Status RunLogIntent(const LogIntent& intent);
+  // Stages segment `start`'s first `cut` bytes plus `tail` in StagedSegmentName(start).
+  absl::Status StageSegment(uint64_t start, uint64_t cut, absl::string_view tail);
+  // Writes first.id (durably), then raises first_id() to `first_id`.
+  absl::Status WriteFirstId(uint64_t first_id);
+  // Drops the cached readers of the stream's segments (their files change).
+  void ForgetReaders();
+  // After the directory was removed: a stream not on disk starting at 0, whose key (if
+  // known) is written again on creation; deleted() until then.
+  void ResetAfterDelete();
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
   // The read side (any thread).
   uint64_t first_id() const { return first_id_.load(std::memory_order_acquire); }
@@ -135,6 +156,13 @@ class StreamDir {
  private:
   absl::Status WriteFrontier(uint64_t segment_start_id, uint64_t offset);
   void SetSegments(std::vector<uint64_t> segments, std::shared_ptr<OffsetIndex> active_index);
+
+  // Log operations (stream_dir_log.cc).
+  absl::Status LoadAfterIntent(const LogIntent& intent);
+  // DataLoss unless the first `size` bytes of `path` are whole frames that pass their checks.
+  absl::Status VerifyStaged(const std::string& path, uint64_t size);
+  // Raises first_id() to first.id's value (at most next_id()).
+  void ApplyFirstIdFile();
 
   // Recovery (stream_dir_recovery.cc).
   void ReadKeyFile();
@@ -190,6 +218,7 @@ class StreamDir {
   std::atomic<uint64_t> first_id_{0};
   std::atomic<uint64_t> next_id_{0};
   std::atomic<uint64_t> flushed_offset_{0};  // active segment bytes in the file
+  std::atomic<bool> deleted_{false};         // deleted, not created again since
 };
 
 }  // namespace ironwal

@@ -35,6 +35,7 @@
 #include "ironwal/index/segment_index.h"
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/stream_dir.h"
 
 namespace ironwal {
@@ -97,6 +98,20 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env_, dir_path_));
   *is_stream = state.listing.is_stream;
   if (!*is_stream) return absl::OkStatus();
+  if (state.listing.has_log_intent) {
+    // An interrupted suffix truncation or reset: finished before anything else.
+    if (options_.read_only) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "open ", dir_path_, ": log.intent: an interrupted suffix truncation or reset; ",
+          "open the Wal read-write to finish it"));
+    }
+    IRONWAL_ASSIGN_OR_RETURN(std::optional<LogIntent> intent, ReadLogIntent(env_, dir_path_));
+    if (intent.has_value()) {
+      IRONWAL_RETURN_IF_ERROR(ApplyLogIntent(env_, dir_path_, *intent));
+      report->removed_files.push_back(format::kLogIntentFileName);
+    }
+    IRONWAL_ASSIGN_OR_RETURN(state, ReadDirectoryState(env_, dir_path_));
+  }
   PlanOptions plan_options;
   plan_options.repair = options_.on_corruption == CorruptionPolicy::kTruncate;
   IRONWAL_ASSIGN_OR_RETURN(
@@ -118,7 +133,10 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
-  return RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost);
+  IRONWAL_RETURN_IF_ERROR(
+      RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
+  if (state.listing.has_first_id) ApplyFirstIdFile();
+  return absl::OkStatus();
 }
 
 // In an order that a crash at any step leaves a state the next plan accepts: the index

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -46,12 +47,16 @@ class QueuedWrite {
  public:
   enum class State { kPending, kWritten, kFailed };
 
-  QueuedWrite(absl::Span<const absl::string_view> entries, bool batch, uint64_t bytes)
-      : entries_(entries), batch_(batch), bytes_(bytes) {}
+  // With `expected_next_id`, the write is made only if the next ID is that when its
+  // frame would be written (the GroupWriter checks; AppendBatchIf).
+  QueuedWrite(absl::Span<const absl::string_view> entries, bool batch, uint64_t bytes,
+              std::optional<uint64_t> expected_next_id = std::nullopt)
+      : entries_(entries), batch_(batch), bytes_(bytes), expected_next_id_(expected_next_id) {}
 
   absl::Span<const absl::string_view> entries() const { return entries_; }
   bool batch() const { return batch_; }
   uint64_t bytes() const { return bytes_; }  // an upper bound of its frame's size
+  const std::optional<uint64_t>& expected_next_id() const { return expected_next_id_; }
 
   State state() const { return state_; }
   // kWritten: its IDs are [first_id(), first_id() + entries().size()).
@@ -69,6 +74,7 @@ class QueuedWrite {
   const absl::Span<const absl::string_view> entries_;
   const bool batch_;
   const uint64_t bytes_;
+  const std::optional<uint64_t> expected_next_id_;
   State state_ = State::kPending;
   uint64_t first_id_ = 0;
   absl::Status error_;

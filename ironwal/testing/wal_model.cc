@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace ironwal {
@@ -98,6 +99,162 @@ std::vector<std::string> WalModel::OnTruncate(const std::string& stream, uint64_
   return violations;
 }
 
+std::vector<std::string> WalModel::OnTruncateSuffix(const std::string& stream, uint64_t from_id,
+                                                    const absl::Status& result) {
+  std::vector<std::string> violations;
+  Stream& s = streams_[stream];
+  if (!result.ok()) {
+    if (absl::IsOutOfRange(result) || absl::IsNotFound(result)) {
+      if (from_id >= s.first_id && from_id <= s.next_id && !s.poisoned && !disturbed_ &&
+          s.next_id > 0 && !s.maybe_poisoned) {
+        violations.push_back(absl::StrCat(stream, ": TruncateSuffix(", from_id,
+                                          ") refused: ", result.ToString(), " (first ", s.first_id,
+                                          ", next ", s.next_id, ")"));
+      }
+      return violations;
+    }
+    // It may have happened (and poisoned the stream): IDs from from_id on need not survive.
+    s.maybe_poisoned = true;
+    s.durable_end = std::min(s.durable_end, from_id);
+    return violations;
+  }
+  if (from_id < s.first_id || from_id > s.next_id) {
+    violations.push_back(absl::StrCat(stream, ": TruncateSuffix(", from_id, ") succeeded outside [",
+                                      s.first_id, ", ", s.next_id, "]"));
+    return violations;
+  }
+  if (from_id == s.next_id) return violations;  // a no-op
+  // The old bytes of the removed IDs must never come back: forget them.
+  s.acked.erase(s.acked.lower_bound(from_id), s.acked.end());
+  s.attempted.erase(s.attempted.lower_bound(from_id), s.attempted.end());
+  s.next_id = from_id;
+  s.durable_end = from_id;  // everything before it was made durable first
+  return violations;
+}
+
+std::vector<std::string> WalModel::OnReset(const std::string& stream, uint64_t next_id,
+                                           const absl::Status& result) {
+  std::vector<std::string> violations;
+  Stream& s = streams_[stream];
+  if (!result.ok()) {
+    s.maybe_poisoned = true;
+    s.maybe_reset.insert(next_id);
+    return violations;
+  }
+  Stream fresh;
+  fresh.first_id = fresh.first_id_max = fresh.next_id = fresh.durable_end = next_id;
+  fresh.metadata = s.metadata;
+  s = std::move(fresh);
+  return violations;
+}
+
+std::vector<std::string> WalModel::OnCreate(const std::string& stream, uint64_t first_id,
+                                            const absl::Status& result) {
+  if (absl::IsAlreadyExists(result)) {
+    std::vector<std::string> violations;
+    auto it = streams_.find(stream);
+    if (it == streams_.end() && !disturbed_) {
+      violations.push_back(stream + ": CreateStream says AlreadyExists for a stream never made");
+    }
+    return violations;
+  }
+  return OnReset(stream, first_id, result);
+}
+
+std::vector<std::string> WalModel::OnTrimFront(const std::string& stream, uint64_t first_id,
+                                               const absl::StatusOr<TruncateResult>& result) {
+  std::vector<std::string> violations;
+  Stream& s = streams_[stream];
+  if (!result.ok()) {
+    if (!absl::IsOutOfRange(result.status())) {
+      s.first_id_max = std::max(s.first_id_max, std::min(first_id, s.next_id));
+      s.maybe_poisoned = true;
+    }
+    return violations;
+  }
+  const uint64_t expected = std::max(s.first_id, first_id);
+  if (result->first_id < expected || result->first_id > std::max(expected, s.first_id_max)) {
+    violations.push_back(absl::StrCat(stream, ": TrimFront(", first_id, ") left first ID ",
+                                      result->first_id, ", expected ", expected));
+  }
+  s.first_id = std::max(s.first_id, result->first_id);
+  s.first_id_max = std::max(s.first_id_max, s.first_id);
+  return violations;
+}
+
+std::vector<std::string> WalModel::OnPutMetadata(const std::string& stream,
+                                                 const std::string& value,
+                                                 const absl::Status& result) {
+  Stream& s = streams_[stream];
+  if (result.ok()) {
+    s.metadata = {value};
+  } else if (!absl::IsInvalidArgument(result)) {
+    s.metadata.insert(value);
+    s.maybe_poisoned = true;  // creating the stream's files may have failed
+  }
+  return {};
+}
+
+std::vector<std::string> WalModel::OnDelete(const std::string& stream, const absl::Status& result) {
+  if (result.ok()) {
+    streams_.erase(stream);
+    return {};
+  }
+  auto it = streams_.find(stream);
+  if (it != streams_.end() && !absl::IsNotFound(result)) {
+    it->second.maybe_deleted = true;
+    it->second.maybe_poisoned = true;
+  }
+  return {};
+}
+
+std::vector<std::string> WalModel::OnAppendIf(const std::string& stream, uint64_t expected_next_id,
+                                              absl::Span<const std::string> entries,
+                                              const absl::StatusOr<IdRange>& result) {
+  const Stream& s = streams_[stream];
+  if (absl::IsFailedPrecondition(result.status()) &&
+      absl::StrContains(result.status().message(), "next id is")) {
+    if (expected_next_id == s.next_id && !s.poisoned && !s.maybe_poisoned && !disturbed_) {
+      return {absl::StrCat(stream, ": AppendBatchIf(", expected_next_id,
+                           ") refused although the next ID is that: ", result.status().ToString())};
+    }
+    return {};
+  }
+  if (result.ok() && expected_next_id != s.next_id) {
+    return {absl::StrCat(stream, ": AppendBatchIf(", expected_next_id, ") appended at ",
+                         result->first, " (next ID ", s.next_id, ")")};
+  }
+  if (result.ok() && entries.empty()) return {};
+  return OnAppend(stream, entries, /*batch=*/true, result);
+}
+
+std::vector<std::string> WalModel::OnReadRange(
+    const std::string& stream, uint64_t lo, uint64_t hi, size_t max_bytes,
+    const absl::StatusOr<std::vector<std::string>>& result, bool faults_active) {
+  std::vector<std::string> violations;
+  if (!result.ok()) {
+    // Errors are judged as a Get of lo would be.
+    return OnGet(stream, lo, result.status(), faults_active || hi <= lo);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < result->size(); ++i) {
+    const std::string& e = (*result)[i];
+    if (i > 0 && total + e.size() > max_bytes) {
+      violations.push_back(absl::StrCat(stream, ": ReadRange(", lo, ", ", hi, ", ", max_bytes,
+                                        ") went over its budget"));
+      break;
+    }
+    total += e.size();
+    std::vector<std::string> v = OnGet(stream, lo + i, e, faults_active);
+    violations.insert(violations.end(), v.begin(), v.end());
+  }
+  const uint64_t end = std::min(hi, next_id(stream));
+  if (result->empty() && lo < end && !faults_active) {
+    violations.push_back(absl::StrCat(stream, ": ReadRange(", lo, ", ", hi, ") returned nothing"));
+  }
+  return violations;
+}
+
 std::vector<std::string> WalModel::OnGet(const std::string& stream, uint64_t id,
                                          const absl::StatusOr<std::string>& result,
                                          bool faults_active) {
@@ -169,6 +326,27 @@ std::vector<std::string> WalModel::CheckStream(Wal* wal, const std::string& key,
   absl::StatusOr<StreamInfo> info = wal->GetStreamInfo(key);
   uint64_t first = 0;
   uint64_t next = 0;
+  if (absl::IsNotFound(info.status()) && s->maybe_deleted) {
+    *s = Stream();  // deleted after all
+    return v;
+  }
+  if (info.ok() && info->first_id == info->next_id && s->maybe_reset.count(info->next_id) > 0) {
+    // The failed reset took effect.
+    Stream fresh;
+    fresh.first_id = fresh.first_id_max = fresh.next_id = fresh.durable_end = info->next_id;
+    fresh.metadata = s->metadata;
+    *s = std::move(fresh);
+  }
+  if (info.ok()) {
+    absl::StatusOr<std::string> meta = wal->GetStreamMetadata(key);
+    if (!meta.ok() || s->metadata.count(*meta) == 0) {
+      v.push_back(absl::StrCat(key, ": metadata after recovery is ",
+                               meta.ok() ? Show(*meta) : meta.status().ToString(),
+                               ", which no put wrote"));
+      return v;
+    }
+    s->metadata = {*meta};
+  }
   if (absl::IsNotFound(info.status())) {
     if (s->durable_end > s->first_id || (must_keep_all && s->next_id > s->first_id)) {
       v.push_back(absl::StrCat(key, ": lost the whole stream (acknowledged up to ", s->next_id,
@@ -253,6 +431,7 @@ std::vector<std::string> WalModel::CheckStream(Wal* wal, const std::string& key,
 
   // Adopt the recovered state: after an open, everything a stream shows is durable.
   Stream adopted;
+  adopted.metadata = s->metadata;
   adopted.first_id = adopted.first_id_max = first;
   adopted.next_id = adopted.durable_end = next;
   for (const auto& [id, bytes] : recovered) {

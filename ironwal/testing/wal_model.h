@@ -28,6 +28,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,31 @@ class WalModel {
   // Wal::Truncate and what it returned.
   std::vector<std::string> OnTruncate(const std::string& stream, uint64_t keep_from_id,
                                       const absl::StatusOr<TruncateResult>& result);
+  // The log primitives (Wal's methods of the same names) and what they returned. A
+  // failed one may or may not have taken effect: recovery must show the old state or the
+  // new one, never a mix.
+  std::vector<std::string> OnTruncateSuffix(const std::string& stream, uint64_t from_id,
+                                            const absl::Status& result);
+  std::vector<std::string> OnReset(const std::string& stream, uint64_t next_id,
+                                   const absl::Status& result);
+  std::vector<std::string> OnCreate(const std::string& stream, uint64_t first_id,
+                                    const absl::Status& result);
+  std::vector<std::string> OnTrimFront(const std::string& stream, uint64_t first_id,
+                                       const absl::StatusOr<TruncateResult>& result);
+  std::vector<std::string> OnPutMetadata(const std::string& stream, const std::string& value,
+                                         const absl::Status& result);
+  std::vector<std::string> OnDelete(const std::string& stream, const absl::Status& result);
+  // AppendBatchIf: a FailedPrecondition "next id is" when the model's next ID was the
+  // expected one is a violation; otherwise as OnAppend (a batch).
+  std::vector<std::string> OnAppendIf(const std::string& stream, uint64_t expected_next_id,
+                                      absl::Span<const std::string> entries,
+                                      const absl::StatusOr<IdRange>& result);
+  // ReadRange(lo, hi, max_bytes) and what it returned.
+  std::vector<std::string> OnReadRange(const std::string& stream, uint64_t lo, uint64_t hi,
+                                       size_t max_bytes,
+                                       const absl::StatusOr<std::vector<std::string>>& result,
+                                       bool faults_active);
+
   // A read of `id` and what it returned. `faults_active`: read faults may be injected, so
   // an error is allowed (wrong data never is).
   std::vector<std::string> OnGet(const std::string& stream, uint64_t id,
@@ -88,6 +115,12 @@ class WalModel {
     bool maybe_poisoned = false;            // a write failed in a way that may poison (ENOSPC)
     std::map<uint64_t, std::string> acked;  // ID -> acknowledged bytes
     std::map<uint64_t, std::vector<std::string>> attempted;  // ID -> every attempt's bytes
+    // Failed resets (or creates) to these IDs may have taken effect: an empty stream at
+    // one of them is the new state.
+    std::set<uint64_t> maybe_reset;
+    bool maybe_deleted = false;  // a failed delete may have taken effect
+    // The metadata values recovery may show (the acknowledged one, and failed puts').
+    std::set<std::string> metadata = {""};
   };
 
   std::vector<std::string> CheckStream(Wal* wal, const std::string& key, Stream* s, bool crashed);

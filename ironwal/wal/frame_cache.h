@@ -28,14 +28,18 @@ class FrameCache {
     const void* stream = nullptr;
     uint64_t segment_start_id = 0;
     uint64_t offset = 0;
+    // Stream::log_epoch() when the frame was located: a suffix truncation, reset or
+    // delete moves it, so frames cached before one (their offsets may hold other frames
+    // now) are never found again.
+    uint64_t epoch = 0;
 
     friend bool operator==(const Key& a, const Key& b) {
       return a.stream == b.stream && a.segment_start_id == b.segment_start_id &&
-             a.offset == b.offset;
+             a.offset == b.offset && a.epoch == b.epoch;
     }
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.stream, k.segment_start_id, k.offset);
+      return H::combine(std::move(h), k.stream, k.segment_start_id, k.offset, k.epoch);
     }
   };
   // A frame's entries, in ID order.

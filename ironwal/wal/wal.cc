@@ -11,6 +11,7 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/wal/frame_cache.h"
 #include "ironwal/wal/iterator_impl.h"
 #include "ironwal/wal/root_lock.h"
@@ -121,6 +122,13 @@ absl::Status Wal::Recover() {
     // would be created again, empty, by the next write, over its own segments.
     if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
     if (!is_dir.ok() || !*is_dir) continue;
+    const std::string path = JoinPath(root, name);
+    IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env, path));
+    if (deleted) {
+      // An interrupted DeleteStream: the stream is gone; finish removing its files.
+      if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env, root, path));
+      continue;
+    }
     StreamRecoveryReport report;
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                              Stream::Recover(&shared_, name, &report));
@@ -156,6 +164,21 @@ class Wal::Call {
 };
 
 absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
+  IRONWAL_ASSIGN_OR_RETURN(Stream * stream, FindStreamObject(key, create));
+  // A deleted stream keeps its object (callers may hold it): it is absent until a write
+  // creates it again.
+  if (!create && stream->deleted()) return StreamNotFound(key);
+  return stream;
+}
+
+absl::Status Wal::StreamNotFound(absl::string_view key) const {
+  absl::StatusOr<std::string> dir = StreamDirName(key);
+  return absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
+                                          "' does not exist (directory ",
+                                          JoinPath(options_.root, dir.ok() ? *dir : ""), ")"));
+}
+
+absl::StatusOr<Stream*> Wal::FindStreamObject(absl::string_view key, bool create) {
   if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
   Stream* stream = nullptr;
   {
@@ -175,11 +198,7 @@ absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
     if (it != streams_.end()) stream = it->second.get();
   }
   if (stream == nullptr) {
-    if (!create) {
-      return absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
-                                              "' does not exist (directory ",
-                                              JoinPath(options_.root, dir), ")"));
-    }
+    if (!create) return StreamNotFound(key);
     if (options_.read_only) {
       return absl::FailedPreconditionError(
           absl::StrCat("create stream '", absl::CEscape(key), "': opened read-only"));
@@ -241,8 +260,9 @@ TxnWriter Wal::NewTransaction(absl::string_view stream) {
 }
 
 absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
+  const uint64_t epoch = stream->log_epoch();
   IRONWAL_ASSIGN_OR_RETURN(Stream::ReadPosition pos, stream->Locate(id));
-  const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset};
+  const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset, epoch};
   std::shared_ptr<const FrameCache::Entries> entries = frame_cache_->Lookup(key);
   if (entries == nullptr) {
     IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
@@ -331,11 +351,115 @@ absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t 
   return s->Truncate(keep_from_id);
 }
 
+absl::Status Wal::TruncateSuffix(absl::string_view stream, uint64_t from_id) {
+  const Call call(this, "truncate suffix");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  IRONWAL_RETURN_IF_ERROR(s->CheckKey(stream, /*claim=*/true));
+  return s->TruncateSuffix(from_id);
+}
+
+absl::Status Wal::CreateStream(absl::string_view stream, uint64_t first_id) {
+  const Call call(this, "create stream");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  return s->StartAt(first_id);
+}
+
+absl::Status Wal::ResetStream(absl::string_view stream, uint64_t next_id) {
+  const Call call(this, "reset stream");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  return s->Reset(next_id);
+}
+
+absl::StatusOr<TruncateResult> Wal::TrimFront(absl::string_view stream, uint64_t first_id) {
+  const Call call(this, "trim");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  IRONWAL_RETURN_IF_ERROR(s->CheckKey(stream, /*claim=*/true));
+  return s->TrimFront(first_id);
+}
+
+absl::Status Wal::PutStreamMetadata(absl::string_view stream, absl::string_view value) {
+  const Call call(this, "put stream metadata");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  return s->PutMetadata(value);
+}
+
+absl::StatusOr<std::string> Wal::GetStreamMetadata(absl::string_view stream) {
+  const Call call(this, "get stream metadata");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->GetMetadata();
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t expected_next_id,
+                                           absl::Span<const absl::string_view> entries) {
+  const Call call(this, "conditional append");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_RETURN_IF_ERROR(StreamDirName(stream).status());
+  absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
+  if (!s.ok() && !absl::IsNotFound(s.status())) return s.status();
+  const uint64_t next = s.ok() ? (*s)->next_id() : 0;
+  if (entries.empty() || (!s.ok() && expected_next_id != 0)) {
+    if (next != expected_next_id) {
+      return absl::FailedPreconditionError(absl::StrCat("conditional append to stream '",
+                                                        absl::CEscape(stream), "': expected next id ",
+                                                        expected_next_id, ", but the next id is ", next));
+    }
+    return IdRange{next, next};
+  }
+  IRONWAL_ASSIGN_OR_RETURN(Stream * target, FindStream(stream, /*create=*/true));
+  return target->Append(entries, /*batch=*/true, expected_next_id);
+}
+
+absl::StatusOr<std::vector<std::string>> Wal::ReadRange(absl::string_view stream, uint64_t lo,
+                                                         uint64_t hi, size_t max_bytes) {
+  const Call call(this, "read range");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  std::vector<std::string> entries;
+  const uint64_t first = s->first_id();
+  if (lo < first) {
+    return absl::NotFoundError(absl::StrCat("read range of stream '", absl::CEscape(stream),
+                                            "': ID ", lo, " is below the first retained ID ",
+                                            first));
+  }
+  if (hi <= lo) return entries;
+  const uint64_t next = s->next_id();
+  if (lo >= next) {
+    return absl::OutOfRangeError(absl::StrCat("read range of stream '", absl::CEscape(stream),
+                                              "': ID ", lo, " is at or past the next ID ", next));
+  }
+  StreamIterator it(s, std::min(hi, next), options_.read_buffer_size);
+  size_t total = 0;
+  for (it.Seek(lo); it.Valid(); it.Next()) {
+    const absl::string_view value = it.value();
+    if (!entries.empty() && value.size() > max_bytes - std::min(total, max_bytes)) break;
+    total += value.size();
+    entries.emplace_back(value);
+  }
+  IRONWAL_RETURN_IF_ERROR(it.status());
+  return entries;
+}
+
+absl::Status Wal::DeleteStream(absl::string_view stream) {
+  const Call call(this, "delete stream");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  IRONWAL_RETURN_IF_ERROR(s->CheckKey(stream, /*claim=*/true));
+  return s->Delete();
+}
+
 absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
   const Call call(this, "list streams");
   IRONWAL_RETURN_IF_ERROR(call.status());
   std::vector<std::string> keys;
-  for (Stream* s : AllStreams()) keys.push_back(s->key());
+  for (Stream* s : AllStreams()) {
+    if (!s->deleted()) keys.push_back(s->key());
+  }
   std::sort(keys.begin(), keys.end());
   return keys;
 }

@@ -133,6 +133,63 @@ class Wal {
   // returns; a crash never brings truncated IDs back. NotFound for an unknown stream.
   absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
 
+  // --- The log primitives: what a replicated log (Raft, Paxos), an event store or a ledger
+  // needs from its storage. Each is durable when it returns, in every sync mode, and a
+  // crash at any point leaves the old state or the new one, never a mix (recovery finishes
+  // an interrupted one; FORMAT.md, "Crash-ordered steps"). Like every write they return
+  // FailedPrecondition when the Wal is read-only or the stream poisoned, and a failure in
+  // their middle poisons the stream until the Wal is reopened.
+
+  // Removes every ID >= from_id; the next append gets from_id. Works inside the active
+  // segment and across segments (later segments removed, segments.idx and head.state
+  // rewritten; a cut inside a segment stages its kept bytes in a new file that replaces
+  // it, so it costs a copy of that segment's kept part). OutOfRange unless first_id <=
+  // from_id <= next_id (from_id == next_id: no-op); NotFound for an unknown stream.
+  absl::Status TruncateSuffix(absl::string_view stream, uint64_t from_id);
+
+  // Creates `stream` empty with first ID = next ID = first_id (a follower that installed a
+  // snapshot at index N starts its log at N + 1). AlreadyExists if the stream exists.
+  absl::Status CreateStream(absl::string_view stream, uint64_t first_id);
+
+  // Drops every entry of `stream` (creating it if absent); afterwards first ID = next ID =
+  // next_id. Its metadata is kept.
+  absl::Status ResetStream(absl::string_view stream, uint64_t next_id);
+
+  // Exact front trim: every ID < first_id is NotFound at once, also inside a segment that
+  // is kept; the whole segments below it are removed as Truncate removes them. The logical
+  // first ID is recorded (first.id) and survives restarts; GetStreamInfo, iterators and the
+  // CLI report it. OutOfRange when first_id > next_id; a first_id at or below the current
+  // first ID changes nothing. NotFound for an unknown stream.
+  absl::StatusOr<TruncateResult> TrimFront(absl::string_view stream, uint64_t first_id);
+
+  // The stream's metadata: one value of at most 64 KiB (InvalidArgument past it), replaced
+  // atomically (stream.meta). Put creates the stream if absent. Get: NotFound for an
+  // unknown stream; "" when it never had metadata; DataLoss when the file is damaged.
+  absl::Status PutStreamMetadata(absl::string_view stream, absl::string_view value);
+  absl::StatusOr<std::string> GetStreamMetadata(absl::string_view stream);
+
+  // Appends `entries` as one batch iff the stream's next ID is expected_next_id when the
+  // batch is written (decided under the stream's write lock, so concurrent appenders cannot
+  // slip in between); else FailedPrecondition whose message contains "next id is <actual>".
+  // A stream that does not exist has next ID 0 (and is created by a successful call). An
+  // empty batch writes nothing: an empty range at the next ID, or FailedPrecondition.
+  absl::StatusOr<IdRange> AppendBatchIf(absl::string_view stream, uint64_t expected_next_id,
+                                        absl::Span<const absl::string_view> entries);
+
+  // Entries [lo, hi) in order (hi clamped to the next ID), stopping before the entry that
+  // would take their total size over max_bytes, but always at least one entry when
+  // lo < hi. Reads frame by frame (not one call per entry). NotFound for an unknown stream
+  // or lo below the first ID; OutOfRange for lo at or past the next ID when lo < hi. An
+  // empty range (hi <= lo) returns no entries.
+  absl::StatusOr<std::vector<std::string>> ReadRange(absl::string_view stream, uint64_t lo,
+                                                     uint64_t hi, size_t max_bytes);
+
+  // Deletes the stream, its entries and metadata: after a crash it is either fully present
+  // or absent (stream.deleted is written first; an open that finds it finishes the
+  // removal). Its key may be used again afterwards: a new stream from ID 0. NotFound if
+  // it does not exist.
+  absl::Status DeleteStream(absl::string_view stream);
+
   // The streams' original keys (their directory names for streams written by ironwal 0.6
   // and not yet written by this library), sorted.
   absl::StatusOr<std::vector<std::string>> ListStreams();
@@ -175,6 +232,9 @@ class Wal {
   absl::Status Recover();
   // The stream for `key`: NotFound if it does not exist (and !create).
   absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create);
+  // The same, deleted streams included.
+  absl::StatusOr<Stream*> FindStreamObject(absl::string_view key, bool create);
+  absl::Status StreamNotFound(absl::string_view key) const;
   // Every stream, in the order of their directory names: whatever these visit reaches the
   // Env in the same order every run.
   std::vector<Stream*> AllStreams() const;

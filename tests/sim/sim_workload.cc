@@ -57,6 +57,22 @@ const char* KindName(Op::Kind k) {
       return "squeeze";
     case Op::Kind::kRelease:
       return "release";
+    case Op::Kind::kTruncateSuffix:
+      return "truncate-suffix";
+    case Op::Kind::kReset:
+      return "reset";
+    case Op::Kind::kCreate:
+      return "create";
+    case Op::Kind::kTrimFront:
+      return "trim-front";
+    case Op::Kind::kPutMetadata:
+      return "put-metadata";
+    case Op::Kind::kAppendIf:
+      return "append-if";
+    case Op::Kind::kReadRange:
+      return "read-range";
+    case Op::Kind::kDelete:
+      return "delete";
   }
   return "?";
 }
@@ -133,7 +149,17 @@ std::string Op::ToString() const {
     case Kind::kMultiGet:
     case Kind::kIterate:
     case Kind::kTruncate:
+    case Kind::kTruncateSuffix:
+    case Kind::kReset:
+    case Kind::kCreate:
+    case Kind::kTrimFront:
+    case Kind::kReadRange:
+    case Kind::kDelete:
       absl::StrAppend(&s, " ", StreamKey(stream), " at ", frac);
+      break;
+    case Kind::kPutMetadata:
+    case Kind::kAppendIf:
+      absl::StrAppend(&s, " ", StreamKey(stream), " at ", frac, " entries=", entries.size());
       break;
     case Kind::kCrash:
       absl::StrAppend(&s, " mode=", static_cast<int>(crash.mode),
@@ -179,6 +205,22 @@ Workload Generate(uint64_t seed, size_t n_ops) {
     Op op;
     op.stream = static_cast<int>(rng.Uniform(kStreams));
     op.frac = static_cast<double>(rng.Uniform(1001)) / 1000.0;
+    if (rng.OneIn(8)) {
+      // One of the log primitives.
+      constexpr Op::Kind kLogOps[] = {Op::Kind::kTruncateSuffix, Op::Kind::kTruncateSuffix,
+                                      Op::Kind::kReset,          Op::Kind::kCreate,
+                                      Op::Kind::kTrimFront,      Op::Kind::kPutMetadata,
+                                      Op::Kind::kAppendIf,       Op::Kind::kAppendIf,
+                                      Op::Kind::kReadRange,      Op::Kind::kDelete};
+      op.kind = kLogOps[rng.Uniform(sizeof(kLogOps) / sizeof(kLogOps[0]))];
+      if (op.kind == Op::Kind::kPutMetadata) op.entries.push_back(Entry(&rng, 100));
+      if (op.kind == Op::Kind::kAppendIf) {
+        op.entries.resize(rng.Range(1, 4));
+        for (auto& e : op.entries) e = Entry(&rng, 60);
+      }
+      w.ops.push_back(std::move(op));
+      continue;
+    }
     const uint64_t r = rng.Uniform(1000);
     if (r < 300) {
       op.kind = Op::Kind::kAppend;
@@ -400,8 +442,70 @@ class Runner {
         env_.SetCapacity(UINT64_MAX);
         squeezed_ = false;
         return "released";
+      default:
+        return DoLogOp(op, key, out);
     }
     return "?";
+  }
+
+  std::string DoLogOp(const Op& op, const std::string& key, Outcome* out) {
+    const uint64_t next = model_.next_id(key);
+    switch (op.kind) {
+      case Op::Kind::kTruncateSuffix: {
+        const uint64_t from = IdAt(key, op.frac, 0);
+        const absl::Status s = wal_->TruncateSuffix(key, from);
+        if (absl::IsNotFound(s) && next == 0) return "no stream";
+        Violate(model_.OnTruncateSuffix(key, from, s), out);
+        return absl::StrCat("from ", from, ": ", s.ToString());
+      }
+      case Op::Kind::kReset: {
+        const uint64_t to = static_cast<uint64_t>(op.frac * static_cast<double>(next + 8));
+        const absl::Status s = wal_->ResetStream(key, to);
+        Violate(model_.OnReset(key, to, s), out);
+        return absl::StrCat("to ", to, ": ", s.ToString());
+      }
+      case Op::Kind::kCreate: {
+        const uint64_t first = static_cast<uint64_t>(op.frac * 100);
+        const absl::Status s = wal_->CreateStream(key, first);
+        Violate(model_.OnCreate(key, first, s), out);
+        return absl::StrCat("at ", first, ": ", s.ToString());
+      }
+      case Op::Kind::kTrimFront: {
+        const uint64_t first = IdAt(key, op.frac, 0);
+        const absl::StatusOr<TruncateResult> r = wal_->TrimFront(key, first);
+        if (absl::IsNotFound(r.status()) && next == 0) return "no stream";
+        Violate(model_.OnTrimFront(key, first, r), out);
+        return absl::StrCat("to ", first, ": ", r.status().ToString());
+      }
+      case Op::Kind::kPutMetadata: {
+        const absl::Status s = wal_->PutStreamMetadata(key, op.entries[0]);
+        Violate(model_.OnPutMetadata(key, op.entries[0], s), out);
+        return s.ToString();
+      }
+      case Op::Kind::kAppendIf: {
+        const uint64_t expected = op.frac < 0.2 ? next + 1 : next;
+        const std::vector<absl::string_view> views(op.entries.begin(), op.entries.end());
+        const absl::StatusOr<IdRange> r = wal_->AppendBatchIf(key, expected, views);
+        Violate(model_.OnAppendIf(key, expected, op.entries, r), out);
+        return absl::StrCat("expecting ", expected, ": ", r.status().ToString());
+      }
+      case Op::Kind::kReadRange: {
+        const uint64_t lo = IdAt(key, op.frac, 0);
+        const absl::StatusOr<std::vector<std::string>> r = wal_->ReadRange(key, lo, lo + 8, 300);
+        if (absl::IsNotFound(r.status()) && next == 0) return "no stream";
+        Violate(model_.OnReadRange(key, lo, lo + 8, 300, r, Degraded()), out);
+        return absl::StrCat("from ", lo, ": ",
+                            r.ok() ? absl::StrCat(r->size(), " entries") : r.status().ToString());
+      }
+      case Op::Kind::kDelete: {
+        const absl::Status s = wal_->DeleteStream(key);
+        if (absl::IsNotFound(s)) return "no stream";
+        Violate(model_.OnDelete(key, s), out);
+        return s.ToString();
+      }
+      default:
+        return "?";
+    }
   }
 
   std::string Iterate(const std::string& key, uint64_t from, Outcome* out) {

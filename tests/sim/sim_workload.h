@@ -35,6 +35,15 @@ struct Op {
     kClearFaults,
     kSqueeze,  // capacity := used + `squeeze` bytes (appends start failing with ENOSPC)
     kRelease,  // capacity unlimited again
+    // The log primitives (Wal::TruncateSuffix ...).
+    kTruncateSuffix,  // from the ID at `frac` of [first, next]
+    kReset,           // next ID := `frac` x (next + 8)
+    kCreate,          // CreateStream at `frac` x 100
+    kTrimFront,       // first ID := the ID at `frac` of [first, next]
+    kPutMetadata,     // entries[0] as the metadata
+    kAppendIf,        // entries as a batch, expecting the next ID (off by one if `frac` < 0.2)
+    kReadRange,       // from the ID at `frac`, 8 IDs, a budget of 300 bytes
+    kDelete,
   };
   Kind kind = Kind::kAppend;
   int stream = 0;

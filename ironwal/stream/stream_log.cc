@@ -1,0 +1,192 @@
+// Stream: the log operations -- metadata, a stream that starts at any ID, reset, suffix
+// truncation, exact front trimming, deletion. The files and the steps that apply them
+// (in crash order) are in log_files.h; here they are run under the write lock, with the
+// writer closed, through the directory (stream_dir_log.cc), and their failures go through
+// the one error path (Fail).
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
+#include "ironwal/format/names.h"
+#include "ironwal/index/segment_index.h"
+#include "ironwal/stream/log_files.h"
+#include "ironwal/stream/stream.h"
+
+namespace ironwal {
+
+absl::Status Stream::CheckWritable(absl::string_view op) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(absl::StrCat(OpDescription(op), ": opened read-only"));
+  }
+  if (!poison_.ok()) return PoisonedError(op);
+  return absl::OkStatus();
+}
+
+absl::Status Stream::Quiesce() {
+  IRONWAL_RETURN_IF_ERROR(SyncLocked());
+  return CloseWriterLocked();
+}
+
+absl::Status Stream::RunLogIntent(const LogIntent& intent) {
+  log_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  // What is on disk is in doubt until a reopen finishes the intent: a failure poisons.
+  return Checked(Failure::kFiles, dir_.RunLogIntent(intent));
+}
+
+absl::StatusOr<LogIntent> Stream::PlanSuffixCut(uint64_t from_id) {
+  uint64_t first;
+  const std::vector<uint64_t> segments = dir_.Segments(&first);
+  const size_t k = static_cast<size_t>(std::max<int64_t>(FindSegment(segments, from_id), 0));
+  LogIntent intent;
+  intent.kind = LogIntent::Kind::kTruncateSuffix;
+  intent.next_id = from_id;
+  intent.first_id = first_id();
+  if (segments[k] == from_id) {
+    // A cut at a segment's start: the segment before it (synced whole at its rotation)
+    // becomes the active one again, as it is; or the first segment empties.
+    intent.segments.assign(segments.begin(),
+                           segments.begin() + static_cast<int64_t>(std::max<size_t>(k, 1)));
+    if (k > 0) {
+      IRONWAL_ASSIGN_OR_RETURN(intent.active_size,
+                               env_->GetFileSize(dir_.SegmentPath(segments[k - 1])));
+    }
+    return intent;
+  }
+  intent.segments.assign(segments.begin(), segments.begin() + static_cast<int64_t>(k + 1));
+  IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(from_id));
+  std::string tail;
+  if (pos.frame.start_id < from_id) {
+    // The frame holding from_id is a batch: its entries before from_id are written again
+    // as a frame of their own, stamped as synced up to its offset (all before it is).
+    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
+    IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, frame.Decode());
+    const std::vector<absl::string_view> kept(
+        decoded->entries().begin(),
+        decoded->entries().begin() + static_cast<int64_t>(from_id - pos.frame.start_id));
+    FrameStamp stamp;
+    stamp.frontier_distance = 0;
+    stamp.stream_tag = StreamTag(dir_.dir_name());
+    IRONWAL_RETURN_IF_ERROR(AppendFrame(pos.frame.start_id, kept, options_.encode, stamp, &tail));
+  }
+  intent.active_size = pos.frame.offset + tail.size();
+  intent.staged = true;
+  IRONWAL_RETURN_IF_ERROR(dir_.StageSegment(segments[k], pos.frame.offset, tail));
+  return intent;
+}
+
+absl::Status Stream::PutMetadata(absl::string_view value) {
+  if (value.size() > format::kMaxStreamMetadataSize) {
+    return absl::InvalidArgumentError(absl::StrCat(OpDescription("put metadata of"), ": ",
+                                                   value.size(), " bytes; the limit is ",
+                                                   format::kMaxStreamMetadataSize));
+  }
+  MutexLock lock(&write_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckWritable("put metadata of"));
+  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.EnsureCreatedOnDisk()));
+  return WriteFileAtomically(env_, JoinPath(dir_.dir_path(), format::kStreamMetadataFileName),
+                             EncodeStreamMetadata(value));
+}
+
+absl::StatusOr<std::string> Stream::GetMetadata() {
+  return ReadStreamMetadata(env_, dir_.dir_path());
+}
+
+absl::Status Stream::StartAt(uint64_t first_id) {
+  MutexLock lock(&write_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckWritable("create"));
+  if (dir_.on_disk()) {
+    return absl::AlreadyExistsError(absl::StrCat(OpDescription("create"), ": the stream exists"));
+  }
+  const uint64_t old_start = this->first_id();
+  unpublished_.frames.clear();
+  unpublished_.writers.clear();
+  dir_.ResetInMemory(first_id);
+  const absl::Status created = dir_.EnsureCreatedOnDisk();
+  if (created.ok()) return absl::OkStatus();
+  // Not created: the stream stays as it was (files written so far are rewritten by the
+  // next creation, or, after a crash, show the stream created: old or new).
+  dir_.ResetInMemory(old_start);
+  return Fail(Failure::kCreate, created);
+}
+
+absl::Status Stream::Reset(uint64_t next_id) {
+  {
+    MutexLock lock(&write_mu_);
+    IRONWAL_RETURN_IF_ERROR(CheckWritable("reset"));
+    if (dir_.on_disk()) {
+      IRONWAL_RETURN_IF_ERROR(Quiesce());
+      LogIntent intent;
+      intent.kind = LogIntent::Kind::kReset;
+      intent.next_id = next_id;
+      intent.first_id = next_id;
+      intent.segments = {next_id};
+      return RunLogIntent(intent);
+    }
+  }
+  return StartAt(next_id);
+}
+
+absl::Status Stream::TruncateSuffix(uint64_t from_id) {
+  MutexLock lock(&write_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckWritable("truncate suffix of"));
+  const uint64_t first = first_id();
+  const uint64_t next = next_id();
+  if (from_id < first || from_id > next) {
+    return absl::OutOfRangeError(absl::StrCat(OpDescription("truncate suffix of"), ": from ID ",
+                                              from_id, " is outside [first ID ", first,
+                                              ", next ID ", next, "]"));
+  }
+  if (from_id == next) return absl::OkStatus();
+  // Everything before from_id is durable before anything is cut.
+  IRONWAL_RETURN_IF_ERROR(Quiesce());
+  IRONWAL_ASSIGN_OR_RETURN(const LogIntent intent, PlanSuffixCut(from_id));
+  return RunLogIntent(intent);
+}
+
+absl::StatusOr<TruncateResult> Stream::TrimFront(uint64_t first_id) {
+  MutexLock lock(&write_mu_);
+  IRONWAL_RETURN_IF_ERROR(CheckWritable("trim"));
+  const uint64_t next = next_id();
+  if (first_id > next) {
+    return absl::OutOfRangeError(absl::StrCat(OpDescription("trim"), ": first ID ", first_id,
+                                              " is past the next ID ", next));
+  }
+  if (first_id <= this->first_id()) return TruncateResult{0, this->first_id()};
+  // The entries up to the new first ID are durable first: a crash must not leave a log
+  // that ends below it (its next append would reuse trimmed IDs).
+  IRONWAL_RETURN_IF_ERROR(SyncLocked());
+  // first.id first: from here the IDs below it are gone, whichever segments remain.
+  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.WriteFirstId(first_id)));
+  return dir_.Truncate(first_id);
+}
+
+absl::Status Stream::Delete() {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(OpDescription("delete") + ": opened read-only");
+  }
+  MutexLock lock(&write_mu_);
+  // The writer goes without a sync: its bytes are about to be removed.
+  if (dir_.AbandonWriter()) shared_->writers->Closed(this);
+  dir_.ForgetReaders();
+  absl::StatusOr<bool> exists = env_->IsDirectory(dir_.dir_path());
+  if (absl::IsNotFound(exists.status())) exists = false;
+  IRONWAL_RETURN_IF_ERROR(exists.status());
+  if (*exists) {
+    IRONWAL_RETURN_IF_ERROR(
+        Checked(Failure::kFiles, DeleteStreamDirectory(env_, options_.root, dir_.dir_path())));
+  }
+  log_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  poison_ = absl::OkStatus();
+  unpublished_.frames.clear();
+  unpublished_.writers.clear();
+  dir_.ResetAfterDelete();
+  return absl::OkStatus();
+}
+
+}  // namespace ironwal

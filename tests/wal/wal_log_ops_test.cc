@@ -1,0 +1,333 @@
+// The log primitives (issue 11): metadata, streams that start at any ID, reset, suffix
+// truncation, exact front trimming, conditional append, range reads, delete. Each is
+// checked live, after a clean reopen, and after the interrupted states recovery finishes
+// (log.intent, stream.deleted) that a crash can leave.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/sim_env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/names.h"
+#include "ironwal/stream/log_files.h"
+#include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/wal.h"
+
+#include "tests/wal/wal_test_util.h"
+
+namespace ironwal {
+namespace testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string E(uint64_t i) { return absl::StrCat("entry-", i); }
+
+class LogOpsTest : public MemWalTest {
+ protected:
+  void SetUp() override {
+    options_.max_segment_size = 400;  // a few frames per segment
+    ASSERT_THAT(Open(), IsOk());
+  }
+  // Appends entries [from, to) one by one.
+  void AppendRange(const std::string& s, uint64_t from, uint64_t to) {
+    for (uint64_t i = from; i < to; ++i) ASSERT_THAT(wal_->Append(s, E(i)), IsOkAndHolds(i));
+  }
+  std::vector<std::string> Expected(uint64_t from, uint64_t to) {
+    std::vector<std::string> out;
+    for (uint64_t i = from; i < to; ++i) out.push_back(E(i));
+    return out;
+  }
+  void ExpectLog(const std::string& s, uint64_t first, uint64_t next) {
+    absl::StatusOr<StreamInfo> info = wal_->GetStreamInfo(s);
+    ASSERT_THAT(info, IsOk());
+    EXPECT_EQ(info->first_id, first);
+    EXPECT_EQ(info->next_id, next);
+    EXPECT_EQ(IterateAll(s, first), Expected(first, next));
+    if (first > 0) {
+      EXPECT_THAT(wal_->Get(s, first - 1), StatusIs(absl::StatusCode::kNotFound));
+    }
+    EXPECT_THAT(wal_->Get(s, next), StatusIs(absl::StatusCode::kOutOfRange));
+  }
+};
+
+TEST_F(LogOpsTest, MetadataIsReplacedAndSurvivesReopen) {
+  EXPECT_THAT(wal_->GetStreamMetadata("raft"), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(wal_->PutStreamMetadata("raft", "term=1"), IsOk());  // creates the stream
+  EXPECT_THAT(wal_->GetStreamMetadata("raft"), IsOkAndHolds("term=1"));
+  ASSERT_THAT(wal_->PutStreamMetadata("raft", "term=2 vote=3"), IsOk());
+  ASSERT_THAT(Reopen(), IsOk());
+  EXPECT_THAT(wal_->GetStreamMetadata("raft"), IsOkAndHolds("term=2 vote=3"));
+  EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(ElementsAre("raft")));
+  // Never set: empty. Too large: refused, the old value stays.
+  AppendRange("other", 0, 1);
+  EXPECT_THAT(wal_->GetStreamMetadata("other"), IsOkAndHolds(""));
+  EXPECT_THAT(wal_->PutStreamMetadata("raft", std::string(format::kMaxStreamMetadataSize + 1, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(wal_->PutStreamMetadata("raft", std::string(format::kMaxStreamMetadataSize, 'x')),
+              IsOk());
+  EXPECT_THAT(wal_->GetStreamMetadata("raft"),
+              IsOkAndHolds(std::string(format::kMaxStreamMetadataSize, 'x')));
+}
+
+TEST_F(LogOpsTest, DamagedMetadataIsDataLoss) {
+  ASSERT_THAT(wal_->PutStreamMetadata("s", "hard state"), IsOk());
+  FlipByte(JoinPath(StreamDir("s"), format::kStreamMetadataFileName), 10);
+  EXPECT_THAT(wal_->GetStreamMetadata("s"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("stream.meta")));
+}
+
+TEST_F(LogOpsTest, CreateStreamStartsAtAnyId) {
+  ASSERT_THAT(wal_->CreateStream("s", 1000), IsOk());
+  EXPECT_THAT(wal_->CreateStream("s", 5), StatusIs(absl::StatusCode::kAlreadyExists));
+  ExpectLog("s", 1000, 1000);
+  EXPECT_THAT(wal_->Get("s", 999), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 1000, 1000);
+  AppendRange("s", 1000, 1030);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 1000, 1030);
+  EXPECT_EQ(SegmentStarts("s").front(), 1000u);
+  AppendRange("t", 0, 1);
+  EXPECT_THAT(wal_->CreateStream("t", 0), StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST_F(LogOpsTest, ResetDropsEverythingAndKeepsMetadata) {
+  AppendRange("s", 0, 40);
+  ASSERT_GT(SegmentStarts("s").size(), 2u);
+  ASSERT_THAT(wal_->PutStreamMetadata("s", "m"), IsOk());
+  ASSERT_THAT(wal_->ResetStream("s", 500), IsOk());
+  ExpectLog("s", 500, 500);
+  EXPECT_THAT(SegmentStarts("s"), IsEmpty());
+  AppendRange("s", 500, 510);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 500, 510);
+  EXPECT_THAT(wal_->GetStreamMetadata("s"), IsOkAndHolds("m"));
+  // Back below: IDs are given again.
+  ASSERT_THAT(wal_->ResetStream("s", 3), IsOk());
+  AppendRange("s", 3, 5);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 3, 5);
+  // A stream that does not exist is created.
+  ASSERT_THAT(wal_->ResetStream("new", 7), IsOk());
+  ExpectLog("new", 7, 7);
+}
+
+TEST_F(LogOpsTest, TruncateSuffixInsideTheActiveSegment) {
+  AppendRange("s", 0, 5);
+  ASSERT_THAT(wal_->TruncateSuffix("s", 3), IsOk());
+  ExpectLog("s", 0, 3);
+  AppendRange("s", 3, 6);  // IDs 3.. again, new bytes
+  ExpectLog("s", 0, 6);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, 6);
+  EXPECT_THAT(wal_->TruncateSuffix("s", 6), IsOk());  // no-op
+  EXPECT_THAT(wal_->TruncateSuffix("s", 7), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(wal_->TruncateSuffix("nope", 0), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(wal_->TruncateSuffix("s", 0), IsOk());
+  ExpectLog("s", 0, 0);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, 0);
+}
+
+TEST_F(LogOpsTest, TruncateSuffixAcrossSegments) {
+  AppendRange("s", 0, 60);
+  const std::vector<uint64_t> before = SegmentStarts("s");
+  ASSERT_GT(before.size(), 3u);
+  // A cut inside the second segment, and one exactly at a segment's start.
+  const uint64_t inside = before[1] + 1;
+  ASSERT_THAT(wal_->TruncateSuffix("s", inside), IsOk());
+  ExpectLog("s", 0, inside);
+  EXPECT_EQ(SegmentStarts("s"), std::vector<uint64_t>(before.begin(), before.begin() + 2));
+  EXPECT_THAT(DecodeSegmentIndex(ReadFile(JoinPath(StreamDir("s"), "segments.idx"))),
+              IsOkAndHolds(ElementsAre(before[0], before[1])));
+  EXPECT_EQ(DecodeHeadState(ReadFile(JoinPath(StreamDir("s"), "head.state"))).value(), before[1]);
+  AppendRange("s", inside, 60);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, 60);
+  const std::vector<uint64_t> now = SegmentStarts("s");
+  ASSERT_THAT(wal_->TruncateSuffix("s", now[2]), IsOk());
+  ExpectLog("s", 0, now[2]);
+  AppendRange("s", now[2], now[2] + 3);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, now[2] + 3);
+}
+
+TEST_F(LogOpsTest, TruncateSuffixInsideABatchKeepsItsFront) {
+  ASSERT_THAT(wal_->AppendBatch("s", {"a", "b", "c", "d"}), IsOk());
+  ASSERT_THAT(wal_->TruncateSuffix("s", 2), IsOk());
+  EXPECT_EQ(IterateAll("s", 0), (std::vector<std::string>{"a", "b"}));
+  ASSERT_THAT(wal_->Append("s", "C"), IsOkAndHolds(2));
+  ASSERT_THAT(Reopen(), IsOk());
+  EXPECT_EQ(IterateAll("s", 0), (std::vector<std::string>{"a", "b", "C"}));
+  EXPECT_TRUE(wal_->recovery_report().empty());
+}
+
+// After a cut the durable frontier moves back: frames written after it, then torn or
+// holed by a power loss, are a torn tail, not synced data that was damaged (the frame
+// stamps of the frames after the cut claim the new frontier, not the old one: row K).
+TEST(LogOpsCrashTest, TornAppendAfterTruncateSuffixIsATornTail) {
+  for (const CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepPrefix,
+                               CrashMode::kKeepRandomBlocks, CrashMode::kTearBlock}) {
+    for (uint64_t seed = 1; seed <= 8; ++seed) {
+      SCOPED_TRACE(absl::StrCat("crash mode ", static_cast<int>(mode), " seed ", seed));
+      SimEnvOptions sim;
+      sim.seed = seed;
+      SimEnv env(sim);
+      WalOptions options;
+      options.env = &env;
+      options.root = "/wal";
+      options.sync_mode = SyncMode::kBatchOnly;
+      std::unique_ptr<Wal> wal = *Wal::Open(options);
+      ASSERT_THAT(wal->AppendBatch("s", std::vector<std::string>(40, "0123456789ab")), IsOk());
+      ASSERT_THAT(wal->TruncateSuffix("s", 1), IsOk());
+      for (int i = 1; i < 6; ++i) {
+        ASSERT_THAT(wal->Append("s", std::string(100, 'a' + i)), IsOkAndHolds(i));
+      }
+      CrashOptions crash;
+      crash.mode = mode;
+      env.Crash(crash);
+      wal.reset();
+      absl::StatusOr<std::unique_ptr<Wal>> reopened = Wal::Open(options);
+      ASSERT_THAT(reopened, IsOk());
+      absl::StatusOr<StreamInfo> info = (*reopened)->GetStreamInfo("s");
+      ASSERT_THAT(info, IsOk());
+      EXPECT_GE(info->next_id, 1u);
+      EXPECT_LE(info->next_id, 6u);
+      EXPECT_THAT((*reopened)->Get("s", 0), IsOkAndHolds("0123456789ab"));
+      for (uint64_t i = 1; i < info->next_id; ++i) {
+        EXPECT_THAT((*reopened)->Get("s", i), IsOkAndHolds(std::string(100, 'a' + i)));
+      }
+    }
+  }
+}
+
+TEST_F(LogOpsTest, InterruptedTruncateSuffixIsFinishedAtOpen) {
+  AppendRange("s", 0, 60);
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  const std::string dir = StreamDir("s");
+  ASSERT_THAT(wal_->Close(), IsOk());
+  // What a crash right after the intent leaves: the staged active segment and log.intent.
+  LogIntent intent;
+  intent.kind = LogIntent::Kind::kTruncateSuffix;
+  intent.segments = {starts[0], starts[1]};
+  intent.next_id = starts[1] + 1;
+  const std::string old_active = ReadFile(SegmentPath("s", starts[1]));
+  const uint64_t frame = 36 + E(starts[1]).size();
+  intent.active_size = frame;
+  intent.staged = true;
+  WriteFile(JoinPath(dir, StagedSegmentName(starts[1])), old_active.substr(0, frame));
+  WriteFile(JoinPath(dir, format::kLogIntentFileName), EncodeLogIntent(intent));
+  ASSERT_THAT(Open(), IsOk());
+  ExpectLog("s", 0, starts[1] + 1);
+  EXPECT_EQ(SegmentStarts("s"), std::vector<uint64_t>(starts.begin(), starts.begin() + 2));
+  EXPECT_THAT(Children(dir), ::testing::Not(::testing::Contains(format::kLogIntentFileName)));
+  // Finished again from the state after the rename (the staged file is gone).
+  ASSERT_THAT(wal_->Close(), IsOk());
+  WriteFile(JoinPath(dir, format::kLogIntentFileName), EncodeLogIntent(intent));
+  ASSERT_THAT(Open(), IsOk());
+  ExpectLog("s", 0, starts[1] + 1);
+  // A read-only opener refuses it rather than show a half-done state.
+  ASSERT_THAT(wal_->Close(), IsOk());
+  WriteFile(JoinPath(dir, format::kLogIntentFileName), EncodeLogIntent(intent));
+  WalOptions ro = options_;
+  ro.read_only = true;
+  EXPECT_THAT(Wal::Open(ro),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("log.intent")));
+}
+
+TEST_F(LogOpsTest, TrimFrontIsExactAndDurable) {
+  AppendRange("s", 0, 60);
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  const uint64_t first = starts[2] + 2;  // inside a kept segment
+  absl::StatusOr<TruncateResult> r = wal_->TrimFront("s", first);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->first_id, first);
+  EXPECT_EQ(r->segments_removed, 2u);
+  ExpectLog("s", first, 60);
+  EXPECT_THAT(wal_->NewIterator("s", first - 1), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(wal_->ReadRange("s", first - 1, 60, 1000), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", first, 60);
+  // Lower: nothing changes. Past next: OutOfRange. Up to next: an empty log at 60.
+  EXPECT_THAT(wal_->TrimFront("s", 3), IsOk());
+  ExpectLog("s", first, 60);
+  EXPECT_THAT(wal_->TrimFront("s", 61), StatusIs(absl::StatusCode::kOutOfRange));
+  ASSERT_THAT(wal_->TrimFront("s", 60), IsOk());
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 60, 60);
+  AppendRange("s", 60, 62);
+  ExpectLog("s", 60, 62);
+  // A suffix truncation keeps the trimmed first ID; below it is OutOfRange.
+  EXPECT_THAT(wal_->TruncateSuffix("s", 59), StatusIs(absl::StatusCode::kOutOfRange));
+  ASSERT_THAT(wal_->TruncateSuffix("s", 60), IsOk());
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 60, 60);
+}
+
+TEST_F(LogOpsTest, AppendBatchIfChecksTheNextId) {
+  const std::vector<absl::string_view> two = {"a", "b"};
+  EXPECT_THAT(wal_->AppendBatchIf("s", 5, two),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("next id is 0")));
+  EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(wal_->AppendBatchIf("s", 0, two), IsOkAndHolds(IdRange{0, 2}));
+  EXPECT_THAT(wal_->AppendBatchIf("s", 0, two),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("next id is 2")));
+  EXPECT_THAT(wal_->AppendBatchIf("s", 2, two), IsOkAndHolds(IdRange{2, 4}));
+  EXPECT_THAT(wal_->AppendBatchIf("s", 4, {}), IsOkAndHolds(IdRange{4, 4}));
+  EXPECT_THAT(wal_->AppendBatchIf("s", 3, {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("next id is 4")));
+  EXPECT_EQ(IterateAll("s", 0), (std::vector<std::string>{"a", "b", "a", "b"}));
+}
+
+TEST_F(LogOpsTest, ReadRangeHonoursTheBudget) {
+  AppendRange("s", 0, 50);
+  EXPECT_THAT(wal_->ReadRange("s", 3, 8, 1 << 20), IsOkAndHolds(Expected(3, 8)));
+  EXPECT_THAT(wal_->ReadRange("s", 40, 1000, 1 << 20), IsOkAndHolds(Expected(40, 50)));
+  // "entry-3" is 7 bytes: 20 bytes hold two entries, 0 bytes still one.
+  EXPECT_THAT(wal_->ReadRange("s", 3, 8, 20), IsOkAndHolds(Expected(3, 5)));
+  EXPECT_THAT(wal_->ReadRange("s", 3, 8, 21), IsOkAndHolds(Expected(3, 6)));
+  EXPECT_THAT(wal_->ReadRange("s", 3, 8, 0), IsOkAndHolds(Expected(3, 4)));
+  EXPECT_THAT(wal_->ReadRange("s", 5, 5, 100), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(wal_->ReadRange("s", 50, 51, 100), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(wal_->ReadRange("x", 0, 1, 100), StatusIs(absl::StatusCode::kNotFound));
+  // Across every segment.
+  EXPECT_THAT(wal_->ReadRange("s", 0, 50, 1 << 20), IsOkAndHolds(Expected(0, 50)));
+}
+
+TEST_F(LogOpsTest, DeleteStreamAndUseTheKeyAgain) {
+  AppendRange("s", 0, 30);
+  ASSERT_THAT(wal_->PutStreamMetadata("s", "m"), IsOk());
+  ASSERT_THAT(wal_->DeleteStream("s"), IsOk());
+  EXPECT_THAT(wal_->DeleteStream("s"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(wal_->Get("s", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(wal_->GetStreamMetadata("s"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(Children(options_.root), ::testing::Not(::testing::Contains("s")));
+  ASSERT_THAT(Reopen(), IsOk());
+  EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(IsEmpty()));
+  AppendRange("s", 0, 2);  // a new stream from 0
+  EXPECT_THAT(wal_->GetStreamMetadata("s"), IsOkAndHolds(""));
+  ASSERT_THAT(wal_->DeleteStream("s"), IsOk());
+  AppendRange("s", 0, 3);  // without a reopen in between
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, 3);
+}
+
+TEST_F(LogOpsTest, InterruptedDeleteIsFinishedAtOpen) {
+  AppendRange("s", 0, 30);
+  ASSERT_THAT(wal_->Close(), IsOk());
+  WriteFile(JoinPath(StreamDir("s"), format::kDeletedMarkerFileName), "IWDS");
+  ASSERT_THAT(Open(), IsOk());
+  EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(Children(options_.root), ::testing::Not(::testing::Contains("s")));
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace ironwal
