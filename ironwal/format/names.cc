@@ -440,8 +440,8 @@ absl::StatusOr<std::string> DecodeStreamMetadata(absl::string_view contents) {
     return absl::DataLossError("stream.meta: bad magic or size");
   }
   if (static_cast<uint8_t>(contents[4]) != format::kStreamMetadataVersion) {
-    return absl::DataLossError(absl::StrCat("stream.meta: version ",
-                                            static_cast<int>(static_cast<uint8_t>(contents[4]))));
+    return absl::DataLossError(
+        absl::StrCat("stream.meta: version ", static_cast<int>(static_cast<uint8_t>(contents[4]))));
   }
   const uint32_t length = DecodeFixed32(contents.data() + 5);
   if (length > format::kMaxStreamMetadataSize || contents.size() != kFixed + length) {
@@ -499,7 +499,8 @@ absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents) {
     return bad(absl::StrCat("version ", static_cast<int>(static_cast<uint8_t>(contents[4]))));
   }
   const uint32_t count = DecodeFixed32(contents.data() + 39);
-  if (count == 0 || (contents.size() - kFixed) / 8 != count || (contents.size() - kFixed) % 8 != 0) {
+  if (count == 0 || (contents.size() - kFixed) / 8 != count ||
+      (contents.size() - kFixed) % 8 != 0) {
     return bad(absl::StrCat(count, " segments in a file of ", contents.size(), " bytes"));
   }
   const size_t crc_offset = contents.size() - 4;
@@ -516,8 +517,10 @@ absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents) {
   intent.active_size = DecodeFixed64(contents.data() + 30);
   intent.staged = contents[38] != 0;
   for (uint32_t i = 0; i < count; ++i) {
-    intent.segments.push_back(DecodeFixed64(contents.data() + format::kLogIntentHeaderSize + 8 * i));
-    if (i > 0 && intent.segments[i] <= intent.segments[i - 1]) return bad("start IDs not ascending");
+    intent.segments.push_back(
+        DecodeFixed64(contents.data() + format::kLogIntentHeaderSize + 8 * i));
+    if (i > 0 && intent.segments[i] <= intent.segments[i - 1])
+      return bad("start IDs not ascending");
   }
   if (intent.active_start() != active || intent.first_id > intent.next_id ||
       intent.active_start() > intent.next_id || intent.first_id < intent.segments.front()) {

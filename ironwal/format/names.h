@@ -162,7 +162,7 @@ struct LogIntent {
   uint64_t next_id = 0;
   uint64_t first_id = 0;
   uint64_t active_size = 0;
-  bool staged = false;            // "<active segment>.tmp" holds the active's new bytes
+  bool staged = false;             // "<active segment>.tmp" holds the active's new bytes
   std::vector<uint64_t> segments;  // ascending, not empty; back() is the active segment
   uint64_t active_start() const { return segments.back(); }
 };

@@ -133,8 +133,7 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
-  IRONWAL_RETURN_IF_ERROR(
-      RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
+  IRONWAL_RETURN_IF_ERROR(RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
   if (state.listing.has_first_id) ApplyFirstIdFile();
   return absl::OkStatus();
 }

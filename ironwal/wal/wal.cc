@@ -405,9 +405,9 @@ absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t ex
   const uint64_t next = s.ok() ? (*s)->next_id() : 0;
   if (entries.empty() || (!s.ok() && expected_next_id != 0)) {
     if (next != expected_next_id) {
-      return absl::FailedPreconditionError(absl::StrCat("conditional append to stream '",
-                                                        absl::CEscape(stream), "': expected next id ",
-                                                        expected_next_id, ", but the next id is ", next));
+      return absl::FailedPreconditionError(
+          absl::StrCat("conditional append to stream '", absl::CEscape(stream),
+                       "': expected next id ", expected_next_id, ", but the next id is ", next));
     }
     return IdRange{next, next};
   }
@@ -416,7 +416,7 @@ absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t ex
 }
 
 absl::StatusOr<std::vector<std::string>> Wal::ReadRange(absl::string_view stream, uint64_t lo,
-                                                         uint64_t hi, size_t max_bytes) {
+                                                        uint64_t hi, size_t max_bytes) {
   const Call call(this, "read range");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
