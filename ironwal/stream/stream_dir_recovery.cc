@@ -132,6 +132,10 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   SetSegments(plan.segments, nullptr);
   first_id_.store(plan.segments.front(), std::memory_order_release);
   on_disk_ = !plan.fresh;
+  // A directory holding at most stream.key is a creation a crash interrupted before
+  // segments.idx recorded the first ID: the stream is absent (CreateStream(s, n) must leave
+  // it absent or at n, never at 0) until a write creates it again.
+  if (plan.fresh) deleted_.store(true, std::memory_order_release);
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
   IRONWAL_RETURN_IF_ERROR(RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
   if (state.listing.has_first_id) ApplyFirstIdFile();

@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/format/format.h"
+#include "ironwal/env/sim_env.h"
 #include "ironwal/format/names.h"
 #include "ironwal/util/coding.h"
 
@@ -18,6 +20,7 @@
 namespace ironwal {
 namespace {
 
+using ::ironwal::testing::IsOk;
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
 using ::testing::Contains;
@@ -504,6 +507,50 @@ TEST_F(WalRecoveryTest, MergedSegmentFilesLoseNoId) {
   ASSERT_OK(Open());
   for (int i = 0; i < 6; ++i) EXPECT_THAT(wal_->Get("s", i), IsOkAndHolds(Entry(i)));
   EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(6u));
+}
+
+// A power cut at any step of CreateStream(s, 5) leaves the stream absent or created at 5:
+// never present at 0 (a directory holding only stream.key, left before segments.idx
+// recorded the first ID, used to open as an empty stream from 0).
+TEST(WalCreateCrashTest, APowerCutLeavesTheStreamAbsentOrAtItsFirstId) {
+  uint64_t absent = 0;
+  uint64_t created = 0;
+  for (uint64_t k = 0; k < 16; ++k) {
+    SCOPED_TRACE(absl::StrCat("power cut at mutating operation ", k, " of CreateStream"));
+    SimEnv env;
+    WalOptions options;
+    options.env = &env;
+    options.root = "/w";
+    {
+      std::unique_ptr<Wal> wal = Wal::Open(options).value();
+      env.SetPowerCutAt(env.mutating_ops() + k);
+      (void)wal->CreateStream("s", 5);
+      CrashOptions crash;
+      crash.mode = CrashMode::kDropUnsynced;
+      env.Crash(crash);
+    }
+    std::unique_ptr<Wal> wal = Wal::Open(options).value();
+    absl::StatusOr<StreamInfo> info = wal->GetStreamInfo("s");
+    absl::StatusOr<std::vector<std::string>> streams = wal->ListStreams();
+    ASSERT_THAT(streams, IsOk());
+    if (info.ok()) {
+      ++created;
+      EXPECT_EQ(info->first_id, 5u);
+      EXPECT_EQ(info->next_id, 5u);
+      EXPECT_THAT(*streams, ::testing::ElementsAre("s"));
+      EXPECT_THAT(wal->Append("s", "x"), IsOkAndHolds(5u));
+    } else {
+      ++absent;
+      EXPECT_THAT(info, StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_THAT(*streams, ::testing::IsEmpty());
+      // The key is free: a creation now starts where it is asked to.
+      EXPECT_THAT(wal->CreateStream("s", 7), IsOk());
+      EXPECT_THAT(wal->Append("s", "x"), IsOkAndHolds(7u));
+    }
+  }
+  // Both outcomes were reached, so the sweep crossed the creation.
+  EXPECT_GT(absent, 0u);
+  EXPECT_GT(created, 0u);
 }
 
 }  // namespace
