@@ -116,9 +116,10 @@ absl::StatusOr<NodeStatus> QueryStatus(const std::string& address, int timeout_m
   if (!line.ok()) return line.status();
   std::vector<std::string> f = absl::StrSplit(*line, ' ');
   NodeStatus st;
-  if (f.size() != 12 || f[0] != "STATE" || !absl::SimpleAtoi(f[3], &st.leader) ||
-      !absl::SimpleAtoi(f[5], &st.term) || !absl::SimpleAtoi(f[7], &st.applied) ||
-      !absl::SimpleAtoi(f[9], &st.last) || !absl::SimpleAtoi(f[11], &st.commands)) {
+  if (f.size() != 14 || f[0] != "STATE" || !absl::SimpleAtoi(f[13], &st.stored) ||
+      !absl::SimpleAtoi(f[3], &st.leader) || !absl::SimpleAtoi(f[5], &st.term) ||
+      !absl::SimpleAtoi(f[7], &st.applied) || !absl::SimpleAtoi(f[9], &st.last) ||
+      !absl::SimpleAtoi(f[11], &st.commands)) {
     return absl::DataLossError(absl::StrCat("status from ", address, ": bad reply: ", *line));
   }
   st.state = f[1];

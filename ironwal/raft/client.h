@@ -7,7 +7,7 @@
 //                   NOTLEADER <id>  (0: leader unknown)    ERR <message>
 //   READ         -> ENTRIES <n>, then the n applied commands in order
 //   STATUS       -> STATE <leader|follower|candidate|unavailable> LEADER <id> TERM <t>
-//                   APPLIED <index> LAST <index> COMMANDS <n>
+//                   APPLIED <index> LAST <index> COMMANDS <n> STORED <index>
 //
 // ClusterClient finds the leader (following NOTLEADER hints, trying the next node when
 // one does not answer) within a deadline. Not thread-safe: one per thread.
@@ -53,6 +53,7 @@ struct NodeStatus {
   uint64_t applied = 0;
   uint64_t last = 0;
   uint64_t commands = 0;
+  uint64_t stored = 0;  // the last index the node's storage has made durable
 };
 
 // One request to one node.

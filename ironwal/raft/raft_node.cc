@@ -18,6 +18,7 @@ extern "C" {
 #include <raft.h>
 #include <raft/uv.h>
 }
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -273,7 +274,8 @@ void HandleLine(Conn* c, const std::string& line) {
     raft_leader(&n->raft, &leader, &address);
     Reply(c, absl::StrCat("STATE ", StateName(raft_state(&n->raft)), " LEADER ", leader, " TERM ",
                           n->raft.current_term, " APPLIED ", raft_last_applied(&n->raft), " LAST ",
-                          raft_last_index(&n->raft), " COMMANDS ", n->fsm.commands.size(), "\n"));
+                          raft_last_index(&n->raft), " COMMANDS ", n->fsm.commands.size(),
+                          " STORED ", n->raft.last_stored, "\n"));
   } else {
     Reply(c, "ERR unknown request\n");
   }
@@ -424,6 +426,8 @@ void ListenForClients(Node* n) {
 int Main(int argc, char** argv) {
   auto n = std::make_unique<Node>();
   n->options = ParseFlags(argc, argv);
+  // A peer that died leaves sockets whose next write raises SIGPIPE: take EPIPE instead.
+  ::signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&n->loop);
   SetUpIo(n.get());
   StartRaft(n.get());
