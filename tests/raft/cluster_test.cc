@@ -177,7 +177,12 @@ TEST(ClusterTest, AConflictingUncommittedSuffixIsTruncatedAndReplaced) {
     return s.ok() && s->stored >= before.last + 5;
   }));
   ASSERT_OK(c.Stop(old_leader, SIGKILL).status());
-  for (int id : others) c.Signal(id, SIGCONT);
+  // The frozen followers die before reading what the leader sent them (it waits in their
+  // sockets), and restart from their ironwal directories without the suffix.
+  for (int id : others) {
+    ASSERT_OK(c.Stop(id, SIGKILL).status());
+    ASSERT_OK(c.Start(id));
+  }
   ASSERT_OK_AND_ASSIGN(StoredLog stale, c.ReadLog(old_leader));
   std::vector<uint64_t> uncommitted;  // indexes of u0..u4 in the old leader's log
   for (size_t i = 0; i < stale.entries.size(); ++i) {
