@@ -20,10 +20,9 @@ extern "C" {
 #include "gtest/gtest.h"
 
 #include "ironwal/env/sim_env.h"
+#include "ironwal/raft/local_cluster.h"
 #include "ironwal/raft/raft_storage.h"
 #include "ironwal/testing/status_matchers.h"
-
-#include "tests/raft/cluster.h"
 
 namespace ironwal {
 namespace raft {

@@ -1,4 +1,4 @@
-#include "tests/raft/cluster.h"
+#include "ironwal/raft/local_cluster.h"
 
 #include <netinet/in.h>
 #include <signal.h>

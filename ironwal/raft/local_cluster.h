@@ -1,8 +1,10 @@
+// File: ironwal/raft/local_cluster.h
+//
 // A loopback cluster of raft_node processes for tests and the bench: free ports picked by
 // the kernel, one data directory per node, start/kill/restart, bounded waits on
 // conditions (never fixed sleeps), and each node's ironwal log read back once it stopped.
-#ifndef TESTS_RAFT_CLUSTER_H_
-#define TESTS_RAFT_CLUSTER_H_
+#ifndef IRONWAL_RAFT_LOCAL_CLUSTER_H_
+#define IRONWAL_RAFT_LOCAL_CLUSTER_H_
 
 #include <sys/types.h>
 
@@ -68,4 +70,4 @@ std::string TestDir(const std::string& name);
 }  // namespace raft
 }  // namespace ironwal
 
-#endif  // TESTS_RAFT_CLUSTER_H_
+#endif  // IRONWAL_RAFT_LOCAL_CLUSTER_H_
