@@ -12,12 +12,14 @@ ironwal's BUILD files name its dependencies by their canonical repository names:
     @com_google_googletest         GoogleTest (//:gtest, //:gtest_main), tests only
     @com_github_google_benchmark   Google Benchmark (//:benchmark, //:benchmark_main)
     @lz4                           LZ4 (//:lz4; the frame API, lz4frame.h)
+    @raft                          Canonical raft (//:raft; raft.h, raft/uv.h), //ironwal/raft only
+    @libuv                         libuv (//:libuv; uv.h), //ironwal/raft only
 
 ironwal_dependencies() declares each of them only when the root WORKSPACE has not declared it
 before the call: a monorepo that builds Abseil and GoogleTest from source declares them
 first, and ironwal builds against those. What is left undeclared comes from the Debian 12
 packages tools/bazel installs (libabsl-dev 20220623, libgtest-dev/libgmock-dev 1.12.1,
-libbenchmark-dev 1.7.1, liblz4-dev 1.9.4): a repository per library whose BUILD files map
+libbenchmark-dev 1.7.1, liblz4-dev 1.9.4, libraft-dev 0.15.0, libuv1-dev 1.44): a repository per library whose BUILD files map
 each canonical target to the system library -- headers from /usr/include (symlinked into
 the repository and globbed, so Bazel notices when a package upgrade changes them) and link
 flags (Abseil's from pkg-config, per target). This is the pattern TensorFlow calls
@@ -191,4 +193,21 @@ def ironwal_dependencies():
         headers = ["lz4.h", "lz4frame.h", "lz4frame_static.h", "lz4hc.h"],
         library = "lz4",
         linkopts = ["-llz4"],
+    )
+
+    # Only //ironwal/raft needs these two; a repository is fetched (and its package
+    # checked for) only when a target that depends on it is built.
+    _maybe(
+        _system_library,
+        "raft",
+        headers = ["raft.h", "raft"],
+        library = "raft",
+        linkopts = ["-lraft"],
+    )
+    _maybe(
+        _system_library,
+        "libuv",
+        headers = ["uv.h", "uv"],
+        library = "libuv",
+        linkopts = ["-luv"],
     )

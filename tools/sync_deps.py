@@ -14,6 +14,8 @@ srcs and hdrs name:
                       cc_binary whose sources define no main()
   lz4*.h              @lz4//:lz4
   zlib.h              //third_party:zlib (tests only: a reference CRC-32)
+  raft.h, raft/...    @raft//:raft (Canonical raft, //ironwal/raft)
+  uv.h, uv/...        @libuv//:libuv
 
 Headers of other ironwal targets bring nothing: each target lists its own includes' deps.
 The script replaces those deps (and the old //third_party:absl, gtest, gtest_main,
@@ -45,6 +47,8 @@ GTEST_MAIN = "@com_google_googletest//:gtest_main"
 BENCHMARK = "@com_github_google_benchmark//:benchmark"
 BENCHMARK_MAIN = "@com_github_google_benchmark//:benchmark_main"
 LZ4 = "@lz4//:lz4"
+RAFT = "@raft//:raft"
+LIBUV = "@libuv//:libuv"
 ZLIB = "//third_party:zlib"
 LZ4_HEADERS = ("lz4.h", "lz4frame.h", "lz4hc.h", "lz4frame_static.h")
 
@@ -54,6 +58,8 @@ MANAGED_PREFIXES = (
     "@com_google_googletest//",
     "@com_github_google_benchmark//",
     "@lz4//",
+    "@raft//",
+    "@libuv//",
 )
 MANAGED_LABELS = {
     "//third_party:absl",
@@ -107,6 +113,10 @@ def external_deps(rule, files, absl_map, where):
                 deps.add(LZ4)
             elif header == "zlib.h":
                 deps.add(ZLIB)
+            elif header == "raft.h" or header.startswith("raft/"):
+                deps.add(RAFT)
+            elif header == "uv.h" or header.startswith("uv/"):
+                deps.add(LIBUV)
     if GTEST in deps and rule == "cc_test" and not has_main:
         deps.discard(GTEST)
         deps.add(GTEST_MAIN)
