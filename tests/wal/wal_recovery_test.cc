@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/util/coding.h"
 
