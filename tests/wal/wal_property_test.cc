@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 
 #include "tests/wal/wal_test_util.h"
