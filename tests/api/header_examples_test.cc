@@ -104,6 +104,13 @@ absl::Status Frob(Env* env) {
   return file->Append(std::to_string(size));
 }
 
+std::unique_ptr<Wal> OpenOn(Env* env) {
+  WalOptions options;
+  options.env = env;
+  options.root = "/w";
+  return Wal::Open(options).value();
+}
+
 TEST(HeaderExamplesTest, Umbrella) {
   MemEnv env;
   EXPECT_EQ(IronwalHeaderExample(&env, "x").value(), 0u);
@@ -119,10 +126,7 @@ TEST(HeaderExamplesTest, Wal) {
 
 TEST(HeaderExamplesTest, IteratorAndTailing) {
   MemEnv env;
-  WalOptions options;
-  options.env = &env;
-  options.root = "/w";
-  std::unique_ptr<Wal> wal = Wal::Open(options).value();
+  std::unique_ptr<Wal> wal = OpenOn(&env);
   ASSERT_EQ(wal->Append("orders", "0").value(), 0u);
   ASSERT_EQ(wal->Append("orders", "1").value(), 1u);
   std::vector<uint64_t> consumed;
@@ -136,10 +140,7 @@ TEST(HeaderExamplesTest, IteratorAndTailing) {
 
 TEST(HeaderExamplesTest, TxnWriter) {
   MemEnv env;
-  WalOptions options;
-  options.env = &env;
-  options.root = "/w";
-  std::unique_ptr<Wal> wal = Wal::Open(options).value();
+  std::unique_ptr<Wal> wal = OpenOn(&env);
   EXPECT_EQ(TxnWriterHeaderExample(wal.get()).value(), (IdRange{0, 2}));
   EXPECT_EQ(wal->Get("ledger", 1).value(), "+10");
 }
