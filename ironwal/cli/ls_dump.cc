@@ -11,9 +11,8 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
+#include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
-#include "ironwal/segment/frame_cursor.h"
-#include "ironwal/stream/directory_plan.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
@@ -58,63 +57,12 @@ absl::StatusOr<std::unique_ptr<Wal>> OpenReadOnly(const std::string& root) {
   return Wal::Open(options);
 }
 
-struct PayloadBytes {
-  uint64_t block = 0;   // entry blocks, decoded
-  uint64_t stored = 0;  // payloads as stored
-};
-
-// Sums the frame headers of a stream's segments from `info.first_id` up to its next ID,
-// checking on the way that the IDs continue from segment to segment (reads would fail at a
-// gap; ls says so up front).
-absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const StreamInfo& info) {
-  Env* env = Env::Default();
-  const std::string dir = JoinPath(root, info.dir);
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
-  IRONWAL_ASSIGN_OR_RETURN(const auto lost, ReadLostIds(env, root, info.dir));
-  PayloadBytes bytes;
-  uint64_t expected = info.first_id;
-  for (const std::string& name : children) {  // Sorted: the padded names sort by ID.
-    std::optional<uint64_t> start = ParseSegmentFileName(name);
-    if (!start.has_value() || *start < info.first_id || *start >= info.next_id) continue;
-    const std::string path = JoinPath(dir, name);
-    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                             env->NewRandomAccessFile(path, {}));
-    IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
-    FrameCursor cursor(file.get(), 0, size, 1 << 20);
-    for (;;) {
-      IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
-      if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id >= info.next_id) break;
-      if (item.header.start_id > expected && LostIdsCover(lost, expected, item.header.start_id)) {
-        expected = item.header.start_id;  // A gap a repair recorded (lost.ids).
-      }
-      if (item.header.start_id != expected) {
-        return absl::DataLossError(absl::StrCat(
-            "ls ", path, "@", item.offset, ": the frame holds IDs [", item.header.start_id, ", ",
-            item.header.end_id(), "), but the IDs before it end at ", expected,
-            item.header.start_id > expected ? ": IDs are missing" : ": IDs overlap",
-            " (`ironwal verify` says more)"));
-      }
-      expected = item.header.end_id();
-      bytes.block += item.header.uncompressed_size;
-      bytes.stored += item.header.disk_size;
-    }
-  }
-  if (expected < info.next_id && LostIdsCover(lost, expected, info.next_id)) {
-    expected = info.next_id;
-  }
-  if (expected != info.next_id) {
-    return absl::DataLossError(absl::StrCat("ls ", dir, ": the segments' frames end at ID ",
-                                            expected, ", the stream's next ID is ", info.next_id,
-                                            ": IDs are missing (`ironwal verify` says more)"));
-  }
-  return bytes;
-}
-
 // One stream's row, or why it cannot be listed.
 absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
                                                    const std::string& dir) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::optional<StreamInfo> opened,
-                           InspectStream(Env::Default(), root, dir));
+  IRONWAL_ASSIGN_OR_RETURN(
+      const std::optional<StreamInfo> opened,
+      InspectStream(Env::Default(), root, dir, StreamInfoDetail::kPayloadSizes));
   if (!opened.has_value()) {
     // Listed, yet not a stream: a directory holding nothing (maintenance.h).
     return absl::DataLossError(absl::StrCat(
@@ -122,11 +70,11 @@ absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
         "creation was interrupted; `ironwal verify` says more)"));
   }
   const StreamInfo& info = *opened;
-  IRONWAL_ASSIGN_OR_RETURN(const PayloadBytes payloads, MeasurePayloads(root, info));
-  const std::string ratio = payloads.stored == 0
-                                ? "-"
-                                : absl::StrFormat("%.2f", static_cast<double>(payloads.block) /
-                                                              static_cast<double>(payloads.stored));
+  const std::string ratio =
+      info.stored_payload_bytes == 0
+          ? "-"
+          : absl::StrFormat("%.2f", static_cast<double>(info.logical_bytes) /
+                                        static_cast<double>(info.stored_payload_bytes));
   return std::vector<std::string>{absl::CEscape(info.key),    absl::StrCat(info.first_id),
                                   absl::StrCat(info.next_id), absl::StrCat(info.segment_count),
                                   absl::StrCat(info.bytes),   ratio};

@@ -16,20 +16,6 @@
 
 namespace ironwal {
 
-const char* ScanOutcomeName(ScanOutcome outcome) {
-  switch (outcome) {
-    case ScanOutcome::kClean:
-      return "clean";
-    case ScanOutcome::kTorn:
-      return "torn tail";
-    case ScanOutcome::kCorrupt:
-      return "corrupt";
-    case ScanOutcome::kWrongSegment:
-      return "wrong segment";
-  }
-  return "?";
-}
-
 std::string ScanRowMeaning(const SegmentScan& scan) {
   switch (scan.row) {
     case 'G':

@@ -78,17 +78,11 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/index/offset_index.h"
+#include "ironwal/wal/types.h"
 
 namespace ironwal {
 
-enum class ScanOutcome {
-  kClean,
-  kTorn,
-  kCorrupt,
-  kWrongSegment,
-};
-
-const char* ScanOutcomeName(ScanOutcome outcome);
+// ScanOutcome and ScanOutcomeName are public (StreamRecoveryReport::tail): ironwal/wal/types.h.
 
 struct SegmentScan {
   ScanOutcome outcome = ScanOutcome::kClean;

@@ -148,6 +148,11 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset);
 
   StreamInfo Info();
+  // Fills info->logical_bytes and stored_payload_bytes (StreamInfoDetail::kPayloadSizes):
+  // walks the frame headers of the retained segments up to info->next_id (stream_payload.cc)
+  // and checks that the IDs continue (gaps recorded in lost.ids allowed); DataLoss naming
+  // the file and offset where they do not.
+  absl::Status MeasurePayloads(StreamInfo* info);
 
   // Writes waiting in the group-commit queue, the current leader's group included.
   size_t queued_writes();

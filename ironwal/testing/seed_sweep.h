@@ -43,7 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace ironwal {
 namespace testing {

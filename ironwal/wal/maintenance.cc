@@ -15,6 +15,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/stream/reader_cache.h"
+#include "ironwal/stream/stream.h"
 #include "ironwal/stream/writer_budget.h"
 #include "ironwal/wal/root_lock.h"
 
@@ -148,13 +149,18 @@ StreamRepair RepairOne(const Stream::Shared& shared, const std::string& dir, boo
 }  // namespace
 
 absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::string& root,
-                                                        const std::string& dir) {
+                                                        const std::string& dir,
+                                                        StreamInfoDetail detail) {
   StreamWiring wiring(env, root, /*read_only=*/true, CorruptionPolicy::kError);
   StreamRecoveryReport report;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                            Stream::Recover(&wiring.shared, dir, &report));
   if (stream == nullptr) return std::nullopt;
-  return stream->Info();
+  StreamInfo info = stream->Info();
+  if (detail == StreamInfoDetail::kPayloadSizes) {
+    IRONWAL_RETURN_IF_ERROR(stream->MeasurePayloads(&info));
+  }
+  return info;
 }
 
 absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostIds(Env* env,

@@ -55,7 +55,7 @@
 #include "absl/status/statusor.h"
 
 #include "ironwal/env/env.h"
-#include "ironwal/stream/stream.h"
+#include "ironwal/wal/types.h"
 
 namespace ironwal {
 
@@ -114,9 +114,11 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
 
 // Opens the stream directory `root`/`dir` read-only, as Wal::Open(read_only) would (no
 // LOCK, nothing changed), and returns what it holds; nullopt when `dir` is not a stream
-// directory. DataLoss when opening would refuse it.
-absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::string& root,
-                                                        const std::string& dir);
+// directory. DataLoss when opening would refuse it. With StreamInfoDetail::kPayloadSizes
+// the payload sizes too (Wal::GetStreamInfo): DataLoss when the IDs do not continue.
+absl::StatusOr<std::optional<StreamInfo>> InspectStream(
+    Env* env, const std::string& root, const std::string& dir,
+    StreamInfoDetail detail = StreamInfoDetail::kBasic);
 
 // lost.ids of the stream directory `root`/`dir` (ID ranges [first, end) a repair cut out
 // of the log; reads of them fail with DataLoss); empty when there is none. DataLoss when

@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-#include "ironwal/stream/stream.h"
+#include "ironwal/wal/types.h"
 
 namespace ironwal {
 

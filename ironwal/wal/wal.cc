@@ -15,6 +15,7 @@
 #include "ironwal/wal/frame_cache.h"
 #include "ironwal/wal/iterator_impl.h"
 #include "ironwal/wal/root_lock.h"
+#include "ironwal/wal/wal_impl.h"
 
 namespace ironwal {
 namespace {
@@ -36,6 +37,8 @@ absl::Status ValidateOptions(const WalOptions& o) {
   }
   return absl::OkStatus();
 }
+
+static_assert(kMaxEntrySize == format::kMaxEntrySize, "types.h's kMaxEntrySize is the format's");
 
 StreamOptions ToStreamOptions(const WalOptions& o) {
   StreamOptions s;
@@ -72,7 +75,7 @@ std::atomic<uint64_t> next_wal_id{1};
 
 }  // namespace
 
-Wal::Wal(const WalOptions& options)
+Wal::Impl::Impl(const WalOptions& options)
     : id_(next_wal_id.fetch_add(1)),
       options_(options),
       readers_(options.max_open_read_segments),
@@ -85,7 +88,7 @@ Wal::Wal(const WalOptions& options)
   }
 }
 
-Wal::~Wal() {
+Wal::Impl::~Impl() {
   Close().IgnoreError();
   // Streams hold members of the caches; drop them first.
   WriterMutexLock lock(&streams_mu_);
@@ -93,14 +96,7 @@ Wal::~Wal() {
   streams_.clear();
 }
 
-absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options) {
-  IRONWAL_RETURN_IF_ERROR(ValidateOptions(options));
-  std::unique_ptr<Wal> wal(new Wal(options));
-  IRONWAL_RETURN_IF_ERROR(wal->Recover());
-  return wal;
-}
-
-absl::Status Wal::Recover() {
+absl::Status Wal::Impl::Recover() {
   Env* env = options_.env;
   const std::string& root = options_.root;
   if (options_.read_only) {
@@ -141,9 +137,9 @@ absl::Status Wal::Recover() {
 
 // One public call in flight: admitted through gate_ for its lifetime, so that Close
 // waits for it; status() is FailedPrecondition once the Wal is closed (or closing).
-class Wal::Call {
+class Wal::Impl::Call {
  public:
-  Call(Wal* wal, absl::string_view op) : wal_(wal), entered_(wal->gate_.Enter()) {
+  Call(Impl* wal, absl::string_view op) : wal_(wal), entered_(wal->gate_.Enter()) {
     if (!entered_) {
       status_ = absl::FailedPreconditionError(
           absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
@@ -158,12 +154,12 @@ class Wal::Call {
   const absl::Status& status() const { return status_; }
 
  private:
-  Wal* const wal_;
+  Impl* const wal_;
   const bool entered_;
   absl::Status status_;
 };
 
-absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
+absl::StatusOr<Stream*> Wal::Impl::FindStream(absl::string_view key, bool create) {
   IRONWAL_ASSIGN_OR_RETURN(Stream * stream, FindStreamObject(key, create));
   // A deleted stream keeps its object (callers may hold it): it is absent until a write
   // creates it again.
@@ -171,14 +167,14 @@ absl::StatusOr<Stream*> Wal::FindStream(absl::string_view key, bool create) {
   return stream;
 }
 
-absl::Status Wal::StreamNotFound(absl::string_view key) const {
+absl::Status Wal::Impl::StreamNotFound(absl::string_view key) const {
   absl::StatusOr<std::string> dir = StreamDirName(key);
   return absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
                                           "' does not exist (directory ",
                                           JoinPath(options_.root, dir.ok() ? *dir : ""), ")"));
 }
 
-absl::StatusOr<Stream*> Wal::FindStreamObject(absl::string_view key, bool create) {
+absl::StatusOr<Stream*> Wal::Impl::FindStreamObject(absl::string_view key, bool create) {
   if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
   Stream* stream = nullptr;
   {
@@ -216,7 +212,7 @@ absl::StatusOr<Stream*> Wal::FindStreamObject(absl::string_view key, bool create
   return stream;
 }
 
-std::vector<Stream*> Wal::AllStreams() const {
+std::vector<Stream*> Wal::Impl::AllStreams() const {
   std::vector<Stream*> all;
   ReaderMutexLock lock(&streams_mu_);
   all.reserve(streams_.size());
@@ -224,7 +220,7 @@ std::vector<Stream*> Wal::AllStreams() const {
   return all;
 }
 
-absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view entry) {
+absl::StatusOr<uint64_t> Wal::Impl::Append(absl::string_view stream, absl::string_view entry) {
   const Call call(this, "append");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
@@ -232,8 +228,8 @@ absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view
   return ids.first;
 }
 
-absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
-                                         absl::Span<const absl::string_view> entries) {
+absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
+                                               absl::Span<const absl::string_view> entries) {
   const Call call(this, "append batch");
   IRONWAL_RETURN_IF_ERROR(call.status());
   if (entries.empty()) {
@@ -249,17 +245,7 @@ absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
   return s->Append(entries, /*batch=*/true);
 }
 
-absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
-                                         const std::vector<std::string>& entries) {
-  std::vector<absl::string_view> views(entries.begin(), entries.end());
-  return AppendBatch(stream, absl::MakeConstSpan(views));
-}
-
-TxnWriter Wal::NewTransaction(absl::string_view stream) {
-  return TxnWriter(this, std::string(stream));
-}
-
-absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
+absl::StatusOr<std::string> Wal::Impl::GetCached(Stream* stream, uint64_t id) {
   const uint64_t epoch = stream->log_epoch();
   IRONWAL_ASSIGN_OR_RETURN(Stream::ReadPosition pos, stream->Locate(id));
   const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset, epoch};
@@ -276,7 +262,7 @@ absl::StatusOr<std::string> Wal::GetCached(Stream* stream, uint64_t id) {
   return (*entries)[id - pos.frame.start_id];
 }
 
-absl::StatusOr<std::string> Wal::Get(absl::string_view stream, uint64_t id) {
+absl::StatusOr<std::string> Wal::Impl::Get(absl::string_view stream, uint64_t id) {
   const Call call(this, "get");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -284,8 +270,8 @@ absl::StatusOr<std::string> Wal::Get(absl::string_view stream, uint64_t id) {
   return s->Get(id);
 }
 
-std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
-                                                       absl::Span<const uint64_t> ids) {
+std::vector<absl::StatusOr<std::string>> Wal::Impl::MultiGet(absl::string_view stream,
+                                                             absl::Span<const uint64_t> ids) {
   std::vector<absl::StatusOr<std::string>> results(ids.size(), absl::UnknownError("unset"));
   if (ids.empty()) return results;
   const Call call(this, "multi get");
@@ -328,8 +314,9 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
   return results;
 }
 
-absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view stream,
-                                                           uint64_t start_id, uint64_t end_id) {
+absl::StatusOr<std::unique_ptr<Iterator>> Wal::Impl::NewIterator(absl::string_view stream,
+                                                                 uint64_t start_id,
+                                                                 uint64_t end_id) {
   const Call call(this, "iterate");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -343,7 +330,8 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view str
   return std::unique_ptr<Iterator>(std::move(it));
 }
 
-absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t keep_from_id) {
+absl::StatusOr<TruncateResult> Wal::Impl::Truncate(absl::string_view stream,
+                                                   uint64_t keep_from_id) {
   const Call call(this, "truncate");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -351,7 +339,7 @@ absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t 
   return s->Truncate(keep_from_id);
 }
 
-absl::Status Wal::TruncateSuffix(absl::string_view stream, uint64_t from_id) {
+absl::Status Wal::Impl::TruncateSuffix(absl::string_view stream, uint64_t from_id) {
   const Call call(this, "truncate suffix");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -359,21 +347,21 @@ absl::Status Wal::TruncateSuffix(absl::string_view stream, uint64_t from_id) {
   return s->TruncateSuffix(from_id);
 }
 
-absl::Status Wal::CreateStream(absl::string_view stream, uint64_t first_id) {
+absl::Status Wal::Impl::CreateStream(absl::string_view stream, uint64_t first_id) {
   const Call call(this, "create stream");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   return s->StartAt(first_id);
 }
 
-absl::Status Wal::ResetStream(absl::string_view stream, uint64_t next_id) {
+absl::Status Wal::Impl::ResetStream(absl::string_view stream, uint64_t next_id) {
   const Call call(this, "reset stream");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   return s->Reset(next_id);
 }
 
-absl::StatusOr<TruncateResult> Wal::TrimFront(absl::string_view stream, uint64_t first_id) {
+absl::StatusOr<TruncateResult> Wal::Impl::TrimFront(absl::string_view stream, uint64_t first_id) {
   const Call call(this, "trim");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -381,22 +369,23 @@ absl::StatusOr<TruncateResult> Wal::TrimFront(absl::string_view stream, uint64_t
   return s->TrimFront(first_id);
 }
 
-absl::Status Wal::PutStreamMetadata(absl::string_view stream, absl::string_view value) {
+absl::Status Wal::Impl::PutStreamMetadata(absl::string_view stream, absl::string_view value) {
   const Call call(this, "put stream metadata");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   return s->PutMetadata(value);
 }
 
-absl::StatusOr<std::string> Wal::GetStreamMetadata(absl::string_view stream) {
+absl::StatusOr<std::string> Wal::Impl::GetStreamMetadata(absl::string_view stream) {
   const Call call(this, "get stream metadata");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
   return s->GetMetadata();
 }
 
-absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t expected_next_id,
-                                           absl::Span<const absl::string_view> entries) {
+absl::StatusOr<IdRange> Wal::Impl::AppendBatchIf(absl::string_view stream,
+                                                 uint64_t expected_next_id,
+                                                 absl::Span<const absl::string_view> entries) {
   const Call call(this, "conditional append");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_RETURN_IF_ERROR(StreamDirName(stream).status());
@@ -415,8 +404,8 @@ absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t ex
   return target->Append(entries, /*batch=*/true, expected_next_id);
 }
 
-absl::StatusOr<std::vector<std::string>> Wal::ReadRange(absl::string_view stream, uint64_t lo,
-                                                        uint64_t hi, size_t max_bytes) {
+absl::StatusOr<std::vector<std::string>> Wal::Impl::ReadRange(absl::string_view stream, uint64_t lo,
+                                                              uint64_t hi, size_t max_bytes) {
   const Call call(this, "read range");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -445,7 +434,7 @@ absl::StatusOr<std::vector<std::string>> Wal::ReadRange(absl::string_view stream
   return entries;
 }
 
-absl::Status Wal::DeleteStream(absl::string_view stream) {
+absl::Status Wal::Impl::DeleteStream(absl::string_view stream) {
   const Call call(this, "delete stream");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
@@ -453,7 +442,7 @@ absl::Status Wal::DeleteStream(absl::string_view stream) {
   return s->Delete();
 }
 
-absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
+absl::StatusOr<std::vector<std::string>> Wal::Impl::ListStreams() {
   const Call call(this, "list streams");
   IRONWAL_RETURN_IF_ERROR(call.status());
   std::vector<std::string> keys;
@@ -464,14 +453,17 @@ absl::StatusOr<std::vector<std::string>> Wal::ListStreams() {
   return keys;
 }
 
-absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream) {
+absl::StatusOr<StreamInfo> Wal::Impl::GetStreamInfo(absl::string_view stream,
+                                                    StreamInfoDetail detail) {
   const Call call(this, "stream info");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
-  return s->Info();
+  StreamInfo info = s->Info();
+  if (detail == StreamInfoDetail::kPayloadSizes) IRONWAL_RETURN_IF_ERROR(s->MeasurePayloads(&info));
+  return info;
 }
 
-absl::Status Wal::Flush() {
+absl::Status Wal::Impl::Flush() {
   const Call call(this, "flush");
   IRONWAL_RETURN_IF_ERROR(call.status());
   absl::Status first = absl::OkStatus();
@@ -482,7 +474,7 @@ absl::Status Wal::Flush() {
   return first;
 }
 
-absl::Status Wal::Sync() {
+absl::Status Wal::Impl::Sync() {
   const Call call(this, "sync");
   IRONWAL_RETURN_IF_ERROR(call.status());
   absl::Status first = absl::OkStatus();
@@ -493,11 +485,7 @@ absl::Status Wal::Sync() {
   return first;
 }
 
-absl::StatusOr<std::string> Wal::StreamDirectoryName(absl::string_view key) {
-  return StreamDirName(key);
-}
-
-absl::Status Wal::Close() {
+absl::Status Wal::Impl::Close() {
   MutexLock lock(&close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
@@ -513,5 +501,117 @@ absl::Status Wal::Close() {
   }
   return first;
 }
+
+// --- Wal: one-line forwarders to Impl.
+
+Wal::Wal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Wal::~Wal() = default;
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options) {
+  IRONWAL_RETURN_IF_ERROR(ValidateOptions(options));
+  auto impl = std::make_unique<Impl>(options);
+  IRONWAL_RETURN_IF_ERROR(impl->Recover());
+  return std::unique_ptr<Wal>(new Wal(std::move(impl)));
+}
+
+absl::StatusOr<uint64_t> Wal::Append(absl::string_view stream, absl::string_view entry) {
+  return impl_->Append(stream, entry);
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
+                                         absl::Span<const absl::string_view> entries) {
+  return impl_->AppendBatch(stream, entries);
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatch(absl::string_view stream,
+                                         const std::vector<std::string>& entries) {
+  std::vector<absl::string_view> views(entries.begin(), entries.end());
+  return impl_->AppendBatch(stream, absl::MakeConstSpan(views));
+}
+
+TxnWriter Wal::NewTransaction(absl::string_view stream) {
+  return TxnWriter(this, std::string(stream));
+}
+
+absl::StatusOr<std::string> Wal::Get(absl::string_view stream, uint64_t id) {
+  return impl_->Get(stream, id);
+}
+
+std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
+                                                       absl::Span<const uint64_t> ids) {
+  return impl_->MultiGet(stream, ids);
+}
+
+absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view stream,
+                                                           uint64_t start_id, uint64_t end_id) {
+  return impl_->NewIterator(stream, start_id, end_id);
+}
+
+absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t keep_from_id) {
+  return impl_->Truncate(stream, keep_from_id);
+}
+
+absl::Status Wal::TruncateSuffix(absl::string_view stream, uint64_t from_id) {
+  return impl_->TruncateSuffix(stream, from_id);
+}
+
+absl::Status Wal::CreateStream(absl::string_view stream, uint64_t first_id) {
+  return impl_->CreateStream(stream, first_id);
+}
+
+absl::Status Wal::ResetStream(absl::string_view stream, uint64_t next_id) {
+  return impl_->ResetStream(stream, next_id);
+}
+
+absl::StatusOr<TruncateResult> Wal::TrimFront(absl::string_view stream, uint64_t first_id) {
+  return impl_->TrimFront(stream, first_id);
+}
+
+absl::Status Wal::PutStreamMetadata(absl::string_view stream, absl::string_view value) {
+  return impl_->PutStreamMetadata(stream, value);
+}
+
+absl::StatusOr<std::string> Wal::GetStreamMetadata(absl::string_view stream) {
+  return impl_->GetStreamMetadata(stream);
+}
+
+absl::StatusOr<IdRange> Wal::AppendBatchIf(absl::string_view stream, uint64_t expected_next_id,
+                                           absl::Span<const absl::string_view> entries) {
+  return impl_->AppendBatchIf(stream, expected_next_id, entries);
+}
+
+absl::StatusOr<std::vector<std::string>> Wal::ReadRange(absl::string_view stream, uint64_t lo,
+                                                        uint64_t hi, size_t max_bytes) {
+  return impl_->ReadRange(stream, lo, hi, max_bytes);
+}
+
+absl::Status Wal::DeleteStream(absl::string_view stream) { return impl_->DeleteStream(stream); }
+
+absl::StatusOr<std::vector<std::string>> Wal::ListStreams() { return impl_->ListStreams(); }
+
+absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream) {
+  return impl_->GetStreamInfo(stream, StreamInfoDetail::kBasic);
+}
+
+absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream, StreamInfoDetail detail) {
+  return impl_->GetStreamInfo(stream, detail);
+}
+
+absl::Status Wal::Flush() { return impl_->Flush(); }
+
+absl::Status Wal::Sync() { return impl_->Sync(); }
+
+absl::StatusOr<std::string> Wal::StreamDirectoryName(absl::string_view key) {
+  return StreamDirName(key);
+}
+
+absl::Status Wal::Close() { return impl_->Close(); }
+
+const std::vector<StreamRecoveryReport>& Wal::recovery_report() const {
+  return impl_->recovery_report();
+}
+
+const WalOptions& Wal::options() const { return impl_->options(); }
 
 }  // namespace ironwal

@@ -17,7 +17,7 @@
 //   for (; it->Valid(); it->Next()) ...
 //   IRONWAL_ASSIGN_OR_RETURN(TruncateResult t, wal->Truncate("orders", 1000));
 //
-// Durability follows options.sync_mode (see SyncMode in ironwal/stream/options.h): in
+// Durability follows options.sync_mode (see SyncMode in ironwal/wal/types.h): in
 // kStrict every call that returns an ID has made it durable. In every mode an entry is
 // visible to readers of this Wal as soon as the call that wrote it returns.
 //
@@ -43,33 +43,24 @@
 #ifndef IRONWAL_WAL_WAL_H_
 #define IRONWAL_WAL_WAL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-#include "ironwal/base/mutex.h"
-#include "ironwal/env/env.h"
-#include "ironwal/stream/reader_cache.h"
-#include "ironwal/stream/stream.h"
-#include "ironwal/stream/writer_budget.h"
-#include "ironwal/wal/call_gate.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/txn_writer.h"
+#include "ironwal/wal/types.h"
 #include "ironwal/wal/wal_options.h"
 
 namespace ironwal {
-
-class FrameCache;
 
 class Wal {
  public:
@@ -194,8 +185,13 @@ class Wal {
   // and not yet written by this library), sorted.
   absl::StatusOr<std::vector<std::string>> ListStreams();
 
-  // First retained ID, next ID, segments, bytes of `stream`.
+  // First retained ID, next ID, segments, bytes of `stream`. With
+  // StreamInfoDetail::kPayloadSizes also the payload sizes (logical_bytes,
+  // stored_payload_bytes), which reads every frame header of the retained segments and
+  // checks that the IDs continue (DataLoss naming the file and offset where they do not);
+  // a truncation running at the same time may make that walk fail with NotFound.
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream);
+  absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream, StreamInfoDetail detail);
 
   // Hands every stream's buffered appends (kAsync) to the operating system. Visits every
   // stream (in directory-name order) even when one fails, and returns the first error.
@@ -219,47 +215,17 @@ class Wal {
   absl::Status Close();
 
   // What recovery found and did, for every stream that was not clean.
-  const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
+  const std::vector<StreamRecoveryReport>& recovery_report() const;
 
-  const WalOptions& options() const { return options_; }
+  const WalOptions& options() const;
 
  private:
-  friend class TxnWriter;
-  class Call;
+  // The state behind the API (streams, caches, lock, call gate): ironwal/wal/wal_impl.h.
+  class Impl;
 
-  explicit Wal(const WalOptions& options);
+  explicit Wal(std::unique_ptr<Impl> impl);
 
-  absl::Status Recover();
-  // The stream for `key`: NotFound if it does not exist (and !create).
-  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create);
-  // The same, deleted streams included.
-  absl::StatusOr<Stream*> FindStreamObject(absl::string_view key, bool create);
-  absl::Status StreamNotFound(absl::string_view key) const;
-  // Every stream, in the order of their directory names: whatever these visit reaches the
-  // Env in the same order every run.
-  std::vector<Stream*> AllStreams() const;
-  absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
-
-  const uint64_t id_;  // distinct for every Wal of the process
-  const WalOptions options_;
-  Stream::Shared shared_;
-  ReaderCache readers_;
-  WriterBudget writers_;
-  std::unique_ptr<FrameCache> frame_cache_;
-  std::unique_ptr<FileLock> lock_;
-  std::vector<StreamRecoveryReport> recovery_report_;
-
-  // Every public call but Close passes it (see Call in wal.cc); Close shuts it.
-  CallGate gate_;
-  // Serializes Close.
-  Mutex close_mu_;
-  bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
-
-  mutable SharedMutex streams_mu_;
-  // By directory name, ordered (see AllStreams); never shrinks while the Wal is open.
-  std::map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
-  // By key exactly as callers pass it: a fast path past StreamDirName.
-  absl::flat_hash_map<std::string, Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ironwal

@@ -2,7 +2,10 @@
 //
 // WalOptions: every option of ironwal 0.6's WalOptions, with 0.6's defaults except where
 // a default was unsafe (marked "Changed from 0.6"), plus the Env and the options 0.6 did
-// not have. A plain struct; Wal::Open validates it.
+// not have. A plain struct; Wal::Open validates it. The enums it holds (SyncMode,
+// Compression, ReadStrategy, CorruptionPolicy) are in ironwal/wal/types.h, included here.
+//
+// Thread-safety: a value; copy it freely.
 #ifndef IRONWAL_WAL_WAL_OPTIONS_H_
 #define IRONWAL_WAL_WAL_OPTIONS_H_
 
@@ -11,8 +14,7 @@
 #include <string>
 
 #include "ironwal/env/env.h"
-#include "ironwal/format/format.h"
-#include "ironwal/stream/options.h"
+#include "ironwal/wal/types.h"
 
 namespace ironwal {
 
@@ -73,8 +75,8 @@ struct WalOptions {
   uint64_t min_compression_size = 1024;
 
   // Appends of a larger entry fail with InvalidArgument (0.6 wrote a corrupt frame for
-  // entries of 4 GiB or more). At most format::kMaxEntrySize. Default: that maximum.
-  uint64_t max_entry_size = format::kMaxEntrySize;
+  // entries of 4 GiB or more). At most kMaxEntrySize (types.h). Default: that maximum.
+  uint64_t max_entry_size = kMaxEntrySize;
 
   // Open without the LOCK and without changing anything on disk: recovery decides what
   // it would do but does not do it, and every write fails with FailedPrecondition. For

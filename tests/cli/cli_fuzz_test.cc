@@ -43,7 +43,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/testing/fixtures.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 

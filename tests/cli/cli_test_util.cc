@@ -13,14 +13,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/env/env.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/wal/wal.h"
 
 extern char** environ;
@@ -144,31 +144,21 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   return files;
 }
 
+// The byte surgery of ironwal/testing/file_surgery.h, on the real disk.
 std::string ReadBytes(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  EXPECT_TRUE(file.good()) << "cannot read " << path;
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
+  return ::ironwal::testing::ReadFileOrFail(Env::Default(), path);
 }
 
 void WriteBytes(const std::string& path, absl::string_view contents) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  EXPECT_TRUE(file.good()) << "cannot write " << path;
+  ::ironwal::testing::WriteFileOrFail(Env::Default(), path, contents);
 }
 
 void AppendBytes(const std::string& path, absl::string_view contents) {
-  std::ofstream file(path, std::ios::binary | std::ios::app);
-  file.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  EXPECT_TRUE(file.good()) << "cannot append to " << path;
+  ::ironwal::testing::AppendToFile(Env::Default(), path, contents);
 }
 
 void FlipByte(const std::string& path, uint64_t offset) {
-  std::string contents = ReadBytes(path);
-  ASSERT_LT(offset, contents.size()) << path;
-  contents[offset] = static_cast<char>(contents[offset] ^ 0xFF);
-  WriteBytes(path, contents);
+  ::ironwal::testing::FlipByte(Env::Default(), path, offset, static_cast<char>(0xFF));
 }
 
 bool FileExists(const std::string& path) { return fs::exists(path); }

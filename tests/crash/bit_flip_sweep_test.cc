@@ -32,7 +32,7 @@
 
 #include "ironwal/base/check.h"
 #include "ironwal/format/format.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/random.h"
 

@@ -17,7 +17,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 
 namespace ironwal {

@@ -34,7 +34,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/sim_env.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/testing/wal_model.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"

@@ -51,7 +51,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/testing/status_matchers.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"

@@ -17,7 +17,7 @@
 #include "ironwal/env/sim_env.h"
 #include "ironwal/env/sim_trace.h"
 #include "ironwal/testing/status_matchers.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 

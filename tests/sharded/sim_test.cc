@@ -27,7 +27,7 @@
 
 #include "ironwal/env/sim_env.h"
 #include "ironwal/sharded/sharded_wal.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 
 #include "tests/sharded/sharded_test_util.h"

@@ -19,7 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 
 #include "tests/sim/sim_workload.h"
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include "ironwal/testing/random_wal_options.h"
 #include "ironwal/testing/seed_sweep.h"
 #include "ironwal/testing/wal_model.h"
 #include "ironwal/util/random.h"
@@ -189,16 +190,15 @@ Workload Generate(uint64_t seed, size_t n_ops) {
   w.sim.seed = seed;
   w.sim.block_size = rng.OneIn(2) ? 512 : 4096;
   WalOptions& o = w.options;
-  o.sync_mode = static_cast<SyncMode>(rng.Uniform(3));
-  o.read_strategy = rng.OneIn(2) ? ReadStrategy::kMmap : ReadStrategy::kPread;
-  o.compression = rng.OneIn(3) ? Compression::kLz4 : Compression::kNone;
-  o.min_compression_size = rng.Uniform(300);
-  o.max_segment_size = rng.Range(128, 4096);
-  o.max_entries_per_segment = rng.OneIn(3) ? rng.Range(1, 16) : UINT64_MAX;
-  o.max_open_segments = rng.Range(1, 3);
-  o.max_open_read_segments = rng.Range(1, 3);
-  o.write_buffer_size = rng.Range(0, 1024);
-  o.block_cache_size = rng.OneIn(4) ? 8192 : 0;
+  testing::RandomWalOptionsRanges ranges;
+  ranges.max_min_compression_size = 300;
+  ranges.min_segment_size = 128;
+  ranges.entries_limit_one_in = 3;
+  ranges.max_entries_per_segment = 16;
+  ranges.max_write_buffer_size = 1024;
+  ranges.block_cache_one_in = 4;
+  ranges.block_cache_size = 8192;
+  testing::RandomizeWalOptions(&rng, ranges, &o);
 
   bool faults = false;
   for (size_t i = 0; i < n_ops; ++i) {

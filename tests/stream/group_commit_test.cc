@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/stream/stream.h"
@@ -57,25 +58,18 @@ class GateEnv : public MemEnv {
   }
 
  private:
-  class File : public WritableFile {
+  // Forwards everything (WritableFileWrapper) but Sync, which waits at the gate first.
+  class File : public WritableFileWrapper {
    public:
-    File(GateEnv* env, std::unique_ptr<WritableFile> base) : env_(env), base_(std::move(base)) {}
-    absl::Status Append(absl::string_view data) override { return base_->Append(data); }
-    absl::Status WriteAt(uint64_t o, absl::string_view d) override { return base_->WriteAt(o, d); }
-    absl::Status Flush() override { return base_->Flush(); }
+    File(GateEnv* env, std::unique_ptr<WritableFile> base)
+        : WritableFileWrapper(std::move(base)), env_(env) {}
     absl::Status Sync() override {
-      if (absl::EndsWith(base_->path(), ".wal")) env_->Pass();
-      return base_->Sync();
+      if (absl::EndsWith(path(), ".wal")) env_->Pass();
+      return WritableFileWrapper::Sync();
     }
-    absl::Status Truncate(uint64_t size) override { return base_->Truncate(size); }
-    absl::Status Allocate(uint64_t o, uint64_t n) override { return base_->Allocate(o, n); }
-    uint64_t Size() const override { return base_->Size(); }
-    absl::Status Close() override { return base_->Close(); }
-    const std::string& path() const override { return base_->path(); }
 
    private:
     GateEnv* env_;
-    std::unique_ptr<WritableFile> base_;
   };
 
   absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(

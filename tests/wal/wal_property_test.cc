@@ -16,7 +16,8 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/random_wal_options.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 
 #include "tests/wal/wal_test_util.h"
@@ -38,16 +39,9 @@ struct ModelStream {
 class PropertyRun : public ::ironwal::testing::WalTestBase {
  public:
   PropertyRun(Env* env, uint64_t seed) : WalTestBase(env), rng_(seed) {
-    options_.sync_mode = static_cast<SyncMode>(rng_.Uniform(3));
-    options_.read_strategy = rng_.OneIn(2) ? ReadStrategy::kMmap : ReadStrategy::kPread;
-    options_.compression = rng_.OneIn(3) ? Compression::kLz4 : Compression::kNone;
-    options_.min_compression_size = rng_.Uniform(200);
-    options_.max_segment_size = rng_.Range(64, 4096);
-    options_.max_entries_per_segment = rng_.OneIn(2) ? rng_.Range(1, 20) : UINT64_MAX;
-    options_.max_open_segments = rng_.Range(1, 3);
-    options_.max_open_read_segments = rng_.Range(1, 3);
-    options_.write_buffer_size = rng_.Range(0, 512);
-    options_.block_cache_size = rng_.OneIn(3) ? 4096 : 0;
+    // The default ranges are this test's (tests/sim draws the same with wider ones).
+    ::ironwal::testing::RandomizeWalOptions(&rng_, ::ironwal::testing::RandomWalOptionsRanges(),
+                                            &options_);
   }
 
   void Run(int steps) {

@@ -10,8 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "ironwal/format/format.h"
 #include "ironwal/env/sim_env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/util/coding.h"
 

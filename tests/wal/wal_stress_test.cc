@@ -45,7 +45,7 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/env/posix_env.h"
 #include "ironwal/testing/status_matchers.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 

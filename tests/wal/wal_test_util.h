@@ -13,6 +13,7 @@
 #include "ironwal/env/env.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/wal/wal.h"
 
@@ -57,26 +58,17 @@ class WalTestBase {
     return JoinPath(StreamDir(key), SegmentFileName(start));
   }
 
-  std::string ReadFile(const std::string& path) {
-    absl::StatusOr<std::string> contents = ReadFileToString(env_, path);
-    EXPECT_TRUE(contents.ok()) << contents.status();
-    return contents.ok() ? *contents : std::string();
-  }
+  // Byte surgery on this Env (ironwal/testing/file_surgery.h).
+  std::string ReadFile(const std::string& path) { return ReadFileOrFail(env_, path); }
   void WriteFile(const std::string& path, absl::string_view contents) {
-    auto file = env_->NewWritableFile(path);
-    ASSERT_TRUE(file.ok()) << file.status();
-    ASSERT_TRUE((*file)->Append(contents).ok());
-    ASSERT_TRUE((*file)->Close().ok());
+    WriteFileOrFail(env_, path, contents);
   }
   // Keeps the first `size` bytes of `path`.
   void CutFile(const std::string& path, uint64_t size) {
-    WriteFile(path, ReadFile(path).substr(0, size));
+    ::ironwal::testing::CutFile(env_, path, size);
   }
   void FlipByte(const std::string& path, uint64_t offset, char mask = 0x01) {
-    std::string contents = ReadFile(path);
-    ASSERT_LT(offset, contents.size());
-    contents[offset] ^= mask;
-    WriteFile(path, contents);
+    ::ironwal::testing::FlipByte(env_, path, offset, mask);
   }
   uint64_t FileSize(const std::string& path) {
     absl::StatusOr<uint64_t> size = env_->GetFileSize(path);

@@ -1,9 +1,12 @@
-// File: ironwal/testing/test_env.h
+// File: ironwal/testing/test_knobs.h
 //
 // Reading test knobs from environment variables (IRONWAL_SEED, IRONWAL_SEEDS, ...), which
-// .bazelrc passes through to tests. testonly.
-#ifndef IRONWAL_TESTING_TEST_ENV_H_
-#define IRONWAL_TESTING_TEST_ENV_H_
+// .bazelrc passes through to tests (target //ironwal/testing:test_knobs, testonly; it has
+// nothing to do with ironwal's Env). Longer runs of a test go behind such a knob.
+//
+// Thread-safety: reads the process environment; call it before starting threads.
+#ifndef IRONWAL_TESTING_TEST_KNOBS_H_
+#define IRONWAL_TESTING_TEST_KNOBS_H_
 
 #include <cstdint>
 #include <cstdlib>
@@ -24,4 +27,4 @@ inline uint64_t EnvNumber(const char* name, uint64_t fallback) {
 }  // namespace testing
 }  // namespace ironwal
 
-#endif  // IRONWAL_TESTING_TEST_ENV_H_
+#endif  // IRONWAL_TESTING_TEST_KNOBS_H_

@@ -1,4 +1,5 @@
-#include "ironwal/stream/stream_types.h"
+// The out-of-line parts of the public value types (types.h).
+#include "ironwal/wal/types.h"
 
 #include <string>
 #include <vector>
@@ -7,6 +8,20 @@
 #include "absl/strings/str_join.h"
 
 namespace ironwal {
+
+const char* ScanOutcomeName(ScanOutcome outcome) {
+  switch (outcome) {
+    case ScanOutcome::kClean:
+      return "clean";
+    case ScanOutcome::kTorn:
+      return "torn tail";
+    case ScanOutcome::kCorrupt:
+      return "corrupt";
+    case ScanOutcome::kWrongSegment:
+      return "wrong segment";
+  }
+  return "?";
+}
 
 bool StreamRecoveryReport::clean() const {
   return !index_rebuilt && !index_rewritten && removed_files.empty() &&

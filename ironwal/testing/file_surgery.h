@@ -1,0 +1,39 @@
+// File: ironwal/testing/file_surgery.h
+//
+// Byte surgery on files for tests that damage a WAL on purpose: read a whole file, write
+// it back, cut it, flip a byte, append bytes, through any Env (MemEnv, SimEnv, or
+// Env::Default() for the real disk). Each helper records a GoogleTest failure (naming
+// the path and the offset) when the I/O fails or the offset is out of range, and then
+// returns without changing anything more. Target //ironwal/testing:test_util (testonly).
+//
+// Durability: writes are not synced (tests damage files of a closed Wal, and MemEnv and
+// the real disk keep unsynced bytes; under SimEnv, sync before a Crash()).
+// Thread-safety: as the Env; do not run two on one file at once.
+#ifndef IRONWAL_TESTING_FILE_SURGERY_H_
+#define IRONWAL_TESTING_FILE_SURGERY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+#include "ironwal/env/env.h"
+
+namespace ironwal {
+namespace testing {
+
+// The whole file ("" and a failure when it cannot be read).
+std::string ReadFileOrFail(Env* env, const std::string& path);
+// Creates or replaces `path` with `contents`.
+void WriteFileOrFail(Env* env, const std::string& path, absl::string_view contents);
+// Appends `contents` to `path` (created if missing).
+void AppendToFile(Env* env, const std::string& path, absl::string_view contents);
+// Keeps the first `size` bytes of `path` (a failure if it is shorter).
+void CutFile(Env* env, const std::string& path, uint64_t size);
+// XORs the byte at `offset` of `path` with `mask` (a failure past its end).
+void FlipByte(Env* env, const std::string& path, uint64_t offset, char mask = 0x01);
+
+}  // namespace testing
+}  // namespace ironwal
+
+#endif  // IRONWAL_TESTING_FILE_SURGERY_H_

@@ -1,0 +1,122 @@
+// File: ironwal/wal/wal_impl.h
+//
+// Wal::Impl: the state and the code behind the public Wal (ironwal/wal/wal.h), whose
+// methods forward here one to one. Internal: only ironwal/wal includes it, so the public
+// headers name none of the stream, cache and lock classes below.
+//
+// Every method has the contract of the Wal method of the same name (wal.h). The Wal owns
+// its Impl and destroys it with itself.
+//
+// Thread-safety: thread-safe, as the Wal. Every public call but Close passes the call gate
+// (Call in wal.cc); Close shuts it and waits for the calls in flight. Locks: close_mu_
+// serializes Close; streams_mu_ guards the stream maps and is held only to look up or
+// insert a stream, never during I/O.
+#ifndef IRONWAL_WAL_WAL_IMPL_H_
+#define IRONWAL_WAL_WAL_IMPL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "ironwal/base/mutex.h"
+#include "ironwal/env/env.h"
+#include "ironwal/stream/reader_cache.h"
+#include "ironwal/stream/stream.h"
+#include "ironwal/stream/writer_budget.h"
+#include "ironwal/wal/call_gate.h"
+#include "ironwal/wal/iterator.h"
+#include "ironwal/wal/types.h"
+#include "ironwal/wal/wal.h"
+#include "ironwal/wal/wal_options.h"
+
+namespace ironwal {
+
+class FrameCache;
+
+class Wal::Impl {
+ public:
+  explicit Impl(const WalOptions& options);
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  // Close(), ignoring its status.
+  ~Impl();
+
+  absl::Status Recover();
+
+  absl::StatusOr<uint64_t> Append(absl::string_view stream, absl::string_view entry);
+  absl::StatusOr<IdRange> AppendBatch(absl::string_view stream,
+                                      absl::Span<const absl::string_view> entries);
+  absl::StatusOr<std::string> Get(absl::string_view stream, uint64_t id);
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::string_view stream,
+                                                    absl::Span<const uint64_t> ids);
+  absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(absl::string_view stream, uint64_t start_id,
+                                                        uint64_t end_id);
+  absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
+  absl::Status TruncateSuffix(absl::string_view stream, uint64_t from_id);
+  absl::Status CreateStream(absl::string_view stream, uint64_t first_id);
+  absl::Status ResetStream(absl::string_view stream, uint64_t next_id);
+  absl::StatusOr<TruncateResult> TrimFront(absl::string_view stream, uint64_t first_id);
+  absl::Status PutStreamMetadata(absl::string_view stream, absl::string_view value);
+  absl::StatusOr<std::string> GetStreamMetadata(absl::string_view stream);
+  absl::StatusOr<IdRange> AppendBatchIf(absl::string_view stream, uint64_t expected_next_id,
+                                        absl::Span<const absl::string_view> entries);
+  absl::StatusOr<std::vector<std::string>> ReadRange(absl::string_view stream, uint64_t lo,
+                                                     uint64_t hi, size_t max_bytes);
+  absl::Status DeleteStream(absl::string_view stream);
+  absl::StatusOr<std::vector<std::string>> ListStreams();
+  absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream, StreamInfoDetail detail);
+  absl::Status Flush();
+  absl::Status Sync();
+  absl::Status Close();
+
+  const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
+  const WalOptions& options() const { return options_; }
+
+ private:
+  class Call;
+
+  // The stream for `key`: NotFound if it does not exist (and !create).
+  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create);
+  // The same, deleted streams included.
+  absl::StatusOr<Stream*> FindStreamObject(absl::string_view key, bool create);
+  absl::Status StreamNotFound(absl::string_view key) const;
+  // Every stream, in the order of their directory names: whatever these visit reaches the
+  // Env in the same order every run.
+  std::vector<Stream*> AllStreams() const;
+  absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
+
+  const uint64_t id_;  // distinct for every Wal of the process
+  const WalOptions options_;
+  Stream::Shared shared_;
+  ReaderCache readers_;
+  WriterBudget writers_;
+  std::unique_ptr<FrameCache> frame_cache_;
+  std::unique_ptr<FileLock> lock_;
+  std::vector<StreamRecoveryReport> recovery_report_;
+
+  // Every public call but Close passes it (see Call in wal.cc); Close shuts it.
+  CallGate gate_;
+  // Serializes Close.
+  Mutex close_mu_;
+  bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
+
+  mutable SharedMutex streams_mu_;
+  // By directory name, ordered (see AllStreams); never shrinks while the Wal is open.
+  std::map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  // By key exactly as callers pass it: a fast path past StreamDirName.
+  absl::flat_hash_map<std::string, Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
+};
+
+}  // namespace ironwal
+
+#endif  // IRONWAL_WAL_WAL_IMPL_H_
