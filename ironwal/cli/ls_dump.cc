@@ -63,20 +63,27 @@ struct PayloadBytes {
   uint64_t stored = 0;  // payloads as stored
 };
 
-// Sums the frame headers of a stream's segments from `info.first_id` up to its next ID,
-// checking on the way that the IDs continue from segment to segment (reads would fail at a
-// gap; ls says so up front).
+// Sums the frame headers of a stream's segments from the one holding `info.first_id` up to its next
+// ID, checking on the way that the IDs continue from segment to segment (reads would fail at a gap;
+// ls says so up front).
 absl::StatusOr<PayloadBytes> MeasurePayloads(const std::string& root, const StreamInfo& info) {
   Env* env = Env::Default();
   const std::string dir = JoinPath(root, info.dir);
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
   IRONWAL_ASSIGN_OR_RETURN(const auto lost, ReadLostIds(env, root, info.dir));
-  PayloadBytes bytes;
-  uint64_t expected = info.first_id;
-  for (const std::string& name : children) {  // Sorted: the padded names sort by ID.
+  // The segments from the one holding the first ID (after an exact front trim, first.id,
+  // it may start below it): sorted, since the padded names sort by ID.
+  std::vector<uint64_t> starts;
+  for (const std::string& name : children) {
     std::optional<uint64_t> start = ParseSegmentFileName(name);
-    if (!start.has_value() || *start < info.first_id || *start >= info.next_id) continue;
-    const std::string path = JoinPath(dir, name);
+    if (!start.has_value() || *start >= info.next_id) continue;
+    if (*start <= info.first_id) starts.clear();
+    starts.push_back(*start);
+  }
+  PayloadBytes bytes;
+  uint64_t expected = starts.empty() ? info.first_id : std::min(starts.front(), info.first_id);
+  for (const uint64_t start : starts) {
+    const std::string path = JoinPath(dir, SegmentFileName(start));
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                              env->NewRandomAccessFile(path, {}));
     IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
