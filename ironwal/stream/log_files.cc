@@ -170,13 +170,14 @@ absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostRanges(Env* e
   return *std::move(ranges);
 }
 
-std::optional<uint64_t> ReadFirstId(Env* env, const std::string& dir) {
+absl::StatusOr<std::optional<uint64_t>> ReadFirstId(Env* env, const std::string& dir) {
   absl::StatusOr<std::string> contents =
       ReadFileToString(env, JoinPath(dir, format::kFirstIdFileName));
-  if (!contents.ok()) return std::nullopt;
+  if (absl::IsNotFound(contents.status())) return std::optional<uint64_t>();
+  IRONWAL_RETURN_IF_ERROR(contents.status());
   absl::StatusOr<uint64_t> first = DecodeFirstId(*contents);
-  if (!first.ok()) return std::nullopt;
-  return *first;
+  if (!first.ok()) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(*first);
 }
 
 absl::StatusOr<std::string> ReadStreamMetadata(Env* env, const std::string& dir) {

@@ -61,7 +61,8 @@ absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostRanges(Env* e
 
 // first.id of `dir`: nullopt when there is none or it is malformed (it only ever raises
 // the first ID: losing it brings back trimmed IDs that still have bytes, never a gap).
-std::optional<uint64_t> ReadFirstId(Env* env, const std::string& dir);
+// Errors: I/O errors reading it (an open must not go on as if it were missing).
+absl::StatusOr<std::optional<uint64_t>> ReadFirstId(Env* env, const std::string& dir);
 
 // stream.meta of `dir`: "" when there is none; DataLoss when it is malformed.
 absl::StatusOr<std::string> ReadStreamMetadata(Env* env, const std::string& dir);

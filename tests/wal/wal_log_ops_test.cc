@@ -431,6 +431,40 @@ TEST_F(LogOpsTest, SuffixCutDropsSealedSizesAtOrPastTheNewActiveSegment) {
   ExpectLog("s", 0, starts[1] + 3);
 }
 
+// An I/O error reading first.id at open was taken for a missing file: the open went on
+// with the trimmed IDs back (found by the exhaustive crash suite's failed recoveries). It
+// fails the open now; the next one shows the trim.
+TEST(LogOpsFaultTest, AnUnreadableFirstIdFailsTheOpenInsteadOfUndoingTheTrim) {
+  SimEnv env(SimEnvOptions{});
+  WalOptions options;
+  options.env = &env;
+  options.root = "/wal";
+  {
+    std::unique_ptr<Wal> wal = *Wal::Open(options);
+    for (int i = 0; i < 5; ++i) ASSERT_THAT(wal->Append("s", E(i)), IsOkAndHolds(i));
+    ASSERT_THAT(wal->TrimFront("s", 3), IsOk());
+    ASSERT_THAT(wal->Close(), IsOk());
+  }
+  for (const SimOp op : {SimOp::kOpenRead, SimOp::kRead}) {
+    SCOPED_TRACE(SimOpName(op));
+    FaultRule rule;
+    rule.op = op;
+    rule.path_pattern = "*/first.id";
+    rule.max_fires = 1;
+    env.AddFaultRule(rule);
+    absl::StatusOr<std::unique_ptr<Wal>> failed = Wal::Open(options);
+    if (failed.ok()) {
+      EXPECT_THAT((*failed)->GetStreamInfo("s"),
+                  IsOkAndHolds(::testing::Field(&StreamInfo::first_id, 3u)));
+    }
+    EXPECT_FALSE(failed.ok());
+    env.ClearFaultRules();
+  }
+  std::unique_ptr<Wal> wal = *Wal::Open(options);
+  EXPECT_THAT(wal->GetStreamInfo("s"), IsOkAndHolds(::testing::Field(&StreamInfo::first_id, 3u)));
+  EXPECT_THAT(wal->Get("s", 2), StatusIs(absl::StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ironwal
