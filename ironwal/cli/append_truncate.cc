@@ -1,8 +1,5 @@
 // `ironwal append` and `ironwal truncate`: the two subcommands that write through the Wal.
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <istream>
 #include <memory>
 #include <string>
@@ -11,8 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
+#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
-#include "ironwal/env/io_error.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/wal/wal.h"
@@ -39,13 +36,19 @@ const CommandSpec kAppendSpec = {
 
 const CommandSpec kTruncateSpec = {
     "truncate",
-    "truncate ROOT STREAM KEEP_FROM_ID",
-    "Removes STREAM's sealed segments that hold only IDs below KEEP_FROM_ID (the segment\n"
-    "holding it, and the active segment, stay), and prints how many segments were removed\n"
-    "and the first ID still retained. Opens the WAL read-write: it takes the LOCK.\n",
+    "truncate ROOT STREAM (KEEP_FROM_ID | --suffix FROM_ID)",
+    "truncate ROOT STREAM KEEP_FROM_ID\n"
+    "  Removes STREAM's sealed segments that hold only IDs below KEEP_FROM_ID (the segment\n"
+    "  holding it, and the active segment, stay), and prints how many segments were removed\n"
+    "  and the first ID still retained.\n"
+    "truncate ROOT STREAM --suffix FROM_ID\n"
+    "  Removes every ID >= FROM_ID (Wal::TruncateSuffix): the next append gets FROM_ID.\n"
+    "  FROM_ID must lie in [first ID, next ID]; prints the IDs removed and the next ID.\n"
+    "  A crash part way leaves the old log or the new one: the next open finishes it.\n"
+    "Both open the WAL read-write: they take the LOCK. STREAM must exist.\n",
+    {"--suffix"},
     {},
-    {},
-    3,
+    2,
     3};
 
 // The entries of `in`, one per line.
@@ -54,37 +57,6 @@ std::vector<std::string> ReadLines(std::istream& in) {
   std::string line;
   while (std::getline(in, line)) lines.push_back(line);
   return lines;
-}
-
-// The whole file at `path`, read to its end: a pipe, a FIFO or a procfs file reports no
-// size, so the size stat gives is not how much there is. InvalidArgument past `limit`
-// bytes (an endless source such as /dev/zero).
-absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return IoError("open", path, errno);
-  std::string contents;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return IoError("read", path, contents.size(), e);
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-    if (contents.size() > limit) {
-      ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat("read ", path, ": more than ", limit,
-                                                     " bytes, the largest entry ironwal stores"));
-    }
-  }
-  ::close(fd);
-  return contents;
 }
 
 // `root` is absolute.
@@ -138,7 +110,8 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   if (std::optional<std::string> file = args.Value("--file")) {
     absl::StatusOr<std::string> path = AbsolutePath(*file);
     absl::StatusOr<std::string> contents =
-        path.ok() ? ReadToEnd(*path, format::kMaxEntrySize) : path;
+        path.ok() ? ReadToEnd(*path, format::kMaxEntrySize, "the largest entry ironwal stores")
+                  : path;
     if (!contents.ok()) return Failure("append", contents.status(), err);
     entries.push_back(*std::move(contents));
   } else {
@@ -156,30 +129,58 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   return kExitOk;
 }
 
+namespace {
+
+// `truncate ROOT STREAM --suffix FROM_ID` on the open `wal`.
+absl::Status TruncateSuffix(Wal* wal, const std::string& key, uint64_t from, std::ostream& out) {
+  absl::StatusOr<StreamInfo> before = wal->GetStreamInfo(key);
+  if (!before.ok()) return before.status();
+  IRONWAL_RETURN_IF_ERROR(wal->TruncateSuffix(key, from));
+  if (from == before->next_id) {
+    out << "removed no IDs; the next ID is " << from << "\n";
+  } else {
+    out << "removed IDs [" << from << ", " << before->next_id << "); the next ID is " << from
+        << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int RunTruncate(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kTruncateSpec, words, out, err);
   if (!parsed.ok()) return parsed.exit_code;
   const Args& args = *parsed.args;
+  const std::optional<std::string> suffix = args.Value("--suffix");
+  if (args.positional().size() != (suffix.has_value() ? 2u : 3u)) {
+    return UsageError(kTruncateSpec,
+                      suffix.has_value() ? "--suffix FROM_ID takes no KEEP_FROM_ID"
+                                         : "expected KEEP_FROM_ID or --suffix FROM_ID",
+                      err);
+  }
   const std::string& key = args.positional()[1];
   absl::StatusOr<std::string> root = AbsolutePath(args.positional()[0]);
   if (!root.ok()) return Failure("truncate", root.status(), err);
   absl::StatusOr<std::string> dir = StreamDirOfKey(*root, key);
   if (!dir.ok()) return UsageError(kTruncateSpec, dir.status().message(), err);
-  absl::StatusOr<uint64_t> keep_from = ParseId("KEEP_FROM_ID", args.positional()[2]);
-  if (!keep_from.ok()) return UsageError(kTruncateSpec, keep_from.status().message(), err);
+  absl::StatusOr<uint64_t> id = suffix.has_value() ? ParseId("FROM_ID", *suffix)
+                                                   : ParseId("KEEP_FROM_ID", args.positional()[2]);
+  if (!id.ok()) return UsageError(kTruncateSpec, id.status().message(), err);
   // Nothing to truncate: fail before the open, which would create the root and its LOCK.
-  if (absl::StatusOr<bool> is_dir = Env::Default()->IsDirectory(JoinPath(*root, *dir));
-      !is_dir.ok() || !*is_dir) {
-    return Failure("truncate",
-                   absl::NotFoundError(absl::StrCat("stream '", absl::CEscape(key),
-                                                    "' does not exist (directory ",
-                                                    JoinPath(*root, *dir), ")")),
-                   err);
+  if (absl::Status exists = StreamMustExist(*root, key, *dir); !exists.ok()) {
+    return Failure("truncate", exists, err);
   }
 
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, SyncMode::kStrict);
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenWal(*root, /*read_only=*/false);
   if (!wal.ok()) return Failure("truncate", wal.status(), err);
-  absl::StatusOr<TruncateResult> result = (*wal)->Truncate(key, *keep_from);
+  if (suffix.has_value()) {
+    absl::Status done = TruncateSuffix(wal->get(), key, *id, out);
+    absl::Status closed = (*wal)->Close();
+    if (!done.ok()) return Failure("truncate", done, err);
+    if (!closed.ok()) return Failure("truncate", closed, err);
+    return kExitOk;
+  }
+  absl::StatusOr<TruncateResult> result = (*wal)->Truncate(key, *id);
   if (!result.ok()) return Failure("truncate", result.status(), err);
   absl::Status closed = (*wal)->Close();
   if (!closed.ok()) return Failure("truncate", closed, err);

@@ -11,9 +11,15 @@
 //   verify ROOT [STREAM]                      read-only, no LOCK: every frame and file
 //   repair ROOT [STREAM] [--dry-run]          what recovery does: cut torn tails, rebuild
 //   append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]
-//   truncate ROOT STREAM KEEP_FROM_ID
+//   truncate ROOT STREAM KEEP_FROM_ID          whole sealed segments below an ID
+//   truncate ROOT STREAM --suffix FROM_ID      every ID >= FROM_ID (Wal::TruncateSuffix)
+//   trim ROOT STREAM FIRST_ID                  every ID < FIRST_ID (Wal::TrimFront)
+//   meta ROOT STREAM [--format raw|hex|text] | [--set VALUE | --set-file PATH]
+//   rm ROOT STREAM                             the stream and its files (Wal::DeleteStream)
 //
-// ls and dump open the Wal read-only (no LOCK, nothing changed). verify and repair print
+// ls, dump and meta (without --set) open the Wal read-only (no LOCK, nothing changed).
+// The writers (append, truncate, trim, meta --set, rm) open it read-write: they take the
+// LOCK and run recovery, which finishes an interrupted log operation. verify and repair print
 // VerifyRoot and RepairRoot (ironwal/wal/maintenance.h). Paths are used as given; relative
 // ones are made absolute against the current directory.
 //
@@ -21,7 +27,9 @@
 #ifndef IRONWAL_CLI_COMMANDS_H_
 #define IRONWAL_CLI_COMMANDS_H_
 
+#include <cstdint>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -31,6 +39,7 @@
 #include "absl/strings/string_view.h"
 
 #include "ironwal/cli/args.h"
+#include "ironwal/wal/wal.h"
 
 namespace ironwal {
 namespace cli {
@@ -43,6 +52,9 @@ int RunRepair(const std::vector<std::string>& args, std::ostream& out, std::ostr
 int RunAppend(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
               std::ostream& err);
 int RunTruncate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunTrim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunMeta(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunRm(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Helpers the subcommands share.
 
@@ -58,6 +70,22 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path);
 // 'a/b' exists. A missing, unreadable or damaged stream.key claims nothing here (verify
 // reports it). Opens nothing but a regular stream.key, without blocking.
 absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::string& key);
+
+// NotFound naming the key and `root`/`dir` unless that directory exists: a writer that
+// needs an existing stream checks it before opening the Wal, whose read-write open would
+// create the root and its LOCK.
+absl::Status StreamMustExist(const std::string& root, const std::string& key,
+                             const std::string& dir);
+
+// The whole file at `path`, read to its end (a pipe, a FIFO or a procfs file reports no
+// size, so the size stat gives is not how much there is). InvalidArgument past `limit`
+// bytes (an endless source such as /dev/zero), saying "more than <limit> bytes, <limit_is>".
+absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit,
+                                      absl::string_view limit_is);
+
+// Wal::Open of the absolute `root`: read-only (no LOCK, nothing changed), or read-write
+// with SyncMode::kStrict.
+absl::StatusOr<std::unique_ptr<Wal>> OpenWal(const std::string& root, bool read_only);
 
 }  // namespace cli
 }  // namespace ironwal

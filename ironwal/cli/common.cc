@@ -14,6 +14,7 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/env/env.h"
+#include "ironwal/env/io_error.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 
@@ -67,6 +68,52 @@ absl::StatusOr<std::string> StreamDirOfKey(const std::string& root, const std::s
   return absl::InvalidArgumentError(
       absl::StrCat("stream key '", absl::CEscape(key), "' maps to directory ", JoinPath(root, dir),
                    ", which belongs to stream '", absl::CEscape(*owner), "'"));
+}
+
+absl::StatusOr<std::string> ReadToEnd(const std::string& path, uint64_t limit,
+                                      absl::string_view limit_is) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return IoError("open", path, errno);
+  std::string contents;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return IoError("read", path, contents.size(), e);
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > limit) {
+      ::close(fd);
+      return absl::InvalidArgumentError(
+          absl::StrCat("read ", path, ": more than ", limit, " bytes, ", limit_is));
+    }
+  }
+  ::close(fd);
+  return contents;
+}
+
+absl::Status StreamMustExist(const std::string& root, const std::string& key,
+                             const std::string& dir) {
+  const std::string path = JoinPath(root, dir);
+  absl::StatusOr<bool> is_dir = Env::Default()->IsDirectory(path);
+  if (is_dir.ok() && *is_dir) return absl::OkStatus();
+  return absl::NotFoundError(
+      absl::StrCat("stream '", absl::CEscape(key), "' does not exist (directory ", path, ")"));
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> OpenWal(const std::string& root, bool read_only) {
+  WalOptions options;
+  options.root = root;
+  options.read_only = read_only;
+  options.sync_mode = SyncMode::kStrict;
+  return Wal::Open(options);
 }
 
 }  // namespace cli

@@ -13,6 +13,7 @@
 #include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"
 #include "ironwal/wal/wal.h"
@@ -60,6 +61,10 @@ absl::StatusOr<std::unique_ptr<Wal>> OpenReadOnly(const std::string& root) {
 // One stream's row, or why it cannot be listed.
 absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
                                                    const std::string& dir) {
+  // A stream being deleted is absent, as it is for Wal::Open: no row.
+  IRONWAL_ASSIGN_OR_RETURN(const bool deleted,
+                           IsDeletedStream(Env::Default(), JoinPath(root, dir)));
+  if (deleted) return std::vector<std::string>();
   IRONWAL_ASSIGN_OR_RETURN(
       const std::optional<StreamInfo> opened,
       InspectStream(Env::Default(), root, dir, StreamInfoDetail::kPayloadSizes));

@@ -4,6 +4,8 @@
 //   ironwal ls /var/lib/app/wal
 //   ironwal dump /var/lib/app/wal orders --from 100 --format jsonl
 //   ironwal verify /var/lib/app/wal
+//   ironwal truncate /var/lib/app/wal raft --suffix 1200
+//   ironwal meta /var/lib/app/wal raft --format hex
 //
 // Exit codes: 0 success, 1 a finding (corruption) or an error, 2 bad usage.
 #include <iostream>
@@ -53,6 +55,19 @@ const Command kCommands[] = {
      [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
        return RunTruncate(a, o, e);
      }},
+    {"truncate", "truncate ROOT STREAM --suffix FROM_ID  drop every ID >= FROM_ID", nullptr},
+    {"trim", "trim ROOT STREAM FIRST_ID           drop every ID < FIRST_ID (first.id)",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunTrim(a, o, e);
+     }},
+    {"meta", "meta ROOT STREAM [--format raw|hex|text] [--set VALUE | --set-file PATH]",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunMeta(a, o, e);
+     }},
+    {"rm", "rm ROOT STREAM                     delete a stream and its files",
+     [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
+       return RunRm(a, o, e);
+     }},
     {"checkpoints", "checkpoints ROOT [--format text|jsonl]  a ShardedWal's checkpoints",
      [](const std::vector<std::string>& a, std::istream&, std::ostream& o, std::ostream& e) {
        return RunCheckpoints(a, o, e);
@@ -91,7 +106,10 @@ int Main(const std::vector<std::string>& words) {
     args = {"--help"};
   }
   for (const Command& command : kCommands) {
-    if (name == command.name) return command.run(args, std::cin, std::cout, std::cerr);
+    // A second line of a command's usage (run == nullptr) is not a command of its own.
+    if (name == command.name && command.run != nullptr) {
+      return command.run(args, std::cin, std::cout, std::cerr);
+    }
   }
   std::cerr << "ironwal: unknown command '" << name << "'\n";
   PrintUsage(std::cerr);

@@ -27,8 +27,9 @@ const CommandSpec kVerifySpec = {
     "verify ROOT [STREAM]",
     "Checks every stream under ROOT (or only STREAM) without opening the WAL: every frame\n"
     "of every segment, sealed and active (header, bounds, CRC, entry block), ID continuity\n"
-    "within and across segments, segments.idx, head.state, stream.key, durable.pos, and\n"
-    "leftover files. Prints one line per problem, 'path@offset: what is wrong', then a\n"
+    "within and across segments, segments.idx, head.state, stream.key, durable.pos,\n"
+    "stream.meta, first.id, an interrupted suffix truncation or reset (log.intent) or\n"
+    "delete (stream.deleted), and leftover files. Prints one line per problem, 'path@offset: what is wrong', then a\n"
     "summary. Never changes anything and does not take the LOCK, so it can run while\n"
     "another process has the WAL open (it then may see that process's latest frames as\n"
     "a torn tail).\n"
@@ -45,7 +46,8 @@ const CommandSpec kRepairSpec = {
     "opening with CorruptionPolicy::kTruncate would: cuts torn tails; moves a corrupt tail\n"
     "into <segment>.corrupt-<offset> (its bytes are kept, never discarded) and cuts the\n"
     "segment there; rebuilds segments.idx; removes leftovers of interrupted writes; rewrites\n"
-    "a bad head.state or durable.pos. Then verifies the stream again.\n"
+    "a bad head.state or durable.pos; finishes an interrupted suffix truncation, reset\n"
+    "or delete, as an open would. Then verifies the stream again.\n"
     "Damage repair cannot fix (a sealed segment, missing segments, a file from another\n"
     "stream) is reported and that stream is left untouched.\n"
     "  --dry-run  print what would be done; take no LOCK, change nothing\n"
@@ -116,7 +118,9 @@ void PrintRepair(const StreamRepair& repair, std::ostream& out, std::ostream& er
   for (const Finding& finding : repair.after->findings) {
     out << "still: " << finding.ToString() << "\n";
   }
-  if (repair.after->clean()) {
+  if (repair.before.deleting && repair.after->clean()) {
+    out << repair.after->path << ": removed (the stream had been deleted)\n";
+  } else if (repair.after->clean()) {
     out << repair.after->path << ": repaired: IDs [" << repair.after->first_id << ", "
         << repair.after->next_id << "), verify finds no problems\n";
   }

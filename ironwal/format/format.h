@@ -169,7 +169,8 @@ inline constexpr size_t kFirstIdSize = 16;
 // log.intent (not read by ironwal 0.6): a suffix truncation or a reset in progress. It
 // describes the directory the operation leaves; recovery finishes it before anything else.
 //   offset  size  field
-//        0     4  magic          "IWLI"
+//        0     4  magic          "IWLO" (earlier builds wrote "IWLI", lost.ids' magic:
+//                                 still accepted on read)
 //        4     1  version        1
 //        5     1  kind           1 suffix truncation, 2 reset
 //        6     8  next ID        u64 LE: the stream's next ID afterwards
@@ -181,7 +182,8 @@ inline constexpr size_t kFirstIdSize = 16;
 //       43   8*c  start IDs      u64 LE each, ascending; the last is the active start
 //   43+8*c     4  crc            CRC-32 (zlib) of everything before it
 inline constexpr char kLogIntentFileName[] = "log.intent";
-inline constexpr char kLogIntentMagic[] = "IWLI";
+inline constexpr char kLogIntentMagic[] = "IWLO";
+inline constexpr char kLogIntentOldMagic[] = "IWLI";
 inline constexpr uint8_t kLogIntentVersion = 1;
 inline constexpr size_t kLogIntentHeaderSize = 43;
 

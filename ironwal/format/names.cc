@@ -492,7 +492,9 @@ absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents) {
   const auto bad = [](absl::string_view why) {
     return absl::DataLossError(absl::StrCat("log.intent: ", why));
   };
-  if (contents.size() < kFixed || contents.substr(0, 4) != format::kLogIntentMagic) {
+  // The first log.intent files carried lost.ids' magic: accepted (the name told them apart).
+  if (contents.size() < kFixed || (contents.substr(0, 4) != format::kLogIntentMagic &&
+                                   contents.substr(0, 4) != format::kLogIntentOldMagic)) {
     return bad("bad magic or size");
   }
   if (static_cast<uint8_t>(contents[4]) != format::kLogIntentVersion) {

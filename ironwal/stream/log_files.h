@@ -9,10 +9,11 @@
 //     list, the active segment's size and the IDs it leaves), after staging the active
 //     segment's new bytes in "<segment>.tmp" when it is cut inside. ApplyLogIntent then
 //     renames the staged file, removes the segment files the list does not hold, rewrites
-//     segments.idx, head.state, durable.pos and first.id, syncs the directory, and removes
-//     log.intent durably. Every step can be applied again: recovery calls ApplyLogIntent
-//     on a log.intent it finds before it plans the directory, so an interrupted operation
-//     is finished (never undone, never half done).
+//     segments.idx, head.state, durable.pos, first.id and lost.ids (a reset forgets every
+//     lost range; a suffix cut forgets the ranges at or past the new next ID), syncs the
+//     directory, and removes log.intent durably. Every step can be applied again: recovery calls
+//     ApplyLogIntent on a log.intent it finds before it plans the directory, so an interrupted
+//     operation is finished (never undone, never half done).
 //   - deleting a stream writes stream.deleted, then removes the directory's files and the
 //     directory (FinishStreamDelete); at open a directory holding stream.deleted is
 //     removed the same way: the stream is present until stream.deleted is durable, and
@@ -26,6 +27,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,9 +53,16 @@ absl::StatusOr<std::optional<LogIntent>> ReadLogIntent(Env* env, const std::stri
 // the active segment are both missing or of the wrong size): nothing is removed then.
 absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& intent);
 
+// lost.ids of `dir` (ID ranges [first, end) quarantined, never to be handed out again):
+// empty when there is none or it is malformed (a malformed one explains no gap; an open
+// whose directory needed it refused). Errors: I/O errors reading it.
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostRanges(Env* env,
+                                                                          const std::string& dir);
+
 // first.id of `dir`: nullopt when there is none or it is malformed (it only ever raises
 // the first ID: losing it brings back trimmed IDs that still have bytes, never a gap).
-std::optional<uint64_t> ReadFirstId(Env* env, const std::string& dir);
+// Errors: I/O errors reading it (an open must not go on as if it were missing).
+absl::StatusOr<std::optional<uint64_t>> ReadFirstId(Env* env, const std::string& dir);
 
 // stream.meta of `dir`: "" when there is none; DataLoss when it is malformed.
 absl::StatusOr<std::string> ReadStreamMetadata(Env* env, const std::string& dir);

@@ -161,8 +161,9 @@ class StreamDir {
   absl::Status LoadAfterIntent(const LogIntent& intent);
   // DataLoss unless the first `size` bytes of `path` are whole frames that pass their checks.
   absl::Status VerifyStaged(const std::string& path, uint64_t size);
-  // Raises first_id() to first.id's value (at most next_id()).
-  void ApplyFirstIdFile();
+  // Raises first_id() to first.id's value (at most next_id()). Errors: I/O errors
+  // reading first.id (a missing or malformed one changes nothing).
+  absl::Status ApplyFirstIdFile();
 
   // Recovery (stream_dir_recovery.cc).
   void ReadKeyFile();

@@ -154,13 +154,14 @@ absl::Status StreamDir::WriteFirstId(uint64_t first_id) {
   return absl::OkStatus();
 }
 
-void StreamDir::ApplyFirstIdFile() {
-  const std::optional<uint64_t> trimmed = ReadFirstId(env_, dir_path_);
-  if (!trimmed.has_value()) return;
+absl::Status StreamDir::ApplyFirstIdFile() {
+  IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> trimmed, ReadFirstId(env_, dir_path_));
+  if (!trimmed.has_value()) return absl::OkStatus();
   const uint64_t first = std::min(*trimmed, next_id());
-  if (first <= first_id()) return;
+  if (first <= first_id()) return absl::OkStatus();
   WriterMutexLock lock(&segments_mu_);
   first_id_.store(first, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 void StreamDir::ResetAfterDelete() {

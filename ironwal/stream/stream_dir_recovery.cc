@@ -138,7 +138,7 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   if (plan.fresh) deleted_.store(true, std::memory_order_release);
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
   IRONWAL_RETURN_IF_ERROR(RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
-  if (state.listing.has_first_id) ApplyFirstIdFile();
+  if (state.listing.has_first_id) IRONWAL_RETURN_IF_ERROR(ApplyFirstIdFile());
   return absl::OkStatus();
 }
 

@@ -5,7 +5,9 @@
 // the one error path (Fail).
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +41,44 @@ absl::Status Stream::RunLogIntent(const LogIntent& intent) {
   return Checked(Failure::kFiles, dir_.RunLogIntent(intent));
 }
 
+namespace {
+
+// The intent of a suffix cut at an edge of a lost range [a, b) (lost.ids: no frame holds
+// those IDs, the segment before ends at a and the stream went on at b, in a new segment):
+// from a, the segment before becomes the active one as it is; from b, the segment at b
+// becomes the active one, emptied. Nullopt when from_id is at no such edge.
+// FailedPrecondition when it lies inside a range: the log cannot end there.
+absl::StatusOr<std::optional<LogIntent>> PlanCutAtLoss(
+    Env* env, const std::string& dir, const std::vector<uint64_t>& segments,
+    const std::vector<std::pair<uint64_t, uint64_t>>& lost, LogIntent intent, uint64_t from_id) {
+  for (const auto& [a, b] : lost) {
+    if (a < from_id && from_id < b) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("truncate suffix of ", dir, ": IDs [", a, ", ", b, ") are lost (",
+                       format::kLostIdsFileName, "); the log cannot end at ", from_id,
+                       " inside them: truncate from ", a, " or from ", b));
+    }
+    const int64_t k = FindSegment(segments, from_id);
+    if (k < 0 || (from_id != a && from_id != b)) continue;
+    const auto kept_end = segments.begin() + k + 1;
+    if (from_id == b && k > 0 && segments[static_cast<size_t>(k)] == b) {
+      intent.segments.assign(segments.begin(), kept_end);
+      intent.active_size = 0;
+      return std::optional<LogIntent>(intent);
+    }
+    if (from_id == a && segments[static_cast<size_t>(k)] < a) {
+      intent.segments.assign(segments.begin(), kept_end);
+      IRONWAL_ASSIGN_OR_RETURN(
+          intent.active_size,
+          env->GetFileSize(JoinPath(dir, SegmentFileName(intent.active_start()))));
+      return std::optional<LogIntent>(intent);
+    }
+  }
+  return std::optional<LogIntent>();
+}
+
+}  // namespace
+
 absl::StatusOr<LogIntent> Stream::PlanSuffixCut(uint64_t from_id) {
   uint64_t first;
   const std::vector<uint64_t> segments = dir_.Segments(&first);
@@ -47,6 +87,10 @@ absl::StatusOr<LogIntent> Stream::PlanSuffixCut(uint64_t from_id) {
   intent.kind = LogIntent::Kind::kTruncateSuffix;
   intent.next_id = from_id;
   intent.first_id = first_id();
+  IRONWAL_ASSIGN_OR_RETURN(const auto lost, ReadLostRanges(env_, dir_.dir_path()));
+  IRONWAL_ASSIGN_OR_RETURN(std::optional<LogIntent> at_loss,
+                           PlanCutAtLoss(env_, dir_.dir_path(), segments, lost, intent, from_id));
+  if (at_loss.has_value()) return *std::move(at_loss);
   if (segments[k] == from_id) {
     // A cut at a segment's start: the segment before it (synced whole at its rotation)
     // becomes the active one again, as it is; or the first segment empties.

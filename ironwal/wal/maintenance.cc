@@ -14,6 +14,7 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/stream/writer_budget.h"
@@ -105,6 +106,21 @@ absl::Status FixSmallFiles(Env* env, const StreamCheck& check, uint64_t active, 
 absl::Status RepairStream(const Stream::Shared& shared, const StreamCheck& before, bool dry_run,
                           std::vector<std::string>* actions) {
   Env* env = shared.options.env;
+  const std::string done = dry_run ? "would: " : "done: ";
+  if (before.deleting) {
+    // As Wal::Open does: the stream is gone; what is left of it is removed.
+    if (!dry_run)
+      IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env, shared.options.root, before.path));
+    actions->push_back(absl::StrCat(done, before.dir, ": remove what is left of the deleted stream (",
+                                    format::kDeletedMarkerFileName, ")"));
+    return absl::OkStatus();
+  }
+  if (before.log_intent && dry_run) {
+    // A read-only recovery refuses the directory: say what a real one does first.
+    actions->push_back(absl::StrCat(done, before.dir, ": finish the interrupted operation (",
+                                    format::kLogIntentFileName, "), then recover the stream"));
+    return absl::OkStatus();
+  }
   StreamRecoveryReport report;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                            Stream::Recover(&shared, before.dir, &report));
@@ -137,6 +153,14 @@ StreamRepair RepairOne(const Stream::Shared& shared, const std::string& dir, boo
   if (repair.before.clean() || !repair.before.repairable()) return repair;
   repair.status = RepairStream(shared, repair.before, dry_run, &repair.actions);
   if (!repair.status.ok() || dry_run) return repair;
+  if (repair.before.deleting) {
+    // Gone, as it should be: nothing is left to check.
+    repair.after = StreamCheck();
+    repair.after->dir = dir;
+    repair.after->path = repair.before.path;
+    repair.after->key = repair.before.key;
+    return repair;
+  }
   absl::StatusOr<StreamCheck> after = CheckStream(env, shared.options.root, dir);
   if (!after.ok()) {
     repair.status = after.status();
@@ -151,6 +175,8 @@ StreamRepair RepairOne(const Stream::Shared& shared, const std::string& dir, boo
 absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::string& root,
                                                         const std::string& dir,
                                                         StreamInfoDetail detail) {
+  IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env, JoinPath(root, dir)));
+  if (deleted) return std::optional<StreamInfo>();  // Absent, as Wal::Open sees it.
   StreamWiring wiring(env, root, /*read_only=*/true, CorruptionPolicy::kError);
   StreamRecoveryReport report;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,

@@ -16,7 +16,17 @@
 //   - the directory plan (ironwal/stream/directory_plan.h, the one recovery applies):
 //     every finding it makes, e.g. segments.idx missing, malformed or stale, listed
 //     segments that are missing, files of another stream;
-//   - head.state, stream.key and durable.pos;
+//   - head.state, stream.key and durable.pos; stream.meta (its CRC and length: a damaged
+//     one is a finding, GetStreamMetadata returns DataLoss) and first.id (damaged, or
+//     beyond the next ID: findings; a good one is the first ID verify reports);
+//   - the log operations' files: a directory holding log.intent (an interrupted suffix
+//     truncation or reset that the next read-write open finishes; read-only opens refuse
+//     the stream until then) or stream.deleted (a stream being deleted; absent for every
+//     opener) is reported as such, a finding repair fixes by finishing the operation, and
+//     its segments are not walked (they are in the middle of changing); a log.intent that
+//     is malformed or cannot be finished (the staged or active segment has the wrong
+//     size) is a finding repair cannot fix. A "<segment>.tmp" without log.intent is a
+//     leftover like any *.tmp;
 //   - every frame of every segment, sealed and active: header, bounds, CRC, the entry
 //     block, and ID continuity within a segment and across segments. After a bad spot
 //     the walk resumes at the next CRC-valid frame, so later damage is found too. For the
@@ -26,9 +36,10 @@
 //
 // RepairRoot takes the root's exclusion (root_lock.h) and, for each stream VerifyRoot
 // finds problems in, runs the stream's recovery under CorruptionPolicy::kTruncate (the
-// code Wal::Open runs, one stream at a time): torn tails are cut, corrupt tails are moved
-// to quarantine files (never thrown away), segments.idx is rebuilt, leftovers are removed;
-// then it rewrites a bad head.state or durable.pos and verifies the stream again. A stream
+// code Wal::Open runs, one stream at a time; it finishes a log.intent first, and a
+// stream.deleted directory is removed as Wal::Open removes it): torn tails are cut, corrupt tails
+// are moved to quarantine files (never thrown away), segments.idx is rebuilt, leftovers are
+// removed; then it rewrites a bad head.state or durable.pos and verifies the stream again. A stream
 // with a problem repair cannot fix is left untouched and reported. A dry run takes no lock
 // and changes nothing.
 //
@@ -88,9 +99,13 @@ struct StreamCheck {
   // gap between segments that they explain is a note, not a finding; reads of those IDs
   // fail with DataLoss.
   std::vector<std::pair<uint64_t, uint64_t>> lost;
-  uint64_t first_id = 0;
-  uint64_t next_id = 0;  // after the active segment's verified frames
-  uint64_t frames = 0;   // CRC-valid frames walked
+  // An operation in progress (its segments are not walked): log.intent's, or the
+  // deletion stream.deleted marks.
+  bool log_intent = false;
+  bool deleting = false;
+  uint64_t first_id = 0;  // first.id's when it holds a good one, else the first segment's
+  uint64_t next_id = 0;   // after the active segment's verified frames
+  uint64_t frames = 0;    // CRC-valid frames walked
   uint64_t entries = 0;
   uint64_t bytes = 0;  // segment file bytes
 
@@ -101,7 +116,8 @@ struct StreamCheck {
 
 // Whether the directory `path` is a stream directory: it holds a segment file,
 // segments.idx, head.state, stream.key, durable.pos or truncate.intent (recovery's rule,
-// StreamListing::is_stream; other directories are left alone).
+// StreamListing::is_stream; other directories are left alone), or stream.deleted (a
+// stream being deleted, whatever is left of it).
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path);
 
 // The names of the stream directories under `root`, sorted. NotFound if root is missing.
@@ -114,8 +130,11 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
 
 // Opens the stream directory `root`/`dir` read-only, as Wal::Open(read_only) would (no
 // LOCK, nothing changed), and returns what it holds; nullopt when `dir` is not a stream
-// directory. DataLoss when opening would refuse it. With StreamInfoDetail::kPayloadSizes
-// the payload sizes too (Wal::GetStreamInfo): DataLoss when the IDs do not continue.
+// directory or is a stream being deleted (stream.deleted: absent for every opener).
+// DataLoss when opening would refuse it; FailedPrecondition for an interrupted log
+// operation (log.intent) that only a read-write open finishes. With
+// StreamInfoDetail::kPayloadSizes the payload sizes too (Wal::GetStreamInfo): DataLoss
+// when the IDs do not continue.
 absl::StatusOr<std::optional<StreamInfo>> InspectStream(
     Env* env, const std::string& root, const std::string& dir,
     StreamInfoDetail detail = StreamInfoDetail::kBasic);

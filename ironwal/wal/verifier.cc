@@ -120,6 +120,16 @@ absl::StatusOr<std::string> Fingerprint(Env* env, const std::string& path) {
   return print;
 }
 
+// Whether the listing holds stream.deleted (which ListStreamFiles counts as another
+// program's file); taken out of `listing`'s other files.
+bool IsDeleteMarker(Listing* listing) {
+  auto& others = listing->other_files;
+  auto it = std::find(others.begin(), others.end(), format::kDeletedMarkerFileName);
+  if (it == others.end()) return false;
+  others.erase(it);
+  return true;
+}
+
 // One check, as PlanDirectory and the segment walk see the directory.
 absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const std::string& dir) {
   StreamCheck check;
@@ -132,8 +142,18 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
     return check;
   }
   IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env, check.path));
+  const bool deleting = IsDeleteMarker(&state.listing);
   IRONWAL_RETURN_IF_ERROR(NoteListing(env, state.listing, &check));
   CheckStreamKey(env, state.listing, &check);
+  // An operation in progress: what it will leave is checked once it is finished.
+  if (deleting) {
+    verifier_internal::CheckDeleting(&check);
+    return check;
+  }
+  if (state.listing.has_log_intent) {
+    IRONWAL_RETURN_IF_ERROR(verifier_internal::CheckLogIntent(env, &check));
+    if (check.log_intent) return check;
+  }
   // Planned as repair would: the findings say what repair does.
   PlanOptions options;
   options.repair = true;
@@ -146,6 +166,8 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
   check.segments = plan.segments;
   check.lost = plan.lost;
   IRONWAL_RETURN_IF_ERROR(verifier_internal::CheckSegments(env, state.listing, &check));
+  verifier_internal::CheckMetadataFile(env, state.listing, &check);
+  verifier_internal::CheckFirstIdFile(env, state.listing, &check);
   return check;
 }
 
@@ -153,7 +175,9 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
 
 absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(path));
-  return children.empty() || ListStreamFiles(children).is_stream;
+  return children.empty() || ListStreamFiles(children).is_stream ||
+         std::find(children.begin(), children.end(), format::kDeletedMarkerFileName) !=
+             children.end();
 }
 
 absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {

@@ -41,6 +41,21 @@ absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint6
 // checks durable.pos. Fills check's findings and counters.
 absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check);
 
+// log.intent (verify_log_files.cc): a finding repair fixes for one that the next open
+// finishes (with a note that the segments are not walked), one it cannot fix for one that
+// is malformed or cannot be finished. Sets check->log_intent. Errors: I/O errors.
+absl::Status CheckLogIntent(Env* env, StreamCheck* check);
+
+// stream.deleted: a finding repair fixes (finishing the delete). Sets check->deleting.
+void CheckDeleting(StreamCheck* check);
+
+// stream.meta, when listed: a finding when it is damaged.
+void CheckMetadataFile(Env* env, const Listing& listing, StreamCheck* check);
+
+// first.id, when listed (after CheckSegments, which sets the IDs): a finding when it is
+// damaged or beyond the next ID; else it raises check->first_id as opens do.
+void CheckFirstIdFile(Env* env, const Listing& listing, StreamCheck* check);
+
 }  // namespace verifier_internal
 
 }  // namespace ironwal

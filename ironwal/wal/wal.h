@@ -136,6 +136,9 @@ class Wal {
   // rewritten; a cut inside a segment stages its kept bytes in a new file that replaces
   // it, so it costs a copy of that segment's kept part). OutOfRange unless first_id <=
   // from_id <= next_id (from_id == next_id: no-op); NotFound for an unknown stream.
+  // IDs a repair quarantined (lost.ids, never handed out again) at or past from_id are
+  // forgotten with the suffix: the caller assigns them afresh. FailedPrecondition naming
+  // the range when from_id lies strictly inside a lost range (cut at its start or end).
   absl::Status TruncateSuffix(absl::string_view stream, uint64_t from_id);
 
   // Creates `stream` empty with first ID = next ID = first_id (a follower that installed a
@@ -143,7 +146,7 @@ class Wal {
   absl::Status CreateStream(absl::string_view stream, uint64_t first_id);
 
   // Drops every entry of `stream` (creating it if absent); afterwards first ID = next ID =
-  // next_id. Its metadata is kept.
+  // next_id. Its metadata is kept; its lost IDs (lost.ids) are forgotten, whatever next_id.
   absl::Status ResetStream(absl::string_view stream, uint64_t next_id);
 
   // Exact front trim: every ID < first_id is NotFound at once, also inside a segment that

@@ -2,11 +2,12 @@
 // ironwal 0.6 fixture, or one this test writes through the library), applies one seeded
 // mutation (bit flips, truncations, extensions, deleted, swapped or merged files, odd file
 // types: FIFOs, directories, symlinks and symlink loops, rewritten segments.idx), and
-// runs every command on it (ls, dump, verify, repair --dry-run, repair, append,
-// truncate), each in a child process killed after a time limit. Invariants:
+// runs every command on it (ls, dump, verify, meta, repair --dry-run, repair, append,
+// truncate, trim, truncate --suffix, meta --set, rm), each in a child process killed after a time
+// limit. Invariants:
 //   - no crash, no sanitizer report, no hang (a run killed at the time limit);
 //   - exit codes in the documented set: 0 or 1 (the arguments are valid: never 2);
-//   - ls, dump, verify and repair --dry-run change nothing;
+//   - ls, dump, verify, meta and repair --dry-run change nothing;
 //   - repair exiting 0 implies verify and dump of every stream exit 0 afterwards;
 //   - a repair that fails changes nothing;
 //   - what a dump that exits 0 prints is the source's data (its manifest, or what this
@@ -515,6 +516,7 @@ void CheckReadersAndRepair(const std::string& root, const Source& source, Checke
   for (const std::string& key : source.keys) {
     readers.push_back({"dump", root, key, "--format", "jsonl"});
     readers.push_back({"verify", root, key});
+    readers.push_back({"meta", root, key, "--format", "hex"});
   }
   readers.push_back({"repair", root, "--dry-run"});
   for (const auto& args : readers) {
@@ -555,6 +557,11 @@ void CheckWriters(const std::string& root, const Source& source, Random* rng, Ch
   check->Run({"append", root, key}, "fuzz-1\nfuzz-2\n");
   const uint64_t next = source.next_ids.count(key) ? source.next_ids.at(key) : 0;
   check->Run({"truncate", root, key, absl::StrCat(rng->Uniform(next + 3))});
+  check->Run({"trim", root, key, absl::StrCat(rng->Uniform(next + 3))});
+  check->Run({"truncate", root, key, "--suffix", absl::StrCat(rng->Uniform(next + 3))});
+  check->Run({"meta", root, key, "--set", "fuzz-meta"});
+  check->Run({"ls", root});
+  check->Run({"rm", root, key});
   check->Run({"ls", root});
 }
 

@@ -31,8 +31,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-const char* const kSubcommands[] = {"ls",     "dump",     "verify", "repair",
-                                    "append", "truncate", "bench"};
+const char* const kSubcommands[] = {"ls",       "dump", "verify", "repair", "append",
+                                    "truncate", "trim", "meta",   "rm",     "bench"};
 
 TEST(CliTest, NoArgumentsPrintsUsageAndExitsTwo) {
   const ToolResult r = RunTool({});
@@ -87,6 +87,20 @@ TEST(CliTest, UsageErrorsExitTwoWithAMessageOnStderr) {
       {"truncate", root, "s"},
       {"truncate", root, "s", "ten"},
       {"truncate", root, "s", "1", "2"},
+      {"truncate", root, "s", "--suffix"},
+      {"truncate", root, "s", "--suffix", "x"},
+      {"truncate", root, "s", "1", "--suffix", "2"},
+      {"trim", root, "s"},
+      {"trim", root, "s", "first"},
+      {"trim", root, "s", "-3"},
+      {"meta", root},
+      {"meta", root, "s", "--format", "jsonl"},
+      {"meta", root, "s", "--set", "a", "--set-file", "/dev/null"},
+      {"meta", root, "s", "--set", "a", "--format", "hex"},
+      {"meta", root, "s", "--set", std::string((64 << 10) + 1, 'v')},
+      {"rm", root},
+      {"rm", root, "s", "t"},
+      {"rm", root, "LOCK"},
       {"bench", "--bogus"},
   };
   const auto before = Snapshot(root);
@@ -339,6 +353,11 @@ TEST(CliTest, AKeyWhoseDirectoryBelongsToAnotherKeyIsBadUsageNamingIt) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"append", root, other},
                                              {"truncate", root, other, "1"},
+                                             {"truncate", root, other, "--suffix", "1"},
+                                             {"trim", root, other, "1"},
+                                             {"meta", root, other},
+                                             {"meta", root, other, "--set", "v"},
+                                             {"rm", root, other},
                                              {"dump", root, other},
                                              {"verify", root, "a?b"},
                                              {"repair", root, "a?b"}}) {

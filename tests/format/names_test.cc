@@ -8,6 +8,8 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/util/coding.h"
+#include "ironwal/util/crc32.h"
 
 namespace ironwal {
 namespace {
@@ -192,6 +194,34 @@ TEST(NamesTest, LostIdsRoundTripAndRefuseDamage) {
   EXPECT_FALSE(DecodeLostIds(bytes.substr(0, bytes.size() - 1)).ok());
   EXPECT_FALSE(DecodeLostIds(EncodeLostIds({{5, 5}})).ok());
   EXPECT_FALSE(DecodeLostIds(EncodeLostIds({{5, 8}, {7, 9}})).ok());
+}
+
+// log.intent has its own magic; a file written with the one it first shared with lost.ids
+// ("IWLI") still decodes, and neither file decodes as the other.
+TEST(NamesTest, LogIntentHasItsOwnMagicAndAcceptsTheOldOne) {
+  LogIntent intent;
+  intent.kind = LogIntent::Kind::kTruncateSuffix;
+  intent.next_id = 9;
+  intent.first_id = 2;
+  intent.active_size = 120;
+  intent.staged = true;
+  intent.segments = {0, 5};
+  const std::string bytes = EncodeLogIntent(intent);
+  EXPECT_EQ(bytes.substr(0, 4), "IWLO");
+  ASSERT_OK_AND_ASSIGN(const LogIntent decoded, DecodeLogIntent(bytes));
+  EXPECT_EQ(decoded.segments, intent.segments);
+  EXPECT_EQ(decoded.next_id, 9u);
+  EXPECT_EQ(decoded.active_size, 120u);
+  std::string old = bytes.substr(0, bytes.size() - 4).replace(0, 4, "IWLI");
+  PutFixed32(&old, Crc32(old));
+  ASSERT_OK_AND_ASSIGN(const LogIntent from_old, DecodeLogIntent(old));
+  EXPECT_EQ(from_old.segments, intent.segments);
+  EXPECT_EQ(from_old.first_id, 2u);
+  std::string other = old;
+  other.replace(0, 4, "IWLX");
+  EXPECT_THAT(DecodeLogIntent(other), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_FALSE(DecodeLostIds(bytes).ok());
+  EXPECT_FALSE(DecodeLogIntent(EncodeLostIds({{3, 7}, {9, 12}, {20, 30}})).ok());
 }
 
 }  // namespace

@@ -328,6 +328,143 @@ TEST_F(LogOpsTest, InterruptedDeleteIsFinishedAtOpen) {
   EXPECT_THAT(Children(options_.root), ::testing::Not(::testing::Contains("s")));
 }
 
+// lost.ids and the operations that set the next ID (issue 11 §4). A stream whose frames of
+// IDs [2, 6) were quarantined under kTruncate: its log is 0, 1, then 6.. in a new segment.
+class LostIdsLogOpsTest : public LogOpsTest {
+ protected:
+  void SetUp() override {
+    LogOpsTest::SetUp();
+    AppendRange("s", 0, 6);
+    ASSERT_THAT(wal_->Close(), IsOk());
+    FlipByte(SegmentPath("s", 0), 2 * (36 + E(0).size()) + 40);
+    options_.on_corruption = CorruptionPolicy::kTruncate;
+    ASSERT_THAT(Open(), IsOk());
+    options_.on_corruption = CorruptionPolicy::kError;
+    ASSERT_THAT(wal_->Append("s", E(6)), IsOkAndHolds(6u));
+    ASSERT_THAT(Reopen(), IsOk());
+    ASSERT_EQ(LostIds(), "[2, 6)");
+  }
+  std::string LostIds() {
+    const std::string path = JoinPath(StreamDir("s"), format::kLostIdsFileName);
+    absl::StatusOr<std::string> contents = ReadFileToString(env_, path);
+    if (absl::IsNotFound(contents.status())) return "none";
+    absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ranges = DecodeLostIds(*contents);
+    if (!ranges.ok()) return std::string(ranges.status().message());
+    std::string out;
+    for (const auto& [first, end] : *ranges) {
+      absl::StrAppend(&out, out.empty() ? "" : " ", "[", first, ", ", end, ")");
+    }
+    return out;
+  }
+  // Appends [from, to), then checks the log live and after a reopen.
+  void AppendAndReopen(uint64_t from, uint64_t to) {
+    AppendRange("s", from, to);
+    ExpectLog("s", 0, to);
+    ASSERT_THAT(Reopen(), IsOk());
+    ExpectLog("s", 0, to);
+  }
+};
+
+// Before the fix, lost.ids kept [2, 6): the reopened stream jumped from 3 to 6 (its
+// active segment "ended inside a lost range"), unlike the live one.
+TEST_F(LostIdsLogOpsTest, ResetForgetsTheLostIds) {
+  ASSERT_THAT(wal_->ResetStream("s", 0), IsOk());
+  EXPECT_EQ(LostIds(), "none");
+  AppendAndReopen(0, 3);
+}
+
+TEST_F(LostIdsLogOpsTest, TruncateSuffixBelowALostRangeForgetsIt) {
+  ASSERT_THAT(wal_->TruncateSuffix("s", 1), IsOk());
+  EXPECT_EQ(LostIds(), "none");
+  ExpectLog("s", 0, 1);
+  AppendAndReopen(1, 4);
+}
+
+TEST_F(LostIdsLogOpsTest, TruncateSuffixAtALostRangesStartEndsTheLogThere) {
+  ASSERT_THAT(wal_->TruncateSuffix("s", 2), IsOk());
+  EXPECT_EQ(LostIds(), "none");
+  ExpectLog("s", 0, 2);
+  EXPECT_EQ(SegmentStarts("s"), std::vector<uint64_t>{0});
+  AppendAndReopen(2, 5);
+}
+
+TEST_F(LostIdsLogOpsTest, TruncateSuffixAtALostRangesEndKeepsIt) {
+  ASSERT_THAT(wal_->TruncateSuffix("s", 6), IsOk());
+  EXPECT_EQ(LostIds(), "[2, 6)");
+  absl::StatusOr<StreamInfo> info = wal_->GetStreamInfo("s");
+  ASSERT_THAT(info, IsOk());
+  EXPECT_EQ(info->next_id, 6u);
+  EXPECT_THAT(wal_->Get("s", 1), IsOkAndHolds(E(1)));
+  EXPECT_THAT(wal_->Get("s", 2), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(wal_->Append("s", "again"), IsOkAndHolds(6u));
+  ASSERT_THAT(Reopen(), IsOk());
+  EXPECT_THAT(wal_->GetStreamInfo("s"), IsOkAndHolds(::testing::Field(&StreamInfo::next_id, 7u)));
+  EXPECT_THAT(wal_->Get("s", 6), IsOkAndHolds("again"));
+  EXPECT_EQ(LostIds(), "[2, 6)");
+}
+
+TEST_F(LostIdsLogOpsTest, TruncateSuffixInsideALostRangeIsRefusedNamingIt) {
+  EXPECT_THAT(wal_->TruncateSuffix("s", 4), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                     HasSubstr("IDs [2, 6) are lost (lost.ids)")));
+  // Refused before anything changed: the stream is usable.
+  EXPECT_THAT(wal_->Append("s", E(7)), IsOkAndHolds(7u));
+  EXPECT_EQ(LostIds(), "[2, 6)");
+}
+
+// ApplyLogIntent drops sealed.sizes' entries at or past the new active segment: a segment
+// cut or started again there is no longer the one sealed. Without it, the file keeps the
+// old (larger) size of the segment that is active again and of the removed ones.
+TEST_F(LogOpsTest, SuffixCutDropsSealedSizesAtOrPastTheNewActiveSegment) {
+  AppendRange("s", 0, 30);
+  const std::vector<uint64_t> starts = SegmentStarts("s");
+  ASSERT_GE(starts.size(), 3u);
+  const std::string sizes_path = JoinPath(StreamDir("s"), format::kSealedSizesFileName);
+  ASSERT_OK_AND_ASSIGN(const auto before, DecodeSealedSizes(ReadFile(sizes_path)));
+  ASSERT_EQ(before.count(starts[1]), 1u);
+  // Cut inside the second segment: it is the active one again, and shorter.
+  ASSERT_THAT(wal_->TruncateSuffix("s", starts[1] + 1), IsOk());
+  ASSERT_OK_AND_ASSIGN(const auto after, DecodeSealedSizes(ReadFile(sizes_path)));
+  EXPECT_EQ(after.count(starts[0]), 1u);
+  EXPECT_EQ(after.lower_bound(starts[1]), after.end());
+  AppendRange("s", starts[1] + 1, starts[1] + 3);
+  ASSERT_THAT(Reopen(), IsOk());
+  ExpectLog("s", 0, starts[1] + 3);
+}
+
+// An I/O error reading first.id at open was taken for a missing file: the open went on
+// with the trimmed IDs back (found by the exhaustive crash suite's failed recoveries). It
+// fails the open now; the next one shows the trim.
+TEST(LogOpsFaultTest, AnUnreadableFirstIdFailsTheOpenInsteadOfUndoingTheTrim) {
+  SimEnv env(SimEnvOptions{});
+  WalOptions options;
+  options.env = &env;
+  options.root = "/wal";
+  {
+    std::unique_ptr<Wal> wal = *Wal::Open(options);
+    for (int i = 0; i < 5; ++i) ASSERT_THAT(wal->Append("s", E(i)), IsOkAndHolds(i));
+    ASSERT_THAT(wal->TrimFront("s", 3), IsOk());
+    ASSERT_THAT(wal->Close(), IsOk());
+  }
+  for (const SimOp op : {SimOp::kOpenRead, SimOp::kRead}) {
+    SCOPED_TRACE(SimOpName(op));
+    FaultRule rule;
+    rule.op = op;
+    rule.path_pattern = "*/first.id";
+    rule.max_fires = 1;
+    env.AddFaultRule(rule);
+    absl::StatusOr<std::unique_ptr<Wal>> failed = Wal::Open(options);
+    if (failed.ok()) {
+      EXPECT_THAT((*failed)->GetStreamInfo("s"),
+                  IsOkAndHolds(::testing::Field(&StreamInfo::first_id, 3u)));
+    }
+    EXPECT_FALSE(failed.ok());
+    env.ClearFaultRules();
+  }
+  std::unique_ptr<Wal> wal = *Wal::Open(options);
+  EXPECT_THAT(wal->GetStreamInfo("s"), IsOkAndHolds(::testing::Field(&StreamInfo::first_id, 3u)));
+  EXPECT_THAT(wal->Get("s", 2), StatusIs(absl::StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace ironwal
