@@ -278,6 +278,14 @@ absl::Status StreamDir::CloseWriter() {
   return absl::OkStatus();
 }
 
+absl::Status StreamDir::EvictWriter() {
+  IRONWAL_RETURN_IF_ERROR(writer_->CloseUnsynced());
+  closed_.size = writer_->flushed_size();
+  closed_.synced = writer_->synced_size();
+  writer_.reset();
+  return absl::OkStatus();
+}
+
 bool StreamDir::Buffered(uint64_t segment_start_id, uint64_t end_offset) const {
   // A closed writer, or one that moved on to a later segment, has written everything.
   return writer_ != nullptr && writer_->start_id() == segment_start_id &&
