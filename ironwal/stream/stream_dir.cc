@@ -220,6 +220,8 @@ absl::Status StreamDir::Rotate() {
     segments_.push_back(new_start);
     active_index_ = index;
   }
+  // The sealed segment's index is complete: its first read need not walk the file.
+  readers_->Shelve(cache_owner_, sealed_start, std::move(write_index_));
   write_index_ = index;
   writer_ = std::move(created);
   active_file_exists_ = true;

@@ -157,5 +157,74 @@ TEST_F(ScaleCostTest, ABatchMakesTheSingleAppendsBeforeItsEvictionDurable) {
   EXPECT_THAT(wal_->Get("a", 1), IsOkAndHolds("batch"));
 }
 
+// Segments of about 4 KiB holding 32 entries of 100 bytes each; one open reader.
+class ReaderMissTest : public ScaleCostTest {
+ protected:
+  static constexpr int kPerSegment = 32;
+  static constexpr int kSegments = 4;
+
+  void SetUp() override {
+    options_.max_entries_per_segment = kPerSegment;
+    options_.max_open_read_segments = 1;
+    Open();
+    for (int i = 0; i < kPerSegment * kSegments; ++i) {
+      ASSERT_THAT(wal_->Append("s", Value(i)), IsOkAndHolds(static_cast<uint64_t>(i)));
+    }
+  }
+  static std::string Value(int i) { return absl::StrCat(i, ":", std::string(96, 'v')); }
+  // What a Get of `id` costs, counted.
+  OpCounts CostOfGet(uint64_t id, const std::string& expected) {
+    env_.ClearTrace();
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(expected));
+    return Count(env_.Trace());
+  }
+  // The most a Get that reads one frame may read (the frame, read twice at most).
+  static constexpr uint64_t kOneFrame = 2 * 256;
+};
+
+// Before issue 17 a miss walked the whole segment again to rebuild its offset index.
+TEST_F(ReaderMissTest, AMissOnAnIndexedSealedSegmentReadsOnlyItsFrame) {
+  Open();                                               // a new process: nothing indexed yet
+  EXPECT_GT(CostOfGet(5, Value(5)).bytes_read, 3000u);  // the first read walks segment 0
+  CostOfGet(kPerSegment + 5, Value(kPerSegment + 5));   // evicts segment 0's reader
+  const OpCounts miss = CostOfGet(7, Value(7));
+  EXPECT_EQ(miss.opens_for_read, 1);
+  EXPECT_LE(miss.bytes_read, kOneFrame);
+}
+
+// A segment sealed by this process was indexed by its writer: not even its first read walks.
+TEST_F(ReaderMissTest, ASegmentSealedByRotationIsNeverWalked) {
+  for (int seg = 0; seg < kSegments - 1; ++seg) {
+    const uint64_t id = static_cast<uint64_t>(seg * kPerSegment + 3);
+    EXPECT_LE(CostOfGet(id, Value(static_cast<int>(id))).bytes_read, kOneFrame)
+        << "segment " << seg;
+  }
+}
+
+// A suffix cut and a reset rewrite the files under shelved indexes: the reads after them
+// return the new bytes.
+TEST_F(ReaderMissTest, IndexesOfRewrittenSegmentsAreNotUsed) {
+  for (int seg = 0; seg < kSegments - 1; ++seg) {
+    CostOfGet(static_cast<uint64_t>(seg * kPerSegment), Value(seg * kPerSegment));
+  }
+  const uint64_t cut = kPerSegment + 10;
+  ASSERT_OK(wal_->TruncateSuffix("s", cut));
+  for (int i = 0; i < 3 * kPerSegment; ++i) {
+    ASSERT_THAT(wal_->Append("s", absl::StrCat("new", i)), IsOkAndHolds(cut + i));
+  }
+  for (uint64_t id = 0; id < cut + 3 * kPerSegment; id += 5) {
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(id < cut ? Value(static_cast<int>(id))
+                                                          : absl::StrCat("new", id - cut)))
+        << "ID " << id;
+  }
+  ASSERT_OK(wal_->ResetStream("s", 0));
+  for (int i = 0; i < 2 * kPerSegment; ++i) {
+    ASSERT_THAT(wal_->Append("s", absl::StrCat("reset", i)), IsOkAndHolds(i));
+  }
+  for (int id = 0; id < 2 * kPerSegment; id += 3) {
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(absl::StrCat("reset", id))) << "ID " << id;
+  }
+}
+
 }  // namespace
 }  // namespace ironwal
