@@ -271,10 +271,17 @@ absl::Status Stream::CloseWriter() {
 
 absl::Status Stream::CloseWriterLocked() {
   if (!dir_.writer_open()) {
-    // An evicted writer's unsynced bytes are synced through a writer opened for it.
-    if (options_.read_only || !poison_.ok() || !dir_.closed_unsynced()) return absl::OkStatus();
+    if (options_.read_only || !poison_.ok()) return absl::OkStatus();
+    // An evicted writer's synced bytes get the frontier eviction did not write.
+    if (!dir_.closed_unsynced()) return Checked(Failure::kFiles, dir_.RecordClosedFrontier());
+    // Its unsynced ones are synced through a writer opened for it, but the frontier stays:
+    // those bytes were written through another descriptor, and only the next open, which
+    // verifies them, may claim them (were the file not what this process left, say after
+    // a simulated power cut, durable.pos would vouch for damage).
     bool opened = false;
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
+    IRONWAL_RETURN_IF_ERROR(SyncWriter());
+    return Checked(Failure::kFiles, dir_.EvictWriter());
   }
   // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
   // retried; a failed sync poisons.

@@ -288,6 +288,13 @@ absl::Status StreamDir::EvictWriter() {
   return absl::OkStatus();
 }
 
+absl::Status StreamDir::RecordClosedFrontier() {
+  if (writer_ != nullptr || closed_.synced <= frontier_written_) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(WriteFrontier(write_index_->segment_start_id(), closed_.synced));
+  frontier_written_ = closed_.synced;
+  return absl::OkStatus();
+}
+
 bool StreamDir::Buffered(uint64_t segment_start_id, uint64_t end_offset) const {
   // A closed writer, or one that moved on to a later segment, has written everything.
   return writer_ != nullptr && writer_->start_id() == segment_start_id &&

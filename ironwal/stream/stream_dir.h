@@ -113,6 +113,10 @@ class StreamDir {
   // needs neither). Bytes it leaves unsynced are closed_unsynced(), which Sync() and
   // Close() make durable.
   absl::Status EvictWriter();
+  // With the writer closed: writes durable.pos if the synced end of the active segment is
+  // past it (an evicted writer left it behind), so the next open need not make the tail
+  // durable again.
+  absl::Status RecordClosedFrontier();
   // Whether a closed writer left bytes unsynced (a failed close on a full disk).
   bool closed_unsynced() const { return closed_.synced < closed_.size; }
   // Whether bytes [.., end_offset) of the active segment starting at `segment_start_id`
