@@ -139,7 +139,7 @@ absl::Status W9Point(const BenchConfig& config, uint64_t streams, std::vector<Re
   for (SyncMode mode : {SyncMode::kAsync, SyncMode::kStrict}) {
     absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, mode, tweak);
     if (!wal.ok()) return wal.status();
-    const uint64_t per_thread = config.Scaled(mode == SyncMode::kAsync ? 100000 : 1000);
+    const uint64_t per_thread = config.Scaled(mode == SyncMode::kAsync ? 25000 : 250);
     absl::StatusOr<Result> r =
         W9Appends(wal->get(), streams, per_thread, payload, SyncModeName(mode) + n);
     if (!r.ok()) return r.status();
@@ -237,12 +237,12 @@ absl::Status W10Point(const BenchConfig& config, uint64_t log_bytes, uint64_t se
   open.records = records;
   out->push_back(open);
   absl::StatusOr<Result> cold = TimedGets(
-      wal->get(), records, config.Scaled(1000), kSeed, [&root] { DropCaches(root); },
+      wal->get(), records, config.Scaled(300), kSeed, [&root] { DropCaches(root); },
       "get cold " + size);
   if (!cold.ok()) return cold.status();
   out->push_back(*std::move(cold));
   absl::StatusOr<Result> warm =
-      TimedGets(wal->get(), records, config.Scaled(20000), kSeed + 1, nullptr, "get warm " + size);
+      TimedGets(wal->get(), records, config.Scaled(5000), kSeed + 1, nullptr, "get warm " + size);
   if (!warm.ok()) return warm.status();
   out->push_back(*std::move(warm));
   return (*wal)->Close();

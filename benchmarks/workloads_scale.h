@@ -10,7 +10,8 @@
 //
 //   W9  many streams: N = 1, 100, 1,000 (+10,000 with big) streams; 4 threads append
 //       round-robin over their share of the streams (thread t takes streams t, t+4, ...;
-//       with one stream all four share it), kAsync then kStrict, every Append timed. The
+//       with fewer than 4 streams all four share stream 0), 25,000 kAsync appends each,
+//       then 250 kStrict appends each, every Append timed. The
 //       streams are created untimed first. Per N: Wal::Open of the N streams (ms) and the
 //       peak resident set over the point. max_open_segments is the default (128, divided
 //       by the scale), so N > 128 evicts a writer on most appends.
@@ -18,7 +19,9 @@
 //       (big: 100 MiB, 1 GiB, 10 GiB in 64 MiB segments), max_open_read_segments 8, so
 //       most random Gets miss the reader cache. Per size: Wal::Open (ms), then random Gets
 //       warm (page cache hot; the first touch of each segment included) and cold (every
-//       file's cached pages dropped with posix_fadvise(DONTNEED) before each Get, untimed).
+//       file's cached pages dropped with posix_fadvise(DONTNEED) before each Get, untimed):
+//       300 cold Gets, then 5,000 warm ones, uniform IDs from fixed seeds. Open is timed
+//       cold (caches dropped first).
 //   W11 mixed: a stream of 200,000 entries; then one kStrict writer appends 2,000 more
 //       while 4 readers Get uniform random IDs below the next ID and one iterator tails the
 //       stream from ID 0. Writer p50/p99 (W11 writer), readers' p50/p99 (W11 readers), the
