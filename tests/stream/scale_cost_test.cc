@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/env/env.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/wal/wal.h"
@@ -222,6 +224,22 @@ TEST_F(ReaderMissTest, ASegmentSealedByRotationIsNeverWalked) {
     EXPECT_LE(CostOfGet(id, Value(static_cast<int>(id))).bytes_read, kOneFrame)
         << "segment " << seg;
   }
+}
+
+// A shelved index is a hint: a frame damaged on disk since it was indexed is DataLoss,
+// never other bytes, and its neighbours still read.
+TEST_F(ReaderMissTest, ADamagedFrameUnderAShelvedIndexIsDataLoss) {
+  Open();
+  CostOfGet(5, Value(5));                              // indexes segment 0
+  CostOfGet(kPerSegment + 5, Value(kPerSegment + 5));  // shelves it
+  // IDs 0-9 are frames of 32 + 4 + 98 bytes: ID 7's payload starts at 7 * 134 + 36.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> file,
+                       env_.NewAppendableFile("/wal/s/00000000000000000000.wal"));
+  ASSERT_OK(file->WriteAt(7 * 134 + 36 + 10, "X"));
+  ASSERT_OK(file->Close());
+  EXPECT_THAT(wal_->Get("s", 7), ::ironwal::testing::StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(wal_->Get("s", 6), IsOkAndHolds(Value(6)));
+  EXPECT_THAT(wal_->Get("s", 8), IsOkAndHolds(Value(8)));
 }
 
 // A suffix cut and a reset rewrite the files under shelved indexes: the reads after them
