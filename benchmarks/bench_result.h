@@ -45,6 +45,9 @@ struct BenchConfig {
   // run, 10 for --quick, larger in tests. Batch sizes, payload sizes and thread counts
   // never change.
   uint64_t scale = 1;
+  // The full sizes of the scale workloads W9-W11 (workloads_scale.h): 10,000 streams, logs
+  // of up to 10 GiB. Default: the small curve.
+  bool big = false;
 
   uint64_t Scaled(uint64_t count) const { return std::max<uint64_t>(1, count / scale); }
 };
@@ -79,6 +82,7 @@ struct Result {
   bool is_probe = false;
   std::string strategy;  // "mmap" or "pread" for reads; empty otherwise
   int threads = 0;       // writer threads, when more than one can be asked for
+  std::string variant;   // the point of a curve (W9-W11): "async n=1000", "cold 256MiB"
 
   uint64_t ops = 0;    // timed operations: appends, batches, gets, scanned records, opens
   double seconds = 0;  // wall time of the timed section

@@ -30,6 +30,7 @@
 #include "benchmarks/device_probes.h"
 #include "benchmarks/op_run.h"
 #include "benchmarks/workloads.h"
+#include "benchmarks/workloads_scale.h"
 #include "benchmarks/workloads_sharded.h"
 
 namespace ironwal {
@@ -40,9 +41,9 @@ using bench::BenchConfig;
 using bench::Result;
 
 constexpr char kUsage[] =
-    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N]\n"
+    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N] [--big]\n"
     "\n"
-    "Runs the workloads W1-W8, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and "
+    "Runs the workloads W1-W11, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and "
     "raw-device\n"
     "probes (plain open/write/pwrite/fdatasync) in a fresh temporary directory under DIR,\n"
     "removed afterwards, and prints each result next to its target with PASS or MISS.\n"
@@ -51,11 +52,12 @@ constexpr char kUsage[] =
     "  --dir DIR    where to make the temporary directory (default: $TMPDIR, else /tmp);\n"
     "               put it on the file system you want to measure\n"
     "  --json       one JSON line per workload and per device probe on stdout, nothing else\n"
-    "  --only LIST  run only these, comma-separated: W1..W8 (W6 and W7 run together),\n"
+    "  --only LIST  run only these, comma-separated: W1..W11 (W6 and W7 run together),\n"
     "               SH (sharded appends, 1-8 shards), CK (checkpoint creation),\n"
     "               device (the probes), sweep (the W4 thread sweep); for profiling\n"
-    "  --scale N    every count divided by N, no sweep (for tests: --scale 1000 runs in\n"
-    "               about a second; --quick is --scale 10)\n"
+    "  --scale N    every count divided by N, no sweep and no W9-W11 unless named in --only\n"
+    "               (for tests: --scale 1000 runs in about a second; --quick is --scale 10)\n"
+    "  --big        W9-W11 at their full sizes (10,000 streams, logs up to 10 GiB)\n"
     "  --help       this text\n"
     "\n"
     "Exit status: 0 ran (whether or not targets were met), 1 a workload failed,\n"
@@ -64,6 +66,7 @@ constexpr char kUsage[] =
 struct BenchArgs {
   bool help = false;
   bool json = false;
+  bool big = false;
   uint64_t scale = 1;
   std::string dir;             // empty: $TMPDIR or /tmp
   std::set<std::string> only;  // empty: everything
@@ -71,8 +74,9 @@ struct BenchArgs {
 
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
-  static const std::set<std::string>* const kGroups = new std::set<std::string>{
-      "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "SH", "CK", "device", "sweep"};
+  static const std::set<std::string>* const kGroups =
+      new std::set<std::string>{"W1", "W2",  "W3",  "W4", "W5", "W6",     "W7",   "W8",
+                                "W9", "W10", "W11", "SH", "CK", "device", "sweep"};
   return kGroups->count(name) > 0;
 }
 
@@ -85,6 +89,8 @@ absl::StatusOr<BenchArgs> ParseArgs(const std::vector<std::string>& args) {
       parsed.help = true;
     } else if (arg == "--json") {
       parsed.json = true;
+    } else if (arg == "--big") {
+      parsed.big = true;
     } else if (arg == "--quick") {
       parsed.scale = 10;
     } else if ((arg == "--dir" && has_value) || arg.rfind("--dir=", 0) == 0) {
@@ -188,7 +194,7 @@ absl::StatusOr<std::vector<Result>> RunStep(const Step& step) {
 
 // Each device probe runs interleaved with the workloads it is compared with, and W4 with
 // W2, so that the disk's drifting flush latency affects both sides of each ratio alike.
-std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
+std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloads) {
   std::vector<Step> steps = {
       Interleaved("W1 async append | 128 B write(2)",
                   {{"device", [c] { return bench::BufferedWrite128Probe(c); }},
@@ -210,6 +216,11 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep) {
       Alone("W6/W7 get and scan", {"W6", "W7"}, [c] { return bench::RunW6W7Reads(c); }),
       Alone("W8 reopen", {"W8"}, [c] { return bench::RunW8Reopen(c); }),
   };
+  if (scale_workloads) {
+    steps.push_back(Alone("W9 many streams", {"W9"}, [c] { return bench::RunW9ManyStreams(c); }));
+    steps.push_back(Alone("W10 big log", {"W10"}, [c] { return bench::RunW10BigLog(c); }));
+    steps.push_back(Alone("W11 mixed", {"W11"}, [c] { return bench::RunW11Mixed(c); }));
+  }
   if (sweep) {
     std::vector<Part> points;
     for (int threads : {1, 2, 4, 8, 16}) {
@@ -286,6 +297,7 @@ int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostre
   BenchConfig config;
   config.dir = *dir;
   config.scale = parsed->scale;
+  config.big = parsed->big;
   RunInfo info;
   info.dir = *dir;
   info.scale = parsed->scale;
@@ -294,8 +306,11 @@ int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::vector<Result> results;
   // The sweep is part of the full run only, unless asked for by name.
   const bool sweep = parsed->scale == 1 || parsed->only.count("sweep") > 0;
+  // So are the scale workloads (minutes at full counts).
+  const bool scale_workloads = parsed->scale == 1 || parsed->only.count("W9") > 0 ||
+                               parsed->only.count("W10") > 0 || parsed->only.count("W11") > 0;
   const absl::Status status =
-      RunSteps(Select(PlanSteps(config, sweep), parsed->only), err, &results);
+      RunSteps(Select(PlanSteps(config, sweep, scale_workloads), parsed->only), err, &results);
   std::error_code ignored;
   std::filesystem::remove_all(*dir, ignored);
 

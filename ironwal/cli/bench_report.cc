@@ -32,6 +32,7 @@ std::string JsonLine(const Result& r, std::optional<bool> met, uint64_t scale) {
   std::string line = absl::StrFormat("{\"%s\":\"%s\"", r.is_probe ? "probe" : "workload", r.name);
   if (!r.strategy.empty()) absl::StrAppend(&line, ",\"strategy\":\"", r.strategy, "\"");
   if (r.threads > 0) absl::StrAppend(&line, ",\"threads\":", r.threads);
+  if (!r.variant.empty()) absl::StrAppend(&line, ",\"variant\":\"", r.variant, "\"");
   absl::StrAppend(&line, ",\"ops\":", r.ops);
   absl::StrAppendFormat(&line, ",\"seconds\":%.6f,\"ops_per_s\":%.1f", r.seconds, r.ops_per_s);
   if (r.records) absl::StrAppend(&line, ",\"records\":", *r.records);
@@ -87,7 +88,7 @@ std::string VsDevice(const Result& r, const std::vector<Result>& all) {
 std::string RateColumn(const Result& r) {
   if (r.name == "W3") return Rate(*r.records_per_s) + " rec/s";
   if (r.name == "W7") return Rate(r.ops_per_s) + " rec/s";
-  if (r.name == "W8") return absl::StrFormat("%.1f ms", *r.ms);
+  if (r.ms) return absl::StrFormat("%.1f ms", *r.ms);
   return Rate(r.ops_per_s) + "/s";
 }
 
@@ -96,6 +97,8 @@ std::string ExtraColumn(const Result& r) {
   if (r.name == "W3") s = absl::StrFormat("%s batch/s", Rate(r.ops_per_s));
   if (r.mb_per_s) s = absl::StrFormat("%.0f MB/s", *r.mb_per_s);
   if (r.name == "W8") s = Rate(static_cast<double>(*r.records)) + " records";
+  if (r.name == "W9" && r.records) s = absl::StrCat(*r.records, " streams");
+  if (r.name == "W10" && r.records) s = Rate(static_cast<double>(*r.records)) + " records";
   if (r.peak_rss_kb) {
     absl::StrAppendFormat(&s, "%speak RSS %.1f MiB", s.empty() ? "" : ", ",
                           *r.peak_rss_kb / 1024.0);
@@ -115,12 +118,13 @@ void PrintProbes(const std::vector<Result>& results, std::ostream& out) {
 
 void PrintWorkloads(const std::vector<Result>& results, std::ostream& out) {
   out << "\nWorkloads (benchmarks/README.md)\n";
-  out << absl::StrFormat("  %-12s %-6s %8s %14s %9s %9s  %-30s %s\n", "id", "read", "ops", "rate",
+  out << absl::StrFormat("  %-22s %-6s %8s %14s %9s %9s  %-30s %s\n", "id", "read", "ops", "rate",
                          "p50 us", "p99 us", "also", "ratio");
   for (const Result& r : results) {
     if (r.is_probe) continue;
-    const std::string id = r.threads > 0 ? absl::StrCat(r.name, " t", r.threads) : r.name;
-    out << absl::StrFormat("  %-12s %-6s %8d %14s %9s %9s  %-30s %s\n", id,
+    std::string id = r.threads > 0 ? absl::StrCat(r.name, " t", r.threads) : r.name;
+    if (!r.variant.empty()) absl::StrAppend(&id, " ", r.variant);
+    out << absl::StrFormat("  %-22s %-6s %8d %14s %9s %9s  %-30s %s\n", id,
                            r.strategy.empty() ? "-" : r.strategy, r.ops, RateColumn(r),
                            Micros(r.p50_us), Micros(r.p99_us), ExtraColumn(r),
                            VsDevice(r, results));

@@ -51,6 +51,19 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
   if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
   std::shared_ptr<SegmentReader> reader(new SegmentReader(std::move(file), std::move(index)));
   reader->damage_ = std::move(walked);
+  reader->sealed_ = true;
+  return reader;
+}
+
+absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealedIndexed(
+    Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
+    const SegmentReaderOptions& options) {
+  RandomAccessFileOptions file_options;
+  file_options.use_mmap = options.use_mmap;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env->NewRandomAccessFile(path, file_options));
+  std::shared_ptr<SegmentReader> reader(new SegmentReader(std::move(file), std::move(index)));
+  reader->sealed_ = true;
   return reader;
 }
 

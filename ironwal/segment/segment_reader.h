@@ -68,6 +68,14 @@ class SegmentReader {
       Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
       const SegmentReaderOptions& options);
 
+  // Opens a sealed segment with an `index` built before (by an earlier reader's walk or by
+  // the writer that sealed it): nothing but the frames asked for is read. The index is a
+  // hint that every read checks (header against index, CRC), so a stale one gives
+  // DataLoss, never other bytes.
+  static absl::StatusOr<std::shared_ptr<SegmentReader>> OpenSealedIndexed(
+      Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
+      const SegmentReaderOptions& options);
+
   // Opens the active segment, reading through the stream's live `index`.
   static absl::StatusOr<std::shared_ptr<SegmentReader>> OpenActive(
       Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
@@ -85,6 +93,9 @@ class SegmentReader {
   absl::Status Annotate(const FrameLocation& where, const absl::Status& status) const;
 
   const OffsetIndex& index() const { return *index_; }
+  std::shared_ptr<const OffsetIndex> shared_index() const { return index_; }
+  // Opened as a sealed segment (its index is complete and no longer grows).
+  bool sealed() const { return sealed_; }
   // OK, or why the walk of a sealed segment stopped before its end: the IDs past
   // index().end_id() cannot be read.
   const absl::Status& damage() const { return damage_; }
@@ -100,6 +111,7 @@ class SegmentReader {
   std::unique_ptr<RandomAccessFile> file_;
   std::shared_ptr<const OffsetIndex> index_;
   absl::Status damage_;
+  bool sealed_ = false;
 };
 
 }  // namespace ironwal

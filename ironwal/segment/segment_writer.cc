@@ -100,6 +100,11 @@ absl::Status SegmentWriter::Close() {
   return file_->Close();
 }
 
+absl::Status SegmentWriter::CloseUnsynced() {
+  IRONWAL_RETURN_IF_ERROR(Flush());
+  return file_->Close();
+}
+
 bool SegmentWriter::ReadBuffered(uint64_t offset, size_t n, std::string* dst) const {
   if (offset < flushed_size_ || offset + n > size()) return false;
   dst->assign(buffer_, offset - flushed_size_, n);

@@ -81,6 +81,11 @@ class SegmentWriter {
   // Flush(), Sync() if anything is unsynced, and close the file.
   absl::Status Close();
 
+  // Flush() and close the file without syncing: bytes past synced_size() stay in the OS,
+  // as durable as the sync mode promised (a later Reopen and Sync() makes them durable:
+  // fdatasync covers the file's data whichever descriptor wrote it).
+  absl::Status CloseUnsynced();
+
   // Copies bytes [offset, offset + n) that are still only in the buffer (offset >=
   // flushed_size()) into `dst`. For readers of the same WAL that need a frame before it is
   // flushed.

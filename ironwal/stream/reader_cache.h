@@ -6,6 +6,15 @@
 // the last Get or iterator using it lets go, so eviction never pulls a file out from
 // under a read.
 //
+// The offset indexes of sealed segments outlive their readers: when a sealed segment's
+// reader is evicted (or a segment is sealed by rotation, its writer's index complete), its
+// OffsetIndex is kept on a shelf, least recently used dropped first beyond `index_bytes`.
+// A miss on a shelved segment then opens the file and reads only the frame asked for,
+// instead of walking the whole segment to index it again (issue 17). A shelved index is
+// only ever a hint: every read checks the frame's header against it and its CRC
+// (SegmentReader::ReadFrame), so a stale one yields DataLoss, never other bytes. Erase
+// drops both, for files that change (truncation, suffix cuts, resets, deletion).
+//
 // Thread-safety: thread-safe.
 #ifndef IRONWAL_STREAM_READER_CACHE_H_
 #define IRONWAL_STREAM_READER_CACHE_H_
@@ -20,14 +29,18 @@
 #include "absl/container/flat_hash_map.h"
 
 #include "ironwal/base/mutex.h"
+#include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_reader.h"
 
 namespace ironwal {
 
 class ReaderCache {
  public:
+  // Heap bytes of shelved indexes kept by default (16 bytes a frame: 4 Mi frames).
+  static constexpr uint64_t kDefaultIndexBytes = 64ull << 20;
+
   // capacity >= 1.
-  explicit ReaderCache(size_t capacity);
+  explicit ReaderCache(size_t capacity, uint64_t index_bytes = kDefaultIndexBytes);
   ReaderCache(const ReaderCache&) = delete;
   ReaderCache& operator=(const ReaderCache&) = delete;
 
@@ -36,17 +49,38 @@ class ReaderCache {
   // Caches `reader` (replacing any other for the key), evicting the least recently used
   // beyond the capacity.
   void Insert(const void* owner, uint64_t segment_start, std::shared_ptr<SegmentReader> reader);
+  // Drops the reader and the shelved index of the segment.
   void Erase(const void* owner, uint64_t segment_start);
   size_t size() const;
+
+  // Shelves the complete index of a sealed segment (marked most recently used).
+  void Shelve(const void* owner, uint64_t segment_start, std::shared_ptr<const OffsetIndex> index);
+  // The shelved index of a sealed segment, or nullptr.
+  std::shared_ptr<const OffsetIndex> ShelvedIndex(const void* owner, uint64_t segment_start);
+  size_t shelved_count() const;
+  uint64_t shelved_bytes() const;
 
  private:
   using Key = std::pair<const void*, uint64_t>;
   using Entry = std::pair<Key, std::shared_ptr<SegmentReader>>;
+  struct Shelved {
+    Key key;
+    std::shared_ptr<const OffsetIndex> index;
+    uint64_t bytes;  // its MemoryUsage() when shelved
+  };
+
+  void ShelveLocked(const Key& key, std::shared_ptr<const OffsetIndex> index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnshelveLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t capacity_;
+  const uint64_t index_bytes_;
   mutable Mutex mu_;
   std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
   absl::flat_hash_map<Key, std::list<Entry>::iterator> map_ ABSL_GUARDED_BY(mu_);
+  std::list<Shelved> shelf_ ABSL_GUARDED_BY(mu_);  // front = most recent
+  absl::flat_hash_map<Key, std::list<Shelved>::iterator> shelf_map_ ABSL_GUARDED_BY(mu_);
+  uint64_t shelf_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ironwal

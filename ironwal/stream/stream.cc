@@ -251,8 +251,13 @@ absl::Status Stream::SyncLocked() {
   if (!poison_.ok()) return PoisonedError("sync");
   if (!dir_.writer_open()) {
     if (!dir_.closed_unsynced()) return absl::OkStatus();
+    // What an evicted writer left unsynced, through a writer opened for this sync only (the
+    // budget does not count it, so it is closed again).
     bool opened = false;
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
+    IRONWAL_RETURN_IF_ERROR(SyncWriter());
+    dir_.MaybeAdvanceFrontier();
+    return Checked(Failure::kFiles, dir_.EvictWriter());
   }
   IRONWAL_RETURN_IF_ERROR(SyncWriter());
   dir_.MaybeAdvanceFrontier();
@@ -265,7 +270,19 @@ absl::Status Stream::CloseWriter() {
 }
 
 absl::Status Stream::CloseWriterLocked() {
-  if (!dir_.writer_open()) return absl::OkStatus();
+  if (!dir_.writer_open()) {
+    if (options_.read_only || !poison_.ok()) return absl::OkStatus();
+    // An evicted writer's synced bytes get the frontier eviction did not write.
+    if (!dir_.closed_unsynced()) return Checked(Failure::kFiles, dir_.RecordClosedFrontier());
+    // Its unsynced ones are synced through a writer opened for it, but the frontier stays:
+    // those bytes were written through another descriptor, and only the next open, which
+    // verifies them, may claim them (were the file not what this process left, say after
+    // a simulated power cut, durable.pos would vouch for damage).
+    bool opened = false;
+    IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
+    IRONWAL_RETURN_IF_ERROR(SyncWriter());
+    return Checked(Failure::kFiles, dir_.EvictWriter());
+  }
   // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
   // retried; a failed sync poisons.
   IRONWAL_RETURN_IF_ERROR(SyncWriter());
@@ -274,11 +291,24 @@ absl::Status Stream::CloseWriterLocked() {
   return absl::OkStatus();
 }
 
+absl::Status Stream::EvictWriter() {
+  MutexLock lock(&write_mu_);
+  if (!dir_.writer_open()) return absl::OkStatus();
+  // No sync: kStrict has synced everything it published; kBatchOnly and kAsync promised
+  // nothing for the unsynced bytes until the next batch, Sync() or Close(), which sync
+  // them through a reopened writer (closed_unsynced()). The buffer goes to the OS first,
+  // under the same rules as any write (a full disk keeps the writer open).
+  IRONWAL_RETURN_IF_ERROR(FlushWriter());
+  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.EvictWriter()));
+  shared_->writers->Closed(this);
+  return absl::OkStatus();
+}
+
 void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
   for (WriterBudget::Member* member : victims) {
     // A victim whose close fails is poisoned (its own next write reports it), except on a
     // full disk, where it stays open, counted again, until space is freed.
-    const absl::Status closed = static_cast<Stream*>(member)->CloseWriter();
+    const absl::Status closed = static_cast<Stream*>(member)->EvictWriter();
     if (absl::IsResourceExhausted(closed)) shared_->writers->Reinstate(member);
   }
 }

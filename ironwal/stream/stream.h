@@ -122,7 +122,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status Sync();
   // Drops whole sealed segments whose IDs are all below `keep_from_id`.
   absl::StatusOr<TruncateResult> Truncate(uint64_t keep_from_id);
-  // Flushes, syncs and closes the writer (for the writer budget and Close). Idempotent.
+  // Flushes, syncs and closes the writer (for Close), and makes durable what an evicted
+  // writer left unsynced. Idempotent.
   absl::Status CloseWriter();
 
   // The first retained ID and the next ID, as published.
@@ -192,6 +193,9 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status PoisonedError(absl::string_view op) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CloseWriterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // For the writer budget: flushes and closes the writer without a sync or a durable.pos
+  // rewrite (what the sync mode did not promise stays unsynced until Sync or Close).
+  absl::Status EvictWriter();
   void CloseVictims(const std::vector<WriterBudget::Member*>& victims);
 
   // Log operations (stream_log.cc).

@@ -220,6 +220,8 @@ absl::Status StreamDir::Rotate() {
     segments_.push_back(new_start);
     active_index_ = index;
   }
+  // The sealed segment's index is complete: its first read need not walk the file.
+  readers_->Shelve(cache_owner_, sealed_start, std::move(write_index_));
   write_index_ = index;
   writer_ = std::move(created);
   active_file_exists_ = true;
@@ -275,6 +277,21 @@ absl::Status StreamDir::CloseWriter() {
   closed_.size = writer_->flushed_size();
   closed_.synced = writer_->synced_size();
   writer_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status StreamDir::EvictWriter() {
+  IRONWAL_RETURN_IF_ERROR(writer_->CloseUnsynced());
+  closed_.size = writer_->flushed_size();
+  closed_.synced = writer_->synced_size();
+  writer_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status StreamDir::RecordClosedFrontier() {
+  if (writer_ != nullptr || closed_.synced <= frontier_written_) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(WriteFrontier(write_index_->segment_start_id(), closed_.synced));
+  frontier_written_ = closed_.synced;
   return absl::OkStatus();
 }
 

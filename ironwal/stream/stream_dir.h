@@ -108,6 +108,15 @@ class StreamDir {
   bool AbandonWriter();
   // Closes the flushed and synced writer and records the frontier.
   absl::Status CloseWriter();
+  // Closes the writer for the writer budget: flushes it, but neither syncs nor rewrites
+  // durable.pos (the frontier may lag the synced end by its usual step; a later reopen
+  // needs neither). Bytes it leaves unsynced are closed_unsynced(), which Sync() and
+  // Close() make durable.
+  absl::Status EvictWriter();
+  // With the writer closed: writes durable.pos if the synced end of the active segment is
+  // past it (an evicted writer left it behind), so the next open need not make the tail
+  // durable again.
+  absl::Status RecordClosedFrontier();
   // Whether a closed writer left bytes unsynced (a failed close on a full disk).
   bool closed_unsynced() const { return closed_.synced < closed_.size; }
   // Whether bytes [.., end_offset) of the active segment starting at `segment_start_id`

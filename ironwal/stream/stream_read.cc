@@ -33,6 +33,11 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
   if (active) {
     IRONWAL_ASSIGN_OR_RETURN(reader,
                              SegmentReader::OpenActive(env_, path, active_index, reader_options));
+  } else if (std::shared_ptr<const OffsetIndex> shelved =
+                 shared_->readers->ShelvedIndex(this, segment_start)) {
+    // Indexed before (reader_cache.h): the file is opened, not walked again.
+    IRONWAL_ASSIGN_OR_RETURN(reader,
+                             SegmentReader::OpenSealedIndexed(env_, path, shelved, reader_options));
   } else {
     IRONWAL_ASSIGN_OR_RETURN(
         reader, SegmentReader::OpenSealed(env_, path, segment_start, end_id, reader_options));

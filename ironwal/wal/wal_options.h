@@ -37,7 +37,8 @@ struct WalOptions {
   uint64_t max_entries_per_segment = UINT64_MAX;
 
   // How many streams keep their active segment open for writing; the least recently used
-  // close theirs (after a sync) beyond this. >= 1. Default: 128.
+  // close theirs beyond this (flushed, not synced: what the sync mode had not made durable
+  // yet is synced by the next Sync, Close or kBatchOnly batch). >= 1. Default: 128.
   size_t max_open_segments = 128;
 
   // How many segments are kept open for reading (0.6.4's max_open_read_segments). >= 1.

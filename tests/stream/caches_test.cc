@@ -55,6 +55,40 @@ TEST(ReaderCacheTest, AnEvictedReaderStaysUsableByItsHolder) {
   EXPECT_OK(held->file().Size().status());
 }
 
+// A sealed segment's reader over an index of `frames` one-entry frames of 10 bytes.
+std::shared_ptr<SegmentReader> SealedReader(MemEnv* env, uint64_t start, int frames) {
+  const std::string path = "/s" + std::to_string(start);
+  EXPECT_TRUE(WriteFileAtomically(env, path, "").ok());
+  auto index = std::make_shared<OffsetIndex>(start);
+  for (int i = 0; i < frames; ++i) index->Publish(start + i, 10 * i, 1, 10);
+  auto reader = SegmentReader::OpenSealedIndexed(env, path, index, SegmentReaderOptions());
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return *reader;
+}
+
+TEST(ReaderCacheTest, EvictedSealedReadersLeaveTheirIndexOnABoundedShelf) {
+  MemEnv env;
+  const uint64_t one = SealedReader(&env, 0, 100)->index().MemoryUsage();
+  ReaderCache cache(1, /*index_bytes=*/2 * one + one / 2);  // room for two indexes
+  int owner;
+  std::shared_ptr<SegmentReader> first = SealedReader(&env, 1000, 100);
+  cache.Insert(&owner, 1000, first);
+  cache.Insert(&owner, 2000, SealedReader(&env, 2000, 100));
+  EXPECT_EQ(cache.ShelvedIndex(&owner, 1000), first->shared_index());
+  cache.Insert(&owner, 3000, SealedReader(&env, 3000, 100));
+  cache.Insert(&owner, 4000, Reader(&env, 4000));  // an active reader's index is not shelved
+  cache.Insert(&owner, 5000, Reader(&env, 5000));
+  EXPECT_EQ(cache.shelved_count(), 2u);
+  EXPECT_LE(cache.shelved_bytes(), 2 * one + one / 2);
+  EXPECT_EQ(cache.ShelvedIndex(&owner, 1000), nullptr);  // the least recently used went
+  EXPECT_NE(cache.ShelvedIndex(&owner, 2000), nullptr);
+  EXPECT_NE(cache.ShelvedIndex(&owner, 3000), nullptr);
+  EXPECT_EQ(cache.ShelvedIndex(&owner, 4000), nullptr);
+  cache.Erase(&owner, 2000);  // its file changes: the index goes too
+  EXPECT_EQ(cache.ShelvedIndex(&owner, 2000), nullptr);
+  EXPECT_EQ(cache.shelved_count(), 1u);
+}
+
 TEST(WriterBudgetTest, NamesVictimsBeyondTheCapacityButNeverTheOpener) {
   WriterBudget budget(2);
   WriterBudget::Member a, b, c;

@@ -1,6 +1,6 @@
 // bench_runner: `ironwal bench` without the rest of the CLI.
 //
-//   tools/bazel run -c opt //benchmarks:bench_runner -- --quick
+//   tools/bazel run -c opt //ironwal/cli:bench_runner -- --quick
 #include <iostream>
 #include <string>
 #include <vector>

@@ -1,0 +1,389 @@
+// W9-W11: the scale workloads of benchmarks/workloads_scale.h.
+#include "benchmarks/workloads_scale.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+#include "ironwal/util/random.h"
+#include "ironwal/wal/iterator.h"
+#include "ironwal/wal/wal.h"
+#include "ironwal/wal/wal_options.h"
+
+#include "benchmarks/bench_result.h"
+#include "benchmarks/workloads_internal.h"
+
+namespace ironwal {
+namespace bench {
+namespace {
+
+using internal::Annotate;
+
+constexpr int kThreads = 4;
+
+absl::StatusOr<std::unique_ptr<Wal>> OpenAt(const std::string& root, SyncMode mode,
+                                            const std::function<void(WalOptions*)>& tweak) {
+  WalOptions options;
+  options.root = root;
+  options.env = Env::Default();
+  options.sync_mode = mode;
+  if (tweak) tweak(&options);
+  return Wal::Open(options);
+}
+
+// Runs `body(t)` on kThreads threads started together; the first error wins.
+absl::Status RunThreads(int threads, const std::function<absl::Status(int)>& body,
+                        double* seconds) {
+  std::vector<absl::Status> status(static_cast<size_t>(threads));
+  std::atomic<bool> go{false};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      status[static_cast<size_t>(t)] = body(t);
+    });
+  }
+  const Clock::time_point start = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (std::thread& th : pool) th.join();
+  if (seconds != nullptr) *seconds = SecondsBetween(start, Clock::now());
+  for (const absl::Status& s : status) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+Result Point(const char* name, std::string variant) {
+  Result r;
+  r.name = name;
+  r.variant = std::move(variant);
+  return r;
+}
+
+// --- W9 ------------------------------------------------------------------------------
+
+std::string StreamKey(uint64_t i) { return absl::StrCat("s", i); }
+
+// Appends `per_thread` times per thread, round-robin over the thread's streams.
+absl::StatusOr<Result> W9Appends(Wal* wal, uint64_t streams, uint64_t per_thread,
+                                 const std::string& payload, std::string variant) {
+  std::vector<std::vector<double>> micros(kThreads);
+  double seconds = 0;
+  const absl::Status run = RunThreads(
+      kThreads,
+      [&](int t) -> absl::Status {
+        std::vector<double>& mine = micros[static_cast<size_t>(t)];
+        mine.reserve(per_thread);
+        const uint64_t share = streams >= kThreads ? (streams - t + kThreads - 1) / kThreads : 1;
+        for (uint64_t i = 0; i < per_thread; ++i) {
+          const uint64_t s = streams >= kThreads ? t + kThreads * (i % share) : 0;
+          const std::string key = StreamKey(s);
+          const Clock::time_point start = Clock::now();
+          absl::StatusOr<uint64_t> id = wal->Append(key, payload);
+          mine.push_back(MicrosBetween(start, Clock::now()));
+          if (!id.ok()) return id.status();
+        }
+        return absl::OkStatus();
+      },
+      &seconds);
+  if (!run.ok()) return run;
+  std::vector<double> all;
+  for (const std::vector<double>& m : micros) all.insert(all.end(), m.begin(), m.end());
+  Result r = Point("W9", std::move(variant));
+  r.threads = kThreads;
+  SetLatencyFields(all, seconds, &r);
+  return r;
+}
+
+// One point of W9: `streams` streams.
+absl::Status W9Point(const BenchConfig& config, uint64_t streams, std::vector<Result>* out) {
+  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, absl::StrCat("w9-", streams));
+  if (!dir.ok()) return dir.status();
+  const std::string root = dir->Join("wal");
+  const std::string payload = MakePayload();
+  const size_t budget = static_cast<size_t>(std::max<uint64_t>(1, 128 / config.scale));
+  const auto tweak = [budget](WalOptions* o) { o->max_open_segments = budget; };
+  ResetPeakRss();
+  {
+    // The streams' creation (directories, names, syncs), untimed, four at a time.
+    absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kAsync, tweak);
+    if (!wal.ok()) return wal.status();
+    absl::Status created = RunThreads(
+        kThreads,
+        [&](int t) -> absl::Status {
+          for (uint64_t s = static_cast<uint64_t>(t); s < streams; s += kThreads) {
+            absl::StatusOr<uint64_t> id = (*wal)->Append(StreamKey(s), payload);
+            if (!id.ok()) return id.status();
+          }
+          return absl::OkStatus();
+        },
+        nullptr);
+    if (created.ok()) created = (*wal)->Close();
+    if (!created.ok()) return created;
+  }
+  const std::string n = absl::StrCat(" n=", streams);
+  for (SyncMode mode : {SyncMode::kAsync, SyncMode::kStrict}) {
+    absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, mode, tweak);
+    if (!wal.ok()) return wal.status();
+    const uint64_t per_thread = config.Scaled(mode == SyncMode::kAsync ? 25000 : 250);
+    absl::StatusOr<Result> r =
+        W9Appends(wal->get(), streams, per_thread, payload, SyncModeName(mode) + n);
+    if (!r.ok()) return r.status();
+    out->push_back(*std::move(r));
+    absl::Status closed = (*wal)->Close();
+    if (!closed.ok()) return closed;
+  }
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kStrict, tweak);
+  const double ms = MicrosBetween(start, Clock::now()) / 1000.0;
+  if (!wal.ok()) return wal.status();
+  Result open = Point("W9", "open" + n);
+  open.ops = 1;
+  open.seconds = ms / 1000.0;
+  open.ops_per_s = 1000.0 / ms;
+  open.ms = ms;
+  open.records = streams;
+  open.peak_rss_kb = PeakRssKb();
+  out->push_back(open);
+  return (*wal)->Close();
+}
+
+// --- W10 -----------------------------------------------------------------------------
+
+// Drops the page cache of every file under `dir` (posix_fadvise DONTNEED).
+void DropCaches(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+}
+
+std::string MiB(uint64_t bytes) { return absl::StrCat(bytes >> 20, "MiB"); }
+
+// `count` random Gets of IDs below `records`, each timed; `before` runs untimed first.
+absl::StatusOr<Result> TimedGets(Wal* wal, uint64_t records, uint64_t count, uint64_t seed,
+                                 const std::function<void()>& before, std::string variant) {
+  Random rng(seed);
+  std::vector<double> micros;
+  micros.reserve(count);
+  double seconds = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t id = rng.Uniform(records);
+    if (before) before();
+    const Clock::time_point start = Clock::now();
+    absl::StatusOr<std::string> entry = wal->Get("log", id);
+    const double us = MicrosBetween(start, Clock::now());
+    if (!entry.ok()) return entry.status();
+    micros.push_back(us);
+    seconds += us / 1e6;
+  }
+  Result r = Point("W10", std::move(variant));
+  SetLatencyFields(micros, seconds, &r);
+  return r;
+}
+
+absl::Status W10Point(const BenchConfig& config, uint64_t log_bytes, uint64_t segment_bytes,
+                      std::vector<Result>* out) {
+  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, "w10-" + MiB(log_bytes));
+  if (!dir.ok()) return dir.status();
+  const std::string root = dir->Join("wal");
+  const auto tweak = [segment_bytes](WalOptions* o) {
+    o->max_segment_size = segment_bytes;
+    o->max_open_read_segments = 8;
+  };
+  const std::string payload = MakePayload();
+  uint64_t records = 0;
+  {
+    absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kAsync, tweak);
+    if (!wal.ok()) return wal.status();
+    // A frame is the payload plus a 32-byte header and a 4-byte length.
+    records = std::max<uint64_t>(1, log_bytes / (payload.size() + 36));
+    for (uint64_t i = 0; i < records; ++i) {
+      absl::StatusOr<uint64_t> id = (*wal)->Append("log", payload);
+      if (!id.ok()) return id.status();
+    }
+    absl::Status closed = (*wal)->Close();
+    if (!closed.ok()) return closed;
+  }
+  const std::string size = MiB(log_bytes);
+  DropCaches(root);
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kAsync, tweak);
+  const double ms = MicrosBetween(start, Clock::now()) / 1000.0;
+  if (!wal.ok()) return wal.status();
+  Result open = Point("W10", "open cold " + size);
+  open.ops = 1;
+  open.seconds = ms / 1000.0;
+  open.ops_per_s = 1000.0 / ms;
+  open.ms = ms;
+  open.records = records;
+  out->push_back(open);
+  absl::StatusOr<Result> cold = TimedGets(
+      wal->get(), records, config.Scaled(300), kSeed, [&root] { DropCaches(root); },
+      "get cold " + size);
+  if (!cold.ok()) return cold.status();
+  out->push_back(*std::move(cold));
+  absl::StatusOr<Result> warm =
+      TimedGets(wal->get(), records, config.Scaled(5000), kSeed + 1, nullptr, "get warm " + size);
+  if (!warm.ok()) return warm.status();
+  out->push_back(*std::move(warm));
+  return (*wal)->Close();
+}
+
+// --- W11 -----------------------------------------------------------------------------
+
+struct W11State {
+  Wal* wal = nullptr;
+  std::atomic<uint64_t> next{0};  // every ID below it was acknowledged
+  std::atomic<bool> writer_done{false};
+  std::vector<std::vector<double>> micros;  // [0] writer, [1..4] readers
+  uint64_t tailed = 0;
+};
+
+absl::Status W11Writer(W11State* s, uint64_t appends, const std::string& payload) {
+  for (uint64_t i = 0; i < appends; ++i) {
+    const Clock::time_point start = Clock::now();
+    absl::StatusOr<uint64_t> id = s->wal->Append("mixed", payload);
+    s->micros[0].push_back(MicrosBetween(start, Clock::now()));
+    if (!id.ok()) return id.status();
+    s->next.store(*id + 1, std::memory_order_release);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status W11Reader(W11State* s, int t) {
+  Random rng(kSeed + static_cast<uint64_t>(t));
+  std::vector<double>& mine = s->micros[static_cast<size_t>(t)];
+  while (!s->writer_done.load(std::memory_order_acquire)) {
+    const uint64_t id = rng.Uniform(s->next.load(std::memory_order_acquire));
+    const Clock::time_point start = Clock::now();
+    absl::StatusOr<std::string> entry = s->wal->Get("mixed", id);
+    mine.push_back(MicrosBetween(start, Clock::now()));
+    if (!entry.ok()) return entry.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status W11Tailer(W11State* s) {
+  absl::StatusOr<std::unique_ptr<Iterator>> it = s->wal->NewIterator("mixed", 0);
+  if (!it.ok()) return it.status();
+  uint64_t next = 0;
+  for (;;) {
+    const bool done = s->writer_done.load(std::memory_order_acquire);
+    for (; (*it)->Valid(); (*it)->Next()) ++next;
+    if (!(*it)->status().ok()) return (*it)->status();
+    if (done && next >= s->next.load(std::memory_order_acquire)) break;
+    (*it)->Seek(next);
+  }
+  s->tailed = next;
+  return absl::OkStatus();
+}
+
+Result Latencies(const char* variant, const std::vector<double>& micros, double seconds) {
+  Result r = Point("W11", variant);
+  SetLatencyFields(micros, seconds, &r);
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Result>> RunW9ManyStreams(const BenchConfig& config) {
+  std::vector<uint64_t> sizes = {1, 100, 1000};
+  if (config.big) sizes.push_back(10000);
+  std::vector<Result> results;
+  for (uint64_t n : sizes) {
+    const uint64_t streams = std::max<uint64_t>(1, n / config.scale);
+    absl::Status point = W9Point(config, streams, &results);
+    if (!point.ok()) return Annotate(absl::StrCat("W9 n=", streams), point);
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<Result>> RunW10BigLog(const BenchConfig& config) {
+  const std::vector<uint64_t> sizes_mib =
+      config.big ? std::vector<uint64_t>{100, 1024, 10240} : std::vector<uint64_t>{16, 64, 256};
+  const uint64_t segment =
+      std::max<uint64_t>(64 << 10, (config.big ? 64ull << 20 : 4ull << 20) / config.scale);
+  std::vector<Result> results;
+  for (uint64_t mib : sizes_mib) {
+    const uint64_t bytes = std::max<uint64_t>(1, mib / config.scale) << 20;
+    absl::Status point = W10Point(config, bytes, segment, &results);
+    if (!point.ok()) return Annotate(absl::StrCat("W10 ", MiB(bytes)), point);
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<Result>> RunW11Mixed(const BenchConfig& config) {
+  absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, "w11");
+  if (!dir.ok()) return dir.status();
+  const std::string root = dir->Join("wal");
+  const std::string payload = MakePayload();
+  const uint64_t history = config.Scaled(200000);
+  {
+    absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kAsync, nullptr);
+    if (!wal.ok()) return wal.status();
+    for (uint64_t i = 0; i < history; ++i) {
+      absl::StatusOr<uint64_t> id = (*wal)->Append("mixed", payload);
+      if (!id.ok()) return Annotate("W11", id.status());
+    }
+    absl::Status closed = (*wal)->Close();
+    if (!closed.ok()) return Annotate("W11", closed);
+  }
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kStrict, nullptr);
+  if (!wal.ok()) return Annotate("W11", wal.status());
+  W11State s;
+  s.wal = wal->get();
+  s.next.store(history);
+  s.micros.resize(1 + kThreads);
+  const uint64_t appends = config.Scaled(2000);
+  double seconds = 0;
+  const absl::Status run = RunThreads(
+      2 + kThreads,
+      [&](int t) -> absl::Status {
+        if (t == 0) {
+          absl::Status written = W11Writer(&s, appends, payload);
+          s.writer_done.store(true, std::memory_order_release);
+          return written;
+        }
+        if (t == 1 + kThreads) return W11Tailer(&s);
+        return W11Reader(&s, t);
+      },
+      &seconds);
+  if (!run.ok()) return Annotate("W11", run);
+  std::vector<double> readers;
+  for (int t = 1; t <= kThreads; ++t) {
+    readers.insert(readers.end(), s.micros[static_cast<size_t>(t)].begin(),
+                   s.micros[static_cast<size_t>(t)].end());
+  }
+  std::vector<Result> results = {Latencies("writer strict", s.micros[0], seconds),
+                                 Latencies("readers x4 get", readers, seconds)};
+  Result tail = Point("W11", "tail scan");
+  tail.ops = s.tailed;
+  tail.seconds = seconds;
+  tail.ops_per_s = static_cast<double>(s.tailed) / seconds;
+  results.push_back(tail);
+  absl::Status closed = (*wal)->Close();
+  if (!closed.ok()) return Annotate("W11", closed);
+  return results;
+}
+
+}  // namespace bench
+}  // namespace ironwal

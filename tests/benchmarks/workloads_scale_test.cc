@@ -1,0 +1,81 @@
+// Runs the scale workloads W9-W11 (benchmarks/workloads_scale.h) at --scale 1000 in
+// TEST_TMPDIR: each returns its curve's points, with counts that say the work was done, and
+// leaves nothing behind. Nothing here looks at how long anything took.
+#include "benchmarks/workloads_scale.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/testing/status_matchers.h"
+
+#include "benchmarks/bench_result.h"
+
+namespace ironwal {
+namespace bench {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class WorkloadsScaleTest : public ::testing::Test {
+ protected:
+  WorkloadsScaleTest() {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    config_.dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/scale";
+    std::filesystem::create_directories(config_.dir);
+    config_.scale = 1000;
+  }
+  ~WorkloadsScaleTest() override { std::filesystem::remove_all(config_.dir); }
+
+  std::vector<std::string> Variants(const std::vector<Result>& results, const char* name) {
+    std::vector<std::string> variants;
+    for (const Result& r : results) {
+      EXPECT_EQ(r.name, name);
+      EXPECT_GT(r.ops, 0u) << r.variant;
+      variants.push_back(r.variant);
+    }
+    return variants;
+  }
+  bool Empty() const { return std::filesystem::is_empty(config_.dir); }
+
+  BenchConfig config_;
+};
+
+TEST_F(WorkloadsScaleTest, W9PrintsEachStreamCount) {
+  ASSERT_OK_AND_ASSIGN(const std::vector<Result> results, RunW9ManyStreams(config_));
+  // 1, 100 and 1,000 streams divided by 1000: one stream each.
+  EXPECT_THAT(Variants(results, "W9"),
+              ElementsAre("async n=1", "strict n=1", "open n=1", "async n=1", "strict n=1",
+                          "open n=1", "async n=1", "strict n=1", "open n=1"));
+  EXPECT_EQ(results[0].ops, 4u * 25);  // 4 threads x 25,000 / 1000
+  EXPECT_TRUE(results[2].ms.has_value());
+  EXPECT_TRUE(Empty());
+}
+
+TEST_F(WorkloadsScaleTest, W10PrintsOpenAndGetsPerSize) {
+  ASSERT_OK_AND_ASSIGN(const std::vector<Result> results, RunW10BigLog(config_));
+  EXPECT_THAT(Variants(results, "W10"),
+              ElementsAre("open cold 1MiB", "get cold 1MiB", "get warm 1MiB", "open cold 1MiB",
+                          "get cold 1MiB", "get warm 1MiB", "open cold 1MiB", "get cold 1MiB",
+                          "get warm 1MiB"));
+  EXPECT_GT(*results[0].records, 6000u);  // 1 MiB of 164-byte frames
+  EXPECT_TRUE(Empty());
+}
+
+TEST_F(WorkloadsScaleTest, W11PrintsWriterReadersAndTail) {
+  ASSERT_OK_AND_ASSIGN(const std::vector<Result> results, RunW11Mixed(config_));
+  EXPECT_THAT(Variants(results, "W11"),
+              ElementsAre("writer strict", "readers x4 get", "tail scan"));
+  EXPECT_EQ(results[0].ops, 2u);
+  EXPECT_EQ(results[2].ops, 202u);  // the tailer saw every entry, the writer's included
+  EXPECT_TRUE(Empty());
+}
+
+}  // namespace
+}  // namespace bench
+}  // namespace ironwal

@@ -1,0 +1,271 @@
+// The costs that must not grow with the number of streams or the size of a segment
+// (issue 17): what an evicted writer's close and reopen cost, and what a reader-cache
+// miss on a sealed segment reads. Counted as operations in SimEnv's trace, never timed.
+// The durability these shortcuts must keep is checked by power cuts (kDropUnsynced).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/env.h"
+#include "ironwal/env/sim_env.h"
+#include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::IsOkAndHolds;
+
+struct OpCounts {
+  int syncs = 0;
+  int dir_syncs = 0;
+  int renames = 0;
+  int opens_for_read = 0;
+  int reads = 0;
+  uint64_t bytes_read = 0;
+};
+
+OpCounts Count(const std::vector<TraceRecord>& trace) {
+  OpCounts c;
+  for (const TraceRecord& r : trace) {
+    switch (r.op) {
+      case SimOp::kSync:
+        ++c.syncs;
+        break;
+      case SimOp::kSyncDir:
+        ++c.dir_syncs;
+        break;
+      case SimOp::kRename:
+        ++c.renames;
+        break;
+      case SimOp::kOpenRead:
+        ++c.opens_for_read;
+        break;
+      case SimOp::kRead:
+        ++c.reads;
+        c.bytes_read += r.length;
+        break;
+      default:
+        break;
+    }
+  }
+  return c;
+}
+
+class ScaleCostTest : public ::testing::Test {
+ protected:
+  ScaleCostTest() {
+    options_.env = &env_;
+    options_.root = "/wal";
+  }
+
+  void Open() {
+    wal_.reset();
+    ASSERT_OK_AND_ASSIGN(wal_, Wal::Open(options_));
+  }
+  // A power loss: what was not synced is gone.
+  void CrashAndOpen() {
+    env_.Crash(CrashOptions());
+    wal_.reset();
+    Open();
+  }
+
+  SimEnv env_;
+  WalOptions options_;
+  std::unique_ptr<Wal> wal_;
+};
+
+// Two streams taking turns with room for one open writer: every append evicts the other
+// stream's writer and reopens its own.
+void AlternateAppends(Wal* wal, int rounds, int first_round) {
+  for (int i = first_round; i < first_round + rounds; ++i) {
+    for (const char* s : {"a", "b"}) {
+      ASSERT_THAT(wal->Append(s, absl::StrCat(s, i)), IsOkAndHolds(static_cast<uint64_t>(i)));
+    }
+  }
+}
+
+class EvictionCostTest : public ScaleCostTest, public ::testing::WithParamInterface<SyncMode> {};
+
+// Before issue 17 every eviction synced the file and rewrote durable.pos (two more syncs,
+// a rename and a directory sync), and kAsync appends over more streams than
+// max_open_segments ran at the speed of fsync.
+TEST_P(EvictionCostTest, AnEvictionAndReopenSyncNothingUnpromisedAndReadNothing) {
+  options_.sync_mode = GetParam();
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 1, 0);  // creates both streams
+  env_.ClearTrace();
+  constexpr int kRounds = 20;
+  AlternateAppends(wal_.get(), kRounds, 1);
+  const OpCounts c = Count(env_.Trace());
+  // kStrict: one fdatasync per append and nothing else; kAsync: none at all.
+  EXPECT_EQ(c.syncs, GetParam() == SyncMode::kStrict ? 2 * kRounds : 0);
+  EXPECT_EQ(c.dir_syncs, 0);
+  EXPECT_EQ(c.renames, 0);  // no durable.pos rewrite
+  EXPECT_EQ(c.opens_for_read, 0);
+  EXPECT_EQ(c.reads, 0);
+}
+
+// Close records the frontier an eviction left behind over synced bytes, so after kStrict
+// the next open has no tail to make durable again (no sync, no durable.pos rewrite). Bytes
+// an evicted kAsync writer left unsynced are synced by Close through another descriptor
+// and verified (and claimed) by the next open.
+TEST_P(EvictionCostTest, TheOpenAfterCloseFindsEverything) {
+  options_.sync_mode = GetParam();
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 3, 0);
+  ASSERT_OK(wal_->Close());
+  wal_.reset();
+  env_.ClearTrace();
+  Open();
+  const OpCounts c = Count(env_.Trace());
+  if (GetParam() == SyncMode::kStrict) {
+    EXPECT_EQ(c.syncs, 0);
+    EXPECT_EQ(c.renames, 0);
+  }
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 3; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, EvictionCostTest,
+                         ::testing::Values(SyncMode::kStrict, SyncMode::kAsync),
+                         [](const ::testing::TestParamInfo<SyncMode>& info) {
+                           return std::string(SyncModeName(info.param)) == "strict" ? "Strict"
+                                                                                    : "Async";
+                         });
+
+// What an evicted writer left unsynced is made durable by Sync() ...
+TEST_F(ScaleCostTest, SyncMakesAnEvictedWritersBytesDurable) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 3, 0);  // "a" was evicted last by "b"
+  ASSERT_OK(wal_->Sync());
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 3; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
+// ... and by Close() ...
+TEST_F(ScaleCostTest, CloseMakesAnEvictedWritersBytesDurable) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 3, 0);
+  ASSERT_OK(wal_->Close());
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 3; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
+// ... and, in kBatchOnly, by the stream's next batch, with everything before it.
+TEST_F(ScaleCostTest, ABatchMakesTheSingleAppendsBeforeItsEvictionDurable) {
+  options_.sync_mode = SyncMode::kBatchOnly;
+  options_.max_open_segments = 1;
+  Open();
+  ASSERT_THAT(wal_->Append("a", "single"), IsOkAndHolds(0u));
+  ASSERT_THAT(wal_->Append("b", "evicts a"), IsOkAndHolds(0u));
+  ASSERT_OK(wal_->AppendBatch("a", {"batch"}).status());
+  CrashAndOpen();
+  EXPECT_THAT(wal_->Get("a", 0), IsOkAndHolds("single"));
+  EXPECT_THAT(wal_->Get("a", 1), IsOkAndHolds("batch"));
+}
+
+// Segments of about 4 KiB holding 32 entries of 100 bytes each; one open reader.
+class ReaderMissTest : public ScaleCostTest {
+ protected:
+  static constexpr int kPerSegment = 32;
+  static constexpr int kSegments = 4;
+
+  void SetUp() override {
+    options_.max_entries_per_segment = kPerSegment;
+    options_.max_open_read_segments = 1;
+    Open();
+    for (int i = 0; i < kPerSegment * kSegments; ++i) {
+      ASSERT_THAT(wal_->Append("s", Value(i)), IsOkAndHolds(static_cast<uint64_t>(i)));
+    }
+  }
+  static std::string Value(int i) { return absl::StrCat(i, ":", std::string(96, 'v')); }
+  // What a Get of `id` costs, counted.
+  OpCounts CostOfGet(uint64_t id, const std::string& expected) {
+    env_.ClearTrace();
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(expected));
+    return Count(env_.Trace());
+  }
+  // The most a Get that reads one frame may read (the frame, read twice at most).
+  static constexpr uint64_t kOneFrame = 2 * 256;
+};
+
+// Before issue 17 a miss walked the whole segment again to rebuild its offset index.
+TEST_F(ReaderMissTest, AMissOnAnIndexedSealedSegmentReadsOnlyItsFrame) {
+  Open();                                               // a new process: nothing indexed yet
+  EXPECT_GT(CostOfGet(5, Value(5)).bytes_read, 3000u);  // the first read walks segment 0
+  CostOfGet(kPerSegment + 5, Value(kPerSegment + 5));   // evicts segment 0's reader
+  const OpCounts miss = CostOfGet(7, Value(7));
+  EXPECT_EQ(miss.opens_for_read, 1);
+  EXPECT_LE(miss.bytes_read, kOneFrame);
+}
+
+// A segment sealed by this process was indexed by its writer: not even its first read walks.
+TEST_F(ReaderMissTest, ASegmentSealedByRotationIsNeverWalked) {
+  for (int seg = 0; seg < kSegments - 1; ++seg) {
+    const uint64_t id = static_cast<uint64_t>(seg * kPerSegment + 3);
+    EXPECT_LE(CostOfGet(id, Value(static_cast<int>(id))).bytes_read, kOneFrame)
+        << "segment " << seg;
+  }
+}
+
+// A shelved index is a hint: a frame damaged on disk since it was indexed is DataLoss,
+// never other bytes, and its neighbours still read.
+TEST_F(ReaderMissTest, ADamagedFrameUnderAShelvedIndexIsDataLoss) {
+  Open();
+  CostOfGet(5, Value(5));                              // indexes segment 0
+  CostOfGet(kPerSegment + 5, Value(kPerSegment + 5));  // shelves it
+  // IDs 0-9 are frames of 32 + 4 + 98 bytes: ID 7's payload starts at 7 * 134 + 36.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> file,
+                       env_.NewAppendableFile("/wal/s/00000000000000000000.wal"));
+  ASSERT_OK(file->WriteAt(7 * 134 + 36 + 10, "X"));
+  ASSERT_OK(file->Close());
+  EXPECT_THAT(wal_->Get("s", 7), ::ironwal::testing::StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(wal_->Get("s", 6), IsOkAndHolds(Value(6)));
+  EXPECT_THAT(wal_->Get("s", 8), IsOkAndHolds(Value(8)));
+}
+
+// A suffix cut and a reset rewrite the files under shelved indexes: the reads after them
+// return the new bytes.
+TEST_F(ReaderMissTest, IndexesOfRewrittenSegmentsAreNotUsed) {
+  for (int seg = 0; seg < kSegments - 1; ++seg) {
+    CostOfGet(static_cast<uint64_t>(seg * kPerSegment), Value(seg * kPerSegment));
+  }
+  const uint64_t cut = kPerSegment + 10;
+  ASSERT_OK(wal_->TruncateSuffix("s", cut));
+  for (int i = 0; i < 3 * kPerSegment; ++i) {
+    ASSERT_THAT(wal_->Append("s", absl::StrCat("new", i)), IsOkAndHolds(cut + i));
+  }
+  for (uint64_t id = 0; id < cut + 3 * kPerSegment; id += 5) {
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(id < cut ? Value(static_cast<int>(id))
+                                                          : absl::StrCat("new", id - cut)))
+        << "ID " << id;
+  }
+  ASSERT_OK(wal_->ResetStream("s", 0));
+  for (int i = 0; i < 2 * kPerSegment; ++i) {
+    ASSERT_THAT(wal_->Append("s", absl::StrCat("reset", i)), IsOkAndHolds(i));
+  }
+  for (int id = 0; id < 2 * kPerSegment; id += 3) {
+    EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(absl::StrCat("reset", id))) << "ID " << id;
+  }
+}
+
+}  // namespace
+}  // namespace ironwal
