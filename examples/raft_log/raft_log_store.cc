@@ -104,6 +104,14 @@ absl::Status RaftLogStore::Recover() {
     return absl::DataLossError(absl::StrCat(Where("open"), ": ", meta.status().message()));
   }
   meta_ = *meta;
+  if (info->first_id == 0 && info->next_id == 0 && raw->empty()) {
+    // A CreateStream(group, 1) that a crash interrupted can leave the stream empty at ID 0
+    // (see IronwalCreateStreamTest in raft_log_store_test.cc): finish it.
+    absl::Status reset = wal_->ResetStream(group_, 1);
+    if (!reset.ok()) return reset;
+    info = wal_->GetStreamInfo(group_);
+    if (!info.ok()) return info.status();
+  }
   if (info->first_id == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(Where("open"), ": the stream starts at ID 0, which is no Raft index"));

@@ -235,6 +235,18 @@ TEST_F(RaftLogStoreTest, OpenRefusesAStreamFromIdZero) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("ID 0")));
 }
 
+// An empty stream at ID 0 without metadata is what an interrupted creation can leave
+// (IronwalCreateStreamTest below): Open starts it at 1.
+TEST_F(RaftLogStoreTest, OpenFinishesAnInterruptedCreation) {
+  ASSERT_THAT(wal_->CreateStream("half-made", 0), IsOk());
+  auto store = RaftLogStore::Open(wal_.get(), "half-made");
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->FirstIndex(), 1);
+  EXPECT_EQ((*store)->LastIndex(), 0);
+  EXPECT_EQ(wal_->GetStreamInfo("half-made")->first_id, 1);
+  ASSERT_THAT((*store)->Append({E(1, 1)}), IsOk());
+}
+
 TEST_F(RaftLogStoreTest, GroupsAreIndependent) {
   auto other = RaftLogStore::Open(wal_.get(), "group-2");
   ASSERT_THAT(other, IsOk());
@@ -330,6 +342,38 @@ TEST(RaftLogStoreSyncTest, AppendIsDurableInAsyncMode) {
     auto store = RaftLogStore::Open(wal.get(), "g").value();
     // What the store relies on: a kAsync AppendBatchIf alone is not durable.
     EXPECT_EQ(store->LastIndex(), through_store ? 2 : 0);
+  }
+}
+
+// ironwal: a crash inside Wal::CreateStream(s, 5) must leave the stream absent or created
+// at ID 5. It can leave it present at ID 0: the stream directory is created and synced
+// before segments.idx records the first ID (StreamDir::EnsureCreatedOnDisk), and recovery
+// reads a directory without segments.idx as an empty stream from 0. RaftLogStore::Open
+// works around it (an empty stream at 0 without metadata is an unfinished creation).
+// Disabled until ironwal is fixed: --gtest_also_run_disabled_tests shows the failure.
+TEST(IronwalCreateStreamTest, DISABLED_ACrashLeavesTheStreamAbsentOrAtItsFirstId) {
+  for (uint64_t k = 0; k < 12; ++k) {
+    SCOPED_TRACE("power cut at mutating operation " + std::to_string(k) + " of CreateStream");
+    ironwal::SimEnv env;
+    ironwal::WalOptions options;
+    options.env = &env;
+    options.root = "/w";
+    {
+      auto wal = ironwal::Wal::Open(options).value();
+      env.SetPowerCutAt(env.mutating_ops() + k);
+      (void)wal->CreateStream("s", 5).ok();
+      ironwal::CrashOptions crash;
+      crash.mode = ironwal::CrashMode::kDropUnsynced;
+      env.Crash(crash);
+    }
+    auto wal = ironwal::Wal::Open(options).value();
+    auto info = wal->GetStreamInfo("s");
+    if (info.ok()) {
+      EXPECT_EQ(info->first_id, 5);
+      EXPECT_EQ(info->next_id, 5);
+    } else {
+      EXPECT_THAT(info, StatusIs(StatusCode::kNotFound));
+    }
   }
 }
 
