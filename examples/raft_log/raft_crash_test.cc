@@ -18,7 +18,7 @@
 //
 //   IRONWAL_SEED=n            run seed n alone (both tests)
 //   IRONWAL_SEEDS=n           seeds of the random sweep (default 150)
-//   IRONWAL_SYNC_SWEEP_SEEDS  workloads of the every-sync sweep (default 3); not passed
+//   IRONWAL_SYNC_SWEEP_SEEDS  workloads of the every-sync sweep (default 2); not passed
 //                             through by .bazelrc: --test_env=IRONWAL_SYNC_SWEEP_SEEDS=n
 #include <algorithm>
 #include <cstdint>
@@ -47,7 +47,7 @@ namespace {
 struct Knobs {
   std::optional<uint64_t> seed;  // IRONWAL_SEED
   uint64_t seeds = 150;
-  uint64_t sync_sweep_seeds = 3;
+  uint64_t sync_sweep_seeds = 2;
 
   static Knobs Read() {
     Knobs k;
@@ -211,7 +211,7 @@ class RaftRun {
     if (!OpenAll("first open", /*cut_allowed=*/true)) {
       if (!violations_.empty()) return violations_;
       ++cuts_;  // the cut hit the creation of the log
-      CrashAndRecover(Op{Kind::kCrash, seed_, seed_ / 7});
+      CrashAndRecover(Op{Kind::kCrash, CrashChoice(), 0});
     }
     for (size_t i = 0; i < ops.size() && violations_.empty(); ++i) {
       step_ = absl::StrCat("op ", i, " (", DescribeOp(ops[i]), ")");
@@ -271,10 +271,15 @@ class RaftRun {
     ++cuts_;
     candidates_ = {acked_};
     candidates_.insert(candidates_.end(), states.begin(), states.end());
-    CrashAndRecover(Op{Kind::kCrash, seed_, seed_ / 7});
+    CrashAndRecover(Op{Kind::kCrash, CrashChoice(), 0});
   }
 
   bool Powered() const { return !plan_.fired; }
+
+  // The crash mode of a crash after a cut: varies with the crash and the sync cut at.
+  uint64_t CrashChoice() const {
+    return seed_ + 5 * static_cast<uint64_t>(crashes_) + plan_.at_sync;
+  }
 
   void Apply(const Op& op) {
     const Model& m = acked_;
