@@ -333,15 +333,8 @@ class RaftRun {
         after.log.erase(after.log.begin(), after.log.upper_bound(index));
         return Call(store_->Compact(index), {after});
       }
-      case Kind::kSnapshot: {
-        // A snapshot at or past the commit index, possibly past the log's end.
-        const uint64_t index = m.hs.commit + op.a % (last - m.hs.commit + 5);
-        Model after = m;
-        after.log.clear();
-        after.base = after.snapshot = {index, m.hs.term};
-        after.hs.commit = index;
-        return Call(store_->ApplySnapshot(index, m.hs.term), {after});
-      }
+      case Kind::kSnapshot:
+        return Snapshot(op);
       case Kind::kTruncate: {
         if (last <= floor) return;
         const uint64_t index = floor + 1 + op.a % (last - floor);
@@ -368,6 +361,26 @@ class RaftRun {
     Model after = acked_;
     after.hs = hs;
     Call(store_->SetHardState(hs), {after});
+  }
+
+  // A leader's snapshot at or past the commit index, possibly past the log's end. Its
+  // term: the committed entry's at the commit index (Raft never changes one), else the
+  // current term.
+  void Snapshot(const Op& op) {
+    const Model& m = acked_;
+    const uint64_t index = m.hs.commit + op.a % (m.last() - m.hs.commit + 5);
+    const uint64_t term = index == m.hs.commit ? m.TermAt(index) : m.hs.term;
+    std::vector<Model> states;
+    if (index == m.base.index && m.last() > index) {  // the store cuts the suffix first
+      states.push_back(m);
+      states.back().log.clear();
+    }
+    Model after = m;
+    after.log.clear();
+    after.base = after.snapshot = {index, term};
+    after.hs.commit = index;
+    states.push_back(after);
+    Call(store_->ApplySnapshot(index, term), states);
   }
 
   // A new leader in term + 1 (the node voted for it) sends AppendEntries starting a few

@@ -392,6 +392,27 @@ absl::Status RaftLogStore::ApplySnapshot(uint64_t index, uint64_t term) {
         Where("apply snapshot to"), ": snapshot index ", index, " is behind the commit index ",
         meta_.hard_state.commit, " or the base index ", meta_.base.index));
   }
+  if (index == meta_.hard_state.commit && index <= last_index_) {
+    absl::StatusOr<uint64_t> committed = TermLocked(index);
+    if (!committed.ok()) return committed.status();
+    if (*committed != term) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Where("apply snapshot to"), ": snapshot term ", term, " at index ", index,
+                       " differs from the committed entry's term ", *committed));
+    }
+  }
+  if (index == meta_.base.index && last_index_ > index) {
+    // The front does not move, so Open could not tell an interrupted install from a
+    // finished one: the entries past it (uncommitted, as index >= commit) go first.
+    absl::Status cut = wal_->TruncateSuffix(group_, index + 1);
+    if (!cut.ok()) return Broken(cut);
+    last_index_ = index;
+  }
+  return InstallSnapshotMeta(index, term);
+}
+
+// The record first (Open finishes the reset from it), then the reset.
+absl::Status RaftLogStore::InstallSnapshotMeta(uint64_t index, uint64_t term) {
   Meta next = meta_;
   next.hard_state.commit = index;
   next.snapshot = {index, term};

@@ -19,9 +19,11 @@
 // commit point) and then changes the stream: Compact writes the new base, then TrimFront;
 // ApplySnapshot writes snapshot, base and hard state in one record, then ResetStream. Open
 // finishes an interrupted one (the record says which), so after a crash the store is the
-// state before the call or after it. Append with a conflicting suffix is two steps (the
-// cut, then the new entries): a crash between them leaves the log cut and the new entries
-// missing, which Raft repairs (the leader sends them again); no entry at or below the
+// state before the call or after it. (A snapshot at the current base index does not move
+// the front, so Open could not see it was interrupted: it cuts the entries past the base
+// first, as TruncateSuffix, and a crash may leave that cut.) Append with a conflicting suffix is
+// two steps (the cut, then the new entries): a crash between them leaves the log cut and the new
+// entries missing, which Raft repairs (the leader sends them again); no entry at or below the
 // commit index is ever cut.
 //
 // Durability: every mutating method is durable when it returns OK, whatever the Wal's
@@ -140,7 +142,9 @@ class RaftLogStore {
 
   // Installs a snapshot whose last entry is (index, term): drops the whole log, which
   // restarts at index + 1, and records the snapshot, the base and a commit index raised to
-  // `index`, atomically. FailedPrecondition for index below the commit index or the base.
+  // `index`, atomically. FailedPrecondition for index below the commit index or the base,
+  // or a term that differs from the entry's at the commit index. A snapshot at the base
+  // index itself first cuts the (uncommitted) entries past it: a crash may leave just that.
   absl::Status ApplySnapshot(uint64_t index, uint64_t term);
   RaftSnapshotMeta Snapshot();
 
@@ -162,6 +166,7 @@ class RaftLogStore {
   // Records a failed write: every later write is refused. Returns `status`.
   absl::Status Broken(absl::Status status);
   absl::Status WriteMeta(const Meta& meta);
+  absl::Status InstallSnapshotMeta(uint64_t index, uint64_t term);
   absl::Status AppendNew(absl::Span<const RaftEntry> entries);
   // The first index in `entries` (all in (base, last]) whose term differs from the log's,
   // or 0 when they all match.

@@ -216,6 +216,32 @@ TEST_F(RaftLogStoreTest, ApplySnapshotRestartsTheLog) {
   EXPECT_THAT(store_->Entries(12, 13, SIZE_MAX), StatusIs(StatusCode::kOutOfRange));
 }
 
+TEST_F(RaftLogStoreTest, SnapshotAtTheCommitIndexMustCarryItsTerm) {
+  ASSERT_THAT(store_->Append({E(1, 1), E(2, 2), E(3, 2)}), IsOk());
+  ASSERT_THAT(store_->SetHardState({2, 0, 2}), IsOk());
+  EXPECT_THAT(store_->ApplySnapshot(2, 3),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("committed entry's term 2")));
+  EXPECT_EQ(store_->LastIndex(), 3);
+  EXPECT_THAT(store_->ApplySnapshot(2, 2), IsOk());
+  EXPECT_EQ(store_->FirstIndex(), 3);
+  EXPECT_EQ(store_->LastIndex(), 2);
+}
+
+// A snapshot at the base index does not move the front: the entries past it are cut first
+// (so that no crash can leave the new record over the old log).
+TEST_F(RaftLogStoreTest, SnapshotAtTheBaseIndexDropsTheLogToo) {
+  ASSERT_THAT(store_->Append({E(1, 1), E(2, 1), E(3, 1), E(4, 1)}), IsOk());
+  ASSERT_THAT(store_->SetHardState({1, 0, 2}), IsOk());
+  ASSERT_THAT(store_->Compact(2), IsOk());
+  ASSERT_THAT(store_->ApplySnapshot(2, 1), IsOk());
+  EXPECT_EQ(store_->FirstIndex(), 3);
+  EXPECT_EQ(store_->LastIndex(), 2);
+  EXPECT_EQ(store_->Snapshot(), (RaftSnapshotMeta{2, 1}));
+  Reopen();
+  EXPECT_EQ(store_->LastIndex(), 2);
+  EXPECT_EQ(store_->Snapshot(), (RaftSnapshotMeta{2, 1}));
+}
+
 TEST_F(RaftLogStoreTest, OpenRefusesDamagedMetadata) {
   ASSERT_THAT(store_->SetHardState({1, 0, 0}), IsOk());
   store_.reset();
