@@ -14,10 +14,11 @@
 // and that the whole state is exactly one the oracle allows: the state after the last
 // call that returned, or one the interrupted call passes through or ends in. Some crashes
 // hit the reopen itself (a power cut at a seeded operation of the recovery), and the next
-// reopen must still pass. A second test cuts the power at every sync of a few workloads.
+// reopen must still pass. A second test cuts the power at every mutating operation of each
+// kind of call, a third at every sync of a few workloads.
 //
 //   IRONWAL_SEED=n            run seed n alone (both tests)
-//   IRONWAL_SEEDS=n           seeds of the random sweep (default 150)
+//   IRONWAL_SEEDS=n           seeds of the random sweep (default 120)
 //   IRONWAL_SYNC_SWEEP_SEEDS  workloads of the every-sync sweep (default 2); not passed
 //                             through by .bazelrc: --test_env=IRONWAL_SYNC_SWEEP_SEEDS=n
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,7 +48,7 @@ namespace {
 // The test knobs, read in this one place.
 struct Knobs {
   std::optional<uint64_t> seed;  // IRONWAL_SEED
-  uint64_t seeds = 150;
+  uint64_t seeds = 120;
   uint64_t sync_sweep_seeds = 2;
 
   static Knobs Read() {
@@ -163,7 +165,9 @@ std::vector<Op> Generate(uint64_t seed, size_t count, bool crashes) {
     uint64_t pick = rng.Uniform(total);
     int kind = 0;
     while (pick >= weights[kind]) pick -= weights[kind++];
-    ops.push_back({static_cast<Kind>(kind), rng.Next() % 1000, rng.Next() % 1000});
+    // kCutSoon: a is how many mutating operations pass before the cut.
+    const uint64_t range = static_cast<Kind>(kind) == Kind::kCutSoon ? 40 : 1000;
+    ops.push_back({static_cast<Kind>(kind), rng.Next() % range, rng.Next() % 1000});
   }
   ops.push_back({Kind::kCrash, rng.Next() % 1000, rng.Next() % 1000});  // always checked last
   return ops;
@@ -344,7 +348,7 @@ class RaftRun {
       }
       case Kind::kCutSoon:
         if (plan_.at_mutating == UINT64_MAX) {
-          plan_.at_mutating = env_.mutating_ops() + op.a % 40;
+          plan_.at_mutating = env_.mutating_ops() + op.a;
         }
         return;
       case Kind::kCrash:
@@ -549,6 +553,45 @@ TEST(RaftCrashTest, RandomCrashesKeepTheRaftInvariants) {
   }
   // The sweep cannot pass by never interrupting a call.
   EXPECT_GE(cuts, static_cast<int>(count)) << "power cuts that failed a call";
+}
+
+// Directed: each kind of call, in a state where it does its most, cut at every one of its
+// mutating operations in turn, each followed by a crash in each mode (keeping unsynced
+// directory changes or not, by turns).
+TEST(RaftCrashTest, APowerCutAtEveryStepOfEachCall) {
+  const Op vote{Kind::kVote, 1, 0};
+  const Op append4{Kind::kLeaderAppend, 3, 0};  // entries 1..4, term 1
+  const std::vector<std::pair<std::string, std::vector<Op>>> scenarios = {
+      // commit 2, compacted to 2, then a snapshot at 2: the suffix is cut first.
+      {"snapshot at the base",
+       {vote, append4, {Kind::kCommit, 2, 0}, {Kind::kCompact, 1, 0}, {Kind::kSnapshot, 0, 0}}},
+      {"snapshot past the log", {vote, append4, {Kind::kCommit, 2, 0}, {Kind::kSnapshot, 5, 0}}},
+      {"compact", {vote, append4, {Kind::kCommit, 3, 0}, {Kind::kCompact, 1, 0}}},
+      {"conflicting suffix", {vote, append4, {Kind::kCommit, 1, 0}, {Kind::kNewLeader, 0, 1}}},
+      {"truncate suffix", {vote, append4, {Kind::kCommit, 1, 0}, {Kind::kTruncate, 0, 0}}},
+      {"hard state", {vote, append4, {Kind::kCommit, 2, 0}}},
+  };
+  for (const auto& [name, ops] : scenarios) {
+    int cut_runs = 0;
+    for (uint64_t k = 0;; ++k) {
+      int cuts = 0;
+      for (uint64_t mode = 0; mode < 4; ++mode) {
+        const uint64_t crash = mode + 4 * (k % 2);  // unsynced dir ops kept for odd k
+        std::vector<Op> run_ops = ops;
+        run_ops.insert(run_ops.end() - 1, Op{Kind::kCutSoon, k, 0});
+        run_ops.push_back(Op{Kind::kCrash, crash, 0});
+        RaftRun run(/*seed=*/mode, /*cut_at_sync=*/0);
+        const std::vector<std::string> violations = run.Execute(run_ops);
+        ASSERT_TRUE(violations.empty()) << name << ", cut at mutating operation " << k
+                                        << " of the call, crash mode " << mode << ":\n"
+                                        << absl::StrJoin(violations, "\n");
+        cuts += run.cuts();
+      }
+      if (cuts == 0) break;  // the call finished before operation k
+      ++cut_runs;
+    }
+    EXPECT_GE(cut_runs, 3) << name;
+  }
 }
 
 TEST(RaftCrashTest, APowerCutAtEverySyncKeepsTheRaftInvariants) {
