@@ -111,7 +111,8 @@ absl::Status RepairStream(const Stream::Shared& shared, const StreamCheck& befor
     // As Wal::Open does: the stream is gone; what is left of it is removed.
     if (!dry_run)
       IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env, shared.options.root, before.path));
-    actions->push_back(absl::StrCat(done, before.dir, ": remove what is left of the deleted stream (",
+    actions->push_back(absl::StrCat(done, before.dir,
+                                    ": remove what is left of the deleted stream (",
                                     format::kDeletedMarkerFileName, ")"));
     return absl::OkStatus();
   }

@@ -125,7 +125,8 @@ class Wal {
   absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
 
   // --- The log primitives: what a replicated log (Raft, Paxos), an event store or a ledger
-  // needs from its storage. Each is durable when it returns, in every sync mode, and a
+  // needs from its storage. Each is durable when it returns, in every sync mode (except
+  // AppendBatchIf, synced as AppendBatch is: not in kAsync), and a
   // crash at any point leaves the old state or the new one, never a mix (recovery finishes
   // an interrupted one; FORMAT.md, "Crash-ordered steps"). Like every write they return
   // FailedPrecondition when the Wal is read-only or the stream poisoned, and a failure in
