@@ -38,7 +38,7 @@
 
 #include "ironwal/env/sim_env.h"
 #include "ironwal/ironwal.h"
-#include "ironwal/testing/test_env.h"
+#include "ironwal/testing/test_knobs.h"
 
 #include "examples/raft_log/raft_log_store.h"
 
