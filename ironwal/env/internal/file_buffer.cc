@@ -23,7 +23,16 @@ void FileBuffer::Append(absl::string_view data) {
 void FileBuffer::Overwrite(uint64_t offset, absl::string_view data) {
   if (data.empty()) return;
   IRONWAL_CHECK(offset <= size_ && data.size() <= size_ - offset);
-  WriteAt(offset, data.data(), data.size(), /*zeros=*/false);
+  // Only the bytes that change are stored: a rewrite of the bytes in place (recovery's
+  // pwrite of verified bytes over themselves) leaves the memory untouched, so a reader of
+  // a mapping, which reads without the Env's lock, never races with it.
+  const char* current = storage_->bytes.get() + offset;
+  size_t first = 0;
+  while (first < data.size() && current[first] == data[first]) ++first;
+  if (first == data.size()) return;
+  size_t end = data.size();
+  while (current[end - 1] == data[end - 1]) --end;
+  WriteAt(offset + first, data.data() + first, end - first, /*zeros=*/false);
 }
 
 void FileBuffer::Resize(uint64_t size) {

@@ -10,7 +10,8 @@
 //
 // Thread-safety: not thread-safe; the owning Env serializes access. The bytes a Mapping
 // covers may be read without that lock: writers only touch them after the file was shrunk
-// below them (a race in the caller, as with a real mapping).
+// below them, or when they overwrite them with different bytes (a race in the caller, as
+// with a real mapping); an overwrite with the same bytes touches nothing.
 #ifndef IRONWAL_ENV_INTERNAL_FILE_BUFFER_H_
 #define IRONWAL_ENV_INTERNAL_FILE_BUFFER_H_
 
@@ -61,6 +62,8 @@ class FileBuffer {
   void Append(absl::string_view data);
 
   // Writes `data` over [offset, offset + data.size()). REQUIRES: that lies within size().
+  // Bytes equal to those in place are not stored again (nothing is written when all are):
+  // rewriting a mapped range with its own bytes is no race for the mapping's readers.
   void Overwrite(uint64_t offset, absl::string_view data);
 
   // Shrinks to `size` bytes, or extends with zero bytes.
