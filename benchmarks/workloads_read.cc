@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
-#include "ironwal/base/status_macros.h"
+#include "ironwal/status_macros.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/wal.h"

@@ -74,6 +74,24 @@ Result Point(const char* name, std::string variant) {
   return r;
 }
 
+// Opens the Wal at `root`, timed, and sets `*point` to the point `name`/`variant` of that
+// one open (ops, seconds, ops/s, ms).
+absl::StatusOr<std::unique_ptr<Wal>> TimedOpen(const std::string& root, SyncMode mode,
+                                               const std::function<void(WalOptions*)>& tweak,
+                                               const char* name, std::string variant,
+                                               Result* point) {
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, mode, tweak);
+  const double ms = MicrosBetween(start, Clock::now()) / 1000.0;
+  if (!wal.ok()) return wal.status();
+  *point = Point(name, std::move(variant));
+  point->ops = 1;
+  point->seconds = ms / 1000.0;
+  point->ops_per_s = 1000.0 / ms;
+  point->ms = ms;
+  return wal;
+}
+
 // --- W9 ------------------------------------------------------------------------------
 
 std::string StreamKey(uint64_t i) { return absl::StrCat("s", i); }
@@ -147,15 +165,10 @@ absl::Status W9Point(const BenchConfig& config, uint64_t streams, std::vector<Re
     absl::Status closed = (*wal)->Close();
     if (!closed.ok()) return closed;
   }
-  const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kStrict, tweak);
-  const double ms = MicrosBetween(start, Clock::now()) / 1000.0;
+  Result open;
+  absl::StatusOr<std::unique_ptr<Wal>> wal =
+      TimedOpen(root, SyncMode::kStrict, tweak, "W9", "open" + n, &open);
   if (!wal.ok()) return wal.status();
-  Result open = Point("W9", "open" + n);
-  open.ops = 1;
-  open.seconds = ms / 1000.0;
-  open.ops_per_s = 1000.0 / ms;
-  open.ms = ms;
   open.records = streams;
   open.peak_rss_kb = PeakRssKb();
   out->push_back(open);
@@ -225,15 +238,10 @@ absl::Status W10Point(const BenchConfig& config, uint64_t log_bytes, uint64_t se
   }
   const std::string size = MiB(log_bytes);
   DropCaches(root);
-  const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::unique_ptr<Wal>> wal = OpenAt(root, SyncMode::kAsync, tweak);
-  const double ms = MicrosBetween(start, Clock::now()) / 1000.0;
+  Result open;
+  absl::StatusOr<std::unique_ptr<Wal>> wal =
+      TimedOpen(root, SyncMode::kAsync, tweak, "W10", "open cold " + size, &open);
   if (!wal.ok()) return wal.status();
-  Result open = Point("W10", "open cold " + size);
-  open.ops = 1;
-  open.seconds = ms / 1000.0;
-  open.ops_per_s = 1000.0 / ms;
-  open.ms = ms;
   open.records = records;
   out->push_back(open);
   absl::StatusOr<Result> cold = TimedGets(

@@ -11,12 +11,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/env/env.h"
 #include "ironwal/env/io_error.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace cli {

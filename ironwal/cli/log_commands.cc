@@ -10,9 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/format/format.h"
+#include "ironwal/status_macros.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {

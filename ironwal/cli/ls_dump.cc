@@ -8,11 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/status_macros.h"
 #include "ironwal/stream/log_files.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/root_lock.h"

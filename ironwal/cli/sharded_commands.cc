@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/cli/args.h"
 #include "ironwal/cli/commands.h"
 #include "ironwal/env/env.h"
@@ -21,6 +20,7 @@
 #include "ironwal/sharded/checkpoint_log.h"
 #include "ironwal/sharded/router.h"
 #include "ironwal/sharded/shards_file.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace cli {

@@ -9,11 +9,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/env/env.h"
 #include "ironwal/sharded/checkpoint_entry.h"
 #include "ironwal/sharded/checkpoint_log.h"
 #include "ironwal/sharded/shards_file.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace cli {

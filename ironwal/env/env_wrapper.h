@@ -6,7 +6,22 @@
 // WritableFileWrapper and RandomAccessFileWrapper do the same for files, for wrappers that
 // need to see the calls on the files the target opens:
 //
-//   // Fails the directory syncs of one stream, and counts file syncs.
+//   // A WritableFileWrapper whose Sync() counts, then syncs.
+//   class CountingFile : public WritableFileWrapper {
+//    public:
+//     CountingFile(std::unique_ptr<WritableFile> file, std::atomic<int>* syncs)
+//         : WritableFileWrapper(std::move(file)), syncs_(syncs) {}
+//     absl::Status Sync() override {
+//       ++*syncs_;
+//       return WritableFileWrapper::Sync();
+//     }
+//
+//    private:
+//     std::atomic<int>* const syncs_;
+//   };
+//
+//   // Fails the directory syncs of one stream, and counts the syncs of the files it
+//   // creates (a Wal creates its segments with NewWritableFile).
 //   class FlakyEnv : public EnvWrapper {
 //    public:
 //     using EnvWrapper::EnvWrapper;
@@ -14,16 +29,23 @@
 //       if (dir == "/data/orders") return absl::InternalError("sync dir " + dir + ": EIO");
 //       return EnvWrapper::SyncDir(dir);
 //     }
-//     absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+//     absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
 //         const std::string& path) override {
 //       IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-//                                EnvWrapper::NewAppendableFile(path));
+//                                EnvWrapper::NewWritableFile(path));
 //       return std::unique_ptr<WritableFile>(new CountingFile(std::move(file), &syncs_));
 //     }
-//     ...
+//     int syncs() const { return syncs_.load(); }
+//
+//    private:
+//     std::atomic<int> syncs_{0};
 //   };
-//   // CountingFile: a WritableFileWrapper whose Sync() counts, then calls
-//   // WritableFileWrapper::Sync().
+//
+//   FlakyEnv env(Env::Default());  // or over a MemEnv, a SimEnv, ...
+//   options.env = &env;             // with options.root = "/data": creating "orders" fails
+//
+// (Files reopened with NewAppendableFile, a segment reopened after a restart, are not
+// counted: override that call too to count them.)
 //
 // Contract: the wrappers add no behaviour, state or locking of their own; thread-safety,
 // durability and error codes are the target's. The target Env must outlive the EnvWrapper

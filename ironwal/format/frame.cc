@@ -296,27 +296,38 @@ absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::st
   return decoded;
 }
 
+namespace {
+
+// The length-prefixed entry at block byte *pos; moves *pos past it.
+absl::StatusOr<absl::string_view> NextEntry(absl::string_view block, size_t* pos) {
+  if (block.size() - *pos < format::kEntryLengthSize) {
+    return absl::DataLossError(absl::StrCat("entry length cut short at block byte ", *pos));
+  }
+  const uint32_t length = DecodeFixed32(block.data() + *pos);
+  *pos += format::kEntryLengthSize;
+  if (length > block.size() - *pos) {
+    return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", *pos,
+                                            " overruns the ", block.size(), "-byte block"));
+  }
+  const absl::string_view entry = block.substr(*pos, length);
+  *pos += length;
+  return entry;
+}
+
+}  // namespace
+
 absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
                           std::vector<absl::string_view>* entries) {
   entries->clear();
   entries->reserve(entry_count);
   size_t pos = 0;
   while (pos < block.size()) {
-    if (block.size() - pos < format::kEntryLengthSize) {
-      return absl::DataLossError(absl::StrCat("entry length cut short at block byte ", pos));
-    }
-    const uint32_t length = DecodeFixed32(block.data() + pos);
-    pos += format::kEntryLengthSize;
-    if (length > block.size() - pos) {
-      return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", pos,
-                                              " overruns the ", block.size(), "-byte block"));
-    }
+    IRONWAL_ASSIGN_OR_RETURN(const absl::string_view entry, NextEntry(block, &pos));
     if (entries->size() == entry_count) {
       return absl::DataLossError(
           absl::StrCat("entry block holds more than its ", entry_count, " entries"));
     }
-    entries->push_back(block.substr(pos, length));
-    pos += length;
+    entries->push_back(entry);
   }
   if (entries->size() != entry_count) {
     return absl::DataLossError(absl::StrCat("entry block holds ", entries->size(),
@@ -333,24 +344,14 @@ absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t e
   }
   size_t pos = 0;
   for (uint64_t i = 0;; ++i) {
-    if (block.size() - pos < format::kEntryLengthSize) {
-      return absl::DataLossError(absl::StrCat("entry length cut short at block byte ", pos));
+    IRONWAL_ASSIGN_OR_RETURN(const absl::string_view entry, NextEntry(block, &pos));
+    if (i < index) continue;
+    // For the last entry the block must end exactly here.
+    if (i + 1 == entry_count && pos != block.size()) {
+      return absl::DataLossError(
+          absl::StrCat("entry block has ", block.size() - pos, " bytes after its last entry"));
     }
-    const uint32_t length = DecodeFixed32(block.data() + pos);
-    pos += format::kEntryLengthSize;
-    if (length > block.size() - pos) {
-      return absl::DataLossError(absl::StrCat("entry of ", length, " bytes at block byte ", pos,
-                                              " overruns the ", block.size(), "-byte block"));
-    }
-    if (i == index) {
-      // For the last entry the block must end exactly here.
-      if (i + 1 == entry_count && pos + length != block.size()) {
-        return absl::DataLossError(absl::StrCat("entry block has ", block.size() - pos - length,
-                                                " bytes after its last entry"));
-      }
-      return block.substr(pos, length);
-    }
-    pos += length;
+    return entry;
   }
 }
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 
-#include "ironwal/base/status_macros.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace raft {

@@ -32,6 +32,18 @@ absl::StatusOr<const DecodedPayload*> VerifiedFrame::Decode() {
   return &*decoded_;
 }
 
+namespace {
+
+// Opens `path` for reading by mmap or pread, as `options` says.
+absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenFile(Env* env, const std::string& path,
+                                                           const SegmentReaderOptions& options) {
+  RandomAccessFileOptions file_options;
+  file_options.use_mmap = options.use_mmap;
+  return env->NewRandomAccessFile(path, file_options);
+}
+
+}  // namespace
+
 SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file,
                              std::shared_ptr<const OffsetIndex> index)
     : file_(std::move(file)), index_(std::move(index)) {}
@@ -39,10 +51,7 @@ SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file,
 absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
     Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
     const SegmentReaderOptions& options) {
-  RandomAccessFileOptions file_options;
-  file_options.use_mmap = options.use_mmap;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                           env->NewRandomAccessFile(path, file_options));
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenFile(env, path, options));
   auto index = std::make_shared<OffsetIndex>(start_id);
   // The walk publishes each frame before it looks at the next, so after DataLoss the index
   // holds the good frames before the damage.
@@ -58,10 +67,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
 absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealedIndexed(
     Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
     const SegmentReaderOptions& options) {
-  RandomAccessFileOptions file_options;
-  file_options.use_mmap = options.use_mmap;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                           env->NewRandomAccessFile(path, file_options));
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenFile(env, path, options));
   std::shared_ptr<SegmentReader> reader(new SegmentReader(std::move(file), std::move(index)));
   reader->sealed_ = true;
   return reader;
@@ -70,10 +76,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealedIndexed(
 absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenActive(
     Env* env, const std::string& path, std::shared_ptr<const OffsetIndex> index,
     const SegmentReaderOptions& options) {
-  RandomAccessFileOptions file_options;
-  file_options.use_mmap = options.use_mmap;
-  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                           env->NewRandomAccessFile(path, file_options));
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenFile(env, path, options));
   return std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(index)));
 }
 

@@ -15,9 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/env/env.h"
 #include "ironwal/sharded/checkpoint_entry.h"
+#include "ironwal/status_macros.h"
 #include "ironwal/util/coding.h"
 
 namespace ironwal {

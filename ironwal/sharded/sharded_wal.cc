@@ -15,9 +15,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/sharded/router.h"
 #include "ironwal/sharded/shards_file.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace sharded {

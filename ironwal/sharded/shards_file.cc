@@ -13,8 +13,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
-#include "ironwal/base/status_macros.h"
 #include "ironwal/sharded/router.h"
+#include "ironwal/status_macros.h"
 
 namespace ironwal {
 namespace sharded {

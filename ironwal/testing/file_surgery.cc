@@ -31,6 +31,11 @@ void WriteFileOrFail(Env* env, const std::string& path, absl::string_view conten
   WriteWith(env->NewWritableFile(path), path, contents);
 }
 
+void WriteFileAtomicallyOrFail(Env* env, const std::string& path, absl::string_view contents) {
+  const absl::Status written = WriteFileAtomically(env, path, contents);
+  ASSERT_TRUE(written.ok()) << "write atomically " << path << ": " << written;
+}
+
 void AppendToFile(Env* env, const std::string& path, absl::string_view contents) {
   WriteWith(env->NewAppendableFile(path), path, contents);
 }

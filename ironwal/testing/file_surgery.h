@@ -1,13 +1,15 @@
 // File: ironwal/testing/file_surgery.h
 //
 // Byte surgery on files for tests that damage a WAL on purpose: read a whole file, write
-// it back, cut it, flip a byte, append bytes, through any Env (MemEnv, SimEnv, or
-// Env::Default() for the real disk). Each helper records a GoogleTest failure (naming
-// the path and the offset) when the I/O fails or the offset is out of range, and then
-// returns without changing anything more. Target //ironwal/testing:test_util (testonly).
+// it back (in place or atomically), cut it, flip a byte, append bytes, through any Env
+// (MemEnv, SimEnv, or Env::Default() for the real disk). Each helper records a GoogleTest
+// failure (naming the path and the offset) when the I/O fails or the offset is out of
+// range, and then returns without changing anything more. Target //ironwal/testing:test_util
+// (testonly).
 //
 // Durability: writes are not synced (tests damage files of a closed Wal, and MemEnv and
-// the real disk keep unsynced bytes; under SimEnv, sync before a Crash()).
+// the real disk keep unsynced bytes; under SimEnv, sync before a Crash()), except by
+// WriteFileAtomicallyOrFail, which is WriteFileAtomically (env.h): durable at return.
 // Thread-safety: as the Env; do not run two on one file at once.
 #ifndef IRONWAL_TESTING_FILE_SURGERY_H_
 #define IRONWAL_TESTING_FILE_SURGERY_H_
@@ -26,6 +28,10 @@ namespace testing {
 std::string ReadFileOrFail(Env* env, const std::string& path);
 // Creates or replaces `path` with `contents`.
 void WriteFileOrFail(Env* env, const std::string& path, absl::string_view contents);
+// Replaces `path` with `contents` by WriteFileAtomically (a synced temporary file renamed
+// over it, the directory synced): the file holds the old bytes or the new, even after a
+// SimEnv Crash().
+void WriteFileAtomicallyOrFail(Env* env, const std::string& path, absl::string_view contents);
 // Appends `contents` to `path` (created if missing).
 void AppendToFile(Env* env, const std::string& path, absl::string_view contents);
 // Keeps the first `size` bytes of `path` (a failure if it is shorter).

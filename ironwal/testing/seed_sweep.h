@@ -12,14 +12,16 @@
 //                                                    empty when every check held
 //   describe(op)       -> std::string               one line for the report
 //
+// With yours named Generate, RunWorkload and Describe:
+//
 //   SeedSweepOptions options = SeedSweepOptions::FromEnvironment(/*default_seeds=*/500);
 //   options.replay_command = "tools/bazel test //my:crash_test --test_output=all";
-//   std::optional<SeedFailure<MyOp>> failure = RunSeedSweep<MyOp>(options, Generate, Run,
-//                                                                 Describe);
+//   std::optional<SeedFailure<MyOp>> failure =
+//       RunSeedSweep<MyOp>(options, Generate, RunWorkload, Describe);
 //   if (failure.has_value()) ADD_FAILURE() << failure->report;
 //
-// Inside a TEST body, a free function named Run is hidden by ::testing::Test::Run: give
-// yours another name (RunLedger, RunWorkload).
+// (The names are in namespace ironwal::testing.) Inside a TEST body, a free function named
+// Run is hidden by ::testing::Test::Run: give yours another name (RunLedger, RunWorkload).
 //
 // Shrinking removes chunks of operations (halving the chunk size, as ddmin does) while
 // the run still reports a violation, trying at most max_shrink_runs candidates. Operations

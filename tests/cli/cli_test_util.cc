@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
+#include "ironwal/format/names.h"
 #include "ironwal/testing/file_surgery.h"
 #include "ironwal/wal/wal.h"
 
@@ -164,6 +165,10 @@ void FlipByte(const std::string& path, uint64_t offset) {
 bool FileExists(const std::string& path) { return fs::exists(path); }
 
 void RemoveFile(const std::string& path) { EXPECT_TRUE(fs::remove(path)) << path; }
+
+std::string Seg(const std::string& root, const std::string& stream, uint64_t start) {
+  return absl::StrCat(root, "/", stream, "/", SegmentFileName(start));
+}
 
 std::string EntryFor(uint64_t id) { return absl::StrFormat("entry-%04d", id); }
 

@@ -56,6 +56,11 @@ void RemoveFile(const std::string& path);
 // Entry `id` as WriteEntries writes it: "entry-0007" (10 bytes; a 46-byte frame).
 std::string EntryFor(uint64_t id);
 inline constexpr uint64_t kEntryFrameSize = 46;
+// A max_segment_size of four such frames: segments of entries 0-3, 4-7, 8-...
+inline constexpr uint64_t kFourFrames = 4 * kEntryFrameSize;
+// The segment file starting at ID `start` of `stream` (a key that is its own directory
+// name) in the WAL at `root`.
+std::string Seg(const std::string& root, const std::string& stream, uint64_t start);
 
 // Appends `count` single entries (EntryFor(id) each) to `stream` in the WAL at `root`
 // through the library, rotating segments at `max_segment_size`, and closes the WAL.

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,12 +21,6 @@ namespace {
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr uint64_t kFourFrames = 4 * kEntryFrameSize;
-
-std::string Seg(const std::string& root, const std::string& stream, uint64_t start) {
-  return absl::StrCat(root, "/", stream, "/", SegmentFileName(start));
-}
 
 // Stream "s" (entries 0-9 in segments 0, 4 and 8) as a crash leaves it in the middle of
 // TruncateSuffix("s", 6): the active segment's kept bytes staged, log.intent written,

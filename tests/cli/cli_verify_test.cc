@@ -25,13 +25,6 @@ using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Four 46-byte frames per segment: entries 0-3, 4-7, 8-...
-constexpr uint64_t kFourFrames = 4 * kEntryFrameSize;
-
-std::string Seg(const std::string& root, const std::string& stream, uint64_t start) {
-  return absl::StrCat(root, "/", stream, "/", SegmentFileName(start));
-}
-
 // Runs verify and expects it to flag `expected` (a substring of its output).
 void ExpectFlagged(const std::string& root, const std::string& expected) {
   const auto before = Snapshot(root);

@@ -11,6 +11,7 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/util/coding.h"
 #include "ironwal/wal/wal.h"
@@ -18,8 +19,12 @@
 namespace ironwal {
 namespace {
 
+using ::ironwal::testing::CutFile;
+using ::ironwal::testing::FlipByte;
 using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::ReadFileOrFail;
 using ::ironwal::testing::StatusIs;
+using ::ironwal::testing::WriteFileOrFail;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -56,17 +61,6 @@ class DamageRegressionTest : public ::testing::Test {
   std::string Segment(const std::string& dir, uint64_t start) {
     return Path(dir, SegmentFileName(start));
   }
-  std::string Read(const std::string& path) {
-    absl::StatusOr<std::string> contents = ReadFileToString(&env_, path);
-    EXPECT_OK(contents.status());
-    return contents.ok() ? *contents : "";
-  }
-  void Write(const std::string& path, absl::string_view contents) {
-    auto file = env_.NewWritableFile(path);
-    ASSERT_OK(file.status());
-    ASSERT_OK((*file)->Append(contents));
-    ASSERT_OK((*file)->Close());
-  }
   std::vector<uint64_t> Segments(const std::string& dir) {
     std::vector<uint64_t> starts;
     absl::StatusOr<std::vector<std::string>> names = env_.GetChildren(JoinPath(options_.root, dir));
@@ -101,7 +95,7 @@ TEST_F(DamageRegressionTest, SegmentCutAtAFrameBoundaryBelowItsFrontierIsRowH) {
   Fill("s", 5);
   Close();
   const std::string seg = Segment("s", 0);
-  Write(seg, Read(seg).substr(0, 3 * 56));
+  CutFile(&env_, seg, 3 * 56);
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss,
                                AllOf(HasSubstr(seg + "@168"), HasSubstr("row H"),
                                      HasSubstr("before the durable frontier"))));
@@ -126,9 +120,7 @@ TEST_F(DamageRegressionTest, HeaderDamageInASealedSegmentKeepsTheFramesBeforeIt)
   Fill("s", 12);
   Close();
   const std::string seg = Segment("s", 0);
-  std::string bytes = Read(seg);
-  bytes[3 * 56] ^= 1;  // frame 3's magic
-  Write(seg, bytes);
+  FlipByte(&env_, seg, 3 * 56);  // frame 3's magic
   ASSERT_OK(Open());
   for (int id = 0; id < 3; ++id) EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(Entry(id)));
   for (int id = 3; id < 5; ++id) {
@@ -154,10 +146,10 @@ TEST_F(DamageRegressionTest, FlippedLz4UncompressedSizeIsDataLossNamingTheFile) 
   ASSERT_OK(wal_->Append("s", "after"));
   Close();
   const std::string seg = Segment("s", 0);
-  std::string bytes = Read(seg);
+  std::string bytes = ReadFileOrFail(&env_, seg);
   ASSERT_EQ(bytes[format::kCodecOffset], 1) << "the first frame is LZ4";
   EncodeFixed32(&bytes[format::kUncompressedSizeOffset], 0xF0000000u);
-  Write(seg, bytes);
+  WriteFileOrFail(&env_, seg, bytes);
   ASSERT_OK(Open());  // Not covered by the CRC: recovery cannot see it.
   EXPECT_THAT(wal_->Get("s", 0),
               StatusIs(absl::StatusCode::kDataLoss,
@@ -174,7 +166,7 @@ TEST_F(DamageRegressionTest, EmptySegmentIndexIsRebuilt) {
   ASSERT_OK(Open());
   Fill("s", 12);
   Close();
-  Write(Path("s", format::kSegmentIndexFileName), "");
+  WriteFileOrFail(&env_, Path("s", format::kSegmentIndexFileName), "");
   ASSERT_OK(Open());
   EXPECT_TRUE(ReportOrEmpty("s").index_rebuilt);
   EXPECT_THAT(wal_->Append("s", "x"), IsOkAndHolds(12u));
@@ -193,7 +185,7 @@ TEST_F(DamageRegressionTest, IndexWithADamagedFirstEntryDoesNotRemoveData) {
   ASSERT_EQ(starts.size(), 3u);
   std::vector<uint64_t> damaged = starts;
   damaged[0] = 1;
-  Write(Path("s", format::kSegmentIndexFileName), EncodeSegmentIndex(damaged));
+  WriteFileOrFail(&env_, Path("s", format::kSegmentIndexFileName), EncodeSegmentIndex(damaged));
   ASSERT_OK(Open());
   EXPECT_TRUE(ReportOrEmpty("s").index_rebuilt);
   EXPECT_TRUE(ReportOrEmpty("s").removed_files.empty());
@@ -208,7 +200,8 @@ TEST_F(DamageRegressionTest, StreamKeyThatMapsToAnotherDirectoryIsIgnored) {
   Fill("a", 1);
   Fill("user/7", 2);
   Close();
-  Write(Path("user_7", format::kStreamKeyFileName), Read(Path("a", format::kStreamKeyFileName)));
+  WriteFileOrFail(&env_, Path("user_7", format::kStreamKeyFileName),
+                  ReadFileOrFail(&env_, Path("a", format::kStreamKeyFileName)));
   ASSERT_OK(Open());
   EXPECT_THAT(wal_->ListStreams(), IsOkAndHolds(std::vector<std::string>{"a", "user_7"}));
   EXPECT_THAT(wal_->Get("user/7", 1), IsOkAndHolds(Entry(1)));
@@ -243,7 +236,7 @@ TEST_F(DamageRegressionTest, SegmentFromAnotherStreamIsRefused) {
   Fill("a", 12);  // segments 0, 5, 10
   Fill("b", 3);   // segment 0 only
   Close();
-  Write(Segment("b", 5), Read(Segment("a", 5)));
+  WriteFileOrFail(&env_, Segment("b", 5), ReadFileOrFail(&env_, Segment("a", 5)));
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kDataLoss,
                                AllOf(HasSubstr("/wal/b"), HasSubstr(SegmentFileName(5)),
                                      HasSubstr("does not continue"))));

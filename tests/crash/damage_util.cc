@@ -17,6 +17,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 
@@ -35,9 +36,7 @@ void TakeSnapshotOf(Env* env, const std::string& dir, Snapshot* snapshot) {
     if (*is_dir) {
       TakeSnapshotOf(env, path, snapshot);
     } else if (!(dir == kRoot && name == "LOCK")) {
-      absl::StatusOr<std::string> contents = ReadFileToString(env, path);
-      IRONWAL_CHECK(contents.ok());
-      snapshot->files[path] = *std::move(contents);
+      snapshot->files[path] = testing::ReadFileOrFail(env, path);
     }
   }
 }
@@ -369,12 +368,7 @@ Snapshot TakeSnapshot(Env* env, const std::string& root) {
 
 void Restore(const Snapshot& snapshot, Env* env) {
   for (const std::string& dir : snapshot.dirs) IRONWAL_CHECK(CreateDirRecursively(env, dir).ok());
-  for (const auto& [path, contents] : snapshot.files) {
-    absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path);
-    IRONWAL_CHECK(file.ok());
-    IRONWAL_CHECK((*file)->Append(contents).ok());
-    IRONWAL_CHECK((*file)->Close().ok());
-  }
+  for (const auto& [path, contents] : snapshot.files) testing::WriteFileOrFail(env, path, contents);
 }
 
 std::string StreamRef::File(absl::string_view name) const { return JoinPath(dir, name); }

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/mem_env.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 
 #include "tests/segment/segment_test_util.h"
@@ -15,7 +16,7 @@ namespace {
 using ::ironwal::testing::AddFrame;
 using ::ironwal::testing::Frames;
 using ::ironwal::testing::OpenRead;
-using ::ironwal::testing::Put;
+using ::ironwal::testing::WriteFileAtomicallyOrFail;
 
 class FrameCursorTest : public ::testing::TestWithParam<bool> {  // mmap?
  protected:
@@ -25,7 +26,7 @@ class FrameCursorTest : public ::testing::TestWithParam<bool> {  // mmap?
 TEST_P(FrameCursorTest, WalksFramesThenEnds) {
   std::string bytes = Frames(0, 3);
   AddFrame(&bytes, 3, {std::string(10000, 'b'), "c"});  // bigger than the read buffer
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   auto file = OpenRead(&env_, "/s.wal", GetParam());
   FrameCursor cursor(file.get(), 0, bytes.size(), /*buffer_size=*/64);
   for (uint64_t id = 0; id < 4; ++id) {
@@ -51,7 +52,7 @@ TEST_P(FrameCursorTest, ReportsWhatIsNotAFrame) {
       {Frames(1, 1).substr(0, 35), FrameCursor::Kind::kTruncatedPayload},
   };
   for (const auto& c : cases) {
-    Put(&env_, "/s.wal", good + c.tail);
+    WriteFileAtomicallyOrFail(&env_, "/s.wal", good + c.tail);
     auto file = OpenRead(&env_, "/s.wal", GetParam());
     FrameCursor cursor(file.get(), 0, good.size() + c.tail.size(), 4096);
     ASSERT_OK(cursor.Next().status());
@@ -64,7 +65,7 @@ TEST_P(FrameCursorTest, ReportsWhatIsNotAFrame) {
 
 TEST_P(FrameCursorTest, LimitHidesWhatIsNotPublishedYet) {
   const std::string bytes = Frames(0, 3);
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   auto file = OpenRead(&env_, "/s.wal", GetParam());
   const uint64_t one = Frames(0, 1).size();
   FrameCursor cursor(file.get(), 0, one, 4096);

@@ -8,6 +8,7 @@
 
 #include "ironwal/env/mem_env.h"
 #include "ironwal/env/sim_env.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/util/lz4_frame.h"
 
@@ -19,8 +20,8 @@ namespace {
 using ::ironwal::testing::AddFrame;
 using ::ironwal::testing::Frames;
 using ::ironwal::testing::IsOkAndHolds;
-using ::ironwal::testing::Put;
 using ::ironwal::testing::StatusIs;
+using ::ironwal::testing::WriteFileAtomicallyOrFail;
 using ::testing::HasSubstr;
 
 class SegmentReaderTest : public ::testing::TestWithParam<bool> {  // mmap?
@@ -36,7 +37,7 @@ class SegmentReaderTest : public ::testing::TestWithParam<bool> {  // mmap?
 TEST_P(SegmentReaderTest, SealedSegmentReadsEveryEntry) {
   std::string bytes = Frames(10, 3);
   AddFrame(&bytes, 13, {"x", "yy", "zzz"});
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   ASSERT_OK_AND_ASSIGN(auto reader, SegmentReader::OpenSealed(&env_, "/s.wal", 10, 16, Options()));
   for (uint64_t id = 10; id < 16; ++id) {
     auto where = reader->index().Find(id);
@@ -56,7 +57,7 @@ TEST_P(SegmentReaderTest, CompressedFramesDecode) {
   lz4.min_compression_size = 0;
   const std::string big(5000, 'q');
   ASSERT_OK(AppendFrame(0, {big, "tail"}, lz4, &bytes));
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   ASSERT_OK_AND_ASSIGN(auto reader, SegmentReader::OpenSealed(&env_, "/s.wal", 0, 2, Options()));
   ASSERT_OK_AND_ASSIGN(VerifiedFrame frame, reader->ReadFrame(*reader->index().Find(1)));
   EXPECT_EQ(frame.header().codec, format::Codec::kLz4);
@@ -68,7 +69,7 @@ TEST_P(SegmentReaderTest, CorruptFrameIsDataLossNamingFileAndOffset) {
   std::string bytes = Frames(0, 3);
   const uint64_t second = Frames(0, 1).size();
   bytes[second + 33] ^= 0x40;
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   ASSERT_OK_AND_ASSIGN(auto reader, SegmentReader::OpenSealed(&env_, "/s.wal", 0, 3, Options()));
   EXPECT_THAT(reader->ReadFrame(*reader->index().Find(1)),
               StatusIs(absl::StatusCode::kDataLoss,
@@ -80,7 +81,7 @@ TEST_P(SegmentReaderTest, CorruptFrameIsDataLossNamingFileAndOffset) {
 TEST_P(SegmentReaderTest, ActiveReaderFollowsTheLiveIndex) {
   auto index = std::make_shared<OffsetIndex>(0);
   std::string bytes = Frames(0, 2);
-  Put(&env_, "/s.wal", bytes);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
   ASSERT_OK_AND_ASSIGN(auto reader, SegmentReader::OpenActive(&env_, "/s.wal", index, Options()));
   EXPECT_EQ(reader->index().Find(0), std::nullopt);  // nothing published yet
   index->Publish(0, 0, 1, Frames(0, 1).size());
@@ -102,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(ReadStrategies, SegmentReaderTest, ::testing::Bool(),
 
 TEST(SegmentReaderFaultTest, TransientBitFlipIsReadAgainNotReported) {
   SimEnv env;
-  Put(&env, "/s.wal", Frames(0, 2));
+  WriteFileAtomicallyOrFail(&env, "/s.wal", Frames(0, 2));
   SegmentReaderOptions options;
   ASSERT_OK_AND_ASSIGN(auto reader, SegmentReader::OpenSealed(&env, "/s.wal", 0, 2, options));
   FaultRule flip;
@@ -117,7 +118,7 @@ TEST(SegmentReaderFaultTest, TransientBitFlipIsReadAgainNotReported) {
 
 TEST(SegmentReaderFaultTest, PersistentBitFlipIsDataLoss) {
   SimEnv env;
-  Put(&env, "/s.wal", Frames(0, 2));
+  WriteFileAtomicallyOrFail(&env, "/s.wal", Frames(0, 2));
   ASSERT_OK_AND_ASSIGN(auto reader,
                        SegmentReader::OpenSealed(&env, "/s.wal", 0, 2, SegmentReaderOptions()));
   FaultRule flip;

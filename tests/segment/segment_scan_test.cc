@@ -11,6 +11,7 @@
 #include "ironwal/env/mem_env.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 
 #include "tests/segment/segment_test_util.h"
@@ -22,15 +23,15 @@ using ::ironwal::testing::AddFrame;
 using ::ironwal::testing::AddStampedFrame;
 using ::ironwal::testing::Frames;
 using ::ironwal::testing::OpenRead;
-using ::ironwal::testing::Put;
 using ::ironwal::testing::StatusIs;
+using ::ironwal::testing::WriteFileAtomicallyOrFail;
 using ::testing::HasSubstr;
 
 class SegmentScanTest : public ::testing::Test {
  protected:
   // Scans `bytes` as the active segment starting at `start`.
   SegmentScan Scan(const std::string& bytes, uint64_t start = 0, ScanOptions options = {}) {
-    Put(&env_, "/seg.wal", bytes);
+    WriteFileAtomicallyOrFail(&env_, "/seg.wal", bytes);
     index_ = std::make_unique<OffsetIndex>(start);
     auto file = OpenRead(&env_, "/seg.wal");
     absl::StatusOr<SegmentScan> scan = ScanActiveSegment(*file, start, options, index_.get());
@@ -246,7 +247,7 @@ TEST_F(SegmentScanTest, RowL_OneDamagedStampIsIgnored) {
 class IndexSealedSegmentTest : public SegmentScanTest {
  protected:
   absl::Status Index(const std::string& bytes, uint64_t start, std::optional<uint64_t> end) {
-    Put(&env_, "/sealed.wal", bytes);
+    WriteFileAtomicallyOrFail(&env_, "/sealed.wal", bytes);
     index_ = std::make_unique<OffsetIndex>(start);
     auto file = OpenRead(&env_, "/sealed.wal");
     return IndexSealedSegment(*file, start, end, 4096, index_.get());
@@ -294,12 +295,14 @@ TEST_F(IndexSealedSegmentTest, SegmentWrittenForAnotherStreamIsDataLoss) {
 }
 
 TEST_F(IndexSealedSegmentTest, CheckSegmentStreamAppliesRowLAlone) {
-  Put(&env_, "/sealed.wal", StrictFrames(3, kOtherTag) + std::string(40, '\0'));
+  WriteFileAtomicallyOrFail(&env_, "/sealed.wal",
+                            StrictFrames(3, kOtherTag) + std::string(40, '\0'));
   EXPECT_THAT(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("belongs to another stream")));
-  Put(&env_, "/sealed.wal", StrictFrames(3) + std::string(40, '\0'));
+  WriteFileAtomicallyOrFail(&env_, "/sealed.wal", StrictFrames(3) + std::string(40, '\0'));
   EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
-  Put(&env_, "/sealed.wal", Frames(7, 3));  // ironwal 0.6's frames: nothing to tell
+  WriteFileAtomicallyOrFail(&env_, "/sealed.wal",
+                            Frames(7, 3));  // ironwal 0.6's frames: nothing to tell
   EXPECT_OK(CheckSegmentStream(*OpenRead(&env_, "/sealed.wal"), 4096));
 }
 

@@ -1,4 +1,5 @@
-// Helpers for segment-layer tests: build segment bytes frame by frame on a MemEnv.
+// Helpers for segment-layer tests: build segment bytes frame by frame and open a file for
+// reading (write the bytes with //ironwal/testing:test_util's file_surgery.h).
 #ifndef IRONWAL_TESTS_SEGMENT_SEGMENT_TEST_UTIL_H_
 #define IRONWAL_TESTS_SEGMENT_SEGMENT_TEST_UTIL_H_
 
@@ -43,10 +44,6 @@ inline uint64_t AddStampedFrame(std::string* bytes, uint64_t start, uint64_t syn
   const std::string e = "e" + std::to_string(start);
   EXPECT_TRUE(AppendFrame(start, {e}, FrameEncodeOptions(), stamp, bytes).ok());
   return offset;
-}
-
-inline void Put(Env* env, const std::string& path, const std::string& bytes) {
-  ASSERT_TRUE(WriteFileAtomically(env, path, bytes).ok());
 }
 
 inline std::unique_ptr<RandomAccessFile> OpenRead(Env* env, const std::string& path,

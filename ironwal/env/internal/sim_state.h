@@ -174,6 +174,18 @@ class SimState : public std::enable_shared_from_this<SimState> {
   absl::Status Finish(const OpRecord& rec, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error of an injected kIoError or kNoSpace, noted in the record.
   absl::Status Injected(OpRecord* rec, SimFault fault) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How a write of `data` through `handle` (Append, WriteAt) starts: the record gets the
+  // handle and, when detailed, the bytes; then Begin. A non-OK `status` ends it at once (a
+  // stale handle, a power cut, an injected kIoError or kNoSpace). Otherwise it writes the
+  // first `n` bytes: all of them, or under a kShortWrite fault (`short_write`, noted in the
+  // record) a random proper prefix.
+  struct WriteStart {
+    absl::Status status;
+    size_t n = 0;
+    bool short_write = false;
+  };
+  WriteStart BeginWrite(OpRecord* rec, const SimHandle* handle, absl::string_view data)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The directory operations that take one path and have no result but a status.
   absl::Status PathOp(SimOp op, const std::string& path,
                       absl::Status (MemFs::*run)(absl::string_view, const std::string&));

@@ -79,27 +79,38 @@ std::unique_ptr<RandomAccessFile> SimState::NewReadableHandle(std::shared_ptr<Fi
       shared_from_this(), SimHandle{std::move(file), path, epoch_, false, id}, std::move(mapping));
 }
 
+SimState::WriteStart SimState::BeginWrite(OpRecord* rec, const SimHandle* handle,
+                                          absl::string_view data) {
+  if (detailed_) {
+    rec->handle = handle->id;
+    rec->data = std::string(data);
+  }
+  const Start start = Begin(rec, handle);
+  WriteStart write;
+  if (!start.status.ok()) {
+    write.status = start.status;
+  } else if (start.fault == SimFault::kShortWrite) {
+    write.n = data.empty() ? 0 : static_cast<size_t>(Draw(data.size()));
+    write.short_write = true;
+    rec->injected = absl::StrCat("short write ", write.n, "/", data.size());
+  } else if (start.fault.has_value()) {
+    write.status = Injected(rec, *start.fault);
+  } else {
+    write.n = data.size();
+  }
+  return write;
+}
+
 // Append: a kShortWrite fault writes a random proper prefix, then fails with EIO; the
 // capacity then clips what is written, failing with ENOSPC (the later message wins).
 absl::Status SimState::Append(SimHandle* handle, absl::string_view data) {
   MutexLock lock(&mu_);
   FileNode* file = handle->file.get();
   OpRecord rec{SimOp::kAppend, handle->path, file->data.size(), data.size()};
-  if (detailed_) {
-    rec.handle = handle->id;
-    rec.data = std::string(data);
-  }
-  Start start = Begin(&rec, handle);
+  const WriteStart start = BeginWrite(&rec, handle, data);
   if (!start.status.ok()) return Finish(rec, start.status);
-  size_t n = data.size();
-  int errnum = 0;
-  if (start.fault == SimFault::kShortWrite) {
-    n = data.empty() ? 0 : static_cast<size_t>(Draw(data.size()));
-    errnum = EIO;
-    rec.injected = absl::StrCat("short write ", n, "/", data.size());
-  } else if (start.fault.has_value()) {
-    return Finish(rec, Injected(&rec, *start.fault));
-  }
+  size_t n = start.n;
+  int errnum = start.short_write ? EIO : 0;
   const uint64_t limit = std::max(fs_.RoomFor(*file, options_.capacity_bytes), file->allocated);
   const uint64_t fits = limit > rec.offset ? limit - rec.offset : 0;
   if (n > fits) {
@@ -118,19 +129,9 @@ absl::Status SimState::WriteAt(SimHandle* handle, uint64_t offset, absl::string_
   MutexLock lock(&mu_);
   FileNode* file = handle->file.get();
   OpRecord rec{SimOp::kWriteAt, handle->path, offset, data.size()};
-  if (detailed_) {
-    rec.handle = handle->id;
-    rec.data = std::string(data);
-  }
-  Start start = Begin(&rec, handle);
+  const WriteStart start = BeginWrite(&rec, handle, data);
   if (!start.status.ok()) return Finish(rec, start.status);
-  size_t n = data.size();
-  if (start.fault == SimFault::kShortWrite) {
-    n = data.empty() ? 0 : static_cast<size_t>(Draw(data.size()));
-    rec.injected = absl::StrCat("short write ", n, "/", data.size());
-  } else if (start.fault.has_value()) {
-    return Finish(rec, Injected(&rec, *start.fault));
-  }
+  const size_t n = start.n;
   const absl::Status in_file = CheckWriteAt(rec.path, offset, data.size(), file->data.size());
   if (!in_file.ok()) return Finish(rec, in_file);
   fs_.WriteAt(file, offset, data.substr(0, n));
