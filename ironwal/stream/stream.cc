@@ -231,9 +231,11 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
 }
 
 absl::Status Stream::PoisonedError(absl::string_view op) const {
-  return absl::FailedPreconditionError(absl::StrCat(
-      OpDescription(op), ": stream is poisoned by an earlier failure (reopen the Wal to recover): ",
-      poison_.ToString()));
+  return absl::FailedPreconditionError(
+      absl::StrCat(OpDescription(op),
+                   ": stream is poisoned by an earlier failure (RecoverStream or a reopen of the "
+                   "Wal recovers it): ",
+                   poison_.ToString()));
 }
 
 absl::Status Stream::Flush() {

@@ -485,6 +485,28 @@ absl::Status Wal::Impl::Sync() {
   return first;
 }
 
+absl::Status Wal::Impl::Flush(absl::string_view stream) {
+  const Call call(this, "flush");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->Flush();
+}
+
+absl::Status Wal::Impl::Sync(absl::string_view stream) {
+  const Call call(this, "sync");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->Sync();
+}
+
+absl::StatusOr<StreamRecoveryReport> Wal::Impl::RecoverStream(absl::string_view stream) {
+  const Call call(this, "recover stream");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  // Deleted streams included: a failed DeleteStream leaves one poisoned.
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStreamObject(stream, /*create=*/false));
+  return s->Reopen();
+}
+
 absl::Status Wal::Impl::Close() {
   MutexLock lock(&close_mu_);
   if (closed_) return absl::OkStatus();
@@ -601,6 +623,14 @@ absl::StatusOr<StreamInfo> Wal::GetStreamInfo(absl::string_view stream, StreamIn
 absl::Status Wal::Flush() { return impl_->Flush(); }
 
 absl::Status Wal::Sync() { return impl_->Sync(); }
+
+absl::Status Wal::Flush(absl::string_view stream) { return impl_->Flush(stream); }
+
+absl::Status Wal::Sync(absl::string_view stream) { return impl_->Sync(stream); }
+
+absl::StatusOr<StreamRecoveryReport> Wal::RecoverStream(absl::string_view stream) {
+  return impl_->RecoverStream(stream);
+}
 
 absl::StatusOr<std::string> Wal::StreamDirectoryName(absl::string_view key) {
   return StreamDirName(key);

@@ -77,6 +77,9 @@ class Wal::Impl {
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream, StreamInfoDetail detail);
   absl::Status Flush();
   absl::Status Sync();
+  absl::Status Flush(absl::string_view stream);
+  absl::Status Sync(absl::string_view stream);
+  absl::StatusOr<StreamRecoveryReport> RecoverStream(absl::string_view stream);
   absl::Status Close();
 
   const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
