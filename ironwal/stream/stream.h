@@ -45,6 +45,7 @@
 #include "ironwal/base/mutex.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_reader.h"
+#include "ironwal/stats/recorder.h"
 #include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
@@ -62,6 +63,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
     StreamOptions options;
     ReaderCache* readers = nullptr;
     WriterBudget* writers = nullptr;
+    StatsRecorder* stats = nullptr;  // null: statistics off
   };
 
   // A stream that does not exist on disk yet; its directory is created by the first write.
@@ -196,6 +198,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // Writes (and with `sync`, syncs) the unpublished frames, then publishes them.
   absl::Status FinishFrames(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void PublishFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Statistics of the unpublished frames, about to be published.
+  void CountFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status FlushWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The one error path: `error` if OK, else what the failure costs (see the file comment).

@@ -263,6 +263,7 @@ absl::StatusOr<StreamRecoveryReport> Stream::Reopen() {
   // As an open: a directory that is gone, or not a stream, is no stream.
   if (!is_stream) dir_.ResetAfterDelete();
   poison_ = absl::OkStatus();
+  if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kStreamsUnpoisoned);
   return report;
 }
 

@@ -56,6 +56,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
+#include "ironwal/stats/statistics.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/txn_writer.h"
 #include "ironwal/wal/types.h"
@@ -236,6 +237,11 @@ class Wal {
   // closed"), and it waits only for the calls already in flight. Iterators are not calls:
   // an existing iterator keeps reading what was written (the Wal must still outlive it).
   absl::Status Close();
+
+  // What the Wal has done since it opened or since the last ResetStatistics (all zero, and
+  // enabled false, when WalOptions::statistics is off). Works after Close too.
+  Statistics GetStatistics() const;
+  void ResetStatistics();
 
   // What recovery found and did, for every stream that was not clean.
   const std::vector<StreamRecoveryReport>& recovery_report() const;
