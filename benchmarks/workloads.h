@@ -53,6 +53,11 @@ absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config);
 // W2.
 absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config);
 
+// W1 (`w2` false) or W2 with WalOptions::statistics on or off: the results are named
+// "W1-stats" / "W2-stats", variant "on" / "off". Run the four interleaved to measure what
+// statistics cost.
+absl::StatusOr<OpRun> StatsCostRun(const BenchConfig& config, bool w2, bool statistics);
+
 // W3: ops are batches (ops_per_s batches/s), records and records_per_s the entries.
 absl::StatusOr<OpRun> W3StrictBatchRun(const BenchConfig& config);
 

@@ -28,8 +28,10 @@ inline absl::Status Annotate(absl::string_view workload, const absl::Status& sta
 
 // Opens a Wal on the real file system at `root` with default options but these.
 inline absl::StatusOr<std::unique_ptr<Wal>> OpenWal(const std::string& root, SyncMode sync_mode,
-                                                    ReadStrategy read_strategy) {
+                                                    ReadStrategy read_strategy,
+                                                    bool statistics = true) {
   WalOptions options;
+  options.statistics = statistics;
   options.root = root;
   options.env = Env::Default();
   options.sync_mode = sync_mode;

@@ -37,12 +37,13 @@ struct WriteSetup {
 
 absl::StatusOr<std::shared_ptr<WriteSetup>> SetUpWrites(const BenchConfig& config,
                                                         const std::string& name, SyncMode mode,
-                                                        std::vector<std::string> streams) {
+                                                        std::vector<std::string> streams,
+                                                        bool statistics = true) {
   absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
   if (!dir.ok()) return Annotate(name, dir.status());
   auto setup = std::make_shared<WriteSetup>(std::move(*dir));
   absl::StatusOr<std::unique_ptr<Wal>> wal =
-      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread);
+      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread, statistics);
   if (!wal.ok()) return Annotate(name, wal.status());
   setup->wal = std::move(*wal);
   setup->streams = std::move(streams);
@@ -88,6 +89,20 @@ absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config) {
   if (!setup.ok()) return setup.status();
   OpRun run = NewRun("W2", config.Scaled(2000), *setup);
   run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  return run;
+}
+
+absl::StatusOr<OpRun> StatsCostRun(const BenchConfig& config, bool w2, bool statistics) {
+  const std::string name = w2 ? "W2-stats" : "W1-stats";
+  const std::string variant = statistics ? "on" : "off";
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
+      SetUpWrites(config, absl::StrCat(name, "-", variant),
+                  w2 ? SyncMode::kStrict : SyncMode::kAsync, {"s"}, statistics);
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun(name, config.Scaled(w2 ? 2000 : 200000), *setup);
+  run.result.variant = variant;
+  run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  run.time_each_op = w2;  // as W1 and W2
   return run;
 }
 

@@ -41,7 +41,8 @@ using bench::BenchConfig;
 using bench::Result;
 
 constexpr char kUsage[] =
-    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N] [--big]\n"
+    "usage: ironwal bench [--quick] [--dir DIR] [--json] [--only LIST] [--scale N] [--stats]\n"
+    "                    [--big]\n"
     "\n"
     "Runs the workloads W1-W11, SH1-SH8 and CK of benchmarks/README.md (128-byte entries) and "
     "raw-device\n"
@@ -57,6 +58,8 @@ constexpr char kUsage[] =
     "               device (the probes), sweep (the W4 thread sweep); for profiling\n"
     "  --scale N    every count divided by N, no sweep and no W9-W11 unless named in --only\n"
     "               (for tests: --scale 1000 runs in about a second; --quick is --scale 10)\n"
+    "  --stats      W1 and W2 with statistics on and off, interleaved: the cost of\n"
+    "               WalOptions::statistics (part of the full run; --only stats for these)\n"
     "  --big        W9-W11 at their full sizes (10,000 streams, logs up to 10 GiB)\n"
     "  --help       this text\n"
     "\n"
@@ -67,6 +70,7 @@ struct BenchArgs {
   bool help = false;
   bool json = false;
   bool big = false;
+  bool stats = false;
   uint64_t scale = 1;
   std::string dir;             // empty: $TMPDIR or /tmp
   std::set<std::string> only;  // empty: everything
@@ -75,8 +79,8 @@ struct BenchArgs {
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
   static const std::set<std::string>* const kGroups =
-      new std::set<std::string>{"W1", "W2",  "W3",  "W4", "W5", "W6",     "W7",   "W8",
-                                "W9", "W10", "W11", "SH", "CK", "device", "sweep"};
+      new std::set<std::string>{"W1", "W2",  "W3",  "W4", "W5", "W6",     "W7",    "W8",
+                                "W9", "W10", "W11", "SH", "CK", "device", "sweep", "stats"};
   return kGroups->count(name) > 0;
 }
 
@@ -91,6 +95,8 @@ absl::StatusOr<BenchArgs> ParseArgs(const std::vector<std::string>& args) {
       parsed.json = true;
     } else if (arg == "--big") {
       parsed.big = true;
+    } else if (arg == "--stats") {
+      parsed.stats = true;
     } else if (arg == "--quick") {
       parsed.scale = 10;
     } else if ((arg == "--dir" && has_value) || arg.rfind("--dir=", 0) == 0) {
@@ -194,7 +200,7 @@ absl::StatusOr<std::vector<Result>> RunStep(const Step& step) {
 
 // Each device probe runs interleaved with the workloads it is compared with, and W4 with
 // W2, so that the disk's drifting flush latency affects both sides of each ratio alike.
-std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloads) {
+std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloads, bool stats) {
   std::vector<Step> steps = {
       Interleaved("W1 async append | 128 B write(2)",
                   {{"device", [c] { return bench::BufferedWrite128Probe(c); }},
@@ -220,6 +226,15 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
     steps.push_back(Alone("W9 many streams", {"W9"}, [c] { return bench::RunW9ManyStreams(c); }));
     steps.push_back(Alone("W10 big log", {"W10"}, [c] { return bench::RunW10BigLog(c); }));
     steps.push_back(Alone("W11 mixed", {"W11"}, [c] { return bench::RunW11Mixed(c); }));
+  }
+  if (stats) {
+    std::vector<Part> parts;
+    for (bool w2 : {false, true}) {
+      for (bool on : {false, true}) {
+        parts.push_back({"stats", [c, w2, on] { return bench::StatsCostRun(c, w2, on); }});
+      }
+    }
+    steps.push_back(Interleaved("W1/W2 statistics on/off", std::move(parts)));
   }
   if (sweep) {
     std::vector<Part> points;
@@ -309,8 +324,10 @@ int RunBench(const std::vector<std::string>& args, std::ostream& out, std::ostre
   // So are the scale workloads (minutes at full counts).
   const bool scale_workloads = parsed->scale == 1 || parsed->only.count("W9") > 0 ||
                                parsed->only.count("W10") > 0 || parsed->only.count("W11") > 0;
-  const absl::Status status =
-      RunSteps(Select(PlanSteps(config, sweep, scale_workloads), parsed->only), err, &results);
+  // And the statistics cost.
+  const bool stats = parsed->scale == 1 || parsed->stats || parsed->only.count("stats") > 0;
+  const absl::Status status = RunSteps(
+      Select(PlanSteps(config, sweep, scale_workloads, stats), parsed->only), err, &results);
   std::error_code ignored;
   std::filesystem::remove_all(*dir, ignored);
 

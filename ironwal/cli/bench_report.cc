@@ -78,6 +78,14 @@ std::string VsDevice(const Result& r, const std::vector<Result>& all) {
       absl::StrAppendFormat(&s, ", %.2fx 4x_append", r.ops_per_s / dev->ops_per_s);
     return s;
   }
+  if ((r.name == "W1-stats" || r.name == "W2-stats") && r.variant == "on") {
+    for (const Result& off : all) {
+      if (off.name == r.name && off.variant == "off" && off.ops_per_s > 0) {
+        return absl::StrFormat("stats cost %.1f%% of off's rate",
+                               100.0 * (1.0 - r.ops_per_s / off.ops_per_s));
+      }
+    }
+  }
   if (r.name == "W5" && (d = find("4x_append_128_fdatasync")) != nullptr) {
     return absl::StrFormat("%.2fx 4x_append_128 rate", r.ops_per_s / d->ops_per_s);
   }

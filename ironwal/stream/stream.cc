@@ -124,6 +124,10 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
     written = WriteGroupLocked(group, &opened);
   }
   if (opened) CloseVictims(shared_->writers->Opened(this));
+  if (StatsRecorder* stats = shared_->stats) {
+    stats->Add(StatsRecorder::kWriteGroups);
+    stats->Record(StatsRecorder::kGroupSize, group.size());
+  }
   return written;
 }
 
@@ -150,6 +154,7 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
       // The frames so far end the full segment, synced.
       IRONWAL_RETURN_IF_ERROR(FinishFrames(/*sync=*/true));
       IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.Rotate()));
+      if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kRotations);
     }
     absl::StatusOr<FrameLocation> where = dir_.Append(w->entries());
     if (!where.ok()) {
@@ -185,6 +190,7 @@ absl::Status Stream::FinishFrames(bool sync) {
 
 void Stream::PublishFrames() {
   dir_.Publish(unpublished_.frames);
+  if (shared_->stats != nullptr) CountFrames();
   for (size_t i = 0; i < unpublished_.writers.size(); ++i) {
     unpublished_.writers[i]->SetWritten(unpublished_.frames[i].start_id);
   }
@@ -192,11 +198,32 @@ void Stream::PublishFrames() {
   unpublished_.writers.clear();
 }
 
+void Stream::CountFrames() {
+  uint64_t bytes = 0;
+  uint64_t lz4 = 0;
+  for (size_t i = 0; i < unpublished_.frames.size(); ++i) {
+    bytes += unpublished_.frames[i].size;
+    // LZ4 is kept only when strictly smaller than the raw frame (format/frame.h).
+    if (unpublished_.frames[i].size < unpublished_.writers[i]->bytes()) ++lz4;
+  }
+  StatsRecorder* stats = shared_->stats;
+  stats->Add(StatsRecorder::kFramesWritten, unpublished_.frames.size());
+  stats->Add(StatsRecorder::kFrameBytesWritten, bytes);
+  stats->Add(StatsRecorder::kFramesRaw, unpublished_.frames.size() - lz4);
+  stats->Add(StatsRecorder::kFramesLz4, lz4);
+}
+
 absl::Status Stream::FlushWriter() { return Checked(Failure::kWrite, dir_.Flush()); }
 
 absl::Status Stream::SyncWriter() {
   IRONWAL_RETURN_IF_ERROR(FlushWriter());
-  return Checked(Failure::kSync, dir_.Sync());
+  StatsRecorder* stats = shared_->stats;
+  if (stats == nullptr) return Checked(Failure::kSync, dir_.Sync());
+  const uint64_t start = env_->NowMicros();
+  absl::Status synced = dir_.Sync();
+  stats->Add(StatsRecorder::kFdatasyncs);
+  stats->Record(StatsRecorder::kFdatasyncMicros, env_->NowMicros() - start);
+  return Checked(Failure::kSync, std::move(synced));
 }
 
 absl::Status Stream::Checked(Failure kind, absl::Status error) {
@@ -224,16 +251,21 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
     case Failure::kFiles:
       break;
   }
-  if (poison_.ok()) poison_ = error;
+  if (poison_.ok()) {
+    poison_ = error;
+    if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kPoisonings);
+  }
   // Close without flushing: after a failure nothing more may be written.
   if (dir_.AbandonWriter()) shared_->writers->Closed(this);
   return error;
 }
 
 absl::Status Stream::PoisonedError(absl::string_view op) const {
-  return absl::FailedPreconditionError(absl::StrCat(
-      OpDescription(op), ": stream is poisoned by an earlier failure (reopen the Wal to recover): ",
-      poison_.ToString()));
+  return absl::FailedPreconditionError(
+      absl::StrCat(OpDescription(op),
+                   ": stream is poisoned by an earlier failure (RecoverStream or a reopen of the "
+                   "Wal recovers it): ",
+                   poison_.ToString()));
 }
 
 absl::Status Stream::Flush() {

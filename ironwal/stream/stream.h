@@ -12,7 +12,8 @@
 // readable once written), the caller gets ResourceExhausted, and the stream works again
 // once space is freed; a full disk while creating the stream's files is likewise retried
 // by the next write; anything else poisons the stream: every later write and sync returns
-// FailedPrecondition with the first error, until the Wal is reopened.
+// FailedPrecondition with the first error, until Reopen() (Wal::RecoverStream) or a reopen of
+// the Wal recovers the stream's directory.
 // Frames are published (made visible to readers, next_id() advanced) only after they are
 // durable in kStrict, after they are written in kBatchOnly single appends, and at once
 // in kAsync (where a read of a frame still in the buffer flushes it first).
@@ -44,6 +45,7 @@
 #include "ironwal/base/mutex.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_reader.h"
+#include "ironwal/stats/recorder.h"
 #include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
@@ -61,6 +63,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
     StreamOptions options;
     ReaderCache* readers = nullptr;
     WriterBudget* writers = nullptr;
+    StatsRecorder* stats = nullptr;  // null: statistics off
   };
 
   // A stream that does not exist on disk yet; its directory is created by the first write.
@@ -115,6 +118,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // Moves whenever IDs are given other bytes than before (a suffix truncation, a reset, a
   // delete): what was cached by (segment, offset) before it is stale.
   uint64_t log_epoch() const { return log_epoch_.load(std::memory_order_acquire); }
+
+  // After a failure poisoned the stream: recovers its directory again, exactly as Wal::Open
+  // does (stream_dir_recovery.cc), and makes the stream writable, with the IDs recovery
+  // finds. Runs under the write lock: writes, syncs and log operations on this stream wait
+  // for it; reads do not, and one racing with it may fail (never return wrong bytes). A
+  // stream that is not poisoned is left alone (a clean report). A directory found gone or
+  // deleted leaves the stream absent, as an open would. A failed recovery keeps the poison.
+  // FailedPrecondition when read-only.
+  absl::StatusOr<StreamRecoveryReport> Reopen();
+  bool poisoned();
 
   // Hands buffered frames to the OS (kAsync).
   absl::Status Flush();
@@ -185,6 +198,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // Writes (and with `sync`, syncs) the unpublished frames, then publishes them.
   absl::Status FinishFrames(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void PublishFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Statistics of the unpublished frames, about to be published.
+  void CountFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status FlushWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The one error path: `error` if OK, else what the failure costs (see the file comment).
@@ -200,6 +215,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
 
   // Log operations (stream_log.cc).
   absl::Status CheckWritable(absl::string_view op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Reopen's check of the directory (stream_log.cc).
+  absl::StatusOr<bool> PresentOnDisk() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Syncs and closes the writer.
   absl::Status Quiesce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Writes `intent`, applies it and loads the state it describes (a failure poisons).

@@ -69,7 +69,8 @@ class StreamDir {
   void InitNew(std::string key);
   // Recovers the existing directory (stream_dir_recovery.cc). *is_stream is false when it
   // is not a stream (then nothing was done). DataLoss for what the corruption policy
-  // refuses.
+  // refuses. Also on a directory used before, writer closed (Stream::Reopen): the whole
+  // state is loaded again from the files.
   absl::Status Recover(StreamRecoveryReport* report, bool* is_stream);
 
   // Identity (any thread). See Stream::CheckKey.

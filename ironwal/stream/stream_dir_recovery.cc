@@ -95,6 +95,9 @@ void StreamDir::ReadKeyFile() {
 
 absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   report->dir = dir_name_;
+  // As a new session's (Stream::Reopen recovers a directory used before).
+  names_synced_ = false;
+  deleted_.store(false, std::memory_order_release);
   IRONWAL_ASSIGN_OR_RETURN(DirectoryState state, ReadDirectoryState(env_, dir_path_));
   *is_stream = state.listing.is_stream;
   if (!*is_stream) return absl::OkStatus();
@@ -120,7 +123,13 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   if (plan.refusal.has_value()) {
     return absl::DataLossError(absl::StrCat("open ", dir_path_, ": ", *plan.refusal));
   }
-  if (state.listing.has_key) ReadKeyFile();
+  if (state.listing.has_key) {
+    ReadKeyFile();
+  } else {
+    // A key known from a session before Stream::Reopen is recorded by the next write.
+    MutexLock lock(&key_mu_);
+    key_file_pending_ = key_known_;
+  }
   report->directory_rows = plan.rows;
   report->index_rebuilt = plan.index_rebuilt;
   report->index_problem = plan.index_problem;

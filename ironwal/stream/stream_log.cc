@@ -233,4 +233,51 @@ absl::Status Stream::Delete() {
   return absl::OkStatus();
 }
 
+bool Stream::poisoned() {
+  MutexLock lock(&write_mu_);
+  return !poison_.ok();
+}
+
+absl::StatusOr<StreamRecoveryReport> Stream::Reopen() {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(OpDescription("recover stream") + ": opened read-only");
+  }
+  MutexLock lock(&write_mu_);
+  StreamRecoveryReport report;
+  report.dir = dir_.dir_name();
+  if (poison_.ok()) return report;
+  // Fail closed the writer already; nothing of the failed session is written again.
+  if (dir_.AbandonWriter()) shared_->writers->Closed(this);
+  unpublished_.frames.clear();
+  unpublished_.writers.clear();
+  // Recovery may cut bytes that frames were cached from.
+  log_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  dir_.ForgetReaders();
+  IRONWAL_ASSIGN_OR_RETURN(const bool present, PresentOnDisk());
+  bool is_stream = false;
+  if (present) {
+    absl::Status recovered = dir_.Recover(&report, &is_stream);
+    dir_.ForgetReaders();
+    IRONWAL_RETURN_IF_ERROR(recovered);
+  }
+  // As an open: a directory that is gone, or not a stream, is no stream.
+  if (!is_stream) dir_.ResetAfterDelete();
+  poison_ = absl::OkStatus();
+  if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kStreamsUnpoisoned);
+  return report;
+}
+
+// Whether the stream's directory is there to recover; an interrupted delete is finished
+// first (as at open), and then it is not.
+absl::StatusOr<bool> Stream::PresentOnDisk() {
+  absl::StatusOr<bool> exists = env_->IsDirectory(dir_.dir_path());
+  if (absl::IsNotFound(exists.status())) return false;
+  IRONWAL_RETURN_IF_ERROR(exists.status());
+  if (!*exists) return false;
+  IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env_, dir_.dir_path()));
+  if (!deleted) return true;
+  IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env_, options_.root, dir_.dir_path()));
+  return false;
+}
+
 }  // namespace ironwal

@@ -78,11 +78,13 @@ std::atomic<uint64_t> next_wal_id{1};
 Wal::Impl::Impl(const WalOptions& options)
     : id_(next_wal_id.fetch_add(1)),
       options_(options),
+      stats_(options.statistics ? std::make_unique<StatsRecorder>() : nullptr),
       readers_(options.max_open_read_segments),
       writers_(options.max_open_segments) {
   shared_.options = ToStreamOptions(options_);
   shared_.readers = &readers_;
   shared_.writers = &writers_;
+  shared_.stats = stats_.get();
   if (options_.block_cache_size > 0) {
     frame_cache_ = std::make_unique<FrameCache>(options_.block_cache_size);
   }
@@ -129,6 +131,7 @@ absl::Status Wal::Impl::Recover() {
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                              Stream::Recover(&shared_, name, &report));
     if (stream == nullptr) continue;  // Not a stream directory: left alone.
+    CountRecovery(report);
     if (!report.clean()) recovery_report_.push_back(std::move(report));
     streams_[name] = std::move(stream);
   }
@@ -223,9 +226,51 @@ std::vector<Stream*> Wal::Impl::AllStreams() const {
 absl::StatusOr<uint64_t> Wal::Impl::Append(absl::string_view stream, absl::string_view entry) {
   const Call call(this, "append");
   IRONWAL_RETURN_IF_ERROR(call.status());
+  const uint64_t start = StatsClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
-  IRONWAL_ASSIGN_OR_RETURN(const IdRange ids, s->Append({entry}, /*batch=*/false));
-  return ids.first;
+  absl::StatusOr<IdRange> ids = s->Append({entry}, /*batch=*/false);
+  CountAppend(ids.status(), {entry}, start, /*batch=*/false);
+  IRONWAL_RETURN_IF_ERROR(ids.status());
+  return ids->first;
+}
+
+void Wal::Impl::CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
+                            uint64_t start_micros, bool batch) {
+  if (stats_ == nullptr) return;
+  if (!status.ok()) {
+    stats_->Add(StatsRecorder::kAppendErrors);
+    return;
+  }
+  uint64_t bytes = 0;
+  for (absl::string_view e : entries) bytes += e.size();
+  stats_->Add(StatsRecorder::kAppends);
+  stats_->Add(StatsRecorder::kEntriesAppended, entries.size());
+  stats_->Add(StatsRecorder::kLogicalBytesAppended, bytes);
+  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros,
+                 options_.env->NowMicros() - start_micros);
+}
+
+void Wal::Impl::CountRead(uint64_t bytes, uint64_t gets) const {
+  if (stats_ == nullptr) return;
+  if (gets > 0) stats_->Add(StatsRecorder::kGets, gets);
+  stats_->Add(StatsRecorder::kBytesRead, bytes);
+}
+
+void Wal::Impl::CountRecovery(const StreamRecoveryReport& report) const {
+  if (stats_ == nullptr) return;
+  stats_->Add(StatsRecorder::kStreamsRecovered);
+  if (report.clean()) return;
+  stats_->Add(StatsRecorder::kRecoveriesNotClean);
+  stats_->Add(StatsRecorder::kRecoveryCutBytes, report.cut_bytes);
+  stats_->Add(StatsRecorder::kRecoveryLostIds, report.lost_end - report.lost_first);
+}
+
+Statistics Wal::Impl::GetStatistics() const {
+  return stats_ != nullptr ? stats_->Snapshot() : Statistics();
+}
+
+void Wal::Impl::ResetStatistics() {
+  if (stats_ != nullptr) stats_->Reset();
 }
 
 absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
@@ -241,8 +286,11 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
     const uint64_t next = (*s)->next_id();
     return IdRange{next, next};
   }
+  const uint64_t start = StatsClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
-  return s->Append(entries, /*batch=*/true);
+  absl::StatusOr<IdRange> ids = s->Append(entries, /*batch=*/true);
+  CountAppend(ids.status(), entries, start, /*batch=*/true);
+  return ids;
 }
 
 absl::StatusOr<std::string> Wal::Impl::GetCached(Stream* stream, uint64_t id) {
@@ -250,6 +298,7 @@ absl::StatusOr<std::string> Wal::Impl::GetCached(Stream* stream, uint64_t id) {
   IRONWAL_ASSIGN_OR_RETURN(Stream::ReadPosition pos, stream->Locate(id));
   const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset, epoch};
   std::shared_ptr<const FrameCache::Entries> entries = frame_cache_->Lookup(key);
+  if (entries != nullptr && stats_ != nullptr) stats_->Add(StatsRecorder::kGetCacheHits);
   if (entries == nullptr) {
     IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
     absl::StatusOr<const DecodedPayload*> decoded = frame.Decode();
@@ -266,8 +315,9 @@ absl::StatusOr<std::string> Wal::Impl::Get(absl::string_view stream, uint64_t id
   const Call call(this, "get");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
-  if (frame_cache_ != nullptr) return GetCached(s, id);
-  return s->Get(id);
+  absl::StatusOr<std::string> entry = frame_cache_ != nullptr ? GetCached(s, id) : s->Get(id);
+  CountRead(entry.ok() ? entry->size() : 0, 1);
+  return entry;
 }
 
 std::vector<absl::StatusOr<std::string>> Wal::Impl::MultiGet(absl::string_view stream,
@@ -311,6 +361,9 @@ std::vector<absl::StatusOr<std::string>> Wal::Impl::MultiGet(absl::string_view s
     results[i] = entry.ok() ? absl::StatusOr<std::string>(std::string(*entry))
                             : absl::StatusOr<std::string>(reader->Annotate(where, entry.status()));
   }
+  uint64_t bytes = 0;
+  for (const auto& r : results) bytes += r.ok() ? r->size() : 0;
+  CountRead(bytes, ids.size());
   return results;
 }
 
@@ -327,6 +380,7 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::Impl::NewIterator(absl::string_vi
   }
   it->Seek(start_id);
   IRONWAL_RETURN_IF_ERROR(it->status());
+  if (stats_ != nullptr) stats_->Add(StatsRecorder::kScans);
   return std::unique_ptr<Iterator>(std::move(it));
 }
 
@@ -400,8 +454,11 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatchIf(absl::string_view stream,
     }
     return IdRange{next, next};
   }
+  const uint64_t start = StatsClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * target, FindStream(stream, /*create=*/true));
-  return target->Append(entries, /*batch=*/true, expected_next_id);
+  absl::StatusOr<IdRange> ids = target->Append(entries, /*batch=*/true, expected_next_id);
+  CountAppend(ids.status(), entries, start, /*batch=*/true);
+  return ids;
 }
 
 absl::StatusOr<std::vector<std::string>> Wal::Impl::ReadRange(absl::string_view stream, uint64_t lo,
@@ -431,6 +488,8 @@ absl::StatusOr<std::vector<std::string>> Wal::Impl::ReadRange(absl::string_view 
     entries.emplace_back(value);
   }
   IRONWAL_RETURN_IF_ERROR(it.status());
+  if (stats_ != nullptr) stats_->Add(StatsRecorder::kScans);
+  CountRead(total, 0);
   return entries;
 }
 
@@ -483,6 +542,31 @@ absl::Status Wal::Impl::Sync() {
     if (first.ok()) first = synced;
   }
   return first;
+}
+
+absl::Status Wal::Impl::Flush(absl::string_view stream) {
+  const Call call(this, "flush");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->Flush();
+}
+
+absl::Status Wal::Impl::Sync(absl::string_view stream) {
+  const Call call(this, "sync");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  return s->Sync();
+}
+
+absl::StatusOr<StreamRecoveryReport> Wal::Impl::RecoverStream(absl::string_view stream) {
+  const Call call(this, "recover stream");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  // Deleted streams included: a failed DeleteStream leaves one poisoned.
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStreamObject(stream, /*create=*/false));
+  const bool poisoned = s->poisoned();
+  absl::StatusOr<StreamRecoveryReport> report = s->Reopen();
+  if (report.ok() && poisoned) CountRecovery(*report);
+  return report;
 }
 
 absl::Status Wal::Impl::Close() {
@@ -602,6 +686,14 @@ absl::Status Wal::Flush() { return impl_->Flush(); }
 
 absl::Status Wal::Sync() { return impl_->Sync(); }
 
+absl::Status Wal::Flush(absl::string_view stream) { return impl_->Flush(stream); }
+
+absl::Status Wal::Sync(absl::string_view stream) { return impl_->Sync(stream); }
+
+absl::StatusOr<StreamRecoveryReport> Wal::RecoverStream(absl::string_view stream) {
+  return impl_->RecoverStream(stream);
+}
+
 absl::StatusOr<std::string> Wal::StreamDirectoryName(absl::string_view key) {
   return StreamDirName(key);
 }
@@ -613,5 +705,9 @@ const std::vector<StreamRecoveryReport>& Wal::recovery_report() const {
 }
 
 const WalOptions& Wal::options() const { return impl_->options(); }
+
+Statistics Wal::GetStatistics() const { return impl_->GetStatistics(); }
+
+void Wal::ResetStatistics() { impl_->ResetStatistics(); }
 
 }  // namespace ironwal

@@ -31,7 +31,8 @@
 //   DataLoss            a frame that fails its checks; at open, damage that cannot be a
 //                       torn tail (under CorruptionPolicy::kError)
 //   FailedPrecondition  the Wal is closed or read-only; the stream is poisoned by an
-//                       earlier write or sync failure (until reopened); the root is
+//                       earlier write or sync failure (until RecoverStream or a
+//                       reopen); the root is
 //                       locked by another opener
 //   ResourceExhausted   the disk is full (the stream keeps working once space is freed)
 //   Internal            other I/O errors (EIO, ...)
@@ -55,6 +56,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
+#include "ironwal/stats/statistics.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/txn_writer.h"
 #include "ironwal/wal/types.h"
@@ -130,7 +132,7 @@ class Wal {
   // crash at any point leaves the old state or the new one, never a mix (recovery finishes
   // an interrupted one; FORMAT.md, "Crash-ordered steps"). Like every write they return
   // FailedPrecondition when the Wal is read-only or the stream poisoned, and a failure in
-  // their middle poisons the stream until the Wal is reopened.
+  // their middle poisons the stream until RecoverStream or a reopen of the Wal.
 
   // Removes every ID >= from_id; the next append gets from_id. Works inside the active
   // segment and across segments (later segments removed, segments.idx and head.state
@@ -205,6 +207,24 @@ class Wal {
   // past a failing stream (which is then poisoned) and returns the first error.
   absl::Status Sync();
 
+  // Flush and Sync of one stream. NotFound for an unknown stream; Sync of a poisoned
+  // stream is FailedPrecondition (Flush of one is OK: it has nothing buffered).
+  absl::Status Flush(absl::string_view stream);
+  absl::Status Sync(absl::string_view stream);
+
+  // After a failed write or sync poisoned `stream` (FailedPrecondition "poisoned"), and once
+  // the cause is fixed: recovers that stream's directory as Open does for it (the torn tail
+  // cut, the verified bytes written again and synced) and makes it writable again; other
+  // streams are not touched. Afterwards it holds what a reopen of the Wal would show: every
+  // acknowledged entry (per the sync mode), and appends continue from the recovered next
+  // ID. Returns what recovery found. A stream that is not poisoned is left alone (a clean
+  // report). Exclusion: it holds the stream's write lock, so writes, syncs and log
+  // operations on the stream wait for it (and it for them); reads are not held, and a read
+  // of the stream racing with it may fail (it never returns wrong bytes). NotFound for an
+  // unknown stream; FailedPrecondition when read-only; the recovery's error (DataLoss, an
+  // I/O error) when it fails, and the stream stays poisoned.
+  absl::StatusOr<StreamRecoveryReport> RecoverStream(absl::string_view stream);
+
   // The name of the directory under the root that holds the stream `key` (ironwal 0.6's
   // mapping: every character outside [A-Za-z0-9._-] becomes '_'), for tools and for
   // path patterns in fault rules (SimEnv's FaultRule::path_pattern). InvalidArgument for
@@ -217,6 +237,11 @@ class Wal {
   // closed"), and it waits only for the calls already in flight. Iterators are not calls:
   // an existing iterator keeps reading what was written (the Wal must still outlive it).
   absl::Status Close();
+
+  // What the Wal has done since it opened or since the last ResetStatistics (all zero, and
+  // enabled false, when WalOptions::statistics is off). Works after Close too.
+  Statistics GetStatistics() const;
+  void ResetStatistics();
 
   // What recovery found and did, for every stream that was not clean.
   const std::vector<StreamRecoveryReport>& recovery_report() const;

@@ -30,6 +30,7 @@
 
 #include "ironwal/base/mutex.h"
 #include "ironwal/env/env.h"
+#include "ironwal/stats/recorder.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/stream/writer_budget.h"
@@ -77,7 +78,13 @@ class Wal::Impl {
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream, StreamInfoDetail detail);
   absl::Status Flush();
   absl::Status Sync();
+  absl::Status Flush(absl::string_view stream);
+  absl::Status Sync(absl::string_view stream);
+  absl::StatusOr<StreamRecoveryReport> RecoverStream(absl::string_view stream);
   absl::Status Close();
+
+  Statistics GetStatistics() const;
+  void ResetStatistics();
 
   const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
   const WalOptions& options() const { return options_; }
@@ -94,9 +101,17 @@ class Wal::Impl {
   // Env in the same order every run.
   std::vector<Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
+  // Statistics (no-ops when off): the clock for a latency, and what one call did.
+  uint64_t StatsClock() const { return stats_ != nullptr ? options_.env->NowMicros() : 0; }
+  void CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
+                   uint64_t start_micros, bool batch);
+  void CountRead(uint64_t bytes, uint64_t gets) const;
+  void CountRecovery(const StreamRecoveryReport& report) const;
 
   const uint64_t id_;  // distinct for every Wal of the process
   const WalOptions options_;
+  // Null when options_.statistics is off.
+  const std::unique_ptr<StatsRecorder> stats_;
   Stream::Shared shared_;
   ReaderCache readers_;
   WriterBudget writers_;

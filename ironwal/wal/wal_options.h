@@ -83,6 +83,12 @@ struct WalOptions {
   // it would do but does not do it, and every write fails with FailedPrecondition. For
   // inspecting a WAL another process may own. Default: false.
   bool read_only = false;
+
+  // Record statistics (Wal::GetStatistics, ironwal/stats/statistics.h): relaxed atomic
+  // counters and histograms per thread shard, and two reads of the Env's clock per append
+  // and per fdatasync. Measured by `ironwal bench --stats-cost` (README, "Running in
+  // production"). Default: true.
+  bool statistics = true;
 };
 
 }  // namespace ironwal

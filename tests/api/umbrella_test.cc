@@ -130,6 +130,10 @@ TEST(UmbrellaTest, WritesAndReads) {
 
   EXPECT_TRUE(wal->Flush().ok());
   EXPECT_TRUE(wal->Sync().ok());
+  EXPECT_TRUE(wal->Flush("orders").ok());
+  EXPECT_TRUE(wal->Sync("orders").ok());
+  // Not poisoned: nothing to recover.
+  EXPECT_TRUE(wal->RecoverStream("orders").value().clean());
   EXPECT_TRUE(wal->Close().ok());
   EXPECT_TRUE(wal->Close().ok());  // Idempotent.
   EXPECT_EQ(wal->Append("orders", "late").status().code(), absl::StatusCode::kFailedPrecondition);

@@ -152,6 +152,20 @@ TEST_F(BenchTest, OnlyRunsTheNamedWorkloads) {
   EXPECT_THAT(Leftovers(), IsEmpty());
 }
 
+// The cost of statistics: W1 and W2 with WalOptions::statistics on and off, in one run.
+TEST_F(BenchTest, StatsComparesStatisticsOnAndOff) {
+  const BenchRun run = Bench({"--scale", "1000", "--dir", dir_, "--only", "stats"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  for (const char* id : {"W1-stats on", "W1-stats off", "W2-stats on", "W2-stats off"}) {
+    EXPECT_THAT(run.out, HasSubstr(id)) << run.out;
+  }
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("W1-stats on .*stats cost -?[0-9.]+% of off"));
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("W2-stats on .*stats cost -?[0-9.]+% of off"));
+  EXPECT_THAT(run.out, ::testing::Not(HasSubstr("\n  W3")));
+  EXPECT_THAT(Bench({"--help"}).out, HasSubstr("--stats"));
+  EXPECT_THAT(Leftovers(), IsEmpty());
+}
+
 TEST_F(BenchTest, MissingDirectoryExitsOne) {
   const BenchRun run = Bench({"--scale", "1000", "--dir", dir_ + "/missing"});
   EXPECT_EQ(run.code, 1);

@@ -1,0 +1,94 @@
+// The statistics' histogram buckets and percentiles (ironwal/stats/histogram.h,
+// recorder.h): every value lands in the bucket whose bounds hold it, buckets tile the
+// uint64 range, and percentiles of known data are within a bucket's width of the truth.
+#include "ironwal/stats/histogram.h"
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+#include "ironwal/stats/recorder.h"
+#include "ironwal/stats/statistics.h"
+
+namespace ironwal {
+namespace {
+
+TEST(HistogramBucketsTest, BucketsTileTheRange) {
+  EXPECT_EQ(HistogramBuckets::Of(0), 0);
+  EXPECT_EQ(HistogramBuckets::Upper(0), 0u);
+  for (int b = 0; b + 1 < HistogramBuckets::kCount; ++b) {
+    const uint64_t upper = HistogramBuckets::Upper(b);
+    ASSERT_EQ(HistogramBuckets::Of(upper), b) << upper;
+    ASSERT_EQ(HistogramBuckets::Of(upper + 1), b + 1) << upper;
+  }
+  EXPECT_EQ(HistogramBuckets::Upper(HistogramBuckets::kCount - 1), UINT64_MAX);
+  EXPECT_EQ(HistogramBuckets::Of(UINT64_MAX), HistogramBuckets::kCount - 1);
+}
+
+TEST(HistogramBucketsTest, UpperBoundIsWithinAnEighth) {
+  for (uint64_t v = 1; v < (uint64_t{1} << 40); v = v * 3 + 1) {
+    const uint64_t upper = HistogramBuckets::Upper(HistogramBuckets::Of(v));
+    EXPECT_GE(upper, v);
+    EXPECT_LE(upper - v, v / 8) << v;
+  }
+}
+
+TEST(StatsRecorderTest, PercentilesOfKnownValues) {
+  StatsRecorder recorder;
+  for (uint64_t v = 1; v <= 1000; ++v) recorder.Record(StatsRecorder::kAppendMicros, v);
+  const HistogramSnapshot h = recorder.Snapshot().append_micros;
+  EXPECT_EQ(h.count, 1000u);
+  EXPECT_EQ(h.sum, 500500u);
+  EXPECT_EQ(h.min, 1u);
+  EXPECT_EQ(h.max, 1000u);
+  // The bucket holding the true value, reported by its upper bound.
+  EXPECT_EQ(h.p50, HistogramBuckets::Upper(HistogramBuckets::Of(500)));
+  EXPECT_EQ(h.p99, 1000u);  // 990's bucket ends at 1023: clamped to the largest value
+  EXPECT_EQ(HistogramBuckets::Upper(HistogramBuckets::Of(990)), 1023u);
+  EXPECT_EQ(h.p999, 1000u);
+  EXPECT_DOUBLE_EQ(h.Average(), 500.5);
+  EXPECT_EQ(recorder.Snapshot().fdatasync_micros.count, 0u);
+}
+
+TEST(StatsRecorderTest, CountersFromManyThreadsAddUpAndReset) {
+  StatsRecorder recorder;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&recorder] {
+      for (int i = 0; i < 10000; ++i) {
+        recorder.Add(StatsRecorder::kAppends);
+        recorder.Add(StatsRecorder::kLogicalBytesAppended, 3);
+        recorder.Record(StatsRecorder::kGroupSize, 2);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  Statistics s = recorder.Snapshot();
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.appends, 40000u);
+  EXPECT_EQ(s.logical_bytes_appended, 120000u);
+  EXPECT_EQ(s.group_size.count, 40000u);
+  EXPECT_EQ(s.group_size.p999, 2u);
+  recorder.Reset();
+  s = recorder.Snapshot();
+  EXPECT_EQ(s.appends, 0u);
+  EXPECT_EQ(s.group_size.count, 0u);
+  EXPECT_EQ(s.group_size.max, 0u);
+  EXPECT_EQ(s.group_size.min, 0u);
+}
+
+TEST(StatisticsTest, ToStringNamesEveryCounter) {
+  Statistics s;
+  s.enabled = true;
+  s.fdatasyncs = 7;
+  s.append_micros.count = 2;
+  const std::string text = s.ToString();
+  EXPECT_NE(text.find("fdatasyncs 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("append_micros count=2"), std::string::npos) << text;
+  EXPECT_NE(text.find("poisonings 0\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ironwal

@@ -1,0 +1,173 @@
+// Wal::GetStatistics against workloads with known counts (SimEnv, one thread): every
+// counter and histogram count is checked exactly; ResetStatistics and
+// WalOptions::statistics = false zero them.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/sim_env.h"
+#include "ironwal/format/format.h"
+#include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/wal.h"
+
+#include "tests/wal/wal_test_util.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
+
+struct SimEnvHolder {
+  SimEnv sim_env_;
+};
+
+class WalStatisticsTest : public ::testing::Test,
+                          protected SimEnvHolder,
+                          public ::ironwal::testing::WalTestBase {
+ public:
+  WalStatisticsTest() : WalTestBase(&sim_env_) {}
+
+ protected:
+  // A raw frame of `entries` entries of `size` bytes each.
+  static uint64_t RawFrame(uint64_t entries, uint64_t size) {
+    return format::kFrameHeaderSize + entries * (4 + size);
+  }
+  static void ExpectOrdered(const HistogramSnapshot& h) {
+    EXPECT_LE(h.min, h.p50);
+    EXPECT_LE(h.p50, h.p99);
+    EXPECT_LE(h.p99, h.p999);
+    EXPECT_LE(h.p999, h.max);
+  }
+};
+
+TEST_F(WalStatisticsTest, WritesAreCountedExactly) {
+  options_.max_entries_per_segment = 4;  // segments at 0, 4, 8: two rotations
+  ASSERT_OK(Open());
+  for (int i = 0; i < 10; ++i) ASSERT_OK(wal_->Append("s", "abc"));
+  ASSERT_OK(wal_->AppendBatch("t", {"a", "bb"}));
+  ASSERT_OK(wal_->AppendBatchIf("t", 2, {absl::string_view("ccc")}));
+  EXPECT_THAT(wal_->AppendBatchIf("t", 0, {absl::string_view("no")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  const Statistics s = wal_->GetStatistics();
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.appends, 12u);
+  EXPECT_EQ(s.append_errors, 1u);
+  EXPECT_EQ(s.entries_appended, 13u);
+  EXPECT_EQ(s.logical_bytes_appended, 30u + 3u + 3u);
+  EXPECT_EQ(s.frames_written, 12u);
+  EXPECT_EQ(s.frames_raw, 12u);
+  EXPECT_EQ(s.frames_lz4, 0u);
+  EXPECT_EQ(s.frame_bytes_written, 10 * RawFrame(1, 3) + RawFrame(2, 1) + 1 + RawFrame(1, 3));
+  EXPECT_EQ(s.write_groups, 13u);  // the refused conditional write is a group too
+  EXPECT_EQ(s.rotations, 2u);
+  // kStrict: one per write group (the refused conditional one too), and one ending each
+  // full segment.
+  EXPECT_EQ(s.fdatasyncs, 13u + 2u);
+  EXPECT_EQ(s.fdatasync_micros.count, s.fdatasyncs);
+  EXPECT_EQ(s.append_micros.count, 10u);
+  EXPECT_EQ(s.append_batch_micros.count, 2u);
+  EXPECT_EQ(s.group_size.count, 13u);
+  EXPECT_EQ(s.group_size.max, 1u);
+  ExpectOrdered(s.append_micros);
+  ExpectOrdered(s.fdatasync_micros);
+  EXPECT_EQ(s.gets + s.scans + s.bytes_read + s.poisonings, 0u);
+  EXPECT_EQ(s.streams_recovered, 0u);  // a new root: nothing to recover
+}
+
+TEST_F(WalStatisticsTest, CompressedFramesAreCountedByCodec) {
+  options_.compression = Compression::kLz4;
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->Append("s", std::string(4096, 'x')));  // compresses
+  ASSERT_OK(wal_->Append("s", "tiny"));                  // under min_compression_size
+  const Statistics s = wal_->GetStatistics();
+  EXPECT_EQ(s.frames_lz4, 1u);
+  EXPECT_EQ(s.frames_raw, 1u);
+  EXPECT_EQ(s.logical_bytes_appended, 4100u);
+  EXPECT_LT(s.frame_bytes_written, RawFrame(1, 4096));
+}
+
+TEST_F(WalStatisticsTest, ReadsAreCountedExactly) {
+  options_.block_cache_size = 1 << 20;
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->AppendBatch("s", {"aa", "bbb", "c"}));
+  wal_->ResetStatistics();
+  ASSERT_THAT(wal_->Get("s", 1), IsOkAndHolds("bbb"));  // a miss: the frame is read
+  ASSERT_THAT(wal_->Get("s", 2), IsOkAndHolds("c"));    // the same frame: a hit
+  EXPECT_THAT(wal_->Get("s", 9), StatusIs(absl::StatusCode::kOutOfRange));
+  const std::vector<uint64_t> ids = {0, 2, 7};
+  wal_->MultiGet("s", ids);
+  ASSERT_OK(wal_->NewIterator("s", 0).status());
+  ASSERT_OK(wal_->ReadRange("s", 0, 2, 100).status());
+  const Statistics s = wal_->GetStatistics();
+  EXPECT_EQ(s.gets, 6u);
+  EXPECT_EQ(s.get_cache_hits, 1u);
+  EXPECT_EQ(s.scans, 2u);
+  EXPECT_EQ(s.bytes_read, 3u + 1u + (2u + 1u) + (2u + 3u));
+  EXPECT_EQ(s.appends, 0u);  // reset before the reads
+}
+
+TEST_F(WalStatisticsTest, PoisonRecoveryAndReopenAreCounted) {
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->Append("s", "a"));
+  ASSERT_OK(wal_->Append("t", "a"));
+  FaultRule rule;
+  rule.op = SimOp::kSync;
+  rule.path_pattern = StreamDir("s") + "/*.wal";
+  rule.max_fires = 1;
+  sim_env_.AddFaultRule(rule);
+  EXPECT_THAT(wal_->Append("s", "b"), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(wal_->Append("s", "c"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  Statistics s = wal_->GetStatistics();
+  EXPECT_EQ(s.poisonings, 1u);
+  EXPECT_EQ(s.append_errors, 2u);
+  ASSERT_OK(wal_->RecoverStream("s").status());
+  ASSERT_OK(wal_->RecoverStream("s").status());  // not poisoned any more: not counted
+  s = wal_->GetStatistics();
+  EXPECT_EQ(s.streams_unpoisoned, 1u);
+  EXPECT_EQ(s.streams_recovered, 1u);
+
+  // A torn tail: 10 bytes past the last synced frame of t.
+  ASSERT_OK(wal_->Close());
+  const std::string path = SegmentPath("t", 0);
+  WriteFile(path, ReadFile(path) + std::string(10, '\0'));
+  ASSERT_OK(Open());
+  s = wal_->GetStatistics();
+  EXPECT_EQ(s.streams_recovered, 2u);
+  EXPECT_EQ(s.recoveries_not_clean, 1u);
+  EXPECT_EQ(s.recovery_cut_bytes, 10u);
+  EXPECT_EQ(s.recovery_lost_ids, 0u);
+  EXPECT_EQ(s.appends, 0u);  // a new Wal starts from zero
+}
+
+TEST_F(WalStatisticsTest, OffRecordsNothing) {
+  options_.statistics = false;
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->Append("s", "a"));
+  ASSERT_OK(wal_->Get("s", 0).status());
+  const Statistics s = wal_->GetStatistics();
+  EXPECT_FALSE(s.enabled);
+  EXPECT_EQ(s.appends + s.fdatasyncs + s.gets + s.frames_written, 0u);
+  EXPECT_EQ(s.append_micros.count, 0u);
+  wal_->ResetStatistics();  // a no-op
+}
+
+TEST_F(WalStatisticsTest, ResetZeroesEverything) {
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->Append("s", "a"));
+  wal_->ResetStatistics();
+  Statistics s = wal_->GetStatistics();
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.appends + s.fdatasyncs + s.frames_written + s.write_groups, 0u);
+  EXPECT_EQ(s.append_micros.count + s.fdatasync_micros.count + s.group_size.count, 0u);
+  ASSERT_OK(wal_->Append("s", "b"));
+  s = wal_->GetStatistics();
+  EXPECT_EQ(s.appends, 1u);
+  EXPECT_EQ(s.fdatasyncs, 1u);
+}
+
+}  // namespace
+}  // namespace ironwal
