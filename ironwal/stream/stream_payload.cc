@@ -83,6 +83,12 @@ absl::Status Stream::MeasurePayloads(StreamInfo* info) {
   }
   IRONWAL_ASSIGN_OR_RETURN(walk.lost, ReadLostIdsFile(env_, dir_.dir_path()));
   for (const uint64_t start : segments) {
+    // The active segment's file is created by the stream's first write: a stream created
+    // empty (CreateStream, PutStreamMetadata, a reset) has none yet, and holds no bytes.
+    if (start == segments.back() &&
+        absl::IsNotFound(env_->GetFileSize(dir_.SegmentPath(start)).status())) {
+      break;
+    }
     IRONWAL_RETURN_IF_ERROR(
         WalkSegment(env_, dir_.SegmentPath(start), options_.read_buffer_size, &walk));
   }

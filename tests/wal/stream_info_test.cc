@@ -74,6 +74,22 @@ TEST_F(StreamInfoTest, FramesBelowATrimAreNotCounted) {
   EXPECT_EQ(info.logical_bytes, 2u * (4 + 5));
 }
 
+TEST_F(StreamInfoTest, AStreamCreatedEmptyHasNoPayload) {
+  ASSERT_OK(Open());
+  // No segment file exists until the first write.
+  ASSERT_OK(wal_->CreateStream("s", 5));
+  ASSERT_OK_AND_ASSIGN(const StreamInfo info,
+                       wal_->GetStreamInfo("s", StreamInfoDetail::kPayloadSizes));
+  EXPECT_EQ(info.first_id, 5u);
+  EXPECT_EQ(info.next_id, 5u);
+  EXPECT_EQ(info.logical_bytes, 0u);
+  ASSERT_OK(wal_->Append("s", "abc"));
+  ASSERT_OK_AND_ASSIGN(const StreamInfo after,
+                       wal_->GetStreamInfo("s", StreamInfoDetail::kPayloadSizes));
+  EXPECT_EQ(after.logical_bytes, after.stored_payload_bytes);
+  EXPECT_GT(after.logical_bytes, 0u);
+}
+
 TEST_F(StreamInfoTest, UnknownStreamIsNotFound) {
   ASSERT_OK(Open());
   EXPECT_THAT(wal_->GetStreamInfo("nope", StreamInfoDetail::kPayloadSizes),
