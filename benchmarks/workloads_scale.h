@@ -23,7 +23,8 @@
 //       300 cold Gets, then 5,000 warm ones, uniform IDs from fixed seeds. Open is timed
 //       cold (caches dropped first).
 //   W11 mixed: a stream of 200,000 entries; then one kStrict writer appends 2,000 more
-//       while 4 readers Get uniform random IDs below the next ID and one iterator tails the
+//       while 4 readers Get uniform random IDs below the next ID (at least 100 each, however
+//       the threads are scheduled) and one iterator tails the
 //       stream from ID 0. Writer p50/p99 (W11 writer), readers' p50/p99 (W11 readers), the
 //       tailer's entries/s (W11 tail).
 //

@@ -72,7 +72,8 @@ TEST_F(WorkloadsScaleTest, W11PrintsWriterReadersAndTail) {
   EXPECT_THAT(Variants(results, "W11"),
               ElementsAre("writer strict", "readers x4 get", "tail scan"));
   EXPECT_EQ(results[0].ops, 2u);
-  EXPECT_EQ(results[2].ops, 202u);  // the tailer saw every entry, the writer's included
+  EXPECT_GE(results[1].ops, 4u * 100);  // each reader's minimum, even if it starts late
+  EXPECT_EQ(results[2].ops, 202u);      // the tailer saw every entry, the writer's included
   EXPECT_TRUE(Empty());
 }
 
