@@ -290,9 +290,23 @@ int IronwalIo::Bootstrap(struct raft_io* io, const struct raft_configuration* co
   return self->Sync(status);
 }
 
-int IronwalIo::Recover(struct raft_io* io, const struct raft_configuration* /*conf*/) {
-  std::snprintf(io->errmsg, RAFT_ERRMSG_BUF_SIZE, "recover is not supported by ironwal's raft_io");
-  return RAFT_INVALID;
+int IronwalIo::Recover(struct raft_io* io, const struct raft_configuration* conf) {
+  IronwalIo* self = Self(io);
+  struct raft_buffer buf;
+  if (int rv = raft_configuration_encode(conf, &buf); rv != 0) return rv;
+  LogEntry entry{0, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
+  raft_free(buf.base);
+  absl::StatusOr<uint64_t> index;
+  {
+    std::lock_guard<std::mutex> lock(self->storage_mu_);
+    index = self->storage_->Recover(entry);
+    if (!index.ok() && self->storage_->failure().ok()) {  // refused, nothing written
+      SetErrmsg(io->errmsg, index.status());
+      return RAFT_INVALID;
+    }
+  }
+  if (index.ok()) self->next_index_ = *index + 1;
+  return self->Sync(index.status());
 }
 
 int IronwalIo::SetTerm(struct raft_io* io, raft_term term) {

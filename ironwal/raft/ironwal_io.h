@@ -12,7 +12,8 @@
 //   raft_init(&raft, io->io(), &fsm, id, address);
 //
 // Storage calls:
-//   load, bootstrap, set_term, set_vote   synchronous on the loop thread, durable at return
+//   load, bootstrap, recover, set_term,   synchronous on the loop thread, durable at return
+//   set_vote
 //   append                                asynchronous: queued to a writer thread, which
 //                                         appends every queued batch (AppendBatchIf at the
 //                                         entries' Raft index) and then syncs once for all

@@ -91,12 +91,7 @@ absl::StatusOr<StreamInfo> RaftStorage::LogInfo() {
 absl::StatusOr<RaftState> RaftStorage::Load() {
   RaftState state;
   IRONWAL_ASSIGN_OR_RETURN(state.snapshot, GetSnapshot());
-  IRONWAL_ASSIGN_OR_RETURN(StreamInfo info, LogInfo());
-  if (state.snapshot && state.snapshot->installed && info.first_id != state.snapshot->index + 1) {
-    // The install wrote the snapshot, then was cut before the log was reset: finish it.
-    IRONWAL_RETURN_IF_ERROR(Fail(wal_->ResetStream(kStream, state.snapshot->index + 1)));
-    IRONWAL_ASSIGN_OR_RETURN(info, LogInfo());
-  }
+  IRONWAL_ASSIGN_OR_RETURN(StreamInfo info, FinishInstall(state.snapshot));
   state.term = term_;
   state.vote = vote_;
   state.start_index = info.first_id;
@@ -113,6 +108,42 @@ absl::StatusOr<RaftState> RaftStorage::Load() {
     }
   }
   return state;
+}
+
+absl::StatusOr<StreamInfo> RaftStorage::FinishInstall(
+    const std::optional<SnapshotRecord>& snapshot) {
+  IRONWAL_ASSIGN_OR_RETURN(StreamInfo info, LogInfo());
+  if (snapshot && snapshot->installed && info.first_id != snapshot->index + 1) {
+    // The install wrote the snapshot, then was cut before the log was reset: finish it.
+    IRONWAL_RETURN_IF_ERROR(Fail(wal_->ResetStream(kStream, snapshot->index + 1)));
+    IRONWAL_ASSIGN_OR_RETURN(info, LogInfo());
+  }
+  return info;
+}
+
+absl::StatusOr<uint64_t> RaftStorage::Recover(const LogEntry& configuration) {
+  IRONWAL_ASSIGN_OR_RETURN(std::optional<SnapshotRecord> snapshot, GetSnapshot());
+  IRONWAL_ASSIGN_OR_RETURN(StreamInfo info, FinishInstall(snapshot));
+  LogEntry entry = configuration;
+  if (info.next_id > info.first_id) {
+    const uint64_t last = info.next_id - 1;
+    absl::StatusOr<std::string> bytes = wal_->Get(kStream, last);
+    if (!bytes.ok()) return Fail(bytes.status());
+    absl::StatusOr<LogEntry> last_entry =
+        DecodeEntry(*bytes, absl::StrCat("recover ", dir_, "/wal raft-log entry ", last));
+    if (!last_entry.ok()) return Fail(last_entry.status());
+    entry.term = last_entry->term;
+  } else if (snapshot) {
+    entry.term = snapshot->term;
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrCat("recover ", dir_,
+                     ": nothing to recover (no log entries, no snapshot; "
+                     "bootstrap a new cluster instead)"));
+  }
+  IRONWAL_RETURN_IF_ERROR(Append(info.next_id, {entry}));
+  IRONWAL_RETURN_IF_ERROR(Sync());
+  return info.next_id;
 }
 
 absl::Status RaftStorage::Bootstrap(const LogEntry& configuration) {

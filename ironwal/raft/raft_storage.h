@@ -74,6 +74,14 @@ class RaftStorage {
   // FailedPrecondition "already bootstrapped" unless term, vote, log and snapshot are empty.
   absl::Status Bootstrap(const LogEntry& configuration);
 
+  // raft_recover's storage step, for a cluster that lost its quorum: appends
+  // `configuration` (its payload and type; its term is ignored) as the log's next entry
+  // with the term of the log's last entry (or of the snapshot if the log is empty), so the
+  // log's terms never decrease (libraft's own storage writes term 1 there), and syncs it.
+  // Returns the entry's index. Finishes an interrupted snapshot install first, as Load.
+  // FailedPrecondition if the storage was never bootstrapped (nothing to recover).
+  absl::StatusOr<uint64_t> Recover(const LogEntry& configuration);
+
   absl::Status SetTerm(uint64_t term);  // the vote is cleared
   absl::Status SetVote(uint64_t server_id);
 
@@ -106,6 +114,8 @@ class RaftStorage {
   absl::Status Fail(absl::Status status);
   absl::Status CheckUsable() const;
   absl::Status PutTermVote(uint64_t term, uint64_t vote);
+  // LogInfo, after finishing a snapshot install cut before the log was reset.
+  absl::StatusOr<StreamInfo> FinishInstall(const std::optional<SnapshotRecord>& snapshot);
   absl::Status WriteSnapshotFile(const SnapshotRecord& snapshot, bool installed);
   absl::StatusOr<std::vector<std::string>> SnapshotNames();
 

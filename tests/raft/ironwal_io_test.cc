@@ -162,6 +162,26 @@ TEST_F(IronwalIoTest, BootstrapTermAndVoteAreStoredAndBootstrapIsRefusedTwice) {
   EXPECT_EQ(failures_, 0);
 }
 
+TEST_F(IronwalIoTest, RecoverAppendsTheNewConfigurationAfterTheLog) {
+  Load(0);
+  struct raft_configuration conf;
+  raft_configuration_init(&conf);
+  ASSERT_EQ(raft_configuration_add(&conf, 1, "127.0.0.1:1", RAFT_VOTER), 0);
+  EXPECT_EQ(io()->recover(io(), &conf), RAFT_INVALID);  // nothing to recover yet
+  ASSERT_EQ(io()->bootstrap(io(), &conf), 0);
+  ASSERT_EQ(raft_configuration_add(&conf, 2, "127.0.0.1:2", RAFT_VOTER), 0);
+  ASSERT_EQ(io()->recover(io(), &conf), 0);
+  struct raft_buffer encoded;
+  ASSERT_EQ(raft_configuration_encode(&conf, &encoded), 0);
+  const std::string expected(static_cast<const char*>(encoded.base), encoded.len);
+  raft_free(encoded.base);
+  raft_configuration_close(&conf);
+  RaftState state = Reload();
+  ASSERT_EQ(state.entries.size(), 2u);
+  EXPECT_EQ(state.entries[1], (LogEntry{1, RAFT_CHANGE, expected}));
+  EXPECT_EQ(failures_, 0);
+}
+
 TEST_F(IronwalIoTest, AppendsCompleteOnTheLoopAfterOneSyncForAllThatWaited) {
   Load(0);
   // Hold the writer in its first fsync until every later append is queued: they must then

@@ -16,6 +16,8 @@ namespace ironwal {
 namespace raft {
 namespace {
 
+using ::ironwal::testing::StatusIs;
+
 constexpr char kDir[] = "/node";
 
 LogEntry Entry(uint64_t term, const std::string& payload) { return LogEntry{term, 1, payload}; }
@@ -182,6 +184,37 @@ TEST_F(RaftStorageTest, LoadFinishesAnInstallCutBeforeTheLogReset) {
   EXPECT_EQ(state.snapshot->index, 500u);
   EXPECT_EQ(state.start_index, 501u);
   EXPECT_TRUE(state.entries.empty());
+}
+
+TEST_F(RaftStorageTest, RecoverAppendsTheConfigurationWithTheLastTermDurably) {
+  auto storage = OpenStorage();
+  const LogEntry conf{99, 3, "new-configuration"};
+  // Never bootstrapped: nothing to recover, and nothing is written.
+  EXPECT_THAT(storage->Recover(conf).status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(storage->failure());
+  ASSERT_OK(storage->Append(1, Entries(2, 30, "a")));
+  ASSERT_OK(storage->Append(31, Entries(5, 3, "b")));
+  ASSERT_OK_AND_ASSIGN(uint64_t index, storage->Recover(conf));
+  EXPECT_EQ(index, 34u);
+  storage = CrashAndReopen(std::move(storage));  // durable at return
+  ASSERT_OK_AND_ASSIGN(RaftState state, storage->Load());
+  ASSERT_EQ(state.entries.size(), 34u);
+  EXPECT_EQ(state.entries[32].payload, "b2");  // the entries before it are all kept
+  EXPECT_EQ(state.entries[33], (LogEntry{5, 3, "new-configuration"}));
+  // Appends go on after it.
+  ASSERT_OK(storage->Append(35, Entries(6, 1, "c")));
+}
+
+TEST_F(RaftStorageTest, RecoverAfterAnInstalledSnapshotUsesTheSnapshotTerm) {
+  auto storage = OpenStorage();
+  ASSERT_OK(storage->PutSnapshot(Snapshot(500, 7, "leader-state"), 0));
+  ASSERT_OK_AND_ASSIGN(uint64_t index, storage->Recover(LogEntry{0, 3, "conf"}));
+  EXPECT_EQ(index, 501u);
+  storage = CrashAndReopen(std::move(storage));
+  ASSERT_OK_AND_ASSIGN(RaftState state, storage->Load());
+  EXPECT_EQ(state.start_index, 501u);
+  ASSERT_EQ(state.entries.size(), 1u);
+  EXPECT_EQ(state.entries[0], (LogEntry{7, 3, "conf"}));
 }
 
 TEST_F(RaftStorageTest, FsyncErrorStopsTheStorageForGood) {
