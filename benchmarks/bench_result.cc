@@ -19,6 +19,9 @@
 
 namespace ironwal {
 namespace bench {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 // The value at nearest rank ceil(p * n) of sorted `v` (1-based), for 0 < p <= 1.

@@ -11,6 +11,9 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 template <uint32_t (*Fn)(uint32_t, const char*, size_t)>

@@ -16,6 +16,18 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::AppendFrame;
+using internal::DecodedPayload;
+using internal::DecodeFrameHeader;
+using internal::DecodePayload;
+using internal::FrameEncodeOptions;
+using internal::FrameHeader;
+using internal::Random;
+using internal::RawEntryAt;
+using internal::VerifyFramePayload;
+
 namespace {
 
 constexpr size_t kPayloadSize = 128;

@@ -12,6 +12,11 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+
+using internal::Lz4FrameCompress;
+using internal::Lz4FrameDecompress;
+using internal::Random;
+
 namespace {
 
 // `n` bytes of lines like "ts=1700000123 account=00042 op=debit amount=913\n".

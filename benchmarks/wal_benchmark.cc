@@ -17,6 +17,9 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 constexpr size_t kPayloadSize = 128;

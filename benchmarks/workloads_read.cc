@@ -20,6 +20,9 @@
 
 namespace ironwal {
 namespace bench {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 using internal::Annotate;

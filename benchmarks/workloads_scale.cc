@@ -29,6 +29,9 @@
 
 namespace ironwal {
 namespace bench {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 using internal::Annotate;

@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 
 namespace ironwal {
+namespace internal {
 
 class ABSL_LOCKABLE Mutex {
  public:
@@ -59,7 +60,7 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-// A condition variable used with ironwal::Mutex.
+// A condition variable used with ironwal::internal::Mutex.
 class CondVar {
  public:
   CondVar() = default;
@@ -123,6 +124,7 @@ class ABSL_SCOPED_LOCKABLE WriterMutexLock {
   SharedMutex* const mu_;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_BASE_MUTEX_H_

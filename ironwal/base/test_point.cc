@@ -44,7 +44,7 @@ void RunTestPoint(const char* name) {
 ScopedTestPoint::ScopedTestPoint(std::string name, std::function<void()> callback)
     : name_(std::move(name)) {
   internal::Registry& r = internal::GetRegistry();
-  MutexLock lock(&r.mu);
+  internal::MutexLock lock(&r.mu);
   const bool added =
       r.points.emplace(name_, std::make_shared<const std::function<void()>>(std::move(callback)))
           .second;
@@ -54,7 +54,7 @@ ScopedTestPoint::ScopedTestPoint(std::string name, std::function<void()> callbac
 
 ScopedTestPoint::~ScopedTestPoint() {
   internal::Registry& r = internal::GetRegistry();
-  MutexLock lock(&r.mu);
+  internal::MutexLock lock(&r.mu);
   r.points.erase(name_);
   internal::test_points_installed.fetch_sub(1, std::memory_order_relaxed);
 }

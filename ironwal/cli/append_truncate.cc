@@ -16,6 +16,9 @@
 
 namespace ironwal {
 namespace cli {
+
+namespace format = ::ironwal::internal::format;
+
 namespace {
 
 const CommandSpec kAppendSpec = {

@@ -21,6 +21,11 @@
 namespace ironwal {
 namespace cli {
 
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DecodeStreamKey;
+using ::ironwal::internal::IoError;
+using ::ironwal::internal::StreamDirName;
+
 int Failure(absl::string_view command, const absl::Status& status, std::ostream& err) {
   err << "ironwal " << command << ": " << status.message() << "\n";
   return kExitFinding;

@@ -17,6 +17,9 @@
 
 namespace ironwal {
 namespace cli {
+
+namespace format = ::ironwal::internal::format;
+
 namespace {
 
 const CommandSpec kTrimSpec = {

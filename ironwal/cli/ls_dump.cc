@@ -20,6 +20,11 @@
 
 namespace ironwal {
 namespace cli {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::CheckLockNameClash;
+using ::ironwal::internal::IsDeletedStream;
+
 namespace {
 
 const CommandSpec kLsSpec = {

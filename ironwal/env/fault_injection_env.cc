@@ -20,6 +20,9 @@
 #include "ironwal/env/io_error.h"
 
 namespace ironwal {
+
+using internal::IoError;
+
 namespace {
 
 constexpr char kInvalidated[] = "file handle invalidated by FaultInjectionEnv::SimulatePowerLoss";

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 std::string Describe(int errnum) {
@@ -117,4 +118,5 @@ absl::Status IoError(absl::string_view op, absl::string_view path, uint64_t offs
                       absl::StrCat(op, " ", path, "@", offset, ": ", Describe(errnum)));
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 
 namespace ironwal {
+namespace internal {
 
 // ENOENT, ENOTDIR-as-missing-parent -> NotFound; EEXIST -> AlreadyExists; ENOSPC, EDQUOT,
 // EMFILE, ENFILE -> ResourceExhausted; EACCES, EPERM, EROFS -> PermissionDenied; EISDIR,
@@ -32,6 +33,7 @@ absl::Status IoError(absl::string_view op, absl::string_view path, int errnum);
 // The same, for an operation at byte `offset` of the file.
 absl::Status IoError(absl::string_view op, absl::string_view path, uint64_t offset, int errnum);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_ENV_IO_ERROR_H_

@@ -17,6 +17,11 @@
 #include "ironwal/env/io_error.h"
 
 namespace ironwal {
+
+using internal::IoError;
+using internal::Mutex;
+using internal::MutexLock;
+
 namespace {
 
 namespace fs_op = internal::fs_op;

@@ -32,6 +32,9 @@
 #include "ironwal/env/io_error.h"
 
 namespace ironwal {
+
+using internal::IoError;
+
 namespace {
 
 // The largest count one read(2)/write(2) transfers on Linux; bigger requests loop.
@@ -477,7 +480,7 @@ class PosixEnv final : public Env {
 
 }  // namespace
 
-std::unique_ptr<Env> NewPosixEnv() { return std::make_unique<PosixEnv>(); }
+std::unique_ptr<Env> internal::NewPosixEnv() { return std::make_unique<PosixEnv>(); }
 
 Env* Env::Default() {
   // Leaked on purpose: never destroyed, so usable from static destructors.

@@ -19,10 +19,12 @@
 #include "ironwal/env/env.h"
 
 namespace ironwal {
+namespace internal {
 
 // A new PosixEnv. Most code wants the shared Env::Default() instead.
 std::unique_ptr<Env> NewPosixEnv();
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_ENV_POSIX_ENV_H_

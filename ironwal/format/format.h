@@ -12,6 +12,7 @@
 #include <cstdint>
 
 namespace ironwal {
+namespace internal {
 namespace format {
 
 // Frame header: 32 bytes, little-endian, fields unaligned.
@@ -229,6 +230,7 @@ inline constexpr char kLockFileName[] = "LOCK";
 inline constexpr size_t kMaxStreamDirNameSize = 255;
 
 }  // namespace format
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_FORMAT_FORMAT_H_

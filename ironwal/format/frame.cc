@@ -14,6 +14,7 @@
 #include "ironwal/util/lz4_frame.h"
 
 namespace ironwal {
+namespace internal {
 
 using format::kFrameHeaderSize;
 
@@ -355,4 +356,5 @@ absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t e
   }
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -35,6 +35,7 @@
 #include "ironwal/format/format.h"
 
 namespace ironwal {
+namespace internal {
 
 struct FrameHeader {
   uint32_t crc = 0;
@@ -165,6 +166,7 @@ absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
 absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,
                                              uint64_t index);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_FORMAT_FRAME_H_

@@ -18,6 +18,7 @@
 #include "ironwal/util/crc32.h"
 
 namespace ironwal {
+namespace internal {
 
 std::string SegmentFileName(uint64_t start_id) {
   return absl::StrFormat("%020u%s", start_id, format::kSegmentSuffix);
@@ -531,4 +532,5 @@ absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents) {
   return intent;
 }
 
+}  // namespace internal
 }  // namespace ironwal

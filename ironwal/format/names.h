@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 
 namespace ironwal {
+namespace internal {
 
 // "00000000000000012345.wal" for 12345.
 std::string SegmentFileName(uint64_t start_id);
@@ -171,6 +172,7 @@ std::string EncodeLogIntent(const LogIntent& intent);
 // one segment, ascending start IDs, and first ID <= next ID.
 absl::StatusOr<LogIntent> DecodeLogIntent(absl::string_view contents);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_FORMAT_NAMES_H_

@@ -5,6 +5,7 @@
 #include "ironwal/base/check.h"
 
 namespace ironwal {
+namespace internal {
 
 OffsetIndex::OffsetIndex(uint64_t segment_start_id)
     : segment_start_id_(segment_start_id), end_id_(segment_start_id), end_offset_(0) {}
@@ -91,4 +92,5 @@ size_t OffsetIndex::MemoryUsage() const {
   return sizeof(*this) + (starts_.capacity() + offsets_.capacity()) * sizeof(uint64_t);
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -29,6 +29,7 @@
 #include "ironwal/base/mutex.h"
 
 namespace ironwal {
+namespace internal {
 
 // One frame: IDs [start_id, start_id + entry_count) at bytes [offset, offset + size).
 struct FrameLocation {
@@ -96,6 +97,7 @@ class OffsetIndex {
   std::atomic<uint64_t> end_offset_;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_INDEX_OFFSET_INDEX_H_

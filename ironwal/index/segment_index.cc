@@ -11,6 +11,7 @@
 #include "ironwal/util/coding.h"
 
 namespace ironwal {
+namespace internal {
 
 absl::StatusOr<std::vector<uint64_t>> ReadSegmentIndex(Env* env, const std::string& stream_dir) {
   const std::string path = JoinPath(stream_dir, format::kSegmentIndexFileName);
@@ -43,4 +44,5 @@ int64_t FindSegment(const std::vector<uint64_t>& start_ids, uint64_t id) {
   return static_cast<int64_t>(it - start_ids.begin()) - 1;
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -25,6 +25,7 @@
 #include "ironwal/env/env.h"
 
 namespace ironwal {
+namespace internal {
 
 // The start IDs in `stream_dir`/segments.idx. NotFound if the file is missing, DataLoss if
 // its length is not a multiple of 8 or the IDs decrease.
@@ -41,6 +42,7 @@ absl::Status RewriteSegmentIndex(Env* env, const std::string& stream_dir,
 // start ID <= id. -1 when `id` is below the first.
 int64_t FindSegment(const std::vector<uint64_t>& start_ids, uint64_t id);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_INDEX_SEGMENT_INDEX_H_

@@ -8,6 +8,7 @@
 #include "ironwal/format/format.h"
 
 namespace ironwal {
+namespace internal {
 
 FrameCursor::FrameCursor(const RandomAccessFile* file, uint64_t offset, uint64_t limit,
                          size_t buffer_size)
@@ -74,4 +75,5 @@ absl::StatusOr<FrameCursor::Item> FrameCursor::Next(bool read_payload) {
   return item;
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -33,6 +33,7 @@
 #include "ironwal/format/frame.h"
 
 namespace ironwal {
+namespace internal {
 
 class FrameCursor {
  public:
@@ -82,6 +83,7 @@ class FrameCursor {
   size_t buffer_valid_ = 0;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_SEGMENT_FRAME_CURSOR_H_

@@ -10,6 +10,7 @@
 #include "ironwal/segment/segment_scan.h"
 
 namespace ironwal {
+namespace internal {
 
 absl::StatusOr<absl::string_view> VerifiedFrame::Entry(uint64_t id) {
   if (id < header_.start_id || id >= header_.end_id()) {
@@ -132,4 +133,5 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadFrame(const FrameLocation& wher
   return frame.status();
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -31,6 +31,7 @@
 #include "ironwal/index/offset_index.h"
 
 namespace ironwal {
+namespace internal {
 
 // One frame, read and CRC-checked.
 class VerifiedFrame {
@@ -114,6 +115,7 @@ class SegmentReader {
   bool sealed_ = false;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_SEGMENT_SEGMENT_READER_H_

@@ -15,6 +15,7 @@
 #include "ironwal/util/coding.h"
 
 namespace ironwal {
+namespace internal {
 
 std::string ScanRowMeaning(const SegmentScan& scan) {
   switch (scan.row) {
@@ -409,4 +410,5 @@ absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size
       absl::StrCat("index ", file.path(), "@0: ", stamps.ForeignReason(file.path())));
 }
 
+}  // namespace internal
 }  // namespace ironwal

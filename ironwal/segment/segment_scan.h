@@ -81,6 +81,7 @@
 #include "ironwal/wal/types.h"
 
 namespace ironwal {
+namespace internal {
 
 // ScanOutcome and ScanOutcomeName are public (StreamRecoveryReport::tail): ironwal/wal/types.h.
 
@@ -141,6 +142,7 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
 // frames (headers up to the first one that does not decode) say so; OK otherwise.
 absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_SEGMENT_SEGMENT_SCAN_H_

@@ -8,6 +8,7 @@
 #include "ironwal/base/status_macros.h"
 
 namespace ironwal {
+namespace internal {
 
 absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Env* env,
                                                                      const std::string& path,
@@ -48,7 +49,8 @@ absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
   FrameStamp stamp;
   stamp.frontier_distance = offset - synced_size_;
   stamp.stream_tag = stream_tag_;
-  absl::Status appended = ironwal::AppendFrame(start_id, entries, options, stamp, &buffer_);
+  absl::Status appended =
+      ironwal::internal::AppendFrame(start_id, entries, options, stamp, &buffer_);
   if (!appended.ok()) {
     buffer_.resize(before);
     return absl::Status(appended.code(),
@@ -111,4 +113,5 @@ bool SegmentWriter::ReadBuffered(uint64_t offset, size_t n, std::string* dst) co
   return true;
 }
 
+}  // namespace internal
 }  // namespace ironwal

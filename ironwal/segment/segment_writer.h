@@ -39,6 +39,7 @@
 #include "ironwal/index/offset_index.h"
 
 namespace ironwal {
+namespace internal {
 
 class SegmentWriter {
  public:
@@ -111,6 +112,7 @@ class SegmentWriter {
   uint64_t synced_size_;      // Bytes known durable.
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_SEGMENT_SEGMENT_WRITER_H_

@@ -14,6 +14,12 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::DecodeFixed32;
+using ::ironwal::internal::DecodeFixed64;
+using ::ironwal::internal::PutFixed32;
+using ::ironwal::internal::PutFixed64;
+
 namespace {
 
 // Payload bytes besides the user_id and the offsets.

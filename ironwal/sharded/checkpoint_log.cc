@@ -22,6 +22,9 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::DecodeFixed32;
+
 namespace {
 
 constexpr absl::string_view kLogTmpSuffix = ".tmp";

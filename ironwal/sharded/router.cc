@@ -14,6 +14,9 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::DecodeFixed64;
+
 namespace {
 
 inline uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }

@@ -16,6 +16,7 @@
 #include "absl/numeric/bits.h"
 
 namespace ironwal {
+namespace internal {
 
 struct HistogramBuckets {
   static constexpr int kSubBits = 3;
@@ -38,6 +39,7 @@ struct HistogramBuckets {
   }
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STATS_HISTOGRAM_H_

@@ -5,6 +5,7 @@
 #include <vector>
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 std::atomic<uint32_t> next_thread_shard{0};
@@ -123,4 +124,5 @@ void StatsRecorder::Reset() {
   }
 }
 
+}  // namespace internal
 }  // namespace ironwal

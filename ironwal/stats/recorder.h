@@ -26,6 +26,7 @@
 #include "ironwal/stats/statistics.h"
 
 namespace ironwal {
+namespace internal {
 
 class StatsRecorder {
  public:
@@ -95,6 +96,7 @@ class StatsRecorder {
   std::unique_ptr<Shard[]> shards_;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STATS_RECORDER_H_

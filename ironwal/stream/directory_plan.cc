@@ -17,6 +17,7 @@
 #include "ironwal/util/coding.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 constexpr char kIndex[] = "segments.idx";
@@ -532,4 +533,5 @@ absl::StatusOr<DirectoryPlan> SettleDirectory(Env* env, const std::string& dir,
   }
 }
 
+}  // namespace internal
 }  // namespace ironwal

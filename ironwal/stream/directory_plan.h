@@ -84,6 +84,7 @@
 #include "ironwal/format/names.h"
 
 namespace ironwal {
+namespace internal {
 
 // Where a walk of a segment's frame headers from its start stopped.
 struct SegmentEnd {
@@ -170,6 +171,7 @@ absl::StatusOr<DirectoryPlan> SettleDirectory(Env* env, const std::string& dir,
                                               const PlanOptions& options, size_t buffer_size,
                                               DirectoryState* state);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_DIRECTORY_PLAN_H_

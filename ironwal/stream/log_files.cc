@@ -12,6 +12,7 @@
 #include "ironwal/index/segment_index.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 absl::Status RemoveIfPresent(Env* env, const std::string& path) {
@@ -221,4 +222,5 @@ absl::Status FinishStreamDelete(Env* env, const std::string& root, const std::st
   return env->SyncDir(root);
 }
 
+}  // namespace internal
 }  // namespace ironwal

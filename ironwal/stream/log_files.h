@@ -38,6 +38,7 @@
 #include "ironwal/format/names.h"
 
 namespace ironwal {
+namespace internal {
 
 // The name of the file that stages the active segment's new bytes for a log.intent.
 std::string StagedSegmentName(uint64_t start_id);
@@ -77,6 +78,7 @@ absl::Status DeleteStreamDirectory(Env* env, const std::string& root, const std:
 // the directory, and syncs `root`. FailedPrecondition for an entry that is not a file.
 absl::Status FinishStreamDelete(Env* env, const std::string& root, const std::string& dir);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_LOG_FILES_H_

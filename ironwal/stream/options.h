@@ -18,6 +18,7 @@
 #include "ironwal/wal/types.h"
 
 namespace ironwal {
+namespace internal {
 
 // What every stream of a Wal shares. Built by the Wal from WalOptions.
 struct StreamOptions {
@@ -35,6 +36,7 @@ struct StreamOptions {
   bool read_only = false;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_OPTIONS_H_

@@ -4,6 +4,7 @@
 #include <vector>
 
 namespace ironwal {
+namespace internal {
 
 ReaderCache::ReaderCache(size_t capacity, uint64_t index_bytes)
     : capacity_(std::max<size_t>(capacity, 1)), index_bytes_(index_bytes) {}
@@ -104,4 +105,5 @@ void ReaderCache::UnshelveLocked(const Key& key) {
   shelf_map_.erase(it);
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -33,6 +33,7 @@
 #include "ironwal/segment/segment_reader.h"
 
 namespace ironwal {
+namespace internal {
 
 class ReaderCache {
  public:
@@ -83,6 +84,7 @@ class ReaderCache {
   uint64_t shelf_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_READER_CACHE_H_

@@ -15,6 +15,7 @@
 #include "ironwal/index/segment_index.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 WriteQueue::Options QueueOptions(const StreamOptions& options) {
@@ -353,4 +354,5 @@ absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
   return dir_.Truncate(keep_from_id);
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -55,6 +55,7 @@
 #include "ironwal/stream/writer_budget.h"
 
 namespace ironwal {
+namespace internal {
 
 class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
  public:
@@ -245,6 +246,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   std::atomic<uint64_t> log_epoch_{0};  // see log_epoch()
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_STREAM_H_

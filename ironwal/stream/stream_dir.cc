@@ -20,6 +20,7 @@
 #include "ironwal/stream/directory_plan.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 // How far the durable frontier may lag the synced end before durable.pos is rewritten
@@ -370,4 +371,5 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
   return result;
 }
 
+}  // namespace internal
 }  // namespace ironwal

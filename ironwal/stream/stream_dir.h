@@ -56,6 +56,7 @@
 #include "ironwal/stream/stream_types.h"
 
 namespace ironwal {
+namespace internal {
 
 class StreamDir {
  public:
@@ -232,6 +233,7 @@ class StreamDir {
   std::atomic<bool> deleted_{false};         // deleted, not created again since
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_STREAM_DIR_H_

@@ -20,6 +20,7 @@
 #include "ironwal/stream/stream_dir.h"
 
 namespace ironwal {
+namespace internal {
 
 void StreamDir::ResetInMemory(uint64_t start) {
   auto index = std::make_shared<OffsetIndex>(start);
@@ -173,4 +174,5 @@ void StreamDir::ResetAfterDelete() {
   deleted_.store(true, std::memory_order_release);
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -39,6 +39,7 @@
 #include "ironwal/stream/stream_dir.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using IdRanges = std::vector<std::pair<uint64_t, uint64_t>>;
@@ -441,4 +442,5 @@ absl::Status StreamDir::MakeTailDurable(const std::string& path, WritableFile* f
   return absl::OkStatus();
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -21,6 +21,7 @@
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
+namespace internal {
 
 absl::Status Stream::CheckWritable(absl::string_view op) {
   if (options_.read_only) {
@@ -280,4 +281,5 @@ absl::StatusOr<bool> Stream::PresentOnDisk() {
   return false;
 }
 
+}  // namespace internal
 }  // namespace ironwal

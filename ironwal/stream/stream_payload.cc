@@ -15,6 +15,7 @@
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using IdRanges = std::vector<std::pair<uint64_t, uint64_t>>;
@@ -105,4 +106,5 @@ absl::Status Stream::MeasurePayloads(StreamInfo* info) {
   return absl::OkStatus();
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -9,6 +9,7 @@
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 // A mapped reader of the active segment is remapped once this many bytes of published
@@ -137,4 +138,5 @@ StreamInfo Stream::Info() {
   return info;
 }
 
+}  // namespace internal
 }  // namespace ironwal

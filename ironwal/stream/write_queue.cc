@@ -7,6 +7,7 @@
 #include "ironwal/base/check.h"
 
 namespace ironwal {
+namespace internal {
 
 void QueuedWrite::SetWritten(uint64_t first_id) {
   IRONWAL_CHECK(state_ == State::kPending);
@@ -98,4 +99,5 @@ void WriteQueue::Release() {
   if (!queue_.empty()) queue_.front()->cv_->Signal();
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -41,6 +41,7 @@
 #include "ironwal/env/env.h"
 
 namespace ironwal {
+namespace internal {
 
 // One appender's request and, once settled, its outcome.
 class QueuedWrite {
@@ -130,6 +131,7 @@ class WriteQueue {
   size_t group_target_ = 0;  // how many writers a lingering leader waits for
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_WRITE_QUEUE_H_

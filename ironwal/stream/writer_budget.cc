@@ -3,6 +3,7 @@
 #include <algorithm>
 
 namespace ironwal {
+namespace internal {
 
 WriterBudget::WriterBudget(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
 
@@ -45,4 +46,5 @@ size_t WriterBudget::open_count() const {
   return ring_.size();
 }
 
+}  // namespace internal
 }  // namespace ironwal

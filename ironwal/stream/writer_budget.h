@@ -24,6 +24,7 @@
 #include "ironwal/base/mutex.h"
 
 namespace ironwal {
+namespace internal {
 
 class WriterBudget {
  public:
@@ -63,6 +64,7 @@ class WriterBudget {
   size_t hand_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_STREAM_WRITER_BUDGET_H_

@@ -11,6 +11,12 @@
 namespace ironwal {
 namespace testing {
 
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DecodeFrameHeader;
+using ::ironwal::internal::FrameHeader;
+using ::ironwal::internal::ReadFrameStamp;
+using ::ironwal::internal::StampReading;
+
 std::string WithoutFrameStamps(absl::string_view segment, uint8_t tag,
                                std::vector<std::string>* problems) {
   std::string bytes(segment);

@@ -3,6 +3,8 @@
 namespace ironwal {
 namespace testing {
 
+using ::ironwal::internal::Random;
+
 void RandomizeWalOptions(Random* rng, const RandomWalOptionsRanges& r, WalOptions* o) {
   o->sync_mode = static_cast<SyncMode>(rng->Uniform(3));
   o->read_strategy = rng->OneIn(2) ? ReadStrategy::kMmap : ReadStrategy::kPread;

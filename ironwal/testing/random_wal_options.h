@@ -31,7 +31,8 @@ struct RandomWalOptionsRanges {
 };
 
 // Sets the options above in `options` from `rng`.
-void RandomizeWalOptions(Random* rng, const RandomWalOptionsRanges& ranges, WalOptions* options);
+void RandomizeWalOptions(ironwal::internal::Random* rng, const RandomWalOptionsRanges& ranges,
+                         WalOptions* options);
 
 }  // namespace testing
 }  // namespace ironwal

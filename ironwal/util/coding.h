@@ -11,6 +11,7 @@
 #include <string>
 
 namespace ironwal {
+namespace internal {
 
 inline void EncodeFixed32(char* dst, uint32_t value) {
   uint8_t* const p = reinterpret_cast<uint8_t*>(dst);
@@ -48,6 +49,7 @@ inline void PutFixed64(std::string* dst, uint64_t value) {
   dst->append(buf, sizeof(buf));
 }
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_UTIL_CODING_H_

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 LZ4F_preferences_t Preferences() {
@@ -100,4 +101,5 @@ absl::StatusOr<std::string> Lz4FrameDecompress(absl::string_view input, size_t e
   return out;
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 
 namespace ironwal {
+namespace internal {
 
 // Compresses `input` into one LZ4 frame.
 absl::StatusOr<std::string> Lz4FrameCompress(absl::string_view input);
@@ -31,6 +32,7 @@ absl::StatusOr<std::string> Lz4FrameCompress(absl::string_view input);
 // frame of that length can decode to.
 absl::StatusOr<std::string> Lz4FrameDecompress(absl::string_view input, size_t expected_size);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_UTIL_LZ4_FRAME_H_

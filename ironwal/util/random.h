@@ -15,6 +15,7 @@
 #include <string>
 
 namespace ironwal {
+namespace internal {
 
 class Random {
  public:
@@ -71,6 +72,7 @@ class Random {
   uint64_t state_[4];
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_UTIL_RANDOM_H_

@@ -26,6 +26,7 @@
 #include "ironwal/base/mutex.h"
 
 namespace ironwal {
+namespace internal {
 
 class CallGate {
  public:
@@ -72,6 +73,7 @@ class CallGate {
   CondVar drained_;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_CALL_GATE_H_

@@ -3,6 +3,7 @@
 #include <utility>
 
 namespace ironwal {
+namespace internal {
 
 FrameCache::FrameCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
 
@@ -37,4 +38,5 @@ uint64_t FrameCache::used_bytes() const {
   return used_;
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -21,6 +21,7 @@
 #include "ironwal/base/mutex.h"
 
 namespace ironwal {
+namespace internal {
 
 class FrameCache {
  public:
@@ -67,6 +68,7 @@ class FrameCache {
   uint64_t used_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_FRAME_CACHE_H_

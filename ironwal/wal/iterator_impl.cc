@@ -9,6 +9,7 @@
 #include "ironwal/util/lz4_frame.h"
 
 namespace ironwal {
+namespace internal {
 
 StreamIterator::StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size)
     : stream_(stream), end_id_(end_id), buffer_size_(buffer_size) {}
@@ -151,4 +152,5 @@ void StreamIterator::Next() {
   LoadFrame(next);
 }
 
+}  // namespace internal
 }  // namespace ironwal

@@ -19,6 +19,7 @@
 #include "ironwal/wal/iterator.h"
 
 namespace ironwal {
+namespace internal {
 
 class StreamIterator final : public Iterator {
  public:
@@ -59,6 +60,7 @@ class StreamIterator final : public Iterator {
   absl::Status status_;
 };
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_ITERATOR_IMPL_H_

@@ -21,6 +21,21 @@
 #include "ironwal/wal/root_lock.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::CheckLockNameClash;
+using internal::DecodeLostIds;
+using internal::DurablePos;
+using internal::EncodeDurablePos;
+using internal::EncodeHeadState;
+using internal::FinishStreamDelete;
+using internal::IsDeletedStream;
+using internal::LockWalRoot;
+using internal::ReaderCache;
+using internal::SegmentFileName;
+using internal::Stream;
+using internal::WriterBudget;
+
 namespace {
 
 // What Stream::Recover needs to open one stream at a time (so that one stream that cannot

@@ -9,6 +9,7 @@
 #include "ironwal/format/format.h"
 
 namespace ironwal {
+namespace internal {
 
 absl::Status CheckLockNameClash(Env* env, const std::string& root) {
   const std::string path = JoinPath(root, format::kLockFileName);
@@ -34,4 +35,5 @@ absl::StatusOr<std::unique_ptr<FileLock>> LockWalRoot(Env* env, const std::strin
   return lock.status();
 }
 
+}  // namespace internal
 }  // namespace ironwal

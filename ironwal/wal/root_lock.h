@@ -19,6 +19,7 @@
 #include "ironwal/env/env.h"
 
 namespace ironwal {
+namespace internal {
 
 // Locks the existing directory `root`. FailedPrecondition "... is open in another Wal or
 // process" when another opener holds it; FailedPrecondition naming the clash when
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<FileLock>> LockWalRoot(Env* env, const std::strin
 // commands that never lock; OK otherwise.
 absl::Status CheckLockNameClash(Env* env, const std::string& root);
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_ROOT_LOCK_H_

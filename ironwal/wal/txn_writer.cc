@@ -9,6 +9,8 @@
 
 namespace ironwal {
 
+namespace format = internal::format;
+
 TxnWriter::TxnWriter(Wal* wal, std::string stream) : wal_(wal), stream_(std::move(stream)) {}
 
 absl::Status TxnWriter::Add(absl::string_view entry) {

@@ -20,6 +20,21 @@
 
 namespace ironwal {
 
+namespace format = internal::format;
+namespace verifier_internal = internal::verifier_internal;
+using internal::ClassifyStreamFile;
+using internal::DecodeStreamKey;
+using internal::DirectoryPlan;
+using internal::DirectoryState;
+using internal::ListStreamFiles;
+using internal::PlanFinding;
+using internal::PlanFix;
+using internal::PlanOptions;
+using internal::ReadDirectoryState;
+using internal::SettleDirectory;
+using internal::StreamDirName;
+using internal::StreamFileKind;
+
 using verifier_internal::Listing;
 
 std::string Finding::ToString() const {

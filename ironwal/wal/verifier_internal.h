@@ -17,6 +17,7 @@
 #include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
+namespace internal {
 
 namespace verifier_internal {
 
@@ -58,6 +59,7 @@ void CheckFirstIdFile(Env* env, const Listing& listing, StreamCheck* check);
 
 }  // namespace verifier_internal
 
+}  // namespace internal
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_VERIFIER_INTERNAL_H_

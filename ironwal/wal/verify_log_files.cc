@@ -16,6 +16,7 @@
 #include "ironwal/wal/verifier_internal.h"
 
 namespace ironwal {
+namespace internal {
 namespace verifier_internal {
 namespace {
 
@@ -165,4 +166,5 @@ void CheckFirstIdFile(Env* env, const Listing& listing, StreamCheck* check) {
 }
 
 }  // namespace verifier_internal
+}  // namespace internal
 }  // namespace ironwal

@@ -20,6 +20,7 @@
 #include "ironwal/wal/verifier_internal.h"
 
 namespace ironwal {
+namespace internal {
 
 namespace verifier_internal {
 namespace {
@@ -309,4 +310,5 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
 
 }  // namespace verifier_internal
 
+}  // namespace internal
 }  // namespace ironwal

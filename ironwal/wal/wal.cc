@@ -18,6 +18,25 @@
 #include "ironwal/wal/wal_impl.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::DecodedPayload;
+using internal::FinishStreamDelete;
+using internal::FrameCache;
+using internal::FrameLocation;
+using internal::IsDeletedStream;
+using internal::LockWalRoot;
+using internal::MutexLock;
+using internal::ReaderMutexLock;
+using internal::SegmentReader;
+using internal::StatsRecorder;
+using internal::Stream;
+using internal::StreamDirName;
+using internal::StreamIterator;
+using internal::StreamOptions;
+using internal::VerifiedFrame;
+using internal::WriterMutexLock;
+
 namespace {
 
 absl::Status ValidateOptions(const WalOptions& o) {

@@ -42,7 +42,9 @@
 
 namespace ironwal {
 
+namespace internal {
 class FrameCache;
+}  // namespace internal
 
 class Wal::Impl {
  public:
@@ -93,14 +95,14 @@ class Wal::Impl {
   class Call;
 
   // The stream for `key`: NotFound if it does not exist (and !create).
-  absl::StatusOr<Stream*> FindStream(absl::string_view key, bool create);
+  absl::StatusOr<internal::Stream*> FindStream(absl::string_view key, bool create);
   // The same, deleted streams included.
-  absl::StatusOr<Stream*> FindStreamObject(absl::string_view key, bool create);
+  absl::StatusOr<internal::Stream*> FindStreamObject(absl::string_view key, bool create);
   absl::Status StreamNotFound(absl::string_view key) const;
   // Every stream, in the order of their directory names: whatever these visit reaches the
   // Env in the same order every run.
-  std::vector<Stream*> AllStreams() const;
-  absl::StatusOr<std::string> GetCached(Stream* stream, uint64_t id);
+  std::vector<internal::Stream*> AllStreams() const;
+  absl::StatusOr<std::string> GetCached(internal::Stream* stream, uint64_t id);
   // Statistics (no-ops when off): the clock for a latency, and what one call did.
   uint64_t StatsClock() const { return stats_ != nullptr ? options_.env->NowMicros() : 0; }
   void CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
@@ -111,25 +113,25 @@ class Wal::Impl {
   const uint64_t id_;  // distinct for every Wal of the process
   const WalOptions options_;
   // Null when options_.statistics is off.
-  const std::unique_ptr<StatsRecorder> stats_;
-  Stream::Shared shared_;
-  ReaderCache readers_;
-  WriterBudget writers_;
-  std::unique_ptr<FrameCache> frame_cache_;
+  const std::unique_ptr<internal::StatsRecorder> stats_;
+  internal::Stream::Shared shared_;
+  internal::ReaderCache readers_;
+  internal::WriterBudget writers_;
+  std::unique_ptr<internal::FrameCache> frame_cache_;
   std::unique_ptr<FileLock> lock_;
   std::vector<StreamRecoveryReport> recovery_report_;
 
   // Every public call but Close passes it (see Call in wal.cc); Close shuts it.
-  CallGate gate_;
+  internal::CallGate gate_;
   // Serializes Close.
-  Mutex close_mu_;
+  internal::Mutex close_mu_;
   bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
 
-  mutable SharedMutex streams_mu_;
+  mutable internal::SharedMutex streams_mu_;
   // By directory name, ordered (see AllStreams); never shrinks while the Wal is open.
-  std::map<std::string, std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  std::map<std::string, std::unique_ptr<internal::Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
   // By key exactly as callers pass it: a fast path past StreamDirName.
-  absl::flat_hash_map<std::string, Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
+  absl::flat_hash_map<std::string, internal::Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace ironwal

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 TEST(MutexTest, MutexLockSerializesIncrements) {
@@ -75,4 +76,5 @@ TEST(MutexTest, SharedMutexAdmitsConcurrentReadersAndExcludesWriters) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -52,6 +52,9 @@
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 namespace fs = std::filesystem;

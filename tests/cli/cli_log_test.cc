@@ -18,6 +18,9 @@
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 using ::testing::ElementsAre;

@@ -21,6 +21,10 @@
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::EncodeSegmentIndex;
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -24,6 +24,10 @@
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::LockWalRoot;
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 using ::testing::ElementsAre;

@@ -28,6 +28,9 @@ extern char** environ;
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 namespace fs = std::filesystem;

@@ -16,6 +16,12 @@
 
 namespace ironwal {
 namespace testing {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::EncodeFirstId;
+using ::ironwal::internal::EncodeLogIntent;
+using ::ironwal::internal::LogIntent;
+
 namespace {
 
 using ::testing::EndsWith;

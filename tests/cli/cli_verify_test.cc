@@ -19,6 +19,13 @@
 
 namespace ironwal {
 namespace testing {
+
+using ::ironwal::internal::DecodeDurablePos;
+using ::ironwal::internal::DurablePos;
+using ::ironwal::internal::EncodeHeadState;
+using ::ironwal::internal::EncodeSegmentIndex;
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 using ::testing::EndsWith;

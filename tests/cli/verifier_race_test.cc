@@ -14,6 +14,11 @@
 #include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
+
+using internal::DurablePos;
+using internal::EncodeDurablePos;
+using internal::SegmentFileName;
+
 namespace {
 
 // Plays the writer: the first time durable.pos is opened after the segment was, appends

@@ -40,6 +40,11 @@
 
 namespace ironwal {
 namespace crash {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DecodeFixed32;
+using ::ironwal::internal::Random;
+
 namespace {
 
 struct Combo {

@@ -12,6 +12,8 @@
 namespace ironwal {
 namespace testing {
 
+using ::ironwal::internal::Random;
+
 std::vector<CrashPlan> CrashPlans(const std::vector<PendingChange>& pending, Random* rng,
                                   uint64_t max_states, bool* sampled) {
   std::vector<PendingChange> independent;                  // blocks and lengths

@@ -19,8 +19,9 @@
 namespace ironwal {
 namespace testing {
 
-std::vector<CrashPlan> CrashPlans(const std::vector<PendingChange>& pending, Random* rng,
-                                  uint64_t max_states, bool* sampled = nullptr);
+std::vector<CrashPlan> CrashPlans(const std::vector<PendingChange>& pending,
+                                  ironwal::internal::Random* rng, uint64_t max_states,
+                                  bool* sampled = nullptr);
 
 // The SimEnv the exhaustive suites run their workloads on: a fixed seed, no trace, and
 // 512-byte blocks (a torn plan keeps the first 256 bytes of its block).

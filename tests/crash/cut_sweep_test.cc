@@ -37,6 +37,11 @@
 
 namespace ironwal {
 namespace crash {
+
+using ::ironwal::internal::AppendFrame;
+using ::ironwal::internal::FrameEncodeOptions;
+using ::ironwal::internal::Random;
+
 namespace {
 
 constexpr Frontier kFrontiers[] = {Frontier::kSynced, Frontier::kForgotten, Frontier::kNone};

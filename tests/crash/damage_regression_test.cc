@@ -17,6 +17,13 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::EncodeFixed32;
+using internal::EncodeSegmentIndex;
+using internal::ParseSegmentFileName;
+using internal::SegmentFileName;
+
 namespace {
 
 using ::ironwal::testing::CutFile;

@@ -23,6 +23,20 @@
 
 namespace ironwal {
 namespace crash {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DecodeFrameHeader;
+using ::ironwal::internal::DurablePos;
+using ::ironwal::internal::EncodeDurablePos;
+using ::ironwal::internal::EncodeFrameHeader;
+using ::ironwal::internal::EncodeFrameStamp;
+using ::ironwal::internal::FrameHeader;
+using ::ironwal::internal::FrameStamp;
+using ::ironwal::internal::ParseSegmentFileName;
+using ::ironwal::internal::Random;
+using ::ironwal::internal::StreamDirName;
+using ::ironwal::internal::StreamTagOfSegment;
+
 namespace {
 
 void TakeSnapshotOf(Env* env, const std::string& dir, Snapshot* snapshot) {

@@ -49,6 +49,9 @@
 #include "tests/crash/crash_plans.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 using ::ironwal::testing::CrashPlans;

@@ -22,6 +22,14 @@
 
 namespace ironwal {
 namespace crash {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DurablePos;
+using ::ironwal::internal::EncodeDurablePos;
+using ::ironwal::internal::EncodeHeadState;
+using ::ironwal::internal::EncodeSegmentIndex;
+using ::ironwal::internal::SegmentFileName;
+
 namespace {
 
 constexpr CorruptionPolicy kPolicies[] = {CorruptionPolicy::kError, CorruptionPolicy::kTruncate};

@@ -45,6 +45,9 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+using internal::IoError;
+
 namespace {
 
 constexpr int kEntries = 24;

@@ -59,6 +59,13 @@
 extern char** environ;
 
 namespace ironwal {
+
+using internal::DecodeFixed32;
+using internal::DecodeFixed64;
+using internal::EncodeFixed32;
+using internal::EncodeFixed64;
+using internal::Random;
+
 using ::ironwal::testing::EnvNumber;
 namespace {
 

@@ -27,6 +27,9 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+
+using internal::NewPosixEnv;
+
 namespace {
 
 using ::ironwal::testing::IsOk;

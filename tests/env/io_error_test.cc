@@ -11,6 +11,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::StatusIs;
@@ -76,4 +77,5 @@ TEST(IoErrorTest, OffsetZeroIsStillNamed) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -30,6 +30,9 @@
 extern char** environ;
 
 namespace ironwal {
+
+using internal::NewPosixEnv;
+
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;

@@ -22,6 +22,9 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 using ::ironwal::testing::StatusIs;

@@ -14,6 +14,20 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::DecodedPayload;
+using internal::DecodeFrameHeader;
+using internal::DecodeHeadState;
+using internal::DecodePayload;
+using internal::DecodeSegmentIndex;
+using internal::EncodeHeadState;
+using internal::EncodeSegmentIndex;
+using internal::FrameHeader;
+using internal::SegmentFileName;
+using internal::StreamDirName;
+using internal::VerifyFramePayload;
+
 namespace {
 
 using ::ironwal::testing::Fixture;

@@ -16,6 +16,7 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -317,4 +318,5 @@ TEST(FrameStampTest, StreamTagIsTheDirectoryNamesFold) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

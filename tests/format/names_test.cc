@@ -12,6 +12,7 @@
 #include "ironwal/util/crc32.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -132,9 +133,11 @@ TEST(StreamKeyTest, EveryCorruptionIsDetected) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 TEST(ListStreamFilesTest, SortsADirectoryByKind) {
@@ -225,4 +228,5 @@ TEST(NamesTest, LogIntentHasItsOwnMagicAndAcceptsTheOldOne) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::testing::Optional;
@@ -90,4 +91,5 @@ TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -12,6 +12,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -68,4 +69,5 @@ TEST(FindSegmentTest, PicksTheLastStartAtOrBelow) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

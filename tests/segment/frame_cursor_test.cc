@@ -11,6 +11,7 @@
 #include "tests/segment/segment_test_util.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::AddFrame;
@@ -82,4 +83,5 @@ INSTANTIATE_TEST_SUITE_P(ReadStrategies, FrameCursorTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Mmap" : "Pread"; });
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -15,6 +15,7 @@
 #include "tests/segment/segment_test_util.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::AddFrame;
@@ -129,4 +130,5 @@ TEST(SegmentReaderFaultTest, PersistentBitFlipIsDataLoss) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

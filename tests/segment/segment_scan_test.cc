@@ -17,6 +17,7 @@
 #include "tests/segment/segment_test_util.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::AddFrame;
@@ -307,4 +308,5 @@ TEST_F(IndexSealedSegmentTest, CheckSegmentStreamAppliesRowLAlone) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

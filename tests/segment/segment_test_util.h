@@ -19,7 +19,9 @@ namespace testing {
 inline uint64_t AddFrame(std::string* bytes, uint64_t start,
                          std::vector<absl::string_view> entries) {
   const uint64_t offset = bytes->size();
-  EXPECT_TRUE(AppendFrame(start, entries, FrameEncodeOptions(), bytes).ok());
+  EXPECT_TRUE(
+      ironwal::internal::AppendFrame(start, entries, ironwal::internal::FrameEncodeOptions(), bytes)
+          .ok());
   return offset;
 }
 
@@ -38,11 +40,13 @@ inline std::string Frames(uint64_t start, int count) {
 // offset.
 inline uint64_t AddStampedFrame(std::string* bytes, uint64_t start, uint64_t synced, uint8_t tag) {
   const uint64_t offset = bytes->size();
-  FrameStamp stamp;
+  ironwal::internal::FrameStamp stamp;
   stamp.frontier_distance = offset - synced;
   stamp.stream_tag = tag;
   const std::string e = "e" + std::to_string(start);
-  EXPECT_TRUE(AppendFrame(start, {e}, FrameEncodeOptions(), stamp, bytes).ok());
+  EXPECT_TRUE(ironwal::internal::AppendFrame(start, {e}, ironwal::internal::FrameEncodeOptions(),
+                                             stamp, bytes)
+                  .ok());
   return offset;
 }
 

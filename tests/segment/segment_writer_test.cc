@@ -11,6 +11,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -133,4 +134,5 @@ TEST(SegmentWriterTest, OversizedFrameIsInvalidArgumentAndLeavesNothing) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -40,6 +40,9 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 constexpr uint32_t kShards = 2;

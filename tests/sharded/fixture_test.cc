@@ -34,6 +34,9 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::StreamTag;
+
 namespace {
 
 using ::ironwal::sharded::testing::CopyTree;

@@ -20,6 +20,11 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::DecodeFixed32;
+using ::ironwal::internal::DecodeFixed64;
+using ::ironwal::internal::PutFixed32;
+
 namespace {
 
 using ::ironwal::sharded::testing::MemOptions;

@@ -34,6 +34,9 @@
 
 namespace ironwal {
 namespace sharded {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 using ::ironwal::testing::EnvNumber;

@@ -15,6 +15,9 @@
 
 namespace ironwal {
 namespace sim {
+
+using ::ironwal::internal::Random;
+
 namespace {
 
 constexpr int kStreams = 3;

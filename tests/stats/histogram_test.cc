@@ -13,6 +13,7 @@
 #include "ironwal/stats/statistics.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 TEST(HistogramBucketsTest, BucketsTileTheRange) {
@@ -91,4 +92,5 @@ TEST(StatisticsTest, ToStringNamesEveryCounter) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

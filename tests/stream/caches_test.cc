@@ -11,6 +11,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::testing::ElementsAre;
@@ -129,4 +130,5 @@ TEST(WriterBudgetTest, ClosedAndReinstateKeepTheCount) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -18,6 +18,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::testing::Contains;
@@ -316,4 +317,5 @@ TEST(DirectoryPlanTest, SettleDirectoryWalksWhatThePlanAsksFor) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -21,6 +21,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::StatusIs;
@@ -170,4 +171,5 @@ TEST(GroupCommitTest, AWriteAfterAPoisonFailsAtOnce) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -18,6 +18,7 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -268,4 +269,5 @@ TEST_F(ReaderMissTest, IndexesOfRewrittenSegmentsAreNotUsed) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

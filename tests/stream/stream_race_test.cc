@@ -14,6 +14,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -96,4 +97,5 @@ TEST_F(StreamRaceTest, NewFramesStayOutOfReachUntilNextIdMoves) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

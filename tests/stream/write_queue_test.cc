@@ -20,6 +20,7 @@
 #include "ironwal/testing/status_matchers.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::StatusIs;
@@ -289,4 +290,5 @@ TEST(WriteQueueTest, ALingeringLeaderTakesTheWritersThatCome) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

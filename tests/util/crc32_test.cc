@@ -9,6 +9,9 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 uint32_t ZlibCrc(uint32_t crc, const std::string& s, size_t pos, size_t n) {

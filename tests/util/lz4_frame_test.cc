@@ -10,6 +10,7 @@
 #include "ironwal/util/random.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
@@ -107,4 +108,5 @@ TEST(Lz4FrameTest, GarbageIsDataLossNotACrash) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 
 namespace ironwal {
+namespace internal {
 namespace {
 
 TEST(RandomTest, SameSeedSameSequence) {
@@ -55,4 +56,5 @@ TEST(RandomTest, OneInIsRoughlyRight) {
 }
 
 }  // namespace
+}  // namespace internal
 }  // namespace ironwal

@@ -29,6 +29,13 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::DecodeFrameHeader;
+using internal::FrameHeader;
+using internal::SegmentFileName;
+using internal::StreamTag;
+
 namespace {
 
 using ::ironwal::testing::Fixture;

@@ -23,6 +23,12 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+using internal::DecodeDurablePos;
+using internal::DecodeSealedSizes;
+using internal::DurablePos;
+using internal::ParseSegmentFileName;
+
 namespace {
 
 using ::testing::HasSubstr;

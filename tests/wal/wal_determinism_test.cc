@@ -29,6 +29,9 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 constexpr int kStreams = 16;

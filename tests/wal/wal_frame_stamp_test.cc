@@ -20,6 +20,12 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::DecodeDurablePos;
+using internal::DurablePos;
+using internal::EncodeDurablePos;
+
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;

@@ -20,6 +20,16 @@
 
 namespace ironwal {
 namespace testing {
+
+namespace format = ::ironwal::internal::format;
+using ::ironwal::internal::DecodeHeadState;
+using ::ironwal::internal::DecodeLostIds;
+using ::ironwal::internal::DecodeSealedSizes;
+using ::ironwal::internal::DecodeSegmentIndex;
+using ::ironwal::internal::EncodeLogIntent;
+using ::ironwal::internal::LogIntent;
+using ::ironwal::internal::StagedSegmentName;
+
 namespace {
 
 using ::testing::ElementsAre;

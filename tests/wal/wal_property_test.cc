@@ -23,6 +23,9 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+using internal::Random;
+
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;

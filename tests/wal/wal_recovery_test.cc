@@ -19,6 +19,17 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::AppendFrame;
+using internal::DurablePos;
+using internal::EncodeDurablePos;
+using internal::EncodeHeadState;
+using internal::EncodeSegmentIndex;
+using internal::EncodeTruncateIntent;
+using internal::FrameEncodeOptions;
+using internal::SegmentFileName;
+
 namespace {
 
 using ::ironwal::testing::IsOk;

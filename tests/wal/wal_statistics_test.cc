@@ -16,6 +16,9 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;

@@ -16,6 +16,13 @@
 #include "tests/wal/wal_test_util.h"
 
 namespace ironwal {
+
+namespace format = internal::format;
+using internal::DecodeFrameHeader;
+using internal::EncodeHeadState;
+using internal::EncodeSegmentIndex;
+using internal::FrameHeader;
+
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;

@@ -50,6 +50,10 @@
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
+
+using internal::NewPosixEnv;
+using internal::Random;
+
 namespace {
 
 constexpr int kHangSeconds = 120;

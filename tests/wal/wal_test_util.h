@@ -52,10 +52,10 @@ class WalTestBase {
   }
 
   std::string StreamDir(const std::string& key) const {
-    return JoinPath(options_.root, *StreamDirName(key));
+    return JoinPath(options_.root, *ironwal::internal::StreamDirName(key));
   }
   std::string SegmentPath(const std::string& key, uint64_t start) const {
-    return JoinPath(StreamDir(key), SegmentFileName(start));
+    return JoinPath(StreamDir(key), ironwal::internal::SegmentFileName(start));
   }
 
   // Byte surgery on this Env (ironwal/testing/file_surgery.h).
@@ -83,7 +83,7 @@ class WalTestBase {
   std::vector<uint64_t> SegmentStarts(const std::string& key) {
     std::vector<uint64_t> starts;
     for (const std::string& name : Children(StreamDir(key))) {
-      if (auto id = ParseSegmentFileName(name)) starts.push_back(*id);
+      if (auto id = ironwal::internal::ParseSegmentFileName(name)) starts.push_back(*id);
     }
     return starts;
   }

@@ -2,7 +2,7 @@
 //
 // MemFs: the in-memory file system shared by MemEnv and SimEnv. A tree of inodes (files
 // and directories) reached through absolute, '/'-separated paths, with the error codes
-// POSIX gives for the same condition (ironwal::IoError with the errno open(2), mkdir(2),
+// POSIX gives for the same condition (ironwal::internal::IoError with the errno open(2), mkdir(2),
 // unlink(2), rename(2), ... would set), so messages have PosixEnv's shape.
 //
 // Files are shared inodes: a name is a directory entry pointing at one; an open handle
