@@ -141,7 +141,8 @@ absl::StatusOr<std::optional<StreamInfo>> InspectStream(
 
 // lost.ids of the stream directory `root`/`dir` (ID ranges [first, end) a repair cut out
 // of the log; reads of them fail with DataLoss); empty when there is none. DataLoss when
-// it is malformed.
+// it is malformed or not a regular file, as for every opener (a damaged lost.ids refuses
+// the stream: open, verify, repair and GetStreamInfo agree).
 absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostIds(Env* env,
                                                                        const std::string& root,
                                                                        const std::string& dir);
