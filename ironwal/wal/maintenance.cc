@@ -182,7 +182,9 @@ absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::str
   StreamRecoveryReport report;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                            Stream::Recover(&wiring.shared, dir, &report));
-  if (stream == nullptr) return std::nullopt;
+  // Not a stream, or a creation a crash interrupted (at most stream.key): absent, as for
+  // Wal::Open.
+  if (stream == nullptr || stream->deleted()) return std::nullopt;
   StreamInfo info = stream->Info();
   if (detail == StreamInfoDetail::kPayloadSizes) {
     IRONWAL_RETURN_IF_ERROR(stream->MeasurePayloads(&info));

@@ -130,7 +130,8 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
 
 // Opens the stream directory `root`/`dir` read-only, as Wal::Open(read_only) would (no
 // LOCK, nothing changed), and returns what it holds; nullopt when `dir` is not a stream
-// directory or is a stream being deleted (stream.deleted: absent for every opener).
+// directory, is a stream being deleted (stream.deleted), or is a creation a crash
+// interrupted (nothing but stream.key and leftover temp files): absent for every opener.
 // DataLoss when opening would refuse it; FailedPrecondition for an interrupted log
 // operation (log.intent) that only a read-write open finishes. With
 // StreamInfoDetail::kPayloadSizes the payload sizes too (Wal::GetStreamInfo): DataLoss
