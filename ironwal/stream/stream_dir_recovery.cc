@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -159,9 +160,15 @@ absl::Status StreamDir::RecoverSteps(StreamRecoveryReport* report, bool* is_stre
   if (state.listing.has_log_intent) {
     // An interrupted suffix truncation or reset: finished before anything else.
     if (options_.read_only) {
+      // The whole root is refused (README, FORMAT.md): a read-only opener must neither
+      // write nor show a state between the old log and the new one.
+      ReadKeyFile();
       return absl::FailedPreconditionError(absl::StrCat(
-          "open ", dir_path_, ": log.intent: an interrupted suffix truncation or reset; ",
-          "open the Wal read-write to finish it"));
+          "open ", dir_path_, " (stream '", absl::CEscape(key()), "') read-only: ",
+          format::kLogIntentFileName, ": an interrupted suffix truncation or reset; ",
+          "open the Wal read-write to finish it, or run `ironwal repair ", options_.root,
+          "`; a read-only open changes nothing, so it refuses the whole root rather than show "
+          "a state between the stream's old log and its new one"));
     }
     IRONWAL_ASSIGN_OR_RETURN(std::optional<LogIntent> intent, ReadLogIntent(env_, dir_path_));
     if (intent.has_value()) {
