@@ -120,6 +120,12 @@ class StreamDir {
   // past it (an evicted writer left it behind), so the next open need not make the tail
   // durable again.
   absl::Status RecordClosedFrontier();
+  // The writer closed, its bytes synced through another descriptor (Close of an evicted
+  // writer): reads back the frames between durable.pos and the synced end, checks each
+  // (header, CRC, the frame the active index published there) and that they end there,
+  // and only then moves durable.pos to the end, as the next open would after the same
+  // checks. Anything else leaves durable.pos for that open. Errors: I/O errors.
+  absl::Status ClaimVerifiedTail();
   // Whether a closed writer left bytes unsynced (a failed close on a full disk).
   bool closed_unsynced() const { return closed_.synced < closed_.size; }
   // Whether bytes [.., end_offset) of the active segment starting at `segment_start_id`
