@@ -9,7 +9,8 @@
 //   - exit codes in the documented set: 0 or 1 (the arguments are valid: never 2);
 //   - ls, dump, verify, meta and repair --dry-run change nothing;
 //   - repair exiting 0 implies verify and dump of every stream exit 0 afterwards;
-//   - a repair that fails changes nothing;
+//   - a repair that fails (exit 1) changes no stream it says it cannot repair, nor the
+//     root's own files, and every stream it changed verifies clean afterwards;
 //   - what a dump that exits 0 prints is the source's data (its manifest, or what this
 //     test wrote): consecutive IDs, each with the bytes the source holds under that ID
 //     ("wrong data, exit 0" fails). A dump may print fewer entries than the source holds
