@@ -34,6 +34,8 @@ const CommandSpec kLsSpec = {
     "retained ID, its next ID, its segment count, the bytes of its segment files, and the\n"
     "compression ratio (entry bytes / stored payload bytes; 1.00 = stored raw, - = empty).\n"
     "Opens each stream read-only, as opening the WAL would: no LOCK, nothing changed. A\n"
+    "stream whose creation was interrupted (its directory holds only stream.key) is\n"
+    "absent, as for the WAL and `dump`, and not listed. A\n"
     "stream that cannot be opened, or whose segments' IDs do not continue, is reported on\n"
     "its own (exit code 1) and the others are listed.\n",
     {},
@@ -74,6 +76,10 @@ absl::StatusOr<std::vector<std::string>> StreamRow(const std::string& root,
       const std::optional<StreamInfo> opened,
       InspectStream(Env::Default(), root, dir, StreamInfoDetail::kPayloadSizes));
   if (!opened.has_value()) {
+    // An interrupted creation (at most stream.key) is absent, as for Wal::Open and dump.
+    IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children,
+                             Env::Default()->GetChildren(JoinPath(root, dir)));
+    if (!children.empty()) return std::vector<std::string>();
     // Listed, yet not a stream: a directory holding nothing (maintenance.h).
     return absl::DataLossError(absl::StrCat(
         "ls ", JoinPath(root, dir), ": holds no file at all (its files were removed, or its ",

@@ -14,6 +14,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_scan.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/util/coding.h"
 
 namespace ironwal {
@@ -179,20 +180,19 @@ void Planner::ReadHead() {
           index_.front());
 }
 
-// Row q: lost.ids, whose ranges rows l and m accept as gaps (row p).
+// Row q: lost.ids, whose ranges rows l and m accept as gaps (row p). A malformed one
+// refuses the stream (log_files.h ParseLostIds: the one policy of every reader).
 void Planner::ReadLostIds() {
   if (!state_.lost_ids.has_value()) return;
-  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost = DecodeLostIds(*state_.lost_ids);
+  absl::StatusOr<LostRanges> lost = ParseLostIds(*state_.lost_ids);
   if (lost.ok()) {
     plan_.lost = *std::move(lost);
     return;
   }
   Row('q');
-  Find(format::kLostIdsFileName,
-       absl::StrCat("malformed (", lost.status().message(),
-                    "): which IDs a repair cut out of the log is unknown; restore it from a "
-                    "backup"),
-       PlanFix::kNone);
+  const std::string why = absl::StrCat(format::kLostIdsFileName, " ", lost.status().message());
+  Find(format::kLostIdsFileName, std::string(lost.status().message()), PlanFix::kNone);
+  Refuse(why);
 }
 
 // Row r: each sealed segment at least as long as when it was sealed.

@@ -55,8 +55,8 @@
 //   p    a boundary rows l or m walk ends short of the next     accepted: a deliberate gap
 //        segment's start, and lost.ids records every ID         (kTruncate cut those IDs
 //        between the two                                        out with a corrupt tail)
-//   q    lost.ids malformed                                     refuse only if a gap needs it;
-//                                                               reported, repair cannot fix
+//   q    lost.ids malformed                                     refuse (which IDs were lost is
+//                                                               unknown); repair cannot fix
 //   r    a sealed segment (not the last) shorter than           refuse: frames from that byte
 //        sealed.sizes says it was sealed                        on are gone (IDs missing); a
 //                                                               malformed sealed.sizes is

@@ -110,17 +110,13 @@ absl::Status DropSealedSizesFrom(Env* env, const std::string& dir, uint64_t star
 absl::Status ForgetLostIds(Env* env, const std::string& dir, const LogIntent& intent) {
   const std::string path = JoinPath(dir, format::kLostIdsFileName);
   if (intent.kind == LogIntent::Kind::kReset) return RemoveIfPresent(env, path);
-  absl::StatusOr<std::string> contents = ReadFileToString(env, path);
-  if (absl::IsNotFound(contents.status())) return absl::OkStatus();
-  IRONWAL_RETURN_IF_ERROR(contents.status());
-  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ranges = DecodeLostIds(*contents);
-  // A malformed one explains no gap (the open refused otherwise): left as it is.
-  if (!ranges.ok()) return absl::OkStatus();
+  // A malformed one refuses the operation: which ranges to keep is unknown.
+  IRONWAL_ASSIGN_OR_RETURN(const LostRanges ranges, ReadLostRanges(env, dir));
   std::vector<std::pair<uint64_t, uint64_t>> kept;
-  for (const auto& [first, end] : *ranges) {
+  for (const auto& [first, end] : ranges) {
     if (first < intent.next_id) kept.emplace_back(first, std::min(end, intent.next_id));
   }
-  if (kept == *ranges) return absl::OkStatus();
+  if (kept == ranges) return absl::OkStatus();
   if (kept.empty()) return RemoveIfPresent(env, path);
   return WriteFileAtomically(env, path, EncodeLostIds(kept));
 }
@@ -159,16 +155,29 @@ absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& i
   return env->SyncDir(dir);
 }
 
-absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostRanges(Env* env,
-                                                                          const std::string& dir) {
-  using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
-  absl::StatusOr<std::string> contents =
-      ReadFileToString(env, JoinPath(dir, format::kLostIdsFileName));
-  if (absl::IsNotFound(contents.status())) return Ranges();
-  IRONWAL_RETURN_IF_ERROR(contents.status());
-  absl::StatusOr<Ranges> ranges = DecodeLostIds(*contents);
-  if (!ranges.ok()) return Ranges();
-  return *std::move(ranges);
+absl::StatusOr<LostRanges> ParseLostIds(absl::string_view contents) {
+  absl::StatusOr<LostRanges> ranges = DecodeLostIds(contents);
+  if (ranges.ok()) return ranges;
+  return absl::DataLossError(absl::StrCat(
+      "malformed (", ranges.status().message(),
+      "): which IDs a repair cut out of the log is unknown, so the stream is refused (going "
+      "on could hand lost IDs out again); restore lost.ids from a backup"));
+}
+
+absl::StatusOr<LostRanges> ReadLostRanges(Env* env, const std::string& dir) {
+  const std::string path = JoinPath(dir, format::kLostIdsFileName);
+  absl::StatusOr<FileType> type = env->GetFileType(path);
+  if (absl::IsNotFound(type.status())) return LostRanges();
+  IRONWAL_RETURN_IF_ERROR(type.status());
+  if (*type != FileType::kRegular) {
+    return absl::DataLossError(absl::StrCat("read ", path, "@0: not a regular file"));
+  }
+  IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, path));
+  absl::StatusOr<LostRanges> ranges = ParseLostIds(contents);
+  if (!ranges.ok()) {
+    return absl::DataLossError(absl::StrCat("read ", path, "@0: ", ranges.status().message()));
+  }
+  return ranges;
 }
 
 absl::StatusOr<std::optional<uint64_t>> ReadFirstId(Env* env, const std::string& dir) {

@@ -54,11 +54,21 @@ absl::StatusOr<std::optional<LogIntent>> ReadLogIntent(Env* env, const std::stri
 // the active segment are both missing or of the wrong size): nothing is removed then.
 absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& intent);
 
-// lost.ids of `dir` (ID ranges [first, end) quarantined, never to be handed out again):
-// empty when there is none or it is malformed (a malformed one explains no gap; an open
-// whose directory needed it refused). Errors: I/O errors reading it.
-absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostRanges(Env* env,
-                                                                          const std::string& dir);
+// lost.ids: the ID ranges [first, end) a kTruncate recovery or a repair cut out of the
+// log, never to be handed out again. Every reader shares one policy (FORMAT.md,
+// "lost.ids"): a damaged file refuses the stream, since which IDs were lost is unknown and
+// going on would either hand them out again (an interrupted continuation past them) or
+// overwrite the record (the next cut). Open, verify and repair (directory plan row q),
+// GetStreamInfo, suffix truncations and `dump` all get the same DataLoss.
+using LostRanges = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// Decodes lost.ids's bytes; DataLoss (saying what the damage means, without a path) when
+// they are malformed.
+absl::StatusOr<LostRanges> ParseLostIds(absl::string_view contents);
+
+// lost.ids of `dir`: empty when there is none; DataLoss naming the file when it is
+// malformed or not a regular file; I/O errors reading it.
+absl::StatusOr<LostRanges> ReadLostRanges(Env* env, const std::string& dir);
 
 // first.id of `dir`: nullopt when there is none or it is malformed (it only ever raises
 // the first ID: losing it brings back trimmed IDs that still have bytes, never a gap).

@@ -307,14 +307,16 @@ absl::Status Stream::CloseWriterLocked() {
     if (options_.read_only || !poison_.ok()) return absl::OkStatus();
     // An evicted writer's synced bytes get the frontier eviction did not write.
     if (!dir_.closed_unsynced()) return Checked(Failure::kFiles, dir_.RecordClosedFrontier());
-    // Its unsynced ones are synced through a writer opened for it, but the frontier stays:
-    // those bytes were written through another descriptor, and only the next open, which
-    // verifies them, may claim them (were the file not what this process left, say after
-    // a simulated power cut, durable.pos would vouch for damage).
+    // Its unsynced ones are synced through a writer opened for it. Those bytes were
+    // written through another descriptor: durable.pos claims them only once they are
+    // read back and verified (were the file not what this process left, say after a
+    // simulated power cut, it would vouch for damage), so that the next open finds a
+    // clean shutdown and changes nothing.
     bool opened = false;
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
     IRONWAL_RETURN_IF_ERROR(SyncWriter());
-    return Checked(Failure::kFiles, dir_.EvictWriter());
+    IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.EvictWriter()));
+    return Checked(Failure::kFiles, dir_.ClaimVerifiedTail());
   }
   // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
   // retried; a failed sync poisons.

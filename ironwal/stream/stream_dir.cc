@@ -15,8 +15,10 @@
 #include "ironwal/base/status_macros.h"
 #include "ironwal/base/test_point.h"
 #include "ironwal/format/format.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/segment/frame_cursor.h"
 #include "ironwal/stream/directory_plan.h"
 
 namespace ironwal {
@@ -292,6 +294,33 @@ absl::Status StreamDir::EvictWriter() {
 absl::Status StreamDir::RecordClosedFrontier() {
   if (writer_ != nullptr || closed_.synced <= frontier_written_) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(WriteFrontier(write_index_->segment_start_id(), closed_.synced));
+  frontier_written_ = closed_.synced;
+  return absl::OkStatus();
+}
+
+absl::Status StreamDir::ClaimVerifiedTail() {
+  if (writer_ != nullptr || closed_.synced <= frontier_written_ || closed_.synced != closed_.size) {
+    return absl::OkStatus();
+  }
+  const uint64_t start = write_index_->segment_start_id();
+  RandomAccessFileOptions read;
+  read.use_mmap = false;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                           env_->NewRandomAccessFile(SegmentPath(start), read));
+  FrameCursor cursor(file.get(), frontier_written_, closed_.synced, options_.read_buffer_size);
+  for (;;) {
+    IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor.Next());
+    if (item.kind == FrameCursor::Kind::kEnd) break;
+    const std::optional<FrameLocation> published = write_index_->FrameAt(item.offset);
+    if (item.kind != FrameCursor::Kind::kFrame || !published.has_value() ||
+        published->start_id != item.header.start_id ||
+        published->entry_count != item.header.entry_count ||
+        published->size != item.header.frame_size() ||
+        !VerifyFramePayload(item.header, item.payload).ok()) {
+      return absl::OkStatus();  // Not what this process wrote: the next open judges it.
+    }
+  }
+  IRONWAL_RETURN_IF_ERROR(WriteFrontier(start, closed_.synced));
   frontier_written_ = closed_.synced;
   return absl::OkStatus();
 }

@@ -71,7 +71,9 @@ class StreamDir {
   // Recovers the existing directory (stream_dir_recovery.cc). *is_stream is false when it
   // is not a stream (then nothing was done). DataLoss for what the corruption policy
   // refuses. Also on a directory used before, writer closed (Stream::Reopen): the whole
-  // state is loaded again from the files.
+  // state is loaded again from the files. All or nothing in memory: when it fails, the
+  // segment list, IDs and indexes are those from before the call (what it changed on
+  // disk is a step the next recovery repeats).
   absl::Status Recover(StreamRecoveryReport* report, bool* is_stream);
 
   // Identity (any thread). See Stream::CheckKey.
@@ -119,6 +121,12 @@ class StreamDir {
   // past it (an evicted writer left it behind), so the next open need not make the tail
   // durable again.
   absl::Status RecordClosedFrontier();
+  // The writer closed, its bytes synced through another descriptor (Close of an evicted
+  // writer): reads back the frames between durable.pos and the synced end, checks each
+  // (header, CRC, the frame the active index published there) and that they end there,
+  // and only then moves durable.pos to the end, as the next open would after the same
+  // checks. Anything else leaves durable.pos for that open. Errors: I/O errors.
+  absl::Status ClaimVerifiedTail();
   // Whether a closed writer left bytes unsynced (a failed close on a full disk).
   bool closed_unsynced() const { return closed_.synced < closed_.size; }
   // Whether bytes [.., end_offset) of the active segment starting at `segment_start_id`
@@ -177,6 +185,28 @@ class StreamDir {
   absl::Status ApplyFirstIdFile();
 
   // Recovery (stream_dir_recovery.cc).
+  // The in-memory state RecoverSteps changes (the writer is closed while it runs).
+  struct Memory {
+    bool on_disk = false;
+    std::shared_ptr<OffsetIndex> write_index;
+    bool active_file_exists = false;
+    bool names_synced = false;
+    uint64_t closed_size = 0;
+    uint64_t closed_synced = 0;
+    uint64_t write_next_id = 0;
+    uint64_t frontier_written = 0;
+    std::vector<uint64_t> segments;
+    std::shared_ptr<OffsetIndex> active_index;
+    uint64_t first_id = 0;
+    uint64_t next_id = 0;
+    uint64_t flushed_offset = 0;
+    bool deleted = false;
+    bool key_file_pending = false;
+  };
+  Memory SaveMemory() const;
+  void RestoreMemory(Memory memory);
+  absl::Status RecoverSteps(StreamRecoveryReport* report, bool* is_stream);
+
   void ReadKeyFile();
   absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan);
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,6 +96,61 @@ void StreamDir::ReadKeyFile() {
 }
 
 absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
+  Memory before = SaveMemory();
+  absl::Status recovered = RecoverSteps(report, is_stream);
+  if (!recovered.ok()) RestoreMemory(std::move(before));
+  return recovered;
+}
+
+StreamDir::Memory StreamDir::SaveMemory() const {
+  Memory m;
+  m.on_disk = on_disk_;
+  m.write_index = write_index_;
+  m.active_file_exists = active_file_exists_;
+  m.names_synced = names_synced_;
+  m.closed_size = closed_.size;
+  m.closed_synced = closed_.synced;
+  m.write_next_id = write_next_id_;
+  m.frontier_written = frontier_written_;
+  {
+    ReaderMutexLock lock(&segments_mu_);
+    m.segments = segments_;
+    m.active_index = active_index_;
+  }
+  m.first_id = first_id_.load(std::memory_order_acquire);
+  m.next_id = next_id_.load(std::memory_order_acquire);
+  m.flushed_offset = flushed_offset_.load(std::memory_order_acquire);
+  m.deleted = deleted_.load(std::memory_order_acquire);
+  MutexLock lock(&key_mu_);
+  m.key_file_pending = key_file_pending_;
+  return m;
+}
+
+// The segment list, its active index and the first ID change together, under
+// segments_mu_, as a reader sees them.
+void StreamDir::RestoreMemory(Memory m) {
+  on_disk_ = m.on_disk;
+  write_index_ = std::move(m.write_index);
+  active_file_exists_ = m.active_file_exists;
+  names_synced_ = m.names_synced;
+  closed_.size = m.closed_size;
+  closed_.synced = m.closed_synced;
+  write_next_id_ = m.write_next_id;
+  frontier_written_ = m.frontier_written;
+  {
+    WriterMutexLock lock(&segments_mu_);
+    segments_ = std::move(m.segments);
+    active_index_ = std::move(m.active_index);
+    first_id_.store(m.first_id, std::memory_order_release);
+  }
+  next_id_.store(m.next_id, std::memory_order_release);
+  flushed_offset_.store(m.flushed_offset, std::memory_order_release);
+  deleted_.store(m.deleted, std::memory_order_release);
+  MutexLock lock(&key_mu_);
+  key_file_pending_ = m.key_file_pending;
+}
+
+absl::Status StreamDir::RecoverSteps(StreamRecoveryReport* report, bool* is_stream) {
   report->dir = dir_name_;
   // As a new session's (Stream::Reopen recovers a directory used before).
   names_synced_ = false;
@@ -105,9 +161,15 @@ absl::Status StreamDir::Recover(StreamRecoveryReport* report, bool* is_stream) {
   if (state.listing.has_log_intent) {
     // An interrupted suffix truncation or reset: finished before anything else.
     if (options_.read_only) {
+      // The whole root is refused (README, FORMAT.md): a read-only opener must neither
+      // write nor show a state between the old log and the new one.
+      ReadKeyFile();
       return absl::FailedPreconditionError(absl::StrCat(
-          "open ", dir_path_, ": log.intent: an interrupted suffix truncation or reset; ",
-          "open the Wal read-write to finish it"));
+          "open ", dir_path_, " (stream '", absl::CEscape(key()), "') read-only: ",
+          format::kLogIntentFileName, ": an interrupted suffix truncation or reset; ",
+          "open the Wal read-write to finish it, or run `ironwal repair ", options_.root,
+          "`; a read-only open changes nothing, so it refuses the whole root rather than show "
+          "a state between the stream's old log and its new one"));
     }
     IRONWAL_ASSIGN_OR_RETURN(std::optional<LogIntent> intent, ReadLogIntent(env_, dir_path_));
     if (intent.has_value()) {

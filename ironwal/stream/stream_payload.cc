@@ -12,6 +12,7 @@
 #include "ironwal/format/names.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
@@ -19,15 +20,6 @@ namespace internal {
 namespace {
 
 using IdRanges = std::vector<std::pair<uint64_t, uint64_t>>;
-
-// The stream's lost.ids (empty when it has none).
-absl::StatusOr<IdRanges> ReadLostIdsFile(Env* env, const std::string& dir_path) {
-  absl::StatusOr<std::string> contents =
-      ReadFileToString(env, JoinPath(dir_path, format::kLostIdsFileName));
-  if (absl::IsNotFound(contents.status())) return IdRanges();
-  IRONWAL_RETURN_IF_ERROR(contents.status());
-  return DecodeLostIds(*contents);
-}
 
 // Where the walk has got to: the ID the next frame must start at, and the sums.
 struct PayloadWalk {
@@ -82,7 +74,7 @@ absl::Status Stream::MeasurePayloads(StreamInfo* info) {
     // kAsync: the frames still in this process's buffer are walked from the file too.
     IRONWAL_RETURN_IF_ERROR(EnsureFlushed(segments.back(), active_bytes));
   }
-  IRONWAL_ASSIGN_OR_RETURN(walk.lost, ReadLostIdsFile(env_, dir_.dir_path()));
+  IRONWAL_ASSIGN_OR_RETURN(walk.lost, ReadLostRanges(env_, dir_.dir_path()));
   for (const uint64_t start : segments) {
     // The active segment's file is created by the stream's first write: a stream created
     // empty (CreateStream, PutStreamMetadata, a reset) has none yet, and holds no bytes.

@@ -197,7 +197,9 @@ absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::str
   StreamRecoveryReport report;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
                            Stream::Recover(&wiring.shared, dir, &report));
-  if (stream == nullptr) return std::nullopt;
+  // Not a stream, or a creation a crash interrupted (at most stream.key): absent, as for
+  // Wal::Open.
+  if (stream == nullptr || stream->deleted()) return std::nullopt;
   StreamInfo info = stream->Info();
   if (detail == StreamInfoDetail::kPayloadSizes) {
     IRONWAL_RETURN_IF_ERROR(stream->MeasurePayloads(&info));
@@ -208,18 +210,7 @@ absl::StatusOr<std::optional<StreamInfo>> InspectStream(Env* env, const std::str
 absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostIds(Env* env,
                                                                        const std::string& root,
                                                                        const std::string& dir) {
-  const std::string path = JoinPath(JoinPath(root, dir), format::kLostIdsFileName);
-  absl::StatusOr<FileType> type = env->GetFileType(path);
-  if (absl::IsNotFound(type.status())) return std::vector<std::pair<uint64_t, uint64_t>>();
-  IRONWAL_RETURN_IF_ERROR(type.status());
-  if (*type != FileType::kRegular) {
-    return absl::DataLossError(absl::StrCat("read ", path, ": not a regular file"));
-  }
-  IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, path));
-  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost = DecodeLostIds(contents);
-  if (!lost.ok())
-    return absl::DataLossError(absl::StrCat("read ", path, ": ", lost.status().message()));
-  return lost;
+  return ReadLostRanges(env, JoinPath(root, dir));
 }
 
 size_t VerifyReport::problems() const {

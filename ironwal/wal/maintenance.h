@@ -130,7 +130,8 @@ absl::StatusOr<StreamCheck> CheckStream(Env* env, const std::string& root, const
 
 // Opens the stream directory `root`/`dir` read-only, as Wal::Open(read_only) would (no
 // LOCK, nothing changed), and returns what it holds; nullopt when `dir` is not a stream
-// directory or is a stream being deleted (stream.deleted: absent for every opener).
+// directory, is a stream being deleted (stream.deleted), or is a creation a crash
+// interrupted (nothing but stream.key and leftover temp files): absent for every opener.
 // DataLoss when opening would refuse it; FailedPrecondition for an interrupted log
 // operation (log.intent) that only a read-write open finishes. With
 // StreamInfoDetail::kPayloadSizes the payload sizes too (Wal::GetStreamInfo): DataLoss
@@ -141,7 +142,8 @@ absl::StatusOr<std::optional<StreamInfo>> InspectStream(
 
 // lost.ids of the stream directory `root`/`dir` (ID ranges [first, end) a repair cut out
 // of the log; reads of them fail with DataLoss); empty when there is none. DataLoss when
-// it is malformed.
+// it is malformed or not a regular file, as for every opener (a damaged lost.ids refuses
+// the stream: open, verify, repair and GetStreamInfo agree).
 absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> ReadLostIds(Env* env,
                                                                        const std::string& root,
                                                                        const std::string& dir);

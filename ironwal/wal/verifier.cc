@@ -178,6 +178,13 @@ absl::StatusOr<StreamCheck> CheckOnce(Env* env, const std::string& root, const s
     check.findings.push_back(
         {JoinPath(check.path, finding.file), finding.offset, finding.message, FixOf(finding.fix)});
   }
+  if (plan.fresh && !plan.refusal.has_value()) {
+    check.notes.push_back(
+        absl::StrCat(check.path,
+                     ": a stream creation a crash interrupted (no segments.idx yet): the "
+                     "stream is absent for every opener (`ls` and `dump` skip it) until a write "
+                     "creates it again"));
+  }
   check.segments = plan.segments;
   check.lost = plan.lost;
   IRONWAL_RETURN_IF_ERROR(verifier_internal::CheckSegments(env, state.listing, &check));

@@ -251,6 +251,45 @@ TEST(MaintenanceTest, RepairNeverHandsOutTheIdsOfQuarantinedFrames) {
   }
 }
 
+// Review finding 1: lost.ids had three readers with different policies. A damaged one
+// is now DataLoss for every opener alike, and none of them changes a file: which IDs were
+// lost is unknown, and going on could hand them out again or overwrite the record.
+TEST(MaintenanceTest, ADamagedLostIdsRefusesTheStreamForEveryReader) {
+  std::unique_ptr<SimEnv> env = DamagedRoot();
+  ASSERT_OK_AND_ASSIGN(const RepairReport repaired, RepairRoot(kRoot, InEnv(env.get())));
+  ASSERT_TRUE(repaired.clean()) << Describe(repaired);
+  const std::string lost_ids = JoinPath(JoinPath(kRoot, "s"), "lost.ids");
+  Replace(env.get(), lost_ids, "IWLI junk");
+  const std::map<std::string, std::string> damaged = TreeOf(env.get());
+
+  for (const bool read_only : {false, true}) {
+    for (const CorruptionPolicy policy : {CorruptionPolicy::kError, CorruptionPolicy::kTruncate}) {
+      SCOPED_TRACE(absl::StrCat("read_only=", read_only, " policy=", static_cast<int>(policy)));
+      WalOptions options = Options(env.get());
+      options.read_only = read_only;
+      options.on_corruption = policy;
+      absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+      EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
+      EXPECT_THAT(wal.status().message(), HasSubstr("lost.ids"));
+    }
+  }
+  MaintenanceOptions scope;
+  scope.env = env.get();
+  ASSERT_OK_AND_ASSIGN(const VerifyReport verified, VerifyRoot(kRoot, scope));
+  ASSERT_EQ(verified.streams.size(), 1u);
+  EXPECT_FALSE(verified.clean());
+  EXPECT_FALSE(verified.streams[0].repairable());
+  absl::StatusOr<RepairReport> repair = RepairRoot(kRoot, InEnv(env.get()));
+  EXPECT_FALSE(repair.ok() && repair->clean()) << Describe(repair);
+  absl::StatusOr<std::optional<StreamInfo>> info = InspectStream(env.get(), kRoot, "s");
+  EXPECT_TRUE(absl::IsDataLoss(info.status())) << info.status();
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> lost =
+      ReadLostIds(env.get(), kRoot, "s");
+  EXPECT_TRUE(absl::IsDataLoss(lost.status())) << lost.status();
+  EXPECT_THAT(lost.status().message(), HasSubstr(lost_ids));
+  EXPECT_TRUE(TreeOf(env.get()) == damaged) << "a refusal changed a file";
+}
+
 // An I/O error (EIO) at each I/O of a repair in turn: the repair fails, and repairing
 // again then gives the very files an uninterrupted repair gives.
 TEST(MaintenanceTest, AnIoErrorAtAnyStepOfARepairIsCompletedByTheNextRepair) {

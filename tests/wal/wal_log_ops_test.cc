@@ -249,6 +249,15 @@ TEST_F(LogOpsTest, InterruptedTruncateSuffixIsFinishedAtOpen) {
   ro.read_only = true;
   EXPECT_THAT(Wal::Open(ro),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("log.intent")));
+  // Review finding 4: the whole root is refused (the documented contract); the message
+  // names the stream, its directory and file, and what finishes the operation.
+  const absl::Status refused = Wal::Open(ro).status();
+  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("open ", dir,
+                                                        " (stream 's') read-only: "
+                                                        "log.intent: an interrupted suffix")));
+  EXPECT_THAT(refused.message(), HasSubstr("open the Wal read-write to finish it, or run "
+                                           "`ironwal repair /wal`"));
+  EXPECT_THAT(Children(dir), ::testing::Contains(format::kLogIntentFileName));
 }
 
 TEST_F(LogOpsTest, TrimFrontIsExactAndDurable) {
