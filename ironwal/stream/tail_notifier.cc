@@ -4,10 +4,11 @@ namespace ironwal {
 namespace internal {
 
 void TailNotifier::Notify() {
-  // Pairs with the fence in Wait: either this load sees the waiter counted, or the
-  // waiter's check sees the state stored before this call (a Dekker handshake).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (waiters_.load(std::memory_order_relaxed) == 0) return;
+  // A read-modify-write, not a load: either it comes after a waiter's increment in the
+  // count's order (and sees it), or before it, and then the waiter's increment reads from
+  // it and so sees every store made before this call (release/acquire), its state
+  // included. (A plain load would need fences, which ThreadSanitizer cannot check.)
+  if (waiters_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
   // Taken and released: a waiter that checked before the change is now blocked in its
   // wait, and the notification reaches it.
   { std::lock_guard<std::mutex> lock(mu_); }
@@ -16,8 +17,7 @@ void TailNotifier::Notify() {
 
 absl::Status TailNotifier::Wait(Env* env, uint64_t deadline_micros, const Check& check,
                                 const std::function<absl::Status()>& describe_timeout) {
-  waiters_.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  waiters_.fetch_add(1, std::memory_order_acq_rel);  // see Notify
   absl::Status result;
   for (;;) {
     // Read before taking mu_: SimEnv's NowMicros wakes waiters through their mutex.

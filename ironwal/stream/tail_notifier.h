@@ -16,8 +16,8 @@
 //     return std::nullopt;  // keep waiting
 //   });
 //
-// Cost when nobody waits: Notify is a fence and one atomic load (waiters are counted), so
-// the append path takes no lock for it.
+// Cost when nobody waits: Notify is one atomic read-modify-write of the waiter count (no
+// lock), on a counter of this stream's own.
 //
 // Lock order: the notifier's lock is the innermost lock of a Wal. Notify may be called
 // with any stream or Wal lock held; the condition runs under the notifier's lock and must
