@@ -399,9 +399,9 @@ absl::Status Wal::Impl::WaitFor(absl::string_view stream, uint64_t id, uint64_t 
   const auto check = [&]() -> std::optional<absl::Status> {
     if (s->deleted()) return absl::NotFoundError(op + ": the stream was deleted");
     if (s->log_epoch() != epoch) {
-      return absl::AbortedError(
-          op + ": the stream was truncated, reset or recovered during the wait (next ID now " +
-          std::to_string(s->next_id()) + ")");
+      return absl::AbortedError(op +
+                                ": the stream was suffix-truncated, reset or recovered during "
+                                "the wait (IDs already read may hold other entries now)");
     }
     const uint64_t first = s->first_id();
     if (id < first) {
