@@ -1,6 +1,11 @@
 #include "ironwal/env/env.h"
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -13,6 +18,19 @@ namespace ironwal {
 absl::StatusOr<FileType> Env::GetFileType(const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, IsDirectory(path));
   return is_dir ? FileType::kDirectory : FileType::kRegular;
+}
+
+void Env::WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
+                    uint64_t deadline_micros) {
+  if (deadline_micros == UINT64_MAX) {
+    cv->wait(*lock);
+    return;
+  }
+  const uint64_t now = NowMicros();
+  if (now >= deadline_micros) return;
+  // At most a day per wait (the caller loops), so that no duration overflows.
+  constexpr uint64_t kMaxWaitMicros = 86400ull * 1000 * 1000;
+  cv->wait_for(*lock, std::chrono::microseconds(std::min(deadline_micros - now, kMaxWaitMicros)));
 }
 
 std::string Dirname(absl::string_view path) {

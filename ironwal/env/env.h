@@ -44,9 +44,11 @@
 #ifndef IRONWAL_ENV_ENV_H_
 #define IRONWAL_ENV_ENV_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -250,6 +252,20 @@ class Env {
   // Microseconds since some fixed point. PosixEnv reads the real clock; MemEnv and SimEnv
   // return a deterministic simulated time.
   virtual uint64_t NowMicros() = 0;
+
+  // A timed wait on this Env's clock (Wal::WaitFor waits with it). The caller holds
+  // `*lock`; it is released while blocked and held again on return. Returns when `*cv` is
+  // notified, spuriously, or once NowMicros() has reached `deadline_micros` (at once if it
+  // has already); UINT64_MAX means no deadline. Callers loop: they check their condition
+  // and NowMicros() again after every return.
+  // The default blocks in real time for the difference between the deadline and
+  // NowMicros(): right for PosixEnv, whose clock is real; for an Env whose clock is a
+  // counter (MemEnv) it waits that many real microseconds. SimEnv overrides it: its clock
+  // is simulated, and a waiter wakes when AdvanceClock or a NowMicros call moves the clock
+  // to its deadline (see sim_env.h). An implementation may lock `lock`'s mutex to wake a
+  // waiter, so do not call the Env while holding that mutex (except through this call).
+  virtual void WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
+                         uint64_t deadline_micros);
 };
 
 // Helpers built on any Env.

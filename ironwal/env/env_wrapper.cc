@@ -62,6 +62,11 @@ absl::Status EnvWrapper::UnlockFile(std::unique_ptr<FileLock> lock) {
 
 uint64_t EnvWrapper::NowMicros() { return target_->NowMicros(); }
 
+void EnvWrapper::WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
+                           uint64_t deadline_micros) {
+  target_->WaitUntil(cv, lock, deadline_micros);
+}
+
 absl::Status WritableFileWrapper::Append(absl::string_view data) { return target_->Append(data); }
 
 absl::Status WritableFileWrapper::WriteAt(uint64_t offset, absl::string_view data) {

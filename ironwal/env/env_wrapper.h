@@ -53,9 +53,11 @@
 #ifndef IRONWAL_ENV_ENV_WRAPPER_H_
 #define IRONWAL_ENV_ENV_WRAPPER_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -93,6 +95,8 @@ class EnvWrapper : public Env {
                                                     const std::string& lock_file) override;
   absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override;
   uint64_t NowMicros() override;
+  void WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
+                 uint64_t deadline_micros) override;
 
  private:
   Env* const target_;

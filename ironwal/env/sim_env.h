@@ -134,6 +134,10 @@
 // picks), and by AdvanceClock(). With both options 0 it stands still until the test
 // advances it.
 //
+// Timed waits (Env::WaitUntil, which Wal::WaitFor uses) run on the simulated clock too: a
+// waiter blocks until it is notified or until the clock reaches its deadline, so a test
+// makes a deadline pass by AdvanceClock, deterministically and without real time.
+//
 // Thread-safety: all methods are thread-safe (one internal mutex). Determinism holds for a
 // deterministic order of calls, i.e. single-threaded use or externally ordered threads.
 //
@@ -148,10 +152,12 @@
 #ifndef IRONWAL_ENV_SIM_ENV_H_
 #define IRONWAL_ENV_SIM_ENV_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -367,6 +373,12 @@ class SimEnv : public Env {
                                                     const std::string& lock_file) override;
   absl::Status UnlockFile(std::unique_ptr<FileLock> lock) override;
   uint64_t NowMicros() override;
+  // On the simulated clock: returns when `cv` is notified, or when AdvanceClock or a
+  // NowMicros call (from another thread) moves the clock to the deadline. The clock's
+  // draws in traced operations (max_micros_per_op) wake no waiter by themselves: a waiter
+  // past its deadline notices at its next wake-up. No real time passes in it.
+  void WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
+                 uint64_t deadline_micros) override;
 
   // Crashes: see the header comment.
   void Crash(const CrashOptions& options);
@@ -399,7 +411,8 @@ class SimEnv : public Env {
   uint64_t FaultFires(int id) const;
   // Installs the hook (see the header comment); an empty function removes it.
   void SetHook(SimHook hook);
-  // Moves the simulated clock forward by `micros`.
+  // Moves the simulated clock forward by `micros`, and wakes the WaitUntil callers whose
+  // deadline it reaches.
   void AdvanceClock(uint64_t micros);
   void SetCapacity(uint64_t capacity_bytes);
   // Bytes counted against the capacity now.

@@ -44,6 +44,7 @@ std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_
   std::unique_ptr<Stream> stream(new Stream(shared, std::move(dir_name)));
   MutexLock lock(&stream->write_mu_);
   stream->dir_.InitNew(std::move(key));
+  stream->MarkDurable();
   return stream;
 }
 
@@ -54,6 +55,7 @@ absl::StatusOr<std::unique_ptr<Stream>> Stream::Recover(const Shared* shared, st
   {
     MutexLock lock(&stream->write_mu_);
     IRONWAL_RETURN_IF_ERROR(stream->dir_.Recover(report, &is_stream));
+    stream->MarkDurable();  // recovery made what it kept durable
   }
   if (!is_stream) return nullptr;
   return stream;
@@ -185,7 +187,10 @@ absl::Status Stream::FinishFrames(bool sync) {
   IRONWAL_CHECK(dir_.writer_open()) << dir_.dir_path() << ": frames without a writer";
   IRONWAL_RETURN_IF_ERROR(sync ? SyncWriter() : FlushWriter());
   PublishFrames();
-  if (sync) dir_.MaybeAdvanceFrontier();
+  if (sync) {
+    dir_.MaybeAdvanceFrontier();
+    MarkDurable();
+  }
   return absl::OkStatus();
 }
 
@@ -197,6 +202,12 @@ void Stream::PublishFrames() {
   }
   unpublished_.frames.clear();
   unpublished_.writers.clear();
+  notifier_.Notify();
+}
+
+void Stream::MarkDurable() {
+  durable_next_id_.store(dir_.next_id(), std::memory_order_release);
+  notifier_.Notify();
 }
 
 void Stream::CountFrames() {
@@ -254,6 +265,8 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
   }
   if (poison_.ok()) {
     poison_ = error;
+    poisoned_now_.store(true, std::memory_order_release);
+    notifier_.Notify();
     if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kPoisonings);
   }
   // Close without flushing: after a failure nothing more may be written.
@@ -283,17 +296,22 @@ absl::Status Stream::SyncLocked() {
   if (options_.read_only) return absl::OkStatus();
   if (!poison_.ok()) return PoisonedError("sync");
   if (!dir_.writer_open()) {
-    if (!dir_.closed_unsynced()) return absl::OkStatus();
+    if (!dir_.closed_unsynced()) {
+      MarkDurable();  // a closed writer left everything synced
+      return absl::OkStatus();
+    }
     // What an evicted writer left unsynced, through a writer opened for this sync only (the
     // budget does not count it, so it is closed again).
     bool opened = false;
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
     IRONWAL_RETURN_IF_ERROR(SyncWriter());
     dir_.MaybeAdvanceFrontier();
+    MarkDurable();
     return Checked(Failure::kFiles, dir_.EvictWriter());
   }
   IRONWAL_RETURN_IF_ERROR(SyncWriter());
   dir_.MaybeAdvanceFrontier();
+  MarkDurable();
   return absl::OkStatus();
 }
 
@@ -315,12 +333,14 @@ absl::Status Stream::CloseWriterLocked() {
     bool opened = false;
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.OpenWriter(&opened)));
     IRONWAL_RETURN_IF_ERROR(SyncWriter());
+    MarkDurable();
     IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.EvictWriter()));
     return Checked(Failure::kFiles, dir_.ClaimVerifiedTail());
   }
   // The same rules as any write: a full disk keeps the writer (and its buffer) open to be
   // retried; a failed sync poisons.
   IRONWAL_RETURN_IF_ERROR(SyncWriter());
+  MarkDurable();
   IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.CloseWriter()));
   shared_->writers->Closed(this);
   return absl::OkStatus();

@@ -51,6 +51,7 @@
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream_dir.h"
 #include "ironwal/stream/stream_types.h"
+#include "ironwal/stream/tail_notifier.h"
 #include "ironwal/stream/write_queue.h"
 #include "ironwal/stream/writer_budget.h"
 
@@ -144,6 +145,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   uint64_t first_id() const { return dir_.first_id(); }
   uint64_t next_id() const { return dir_.next_id(); }
 
+  // Tailing (Wal::WaitFor). Every ID below durable_next_id() is durable: it was published
+  // when a sync of the stream completed (the sync mode's own: a kStrict group, a kBatchOnly
+  // batch, a rotation; or Sync, Close, a log operation, recovery). It can exceed next_id()
+  // for a moment after a suffix truncation; callers take the smaller. poisoned_now() reads
+  // the poison without the write lock. Every change of these, of next_id(), first_id(),
+  // deleted() and log_epoch() is followed by notifier()->Notify().
+  uint64_t durable_next_id() const { return durable_next_id_.load(std::memory_order_acquire); }
+  bool poisoned_now() const { return poisoned_now_.load(std::memory_order_acquire); }
+  internal::TailNotifier* notifier() { return &notifier_; }
+
   // The entry with ID `id`: NotFound below first_id(), OutOfRange at or past next_id(),
   // DataLoss if its frame fails verification.
   absl::StatusOr<std::string> Get(uint64_t id);
@@ -201,6 +212,9 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   void PublishFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Statistics of the unpublished frames, about to be published.
   void CountFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // After a completed sync (or a log operation, which is durable when it returns): every
+  // published ID is durable. Notifies the waiters.
+  void MarkDurable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status FlushWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The one error path: `error` if OK, else what the failure costs (see the file comment).
@@ -244,6 +258,9 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status poison_ ABSL_GUARDED_BY(write_mu_);
   Unpublished unpublished_ ABSL_GUARDED_BY(write_mu_);
   std::atomic<uint64_t> log_epoch_{0};  // see log_epoch()
+  std::atomic<uint64_t> durable_next_id_{0};
+  std::atomic<bool> poisoned_now_{false};  // !poison_.ok(), for readers without write_mu_
+  internal::TailNotifier notifier_;
 };
 
 }  // namespace internal

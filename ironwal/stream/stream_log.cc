@@ -39,7 +39,9 @@ absl::Status Stream::Quiesce() {
 absl::Status Stream::RunLogIntent(const LogIntent& intent) {
   log_epoch_.fetch_add(1, std::memory_order_acq_rel);
   // What is on disk is in doubt until a reopen finishes the intent: a failure poisons.
-  return Checked(Failure::kFiles, dir_.RunLogIntent(intent));
+  const absl::Status applied = Checked(Failure::kFiles, dir_.RunLogIntent(intent));
+  if (applied.ok()) MarkDurable();  // also wakes the waiters: the epoch moved
+  return applied;
 }
 
 namespace {
@@ -153,7 +155,10 @@ absl::Status Stream::StartAt(uint64_t first_id) {
   unpublished_.writers.clear();
   dir_.ResetInMemory(first_id);
   const absl::Status created = dir_.EnsureCreatedOnDisk();
-  if (created.ok()) return absl::OkStatus();
+  if (created.ok()) {
+    MarkDurable();
+    return absl::OkStatus();
+  }
   // Not created: the stream stays as it was (files written so far are rewritten by the
   // next creation, or, after a crash, show the stream created: old or new).
   dir_.ResetInMemory(old_start);
@@ -228,9 +233,11 @@ absl::Status Stream::Delete() {
   }
   log_epoch_.fetch_add(1, std::memory_order_acq_rel);
   poison_ = absl::OkStatus();
+  poisoned_now_.store(false, std::memory_order_release);
   unpublished_.frames.clear();
   unpublished_.writers.clear();
   dir_.ResetAfterDelete();
+  MarkDurable();  // wakes the waiters: the stream is gone
   return absl::OkStatus();
 }
 
@@ -264,6 +271,8 @@ absl::StatusOr<StreamRecoveryReport> Stream::Reopen() {
   // As an open: a directory that is gone, or not a stream, is no stream.
   if (!is_stream) dir_.ResetAfterDelete();
   poison_ = absl::OkStatus();
+  poisoned_now_.store(false, std::memory_order_release);
+  MarkDurable();  // recovery made what it kept durable; wakes the waiters
   if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kStreamsUnpoisoned);
   return report;
 }

@@ -2,9 +2,10 @@
 //
 // The public value types of the Wal API: the enums WalOptions holds (sync mode, read
 // strategy, compression, corruption policy), the limit on an entry's size, ID ranges,
-// what opening a stream found (StreamRecoveryReport), a stream's state (StreamInfo) and
-// what a truncation did (TruncateResult). Included by ironwal/wal/wal.h and
-// ironwal/wal/wal_options.h; internal code (streams, segments) uses the same types.
+// what opening a stream found (StreamRecoveryReport), a stream's state (StreamInfo),
+// what a truncation did (TruncateResult) and what WaitFor waits for (WaitCondition).
+// Included by ironwal/wal/wal.h and ironwal/wal/wal_options.h; internal code (streams,
+// segments) uses the same types.
 //
 // Thread-safety: plain values and enums; copy them freely. No I/O.
 #ifndef IRONWAL_WAL_TYPES_H_
@@ -152,6 +153,20 @@ struct StreamInfo {
   // segments (whole frames: a segment's frames below first_id count too):
   uint64_t logical_bytes = 0;         // the entry blocks uncompressed (4 + size per entry)
   uint64_t stored_payload_bytes = 0;  // the payloads as stored (compressed or raw)
+};
+
+// What Wal::WaitFor waits for an entry to be.
+enum class WaitCondition {
+  // Visible: readable by Get, MultiGet, ReadRange and iterators of this Wal. An entry is
+  // visible once the call that appended it returned, in every sync mode.
+  kVisible,
+  // Durable: visible, and covered by a completed fdatasync of the stream, so it survives
+  // a power loss. kStrict: as soon as visible. kBatchOnly: a single append once a later
+  // batch, transaction, Sync, rotation or Close synced the stream. kAsync: once a Sync
+  // (of the Wal or the stream), a segment rotation (which syncs the full segment) or Close
+  // completed after the append. Log operations (TruncateSuffix, ResetStream, ...) and
+  // recovery leave what they keep durable.
+  kDurable,
 };
 
 struct TruncateResult {

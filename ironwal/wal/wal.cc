@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -403,6 +405,45 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::Impl::NewIterator(absl::string_vi
   return std::unique_ptr<Iterator>(std::move(it));
 }
 
+absl::Status Wal::Impl::WaitFor(absl::string_view stream, uint64_t id, uint64_t deadline_micros,
+                                WaitCondition condition) {
+  const Call call(this, "wait for");
+  if (!call.status().ok()) return absl::CancelledError(call.status().message());
+  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
+  const bool durable = condition == WaitCondition::kDurable;
+  const std::string op = absl::StrCat("wait for ID ", id, " of stream '", absl::CEscape(stream),
+                                      "' to be ", durable ? "durable" : "visible");
+  const uint64_t epoch = s->log_epoch();
+  // Under the notifier's lock: atomics only (tail_notifier.h).
+  const auto check = [&]() -> std::optional<absl::Status> {
+    if (s->deleted()) return absl::NotFoundError(op + ": the stream was deleted");
+    if (s->log_epoch() != epoch) {
+      return absl::AbortedError(op +
+                                ": the stream was suffix-truncated, reset or recovered during "
+                                "the wait (IDs already read may hold other entries now)");
+    }
+    const uint64_t first = s->first_id();
+    if (id < first) {
+      return absl::NotFoundError(
+          absl::StrCat(op, ": ID ", id, " is below the first retained ID ", first));
+    }
+    const uint64_t next = s->next_id();
+    if (id < (durable ? std::min(next, s->durable_next_id()) : next)) return absl::OkStatus();
+    if (closing_.load()) return absl::CancelledError(op + ": wal " + options_.root + " closed");
+    if (s->poisoned_now()) {
+      return absl::FailedPreconditionError(
+          op + ": the stream is poisoned by an earlier failure (RecoverStream recovers it)");
+    }
+    return std::nullopt;
+  };
+  const auto timeout = [&] {
+    return absl::DeadlineExceededError(
+        absl::StrCat(op, ": deadline ", deadline_micros, " passed (next ID ", s->next_id(),
+                     ", durable next ID ", s->durable_next_id(), ")"));
+  };
+  return s->notifier()->Wait(options_.env, deadline_micros, check, timeout);
+}
+
 absl::StatusOr<TruncateResult> Wal::Impl::Truncate(absl::string_view stream,
                                                    uint64_t keep_from_id) {
   const Call call(this, "truncate");
@@ -592,6 +633,9 @@ absl::Status Wal::Impl::Close() {
   MutexLock lock(&close_mu_);
   if (closed_) return absl::OkStatus();
   closed_ = true;
+  // WaitFor calls are in flight until they wake: wake them first (they see closing_).
+  closing_.store(true);
+  for (Stream* s : AllStreams()) s->notifier()->Notify();
   gate_.Shut();  // No new calls; the ones in flight have finished when it returns.
   absl::Status first = absl::OkStatus();
   for (Stream* s : AllStreams()) {
@@ -649,6 +693,11 @@ std::vector<absl::StatusOr<std::string>> Wal::MultiGet(absl::string_view stream,
 absl::StatusOr<std::unique_ptr<Iterator>> Wal::NewIterator(absl::string_view stream,
                                                            uint64_t start_id, uint64_t end_id) {
   return impl_->NewIterator(stream, start_id, end_id);
+}
+
+absl::Status Wal::WaitFor(absl::string_view stream, uint64_t id, uint64_t deadline_micros,
+                          WaitCondition condition) {
+  return impl_->WaitFor(stream, id, deadline_micros, condition);
 }
 
 absl::StatusOr<TruncateResult> Wal::Truncate(absl::string_view stream, uint64_t keep_from_id) {

@@ -68,6 +68,8 @@ class Wal {
  public:
   // Bound for NewIterator's end_id meaning "no end".
   static constexpr uint64_t kNoEnd = UINT64_MAX;
+  // WaitFor's deadline meaning "no deadline".
+  static constexpr uint64_t kNoDeadline = UINT64_MAX;
 
   // Opens (creating if needed) the WAL at options.root and recovers every stream: each
   // stream's active segment is verified frame by frame and a torn tail is cut; see
@@ -120,6 +122,39 @@ class Wal {
   // the next ID (a start equal to it gives an iterator that is at its end for now).
   absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(absl::string_view stream, uint64_t start_id,
                                                         uint64_t end_id = kNoEnd);
+
+  // Tailing: blocks until entry `id` of `stream` is visible or durable (WaitCondition, in
+  // ironwal/wal/types.h, says exactly when), so that a consumer or a replication sender
+  // need not poll. `deadline_micros` is a time on the Env's clock (options().env->
+  // NowMicros(); kNoDeadline for none), so SimEnv's simulated clock drives it in tests.
+  // Works across rotations and truncations. Returns:
+  //   OK                  the entry is visible (durable); at once if it already is
+  //   DeadlineExceeded    the Env's clock reached the deadline first
+  //   Cancelled           the Wal is closed, or Close() started during the wait
+  //   NotFound            the stream does not exist (it is not waited for: create it
+  //                       first, e.g. CreateStream, or retry), was deleted during the wait,
+  //                       or `id` is below its first retained ID (trimmed, truncated)
+  //   Aborted             a suffix truncation, a reset or a recovery (RecoverStream) of the
+  //                       stream happened during the wait: IDs the caller may already have
+  //                       read can hold other entries now, so it must find where to resume
+  //                       (one between two WaitFor calls is not reported)
+  //   FailedPrecondition  the stream is poisoned (no write can make `id` visible or
+  //                       durable until RecoverStream)
+  // Waiting costs the writers nothing while nobody waits (an atomic count).
+  //
+  //   // A tailing consumer: every entry in order, exactly once, across rotations.
+  //   uint64_t next = start;
+  //   IRONWAL_ASSIGN_OR_RETURN(auto it, wal->NewIterator("orders", next));
+  //   for (;;) {
+  //     const uint64_t deadline = wal->options().env->NowMicros() + 1000000;
+  //     absl::Status ready = wal->WaitFor("orders", next, deadline, WaitCondition::kVisible);
+  //     if (absl::IsDeadlineExceeded(ready)) continue;  // idle: check for shutdown, ...
+  //     IRONWAL_RETURN_IF_ERROR(ready);                 // closed, deleted, truncated, ...
+  //     for (it->Seek(next); it->Valid(); it->Next(), ++next) Consume(it->id(), it->value());
+  //     IRONWAL_RETURN_IF_ERROR(it->status());
+  //   }
+  absl::Status WaitFor(absl::string_view stream, uint64_t id, uint64_t deadline_micros,
+                       WaitCondition condition = WaitCondition::kVisible);
 
   // Removes the whole sealed segments of `stream` that hold only IDs below
   // `keep_from_id`; the segment holding it, and the active segment, stay. Durable when it
@@ -232,7 +267,8 @@ class Wal {
   static absl::StatusOr<std::string> StreamDirectoryName(absl::string_view key);
 
   // Flushes and syncs every stream, closes the files and releases the LOCK. Later calls
-  // return FailedPrecondition. Idempotent. Finishes in bounded time however many threads
+  // return FailedPrecondition (WaitFor: Cancelled). Idempotent. It first wakes every
+  // WaitFor in progress, which returns Cancelled. Finishes in bounded time however many threads
   // keep calling: from its start every new call is refused (FailedPrecondition "... is
   // closed"), and it waits only for the calls already in flight. Iterators are not calls:
   // an existing iterator keeps reading what was written (the Wal must still outlive it).

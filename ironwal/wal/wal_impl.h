@@ -14,6 +14,7 @@
 #ifndef IRONWAL_WAL_WAL_IMPL_H_
 #define IRONWAL_WAL_WAL_IMPL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -64,6 +65,8 @@ class Wal::Impl {
                                                     absl::Span<const uint64_t> ids);
   absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(absl::string_view stream, uint64_t start_id,
                                                         uint64_t end_id);
+  absl::Status WaitFor(absl::string_view stream, uint64_t id, uint64_t deadline_micros,
+                       WaitCondition condition);
   absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
   absl::Status TruncateSuffix(absl::string_view stream, uint64_t from_id);
   absl::Status CreateStream(absl::string_view stream, uint64_t first_id);
@@ -126,6 +129,8 @@ class Wal::Impl {
   // Serializes Close.
   internal::Mutex close_mu_;
   bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
+  // Set when Close starts, before the gate shuts: ends every WaitFor (which holds a call).
+  std::atomic<bool> closing_{false};
 
   mutable internal::SharedMutex streams_mu_;
   // By directory name, ordered (see AllStreams); never shrinks while the Wal is open.

@@ -240,6 +240,28 @@ void SeedSweepHeaderExample() {
   // End of example.
 }
 
+// ironwal/wal/wal.h (WaitFor). Consume closes the Wal after ID 2, which ends the loop: the
+// iterator reads on, and the next WaitFor returns Cancelled.
+absl::Status WaitForHeaderExample(Wal* wal, uint64_t start, std::vector<uint64_t>* consumed) {
+  const auto Consume = [&](uint64_t id, absl::string_view value) {
+    if (value != std::to_string(id)) ADD_FAILURE() << id << " holds " << value;
+    consumed->push_back(id);
+    if (id == 2) wal->Close().IgnoreError();
+  };
+  // Example from ironwal/wal/wal.h (WaitFor).
+  uint64_t next = start;
+  IRONWAL_ASSIGN_OR_RETURN(auto it, wal->NewIterator("orders", next));
+  for (;;) {
+    const uint64_t deadline = wal->options().env->NowMicros() + 1000000;
+    absl::Status ready = wal->WaitFor("orders", next, deadline, WaitCondition::kVisible);
+    if (absl::IsDeadlineExceeded(ready)) continue;  // idle: check for shutdown, ...
+    IRONWAL_RETURN_IF_ERROR(ready);                 // closed, deleted, truncated, ...
+    for (it->Seek(next); it->Valid(); it->Next(), ++next) Consume(it->id(), it->value());
+    IRONWAL_RETURN_IF_ERROR(it->status());
+  }
+  // End of example.
+}
+
 std::unique_ptr<Wal> OpenOn(Env* env) {
   WalOptions options;
   options.env = env;
@@ -258,6 +280,17 @@ TEST(HeaderExamplesTest, Wal) {
   std::vector<std::string> consumed;
   ASSERT_TRUE(WalHeaderExample(&env, &consumed).ok());
   EXPECT_EQ(consumed, (std::vector<std::string>{"p", "a", "b", "c", "p"}));
+}
+
+TEST(HeaderExamplesTest, WaitFor) {
+  MemEnv env;
+  std::unique_ptr<Wal> wal = OpenOn(&env);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(wal->Append("orders", std::to_string(i)).value(), static_cast<uint64_t>(i));
+  std::vector<uint64_t> consumed;
+  const absl::Status tailed = WaitForHeaderExample(wal.get(), 1, &consumed);
+  EXPECT_EQ(tailed.code(), absl::StatusCode::kCancelled) << tailed;
+  EXPECT_EQ(consumed, (std::vector<uint64_t>{1, 2}));
 }
 
 TEST(HeaderExamplesTest, IteratorAndTailing) {

@@ -86,6 +86,14 @@ TEST(UmbrellaTest, WritesAndReads) {
   EXPECT_EQ(wal->Get("orders", 8).status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(wal->Get("nope", 0).status().code(), absl::StatusCode::kNotFound);
 
+  // Tailing: 7 is visible, and durable (a transaction syncs in batch-only); 8 is not there
+  // yet, and a deadline already reached on the Env's clock returns at once.
+  const uint64_t now = wal->options().env->NowMicros();
+  EXPECT_TRUE(wal->WaitFor("orders", 7, Wal::kNoDeadline).ok());
+  EXPECT_TRUE(wal->WaitFor("orders", 7, now, ironwal::WaitCondition::kDurable).ok());
+  EXPECT_EQ(wal->WaitFor("orders", 8, now, ironwal::WaitCondition::kVisible).code(),
+            absl::StatusCode::kDeadlineExceeded);
+
   const uint64_t ids[] = {5, 1, 9};
   std::vector<absl::StatusOr<std::string>> got = wal->MultiGet("orders", ids);
   ASSERT_EQ(got.size(), 3u);

@@ -339,6 +339,11 @@ void SimState::AdvanceClock(uint64_t micros) {
   now_micros_ += micros;
 }
 
+uint64_t SimState::PeekMicros() {
+  MutexLock lock(&mu_);
+  return now_micros_;
+}
+
 void SimState::SetHook(SimHook hook) {
   MutexLock lock(&mu_);
   hook_ = std::move(hook);

@@ -82,6 +82,8 @@ class SimState : public std::enable_shared_from_this<SimState> {
                    const std::string& path);
   uint64_t NowMicros();
   void AdvanceClock(uint64_t micros);
+  // The clock, without moving it.
+  uint64_t PeekMicros();
 
   // Operations of open files (sim_state_files.cc).
   absl::Status Append(SimHandle* handle, absl::string_view data);
