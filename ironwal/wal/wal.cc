@@ -79,12 +79,14 @@ Wal::Impl::Impl(const WalOptions& options)
     : id_(next_wal_id.fetch_add(1)),
       options_(options),
       stats_(options.statistics ? std::make_unique<StatsRecorder>() : nullptr),
+      logger_(options.logger != nullptr ? options.logger : NewStderrLogger()),
       readers_(options.max_open_read_segments),
       writers_(options.max_open_segments) {
   shared_.options = ToStreamOptions(options_);
   shared_.readers = &readers_;
   shared_.writers = &writers_;
   shared_.stats = stats_.get();
+  shared_.events = &events_;
   if (options_.block_cache_size > 0) {
     frame_cache_ = std::make_unique<FrameCache>(options_.block_cache_size);
   }
@@ -132,6 +134,7 @@ absl::Status Wal::Impl::Recover() {
                              Stream::Recover(&shared_, name, &report));
     if (stream == nullptr) continue;  // Not a stream directory: left alone.
     CountRecovery(report);
+    QueueRecovery(stream.get(), report);
     if (!report.clean()) recovery_report_.push_back(std::move(report));
     streams_[name] = std::move(stream);
   }
@@ -150,8 +153,11 @@ class Wal::Impl::Call {
   }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
+  // The call's locks are all released by now: its events go to the listeners.
   ~Call() {
-    if (entered_) wal_->gate_.Exit();
+    if (!entered_) return;
+    wal_->DeliverEvents();
+    wal_->gate_.Exit();
   }
 
   const absl::Status& status() const { return status_; }
@@ -565,7 +571,10 @@ absl::StatusOr<StreamRecoveryReport> Wal::Impl::RecoverStream(absl::string_view 
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStreamObject(stream, /*create=*/false));
   const bool poisoned = s->poisoned();
   absl::StatusOr<StreamRecoveryReport> report = s->Reopen();
-  if (report.ok() && poisoned) CountRecovery(*report);
+  if (report.ok() && poisoned) {
+    CountRecovery(*report);
+    QueueRecovery(s, *report);
+  }
   return report;
 }
 
@@ -583,6 +592,7 @@ absl::Status Wal::Impl::Close() {
     absl::Status unlocked = options_.env->UnlockFile(std::move(lock_));
     if (first.ok()) first = unlocked;
   }
+  DeliverEvents();  // No call is in flight: this thread delivers what closing caused.
   return first;
 }
 
@@ -595,7 +605,12 @@ Wal::~Wal() = default;
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options) {
   IRONWAL_RETURN_IF_ERROR(ValidateOptions(options));
   auto impl = std::make_unique<Impl>(options);
-  IRONWAL_RETURN_IF_ERROR(impl->Recover());
+  const absl::Status recovered = impl->Recover();
+  impl->DeliverEvents();
+  if (!recovered.ok()) {
+    impl->LogOpenFailure(recovered);
+    return recovered;
+  }
   return std::unique_ptr<Wal>(new Wal(std::move(impl)));
 }
 
