@@ -59,6 +59,9 @@ class StatsRecorder {
     kAppendBatchMicros,
     kFdatasyncMicros,
     kGroupSize,
+    kAppendStrictMicros,
+    kAppendBatchOnlyMicros,
+    kAppendAsyncMicros,
     kNumHistograms,
   };
 

@@ -40,6 +40,18 @@ absl::Status ValidateOptions(const WalOptions& o) {
 
 static_assert(kMaxEntrySize == format::kMaxEntrySize, "types.h's kMaxEntrySize is the format's");
 
+StatsRecorder::Histogram AppendMicrosOf(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kStrict:
+      return StatsRecorder::kAppendStrictMicros;
+    case SyncMode::kBatchOnly:
+      return StatsRecorder::kAppendBatchOnlyMicros;
+    case SyncMode::kAsync:
+      return StatsRecorder::kAppendAsyncMicros;
+  }
+  return StatsRecorder::kAppendStrictMicros;
+}
+
 StreamOptions ToStreamOptions(const WalOptions& o) {
   StreamOptions s;
   s.env = o.env;
@@ -252,8 +264,9 @@ void Wal::Impl::CountAppend(const absl::Status& status, absl::Span<const absl::s
   stats_->Add(StatsRecorder::kAppends);
   stats_->Add(StatsRecorder::kEntriesAppended, entries.size());
   stats_->Add(StatsRecorder::kLogicalBytesAppended, bytes);
-  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros,
-                 options_.env->NowMicros() - start_micros);
+  const uint64_t micros = options_.env->NowMicros() - start_micros;
+  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros, micros);
+  stats_->Record(AppendMicrosOf(options_.sync_mode), micros);
 }
 
 void Wal::Impl::CountRead(uint64_t bytes, uint64_t gets) const {
@@ -379,7 +392,7 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::Impl::NewIterator(absl::string_vi
   const Call call(this, "iterate");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
-  auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size);
+  auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size, stats_.get());
   if (start_id > s->next_id()) {
     return absl::OutOfRangeError(absl::StrCat("iterate ", stream, ": start ID ", start_id,
                                               " is past the next ID ", s->next_id()));
