@@ -31,8 +31,9 @@
 // - Exactly once per event, and only for what happened: work that failed and was rolled
 //   back has no event (its failure may have one: disk full, poisoned). Listeners are
 //   called in the order of WalOptions::listeners. A listener must not throw.
-// - Iterators, Close and the Wal's destructor deliver nothing new except the failures of
-//   Close itself (poisoned, disk full), delivered before Close returns.
+// - Close (and the Wal's destructor) delivers what closing caused (a poisoned stream, a
+//   full disk) before it returns. An iterator is not a call: when its read flushes a
+//   kAsync buffer and that fails, the event is delivered by the next call of the Wal.
 //
 // Thread-safety: a listener shared by several Wals is called by each of them
 // independently (possibly concurrently); a Logger likewise.
