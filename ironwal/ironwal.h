@@ -30,6 +30,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/status_macros.h"
+#include "ironwal/wal/event_listener.h"
 #include "ironwal/wal/iterator.h"
 #include "ironwal/wal/txn_writer.h"
 #include "ironwal/wal/types.h"

@@ -107,6 +107,9 @@ Statistics StatsRecorder::Snapshot() const {
   out.append_batch_micros = SnapshotOf(kAppendBatchMicros);
   out.fdatasync_micros = SnapshotOf(kFdatasyncMicros);
   out.group_size = SnapshotOf(kGroupSize);
+  out.append_strict_micros = SnapshotOf(kAppendStrictMicros);
+  out.append_batch_only_micros = SnapshotOf(kAppendBatchOnlyMicros);
+  out.append_async_micros = SnapshotOf(kAppendAsyncMicros);
   return out;
 }
 

@@ -60,6 +60,9 @@ class StatsRecorder {
     kAppendBatchMicros,
     kFdatasyncMicros,
     kGroupSize,
+    kAppendStrictMicros,
+    kAppendBatchOnlyMicros,
+    kAppendAsyncMicros,
     kNumHistograms,
   };
 

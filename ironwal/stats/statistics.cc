@@ -38,6 +38,9 @@ std::string Statistics::ToString() const {
   line("streams_unpoisoned", streams_unpoisoned);
   absl::StrAppend(&out, "append_micros ", append_micros.ToString(), "\n");
   absl::StrAppend(&out, "append_batch_micros ", append_batch_micros.ToString(), "\n");
+  absl::StrAppend(&out, "append_strict_micros ", append_strict_micros.ToString(), "\n");
+  absl::StrAppend(&out, "append_batch_only_micros ", append_batch_only_micros.ToString(), "\n");
+  absl::StrAppend(&out, "append_async_micros ", append_async_micros.ToString(), "\n");
   absl::StrAppend(&out, "fdatasync_micros ", fdatasync_micros.ToString(), "\n");
   absl::StrAppend(&out, "group_size ", group_size.ToString(), "\n");
   return out;

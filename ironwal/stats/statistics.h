@@ -62,7 +62,8 @@ struct Statistics {
 
   // Reads. gets: IDs asked for by Get and MultiGet; get_cache_hits: those Get served from
   // the frame cache (WalOptions::block_cache_size). scans: NewIterator and ReadRange calls.
-  // bytes_read: entry bytes returned by Get, MultiGet and ReadRange (an iterator's are not).
+  // bytes_read: entry bytes returned by Get, MultiGet, ReadRange and iterators (each entry
+  // an iterator of Wal::NewIterator stops at counts once, when it gets there).
   uint64_t gets = 0;
   uint64_t get_cache_hits = 0;
   uint64_t scans = 0;
@@ -85,6 +86,12 @@ struct Statistics {
   // decides what they wait for); and of each fdatasync counted above.
   HistogramSnapshot append_micros;
   HistogramSnapshot append_batch_micros;
+  // The same calls (single and batch together) by the sync mode they ran under: the
+  // Wal's (WalOptions::sync_mode), so one Wal fills one of them; side by side they compare
+  // what each mode costs (the bench, or Statistics of Wals with different modes).
+  HistogramSnapshot append_strict_micros;
+  HistogramSnapshot append_batch_only_micros;
+  HistogramSnapshot append_async_micros;
   HistogramSnapshot fdatasync_micros;
   // Writes per write group.
   HistogramSnapshot group_size;

@@ -156,7 +156,9 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
     if (dir_.NeedsRotation(w->bytes(), w->entries().size())) {
       // The frames so far end the full segment, synced.
       IRONWAL_RETURN_IF_ERROR(FinishFrames(/*sync=*/true));
+      const SegmentsBefore before = SnapshotSegments();
       IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.Rotate()));
+      EmitSegmentChanges(before);
       if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kRotations);
     }
     absl::StatusOr<FrameLocation> where = dir_.Append(w->entries());
@@ -178,7 +180,9 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
 // Creating the stream's files: a full disk is retried by the next write; any other
 // failure leaves names or data whose durability is in doubt, so it poisons.
 absl::Status Stream::PrepareWriter(bool* opened) {
+  const bool was_on_disk = dir_.on_disk();
   absl::Status prepared = dir_.EnsureCreatedOnDisk();
+  if (prepared.ok() && !was_on_disk) EmitSegmentChanges(SegmentsBefore{});
   if (prepared.ok()) prepared = dir_.OpenWriter(opened);
   return Checked(Failure::kCreate, std::move(prepared));
 }
@@ -225,7 +229,13 @@ void Stream::CountFrames() {
   stats->Add(StatsRecorder::kFramesLz4, lz4);
 }
 
-absl::Status Stream::FlushWriter() { return Checked(Failure::kWrite, dir_.Flush()); }
+absl::Status Stream::FlushWriter() {
+  const uint64_t before = dir_.flushed_offset();
+  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kWrite, dir_.Flush()));
+  // Bytes reached the file: a full disk has space again.
+  if (disk_full_ && dir_.flushed_offset() != before) EmitSpaceRecovered();
+  return absl::OkStatus();
+}
 
 absl::Status Stream::SyncWriter() {
   IRONWAL_RETURN_IF_ERROR(FlushWriter());
@@ -246,13 +256,19 @@ absl::Status Stream::Checked(Failure kind, absl::Status error) {
 absl::Status Stream::Fail(Failure kind, absl::Status error) {
   switch (kind) {
     case Failure::kCreate:
-      if (absl::IsResourceExhausted(error)) return error;
+      if (absl::IsResourceExhausted(error)) {
+        EmitFailure(error, /*poisoned_now=*/false);
+        return error;
+      }
       break;
     case Failure::kWrite:
       // A failed write(2), unlike a failed fsync, leaves nothing in doubt: with the
       // unpublished frames cut off again, a full disk is survivable (the buffered
       // published frames are written later).
-      if (dir_.DropUnpublished() && absl::IsResourceExhausted(error)) return error;
+      if (dir_.DropUnpublished() && absl::IsResourceExhausted(error)) {
+        EmitFailure(error, /*poisoned_now=*/false);
+        return error;
+      }
       break;
     case Failure::kSync:
       // After a failed fsync the unsynced data may be gone from the disk while still
@@ -263,12 +279,14 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
     case Failure::kFiles:
       break;
   }
-  if (poison_.ok()) {
+  const bool poisoned_now = poison_.ok();
+  if (poisoned_now) {
     poison_ = error;
     poisoned_now_.store(true, std::memory_order_release);
     notifier_.Notify();
     if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kPoisonings);
   }
+  EmitFailure(error, poisoned_now);
   // Close without flushing: after a failure nothing more may be written.
   if (dir_.AbandonWriter()) shared_->writers->Closed(this);
   return error;
@@ -373,7 +391,11 @@ absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
     return absl::FailedPreconditionError(OpDescription("truncate") + ": opened read-only");
   }
   MutexLock lock(&write_mu_);
-  return dir_.Truncate(keep_from_id);
+  const SegmentsBefore before = SnapshotSegments();
+  IRONWAL_ASSIGN_OR_RETURN(const TruncateResult result, dir_.Truncate(keep_from_id));
+  const uint64_t removed = EmitSegmentChanges(before);
+  if (removed > 0) EmitTruncated(TruncationKind::kFront, removed);
+  return result;
 }
 
 }  // namespace internal

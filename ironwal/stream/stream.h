@@ -46,6 +46,7 @@
 #include "ironwal/index/offset_index.h"
 #include "ironwal/segment/segment_reader.h"
 #include "ironwal/stats/recorder.h"
+#include "ironwal/stream/events.h"
 #include "ironwal/stream/log_files.h"
 #include "ironwal/stream/options.h"
 #include "ironwal/stream/reader_cache.h"
@@ -66,6 +67,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
     ReaderCache* readers = nullptr;
     WriterBudget* writers = nullptr;
     StatsRecorder* stats = nullptr;  // null: statistics off
+    // Where the stream queues its events (stream_events.cc); null: none are kept.
+    internal::EventQueue* events = nullptr;
   };
 
   // A stream that does not exist on disk yet; its directory is created by the first write.
@@ -247,6 +250,27 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
 
   std::string OpDescription(absl::string_view op) const;
 
+  // Events (stream_events.cc), queued under write_mu_ for the Wal to deliver.
+  struct SegmentsBefore {
+    bool on_disk = false;
+    std::vector<uint64_t> segments;  // empty when not on disk
+  };
+  void Emit(internal::Event event);
+  std::vector<uint64_t> LiveSegments() const;
+  void EmitSegment(internal::Event::Kind kind, uint64_t start);
+  // The segment list (and whether the stream is on disk) before an operation that may
+  // change it; then the events of the change (stream created; segments deleted, sealed,
+  // created; `replaced`: every old segment deleted and every new one created). Returns
+  // how many segments were deleted.
+  SegmentsBefore SnapshotSegments() const;
+  uint64_t EmitSegmentChanges(const SegmentsBefore& before, bool replaced = false);
+  void EmitTruncated(TruncationKind kind, uint64_t segments_removed);
+  // A failure Fail kept (disk full, once per episode) or that poisoned the stream now.
+  void EmitFailure(const absl::Status& error, bool poisoned_now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The end of a disk-full episode, if one is running.
+  void EmitSpaceRecovered() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
   const Shared* const shared_;
   const StreamOptions& options_;
   Env* const env_;
@@ -257,6 +281,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   Mutex write_mu_;
   absl::Status poison_ ABSL_GUARDED_BY(write_mu_);
   Unpublished unpublished_ ABSL_GUARDED_BY(write_mu_);
+  // A write failed for lack of space and none has put bytes in the file since.
+  bool disk_full_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<uint64_t> log_epoch_{0};  // see log_epoch()
   std::atomic<uint64_t> durable_next_id_{0};
   std::atomic<bool> poisoned_now_{false};  // !poison_.ok(), for readers without write_mu_

@@ -135,7 +135,9 @@ absl::Status Stream::PutMetadata(absl::string_view value) {
   }
   MutexLock lock(&write_mu_);
   IRONWAL_RETURN_IF_ERROR(CheckWritable("put metadata of"));
+  const bool was_on_disk = dir_.on_disk();
   IRONWAL_RETURN_IF_ERROR(Checked(Failure::kCreate, dir_.EnsureCreatedOnDisk()));
+  if (!was_on_disk) EmitSegmentChanges(SegmentsBefore{});
   return WriteFileAtomically(env_, JoinPath(dir_.dir_path(), format::kStreamMetadataFileName),
                              EncodeStreamMetadata(value));
 }
@@ -157,6 +159,7 @@ absl::Status Stream::StartAt(uint64_t first_id) {
   const absl::Status created = dir_.EnsureCreatedOnDisk();
   if (created.ok()) {
     MarkDurable();
+    EmitSegmentChanges(SegmentsBefore{});
     return absl::OkStatus();
   }
   // Not created: the stream stays as it was (files written so far are rewritten by the
@@ -176,7 +179,10 @@ absl::Status Stream::Reset(uint64_t next_id) {
       intent.next_id = next_id;
       intent.first_id = next_id;
       intent.segments = {next_id};
-      return RunLogIntent(intent);
+      const SegmentsBefore before = SnapshotSegments();
+      IRONWAL_RETURN_IF_ERROR(RunLogIntent(intent));
+      EmitTruncated(TruncationKind::kReset, EmitSegmentChanges(before, /*replaced=*/true));
+      return absl::OkStatus();
     }
   }
   return StartAt(next_id);
@@ -196,7 +202,10 @@ absl::Status Stream::TruncateSuffix(uint64_t from_id) {
   // Everything before from_id is durable before anything is cut.
   IRONWAL_RETURN_IF_ERROR(Quiesce());
   IRONWAL_ASSIGN_OR_RETURN(const LogIntent intent, PlanSuffixCut(from_id));
-  return RunLogIntent(intent);
+  const SegmentsBefore before = SnapshotSegments();
+  IRONWAL_RETURN_IF_ERROR(RunLogIntent(intent));
+  EmitTruncated(TruncationKind::kSuffix, EmitSegmentChanges(before));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TruncateResult> Stream::TrimFront(uint64_t first_id) {
@@ -212,8 +221,11 @@ absl::StatusOr<TruncateResult> Stream::TrimFront(uint64_t first_id) {
   // that ends below it (its next append would reuse trimmed IDs).
   IRONWAL_RETURN_IF_ERROR(SyncLocked());
   // first.id first: from here the IDs below it are gone, whichever segments remain.
+  const SegmentsBefore before = SnapshotSegments();
   IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.WriteFirstId(first_id)));
-  return dir_.Truncate(first_id);
+  IRONWAL_ASSIGN_OR_RETURN(const TruncateResult result, dir_.Truncate(first_id));
+  EmitTruncated(TruncationKind::kFront, EmitSegmentChanges(before));
+  return result;
 }
 
 absl::Status Stream::Delete() {
@@ -227,6 +239,7 @@ absl::Status Stream::Delete() {
   absl::StatusOr<bool> exists = env_->IsDirectory(dir_.dir_path());
   if (absl::IsNotFound(exists.status())) exists = false;
   IRONWAL_RETURN_IF_ERROR(exists.status());
+  const SegmentsBefore before = SnapshotSegments();
   if (*exists) {
     IRONWAL_RETURN_IF_ERROR(
         Checked(Failure::kFiles, DeleteStreamDirectory(env_, options_.root, dir_.dir_path())));
@@ -238,6 +251,10 @@ absl::Status Stream::Delete() {
   unpublished_.writers.clear();
   dir_.ResetAfterDelete();
   MarkDurable();  // wakes the waiters: the stream is gone
+  if (*exists && before.on_disk) {
+    // Every segment is gone with the directory (on_disk() is false now).
+    EmitTruncated(TruncationKind::kDelete, EmitSegmentChanges(before));
+  }
   return absl::OkStatus();
 }
 
@@ -274,6 +291,7 @@ absl::StatusOr<StreamRecoveryReport> Stream::Reopen() {
   poisoned_now_.store(false, std::memory_order_release);
   MarkDurable();  // recovery made what it kept durable; wakes the waiters
   if (shared_->stats != nullptr) shared_->stats->Add(StatsRecorder::kStreamsUnpoisoned);
+  EmitSpaceRecovered();
   return report;
 }
 

@@ -11,8 +11,9 @@
 namespace ironwal {
 namespace internal {
 
-StreamIterator::StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size)
-    : stream_(stream), end_id_(end_id), buffer_size_(buffer_size) {}
+StreamIterator::StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size,
+                               StatsRecorder* stats)
+    : stream_(stream), end_id_(end_id), buffer_size_(buffer_size), stats_(stats) {}
 
 void StreamIterator::Fail(absl::Status status) {
   status_ = std::move(status);
@@ -77,6 +78,7 @@ bool StreamIterator::LoadFrame(uint64_t id) {
     id_ = id;
     value_ = entries_[id - frame_.start_id];
     valid_ = true;
+    Arrived();
     return true;
   }
 }
@@ -146,6 +148,7 @@ void StreamIterator::Next() {
   if (next < frame_.end_id()) {
     id_ = next;
     value_ = entries_[next - frame_.start_id];
+    Arrived();
     return;
   }
   valid_ = false;

@@ -15,6 +15,7 @@
 #include "ironwal/format/frame.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_reader.h"
+#include "ironwal/stats/recorder.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/wal/iterator.h"
 
@@ -23,7 +24,9 @@ namespace internal {
 
 class StreamIterator final : public Iterator {
  public:
-  StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size);
+  // With `stats`, counts the bytes of every entry it stops at (Statistics::bytes_read).
+  StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size,
+                 StatsRecorder* stats = nullptr);
 
   bool Valid() const override { return valid_; }
   void Next() override;
@@ -41,10 +44,15 @@ class StreamIterator final : public Iterator {
   // Moves to where `id` lives now (the next segment, or newly published frames).
   bool Relocate(uint64_t id);
   void Fail(absl::Status status);
+  // At an entry: value_ set.
+  void Arrived() {
+    if (stats_ != nullptr) stats_->Add(StatsRecorder::kBytesRead, value_.size());
+  }
 
   Stream* const stream_;
   const uint64_t end_id_;
   const size_t buffer_size_;
+  StatsRecorder* const stats_;
 
   std::shared_ptr<SegmentReader> reader_;
   bool active_ = false;  // reader_ is the active segment

@@ -32,6 +32,7 @@ using internal::FinishStreamDelete;
 using internal::IsDeletedStream;
 using internal::LockWalRoot;
 using internal::ReaderCache;
+using internal::ReadLostRanges;
 using internal::SegmentFileName;
 using internal::Stream;
 using internal::WriterBudget;

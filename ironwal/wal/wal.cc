@@ -61,6 +61,18 @@ absl::Status ValidateOptions(const WalOptions& o) {
 
 static_assert(kMaxEntrySize == format::kMaxEntrySize, "types.h's kMaxEntrySize is the format's");
 
+StatsRecorder::Histogram AppendMicrosOf(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kStrict:
+      return StatsRecorder::kAppendStrictMicros;
+    case SyncMode::kBatchOnly:
+      return StatsRecorder::kAppendBatchOnlyMicros;
+    case SyncMode::kAsync:
+      return StatsRecorder::kAppendAsyncMicros;
+  }
+  return StatsRecorder::kAppendStrictMicros;
+}
+
 StreamOptions ToStreamOptions(const WalOptions& o) {
   StreamOptions s;
   s.env = o.env;
@@ -100,12 +112,14 @@ Wal::Impl::Impl(const WalOptions& options)
     : id_(next_wal_id.fetch_add(1)),
       options_(options),
       stats_(options.statistics ? std::make_unique<StatsRecorder>() : nullptr),
+      logger_(options.logger != nullptr ? options.logger : NewStderrLogger()),
       readers_(options.max_open_read_segments),
       writers_(options.max_open_segments) {
   shared_.options = ToStreamOptions(options_);
   shared_.readers = &readers_;
   shared_.writers = &writers_;
   shared_.stats = stats_.get();
+  shared_.events = &events_;
   if (options_.block_cache_size > 0) {
     frame_cache_ = std::make_unique<FrameCache>(options_.block_cache_size);
   }
@@ -153,6 +167,7 @@ absl::Status Wal::Impl::Recover() {
                              Stream::Recover(&shared_, name, &report));
     if (stream == nullptr) continue;  // Not a stream directory: left alone.
     CountRecovery(report);
+    QueueRecovery(stream.get(), report);
     if (!report.clean()) recovery_report_.push_back(std::move(report));
     streams_[name] = std::move(stream);
   }
@@ -171,8 +186,11 @@ class Wal::Impl::Call {
   }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
+  // The call's locks are all released by now: its events go to the listeners.
   ~Call() {
-    if (entered_) wal_->gate_.Exit();
+    if (!entered_) return;
+    wal_->DeliverEvents();
+    wal_->gate_.Exit();
   }
 
   const absl::Status& status() const { return status_; }
@@ -267,8 +285,9 @@ void Wal::Impl::CountAppend(const absl::Status& status, absl::Span<const absl::s
   stats_->Add(StatsRecorder::kAppends);
   stats_->Add(StatsRecorder::kEntriesAppended, entries.size());
   stats_->Add(StatsRecorder::kLogicalBytesAppended, bytes);
-  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros,
-                 options_.env->NowMicros() - start_micros);
+  const uint64_t micros = options_.env->NowMicros() - start_micros;
+  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros, micros);
+  stats_->Record(AppendMicrosOf(options_.sync_mode), micros);
 }
 
 void Wal::Impl::CountRead(uint64_t bytes, uint64_t gets) const {
@@ -394,7 +413,7 @@ absl::StatusOr<std::unique_ptr<Iterator>> Wal::Impl::NewIterator(absl::string_vi
   const Call call(this, "iterate");
   IRONWAL_RETURN_IF_ERROR(call.status());
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
-  auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size);
+  auto it = std::make_unique<StreamIterator>(s, end_id, options_.read_buffer_size, stats_.get());
   if (start_id > s->next_id()) {
     return absl::OutOfRangeError(absl::StrCat("iterate ", stream, ": start ID ", start_id,
                                               " is past the next ID ", s->next_id()));
@@ -625,7 +644,10 @@ absl::StatusOr<StreamRecoveryReport> Wal::Impl::RecoverStream(absl::string_view 
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStreamObject(stream, /*create=*/false));
   const bool poisoned = s->poisoned();
   absl::StatusOr<StreamRecoveryReport> report = s->Reopen();
-  if (report.ok() && poisoned) CountRecovery(*report);
+  if (report.ok() && poisoned) {
+    CountRecovery(*report);
+    QueueRecovery(s, *report);
+  }
   return report;
 }
 
@@ -646,6 +668,7 @@ absl::Status Wal::Impl::Close() {
     absl::Status unlocked = options_.env->UnlockFile(std::move(lock_));
     if (first.ok()) first = unlocked;
   }
+  DeliverEvents();  // No call is in flight: this thread delivers what closing caused.
   return first;
 }
 
@@ -658,7 +681,12 @@ Wal::~Wal() = default;
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options) {
   IRONWAL_RETURN_IF_ERROR(ValidateOptions(options));
   auto impl = std::make_unique<Impl>(options);
-  IRONWAL_RETURN_IF_ERROR(impl->Recover());
+  const absl::Status recovered = impl->Recover();
+  impl->DeliverEvents();
+  if (!recovered.ok()) {
+    impl->LogOpenFailure(recovered);
+    return recovered;
+  }
   return std::unique_ptr<Wal>(new Wal(std::move(impl)));
 }
 

@@ -32,6 +32,7 @@
 #include "ironwal/base/mutex.h"
 #include "ironwal/env/env.h"
 #include "ironwal/stats/recorder.h"
+#include "ironwal/stream/events.h"
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/stream.h"
 #include "ironwal/stream/writer_budget.h"
@@ -92,6 +93,12 @@ class Wal::Impl {
   void ResetStatistics();
 
   const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
+
+  // Delivers the queued events to the listeners and the logger (events.h: one thread at a
+  // time; returns at once when another delivers). Called with no lock of the Wal held: by
+  // every call as it ends, by Open and by Close.
+  void DeliverEvents();
+  void LogOpenFailure(const absl::Status& status);
   const WalOptions& options() const { return options_; }
 
  private:
@@ -112,11 +119,19 @@ class Wal::Impl {
                    uint64_t start_micros, bool batch);
   void CountRead(uint64_t bytes, uint64_t gets) const;
   void CountRecovery(const StreamRecoveryReport& report) const;
+  // Events (wal_events.cc): recovery of `stream` finished with `report` (and the corruption
+  // it found); one event to the listeners and the logger.
+  void QueueRecovery(internal::Stream* stream, const StreamRecoveryReport& report);
+  void Deliver(const internal::Event& event);
+  void LogEvent(const internal::Event& event);
 
   const uint64_t id_;  // distinct for every Wal of the process
   const WalOptions options_;
   // Null when options_.statistics is off.
   const std::unique_ptr<internal::StatsRecorder> stats_;
+  // options_.logger, or the standard error one.
+  const std::shared_ptr<Logger> logger_;
+  internal::EventQueue events_;
   internal::Stream::Shared shared_;
   internal::ReaderCache readers_;
   internal::WriterBudget writers_;

@@ -5,15 +5,18 @@
 // not have. A plain struct; Wal::Open validates it. The enums it holds (SyncMode,
 // Compression, ReadStrategy, CorruptionPolicy) are in ironwal/wal/types.h, included here.
 //
-// Thread-safety: a value; copy it freely.
+// Thread-safety: a value; copy it freely (copies share the listeners and the logger).
 #ifndef IRONWAL_WAL_WAL_OPTIONS_H_
 #define IRONWAL_WAL_WAL_OPTIONS_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "ironwal/env/env.h"
+#include "ironwal/wal/event_listener.h"
 #include "ironwal/wal/types.h"
 
 namespace ironwal {
@@ -89,6 +92,16 @@ struct WalOptions {
   // and per fdatasync. Measured by `ironwal bench --stats-cost` (README, "Running in
   // production"). Default: true.
   bool statistics = true;
+
+  // Called after segments are created, sealed or deleted, streams created or truncated,
+  // recovery finished, corruption found, a stream poisoned, the disk full or free again
+  // (ironwal/wal/event_listener.h says when, on which thread, and what a listener may
+  // do), in this order. Default: none.
+  std::vector<std::shared_ptr<EventListener>> listeners;
+
+  // Where the Wal's few messages go (event_listener.h lists them). Null: standard error
+  // (NewStderrLogger). Default: null.
+  std::shared_ptr<Logger> logger;
 };
 
 }  // namespace ironwal

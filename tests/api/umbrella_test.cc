@@ -235,4 +235,80 @@ TEST(UmbrellaTest, StreamDirectoryNameAndRecoveryReport) {
   EXPECT_EQ(env->GetFileSize(segment).value(), size);
 }
 
+// Every callback of EventListener, the Logger, and the per-mode append statistics.
+class CountingListener : public ironwal::EventListener {
+ public:
+  void OnSegmentCreated(const ironwal::SegmentEvent& e) override { Note("segment+", e.path); }
+  void OnSegmentSealed(const ironwal::SegmentEvent& e) override { Note("sealed", e.path); }
+  void OnSegmentDeleted(const ironwal::SegmentEvent& e) override { Note("segment-", e.path); }
+  void OnStreamCreated(const std::string& stream, uint64_t first_id) override {
+    Note("created", stream + " " + std::to_string(first_id));
+  }
+  void OnStreamTruncated(const ironwal::TruncationEvent& e) override {
+    Note("truncated", std::string(ironwal::TruncationKindName(e.kind)) + " " +
+                          std::to_string(e.first_id) + " " + std::to_string(e.segments_removed));
+  }
+  void OnRecoveryFinished(const std::string& stream,
+                          const ironwal::StreamRecoveryReport& report) override {
+    Note("recovered", stream + (report.clean() ? " clean" : " not clean"));
+  }
+  void OnCorruption(const ironwal::CorruptionEvent& e) override { Note("corruption", e.path); }
+  void OnStreamPoisoned(const std::string& stream, const absl::Status& status) override {
+    Note("poisoned", stream + status.ToString());
+  }
+  void OnDiskFull(const std::string& stream, const absl::Status& status) override {
+    Note("full", stream + status.ToString());
+  }
+  void OnDiskSpaceRecovered(const std::string& stream) override { Note("space", stream); }
+
+  std::vector<std::string> events;
+
+ private:
+  void Note(const std::string& what, const std::string& detail) {
+    events.push_back(what + " " + detail);
+  }
+};
+
+class KeepingLogger : public ironwal::Logger {
+ public:
+  void Log(ironwal::LogLevel level, absl::string_view message) override {
+    lines.push_back(std::string(ironwal::LogLevelName(level)) + ": " + std::string(message));
+  }
+  std::vector<std::string> lines;
+};
+
+TEST(UmbrellaTest, EventListenerLoggerAndStatisticsByMode) {
+  WalOptions options;
+  options.root = FreshRoot("events");
+  options.max_entries_per_segment = 1;
+  auto listener = std::make_shared<CountingListener>();
+  auto logger = std::make_shared<KeepingLogger>();
+  options.listeners.push_back(listener);
+  options.logger = logger;
+  std::unique_ptr<Wal> wal = OpenOrDie(options);
+  ASSERT_NE(wal, nullptr);
+  ASSERT_EQ(wal->Append("s", "a").value(), 0u);
+  ASSERT_EQ(wal->Append("s", "b").value(), 1u);
+  ASSERT_EQ(wal->Truncate("s", 1).value().segments_removed, 1u);
+  const std::string seg0 =
+      ironwal::JoinPath(ironwal::JoinPath(options.root, "s"), "00000000000000000000.wal");
+  const std::string seg1 =
+      ironwal::JoinPath(ironwal::JoinPath(options.root, "s"), "00000000000000000001.wal");
+  EXPECT_EQ(listener->events, (std::vector<std::string>{
+                                  "created s 0", "segment+ " + seg0, "sealed " + seg0,
+                                  "segment+ " + seg1, "segment- " + seg0, "truncated front 1 1"}));
+  const ironwal::Statistics stats = wal->GetStatistics();
+  EXPECT_EQ(stats.append_strict_micros.count, 2u);
+  EXPECT_EQ(stats.append_batch_only_micros.count + stats.append_async_micros.count, 0u);
+  ASSERT_TRUE(wal->Close().ok());
+  wal = OpenOrDie(options);
+  ASSERT_NE(wal, nullptr);
+  EXPECT_EQ(listener->events.back(), "recovered s clean");
+  EXPECT_TRUE(logger->lines.empty());  // nothing to say about a healthy Wal
+  EXPECT_STREQ(ironwal::LogLevelName(ironwal::LogLevel::kWarning), "warning");
+  std::shared_ptr<ironwal::Logger> to_stderr = ironwal::NewStderrLogger();
+  ASSERT_NE(to_stderr, nullptr);
+  to_stderr->Log(ironwal::LogLevel::kInfo, "umbrella_test: the default logger writes this line");
+}
+
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -109,9 +110,68 @@ TEST_F(WalStatisticsTest, ReadsAreCountedExactly) {
   EXPECT_EQ(s.gets, 6u);
   EXPECT_EQ(s.get_cache_hits, 1u);
   EXPECT_EQ(s.scans, 2u);
-  EXPECT_EQ(s.bytes_read, 3u + 1u + (2u + 1u) + (2u + 3u));
+  // Get, Get, MultiGet (IDs 0 and 2), the iterator (stopped at ID 0), ReadRange (0, 1).
+  EXPECT_EQ(s.bytes_read, 3u + 1u + (2u + 1u) + 2u + (2u + 3u));
   EXPECT_EQ(s.appends, 0u);  // reset before the reads
 }
+
+TEST_F(WalStatisticsTest, IteratorBytesAreCountedOncePerEntryItStopsAt) {
+  options_.max_entries_per_segment = 2;  // the walk crosses segments
+  ASSERT_OK(Open());
+  ASSERT_OK(wal_->AppendBatch("s", {"a", "bb"}));
+  ASSERT_OK(wal_->AppendBatch("s", {"ccc", "dddd"}));
+  ASSERT_OK(wal_->Append("s", "eeeee"));
+  wal_->ResetStatistics();
+  EXPECT_EQ(IterateAll("s", 0).size(), 5u);
+  EXPECT_EQ(wal_->GetStatistics().bytes_read, 15u);
+  wal_->ResetStatistics();
+  auto it = wal_->NewIterator("s", 1, /*end_id=*/3);  // stops at "bb" and "ccc" only
+  ASSERT_OK(it.status());
+  for (; (*it)->Valid(); (*it)->Next()) {
+  }
+  (*it)->Seek(1);  // a second visit counts again
+  const Statistics s = wal_->GetStatistics();
+  EXPECT_EQ(s.bytes_read, 2u + 3u + 2u);
+  EXPECT_EQ(s.scans, 1u);
+  EXPECT_EQ(s.gets, 0u);
+}
+
+class WalStatisticsBySyncModeTest : public WalStatisticsTest,
+                                    public ::testing::WithParamInterface<SyncMode> {};
+
+TEST_P(WalStatisticsBySyncModeTest, AppendLatencyGoesToTheModesHistogram) {
+  options_.sync_mode = GetParam();
+  ASSERT_OK(Open());
+  for (int i = 0; i < 3; ++i) ASSERT_OK(wal_->Append("s", "a"));
+  ASSERT_OK(wal_->AppendBatch("s", {"b", "c"}));
+  ASSERT_OK(wal_->AppendBatchIf("s", 5, {absl::string_view("d")}));
+  const Statistics s = wal_->GetStatistics();
+  const uint64_t strict = GetParam() == SyncMode::kStrict ? 5 : 0;
+  const uint64_t batch_only = GetParam() == SyncMode::kBatchOnly ? 5 : 0;
+  const uint64_t async = GetParam() == SyncMode::kAsync ? 5 : 0;
+  EXPECT_EQ(s.append_strict_micros.count, strict);
+  EXPECT_EQ(s.append_batch_only_micros.count, batch_only);
+  EXPECT_EQ(s.append_async_micros.count, async);
+  EXPECT_EQ(s.append_micros.count, 3u);
+  EXPECT_EQ(s.append_batch_micros.count, 2u);
+  const HistogramSnapshot& mine = GetParam() == SyncMode::kStrict      ? s.append_strict_micros
+                                  : GetParam() == SyncMode::kBatchOnly ? s.append_batch_only_micros
+                                                                       : s.append_async_micros;
+  EXPECT_EQ(mine.sum, s.append_micros.sum + s.append_batch_micros.sum);
+  ExpectOrdered(mine);
+  EXPECT_NE(s.ToString().find(absl::StrCat("append_",
+                                           GetParam() == SyncMode::kStrict      ? "strict"
+                                           : GetParam() == SyncMode::kBatchOnly ? "batch_only"
+                                                                                : "async",
+                                           "_micros count=5")),
+            std::string::npos)
+      << s.ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModes, WalStatisticsBySyncModeTest,
+                         ::testing::Values(SyncMode::kStrict, SyncMode::kBatchOnly,
+                                           SyncMode::kAsync),
+                         ::ironwal::testing::SyncModeTestName);
 
 TEST_F(WalStatisticsTest, PoisonRecoveryAndReopenAreCounted) {
   ASSERT_OK(Open());
