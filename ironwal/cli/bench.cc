@@ -208,6 +208,8 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
       Interleaved("W2-W5 strict appends | append, overwrite + fdatasync",
                   {{"device", [c] { return bench::Append128FdatasyncProbe(c); }},
                    {"device", [c] { return bench::Overwrite4kFdatasyncProbe(c); }},
+                   {"device", [c] { return bench::Overwrite4kZeroedFdatasyncProbe(c); }},
+                   {"device", [c] { return bench::Overwrite128ZeroedFdatasyncProbe(c); }},
                    {"W2", [c] { return bench::W2StrictAppendRun(c); }},
                    {"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
                    {"W3", [c] { return bench::W3StrictBatchRun(c); }},

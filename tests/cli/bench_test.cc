@@ -98,7 +98,9 @@ TEST_F(BenchTest, JsonPrintsOneParseableLinePerWorkloadAndProbe) {
                                               "W7/pread", "W8/pread", "W8/mmap"));
   EXPECT_THAT(probes,
               UnorderedElementsAre("write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
-                                   "append_16k_fdatasync", "4x_append_128_fdatasync"));
+                                   "overwrite_4k_zeroed_fdatasync",
+                                   "overwrite_128_zeroed_fdatasync", "append_16k_fdatasync",
+                                   "4x_append_128_fdatasync"));
   EXPECT_THAT(Leftovers(), IsEmpty());
 }
 
