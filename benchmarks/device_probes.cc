@@ -102,8 +102,7 @@ absl::StatusOr<OpRun> MakeProbe(const BenchConfig& config, const ProbeSpec& spec
   if (spec.overwrite) {
     // Allocate and write every block first, and make it durable, so the timed writes
     // replace data in place and fdatasync has no metadata to flush.
-    absl::Status status =
-        probe->files[0].Write(std::string(spec.size * per_thread, spec.fill));
+    absl::Status status = probe->files[0].Write(std::string(spec.size * per_thread, spec.fill));
     if (status.ok()) status = probe->files[0].Fdatasync();
     if (!status.ok()) return status;
   }
@@ -146,8 +145,8 @@ absl::StatusOr<OpRun> Overwrite4kZeroedFdatasyncProbe(const BenchConfig& config)
 }
 
 absl::StatusOr<OpRun> Overwrite128ZeroedFdatasyncProbe(const BenchConfig& config) {
-  return MakeProbe(config, {"overwrite_128_zeroed_fdatasync", kPayloadSize, 2000, 1, true, true,
-                            '\0'});
+  return MakeProbe(config,
+                   {"overwrite_128_zeroed_fdatasync", kPayloadSize, 2000, 1, true, true, '\0'});
 }
 
 absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config) {

@@ -79,9 +79,9 @@ struct BenchArgs {
 
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
-  static const std::set<std::string>* const kGroups =
-      new std::set<std::string>{"W1", "W2",  "W3",  "W4", "W5", "W6",     "W7",    "W8",
-                                "W9", "W10", "W11", "SH", "CK", "device", "sweep", "stats", "prealloc"};
+  static const std::set<std::string>* const kGroups = new std::set<std::string>{
+      "W1",  "W2",  "W3", "W4", "W5",     "W6",    "W7",    "W8",      "W9",
+      "W10", "W11", "SH", "CK", "device", "sweep", "stats", "prealloc"};
   return kGroups->count(name) > 0;
 }
 

@@ -70,7 +70,8 @@ absl::Status SegmentWriter::Flush() {
     // Over the zero tail. On error an unknown prefix may be there: Rollback() cuts it.
     const size_t inside =
         static_cast<size_t>(std::min<uint64_t>(buffer_.size(), zeroed_end_ - flushed_size_));
-    IRONWAL_RETURN_IF_ERROR(file_->WriteAt(flushed_size_, absl::string_view(buffer_).substr(0, inside)));
+    IRONWAL_RETURN_IF_ERROR(
+        file_->WriteAt(flushed_size_, absl::string_view(buffer_).substr(0, inside)));
     buffer_.erase(0, inside);
     flushed_size_ += inside;
     if (buffer_.empty()) return absl::OkStatus();

@@ -156,7 +156,7 @@ TEST(SegmentWriterTest, FramesPastTheZeroTailAreAppended) {
   MemEnv env;
   ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
   ASSERT_OK(writer->ExtendZeroed(50));
-  ASSERT_OK(writer->AppendFrame(0, {"abc"}, {}).status());   // [0, 39): over zeros
+  ASSERT_OK(writer->AppendFrame(0, {"abc"}, {}).status());     // [0, 39): over zeros
   ASSERT_OK(writer->AppendFrame(1, {"d", "e"}, {}).status());  // [39, 81): 11 over, 31 after
   ASSERT_OK(writer->Flush());
   EXPECT_EQ(writer->flushed_size(), 81u);

@@ -34,7 +34,8 @@ class WalPreallocateTest : public ::testing::Test {
   }
 
   std::string SegmentPath(uint64_t start) const {
-    return absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value(), "/", SegmentFileName(start));
+    return absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value(), "/",
+                        SegmentFileName(start));
   }
 
   // The scan of segment `start` as it is on disk now (pread, whatever its size).
@@ -112,8 +113,9 @@ TEST_F(WalPreallocateTest, RotationSealsSegmentsWithoutAZeroTail) {
   options_.preallocate_bytes = 200;
   ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
   AppendEntries(wal.get(), 0, 30);
-  ASSERT_OK_AND_ASSIGN(const std::vector<std::string> names,
-                       env_.GetChildren(absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value())));
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<std::string> names,
+      env_.GetChildren(absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value())));
   std::vector<uint64_t> starts;
   for (const std::string& name : names) {
     if (std::optional<uint64_t> start = ParseSegmentFileName(name)) starts.push_back(*start);
