@@ -84,6 +84,7 @@ struct ProbeSpec {
   int threads;     // each with a file of its own
   bool sync;       // fdatasync after each write (and time each one)
   bool overwrite;  // rewrite blocks of a written, synced file instead of appending
+  char fill;       // overwrite probes: the byte the file is written with first
 };
 
 absl::StatusOr<OpRun> MakeProbe(const BenchConfig& config, const ProbeSpec& spec) {
@@ -101,7 +102,7 @@ absl::StatusOr<OpRun> MakeProbe(const BenchConfig& config, const ProbeSpec& spec
   if (spec.overwrite) {
     // Allocate and write every block first, and make it durable, so the timed writes
     // replace data in place and fdatasync has no metadata to flush.
-    absl::Status status = probe->files[0].Write(std::string(spec.size * per_thread, 'o'));
+    absl::Status status = probe->files[0].Write(std::string(spec.size * per_thread, spec.fill));
     if (status.ok()) status = probe->files[0].Fdatasync();
     if (!status.ok()) return status;
   }
@@ -128,23 +129,32 @@ absl::StatusOr<OpRun> MakeProbe(const BenchConfig& config, const ProbeSpec& spec
 }  // namespace
 
 absl::StatusOr<OpRun> BufferedWrite128Probe(const BenchConfig& config) {
-  return MakeProbe(config, {"write_128", kPayloadSize, 200000, 1, false, false});
+  return MakeProbe(config, {"write_128", kPayloadSize, 200000, 1, false, false, 0});
 }
 
 absl::StatusOr<OpRun> Append128FdatasyncProbe(const BenchConfig& config) {
-  return MakeProbe(config, {"append_128_fdatasync", kPayloadSize, 2000, 1, true, false});
+  return MakeProbe(config, {"append_128_fdatasync", kPayloadSize, 2000, 1, true, false, 0});
 }
 
 absl::StatusOr<OpRun> Overwrite4kFdatasyncProbe(const BenchConfig& config) {
-  return MakeProbe(config, {"overwrite_4k_fdatasync", 4096, 2000, 1, true, true});
+  return MakeProbe(config, {"overwrite_4k_fdatasync", 4096, 2000, 1, true, true, 'o'});
+}
+
+absl::StatusOr<OpRun> Overwrite4kZeroedFdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"overwrite_4k_zeroed_fdatasync", 4096, 2000, 1, true, true, '\0'});
+}
+
+absl::StatusOr<OpRun> Overwrite128ZeroedFdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config,
+                   {"overwrite_128_zeroed_fdatasync", kPayloadSize, 2000, 1, true, true, '\0'});
 }
 
 absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config) {
-  return MakeProbe(config, {"append_16k_fdatasync", 16384, 2000, 1, true, false});
+  return MakeProbe(config, {"append_16k_fdatasync", 16384, 2000, 1, true, false, 0});
 }
 
 absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config) {
-  return MakeProbe(config, {"4x_append_128_fdatasync", kPayloadSize, 2000, 4, true, false});
+  return MakeProbe(config, {"4x_append_128_fdatasync", kPayloadSize, 2000, 4, true, false, 0});
 }
 
 }  // namespace bench

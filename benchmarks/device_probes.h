@@ -9,6 +9,10 @@
 //   write_128                 200,000 buffered write(2)s of 128 B       (W1's limit)
 //   append_128_fdatasync      2,000 x (write 128 B at the end + fdatasync)  (W2)
 //   overwrite_4k_fdatasync    2,000 x (pwrite 4 KiB over written, synced blocks + fdatasync)
+//   overwrite_4k_zeroed_fdatasync  the same over a file written with zero bytes first
+//   overwrite_128_zeroed_fdatasync 2,000 x (pwrite 128 B, one after the other, into a
+//                             zero-filled, synced file + fdatasync): what W2 does with
+//                             StreamOptions/WalOptions::preallocate_bytes (its limit)
 //   append_16k_fdatasync      2,000 x (write 16 KiB at the end + fdatasync)  (W3)
 //   4x_append_128_fdatasync   4 threads x 500 x append_128_fdatasync, own files (W4, W5)
 //
@@ -32,6 +36,8 @@ namespace bench {
 absl::StatusOr<OpRun> BufferedWrite128Probe(const BenchConfig& config);
 absl::StatusOr<OpRun> Append128FdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> Overwrite4kFdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> Overwrite4kZeroedFdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> Overwrite128ZeroedFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config);
 

@@ -53,6 +53,10 @@ absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config);
 // W2.
 absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config);
 
+// W2 with WalOptions::preallocate_bytes set (variant "on") or 0 ("off"), named
+// "W2-prealloc": run the two interleaved, next to the overwrite_128_zeroed probe.
+absl::StatusOr<OpRun> W2PreallocateRun(const BenchConfig& config, uint64_t preallocate_bytes);
+
 // W1 (`w2` false) or W2 with WalOptions::statistics on or off: the results are named
 // "W1-stats" / "W2-stats", variant "on" / "off". Run the four interleaved to measure what
 // statistics cost.

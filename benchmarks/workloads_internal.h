@@ -29,9 +29,11 @@ inline absl::Status Annotate(absl::string_view workload, const absl::Status& sta
 // Opens a Wal on the real file system at `root` with default options but these.
 inline absl::StatusOr<std::unique_ptr<Wal>> OpenWal(const std::string& root, SyncMode sync_mode,
                                                     ReadStrategy read_strategy,
-                                                    bool statistics = true) {
+                                                    bool statistics = true,
+                                                    uint64_t preallocate_bytes = 0) {
   WalOptions options;
   options.statistics = statistics;
+  options.preallocate_bytes = preallocate_bytes;
   options.root = root;
   options.env = Env::Default();
   options.sync_mode = sync_mode;

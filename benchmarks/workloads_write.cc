@@ -38,12 +38,13 @@ struct WriteSetup {
 absl::StatusOr<std::shared_ptr<WriteSetup>> SetUpWrites(const BenchConfig& config,
                                                         const std::string& name, SyncMode mode,
                                                         std::vector<std::string> streams,
-                                                        bool statistics = true) {
+                                                        bool statistics = true,
+                                                        uint64_t preallocate_bytes = 0) {
   absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
   if (!dir.ok()) return Annotate(name, dir.status());
   auto setup = std::make_shared<WriteSetup>(std::move(*dir));
   absl::StatusOr<std::unique_ptr<Wal>> wal =
-      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread, statistics);
+      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread, statistics, preallocate_bytes);
   if (!wal.ok()) return Annotate(name, wal.status());
   setup->wal = std::move(*wal);
   setup->streams = std::move(streams);
@@ -88,6 +89,18 @@ absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config) {
       SetUpWrites(config, "W2", SyncMode::kStrict, {"w2"});
   if (!setup.ok()) return setup.status();
   OpRun run = NewRun("W2", config.Scaled(2000), *setup);
+  run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  return run;
+}
+
+absl::StatusOr<OpRun> W2PreallocateRun(const BenchConfig& config, uint64_t preallocate_bytes) {
+  const std::string variant = preallocate_bytes > 0 ? "on" : "off";
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup =
+      SetUpWrites(config, absl::StrCat("W2-prealloc-", variant), SyncMode::kStrict, {"p"},
+                  /*statistics=*/true, preallocate_bytes);
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun("W2-prealloc", config.Scaled(2000), *setup);
+  run.result.variant = variant;
   run.op = AppendOp(setup->get(), /*shared_stream=*/true);
   return run;
 }

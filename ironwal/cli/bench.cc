@@ -55,7 +55,8 @@ constexpr char kUsage[] =
     "  --json       one JSON line per workload and per device probe on stdout, nothing else\n"
     "  --only LIST  run only these, comma-separated: W1..W11 (W6 and W7 run together),\n"
     "               SH (sharded appends, 1-8 shards), CK (checkpoint creation),\n"
-    "               device (the probes), sweep (the W4 thread sweep); for profiling\n"
+    "               device (the probes), sweep (the W4 thread sweep), prealloc (W2 with\n"
+    "               WalOptions::preallocate_bytes off and on); for profiling\n"
     "  --scale N    every count divided by N, no sweep and no W9-W11 unless named in --only\n"
     "               (for tests: --scale 1000 runs in about a second; --quick is --scale 10)\n"
     "  --stats      W1 and W2 with statistics on and off, interleaved: the cost of\n"
@@ -78,9 +79,9 @@ struct BenchArgs {
 
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
-  static const std::set<std::string>* const kGroups =
-      new std::set<std::string>{"W1", "W2",  "W3",  "W4", "W5", "W6",     "W7",    "W8",
-                                "W9", "W10", "W11", "SH", "CK", "device", "sweep", "stats"};
+  static const std::set<std::string>* const kGroups = new std::set<std::string>{
+      "W1",  "W2",  "W3", "W4", "W5",     "W6",    "W7",    "W8",      "W9",
+      "W10", "W11", "SH", "CK", "device", "sweep", "stats", "prealloc"};
   return kGroups->count(name) > 0;
 }
 
@@ -208,7 +209,11 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
       Interleaved("W2-W5 strict appends | append, overwrite + fdatasync",
                   {{"device", [c] { return bench::Append128FdatasyncProbe(c); }},
                    {"device", [c] { return bench::Overwrite4kFdatasyncProbe(c); }},
+                   {"device", [c] { return bench::Overwrite4kZeroedFdatasyncProbe(c); }},
+                   {"device", [c] { return bench::Overwrite128ZeroedFdatasyncProbe(c); }},
                    {"W2", [c] { return bench::W2StrictAppendRun(c); }},
+                   {"prealloc", [c] { return bench::W2PreallocateRun(c, 0); }},
+                   {"prealloc", [c] { return bench::W2PreallocateRun(c, 1 << 20); }},
                    {"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
                    {"W3", [c] { return bench::W3StrictBatchRun(c); }},
                    {"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},

@@ -116,10 +116,10 @@ std::string ExtraColumn(const Result& r) {
 
 void PrintProbes(const std::vector<Result>& results, std::ostream& out) {
   out << "Device probes (plain POSIX open/write/pwrite/fdatasync in the same directory)\n";
-  out << absl::StrFormat("  %-26s %8s %10s %9s %9s\n", "probe", "ops", "ops/s", "p50 us", "p99 us");
+  out << absl::StrFormat("  %-30s %8s %10s %9s %9s\n", "probe", "ops", "ops/s", "p50 us", "p99 us");
   for (const Result& r : results) {
     if (!r.is_probe) continue;
-    out << absl::StrFormat("  %-26s %8d %10s %9s %9s\n", r.name, r.ops, Rate(r.ops_per_s),
+    out << absl::StrFormat("  %-30s %8d %10s %9s %9s\n", r.name, r.ops, Rate(r.ops_per_s),
                            Micros(r.p50_us), Micros(r.p99_us));
   }
 }

@@ -34,6 +34,8 @@ std::string ScanRowMeaning(const SegmentScan& scan) {
                           scan.proving_frame_frontier, " had been synced");
     case 'L':
       return "this file was written for another stream";
+    case 'Z':
+      return "a zero tail: space written with zeros ahead of the frames, a clean end";
     default:
       return ScanOutcomeName(scan.outcome);
   }
@@ -91,6 +93,33 @@ absl::StatusOr<std::optional<uint64_t>> FindValidFrameAfter(const RandomAccessFi
     base += kChunk;
   }
   return std::optional<uint64_t>();
+}
+
+// Whether every byte of `file` in [from, size) is zero (row Z).
+absl::StatusOr<bool> ZerosToEnd(const RandomAccessFile& file, uint64_t from, uint64_t size) {
+  constexpr uint64_t kChunk = 1 << 20;
+  for (uint64_t at = from; at < size;) {
+    const size_t n = static_cast<size_t>(std::min(kChunk, size - at));
+    IRONWAL_ASSIGN_OR_RETURN(const std::string bytes, ReadFresh(file, at, n));
+    if (bytes.size() != n) return false;  // the file shrank under the scan
+    if (bytes.find_first_not_of('\0') != std::string::npos) return false;
+    at += n;
+  }
+  return true;
+}
+
+// Row Z: the bytes from the end of the verified frames to the end of the file are all
+// zero, and no durable frontier lies past them (that is row H).
+absl::StatusOr<bool> IsZeroTail(const RandomAccessFile& file, const ScanOptions& options,
+                                SegmentScan* scan) {
+  if (options.durable_offset_known && scan->valid_end < options.durable_offset) return false;
+  IRONWAL_ASSIGN_OR_RETURN(const bool zeros, ZerosToEnd(file, scan->valid_end, scan->file_size));
+  if (!zeros) return false;
+  scan->outcome = ScanOutcome::kClean;
+  scan->row = 'Z';
+  scan->reason = absl::StrCat("zero tail of ", scan->file_size - scan->valid_end,
+                              " bytes from byte ", scan->valid_end);
+  return true;
 }
 
 // The stamps (frame.h) of a segment's frames, read for one stream.
@@ -245,6 +274,11 @@ absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint
   }
   for (bool first = scan.valid_end == 0;; first = false) {
     IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next());
+    if (item.kind == FrameCursor::Kind::kTruncatedHeader ||
+        item.kind == FrameCursor::Kind::kBadHeader) {
+      IRONWAL_ASSIGN_OR_RETURN(const bool zero_tail, IsZeroTail(file, options, &scan));
+      if (zero_tail) return scan;  // row Z
+    }
     switch (item.kind) {
       case FrameCursor::Kind::kEnd:
         if (options.durable_offset_known && scan.valid_end < options.durable_offset) {

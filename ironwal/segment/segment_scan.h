@@ -44,7 +44,13 @@
 //   L    the verified frames carry stamps, none passes  kWrongSegment: the file was
 //        for this stream, and at least two imply the    written for another stream
 //        same other stream                              (nothing is published)
+//   Z    B or C where every byte from X to the end of   kClean: a zero tail, the space
+//        the file is zero, and X is not before a known  StreamOptions::preallocate_bytes
+//        durable frontier (that is H)                   writes ahead of the frames; the
+//                                                       end is X (valid_end), cut at open
 //
+// Row Z is tried first: a zero tail is the clean end, never a torn frame. Zeros followed
+// by any non-zero byte are not a zero tail: B-K judge them as without preallocation.
 // Rows are tried in the order H, K, G, I. A stamp that fails its check is ignored: one
 // damaged stamp implies a random stream tag, so it neither proves a frontier nor, alone,
 // makes the segment another stream's (row L needs two frames agreeing). The largest

@@ -1,5 +1,6 @@
 #include "ironwal/segment/segment_writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,7 +36,8 @@ SegmentWriter::SegmentWriter(std::unique_ptr<WritableFile> file, std::string pat
       start_id_(start_id),
       stream_tag_(StreamTagOfSegment(path_)),
       flushed_size_(size),
-      synced_size_(synced_size) {}
+      synced_size_(synced_size),
+      zeroed_end_(size) {}
 
 SegmentWriter::~SegmentWriter() = default;
 
@@ -66,13 +68,42 @@ absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
 
 absl::Status SegmentWriter::Flush() {
   if (buffer_.empty()) return absl::OkStatus();
+  if (zeroed_end_ > flushed_size_) {
+    // Over the zero tail. On error an unknown prefix may be there: Rollback() cuts it.
+    const size_t inside =
+        static_cast<size_t>(std::min<uint64_t>(buffer_.size(), zeroed_end_ - flushed_size_));
+    IRONWAL_RETURN_IF_ERROR(
+        file_->WriteAt(flushed_size_, absl::string_view(buffer_).substr(0, inside)));
+    buffer_.erase(0, inside);
+    flushed_size_ += inside;
+    if (buffer_.empty()) return absl::OkStatus();
+  }
   const absl::Status written = file_->Append(buffer_);
   const uint64_t reached = file_->Size();
   IRONWAL_CHECK(reached >= flushed_size_ && reached <= flushed_size_ + buffer_.size())
       << path_ << ": file size " << reached << " after writing at " << flushed_size_;
   buffer_.erase(0, reached - flushed_size_);
   flushed_size_ = reached;
+  zeroed_end_ = reached;
   return written;
+}
+
+absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
+  IRONWAL_RETURN_IF_ERROR(Flush());
+  if (zeroed_end_ >= end) return absl::OkStatus();
+  const absl::Status appended = file_->Append(std::string(end - zeroed_end_, '\0'));
+  zeroed_end_ = file_->Size();
+  IRONWAL_RETURN_IF_ERROR(appended);
+  IRONWAL_RETURN_IF_ERROR(file_->Sync());
+  synced_size_ = flushed_size_;
+  return absl::OkStatus();
+}
+
+absl::Status SegmentWriter::TrimZeroTail() {
+  if (zeroed_end_ == flushed_size_) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(file_->Truncate(flushed_size_));
+  zeroed_end_ = flushed_size_;
+  return absl::OkStatus();
 }
 
 absl::Status SegmentWriter::Sync() {
@@ -89,21 +120,29 @@ absl::Status SegmentWriter::Rollback(uint64_t size) {
       << "]";
   if (size >= flushed_size_) {
     buffer_.resize(size - flushed_size_);
-    return absl::OkStatus();
+    // A failed write over the zero tail may have left part of a frame there.
+    return TrimZeroTail();
   }
   buffer_.clear();
   IRONWAL_RETURN_IF_ERROR(file_->Truncate(size));
   flushed_size_ = size;
+  zeroed_end_ = size;
   return absl::OkStatus();
 }
 
 absl::Status SegmentWriter::Close() {
   IRONWAL_RETURN_IF_ERROR(Sync());
+  if (zeroed_end_ > flushed_size_) {
+    // Durably: whoever names the next segment relies on this one ending at its frames.
+    IRONWAL_RETURN_IF_ERROR(TrimZeroTail());
+    IRONWAL_RETURN_IF_ERROR(file_->Sync());
+  }
   return file_->Close();
 }
 
 absl::Status SegmentWriter::CloseUnsynced() {
   IRONWAL_RETURN_IF_ERROR(Flush());
+  IRONWAL_RETURN_IF_ERROR(TrimZeroTail());
   return file_->Close();
 }
 

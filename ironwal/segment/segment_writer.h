@@ -13,6 +13,14 @@
 // the file. A later valid frame thus proves which earlier bytes were synced, which lets
 // recovery tell damage to acknowledged data from a torn tail (segment_scan.h).
 //
+// Zero-filled space ahead (StreamOptions::preallocate_bytes): ExtendZeroed() writes zero
+// bytes past the frames and syncs them, so the file is longer than its frames. Later
+// frames are written over those zeros (WriteAt) instead of at the end of the file, and
+// their fdatasync has no file size and no new extent to record. A zero tail after the
+// last frame reads as the clean end of the segment (segment_scan.h, row Z); Close() and
+// CloseUnsynced() cut it off (Close() durably: a sealed segment is exactly its frames, as
+// ironwal 0.6 writes them), so only a crash leaves one.
+//
 // After a failed write, Rollback() cuts the file and the buffer back to a frame boundary
 // the caller knows is good, so a failed append never leaves half a frame for a later one
 // to follow (ironwal 0.6 defect W6).
@@ -79,10 +87,17 @@ class SegmentWriter {
   // drops buffered bytes and truncates the file if it holds more.
   absl::Status Rollback(uint64_t size);
 
-  // Flush(), Sync() if anything is unsynced, and close the file.
+  // Flush(), then makes the file at least `end` bytes long by appending zero bytes, and
+  // syncs it (which also syncs the flushed frames). Frames up to `end` are then written
+  // over zeros. No-op when the file is already that long. On error the file may have grown
+  // by some zeros (still a clean end); a failed sync must be treated as Sync()'s.
+  absl::Status ExtendZeroed(uint64_t end);
+
+  // Flush(), Sync() if anything is unsynced, cut any zero tail (synced), and close the file.
   absl::Status Close();
 
-  // Flush() and close the file without syncing: bytes past synced_size() stay in the OS,
+  // Flush(), cut any zero tail (not synced: a crash may leave it) and close the file
+  // without syncing: bytes past synced_size() stay in the OS,
   // as durable as the sync mode promised (a later Reopen and Sync() makes them durable:
   // fdatasync covers the file's data whichever descriptor wrote it).
   absl::Status CloseUnsynced();
@@ -98,10 +113,15 @@ class SegmentWriter {
   uint64_t flushed_size() const { return flushed_size_; }
   uint64_t synced_size() const { return synced_size_; }
   size_t buffered_bytes() const { return buffer_.size(); }
+  // The file's size: flushed_size() plus the zero tail ExtendZeroed() wrote past it.
+  uint64_t zeroed_end() const { return zeroed_end_; }
 
  private:
   SegmentWriter(std::unique_ptr<WritableFile> file, std::string path, uint64_t start_id,
                 uint64_t size, uint64_t synced_size);
+
+  // Cuts the zero tail, if any, so the file ends at flushed_size_.
+  absl::Status TrimZeroTail();
 
   std::unique_ptr<WritableFile> file_;
   const std::string path_;
@@ -110,6 +130,7 @@ class SegmentWriter {
   std::string buffer_;        // Encoded frames not yet written to the file.
   uint64_t flushed_size_;     // Bytes in the file.
   uint64_t synced_size_;      // Bytes known durable.
+  uint64_t zeroed_end_;       // The file's size (>= flushed_size_; past it: zero bytes).
 };
 
 }  // namespace internal

@@ -34,6 +34,9 @@ struct StreamOptions {
   CorruptionPolicy on_corruption = CorruptionPolicy::kError;
   FrameEncodeOptions encode;
   bool read_only = false;
+  // WalOptions::preallocate_bytes: zero-filled space kept ahead of the active segment's
+  // frames (kStrict and kBatchOnly); 0 = off.
+  uint64_t preallocate_bytes = 0;
 };
 
 }  // namespace internal

@@ -174,7 +174,17 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
     PublishFrames();
     return absl::OkStatus();
   }
-  return FinishFrames(need_sync);
+  IRONWAL_RETURN_IF_ERROR(FinishFrames(need_sync));
+  return ExtendZeroed();
+}
+
+// Zero-filled space ahead (preallocate_bytes), once the group's frames are durable (or,
+// kBatchOnly, written): the group's callers wait for it, but rarely. A full disk only
+// stops it; a failed sync poisons, as any sync does.
+absl::Status Stream::ExtendZeroed() {
+  absl::Status extended = dir_.MaybeExtendZeroed();
+  if (extended.ok() || absl::IsResourceExhausted(extended)) return absl::OkStatus();
+  return Checked(Failure::kSync, std::move(extended));
 }
 
 // Creating the stream's files: a full disk is retried by the next write; any other

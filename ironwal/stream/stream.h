@@ -220,6 +220,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   void MarkDurable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status FlushWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status SyncWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status ExtendZeroed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The one error path: `error` if OK, else what the failure costs (see the file comment).
   absl::Status Checked(Failure kind, absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Fail(Failure kind, absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -243,6 +243,16 @@ void StreamDir::MaybeAdvanceFrontier() {
   }
 }
 
+absl::Status StreamDir::MaybeExtendZeroed() {
+  const uint64_t ahead = options_.preallocate_bytes;
+  if (ahead == 0 || writer_ == nullptr) return absl::OkStatus();
+  const uint64_t size = writer_->size();
+  if (writer_->zeroed_end() >= size + ahead / 2) return absl::OkStatus();
+  const uint64_t end = std::min(size + ahead, std::max(options_.max_segment_size, size));
+  if (end <= writer_->zeroed_end()) return absl::OkStatus();
+  return writer_->ExtendZeroed(end);
+}
+
 absl::Status StreamDir::WriteFrontier(uint64_t segment_start_id, uint64_t offset) {
   DurablePos pos;
   pos.segment_start_id = segment_start_id;

@@ -104,6 +104,10 @@ class StreamDir {
   void Publish(absl::Span<const FrameLocation> frames);
   // After synced data: writes durable.pos when the synced end moved far enough.
   void MaybeAdvanceFrontier();
+  // With StreamOptions::preallocate_bytes: when less than half of it is left zero-filled
+  // past the frames, writes zeros up to preallocate_bytes past them (at most to
+  // max_segment_size) and syncs (SegmentWriter::ExtendZeroed). OK otherwise.
+  absl::Status MaybeExtendZeroed();
   absl::Status Rotate();
   // Cuts unpublished frames off the buffer and file (published ones stay). False when
   // there is no writer or the cut failed.

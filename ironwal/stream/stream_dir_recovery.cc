@@ -436,14 +436,15 @@ absl::Status StreamDir::Quarantine(const std::string& path, uint64_t offset,
 //      copied into a quarantine file, durably, before anything cuts them;
 //   2. a frontier past X (row H under kTruncate) is lowered to X: durable.pos is only ever
 //      behind the truth, and damage past it is then a torn tail, cut again if need be;
-//   3. the bytes past X are cut (never a verified frame);
+//   3. the bytes past X are cut (never a verified frame; a zero tail, row Z, too);
 //   4. the verified bytes past the frontier are written again over themselves (the same
 //      bytes at the same offsets: a crash in the middle of the write changes nothing) and
 //      the file is synced, once for 3 and 4;
 //   5. the frontier moves to X.
 absl::Status StreamDir::SettleActiveSegment(const std::string& path, uint64_t start,
                                             const SegmentScan& scan, StreamRecoveryReport* report) {
-  const bool cut = scan.outcome != ScanOutcome::kClean && scan.file_size > scan.valid_end;
+  // A clean scan leaves bytes past X only as a zero tail (row Z): cut as well, unreported.
+  const bool cut = scan.file_size > scan.valid_end;
   if (cut && (scan.next_valid_offset.has_value() || scan.outcome == ScanOutcome::kCorrupt)) {
     IRONWAL_RETURN_IF_ERROR(Quarantine(path, scan.valid_end, report));
   }

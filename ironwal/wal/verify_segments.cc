@@ -212,6 +212,8 @@ absl::Status JudgeActive(Env* env, const std::string& path, uint64_t start,
   bool annotated = scan.outcome == ScanOutcome::kClean;
   for (Finding& finding : walk.findings) {
     const uint64_t at = finding.offset.value_or(0);
+    // A zero tail (row Z) is the segment's clean end, not a problem.
+    if (scan.row == 'Z' && at >= scan.valid_end) continue;
     // A cut removes everything from the first unverified frame on.
     if (cut && at >= scan.valid_end) finding.fix = FindingFix::kRecovery;
     if (!annotated && at == scan.valid_end) {

@@ -88,6 +88,7 @@ StreamOptions ToStreamOptions(const WalOptions& o) {
   s.encode.lz4 = o.compression == Compression::kLz4;
   s.encode.min_compression_size = o.min_compression_size;
   s.read_only = o.read_only;
+  s.preallocate_bytes = o.preallocate_bytes;
   return s;
 }
 

@@ -102,6 +102,16 @@ struct WalOptions {
   // Where the Wal's few messages go (event_listener.h lists them). Null: standard error
   // (NewStderrLogger). Default: null.
   std::shared_ptr<Logger> logger;
+
+  // kStrict and kBatchOnly: keep this many bytes of zero-filled, synced space ahead of the
+  // active segment's frames (new), so that a synced append overwrites space the file
+  // already has and its fdatasync records no new size or extent. When less than half of
+  // it is left, the append that finds so writes the next stretch of zeros (and syncs it)
+  // after its own frames are durable: about one append in (preallocate_bytes / 2 / frame
+  // size) waits for that. Never past max_segment_size. The zero tail is cut when the
+  // segment is sealed or closed, and read as the segment's clean end after a crash
+  // (FORMAT.md, "Zero tail"). 0 turns it off. Default: 0 (see README, "Options").
+  uint64_t preallocate_bytes = 0;
 };
 
 }  // namespace ironwal

@@ -93,12 +93,14 @@ TEST_F(BenchTest, JsonPrintsOneParseableLinePerWorkloadAndProbe) {
       EXPECT_TRUE(json.Has("p99_us"));
     }
   }
-  EXPECT_THAT(workloads, UnorderedElementsAre("W1", "W2", "W3", "W4", "W5", "SH1", "SH2", "SH4",
-                                              "SH8", "CK", "W6/mmap", "W6/pread", "W7/mmap",
-                                              "W7/pread", "W8/pread", "W8/mmap"));
-  EXPECT_THAT(probes,
-              UnorderedElementsAre("write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
-                                   "append_16k_fdatasync", "4x_append_128_fdatasync"));
+  EXPECT_THAT(workloads,
+              UnorderedElementsAre("W1", "W2", "W2-prealloc", "W2-prealloc", "W3", "W4", "W5",
+                                   "SH1", "SH2", "SH4", "SH8", "CK", "W6/mmap", "W6/pread",
+                                   "W7/mmap", "W7/pread", "W8/pread", "W8/mmap"));
+  EXPECT_THAT(probes, UnorderedElementsAre(
+                          "write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
+                          "overwrite_4k_zeroed_fdatasync", "overwrite_128_zeroed_fdatasync",
+                          "append_16k_fdatasync", "4x_append_128_fdatasync"));
   EXPECT_THAT(Leftovers(), IsEmpty());
 }
 

@@ -22,7 +22,8 @@
 // model adopts that recovery's result before the nested checks). The numbers of nested
 // states and failed reopens are printed.
 //
-// The workloads cover appends, batches, transactions, rotation, Truncate, a reopen, and
+// The workloads cover appends, batches, transactions, rotation, Truncate, a reopen,
+// appends over a preallocated zero tail (WalOptions::preallocate_bytes), and
 // the log primitives (TruncateSuffix inside the active segment and across segments,
 // ResetStream, CreateStream at N, TrimFront, PutStreamMetadata replacing a value,
 // DeleteStream and the key used again): a crash in any of them recovers to the state
@@ -187,6 +188,28 @@ void AddLogPrimitiveWorkloads(std::vector<Workload>* all) {
        kLogOpsNestedSampleOneIn});
 }
 
+// WalOptions::preallocate_bytes: frames written over synced zeros, the zero tail
+// extended, cut at rotation and left by every crash: every acknowledged entry survives.
+void AddPreallocatedWorkloads(std::vector<Workload>* all) {
+  WalOptions zeroed = Base(SyncMode::kStrict);
+  zeroed.max_segment_size = 300;
+  zeroed.preallocate_bytes = 160;
+  all->push_back(
+      {"strict appends over a zero tail, rotating", zeroed,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         for (int i = 0; i < 6; ++i) Append(wal->get(), model, "s", Entry("s", i, 60));
+       }});
+  WalOptions zeroed_batches = zeroed;
+  zeroed_batches.sync_mode = SyncMode::kBatchOnly;
+  all->push_back(
+      {"batch-only appends and a batch over a zero tail", zeroed_batches,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         Append(wal->get(), model, "s", Entry("s", 0, 40));
+         Batch(wal->get(), model, "s", {Entry("s", 1, 30), Entry("s", 2, 50)}, false);
+         Append(wal->get(), model, "s", Entry("s", 3, 40));
+       }});
+}
+
 std::vector<Workload> Workloads() {
   std::vector<Workload> all;
   for (SyncMode mode : {SyncMode::kStrict, SyncMode::kBatchOnly, SyncMode::kAsync}) {
@@ -254,6 +277,7 @@ std::vector<Workload> Workloads() {
                    Append(wal->get(), model, "s", Entry("s", 100, 30));
                    Append(wal->get(), model, "s", Entry("s", 101, 30));
                  }});
+  AddPreallocatedWorkloads(&all);
   AddLogPrimitiveWorkloads(&all);
   return all;
 }

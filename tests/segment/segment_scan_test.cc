@@ -75,12 +75,70 @@ TEST_F(SegmentScanTest, RowB_HeaderCutShortIsTorn) {
   EXPECT_EQ(scan.end_id, 2u);
 }
 
-TEST_F(SegmentScanTest, RowC_ZerosAfterTheLastFrameAreTorn) {
+TEST_F(SegmentScanTest, RowC_JunkAfterTheLastFrameIsTorn) {
   const std::string bytes = Frames(0, 2);
-  const SegmentScan scan = Scan(bytes + std::string(4096, '\0'));
+  const SegmentScan scan = Scan(bytes + std::string(4096, 'j'));
   EXPECT_EQ(scan.outcome, ScanOutcome::kTorn);
   EXPECT_EQ(scan.row, 'C');
   EXPECT_EQ(scan.valid_end, bytes.size());
+}
+
+TEST_F(SegmentScanTest, RowZ_ZerosToTheEndAreACleanEnd) {
+  const std::string bytes = Frames(5, 2);
+  const SegmentScan scan = Scan(bytes + std::string(3 << 20, '\0'), 5);  // > one read chunk
+  EXPECT_EQ(scan.outcome, ScanOutcome::kClean);
+  EXPECT_EQ(scan.row, 'Z');
+  EXPECT_EQ(scan.valid_end, bytes.size());
+  EXPECT_EQ(scan.file_size, bytes.size() + (3 << 20));
+  EXPECT_EQ(scan.end_id, 7u);
+  EXPECT_EQ(index_->end_id(), 7u);
+  EXPECT_THAT(scan.reason, HasSubstr("zero tail"));
+}
+
+TEST_F(SegmentScanTest, RowZ_ZerosShorterThanAHeaderAreACleanEnd) {
+  const std::string bytes = Frames(0, 2);
+  const SegmentScan scan = Scan(bytes + std::string(10, '\0'));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kClean);
+  EXPECT_EQ(scan.row, 'Z');
+  EXPECT_EQ(scan.valid_end, bytes.size());
+}
+
+TEST_F(SegmentScanTest, RowZ_AnAllZeroSegmentIsEmptyAndClean) {
+  const SegmentScan scan = Scan(std::string(1 << 20, '\0'), 5);
+  EXPECT_EQ(scan.outcome, ScanOutcome::kClean);
+  EXPECT_EQ(scan.row, 'Z');
+  EXPECT_EQ(scan.valid_end, 0u);
+  EXPECT_EQ(scan.end_id, 5u);
+}
+
+TEST_F(SegmentScanTest, RowZ_ZerosPastAKnownFrontierAreACleanEnd) {
+  const std::string bytes = Frames(0, 3);
+  const SegmentScan scan = Scan(bytes + std::string(4096, '\0'), 0, Frontier(bytes.size()));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kClean);
+  EXPECT_EQ(scan.row, 'Z');
+}
+
+// One non-zero byte anywhere in the zeros, even the last one, is damage as before.
+TEST_F(SegmentScanTest, RowZ_ANonZeroByteInTheZerosIsNotAZeroTail) {
+  const std::string bytes = Frames(0, 2);
+  for (const size_t at : {size_t{0}, size_t{100}, size_t{(2 << 20) - 1}}) {
+    std::string tail(2 << 20, '\0');
+    tail[at] = 0x01;
+    const SegmentScan scan = Scan(bytes + tail);
+    EXPECT_EQ(scan.outcome, ScanOutcome::kTorn) << "non-zero byte at " << at;
+    EXPECT_EQ(scan.row, 'C') << "non-zero byte at " << at;
+    EXPECT_EQ(scan.valid_end, bytes.size());
+  }
+}
+
+// Zeros where the durable frontier says synced frames were are missing data (row H).
+TEST_F(SegmentScanTest, RowZ_ZerosBeforeTheFrontierAreCorruptNotAZeroTail) {
+  const std::string four = Frames(0, 4);
+  const std::string two = Frames(0, 2);
+  const SegmentScan scan = Scan(two + std::string(4096, '\0'), 0, Frontier(four.size()));
+  EXPECT_EQ(scan.outcome, ScanOutcome::kCorrupt);
+  EXPECT_EQ(scan.row, 'H');
+  EXPECT_EQ(scan.valid_end, two.size());
 }
 
 TEST_F(SegmentScanTest, RowD_PayloadRunningPastTheEndIsTornNotExtended) {

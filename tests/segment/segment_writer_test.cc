@@ -125,6 +125,65 @@ TEST(SegmentWriterTest, ReopenRequiresTheVerifiedSize) {
   EXPECT_EQ(writer->synced_size(), 50u);
 }
 
+// ExtendZeroed: zeros past the frames, synced; later frames are written over them (the
+// file keeps its size), and Close cuts the zero tail durably.
+TEST(SegmentWriterTest, FramesOverwriteTheZeroTailAndCloseCutsIt) {
+  SimEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK(env.SyncDir("/"));
+  ASSERT_OK(writer->AppendFrame(0, {"abc"}, {}).status());  // 39 bytes, buffered
+  ASSERT_OK(writer->ExtendZeroed(4096));
+  EXPECT_EQ(writer->flushed_size(), 39u);
+  EXPECT_EQ(writer->synced_size(), 39u);  // the zeros' sync covers the frame
+  EXPECT_EQ(writer->zeroed_end(), 4096u);
+  ASSERT_OK_AND_ASSIGN(std::string durable, env.DurableContents("/s.wal"));
+  ASSERT_EQ(durable.size(), 4096u);
+  EXPECT_EQ(durable.find_first_not_of('\0', 39), std::string::npos);
+  ASSERT_OK(writer->AppendFrame(1, {"d", "e"}, {}).status());  // 42 bytes
+  ASSERT_OK(writer->Sync());
+  EXPECT_EQ(writer->synced_size(), 81u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(4096u));
+  ASSERT_OK_AND_ASSIGN(durable, env.DurableContents("/s.wal"));
+  EXPECT_NE(durable[39], '\0');  // the second frame's magic, over the zeros
+  EXPECT_EQ(durable.find_first_not_of('\0', 81), std::string::npos);
+  ASSERT_OK(writer->ExtendZeroed(2048));  // already longer: nothing to do
+  EXPECT_EQ(writer->zeroed_end(), 4096u);
+  ASSERT_OK(writer->Close());
+  ASSERT_OK_AND_ASSIGN(durable, env.DurableContents("/s.wal"));
+  EXPECT_EQ(durable.size(), 81u);
+}
+
+TEST(SegmentWriterTest, FramesPastTheZeroTailAreAppended) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+  ASSERT_OK(writer->ExtendZeroed(50));
+  ASSERT_OK(writer->AppendFrame(0, {"abc"}, {}).status());     // [0, 39): over zeros
+  ASSERT_OK(writer->AppendFrame(1, {"d", "e"}, {}).status());  // [39, 81): 11 over, 31 after
+  ASSERT_OK(writer->Flush());
+  EXPECT_EQ(writer->flushed_size(), 81u);
+  EXPECT_EQ(writer->zeroed_end(), 81u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(81u));
+}
+
+TEST(SegmentWriterTest, CloseUnsyncedAndRollbackCutTheZeroTail) {
+  MemEnv env;
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
+    ASSERT_OK(writer->AppendFrame(0, {"abc"}, {}).status());
+    ASSERT_OK(writer->ExtendZeroed(1000));
+    ASSERT_OK(writer->CloseUnsynced());
+    EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(39u));
+  }
+  // Reopen (after an eviction) finds the file at the size its frames end at.
+  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Reopen(&env, "/s.wal", 0, 39, 39));
+  ASSERT_OK(writer->ExtendZeroed(1000));
+  ASSERT_OK(writer->AppendFrame(1, {"d"}, {}).status());
+  ASSERT_OK(writer->Rollback(39));  // drops the buffered frame and the zero tail
+  EXPECT_EQ(writer->size(), 39u);
+  EXPECT_EQ(writer->zeroed_end(), 39u);
+  EXPECT_THAT(env.GetFileSize("/s.wal"), IsOkAndHolds(39u));
+}
+
 TEST(SegmentWriterTest, OversizedFrameIsInvalidArgumentAndLeavesNothing) {
   MemEnv env;
   ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));

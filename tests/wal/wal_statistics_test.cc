@@ -196,7 +196,7 @@ TEST_F(WalStatisticsTest, PoisonRecoveryAndReopenAreCounted) {
   // A torn tail: 10 bytes past the last synced frame of t.
   ASSERT_OK(wal_->Close());
   const std::string path = SegmentPath("t", 0);
-  WriteFile(path, ReadFile(path) + std::string(10, '\0'));
+  WriteFile(path, ReadFile(path) + std::string(10, 'x'));
   ASSERT_OK(Open());
   s = wal_->GetStatistics();
   EXPECT_EQ(s.streams_recovered, 2u);

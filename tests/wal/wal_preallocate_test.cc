@@ -1,0 +1,136 @@
+// WalOptions::preallocate_bytes: frames are written over synced zeros; the zero tail is
+// cut when a segment is sealed or the Wal closed, and after a crash it reads as the clean
+// end of the active segment (segment_scan.h, row Z) for the opener, read-only openers,
+// iterators and Get.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/sim_env.h"
+#include "ironwal/format/names.h"
+#include "ironwal/index/offset_index.h"
+#include "ironwal/segment/segment_scan.h"
+#include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace internal {
+namespace {
+
+using ::ironwal::testing::IsOkAndHolds;
+
+constexpr char kRoot[] = "/w";
+
+class WalPreallocateTest : public ::testing::Test {
+ protected:
+  WalPreallocateTest() {
+    options_.root = kRoot;
+    options_.env = &env_;
+    options_.preallocate_bytes = 4096;
+  }
+
+  std::string SegmentPath(uint64_t start) const {
+    return absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value(), "/",
+                        SegmentFileName(start));
+  }
+
+  // The scan of segment `start` as it is on disk now (pread, whatever its size).
+  SegmentScan Scan(uint64_t start) {
+    auto file = env_.NewRandomAccessFile(SegmentPath(start), RandomAccessFileOptions());
+    EXPECT_TRUE(file.ok()) << file.status();
+    OffsetIndex index(start);
+    absl::StatusOr<SegmentScan> scan = ScanActiveSegment(**file, start, ScanOptions(), &index);
+    EXPECT_TRUE(scan.ok()) << scan.status();
+    return scan.ok() ? *scan : SegmentScan();
+  }
+
+  void AppendEntries(Wal* wal, uint64_t from, uint64_t to) {
+    for (uint64_t i = from; i < to; ++i) {
+      ASSERT_THAT(wal->Append("s", absl::StrCat("entry-", i)), IsOkAndHolds(i));
+    }
+  }
+
+  void ExpectEntries(Wal* wal, uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) {
+      EXPECT_THAT(wal->Get("s", i), IsOkAndHolds(absl::StrCat("entry-", i)));
+    }
+    ASSERT_OK_AND_ASSIGN(auto it, wal->NewIterator("s", 0));
+    uint64_t seen = 0;
+    for (; it->Valid(); it->Next()) ++seen;
+    EXPECT_OK(it->status());
+    EXPECT_EQ(seen, n);
+  }
+
+  SimEnv env_;
+  WalOptions options_;
+};
+
+TEST_F(WalPreallocateTest, FramesGoOverSyncedZerosAndReadersStopAtTheFrames) {
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  AppendEntries(wal.get(), 0, 10);
+  const SegmentScan scan = Scan(0);
+  EXPECT_EQ(scan.row, 'Z');
+  EXPECT_EQ(scan.end_id, 10u);
+  EXPECT_GE(scan.file_size, scan.valid_end + 4096 / 2);
+  ExpectEntries(wal.get(), 10);
+  // A read-only opener sees the zero tail as the end too, and changes nothing.
+  WalOptions read_only = options_;
+  read_only.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Wal::Open(read_only));
+  ExpectEntries(reader.get(), 10);
+  EXPECT_THAT(env_.GetFileSize(SegmentPath(0)), IsOkAndHolds(scan.file_size));
+  ASSERT_OK(wal->Close());
+  EXPECT_EQ(Scan(0).row, 'A') << "Close cuts the zero tail";
+}
+
+TEST_F(WalPreallocateTest, AfterACrashTheZeroTailIsACleanEndAndIsCut) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+    AppendEntries(wal.get(), 0, 10);
+    CrashOptions crash;
+    crash.mode = CrashMode::kDropUnsynced;
+    env_.Crash(crash);
+  }
+  ASSERT_EQ(Scan(0).row, 'Z') << "the synced zeros survive the crash";
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  for (const StreamRecoveryReport& report : wal->recovery_report()) {
+    EXPECT_EQ(report.tail, ScanOutcome::kClean) << report.ToString();
+  }
+  EXPECT_EQ(wal->GetStatistics().recoveries_not_clean, 0u);
+  EXPECT_EQ(Scan(0).row, 'A') << "recovery cuts the zero tail";
+  ExpectEntries(wal.get(), 10);
+  AppendEntries(wal.get(), 10, 12);
+  ExpectEntries(wal.get(), 12);
+}
+
+// A sealed segment is exactly its frames, as ironwal 0.6 writes them.
+TEST_F(WalPreallocateTest, RotationSealsSegmentsWithoutAZeroTail) {
+  options_.max_segment_size = 300;
+  options_.preallocate_bytes = 200;
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  AppendEntries(wal.get(), 0, 30);
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<std::string> names,
+      env_.GetChildren(absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value())));
+  std::vector<uint64_t> starts;
+  for (const std::string& name : names) {
+    if (std::optional<uint64_t> start = ParseSegmentFileName(name)) starts.push_back(*start);
+  }
+  ASSERT_GE(starts.size(), 3u);
+  for (size_t i = 0; i + 1 < starts.size(); ++i) {
+    const SegmentScan scan = Scan(starts[i]);
+    EXPECT_EQ(scan.row, 'A') << "segment " << starts[i];
+    EXPECT_EQ(scan.end_id, starts[i + 1]);
+  }
+  EXPECT_EQ(Scan(starts.back()).row, 'Z') << "the active segment has one";
+  ExpectEntries(wal.get(), 30);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace ironwal
