@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "ironwal/status_macros.h"
+
 namespace ironwal {
 namespace raft {
 
@@ -271,42 +273,41 @@ int IronwalIo::Load(struct raft_io* io, raft_term* term, raft_id* voted_for,
   return 0;
 }
 
-int IronwalIo::Bootstrap(struct raft_io* io, const struct raft_configuration* conf) {
+int IronwalIo::WriteConfiguration(
+    struct raft_io* io, const struct raft_configuration* conf, int refused,
+    const std::function<absl::StatusOr<uint64_t>(RaftStorage*, const LogEntry&)>& write) {
   IronwalIo* self = Self(io);
   struct raft_buffer buf;
   if (int rv = raft_configuration_encode(conf, &buf); rv != 0) return rv;
-  LogEntry entry{1, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
-  raft_free(buf.base);
-  absl::Status status;
-  {
-    std::lock_guard<std::mutex> lock(self->storage_mu_);
-    status = self->storage_->Bootstrap(entry);
-    if (!status.ok() && self->storage_->failure().ok()) {
-      SetErrmsg(io->errmsg, status);
-      return RAFT_CANTBOOTSTRAP;
-    }
-  }
-  if (status.ok()) self->next_index_ = 2;
-  return self->Sync(status);
-}
-
-int IronwalIo::Recover(struct raft_io* io, const struct raft_configuration* conf) {
-  IronwalIo* self = Self(io);
-  struct raft_buffer buf;
-  if (int rv = raft_configuration_encode(conf, &buf); rv != 0) return rv;
-  LogEntry entry{0, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
+  const LogEntry entry{1, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
   raft_free(buf.base);
   absl::StatusOr<uint64_t> index;
   {
     std::lock_guard<std::mutex> lock(self->storage_mu_);
-    index = self->storage_->Recover(entry);
+    index = write(self->storage_.get(), entry);
     if (!index.ok() && self->storage_->failure().ok()) {  // refused, nothing written
       SetErrmsg(io->errmsg, index.status());
-      return RAFT_INVALID;
+      return refused;
     }
   }
   if (index.ok()) self->next_index_ = *index + 1;
   return self->Sync(index.status());
+}
+
+int IronwalIo::Bootstrap(struct raft_io* io, const struct raft_configuration* conf) {
+  return WriteConfiguration(
+      io, conf, RAFT_CANTBOOTSTRAP,
+      [](RaftStorage* storage, const LogEntry& entry) -> absl::StatusOr<uint64_t> {
+        IRONWAL_RETURN_IF_ERROR(storage->Bootstrap(entry));
+        return 1;  // the configuration is entry 1
+      });
+}
+
+int IronwalIo::Recover(struct raft_io* io, const struct raft_configuration* conf) {
+  // The storage gives the entry the log's last term.
+  return WriteConfiguration(
+      io, conf, RAFT_INVALID,
+      [](RaftStorage* storage, const LogEntry& entry) { return storage->Recover(entry); });
 }
 
 int IronwalIo::SetTerm(struct raft_io* io, raft_term term) {

@@ -122,6 +122,12 @@ class IronwalIo {
 
   // A synchronous storage call on the loop thread: its status as a raft error code.
   int Sync(const absl::Status& status);
+  // bootstrap and recover: `conf` encoded as a configuration entry and handed to `write`
+  // (which returns its index); `refused` is the code when the storage refuses it without
+  // failing (nothing written).
+  static int WriteConfiguration(
+      struct raft_io* io, const struct raft_configuration* conf, int refused,
+      const std::function<absl::StatusOr<uint64_t>(RaftStorage*, const LogEntry&)>& write);
   void Enqueue(std::unique_ptr<Op> op);
   void WriterMain();
   // Runs a batch of queued ops; returns their completions.

@@ -1,7 +1,10 @@
 #include "ironwal/testing/file_surgery.h"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -51,6 +54,28 @@ void FlipByte(Env* env, const std::string& path, uint64_t offset, char mask) {
   ASSERT_LT(offset, contents.size()) << "flip " << path << "@" << offset;
   contents[offset] = static_cast<char>(contents[offset] ^ mask);
   WriteFileOrFail(env, path, contents);
+}
+
+std::map<std::string, std::string> ReadTreeOrFail(Env* env, const std::string& dir,
+                                                  const std::set<std::string>& skip) {
+  std::map<std::string, std::string> tree;
+  absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir);
+  if (!children.ok()) {
+    ADD_FAILURE() << "list " << dir << ": " << children.status();
+    return tree;
+  }
+  for (const std::string& name : *children) {
+    const std::string path = JoinPath(dir, name);
+    absl::StatusOr<bool> is_dir = env->IsDirectory(path);
+    if (!is_dir.ok()) {
+      ADD_FAILURE() << "stat " << path << ": " << is_dir.status();
+    } else if (*is_dir) {
+      tree.merge(ReadTreeOrFail(env, path, skip));
+    } else if (skip.count(name) == 0) {
+      tree[path] = ReadFileOrFail(env, path);
+    }
+  }
+  return tree;
 }
 
 }  // namespace testing

@@ -15,6 +15,8 @@
 #define IRONWAL_TESTING_FILE_SURGERY_H_
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -38,6 +40,11 @@ void AppendToFile(Env* env, const std::string& path, absl::string_view contents)
 void CutFile(Env* env, const std::string& path, uint64_t size);
 // XORs the byte at `offset` of `path` with `mask` (a failure past its end).
 void FlipByte(Env* env, const std::string& path, uint64_t offset, char mask = 0x01);
+// Every file under `dir`, recursively, as full path -> contents, leaving out files whose
+// base name is in `skip` (e.g. {"LOCK"}): compare two of them to show that a call changed
+// no byte. A failure when a listing or a read fails.
+std::map<std::string, std::string> ReadTreeOrFail(Env* env, const std::string& dir,
+                                                  const std::set<std::string>& skip = {});
 
 }  // namespace testing
 }  // namespace ironwal

@@ -19,6 +19,7 @@
 
 #include "ironwal/env/sim_env.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/wal/wal.h"
 
@@ -30,6 +31,8 @@ using internal::DurablePos;
 using internal::ParseSegmentFileName;
 
 namespace {
+
+using ::ironwal::testing::ReadTreeOrFail;
 
 using ::testing::HasSubstr;
 
@@ -91,29 +94,7 @@ std::unique_ptr<SimEnv> DamagedRoot() {
   return env;
 }
 
-// Every file under `dir` (path -> contents), recursively.
-void Tree(Env* env, const std::string& dir, std::map<std::string, std::string>* tree) {
-  absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir);
-  ASSERT_TRUE(children.ok()) << children.status();
-  for (const std::string& name : *children) {
-    const std::string path = JoinPath(dir, name);
-    absl::StatusOr<bool> is_dir = env->IsDirectory(path);
-    ASSERT_TRUE(is_dir.ok()) << is_dir.status();
-    if (*is_dir) {
-      Tree(env, path, tree);
-      continue;
-    }
-    absl::StatusOr<std::string> contents = ReadFileToString(env, path);
-    ASSERT_TRUE(contents.ok()) << contents.status();
-    (*tree)[path] = *contents;
-  }
-}
-
-std::map<std::string, std::string> TreeOf(Env* env) {
-  std::map<std::string, std::string> tree;
-  Tree(env, kRoot, &tree);
-  return tree;
-}
+std::map<std::string, std::string> TreeOf(Env* env) { return ReadTreeOrFail(env, kRoot); }
 
 std::string Describe(const absl::StatusOr<RepairReport>& report) {
   if (!report.ok()) return report.status().ToString();

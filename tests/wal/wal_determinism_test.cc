@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/env/sim_env.h"
+#include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
@@ -33,6 +34,8 @@ namespace ironwal {
 using internal::Random;
 
 namespace {
+
+using ::ironwal::testing::ReadTreeOrFail;
 
 constexpr int kStreams = 16;
 
@@ -74,24 +77,6 @@ void RunOps(Wal* wal, Random* rnd, int ops) {
   }
 }
 
-// Every file under `dir`, recursively.
-void ReadTree(SimEnv* env, const std::string& dir, std::map<std::string, std::string>* files) {
-  absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir);
-  ASSERT_OK(children.status());
-  for (const std::string& name : *children) {
-    const std::string path = JoinPath(dir, name);
-    absl::StatusOr<bool> is_dir = env->IsDirectory(path);
-    ASSERT_OK(is_dir.status());
-    if (*is_dir) {
-      ReadTree(env, path, files);
-    } else {
-      absl::StatusOr<std::string> bytes = ReadFileToString(env, path);
-      ASSERT_OK(bytes.status());
-      (*files)[path] = *std::move(bytes);
-    }
-  }
-}
-
 // Opens, runs, closes, opens again, runs, crashes with the Wal open, and records the
 // trace (the destructor's calls on dead handles included) and the surviving files.
 void RunWorkload(uint64_t seed, SyncMode mode, Outcome* out) {
@@ -124,7 +109,7 @@ void RunWorkload(uint64_t seed, SyncMode mode, Outcome* out) {
     env.Crash(crash);
   }  // ~Wal closes the streams on dead handles: traced too.
   for (const TraceRecord& r : env.Trace()) out->trace.push_back(r.ToString());
-  ReadTree(&env, "/w", &out->files);
+  out->files = ReadTreeOrFail(&env, "/w");
 }
 
 // The first line where two traces differ, for the failure message.

@@ -13,6 +13,7 @@
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
 
 #include "tests/wal/wal_test_util.h"
 
@@ -27,6 +28,7 @@ using internal::FrameHeader;
 namespace {
 
 using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::ReadTreeOrFail;
 using ::ironwal::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -140,24 +142,6 @@ TEST_F(WalStreamsTest, ThousandsOfStreamsWithATinyWriterBudget) {
   EXPECT_THAT(wal_->Append("s1999", "x"), IsOkAndHolds(3u));
 }
 
-// Every file under `dir` but LOCK (path -> contents).
-void TreeOf(Env* env, const std::string& dir, std::map<std::string, std::string>* tree) {
-  absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir);
-  ASSERT_TRUE(children.ok()) << children.status();
-  for (const std::string& name : *children) {
-    const std::string path = JoinPath(dir, name);
-    absl::StatusOr<bool> is_dir = env->IsDirectory(path);
-    ASSERT_TRUE(is_dir.ok()) << is_dir.status();
-    if (*is_dir) {
-      TreeOf(env, path, tree);
-    } else if (name != "LOCK") {
-      absl::StatusOr<std::string> contents = ReadFileToString(env, path);
-      ASSERT_TRUE(contents.ok()) << contents.status();
-      (*tree)[path] = *contents;
-    }
-  }
-}
-
 // Review finding 5: Close() synced the unsynced bytes of evicted kAsync/kBatchOnly writers
 // but left durable.pos behind them, so the next open wrote their tails again and moved
 // durable.pos: a reopen after Close changed files. Close now leaves what a clean shutdown
@@ -177,8 +161,7 @@ TEST_F(WalStreamsTest, AReopenAfterCloseWithEvictedWritersChangesNoFile) {
       }
     }
     ASSERT_OK(wal_->Close());
-    std::map<std::string, std::string> closed;
-    TreeOf(env_, options_.root, &closed);
+    const std::map<std::string, std::string> closed = ReadTreeOrFail(env_, options_.root, {"LOCK"});
     ASSERT_OK(Open());
     for (const StreamRecoveryReport& report : wal_->recovery_report()) {
       EXPECT_TRUE(report.clean()) << report.ToString();
@@ -187,8 +170,8 @@ TEST_F(WalStreamsTest, AReopenAfterCloseWithEvictedWritersChangesNoFile) {
       EXPECT_THAT(IterateAll("s" + std::to_string(s), 0), ::testing::SizeIs(3));
     }
     ASSERT_OK(wal_->Close());
-    std::map<std::string, std::string> reopened;
-    TreeOf(env_, options_.root, &reopened);
+    const std::map<std::string, std::string> reopened =
+        ReadTreeOrFail(env_, options_.root, {"LOCK"});
     EXPECT_TRUE(reopened == closed) << "the reopen changed a file";
     for (const auto& [path, contents] : reopened) {
       auto it = closed.find(path);
