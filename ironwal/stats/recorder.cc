@@ -51,18 +51,20 @@ void StatsRecorder::Record(Histogram h, uint64_t value) {
   }
 }
 
-HistogramSnapshot StatsRecorder::SnapshotOf(Histogram h) const {
+HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs) const {
   HistogramSnapshot out;
   std::vector<uint64_t> buckets(HistogramBuckets::kCount, 0);
   uint64_t min = UINT64_MAX;
   for (int s = 0; s < kShards; ++s) {
-    const Hist& hist = shards_[s].histograms[h];
-    out.count += hist.count.load(std::memory_order_relaxed);
-    out.sum += hist.sum.load(std::memory_order_relaxed);
-    min = std::min(min, hist.min.load(std::memory_order_relaxed));
-    out.max = std::max(out.max, hist.max.load(std::memory_order_relaxed));
-    for (int b = 0; b < HistogramBuckets::kCount; ++b) {
-      buckets[static_cast<size_t>(b)] += hist.buckets[b].load(std::memory_order_relaxed);
+    for (Histogram h : hs) {
+      const Hist& hist = shards_[s].histograms[h];
+      out.count += hist.count.load(std::memory_order_relaxed);
+      out.sum += hist.sum.load(std::memory_order_relaxed);
+      min = std::min(min, hist.min.load(std::memory_order_relaxed));
+      out.max = std::max(out.max, hist.max.load(std::memory_order_relaxed));
+      for (int b = 0; b < HistogramBuckets::kCount; ++b) {
+        buckets[static_cast<size_t>(b)] += hist.buckets[b].load(std::memory_order_relaxed);
+      }
     }
   }
   if (out.count == 0) return HistogramSnapshot();
@@ -73,7 +75,7 @@ HistogramSnapshot StatsRecorder::SnapshotOf(Histogram h) const {
   return out;
 }
 
-Statistics StatsRecorder::Snapshot() const {
+Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mode) const {
   uint64_t c[kNumCounters] = {};
   for (int s = 0; s < kShards; ++s) {
     for (int i = 0; i < kNumCounters; ++i) {
@@ -103,13 +105,13 @@ Statistics StatsRecorder::Snapshot() const {
   out.recovery_lost_ids = c[kRecoveryLostIds];
   out.poisonings = c[kPoisonings];
   out.streams_unpoisoned = c[kStreamsUnpoisoned];
-  out.append_micros = SnapshotOf(kAppendMicros);
-  out.append_batch_micros = SnapshotOf(kAppendBatchMicros);
-  out.fdatasync_micros = SnapshotOf(kFdatasyncMicros);
-  out.group_size = SnapshotOf(kGroupSize);
-  out.append_strict_micros = SnapshotOf(kAppendStrictMicros);
-  out.append_batch_only_micros = SnapshotOf(kAppendBatchOnlyMicros);
-  out.append_async_micros = SnapshotOf(kAppendAsyncMicros);
+  out.append_micros = SnapshotOf({kAppendMicros});
+  out.append_batch_micros = SnapshotOf({kAppendBatchMicros});
+  out.fdatasync_micros = SnapshotOf({kFdatasyncMicros});
+  out.group_size = SnapshotOf({kGroupSize});
+  if (appends_by_mode != nullptr) {
+    out.*appends_by_mode = SnapshotOf({kAppendMicros, kAppendBatchMicros});
+  }
   return out;
 }
 

@@ -61,16 +61,17 @@ absl::Status ValidateOptions(const WalOptions& o) {
 
 static_assert(kMaxEntrySize == format::kMaxEntrySize, "types.h's kMaxEntrySize is the format's");
 
-StatsRecorder::Histogram AppendMicrosOf(SyncMode mode) {
+// The Statistics field that holds every append's latency under `mode`.
+HistogramSnapshot Statistics::*AppendMicrosOf(SyncMode mode) {
   switch (mode) {
     case SyncMode::kStrict:
-      return StatsRecorder::kAppendStrictMicros;
+      return &Statistics::append_strict_micros;
     case SyncMode::kBatchOnly:
-      return StatsRecorder::kAppendBatchOnlyMicros;
+      return &Statistics::append_batch_only_micros;
     case SyncMode::kAsync:
-      return StatsRecorder::kAppendAsyncMicros;
+      return &Statistics::append_async_micros;
   }
-  return StatsRecorder::kAppendStrictMicros;
+  return &Statistics::append_strict_micros;
 }
 
 StreamOptions ToStreamOptions(const WalOptions& o) {
@@ -288,7 +289,6 @@ void Wal::Impl::CountAppend(const absl::Status& status, absl::Span<const absl::s
   stats_->Add(StatsRecorder::kLogicalBytesAppended, bytes);
   const uint64_t micros = options_.env->NowMicros() - start_micros;
   stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros, micros);
-  stats_->Record(AppendMicrosOf(options_.sync_mode), micros);
 }
 
 void Wal::Impl::CountRead(uint64_t bytes, uint64_t gets) const {
@@ -307,7 +307,7 @@ void Wal::Impl::CountRecovery(const StreamRecoveryReport& report) const {
 }
 
 Statistics Wal::Impl::GetStatistics() const {
-  return stats_ != nullptr ? stats_->Snapshot() : Statistics();
+  return stats_ != nullptr ? stats_->Snapshot(AppendMicrosOf(options_.sync_mode)) : Statistics();
 }
 
 void Wal::Impl::ResetStatistics() {
