@@ -68,7 +68,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
     WriterBudget* writers = nullptr;
     StatsRecorder* stats = nullptr;  // null: statistics off
     // Where the stream queues its events (stream_events.cc); null: none are kept.
-    internal::EventQueue* events = nullptr;
+    EventQueue* events = nullptr;
   };
 
   // A stream that does not exist on disk yet; its directory is created by the first write.
@@ -156,7 +156,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // deleted() and log_epoch() is followed by notifier()->Notify().
   uint64_t durable_next_id() const { return durable_next_id_.load(std::memory_order_acquire); }
   bool poisoned_now() const { return poisoned_now_.load(std::memory_order_acquire); }
-  internal::TailNotifier* notifier() { return &notifier_; }
+  TailNotifier* notifier() { return &notifier_; }
 
   // The entry with ID `id`: NotFound below first_id(), OutOfRange at or past next_id(),
   // DataLoss if its frame fails verification.
@@ -256,9 +256,9 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
     bool on_disk = false;
     std::vector<uint64_t> segments;  // empty when not on disk
   };
-  void Emit(internal::Event event);
+  void Emit(Event event);
   std::vector<uint64_t> LiveSegments() const;
-  void EmitSegment(internal::Event::Kind kind, uint64_t start);
+  void EmitSegment(Event::Kind kind, uint64_t start);
   // The segment list (and whether the stream is on disk) before an operation that may
   // change it; then the events of the change (stream created; segments deleted, sealed,
   // created; `replaced`: every old segment deleted and every new one created). Returns
@@ -287,7 +287,7 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   std::atomic<uint64_t> log_epoch_{0};  // see log_epoch()
   std::atomic<uint64_t> durable_next_id_{0};
   std::atomic<bool> poisoned_now_{false};  // !poison_.ok(), for readers without write_mu_
-  internal::TailNotifier notifier_;
+  TailNotifier notifier_;
 };
 
 }  // namespace internal

@@ -9,7 +9,7 @@
 namespace ironwal {
 namespace internal {
 
-void Stream::Emit(internal::Event event) {
+void Stream::Emit(Event event) {
   if (shared_->events == nullptr) return;
   event.stream = key();
   shared_->events->Push(std::move(event));
@@ -21,9 +21,9 @@ std::vector<uint64_t> Stream::LiveSegments() const {
   return dir_.Segments(&first);
 }
 
-void Stream::EmitSegment(internal::Event::Kind kind, uint64_t start) {
+void Stream::EmitSegment(Event::Kind kind, uint64_t start) {
   if (shared_->events == nullptr) return;
-  internal::Event event;
+  Event event;
   event.kind = kind;
   event.segment.stream = key();
   event.segment.start_id = start;
@@ -38,27 +38,27 @@ uint64_t Stream::EmitSegmentChanges(const SegmentsBefore& before, bool replaced)
     return std::binary_search(list.begin(), list.end(), start);
   };
   if (!before.on_disk && dir_.on_disk()) {
-    internal::Event created;
-    created.kind = internal::Event::Kind::kStreamCreated;
+    Event created;
+    created.kind = Event::Kind::kStreamCreated;
     created.first_id = first_id();
     Emit(std::move(created));
   }
   uint64_t deleted = 0;
   for (uint64_t start : before.segments) {
     if (replaced || !has(after, start)) {
-      EmitSegment(internal::Event::Kind::kSegmentDeleted, start);
+      EmitSegment(Event::Kind::kSegmentDeleted, start);
       ++deleted;
     }
   }
   if (!replaced && !before.segments.empty() && !after.empty()) {
     const uint64_t old_active = before.segments.back();
     if (old_active != after.back() && has(after, old_active)) {
-      EmitSegment(internal::Event::Kind::kSegmentSealed, old_active);
+      EmitSegment(Event::Kind::kSegmentSealed, old_active);
     }
   }
   for (uint64_t start : after) {
     if (replaced || !has(before.segments, start)) {
-      EmitSegment(internal::Event::Kind::kSegmentCreated, start);
+      EmitSegment(Event::Kind::kSegmentCreated, start);
     }
   }
   return deleted;
@@ -70,8 +70,8 @@ Stream::SegmentsBefore Stream::SnapshotSegments() const {
 }
 
 void Stream::EmitTruncated(TruncationKind kind, uint64_t segments_removed) {
-  internal::Event event;
-  event.kind = internal::Event::Kind::kStreamTruncated;
+  Event event;
+  event.kind = Event::Kind::kStreamTruncated;
   event.truncation.stream = key();
   event.truncation.kind = kind;
   if (kind != TruncationKind::kDelete) {
@@ -85,14 +85,14 @@ void Stream::EmitTruncated(TruncationKind kind, uint64_t segments_removed) {
 void Stream::EmitFailure(const absl::Status& error, bool poisoned_now) {
   if (absl::IsResourceExhausted(error) && !disk_full_) {
     disk_full_ = true;
-    internal::Event event;
-    event.kind = internal::Event::Kind::kDiskFull;
+    Event event;
+    event.kind = Event::Kind::kDiskFull;
     event.status = error;
     Emit(std::move(event));
   }
   if (poisoned_now) {
-    internal::Event event;
-    event.kind = internal::Event::Kind::kStreamPoisoned;
+    Event event;
+    event.kind = Event::Kind::kStreamPoisoned;
     event.status = error;
     Emit(std::move(event));
   }
@@ -101,8 +101,8 @@ void Stream::EmitFailure(const absl::Status& error, bool poisoned_now) {
 void Stream::EmitSpaceRecovered() {
   if (!disk_full_) return;
   disk_full_ = false;
-  internal::Event event;
-  event.kind = internal::Event::Kind::kDiskSpaceRecovered;
+  Event event;
+  event.kind = Event::Kind::kDiskSpaceRecovered;
   Emit(std::move(event));
 }
 
