@@ -108,6 +108,61 @@ TEST_F(WalPreallocateTest, AfterACrashTheZeroTailIsACleanEndAndIsCut) {
   ExpectEntries(wal.get(), 12);
 }
 
+// The zero-fill runs after the group's frames are durable. A full disk during it only
+// stops it: the append succeeds, the stream stays writable, and a later group fills again.
+TEST_F(WalPreallocateTest, AFullDiskDuringTheZeroFillOnlyStopsIt) {
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  const std::string segment = SegmentPath(0);
+  auto full = std::make_shared<bool>(true);
+  auto refused = std::make_shared<int>(0);
+  env_.SetHook([full, refused, segment](const SimOpInfo& op) -> std::optional<SimFault> {
+    // Zero-fill appends are large; frames here are tens of bytes.
+    if (!*full || op.op != SimOp::kAppend || op.path != segment || op.length < 1024) {
+      return std::nullopt;
+    }
+    ++*refused;
+    return SimFault::kNoSpace;
+  });
+  AppendEntries(wal.get(), 0, 10);
+  EXPECT_GE(*refused, 1);
+  ExpectEntries(wal.get(), 10);
+  *full = false;
+  AppendEntries(wal.get(), 10, 12);
+  env_.SetHook(nullptr);
+  const SegmentScan scan = Scan(0);
+  EXPECT_EQ(scan.row, 'Z') << "the next group filled again";
+  EXPECT_GE(scan.file_size, scan.valid_end + 4096 / 2);
+  ExpectEntries(wal.get(), 12);
+}
+
+// A failed sync of the zero-fill poisons the stream for later writes, but the group whose
+// frames were already durable succeeded: its callers get their IDs, and the entries stay.
+TEST_F(WalPreallocateTest, AFailedSyncOfTheZeroFillPoisonsLaterWritesOnly) {
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  AppendEntries(wal.get(), 0, 3);
+  const std::string segment = SegmentPath(0);
+  auto armed = std::make_shared<bool>(false);
+  auto failed = std::make_shared<int>(0);
+  env_.SetHook([armed, failed, segment](const SimOpInfo& op) -> std::optional<SimFault> {
+    if (op.path != segment) return std::nullopt;
+    if (op.op == SimOp::kAppend && op.length >= 1024) *armed = true;  // a zero-fill
+    if (op.op != SimOp::kSync || !*armed || *failed > 0) return std::nullopt;
+    ++*failed;
+    return SimFault::kIoError;
+  });
+  uint64_t next = 3;
+  while (*failed == 0 && next < 1000) {
+    ASSERT_THAT(wal->Append("s", absl::StrCat("entry-", next)), IsOkAndHolds(next))
+        << "an append whose frame was durable before the zero-fill's sync failed";
+    ++next;
+  }
+  env_.SetHook(nullptr);
+  ASSERT_EQ(*failed, 1);
+  EXPECT_FALSE(wal->Append("s", "refused").ok()) << "the stream is poisoned";
+  ASSERT_OK(wal->RecoverStream("s"));
+  ExpectEntries(wal.get(), next);
+}
+
 // A sealed segment is exactly its frames, as ironwal 0.6 writes them.
 TEST_F(WalPreallocateTest, RotationSealsSegmentsWithoutAZeroTail) {
   options_.max_segment_size = 300;

@@ -181,6 +181,32 @@ TEST_F(WalStreamsTest, AReopenAfterCloseWithEvictedWritersChangesNoFile) {
   }
 }
 
+// Close claims an evicted writer's bytes in durable.pos only after reading them back and
+// finding what this process wrote. Bytes changed behind its back are left for the next
+// open to judge: durable.pos must never vouch for them.
+TEST_F(WalStreamsTest, CloseDoesNotClaimEvictedBytesThatChangedBehindItsBack) {
+  ASSERT_OK(wal_->Close());
+  options_.root = "/evicted-damaged";
+  options_.max_open_segments = 1;
+  options_.sync_mode = SyncMode::kAsync;
+  ASSERT_OK(Open());
+  for (int round = 0; round < 3; ++round) {
+    for (int s = 0; s < 4; ++s) {  // each append evicts the writer before it
+      ASSERT_THAT(wal_->Append("s" + std::to_string(s), std::string(100, 'a' + round)),
+                  IsOkAndHolds(static_cast<uint64_t>(round)));
+    }
+  }
+  const std::string damaged = JoinPath(StreamDir("s0"), "durable.pos");
+  const std::string intact = JoinPath(StreamDir("s1"), "durable.pos");
+  const std::string damaged_before = ReadFile(damaged);
+  const std::string intact_before = ReadFile(intact);
+  const std::string segment = SegmentPath("s0", 0);
+  FlipByte(segment, FileSize(segment) - 1);  // the last frame's last byte
+  ASSERT_OK(wal_->Close());
+  EXPECT_EQ(ReadFile(damaged), damaged_before) << "durable.pos vouched for changed bytes";
+  EXPECT_NE(ReadFile(intact), intact_before) << "an intact evicted stream is claimed";
+}
+
 // --- Truncation --------------------------------------------------------------------------
 
 // 0.6 test_basic_truncation: 10 entries per segment, 30 entries; truncate(15) drops segment 0.
