@@ -2,18 +2,34 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace ironwal {
 namespace internal {
 namespace {
 
-std::atomic<uint32_t> next_thread_shard{0};
+// The recorders alive, by id: a thread that ends gives its shards back only to these.
+// Lock order: this mutex, then a recorder's.
+struct Registry {
+  Mutex mu;
+  uint64_t next_id ABSL_GUARDED_BY(mu) = 1;
+  absl::flat_hash_map<uint64_t, StatsRecorder*> live ABSL_GUARDED_BY(mu);
+};
 
-// This thread's shard: threads take shards in turn as they first record.
-int ThreadShard(int shards) {
-  thread_local const uint32_t mine = next_thread_shard.fetch_add(1, std::memory_order_relaxed);
-  return static_cast<int>(mine % static_cast<uint32_t>(shards));
+Registry& TheRegistry() {
+  static Registry* const registry = new Registry;  // never destroyed: threads end late
+  return *registry;
+}
+
+uint64_t Register(StatsRecorder* recorder) {
+  Registry& r = TheRegistry();
+  MutexLock lock(&r.mu);
+  const uint64_t id = r.next_id++;
+  r.live.emplace(id, recorder);
+  return id;
 }
 
 // The smallest bucket upper bound at or past the `q` quantile of `buckets`, within
@@ -32,32 +48,88 @@ uint64_t Quantile(const std::vector<uint64_t>& buckets, uint64_t count, double q
 
 }  // namespace
 
-StatsRecorder::StatsRecorder() : shards_(new Shard[kShards]) {}
+// The shards this thread took, one per recorder; given back when the thread ends.
+struct StatsRecorder::Held {
+  std::vector<std::pair<uint64_t, Local*>> shards;
 
-StatsRecorder::~StatsRecorder() = default;
-
-StatsRecorder::Shard& StatsRecorder::MyShard() { return shards_[ThreadShard(kShards)]; }
-
-void StatsRecorder::Record(Histogram h, uint64_t value) {
-  Hist& hist = MyShard().histograms[h];
-  hist.count.fetch_add(1, std::memory_order_relaxed);
-  hist.sum.fetch_add(value, std::memory_order_relaxed);
-  hist.buckets[HistogramBuckets::Of(value)].fetch_add(1, std::memory_order_relaxed);
-  uint64_t seen = hist.min.load(std::memory_order_relaxed);
-  while (value < seen && !hist.min.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  ~Held() {
+    Registry& r = TheRegistry();
+    MutexLock lock(&r.mu);
+    for (const auto& [id, local] : shards) {
+      auto it = r.live.find(id);
+      if (it != r.live.end()) it->second->Release(local);
+    }
   }
-  seen = hist.max.load(std::memory_order_relaxed);
-  while (value > seen && !hist.max.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+
+  Local* Find(uint64_t id) const {
+    for (const auto& [held_id, local] : shards) {
+      if (held_id == id) return local;
+    }
+    return nullptr;
   }
+
+  // Forgets the shards of recorders that are gone (a thread that opens Wal after Wal).
+  void DropDead() {
+    Registry& r = TheRegistry();
+    MutexLock lock(&r.mu);
+    std::vector<std::pair<uint64_t, Local*>> alive;
+    for (const auto& held : shards) {
+      if (r.live.contains(held.first)) alive.push_back(held);
+    }
+    shards = std::move(alive);
+  }
+};
+
+namespace {
+thread_local StatsRecorder::Held held_by_thread;
+}  // namespace
+
+thread_local StatsRecorder::Cache StatsRecorder::cached_;
+
+StatsRecorder::StatsRecorder() : id_(Register(this)) {}
+
+StatsRecorder::~StatsRecorder() {
+  Registry& r = TheRegistry();
+  MutexLock lock(&r.mu);
+  r.live.erase(id_);
+}
+
+StatsRecorder::Local& StatsRecorder::MineSlow() {
+  Held& held = held_by_thread;
+  Local* local = held.Find(id_);
+  if (local == nullptr) {
+    if (held.shards.size() >= 8) held.DropDead();
+    MutexLock lock(&mu_);
+    if (!free_.empty()) {
+      local = free_.back();
+      free_.pop_back();
+    } else {
+      shards_.push_back(std::make_unique<Local>());
+      local = shards_.back().get();
+    }
+    held.shards.emplace_back(id_, local);
+  }
+  cached_ = Cache{id_, local};
+  return *local;
+}
+
+size_t StatsRecorder::shard_count() const {
+  MutexLock lock(&mu_);
+  return shards_.size();
+}
+
+void StatsRecorder::Release(Local* local) {
+  MutexLock lock(&mu_);
+  free_.push_back(local);
 }
 
 HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs) const {
   HistogramSnapshot out;
   std::vector<uint64_t> buckets(HistogramBuckets::kCount, 0);
   uint64_t min = UINT64_MAX;
-  for (int s = 0; s < kShards; ++s) {
+  for (const std::unique_ptr<Local>& shard : shards_) {
     for (Histogram h : hs) {
-      const Hist& hist = shards_[s].histograms[h];
+      const Local::Hist& hist = shard->histograms_[h];
       out.count += hist.count.load(std::memory_order_relaxed);
       out.sum += hist.sum.load(std::memory_order_relaxed);
       min = std::min(min, hist.min.load(std::memory_order_relaxed));
@@ -76,10 +148,11 @@ HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs)
 }
 
 Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mode) const {
+  MutexLock lock(&mu_);
   uint64_t c[kNumCounters] = {};
-  for (int s = 0; s < kShards; ++s) {
+  for (const std::unique_ptr<Local>& shard : shards_) {
     for (int i = 0; i < kNumCounters; ++i) {
-      c[i] += shards_[s].counters[i].load(std::memory_order_relaxed);
+      c[i] += shard->counters_[i].load(std::memory_order_relaxed);
     }
   }
   Statistics out;
@@ -90,9 +163,9 @@ Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mod
   out.logical_bytes_appended = c[kLogicalBytesAppended];
   out.frames_written = c[kFramesWritten];
   out.frame_bytes_written = c[kFrameBytesWritten];
-  out.frames_raw = c[kFramesRaw];
+  // A snapshot racing with an update may see the LZ4 count before the frame count.
+  out.frames_raw = c[kFramesWritten] - std::min(c[kFramesWritten], c[kFramesLz4]);
   out.frames_lz4 = c[kFramesLz4];
-  out.write_groups = c[kWriteGroups];
   out.fdatasyncs = c[kFdatasyncs];
   out.rotations = c[kRotations];
   out.gets = c[kGets];
@@ -109,24 +182,27 @@ Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mod
   out.append_batch_micros = SnapshotOf({kAppendBatchMicros});
   out.fdatasync_micros = SnapshotOf({kFdatasyncMicros});
   out.group_size = SnapshotOf({kGroupSize});
+  out.write_groups = out.group_size.count;
   if (appends_by_mode != nullptr) {
     out.*appends_by_mode = SnapshotOf({kAppendMicros, kAppendBatchMicros});
   }
   return out;
 }
 
-void StatsRecorder::Reset() {
-  for (int s = 0; s < kShards; ++s) {
-    Shard& shard = shards_[s];
-    for (auto& c : shard.counters) c.store(0, std::memory_order_relaxed);
-    for (Hist& h : shard.histograms) {
-      h.count.store(0, std::memory_order_relaxed);
-      h.sum.store(0, std::memory_order_relaxed);
-      h.min.store(UINT64_MAX, std::memory_order_relaxed);
-      h.max.store(0, std::memory_order_relaxed);
-      for (auto& b : h.buckets) b.store(0, std::memory_order_relaxed);
-    }
+void StatsRecorder::Local::Reset() {
+  for (auto& c : counters_) c.store(0, std::memory_order_relaxed);
+  for (Hist& h : histograms_) {
+    h.count.store(0, std::memory_order_relaxed);
+    h.sum.store(0, std::memory_order_relaxed);
+    h.min.store(UINT64_MAX, std::memory_order_relaxed);
+    h.max.store(0, std::memory_order_relaxed);
+    for (auto& b : h.buckets) b.store(0, std::memory_order_relaxed);
   }
+}
+
+void StatsRecorder::Reset() {
+  MutexLock lock(&mu_);
+  for (const std::unique_ptr<Local>& shard : shards_) shard->Reset();
 }
 
 }  // namespace internal

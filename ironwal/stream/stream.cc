@@ -128,7 +128,7 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
   }
   if (opened) CloseVictims(shared_->writers->Opened(this));
   if (StatsRecorder* stats = shared_->stats) {
-    stats->Add(StatsRecorder::kWriteGroups);
+    // write_groups is this histogram's count.
     stats->Record(StatsRecorder::kGroupSize, group.size());
   }
   return written;
@@ -210,9 +210,21 @@ absl::Status Stream::FinishFrames(bool sync) {
 
 void Stream::PublishFrames() {
   dir_.Publish(unpublished_.frames);
-  if (shared_->stats != nullptr) CountFrames();
+  uint64_t bytes = 0;
+  uint64_t lz4 = 0;
   for (size_t i = 0; i < unpublished_.writers.size(); ++i) {
-    unpublished_.writers[i]->SetWritten(unpublished_.frames[i].start_id);
+    const FrameLocation& frame = unpublished_.frames[i];
+    QueuedWrite* const w = unpublished_.writers[i];
+    bytes += frame.size;
+    // LZ4 is kept only when strictly smaller than the raw frame (format/frame.h).
+    if (frame.size < w->bytes()) ++lz4;
+    w->SetWritten(frame.start_id);  // its caller may return (and free w) from here on
+  }
+  if (StatsRecorder* stats = shared_->stats) {
+    StatsRecorder::Local& mine = stats->Mine();
+    mine.Add(StatsRecorder::kFramesWritten, unpublished_.frames.size());
+    mine.Add(StatsRecorder::kFrameBytesWritten, bytes);
+    mine.Add(StatsRecorder::kFramesLz4, lz4);
   }
   unpublished_.frames.clear();
   unpublished_.writers.clear();
@@ -222,21 +234,6 @@ void Stream::PublishFrames() {
 void Stream::MarkDurable() {
   durable_next_id_.store(dir_.next_id(), std::memory_order_release);
   notifier_.Notify();
-}
-
-void Stream::CountFrames() {
-  uint64_t bytes = 0;
-  uint64_t lz4 = 0;
-  for (size_t i = 0; i < unpublished_.frames.size(); ++i) {
-    bytes += unpublished_.frames[i].size;
-    // LZ4 is kept only when strictly smaller than the raw frame (format/frame.h).
-    if (unpublished_.frames[i].size < unpublished_.writers[i]->bytes()) ++lz4;
-  }
-  StatsRecorder* stats = shared_->stats;
-  stats->Add(StatsRecorder::kFramesWritten, unpublished_.frames.size());
-  stats->Add(StatsRecorder::kFrameBytesWritten, bytes);
-  stats->Add(StatsRecorder::kFramesRaw, unpublished_.frames.size() - lz4);
-  stats->Add(StatsRecorder::kFramesLz4, lz4);
 }
 
 absl::Status Stream::FlushWriter() {

@@ -212,9 +212,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status PrepareWriter(bool* opened) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Writes (and with `sync`, syncs) the unpublished frames, then publishes them.
   absl::Status FinishFrames(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Makes the unpublished frames visible (and counts them in the statistics).
   void PublishFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Statistics of the unpublished frames, about to be published.
-  void CountFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After a completed sync (or a log operation, which is durable when it returns): every
   // published ID is durable. Notifies the waiters.
   void MarkDurable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

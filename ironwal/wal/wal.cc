@@ -267,7 +267,7 @@ std::vector<Stream*> Wal::Impl::AllStreams() const {
 absl::StatusOr<uint64_t> Wal::Impl::Append(absl::string_view stream, absl::string_view entry) {
   const Call call(this, "append");
   IRONWAL_RETURN_IF_ERROR(call.status());
-  const uint64_t start = StatsClock();
+  const uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   absl::StatusOr<IdRange> ids = s->Append({entry}, /*batch=*/false);
   CountAppend(ids.status(), {entry}, start, /*batch=*/false);
@@ -275,20 +275,30 @@ absl::StatusOr<uint64_t> Wal::Impl::Append(absl::string_view stream, absl::strin
   return ids->first;
 }
 
+uint64_t Wal::Impl::AppendClock() {
+  if (stats_ == nullptr) return kUntimed;
+  if (options_.sync_mode == SyncMode::kAsync && !stats_->Mine().TimeThisAsyncAppend()) {
+    return kUntimed;
+  }
+  return options_.env->NowMicros();
+}
+
 void Wal::Impl::CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
                             uint64_t start_micros, bool batch) {
   if (stats_ == nullptr) return;
+  StatsRecorder::Local& mine = stats_->Mine();
   if (!status.ok()) {
-    stats_->Add(StatsRecorder::kAppendErrors);
+    mine.Add(StatsRecorder::kAppendErrors);
     return;
   }
   uint64_t bytes = 0;
   for (absl::string_view e : entries) bytes += e.size();
-  stats_->Add(StatsRecorder::kAppends);
-  stats_->Add(StatsRecorder::kEntriesAppended, entries.size());
-  stats_->Add(StatsRecorder::kLogicalBytesAppended, bytes);
-  const uint64_t micros = options_.env->NowMicros() - start_micros;
-  stats_->Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros, micros);
+  mine.Add(StatsRecorder::kAppends);
+  mine.Add(StatsRecorder::kEntriesAppended, entries.size());
+  mine.Add(StatsRecorder::kLogicalBytesAppended, bytes);
+  if (start_micros == kUntimed) return;
+  mine.Record(batch ? StatsRecorder::kAppendBatchMicros : StatsRecorder::kAppendMicros,
+              options_.env->NowMicros() - start_micros);
 }
 
 void Wal::Impl::CountRead(uint64_t bytes, uint64_t gets) const {
@@ -327,7 +337,7 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
     const uint64_t next = (*s)->next_id();
     return IdRange{next, next};
   }
-  const uint64_t start = StatsClock();
+  const uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
   absl::StatusOr<IdRange> ids = s->Append(entries, /*batch=*/true);
   CountAppend(ids.status(), entries, start, /*batch=*/true);
@@ -534,7 +544,7 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatchIf(absl::string_view stream,
     }
     return IdRange{next, next};
   }
-  const uint64_t start = StatsClock();
+  const uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * target, FindStream(stream, /*create=*/true));
   absl::StatusOr<IdRange> ids = target->Append(entries, /*batch=*/true, expected_next_id);
   CountAppend(ids.status(), entries, start, /*batch=*/true);

@@ -113,8 +113,11 @@ class Wal::Impl {
   // Env in the same order every run.
   std::vector<internal::Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(internal::Stream* stream, uint64_t id);
-  // Statistics (no-ops when off): the clock for a latency, and what one call did.
-  uint64_t StatsClock() const { return stats_ != nullptr ? options_.env->NowMicros() : 0; }
+  // Statistics (no-ops when off): the clock at the start of an append, or kUntimed when
+  // this append's latency is not recorded (statistics off, or a kAsync append between two
+  // timed ones: StatsRecorder::kAsyncTimedEvery); and what one call did.
+  static constexpr uint64_t kUntimed = UINT64_MAX;
+  uint64_t AppendClock();
   void CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
                    uint64_t start_micros, bool batch);
   void CountRead(uint64_t bytes, uint64_t gets) const;

@@ -80,6 +80,61 @@ TEST(StatsRecorderTest, CountersFromManyThreadsAddUpAndReset) {
   EXPECT_EQ(s.group_size.min, 0u);
 }
 
+TEST(StatsRecorderTest, AThreadsShardOutlivesItAndIsReused) {
+  StatsRecorder recorder;
+  // 50 threads one after another: each count stays, and each new thread takes over the
+  // shard of the one that ended, so one shard is ever made.
+  for (int t = 0; t < 50; ++t) {
+    std::thread([&recorder, t] {
+      recorder.Add(StatsRecorder::kAppends);
+      recorder.Record(StatsRecorder::kGroupSize, static_cast<uint64_t>(t));
+    }).join();
+  }
+  const Statistics s = recorder.Snapshot();
+  EXPECT_EQ(s.appends, 50u);
+  EXPECT_EQ(s.group_size.count, 50u);
+  EXPECT_EQ(s.group_size.min, 0u);
+  EXPECT_EQ(s.group_size.max, 49u);
+  EXPECT_EQ(recorder.shard_count(), 1u);
+}
+
+TEST(StatsRecorderTest, ThreadsOutliveRecordersAndUseMany) {
+  // A thread records into recorders that are destroyed before it ends, and into more than
+  // it keeps track of at once (ASan would see a shard given back to a dead recorder).
+  std::thread([] {
+    for (int i = 0; i < 20; ++i) {
+      StatsRecorder a;
+      StatsRecorder b;
+      for (int n = 0; n < 3; ++n) {  // alternating: the one-entry cache misses each time
+        a.Add(StatsRecorder::kGets);
+        b.Add(StatsRecorder::kScans);
+      }
+      EXPECT_EQ(a.Snapshot().gets, 3u);
+      EXPECT_EQ(b.Snapshot().scans, 3u);
+      EXPECT_EQ(a.shard_count(), 1u);
+      EXPECT_EQ(b.shard_count(), 1u);
+    }
+  }).join();
+  // A recorder that outlives a thread gets its shard back; a new recorder starts at zero
+  // even if it reuses a dead one's address.
+  StatsRecorder kept;
+  std::thread([&kept] { kept.Add(StatsRecorder::kGets, 2); }).join();
+  kept.Add(StatsRecorder::kGets);  // this thread takes over the shard given back
+  EXPECT_EQ(kept.Snapshot().gets, 3u);
+  EXPECT_EQ(kept.shard_count(), 1u);
+}
+
+TEST(StatsRecorderTest, AsyncTimingIsOneInSixteenPerShard) {
+  StatsRecorder recorder;
+  int timed = 0;
+  for (int i = 0; i < 33; ++i) timed += recorder.Mine().TimeThisAsyncAppend() ? 1 : 0;
+  EXPECT_EQ(timed, 3);  // the 1st, 17th and 33rd
+  bool other_first = false;
+  std::thread([&] { other_first = recorder.Mine().TimeThisAsyncAppend(); }).join();
+  // The ended thread had no shard of its own yet: it took a new one, whose count starts at 0.
+  EXPECT_TRUE(other_first);
+}
+
 TEST(StatisticsTest, ToStringNamesEveryCounter) {
   Statistics s;
   s.enabled = true;
