@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -137,9 +138,9 @@ uint64_t DistanceOfCode(uint16_t code) {
 std::optional<uint16_t> DistanceCode(uint64_t distance) {
   constexpr uint64_t kImplicit = uint64_t{1} << format::kDistanceMantissaBits;
   if (distance < kImplicit) return static_cast<uint16_t>(distance);
-  // distance = q << (e - 1) with q in [2048, 4096), rounded up.
-  uint32_t e = 1;
-  while ((distance >> (e - 1)) >= 2 * kImplicit) ++e;
+  // distance = q << (e - 1) with q in [2048, 4096), rounded up: e - 1 is how many bits
+  // the distance has beyond 12.
+  uint32_t e = static_cast<uint32_t>(absl::bit_width(distance)) - format::kDistanceMantissaBits;
   uint64_t q = ((distance - 1) >> (e - 1)) + 1;
   if (q == 2 * kImplicit) {
     q = kImplicit;
