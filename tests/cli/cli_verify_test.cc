@@ -98,6 +98,28 @@ TEST(CliVerifyTest, EveryFixtureVerifiesWithoutChangesOrLock) {
   }
 }
 
+TEST(CliVerifyTest, ADirectoryThatIsNotARootIsAFindingNotNoProblems) {
+  // The parent of a WAL's root (a path one level off): its only entry is the root, which is
+  // not a stream. "0 streams, no problems" would tell a backup check all is well.
+  const std::string parent = FreshDir("verify_parent");
+  const std::string root = parent + "/wal";
+  WriteEntries(root, "s", 3);
+  ToolResult r = RunTool({"verify", parent});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no streams in " + parent + ", which holds 'wal', not a stream"));
+  // A stray file says so too.
+  const std::string stray = FreshDir("verify_stray");
+  WriteBytes(stray + "/notes.txt", "x");
+  r = RunTool({"verify", stray});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("holds 'notes.txt'"));
+  // An empty directory is an empty WAL: nothing to find.
+  r = RunTool({"verify", FreshDir("verify_empty")});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, EndsWith("0 streams, no problems\n"));
+  ExpectVerifies(root);
+}
+
 TEST(CliVerifyTest, FlagsATornTail) {
   const std::string root = TornTailWal("torn");
   ExpectFlagged(root, Seg(root, "s", 0) + "@230: frame header cut short: 20 of 32 bytes");
