@@ -71,8 +71,9 @@ bool TryDecodeFrameHeader(const char* bytes, FrameHeader* header);
 // The CRC-32 a frame with these fields and this stored payload carries.
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload);
 
-// The CRC is one pass over the covered header bytes and the payload together (copied side
-// by side) for payloads of up to kFrameCrcOnePassMax bytes, two passes above.
+// ComputeFrameCrc makes one pass over the covered header bytes and the payload together
+// (copied side by side behind zero padding, Crc32OfZeroPadded) for payloads of up to
+// kFrameCrcOnePassMax bytes, two passes above.
 inline constexpr size_t kFrameCrcOnePassMax = 480;
 
 // DataLoss unless `payload` is exactly header.disk_size bytes and its CRC matches.
