@@ -32,6 +32,31 @@ void EncodeFrameHeader(const FrameHeader& header, char* dst) {
   }
 }
 
+bool TryDecodeFrameHeader(const char* p, FrameHeader* header) {
+  if (DecodeFixed32(p + format::kMagicOffset) != format::kFrameMagic) return false;
+  const uint8_t codec = static_cast<uint8_t>(p[format::kCodecOffset]);
+  if (codec != static_cast<uint8_t>(format::Codec::kRaw) &&
+      codec != static_cast<uint8_t>(format::Codec::kLz4)) {
+    return false;
+  }
+  FrameHeader h;
+  h.crc = DecodeFixed32(p + format::kCrcOffset);
+  h.start_id = DecodeFixed64(p + format::kStartIdOffset);
+  h.entry_count = DecodeFixed32(p + format::kEntryCountOffset);
+  h.codec = static_cast<format::Codec>(codec);
+  h.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
+  h.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
+  // The u24 at bytes 29..31: the u32 at 28 without its low byte.
+  h.reserved = DecodeFixed32(p + format::kReservedOffset - 1) >> 8;
+  if (h.entry_count == 0 || h.start_id > UINT64_MAX - h.entry_count) return false;
+  if (h.codec == format::Codec::kRaw && h.uncompressed_size != h.disk_size) return false;
+  if (static_cast<uint64_t>(h.entry_count) * format::kEntryLengthSize > h.uncompressed_size) {
+    return false;
+  }
+  *header = h;
+  return true;
+}
+
 absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
   if (bytes.size() < kFrameHeaderSize) {
     return absl::DataLossError(
@@ -77,13 +102,32 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
 }
 
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload) {
-  char covered[format::kCrcCoveredEnd - format::kCrcCoveredBegin];
-  char* p = covered;
+  constexpr size_t kCovered = format::kCrcCoveredEnd - format::kCrcCoveredBegin;
+  // Small payloads: zero bytes, the covered header bytes, then the payload, in one buffer
+  // whose size is a multiple of 16, so that one carry-less fold covers the whole frame
+  // (Crc32OfZeroPadded); no table pass over the header or a tail.
+  alignas(16) char buffer[16 + kCovered + kFrameCrcOnePassMax];
+  if (payload.size() <= kFrameCrcOnePassMax) {
+    const size_t pad = (16 - (kCovered + payload.size()) % 16) % 16;
+    char* p = buffer + pad;
+    std::memset(buffer, 0, pad);
+    EncodeFixed64(p, header.start_id);
+    EncodeFixed32(p + 8, header.entry_count);
+    p[12] = static_cast<char>(header.codec);
+    EncodeFixed32(p + 13, header.disk_size);
+    if (!payload.empty()) std::memcpy(p + kCovered, payload.data(), payload.size());
+    return Crc32OfZeroPadded(buffer, pad + kCovered + payload.size(), pad);
+  }
+  char* p = buffer;
   EncodeFixed64(p, header.start_id);
   EncodeFixed32(p + 8, header.entry_count);
   p[12] = static_cast<char>(header.codec);
   EncodeFixed32(p + 13, header.disk_size);
-  return Crc32Extend(Crc32Extend(0, covered, sizeof(covered)), payload);
+  return Crc32Extend(Crc32Extend(0, buffer, kCovered), payload);
+}
+
+bool FramePayloadMatches(const FrameHeader& header, absl::string_view payload) {
+  return payload.size() == header.disk_size && ComputeFrameCrc(header, payload) == header.crc;
 }
 
 absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload) {

@@ -63,11 +63,23 @@ void EncodeFrameHeader(const FrameHeader& header, char* dst);
 // The CRC is not checked here (it covers the payload): see VerifyFramePayload.
 absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes);
 
+// The same checks without a status: true and `*header` set exactly when DecodeFrameHeader
+// of these 32 bytes would succeed (`bytes` must hold at least 32). For loops that walk
+// many frames; on false, DecodeFrameHeader says why.
+bool TryDecodeFrameHeader(const char* bytes, FrameHeader* header);
+
 // The CRC-32 a frame with these fields and this stored payload carries.
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload);
 
+// ComputeFrameCrc makes one pass over the covered header bytes and the payload together
+// (copied side by side behind zero padding, Crc32OfZeroPadded) for payloads of up to
+// kFrameCrcOnePassMax bytes, two passes above.
+inline constexpr size_t kFrameCrcOnePassMax = 480;
+
 // DataLoss unless `payload` is exactly header.disk_size bytes and its CRC matches.
 absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload);
+// The same check without a status: true exactly when VerifyFramePayload is OK.
+bool FramePayloadMatches(const FrameHeader& header, absl::string_view payload);
 
 // The frame stamp (format.h, FORMAT.md): written by this library into the reserved bytes
 // ironwal 0.6 ignores, so that a valid frame proves how much of its segment had been
@@ -160,6 +172,19 @@ absl::StatusOr<DecodedPayload> DecodePayload(const FrameHeader& header, absl::st
 // unless the block holds exactly `entry_count` well-formed entries.
 absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
                           std::vector<absl::string_view>* entries);
+
+// The fast path for a frame of one entry: true and `*entry` set (a view into `block`)
+// exactly when SplitEntries(block, 1, ...) would succeed, which is when the block is one
+// length prefix followed by exactly that many bytes. False for any other block.
+inline bool SingleEntry(absl::string_view block, absl::string_view* entry) {
+  if (block.size() < format::kEntryLengthSize) return false;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(block.data());
+  const uint32_t length = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+                          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+  if (length != block.size() - format::kEntryLengthSize) return false;
+  *entry = block.substr(format::kEntryLengthSize);
+  return true;
+}
 
 // Finds entry `index` of a raw entry block without decoding the others: the cheap path for
 // a single Get. DataLoss if the block is malformed up to that entry.

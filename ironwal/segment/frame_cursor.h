@@ -62,6 +62,14 @@ class FrameCursor {
   // headers. I/O errors are returned as statuses with the path and offset.
   absl::StatusOr<Item> Next(bool read_payload = true);
 
+  // The fast path of Next() for loops over many frames: when the next item is a complete
+  // frame whose bytes are already at hand (in the mapping, or in the read-ahead buffer),
+  // sets `*header`, `*payload` (unverified, valid until the next call) and `*offset` (where
+  // the frame starts), moves past it and returns true. Otherwise returns false and changes
+  // nothing: Next() then reports the item (the end, damage, or a frame needing a read).
+  // Never does I/O except to take a view of the whole mapping the first time.
+  bool TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset);
+
   // Moves the cursor to byte `offset` (a frame boundary the caller knows).
   void Seek(uint64_t offset) { offset_ = offset; }
   // Raises the limit (a stream published more frames).
@@ -81,6 +89,9 @@ class FrameCursor {
   std::string buffer_;  // Holds file bytes [buffer_start_, buffer_start_ + buffer_.size()).
   uint64_t buffer_start_ = 0;
   size_t buffer_valid_ = 0;
+  // The whole mapping (file bytes [0, MappedSize())), taken once by TryNextFrame.
+  absl::string_view mapped_;
+  bool mapped_taken_ = false;
 };
 
 }  // namespace internal

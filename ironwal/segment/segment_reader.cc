@@ -19,6 +19,8 @@ absl::StatusOr<absl::string_view> VerifiedFrame::Entry(uint64_t id) {
   }
   const uint64_t index = id - header_.start_id;
   if (header_.codec == format::Codec::kRaw && !decoded_.has_value()) {
+    absl::string_view single;
+    if (header_.entry_count == 1 && SingleEntry(payload_, &single)) return single;
     return RawEntryAt(payload_, header_.entry_count, index);
   }
   IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, Decode());
@@ -81,8 +83,8 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenActive(
   return std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(index)));
 }
 
-absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where,
-                                                      bool fresh) const {
+absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where, bool fresh,
+                                                      std::string* scratch) const {
   VerifiedFrame frame;
   // The error context is built only on the error paths: this runs once per Get.
   const auto at = [&] { return absl::StrCat("read ", file_->path(), "@", where.offset, ": "); };
@@ -91,11 +93,12 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   if (!fresh && where.end_offset() <= file_->MappedSize()) {
     IRONWAL_ASSIGN_OR_RETURN(bytes, file_->Read(where.offset, n, nullptr));
   } else {
-    frame.owned_.resize(n);
-    IRONWAL_ASSIGN_OR_RETURN(bytes, file_->Read(where.offset, n, &frame.owned_[0]));
-    if (bytes.data() != frame.owned_.data()) {
-      std::memcpy(&frame.owned_[0], bytes.data(), bytes.size());
-      bytes = absl::string_view(frame.owned_.data(), bytes.size());
+    std::string& buffer = scratch != nullptr ? *scratch : frame.owned_;
+    if (buffer.size() < n) buffer.resize(n);
+    IRONWAL_ASSIGN_OR_RETURN(bytes, file_->Read(where.offset, n, &buffer[0]));
+    if (bytes.data() != buffer.data()) {
+      std::memcpy(&buffer[0], bytes.data(), bytes.size());
+      bytes = absl::string_view(buffer.data(), bytes.size());
     }
   }
   if (bytes.size() != n) {
@@ -125,10 +128,15 @@ absl::Status SegmentReader::Annotate(const FrameLocation& where, const absl::Sta
 }
 
 absl::StatusOr<VerifiedFrame> SegmentReader::ReadFrame(const FrameLocation& where) const {
-  absl::StatusOr<VerifiedFrame> frame = ReadOnce(where, /*fresh=*/false);
+  return ReadFrame(where, nullptr);
+}
+
+absl::StatusOr<VerifiedFrame> SegmentReader::ReadFrame(const FrameLocation& where,
+                                                       std::string* scratch) const {
+  absl::StatusOr<VerifiedFrame> frame = ReadOnce(where, /*fresh=*/false, scratch);
   if (frame.ok() || !absl::IsDataLoss(frame.status())) return frame;
   // A bit flipped on the way from the disk is not corruption: read it once more.
-  absl::StatusOr<VerifiedFrame> again = ReadOnce(where, /*fresh=*/true);
+  absl::StatusOr<VerifiedFrame> again = ReadOnce(where, /*fresh=*/true, nullptr);
   if (again.ok()) return again;
   return frame.status();
 }

@@ -88,6 +88,11 @@ class SegmentReader {
   // Reads and verifies the frame at `where` (from index().Find). A CRC failure is
   // re-read once before it is reported as DataLoss ("read <path>@<offset>: ...").
   absl::StatusOr<VerifiedFrame> ReadFrame(const FrameLocation& where) const;
+  // The same, reading a frame that is not in the mapping into `*scratch` (resized as
+  // needed; its capacity is reused) instead of a buffer of its own: the frame's views are
+  // valid while `*scratch` is neither changed nor destroyed. For Get, which copies the entry
+  // out before it reads again. The re-read after a CRC failure still uses its own buffer.
+  absl::StatusOr<VerifiedFrame> ReadFrame(const FrameLocation& where, std::string* scratch) const;
 
   // `status` (an error of VerifiedFrame::Entry or Decode for the frame at `where`) with
   // "read <path>@<offset>: " in front, so that it names the file.
@@ -107,7 +112,8 @@ class SegmentReader {
  private:
   SegmentReader(std::unique_ptr<RandomAccessFile> file, std::shared_ptr<const OffsetIndex> index);
 
-  absl::StatusOr<VerifiedFrame> ReadOnce(const FrameLocation& where, bool fresh) const;
+  absl::StatusOr<VerifiedFrame> ReadOnce(const FrameLocation& where, bool fresh,
+                                         std::string* scratch) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   std::shared_ptr<const OffsetIndex> index_;

@@ -96,17 +96,29 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
 
 absl::StatusOr<std::string> Stream::Get(uint64_t id) {
   IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(id));
-  absl::StatusOr<VerifiedFrame> frame = pos.reader->ReadFrame(pos.frame);
+  // A frame read with pread lands in this thread's scratch buffer, reused from Get to Get
+  // (the entry is copied out before the next read); one that grew it past kKeepScratch is
+  // let go afterwards so that a rare huge frame is not kept.
+  constexpr size_t kKeepScratch = 1 << 20;
+  thread_local std::string scratch;
+  absl::StatusOr<VerifiedFrame> frame = pos.reader->ReadFrame(pos.frame, &scratch);
+  const auto release = [] {
+    if (scratch.capacity() > kKeepScratch) std::string().swap(scratch);
+  };
   if (!frame.ok()) {
     if (id < first_id()) {
+      release();
       return absl::NotFoundError(absl::StrCat(OpDescription("read"), ": ID ", id,
                                               " was truncated away while it was read"));
     }
+    release();
     return frame.status();
   }
   absl::StatusOr<absl::string_view> entry = frame->Entry(id);
-  if (!entry.ok()) return pos.reader->Annotate(pos.frame, entry.status());
-  return std::string(*entry);
+  absl::StatusOr<std::string> result = entry.ok() ? absl::StatusOr<std::string>(std::string(*entry))
+                                                  : pos.reader->Annotate(pos.frame, entry.status());
+  release();  // `frame` is not read again.
+  return result;
 }
 
 absl::Status Stream::EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset) {

@@ -57,6 +57,26 @@ uint32_t UpdatePortable(uint32_t state, const uint8_t* p, size_t n) {
   return state;
 }
 
+// kZeroPrefixStates[k]: the running state that k zero bytes turn into ~0, the state of a
+// CRC over no data. One zero byte maps state s to (s >> 8) ^ T[s & 0xFF]; the top bytes of
+// T's entries are all different, so the step is undone by finding the entry whose top byte
+// the new state has.
+using ZeroPrefixStates = std::array<uint32_t, 16>;
+
+constexpr ZeroPrefixStates MakeZeroPrefixStates() {
+  ZeroPrefixStates states{};
+  uint32_t state = ~0u;
+  for (size_t k = 0; k < states.size(); ++k) {
+    states[k] = state;
+    uint32_t b = 0;
+    while ((kTables[0][b] >> 24) != (state >> 24)) ++b;
+    state = ((state ^ kTables[0][b]) << 8) | b;
+  }
+  return states;
+}
+
+constexpr ZeroPrefixStates kZeroPrefixStates = MakeZeroPrefixStates();
+
 bool DetectPclmul() {
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
   __builtin_cpu_init();
@@ -75,6 +95,15 @@ uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n) {
 }
 
 bool Crc32UsesPclmul() { return kUsePclmul; }
+
+uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad) {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (n >= 32 && n % 16 == 0 && pad < 16 && kUsePclmul) {
+    return ~Crc32FoldPclmul(kZeroPrefixStates[pad], data, n);
+  }
+#endif
+  return Crc32Extend(0, data + pad, n - pad);
+}
 
 }  // namespace internal
 

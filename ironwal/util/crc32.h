@@ -32,6 +32,13 @@ inline uint32_t Crc32(absl::string_view data) { return Crc32Extend(0, data); }
 
 namespace internal {
 
+// The CRC-32 (from no prior data) of data[pad, n), where data[0, pad) are `pad` zero bytes
+// (pad < 16) the caller put in front so that n is a multiple of 16: on CPUs with PCLMULQDQ
+// the fold then takes every byte in one pass, with no table pass over a tail (the running
+// state starts at the one that `pad` zero bytes turn into the empty CRC's). Equal to
+// Crc32(absl::string_view(data + pad, n - pad)) on every CPU.
+uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad);
+
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);
 

@@ -43,8 +43,37 @@ void StreamIterator::Seek(uint64_t id) {
   LoadFrame(id);
 }
 
+bool StreamIterator::TakeFrameFast(const FrameHeader& header, absl::string_view payload,
+                                   uint64_t id) {
+  if (header.codec != format::Codec::kRaw || header.start_id > id || header.end_id() <= id ||
+      !FramePayloadMatches(header, payload)) {
+    return false;
+  }
+  if (header.entry_count == 1) {
+    if (!SingleEntry(payload, &value_)) return false;
+    entries_.clear();
+  } else {
+    if (!SplitEntries(payload, header.entry_count, &entries_).ok()) return false;
+    value_ = entries_[id - header.start_id];
+  }
+  frame_ = header;
+  id_ = id;
+  valid_ = true;
+  Arrived();
+  return true;
+}
+
 bool StreamIterator::LoadFrame(uint64_t id) {
   for (;;) {
+    // The fast path: a raw frame already at hand that checks out. Anything else (the end of
+    // what is read so far, a read, LZ4, a frame that fails a check) is read again below.
+    FrameHeader header;
+    absl::string_view payload;
+    uint64_t offset;
+    if (cursor_->TryNextFrame(&header, &payload, &offset)) {
+      if (TakeFrameFast(header, payload, id)) return true;
+      cursor_->Seek(offset);
+    }
     // Read up to what the segment has published below the stream's next ID: frames reach
     // the offset index just before next_id() moves past them, and an iterator must never
     // return an ID at or past next_id() (a tailing reader's Seek(last + 1) would fail).

@@ -39,6 +39,10 @@ class StreamIterator final : public Iterator {
   // Loads the frame at the cursor and positions at `id` inside it. False at the end of
   // what is published, or on error (status_ set).
   bool LoadFrame(uint64_t id);
+  // The fast path of LoadFrame for a raw frame from FrameCursor::TryNextFrame: true and
+  // positioned at `id` when the frame passes every check TakeFrame makes (CRC, IDs, the
+  // entry block); false, changing nothing the caller reads, otherwise.
+  bool TakeFrameFast(const FrameHeader& header, absl::string_view payload, uint64_t id);
   // Checks and decodes the frame the cursor returned into entries_.
   absl::Status TakeFrame(const FrameCursor::Item& item, uint64_t id);
   // Moves to where `id` lives now (the next segment, or newly published frames).

@@ -70,6 +70,21 @@ TEST(Crc32Test, DetectsEverySingleBitFlip) {
   }
 }
 
+// The zero-padded one-pass CRC equals zlib's CRC of the bytes after the padding, for every
+// padding and for lengths that do and do not take the fold.
+TEST(Crc32Test, ZeroPaddedMatchesZlib) {
+  Random rng(31);
+  for (size_t n = 16; n <= 512; n += 16) {
+    for (size_t pad = 0; pad < 16; ++pad) {
+      std::string data = std::string(pad, '\0') + rng.Bytes(n - pad);
+      const uint32_t expected = static_cast<uint32_t>(
+          crc32(0, reinterpret_cast<const Bytef*>(data.data() + pad), static_cast<uInt>(n - pad)));
+      ASSERT_EQ(internal::Crc32OfZeroPadded(data.data(), n, pad), expected)
+          << "n " << n << " pad " << pad;
+    }
+  }
+}
+
 TEST(Crc32Test, ReportsWhichPathIsInUse) {
   // Not an assertion about the machine: documents which path the other tests exercised.
   RecordProperty("pclmul", internal::Crc32UsesPclmul() ? "yes" : "no");
