@@ -206,6 +206,7 @@ absl::Status StreamDir::Rotate() {
       << dir_path_ << ": rotation to " << new_start;
   const uint64_t sealed_start = writer_->start_id();
   const uint64_t sealed_size = writer_->size();
+  const bool detached = writer_->detached();
   // 1. The full segment is durable before anything names the next one.
   IRONWAL_RETURN_IF_ERROR(writer_->Close());
   writer_.reset();
@@ -229,6 +230,9 @@ absl::Status StreamDir::Rotate() {
   writer_ = std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);
+  // A detached writer holds no descriptor in the budget: neither may the next one. (A
+  // failure only costs the descriptor's slot until the writer closes.)
+  if (detached) writer_->Detach().IgnoreError();
   // 5. The frontier moves to the new segment (a stale one is merely conservative), and
   // sealed.sizes records the sealed one (a missing entry only skips a check at open).
   if (WriteFrontier(new_start, 0).ok()) frontier_written_ = 0;
@@ -300,6 +304,8 @@ absl::Status StreamDir::EvictWriter() {
   writer_.reset();
   return absl::OkStatus();
 }
+
+absl::Status StreamDir::DetachWriter() { return writer_->Detach(); }
 
 absl::Status StreamDir::RecordClosedFrontier() {
   if (writer_ != nullptr || closed_.synced <= frontier_written_) return absl::OkStatus();
