@@ -186,6 +186,9 @@ class StreamDir {
 
  private:
   absl::Status WriteFrontier(uint64_t segment_start_id, uint64_t offset);
+  // Syncs the root and the stream's directory once per session, before the first sync of
+  // the stream's data (see the definition).
+  absl::Status SyncNames();
   void SetSegments(std::vector<uint64_t> segments, std::shared_ptr<OffsetIndex> active_index);
 
   // Log operations (stream_dir_log.cc).
@@ -257,7 +260,7 @@ class StreamDir {
   std::unique_ptr<SegmentWriter> writer_;
   std::shared_ptr<OffsetIndex> write_index_;  // == active_index_
   bool active_file_exists_ = false;
-  bool names_synced_ = false;  // root and stream dir, this session
+  bool names_synced_ = false;  // root and stream dir, this session (SyncNames)
   struct {
     uint64_t size = 0;
     uint64_t synced = 0;
