@@ -328,6 +328,35 @@ TEST_F(ScaleCostTest, AFailedDeferredWritePoisonsOnlyItsStream) {
   ASSERT_OK(wal_->Sync("b"));
 }
 
+// After an open, a stream's names (root, stream directory) are synced before its first
+// data sync, not at its first kAsync append, which promises no durability (before: two
+// directory syncs for every stream the session wrote to).
+TEST_F(ScaleCostTest, AsyncAppendsAfterAnOpenSyncNoDirectoryUntilSync) {
+  options_.sync_mode = SyncMode::kAsync;
+  Open();
+  AlternateAppends(wal_.get(), 1, 0);
+  ASSERT_OK(wal_->Close());
+  Open();
+  env_.ClearTrace();
+  AlternateAppends(wal_.get(), 2, 1);
+  OpCounts c = Count(env_.Trace());
+  EXPECT_EQ(c.dir_syncs, 0);
+  EXPECT_EQ(c.syncs, 0);
+  env_.ClearTrace();
+  ASSERT_OK(wal_->Sync());
+  c = Count(env_.Trace());
+  EXPECT_EQ(c.dir_syncs, 4);  // the root and its directory, for each stream
+  EXPECT_EQ(c.syncs, 2);
+  env_.ClearTrace();
+  AlternateAppends(wal_.get(), 1, 3);
+  ASSERT_OK(wal_->Sync());
+  EXPECT_EQ(Count(env_.Trace()).dir_syncs, 0);  // once per session
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 4; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
 // kStrict over evicted writers: each append costs its own fdatasync and the descriptor
 // churn of one reopen and one close (the budget's eviction of another writer), nothing
 // more.
