@@ -322,7 +322,7 @@ Result Latencies(const char* variant, const std::vector<double>& micros, double 
 }  // namespace
 
 absl::StatusOr<std::vector<Result>> RunW9ManyStreams(const BenchConfig& config) {
-  std::vector<uint64_t> sizes = {1, 100, 1000};
+  std::vector<uint64_t> sizes = {1, 4, 100, 1000};
   if (config.big) sizes.push_back(10000);
   std::vector<Result> results;
   for (uint64_t n : sizes) {

@@ -15,7 +15,8 @@ absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Env* env,
                                                                      const std::string& path,
                                                                      uint64_t start_id) {
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(path));
-  return std::unique_ptr<SegmentWriter>(new SegmentWriter(std::move(file), path, start_id, 0, 0));
+  return std::unique_ptr<SegmentWriter>(
+      new SegmentWriter(env, std::move(file), path, start_id, 0, 0));
 }
 
 absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Reopen(
@@ -26,12 +27,13 @@ absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Reopen(
         absl::StrCat("reopen ", path, ": file has ", file->Size(), " bytes, expected ", size));
   }
   return std::unique_ptr<SegmentWriter>(
-      new SegmentWriter(std::move(file), path, start_id, size, std::min(synced_size, size)));
+      new SegmentWriter(env, std::move(file), path, start_id, size, std::min(synced_size, size)));
 }
 
-SegmentWriter::SegmentWriter(std::unique_ptr<WritableFile> file, std::string path,
+SegmentWriter::SegmentWriter(Env* env, std::unique_ptr<WritableFile> file, std::string path,
                              uint64_t start_id, uint64_t size, uint64_t synced_size)
-    : file_(std::move(file)),
+    : env_(env),
+      file_(std::move(file)),
       path_(std::move(path)),
       start_id_(start_id),
       stream_tag_(StreamTagOfSegment(path_)),
@@ -40,6 +42,30 @@ SegmentWriter::SegmentWriter(std::unique_ptr<WritableFile> file, std::string pat
       zeroed_end_(size) {}
 
 SegmentWriter::~SegmentWriter() = default;
+
+template <typename Op>
+absl::Status SegmentWriter::WithFile(Op op) {
+  if (file_ != nullptr) return op();
+  IRONWAL_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(path_));
+  absl::Status done = absl::OkStatus();
+  if (file_->Size() != zeroed_end_) {
+    done = absl::FailedPreconditionError(absl::StrCat(
+        "reopen ", path_, ": file has ", file_->Size(), " bytes, expected ", zeroed_end_));
+  }
+  if (done.ok()) done = op();
+  const absl::Status closed = file_->Close();
+  file_.reset();
+  return done.ok() ? closed : done;
+}
+
+absl::Status SegmentWriter::Detach() {
+  if (file_ == nullptr) return absl::OkStatus();
+  absl::Status detached = TrimZeroTail();
+  const absl::Status closed = file_->Close();
+  file_.reset();
+  if (detached.ok()) detached = closed;
+  return detached;
+}
 
 absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
     uint64_t start_id, absl::Span<const absl::string_view> entries,
@@ -68,6 +94,12 @@ absl::StatusOr<FrameLocation> SegmentWriter::AppendFrame(
 
 absl::Status SegmentWriter::Flush() {
   if (buffer_.empty()) return absl::OkStatus();
+  if (file_ == nullptr) {
+    IRONWAL_RETURN_IF_ERROR(WithFile([this] { return Flush(); }));
+    // A detached writer's buffer would otherwise keep its largest size per stream.
+    if (buffer_.empty()) std::string().swap(buffer_);
+    return absl::OkStatus();
+  }
   if (zeroed_end_ > flushed_size_) {
     // Over the zero tail. On error an unknown prefix may be there: Rollback() cuts it.
     const size_t inside =
@@ -89,6 +121,7 @@ absl::Status SegmentWriter::Flush() {
 }
 
 absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
+  if (file_ == nullptr) return WithFile([this, end] { return ExtendZeroed(end); });
   IRONWAL_RETURN_IF_ERROR(Flush());
   if (zeroed_end_ >= end) return absl::OkStatus();
   const absl::Status appended = file_->Append(std::string(end - zeroed_end_, '\0'));
@@ -101,12 +134,19 @@ absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
 
 absl::Status SegmentWriter::TrimZeroTail() {
   if (zeroed_end_ == flushed_size_) return absl::OkStatus();
+  if (file_ == nullptr) return WithFile([this] { return TrimZeroTail(); });
   IRONWAL_RETURN_IF_ERROR(file_->Truncate(flushed_size_));
   zeroed_end_ = flushed_size_;
   return absl::OkStatus();
 }
 
 absl::Status SegmentWriter::Sync() {
+  if (file_ == nullptr) {
+    if (buffer_.empty() && synced_size_ == flushed_size_) return absl::OkStatus();
+    absl::Status synced = WithFile([this] { return Sync(); });
+    if (buffer_.empty()) std::string().swap(buffer_);
+    return synced;
+  }
   IRONWAL_RETURN_IF_ERROR(Flush());
   if (synced_size_ == flushed_size_) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(file_->Sync());
@@ -124,6 +164,7 @@ absl::Status SegmentWriter::Rollback(uint64_t size) {
     return TrimZeroTail();
   }
   buffer_.clear();
+  if (file_ == nullptr) return WithFile([this, size] { return Rollback(size); });
   IRONWAL_RETURN_IF_ERROR(file_->Truncate(size));
   flushed_size_ = size;
   zeroed_end_ = size;
@@ -131,6 +172,8 @@ absl::Status SegmentWriter::Rollback(uint64_t size) {
 }
 
 absl::Status SegmentWriter::Close() {
+  // Detached, the zero tail is already cut: syncing is all that is left.
+  if (file_ == nullptr) return Sync();
   IRONWAL_RETURN_IF_ERROR(Sync());
   if (zeroed_end_ > flushed_size_) {
     // Durably: whoever names the next segment relies on this one ending at its frames.
@@ -142,6 +185,7 @@ absl::Status SegmentWriter::Close() {
 
 absl::Status SegmentWriter::CloseUnsynced() {
   IRONWAL_RETURN_IF_ERROR(Flush());
+  if (file_ == nullptr) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(TrimZeroTail());
   return file_->Close();
 }

@@ -21,6 +21,12 @@
 // CloseUnsynced() cut it off (Close() durably: a sealed segment is exactly its frames, as
 // ironwal 0.6 writes them), so only a crash leaves one.
 //
+// Detached (Detach()): the writer keeps its buffer and positions but holds no descriptor,
+// so a stream evicted from WalOptions::max_open_segments in kAsync keeps taking frames in
+// memory. Flush(), Sync(), Rollback() and Close() of a detached writer open the file for
+// that call and close it again (one open, the call's I/O, one close); AppendFrame() and
+// ReadBuffered() need no file.
+//
 // After a failed write, Rollback() cuts the file and the buffer back to a frame boundary
 // the caller knows is good, so a failed append never leaves half a frame for a later one
 // to follow (ironwal 0.6 defect W6).
@@ -102,6 +108,11 @@ class SegmentWriter {
   // fdatasync covers the file's data whichever descriptor wrote it).
   absl::Status CloseUnsynced();
 
+  // Cuts any zero tail (not synced) and closes the file, keeping the buffer: see the file
+  // comment. On error the writer is detached anyway (the descriptor is gone).
+  absl::Status Detach();
+  bool detached() const { return file_ == nullptr; }
+
   // Copies bytes [offset, offset + n) that are still only in the buffer (offset >=
   // flushed_size()) into `dst`. For readers of the same WAL that need a frame before it is
   // flushed.
@@ -117,13 +128,19 @@ class SegmentWriter {
   uint64_t zeroed_end() const { return zeroed_end_; }
 
  private:
-  SegmentWriter(std::unique_ptr<WritableFile> file, std::string path, uint64_t start_id,
+  SegmentWriter(Env* env, std::unique_ptr<WritableFile> file, std::string path, uint64_t start_id,
                 uint64_t size, uint64_t synced_size);
+
+  // Runs `op` with the file open: a detached writer opens it for the call (checking it
+  // still has flushed_size() bytes) and closes it after.
+  template <typename Op>
+  absl::Status WithFile(Op op);
 
   // Cuts the zero tail, if any, so the file ends at flushed_size_.
   absl::Status TrimZeroTail();
 
-  std::unique_ptr<WritableFile> file_;
+  Env* const env_;
+  std::unique_ptr<WritableFile> file_;  // null: detached
   const std::string path_;
   const uint64_t start_id_;
   const uint8_t stream_tag_;  // StreamTagOfSegment(path_)

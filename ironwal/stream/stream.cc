@@ -37,7 +37,10 @@ Stream::Stream(const Shared* shared, std::string dir_name)
       dir_(&shared->options, std::move(dir_name), shared->readers, this),
       queue_(QueueOptions(shared->options), this) {}
 
-Stream::~Stream() { shared_->writers->Closed(this); }
+Stream::~Stream() {
+  shared_->writers->Closed(this);
+  shared_->writers->Buffered(this, 0);
+}
 
 std::unique_ptr<Stream> Stream::CreateNew(const Shared* shared, std::string dir_name,
                                           std::string key) {
@@ -122,11 +125,14 @@ size_t Stream::queued_writes() { return queue_.size(); }
 absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
   bool opened = false;
   absl::Status written;
+  std::vector<WriterBudget::Member*> pressed;
   {
     MutexLock lock(&write_mu_);
     written = WriteGroupLocked(group, &opened);
+    pressed = ReportBuffered();
   }
   if (opened) CloseVictims(shared_->writers->Opened(this));
+  FlushPressed(pressed);
   if (StatsRecorder* stats = shared_->stats) {
     // write_groups is this histogram's count.
     stats->Record(StatsRecorder::kGroupSize, group.size());
@@ -138,8 +144,11 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
   if (!poison_.ok()) return PoisonedError("append to");
   IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
   // kAsync: hand a full buffer to the OS before this group publishes anything, so a
-  // failure here fails this group rather than frames already acknowledged.
-  if (options_.sync_mode == SyncMode::kAsync && dir_.BufferFull()) {
+  // failure here fails this group rather than frames already acknowledged. An evicted
+  // writer whose deferred write found the disk full tries again first, so its caller
+  // hears of it (and its buffer does not grow while the disk stays full).
+  if (options_.sync_mode == SyncMode::kAsync &&
+      (dir_.BufferFull() || (disk_full_ && dir_.writer_detached()))) {
     IRONWAL_RETURN_IF_ERROR(FlushWriter());
   }
   unpublished_.frames.clear();
@@ -238,7 +247,9 @@ void Stream::MarkDurable() {
 
 absl::Status Stream::FlushWriter() {
   const uint64_t before = dir_.flushed_offset();
-  IRONWAL_RETURN_IF_ERROR(Checked(Failure::kWrite, dir_.Flush()));
+  const absl::Status flushed = Checked(Failure::kWrite, dir_.Flush());
+  ReportBuffered();  // shrinking: names no one
+  IRONWAL_RETURN_IF_ERROR(flushed);
   // Bytes reached the file: a full disk has space again.
   if (disk_full_ && dir_.flushed_offset() != before) EmitSpaceRecovered();
   return absl::OkStatus();
@@ -296,6 +307,7 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
   EmitFailure(error, poisoned_now);
   // Close without flushing: after a failure nothing more may be written.
   if (dir_.AbandonWriter()) shared_->writers->Closed(this);
+  ReportBuffered();
   return error;
 }
 
@@ -346,6 +358,15 @@ absl::Status Stream::CloseWriter() {
 }
 
 absl::Status Stream::CloseWriterLocked() {
+  if (dir_.writer_detached()) {
+    // A detached writer (kAsync, evicted) wrote through descriptors opened for each write:
+    // as for an evicted writer below, its bytes are synced, and claimed in durable.pos
+    // only once read back and verified.
+    IRONWAL_RETURN_IF_ERROR(SyncWriter());
+    MarkDurable();
+    IRONWAL_RETURN_IF_ERROR(Checked(Failure::kFiles, dir_.EvictWriter()));
+    return Checked(Failure::kFiles, dir_.ClaimVerifiedTail());
+  }
   if (!dir_.writer_open()) {
     if (options_.read_only || !poison_.ok()) return absl::OkStatus();
     // An evicted writer's synced bytes get the frontier eviction did not write.
@@ -371,9 +392,23 @@ absl::Status Stream::CloseWriterLocked() {
   return absl::OkStatus();
 }
 
-absl::Status Stream::EvictWriter() {
+std::vector<WriterBudget::Member*> Stream::ReportBuffered() {
+  return shared_->writers->Buffered(this, dir_.writer_detached() ? dir_.buffered_bytes() : 0);
+}
+
+absl::Status Stream::EvictWriter(std::vector<WriterBudget::Member*>* pressed) {
   MutexLock lock(&write_mu_);
-  if (!dir_.writer_open()) return absl::OkStatus();
+  if (!dir_.writer_open() || dir_.writer_detached()) return absl::OkStatus();
+  if (options_.sync_mode == SyncMode::kAsync) {
+    // kAsync promised nothing for the buffered frames until the buffer fills, Flush, Sync,
+    // a rotation or Close: they stay in memory with the writer, which gives up only its
+    // descriptor, and count against the budget's buffer limit (the oldest are flushed
+    // when it is exceeded). A failed close poisons, as any failure on the files does.
+    const absl::Status detached = Checked(Failure::kFiles, dir_.DetachWriter());
+    shared_->writers->Closed(this);
+    *pressed = ReportBuffered();
+    return detached;
+  }
   // No sync: kStrict has synced everything it published; kBatchOnly and kAsync promised
   // nothing for the unsynced bytes until the next batch, Sync() or Close(), which sync
   // them through a reopened writer (closed_unsynced()). The buffer goes to the OS first,
@@ -385,12 +420,31 @@ absl::Status Stream::EvictWriter() {
 }
 
 void Stream::CloseVictims(const std::vector<WriterBudget::Member*>& victims) {
+  std::vector<WriterBudget::Member*> pressed;
   for (WriterBudget::Member* member : victims) {
     // A victim whose close fails is poisoned (its own next write reports it), except on a
     // full disk, where it stays open, counted again, until space is freed.
-    const absl::Status closed = static_cast<Stream*>(member)->EvictWriter();
+    std::vector<WriterBudget::Member*> more;
+    const absl::Status closed = static_cast<Stream*>(member)->EvictWriter(&more);
     if (absl::IsResourceExhausted(closed)) shared_->writers->Reinstate(member);
+    pressed.insert(pressed.end(), more.begin(), more.end());
   }
+  FlushPressed(pressed);
+}
+
+void Stream::FlushPressed(const std::vector<WriterBudget::Member*>& pressed) {
+  for (WriterBudget::Member* member : pressed) static_cast<Stream*>(member)->FlushEvicted();
+}
+
+void Stream::FlushEvicted() {
+  MutexLock lock(&write_mu_);
+  if (!dir_.writer_detached()) {
+    ReportBuffered();
+    return;
+  }
+  // The outcome is this stream's: a failure poisons it (its next call reports it), a
+  // full disk keeps the frames buffered for its next write to try again (and report).
+  FlushWriter().IgnoreError();
 }
 
 absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {

@@ -227,9 +227,17 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CloseWriterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // For the writer budget: flushes and closes the writer without a sync or a durable.pos
-  // rewrite (what the sync mode did not promise stays unsynced until Sync or Close).
-  absl::Status EvictWriter();
+  // rewrite (what the sync mode did not promise stays unsynced until Sync or Close). In
+  // kAsync it only detaches the writer (StreamDir::DetachWriter): the buffer stays, and
+  // *pressed gets the streams the budget's buffer limit then names to flush.
+  absl::Status EvictWriter(std::vector<WriterBudget::Member*>* pressed);
   void CloseVictims(const std::vector<WriterBudget::Member*>& victims);
+  // Tells the budget what a detached writer buffers (0 otherwise); returns the streams
+  // to flush when that is over its limit (FlushPressed, after write_mu_ is released).
+  std::vector<WriterBudget::Member*> ReportBuffered() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void FlushPressed(const std::vector<WriterBudget::Member*>& pressed);
+  // Flushes a detached writer's buffer (open, write, close), for the budget's limit.
+  void FlushEvicted();
 
   // Log operations (stream_log.cc).
   absl::Status CheckWritable(absl::string_view op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -152,14 +152,20 @@ absl::Status StreamDir::OpenWriter(bool* opened) {
   write_next_id_ = next_id();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
   *opened = true;
-  // What recovery found may have been named but never made durable by an earlier process
-  // (its directory sync failed before it stopped). Before anything is acknowledged on top
-  // of it, the names are synced once per session.
-  if (!names_synced_) {
-    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(options_.root));
-    IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
-    names_synced_ = true;
-  }
+  return absl::OkStatus();
+}
+
+// What recovery found may have been named but never made durable by an earlier process
+// (its directory sync failed before it stopped). Before any sync makes data durable on
+// top of it (a power loss keeps only what was synced, and only that is promised to
+// survive one), the names are synced, once per session. Not at the writer's open: in
+// kAsync and kBatchOnly, a stream's first append after an open promises no durability,
+// and would pay two directory syncs for every stream the session writes to.
+absl::Status StreamDir::SyncNames() {
+  if (names_synced_) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(env_->SyncDir(options_.root));
+  IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
+  names_synced_ = true;
   return absl::OkStatus();
 }
 
@@ -189,7 +195,10 @@ absl::Status StreamDir::Flush() {
   return flushed;
 }
 
-absl::Status StreamDir::Sync() { return writer_->Sync(); }
+absl::Status StreamDir::Sync() {
+  IRONWAL_RETURN_IF_ERROR(SyncNames());
+  return writer_->Sync();
+}
 
 void StreamDir::Publish(absl::Span<const FrameLocation> frames) {
   if (frames.empty()) return;
@@ -206,7 +215,9 @@ absl::Status StreamDir::Rotate() {
       << dir_path_ << ": rotation to " << new_start;
   const uint64_t sealed_start = writer_->start_id();
   const uint64_t sealed_size = writer_->size();
+  const bool detached = writer_->detached();
   // 1. The full segment is durable before anything names the next one.
+  IRONWAL_RETURN_IF_ERROR(SyncNames());
   IRONWAL_RETURN_IF_ERROR(writer_->Close());
   writer_.reset();
   // 2. The next segment exists, durably named.
@@ -229,6 +240,9 @@ absl::Status StreamDir::Rotate() {
   writer_ = std::move(created);
   active_file_exists_ = true;
   flushed_offset_.store(0, std::memory_order_release);
+  // A detached writer holds no descriptor in the budget: neither may the next one. (A
+  // failure only costs the descriptor's slot until the writer closes.)
+  if (detached) writer_->Detach().IgnoreError();
   // 5. The frontier moves to the new segment (a stale one is merely conservative), and
   // sealed.sizes records the sealed one (a missing entry only skips a check at open).
   if (WriteFrontier(new_start, 0).ok()) frontier_written_ = 0;
@@ -250,6 +264,7 @@ absl::Status StreamDir::MaybeExtendZeroed() {
   if (writer_->zeroed_end() >= size + ahead / 2) return absl::OkStatus();
   const uint64_t end = std::min(size + ahead, std::max(options_.max_segment_size, size));
   if (end <= writer_->zeroed_end()) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(SyncNames());
   return writer_->ExtendZeroed(end);
 }
 
@@ -282,6 +297,7 @@ bool StreamDir::AbandonWriter() {
 }
 
 absl::Status StreamDir::CloseWriter() {
+  IRONWAL_RETURN_IF_ERROR(SyncNames());
   IRONWAL_RETURN_IF_ERROR(writer_->Close());
   if (writer_->synced_size() > frontier_written_ &&
       WriteFrontier(writer_->start_id(), writer_->synced_size()).ok()) {
@@ -300,6 +316,8 @@ absl::Status StreamDir::EvictWriter() {
   writer_.reset();
   return absl::OkStatus();
 }
+
+absl::Status StreamDir::DetachWriter() { return writer_->Detach(); }
 
 absl::Status StreamDir::RecordClosedFrontier() {
   if (writer_ != nullptr || closed_.synced <= frontier_written_) return absl::OkStatus();

@@ -91,6 +91,10 @@ class StreamDir {
   // Opens the writer if it is closed (*opened then). A failure may leave it open.
   absl::Status OpenWriter(bool* opened);
   bool writer_open() const { return writer_ != nullptr; }
+  // An open writer that holds no descriptor (DetachWriter).
+  bool writer_detached() const { return writer_ != nullptr && writer_->detached(); }
+  // Frames in the writer's buffer, not yet in the file (0 without a writer).
+  uint64_t buffered_bytes() const { return writer_ != nullptr ? writer_->buffered_bytes() : 0; }
   // Whether a frame of `bytes` and `entries` entries belongs in the next segment.
   bool NeedsRotation(uint64_t bytes, uint64_t entries) const;
   // kAsync: whether the buffer is full enough to hand to the OS before the next group.
@@ -121,6 +125,10 @@ class StreamDir {
   // needs neither). Bytes it leaves unsynced are closed_unsynced(), which Sync() and
   // Close() make durable.
   absl::Status EvictWriter();
+  // Closes the writer's descriptor for the writer budget (kAsync), keeping the writer and
+  // its buffer (SegmentWriter::Detach): later frames are buffered without a descriptor and
+  // reach the file when it is flushed (open, write, close). A rotation keeps it detached.
+  absl::Status DetachWriter();
   // With the writer closed: writes durable.pos if the synced end of the active segment is
   // past it (an evicted writer left it behind), so the next open need not make the tail
   // durable again.
@@ -178,6 +186,9 @@ class StreamDir {
 
  private:
   absl::Status WriteFrontier(uint64_t segment_start_id, uint64_t offset);
+  // Syncs the root and the stream's directory once per session, before the first sync of
+  // the stream's data (see the definition).
+  absl::Status SyncNames();
   void SetSegments(std::vector<uint64_t> segments, std::shared_ptr<OffsetIndex> active_index);
 
   // Log operations (stream_dir_log.cc).
@@ -249,7 +260,7 @@ class StreamDir {
   std::unique_ptr<SegmentWriter> writer_;
   std::shared_ptr<OffsetIndex> write_index_;  // == active_index_
   bool active_file_exists_ = false;
-  bool names_synced_ = false;  // root and stream dir, this session
+  bool names_synced_ = false;  // root and stream dir, this session (SyncNames)
   struct {
     uint64_t size = 0;
     uint64_t synced = 0;

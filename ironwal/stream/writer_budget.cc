@@ -5,7 +5,8 @@
 namespace ironwal {
 namespace internal {
 
-WriterBudget::WriterBudget(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+WriterBudget::WriterBudget(size_t capacity, uint64_t buffer_limit)
+    : capacity_(std::max<size_t>(capacity, 1)), buffer_limit_(buffer_limit) {}
 
 std::vector<WriterBudget::Member*> WriterBudget::Opened(Member* member) {
   std::vector<Member*> victims;
@@ -39,6 +40,35 @@ void WriterBudget::Closed(Member* member) {
 void WriterBudget::Reinstate(Member* member) {
   MutexLock lock(&mu_);
   if (std::find(ring_.begin(), ring_.end(), member) == ring_.end()) ring_.push_back(member);
+}
+
+std::vector<WriterBudget::Member*> WriterBudget::Buffered(Member* member, uint64_t bytes) {
+  std::vector<Member*> victims;
+  const uint64_t old = member->buffered_.load(std::memory_order_relaxed);
+  if (old == bytes) return victims;
+  member->buffered_.store(bytes, std::memory_order_relaxed);
+  // Unsigned arithmetic: a shrinking member subtracts by wrapping around.
+  const uint64_t total =
+      buffered_total_.fetch_add(bytes - old, std::memory_order_relaxed) + (bytes - old);
+  const bool relist = (old == 0) != (bytes == 0);
+  const bool over = bytes > old && total > buffer_limit_;  // only growth names victims
+  if (!relist && !over) return victims;
+  MutexLock lock(&mu_);
+  if (relist && bytes == 0) {
+    buffered_list_.erase(member->buffered_pos_);
+  } else if (relist) {
+    member->buffered_pos_ = buffered_list_.insert(buffered_list_.end(), member);
+  }
+  if (!over) return victims;
+  uint64_t excess = total - buffer_limit_;
+  for (Member* candidate : buffered_list_) {
+    if (candidate == member) continue;
+    victims.push_back(candidate);
+    const uint64_t held = candidate->buffered_.load(std::memory_order_relaxed);
+    if (held >= excess) break;
+    excess -= held;
+  }
+  return victims;
 }
 
 size_t WriterBudget::open_count() const {

@@ -11,12 +11,21 @@
 // The caller closes the named writers after releasing its own locks; until then the
 // budget may be exceeded by the number of threads opening writers at once.
 //
+// It also bounds the memory of writers evicted without being flushed (kAsync: their
+// buffers stay in memory, without a descriptor, until flushed): each such member reports
+// the bytes it buffers (Buffered); while their total is over `buffer_limit`, the members
+// that reported first (the oldest buffered data) are named to write theirs. Members that
+// fail to (a full disk) keep counting, so the total may stay over the limit until they can.
+//
 // Thread-safety: thread-safe. Members must outlive their registration (call Closed()).
 #ifndef IRONWAL_STREAM_WRITER_BUDGET_H_
 #define IRONWAL_STREAM_WRITER_BUDGET_H_
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <list>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -37,10 +46,14 @@ class WriterBudget {
    private:
     friend class WriterBudget;
     std::atomic<bool> referenced_{true};
+    // Written only by Buffered() calls for this member (serialised by its owner).
+    std::atomic<uint64_t> buffered_{0};
+    std::list<Member*>::iterator buffered_pos_;  // in buffered_list_ while buffered_ > 0
   };
 
   // capacity >= 1.
-  explicit WriterBudget(size_t capacity);
+  explicit WriterBudget(size_t capacity,
+                        uint64_t buffer_limit = std::numeric_limits<uint64_t>::max());
   WriterBudget(const WriterBudget&) = delete;
   WriterBudget& operator=(const WriterBudget&) = delete;
 
@@ -57,9 +70,21 @@ class WriterBudget {
 
   size_t open_count() const;
 
+  // `member`, without a descriptor, now buffers `bytes` (0: none, or it has a descriptor
+  // again). Calls for one member must be serialised (its owner's lock). Returns, when the
+  // total is over the limit, members (never `member`, oldest first) whose buffers together
+  // exceed the excess: they should flush. Lock-free unless a member starts or stops
+  // buffering or the total is over the limit.
+  std::vector<Member*> Buffered(Member* member, uint64_t bytes);
+  uint64_t buffered_total() const { return buffered_total_.load(std::memory_order_relaxed); }
+  uint64_t buffer_limit() const { return buffer_limit_; }
+
  private:
   const size_t capacity_;
+  const uint64_t buffer_limit_;
+  std::atomic<uint64_t> buffered_total_{0};
   mutable Mutex mu_;
+  std::list<Member*> buffered_list_ ABSL_GUARDED_BY(mu_);  // by when they started buffering
   std::vector<Member*> ring_ ABSL_GUARDED_BY(mu_);
   size_t hand_ ABSL_GUARDED_BY(mu_) = 0;
 };

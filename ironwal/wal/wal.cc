@@ -116,7 +116,11 @@ Wal::Impl::Impl(const WalOptions& options)
       stats_(options.statistics ? std::make_unique<StatsRecorder>() : nullptr),
       logger_(options.logger != nullptr ? options.logger : NewStderrLogger()),
       readers_(options.max_open_read_segments),
-      writers_(options.max_open_segments) {
+      // kAsync writers evicted from the budget keep their buffers: together at most as
+      // many bytes as the open writers' buffers may hold.
+      writers_(options.max_open_segments,
+               static_cast<uint64_t>(std::max<size_t>(options.max_open_segments, 1)) *
+                   options.write_buffer_size) {
   shared_.options = ToStreamOptions(options_);
   shared_.readers = &readers_;
   shared_.writers = &writers_;

@@ -48,10 +48,11 @@ class WorkloadsScaleTest : public ::testing::Test {
 
 TEST_F(WorkloadsScaleTest, W9PrintsEachStreamCount) {
   ASSERT_OK_AND_ASSIGN(const std::vector<Result> results, RunW9ManyStreams(config_));
-  // 1, 100 and 1,000 streams divided by 1000: one stream each.
-  EXPECT_THAT(Variants(results, "W9"),
-              ElementsAre("async n=1", "strict n=1", "open n=1", "async n=1", "strict n=1",
-                          "open n=1", "async n=1", "strict n=1", "open n=1"));
+  // 1, 4, 100 and 1,000 streams divided by 1000: one stream each.
+  EXPECT_THAT(
+      Variants(results, "W9"),
+      ElementsAre("async n=1", "strict n=1", "open n=1", "async n=1", "strict n=1", "open n=1",
+                  "async n=1", "strict n=1", "open n=1", "async n=1", "strict n=1", "open n=1"));
   EXPECT_EQ(results[0].ops, 4u * 25);  // 4 threads x 25,000 / 1000
   EXPECT_TRUE(results[2].ms.has_value());
   EXPECT_TRUE(Empty());

@@ -23,7 +23,8 @@
 // states and failed reopens are printed.
 //
 // The workloads cover appends, batches, transactions, rotation, Truncate, a reopen,
-// appends over a preallocated zero tail (WalOptions::preallocate_bytes), and
+// appends over a preallocated zero tail (WalOptions::preallocate_bytes), kAsync appends
+// to streams beyond max_open_segments (buffered by evicted writers, written later), and
 // the log primitives (TruncateSuffix inside the active segment and across segments,
 // ResetStream, CreateStream at N, TrimFront, PutStreamMetadata replacing a value,
 // DeleteStream and the key used again): a crash in any of them recovers to the state
@@ -210,6 +211,29 @@ void AddPreallocatedWorkloads(std::vector<Workload>* all) {
        }});
 }
 
+// kAsync streams beyond max_open_segments: evicted writers keep their frames in memory
+// without a descriptor and write them later (open, write, close) -- when their buffers
+// together pass the limit, on a read, on a rotation, on Sync -- so every I/O step of those
+// deferred writes is crashed. Its recoveries (three streams) are crashed in the sparser
+// sample of the log primitives'.
+void AddEvictedWriterWorkloads(std::vector<Workload>* all) {
+  WalOptions evicting = Base(SyncMode::kAsync);
+  evicting.max_open_segments = 1;
+  evicting.write_buffer_size = 100;  // evicted buffers: 100 bytes together
+  evicting.max_segment_size = 300;
+  all->push_back(
+      {"async appends to evicted streams, deferred writes, a read, sync", evicting,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         for (int i = 0; i < 2; ++i) {
+           for (const char* s : {"a", "b", "c"}) Append(wal->get(), model, s, Entry(s, i, 40));
+         }
+         (*wal)->Get("a", 1).status().IgnoreError();  // flushes "a" (may meet the cut)
+         for (const char* s : {"a", "b", "c"}) Append(wal->get(), model, s, Entry(s, 2, 90));
+         model->OnSync((*wal)->Sync());
+       },
+       kLogOpsNestedSampleOneIn});
+}
+
 std::vector<Workload> Workloads() {
   std::vector<Workload> all;
   for (SyncMode mode : {SyncMode::kStrict, SyncMode::kBatchOnly, SyncMode::kAsync}) {
@@ -277,6 +301,7 @@ std::vector<Workload> Workloads() {
                    Append(wal->get(), model, "s", Entry("s", 100, 30));
                    Append(wal->get(), model, "s", Entry("s", 101, 30));
                  }});
+  AddEvictedWriterWorkloads(&all);
   AddPreallocatedWorkloads(&all);
   AddLogPrimitiveWorkloads(&all);
   return all;

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/env/env.h"
 #include "ironwal/env/sim_env.h"
+#include "ironwal/format/format.h"
 #include "ironwal/testing/status_matchers.h"
 #include "ironwal/wal/wal.h"
 
@@ -181,6 +183,199 @@ TEST_F(ScaleCostTest, ABatchMakesTheSingleAppendsBeforeItsEvictionDurable) {
   CrashAndOpen();
   EXPECT_THAT(wal_->Get("a", 0), IsOkAndHolds("single"));
   EXPECT_THAT(wal_->Get("a", 1), IsOkAndHolds("batch"));
+}
+
+// Every file operation in `trace` (opens, writes, syncs, closes, truncations).
+int FileOps(const std::vector<TraceRecord>& trace) {
+  int n = 0;
+  for (const TraceRecord& r : trace) {
+    switch (r.op) {
+      case SimOp::kOpenWritable:
+      case SimOp::kAppend:
+      case SimOp::kWriteAt:
+      case SimOp::kSync:
+      case SimOp::kTruncate:
+      case SimOp::kClose:
+        ++n;
+        break;
+      default:
+        break;
+    }
+  }
+  return n;
+}
+
+// Bytes written to segment files in `trace`.
+uint64_t SegmentBytesWritten(const std::vector<TraceRecord>& trace) {
+  uint64_t n = 0;
+  for (const TraceRecord& r : trace) {
+    const bool write = r.op == SimOp::kAppend || r.op == SimOp::kWriteAt;
+    if (write && absl::EndsWith(r.path, ".wal")) n += r.length;
+  }
+  return n;
+}
+
+// kAsync: an evicted writer keeps its buffer in memory, without a descriptor, so appends
+// to streams beyond max_open_segments make no system call at all (before, each one
+// reopened its file and closed another: issue 17's W9 cliff).
+TEST_F(ScaleCostTest, AsyncAppendsToEvictedStreamsTouchNoFile) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 1, 0);  // creates both streams; "a" is evicted
+  env_.ClearTrace();
+  constexpr int kRounds = 20;
+  AlternateAppends(wal_.get(), kRounds, 1);
+  EXPECT_EQ(FileOps(env_.Trace()), 0);
+  // Read-your-writes: the buffered entries are readable (a read flushes them).
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i <= kRounds; ++i) {
+      ASSERT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+    }
+  }
+  AlternateAppends(wal_.get(), 1, kRounds + 1);  // appends after the read go on
+  ASSERT_OK(wal_->Sync());
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i <= kRounds + 1; ++i) {
+      ASSERT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+    }
+  }
+}
+
+// The buffers of evicted writers are bounded together (max_open_segments times
+// write_buffer_size): past that, the oldest are written, so what is still only in memory
+// never exceeds the bound however many streams there are.
+TEST_F(ScaleCostTest, EvictedBuffersAreBoundedTogether) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 2;
+  options_.write_buffer_size = 512;
+  constexpr uint64_t kLimit = 2 * 512;
+  Open();
+  constexpr int kStreams = 40;
+  constexpr int kRounds = 5;
+  const std::string payload(50, 'p');
+  for (int round = 0; round < kRounds; ++round) {
+    for (int s = 0; s < kStreams; ++s) {
+      const std::string key = absl::StrCat("s", s);
+      ASSERT_THAT(wal_->Append(key, absl::StrCat(payload, round)),
+                  IsOkAndHolds(static_cast<uint64_t>(round)));
+    }
+    // Every frame: a header and one entry (its length and 51 bytes).
+    const uint64_t frame = format::kFrameHeaderSize + format::kEntryLengthSize + 51;
+    const uint64_t written = SegmentBytesWritten(env_.Trace());
+    const uint64_t min_frames = frame * kStreams * (round + 1);
+    // Only the two open writers' buffers (up to 512 bytes and a frame each) and kLimit
+    // bytes of evicted ones may be missing from the files.
+    EXPECT_GE(written + kLimit + 2 * (512 + frame), min_frames) << "round " << round;
+  }
+  ASSERT_OK(wal_->Close());
+  wal_.reset();
+  Open();
+  for (int s = 0; s < kStreams; ++s) {
+    for (int round = 0; round < kRounds; ++round) {
+      ASSERT_THAT(wal_->Get(absl::StrCat("s", s), round),
+                  IsOkAndHolds(absl::StrCat(payload, round)));
+    }
+  }
+}
+
+// A full disk during an evicted writer's deferred write loses nothing: the frames stay
+// buffered (and readable), the stream's next append tries again first and reports
+// ResourceExhausted while the disk is full, and once there is space everything is written.
+// Other streams are not affected.
+TEST_F(ScaleCostTest, AFullDiskDuringADeferredWriteIsReportedAndLosesNothing) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 3, 0);  // "a" evicted with 3 buffered entries after "b" opened
+  FaultRule full;
+  full.op = SimOp::kAppend;
+  full.fault = SimFault::kNoSpace;
+  full.path_pattern = "/wal/a/*";
+  env_.AddFaultRule(full);
+  // A read of a buffered frame flushes it: the full disk is its error.
+  EXPECT_TRUE(absl::IsResourceExhausted(wal_->Get("a", 2).status()));
+  EXPECT_TRUE(absl::IsResourceExhausted(wal_->Append("a", "a3").status()));
+  EXPECT_THAT(wal_->Append("b", "b3"), IsOkAndHolds(3u));  // other streams go on
+  EXPECT_TRUE(absl::IsResourceExhausted(wal_->Sync()));
+  env_.ClearFaultRules();
+  EXPECT_THAT(wal_->Append("a", "a3"), IsOkAndHolds(3u));  // no ID was lost or skipped
+  ASSERT_OK(wal_->Sync());
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 4; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
+// Any other failure of a deferred write poisons that stream only, and its next call says so.
+TEST_F(ScaleCostTest, AFailedDeferredWritePoisonsOnlyItsStream) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 3, 0);
+  FaultRule eio;
+  eio.op = SimOp::kAppend;
+  eio.fault = SimFault::kIoError;
+  eio.path_pattern = "/wal/a/*";
+  env_.AddFaultRule(eio);
+  EXPECT_FALSE(wal_->Flush().ok());
+  env_.ClearFaultRules();
+  const absl::Status next = wal_->Append("a", "a3").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(next)) << next;
+  EXPECT_THAT(std::string(next.message()), ::testing::HasSubstr("poisoned"));
+  EXPECT_THAT(wal_->Append("b", "b3"), IsOkAndHolds(3u));
+  ASSERT_OK(wal_->Sync("b"));
+}
+
+// After an open, a stream's names (root, stream directory) are synced before its first
+// data sync, not at its first kAsync append, which promises no durability (before: two
+// directory syncs for every stream the session wrote to).
+TEST_F(ScaleCostTest, AsyncAppendsAfterAnOpenSyncNoDirectoryUntilSync) {
+  options_.sync_mode = SyncMode::kAsync;
+  Open();
+  AlternateAppends(wal_.get(), 1, 0);
+  ASSERT_OK(wal_->Close());
+  Open();
+  env_.ClearTrace();
+  AlternateAppends(wal_.get(), 2, 1);
+  OpCounts c = Count(env_.Trace());
+  EXPECT_EQ(c.dir_syncs, 0);
+  EXPECT_EQ(c.syncs, 0);
+  env_.ClearTrace();
+  ASSERT_OK(wal_->Sync());
+  c = Count(env_.Trace());
+  EXPECT_EQ(c.dir_syncs, 4);  // the root and its directory, for each stream
+  EXPECT_EQ(c.syncs, 2);
+  env_.ClearTrace();
+  AlternateAppends(wal_.get(), 1, 3);
+  ASSERT_OK(wal_->Sync());
+  EXPECT_EQ(Count(env_.Trace()).dir_syncs, 0);  // once per session
+  CrashAndOpen();
+  for (const char* s : {"a", "b"}) {
+    for (int i = 0; i < 4; ++i) EXPECT_THAT(wal_->Get(s, i), IsOkAndHolds(absl::StrCat(s, i)));
+  }
+}
+
+// kStrict over evicted writers: each append costs its own fdatasync and the descriptor
+// churn of one reopen and one close (the budget's eviction of another writer), nothing
+// more.
+TEST_F(ScaleCostTest, StrictAppendsToEvictedStreamsCostOneOpenAndOneClose) {
+  options_.sync_mode = SyncMode::kStrict;
+  options_.max_open_segments = 1;
+  Open();
+  AlternateAppends(wal_.get(), 1, 0);
+  env_.ClearTrace();
+  constexpr int kRounds = 10;
+  AlternateAppends(wal_.get(), kRounds, 1);
+  int opens = 0;
+  int closes = 0;
+  for (const TraceRecord& r : env_.Trace()) {
+    if (r.op == SimOp::kOpenWritable) ++opens;
+    if (r.op == SimOp::kClose) ++closes;
+  }
+  EXPECT_EQ(opens, 2 * kRounds);
+  EXPECT_EQ(closes, 2 * kRounds);
 }
 
 // Segments of about 4 KiB holding 32 entries of 100 bytes each; one open reader.
