@@ -317,7 +317,12 @@ absl::Status Stream::Flush() {
 
 absl::Status Stream::Sync() {
   MutexLock lock(&write_mu_);
-  return SyncLocked();
+  IRONWAL_RETURN_IF_ERROR(SyncLocked());
+  // kAsync's zero-filled space ahead (preallocate_bytes) is written here, after the frames
+  // are durable: its appends never sync, so this is the one place where the zero-fill's
+  // sync costs nothing extra in ordering. (In kStrict/kBatchOnly the appends keep it, and
+  // this is a no-op unless their last zero-fill met a full disk.)
+  return ExtendZeroed();
 }
 
 absl::Status Stream::SyncLocked() {
