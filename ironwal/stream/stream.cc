@@ -248,13 +248,20 @@ absl::Status Stream::FlushWriter() {
 }
 
 absl::Status Stream::SyncWriter() {
-  IRONWAL_RETURN_IF_ERROR(FlushWriter());
+  // Over preallocated zeros with nothing else unsynced, the writer writes its buffer
+  // durably in one call (SegmentWriter::SyncWritesDurably): no flush first. A failure of
+  // that write is a failed sync (it poisons), even ENOSPC, which a flush alone survives.
+  const bool durable_write = dir_.SyncWritesDurably();
+  if (!durable_write) IRONWAL_RETURN_IF_ERROR(FlushWriter());
   StatsRecorder* stats = shared_->stats;
-  if (stats == nullptr) return Checked(Failure::kSync, dir_.Sync());
-  const uint64_t start = env_->NowMicros();
+  const uint64_t start = stats != nullptr ? env_->NowMicros() : 0;
   absl::Status synced = dir_.Sync();
-  stats->Add(StatsRecorder::kFdatasyncs);
-  stats->Record(StatsRecorder::kFdatasyncMicros, env_->NowMicros() - start);
+  if (stats != nullptr) {
+    stats->Add(StatsRecorder::kFdatasyncs);
+    stats->Record(StatsRecorder::kFdatasyncMicros, env_->NowMicros() - start);
+  }
+  // Bytes reached the file (as FlushWriter notes): a full disk has space again.
+  if (durable_write && synced.ok() && disk_full_) EmitSpaceRecovered();
   return Checked(Failure::kSync, std::move(synced));
 }
 

@@ -189,7 +189,16 @@ absl::Status StreamDir::Flush() {
   return flushed;
 }
 
-absl::Status StreamDir::Sync() { return writer_->Sync(); }
+absl::Status StreamDir::Sync() {
+  const absl::Status synced = writer_->Sync();
+  // SegmentWriter::Sync may have written the buffer itself (SyncWritesDurably).
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  return synced;
+}
+
+bool StreamDir::SyncWritesDurably() const {
+  return writer_ != nullptr && writer_->SyncWritesDurably();
+}
 
 void StreamDir::Publish(absl::Span<const FrameLocation> frames) {
   if (frames.empty()) return;

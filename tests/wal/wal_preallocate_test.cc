@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
@@ -25,6 +26,41 @@ namespace {
 using ::ironwal::testing::IsOkAndHolds;
 
 constexpr char kRoot[] = "/w";
+
+// A file that counts its WriteAtDurable calls (which then run as the default: WriteAt, Sync).
+class DurableWriteCountingFile : public WritableFileWrapper {
+ public:
+  DurableWriteCountingFile(std::unique_ptr<WritableFile> file, int* count)
+      : WritableFileWrapper(std::move(file)), count_(count) {}
+  absl::Status WriteAtDurable(uint64_t offset, absl::string_view data) override {
+    ++*count_;
+    return WritableFileWrapper::WriteAtDurable(offset, data);
+  }
+
+ private:
+  int* const count_;
+};
+
+// An Env whose writable files count their WriteAtDurable calls.
+class DurableWriteCountingEnv : public EnvWrapper {
+ public:
+  DurableWriteCountingEnv(Env* target, int* count) : EnvWrapper(target), count_(count) {}
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(EnvWrapper::NewWritableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override {
+    return Wrap(EnvWrapper::NewAppendableFile(path));
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
+      absl::StatusOr<std::unique_ptr<WritableFile>> file) {
+    if (!file.ok()) return file.status();
+    return std::unique_ptr<WritableFile>(new DurableWriteCountingFile(*std::move(file), count_));
+  }
+  int* const count_;
+};
 
 class WalPreallocateTest : public ::testing::Test {
  protected:
@@ -276,6 +312,33 @@ TEST_F(WalPreallocateTest, AsyncAfterACrashTheSyncedEntriesAndTheZeroTailRemain)
 
 TEST_F(WalPreallocateTest, AsyncAfterATornCrashTheSyncedEntriesAndTheZeroTailRemain) {
   AsyncCrashAfterSync(CrashMode::kTearBlock);
+}
+
+// Over the zeros with nothing else unsynced, a sync writes the frames durably in one call
+// (WritableFile::WriteAtDurable: pwritev2 with RWF_DSYNC on Linux) instead of a write and
+// an fdatasync; otherwise (the first group, before any zeros) it writes and syncs.
+TEST_F(WalPreallocateTest, SyncsOverTheZerosAreDurableWrites) {
+  for (SyncMode mode : {SyncMode::kAsync, SyncMode::kStrict}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    int durable_writes = 0;
+    DurableWriteCountingEnv counting(&env_, &durable_writes);
+    options_.env = &counting;
+    options_.sync_mode = mode;
+    options_.root = mode == SyncMode::kAsync ? "/async" : "/strict";
+    ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+    ASSERT_OK(wal->Append("s", "first").status());
+    ASSERT_OK(wal->Sync());
+    EXPECT_EQ(durable_writes, 0) << "no zeros yet under the first group";
+    for (int i = 1; i <= 5; ++i) {
+      ASSERT_OK(wal->Append("s", absl::StrCat("entry-", i)).status());
+      ASSERT_OK(wal->Sync());
+      EXPECT_EQ(durable_writes, i);
+    }
+    ASSERT_OK(wal->Close());
+    options_.env = &env_;
+    ASSERT_OK_AND_ASSIGN(auto reopened, Wal::Open(options_));
+    EXPECT_THAT(reopened->Get("s", 5), IsOkAndHolds("entry-5"));
+  }
 }
 
 }  // namespace
