@@ -110,7 +110,10 @@ struct WalOptions {
   // it) after its own frames are durable: about one append in (preallocate_bytes / 2 /
   // frame size) waits for that. kAsync: the same check and fill run in Sync() (the Wal's
   // or the stream's), after the frames it syncs are durable; appends never fill, so a
-  // kAsync Wal that never calls Sync keeps no zeros. Never past max_segment_size. The zero tail is
+  // kAsync Wal that never calls Sync keeps no zeros. A sync whose frames all fit in the
+  // zeros (nothing else unsynced) is one durable write (WritableFile::WriteAtDurable, on
+  // Linux pwritev2 with RWF_DSYNC) instead of a write and an fdatasync; its failure poisons
+  // the stream as a failed sync does. Never past max_segment_size. The zero tail is
   // cut when the segment is sealed or closed, and read as the segment's clean end after a crash
   // (FORMAT.md, "Zero tail"). 0 turns it off. Default: 0 (see README, "Options").
   uint64_t preallocate_bytes = 0;
