@@ -79,6 +79,20 @@ class WritableFile {
   // changes nothing.
   virtual absl::Status WriteAt(uint64_t offset, absl::string_view data) = 0;
 
+  // WriteAt(), durable when it returns: writes `data` over [offset, offset + data.size())
+  // (within Size()) and makes those bytes durable, as WriteAt() then Sync() do. The file's
+  // other unsynced bytes need not become durable; callers use it when there are none. The
+  // default is exactly WriteAt() then Sync() (so any Env keeps its crash semantics: on
+  // SimEnv a write and a sync); PosixEnv makes it one pwritev2(RWF_DSYNC) where the kernel
+  // and file system support it (write + Sync otherwise). On error treat it as a failed
+  // Sync(): any prefix of `data` may be written or not, and the file's unsynced bytes must be
+  // considered lost.
+  virtual absl::Status WriteAtDurable(uint64_t offset, absl::string_view data) {
+    absl::Status written = WriteAt(offset, data);
+    if (!written.ok()) return written;
+    return Sync();
+  }
+
   // Hands any bytes this object buffers to the operating system. Implementations in this
   // project do not buffer, so this is cheap; it exists for wrappers that do.
   virtual absl::Status Flush() = 0;

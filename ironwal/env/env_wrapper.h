@@ -102,7 +102,10 @@ class EnvWrapper : public Env {
   Env* const target_;
 };
 
-// A WritableFile that forwards every call to the file it owns.
+// A WritableFile that forwards every call to the file it owns, except WriteAtDurable: that
+// one is WritableFile's default (this wrapper's WriteAt, then its Sync), so a wrapper that
+// watches or fails writes and syncs sees those of durable writes too (without the
+// target's single-call pwritev2).
 class WritableFileWrapper : public WritableFile {
  public:
   explicit WritableFileWrapper(std::unique_ptr<WritableFile> target) : target_(std::move(target)) {}

@@ -6,7 +6,7 @@
 //   raft_node --id=1 --dir=/tmp/n1 --cluster=127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003
 //             --client-port=9101 [--storage=ironwal|uv] [--election-timeout-ms=1000]
 //             [--heartbeat-ms=100] [--snapshot-threshold=N --snapshot-trailing=N]
-//             [--fail-fsync-after=N]
+//             [--fail-fsync-after=N] [--preallocate-bytes=N]
 //
 // Every server is bootstrapped with the same configuration (the --cluster list; server i
 // has id i); a server that has state already ignores that. SIGTERM or SIGINT close it
@@ -40,6 +40,7 @@ extern "C" {
 #include "ironwal/env/fault_injection_env.h"
 #include "ironwal/ironwal.h"
 #include "ironwal/raft/ironwal_io.h"
+#include "ironwal/raft/raft_storage.h"
 
 namespace ironwal {
 namespace raft {
@@ -56,6 +57,8 @@ struct NodeOptions {
   unsigned snapshot_threshold = 0;  // 0: libraft's default
   unsigned snapshot_trailing = 0;
   uint64_t fail_fsync_after = 0;
+  // RaftStorageOptions::preallocate_bytes (ironwal storage only).
+  uint64_t preallocate_bytes = RaftStorageOptions::kDefaultPreallocateBytes;
 };
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -91,6 +94,8 @@ NodeOptions ParseFlags(int argc, char** argv) {
       ok = absl::SimpleAtoi(v, &o.snapshot_trailing);
     else if (k == "--fail-fsync-after")
       ok = absl::SimpleAtoi(v, &o.fail_fsync_after);
+    else if (k == "--preallocate-bytes")
+      ok = absl::SimpleAtoi(v, &o.preallocate_bytes);
     else
       Usage("unknown flag " + k);
     if (!ok) Usage("bad value for " + k);
@@ -350,6 +355,7 @@ void SetUpIo(Node* n) {
   }
   IronwalIoOptions io_options;
   io_options.storage.dir = o.dir;
+  io_options.storage.preallocate_bytes = o.preallocate_bytes;
   if (o.fail_fsync_after > 0) {
     n->fault_env = std::make_unique<FaultInjectionEnv>(Env::Default());
     FaultRule rule;

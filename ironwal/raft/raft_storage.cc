@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<RaftStorage>> RaftStorage::Open(const RaftStorage
   // Appends are synced by RaftStorage::Sync, once for many (group commit).
   wal_options.sync_mode = SyncMode::kAsync;
   wal_options.max_segment_size = options.max_segment_size;
+  wal_options.preallocate_bytes = options.preallocate_bytes;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Wal> wal, Wal::Open(wal_options));
   std::unique_ptr<RaftStorage> storage(new RaftStorage(env, options.dir, std::move(wal)));
   absl::StatusOr<StreamInfo> info = storage->wal_->GetStreamInfo(kStream);

@@ -147,6 +147,15 @@ absl::Status SegmentWriter::Sync() {
     if (buffer_.empty()) std::string().swap(buffer_);
     return synced;
   }
+  if (SyncWritesDurably()) {
+    // On error an unknown prefix may be there, as after a failed Flush(): the buffer
+    // stays for Rollback() to cut.
+    IRONWAL_RETURN_IF_ERROR(file_->WriteAtDurable(flushed_size_, buffer_));
+    flushed_size_ += buffer_.size();
+    buffer_.clear();
+    synced_size_ = flushed_size_;
+    return absl::OkStatus();
+  }
   IRONWAL_RETURN_IF_ERROR(Flush());
   if (synced_size_ == flushed_size_) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(file_->Sync());

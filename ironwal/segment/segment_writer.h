@@ -86,8 +86,17 @@ class SegmentWriter {
   absl::Status Flush();
 
   // Flush(), then fdatasync. On error the unsynced bytes must be treated as lost (see
-  // env.h): synced_size() does not move.
+  // env.h): synced_size() does not move. When SyncWritesDurably(), the buffer goes to the
+  // file in one WritableFile::WriteAtDurable instead (pwritev2 with RWF_DSYNC on Linux):
+  // no separate fdatasync, the same promise.
   absl::Status Sync();
+
+  // Whether Sync() would write the buffer durably in one call: it is not empty, nothing
+  // flushed is unsynced, and it fits in the zero tail (so the write changes no file size).
+  bool SyncWritesDurably() const {
+    return !buffer_.empty() && flushed_size_ == synced_size_ &&
+           zeroed_end_ - flushed_size_ >= buffer_.size();
+  }
 
   // Discards everything past byte `size` (a frame boundary at or after synced_size()):
   // drops buffered bytes and truncates the file if it holds more.

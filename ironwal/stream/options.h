@@ -35,7 +35,7 @@ struct StreamOptions {
   FrameEncodeOptions encode;
   bool read_only = false;
   // WalOptions::preallocate_bytes: zero-filled space kept ahead of the active segment's
-  // frames (kStrict and kBatchOnly); 0 = off.
+  // frames (kStrict and kBatchOnly: by the appends; kAsync: by Sync); 0 = off.
   uint64_t preallocate_bytes = 0;
 };
 

@@ -256,13 +256,20 @@ absl::Status Stream::FlushWriter() {
 }
 
 absl::Status Stream::SyncWriter() {
-  IRONWAL_RETURN_IF_ERROR(FlushWriter());
+  // Over preallocated zeros with nothing else unsynced, the writer writes its buffer
+  // durably in one call (SegmentWriter::SyncWritesDurably): no flush first. A failure of
+  // that write is a failed sync (it poisons), even ENOSPC, which a flush alone survives.
+  const bool durable_write = dir_.SyncWritesDurably();
+  if (!durable_write) IRONWAL_RETURN_IF_ERROR(FlushWriter());
   StatsRecorder* stats = shared_->stats;
-  if (stats == nullptr) return Checked(Failure::kSync, dir_.Sync());
-  const uint64_t start = env_->NowMicros();
+  const uint64_t start = stats != nullptr ? env_->NowMicros() : 0;
   absl::Status synced = dir_.Sync();
-  stats->Add(StatsRecorder::kFdatasyncs);
-  stats->Record(StatsRecorder::kFdatasyncMicros, env_->NowMicros() - start);
+  if (stats != nullptr) {
+    stats->Add(StatsRecorder::kFdatasyncs);
+    stats->Record(StatsRecorder::kFdatasyncMicros, env_->NowMicros() - start);
+  }
+  // Bytes reached the file (as FlushWriter notes): a full disk has space again.
+  if (durable_write && synced.ok() && disk_full_) EmitSpaceRecovered();
   return Checked(Failure::kSync, std::move(synced));
 }
 
@@ -326,7 +333,12 @@ absl::Status Stream::Flush() {
 
 absl::Status Stream::Sync() {
   MutexLock lock(&write_mu_);
-  return SyncLocked();
+  IRONWAL_RETURN_IF_ERROR(SyncLocked());
+  // kAsync's zero-filled space ahead (preallocate_bytes) is written here, after the frames
+  // are durable: its appends never sync, so this is the one place where the zero-fill's
+  // sync costs nothing extra in ordering. (In kStrict/kBatchOnly the appends keep it, and
+  // this is a no-op unless their last zero-fill met a full disk.)
+  return ExtendZeroed();
 }
 
 absl::Status Stream::SyncLocked() {

@@ -197,7 +197,14 @@ absl::Status StreamDir::Flush() {
 
 absl::Status StreamDir::Sync() {
   IRONWAL_RETURN_IF_ERROR(SyncNames());
-  return writer_->Sync();
+  const absl::Status synced = writer_->Sync();
+  // SegmentWriter::Sync may have written the buffer itself (SyncWritesDurably).
+  flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  return synced;
+}
+
+bool StreamDir::SyncWritesDurably() const {
+  return writer_ != nullptr && writer_->SyncWritesDurably();
 }
 
 void StreamDir::Publish(absl::Span<const FrameLocation> frames) {

@@ -104,6 +104,9 @@ class StreamDir {
   // Hands buffered frames to the file (OK without a writer); Sync also fdatasyncs.
   absl::Status Flush();
   absl::Status Sync();
+  // Whether Sync() writes the buffer durably in one call, without a Flush() first
+  // (SegmentWriter::SyncWritesDurably).
+  bool SyncWritesDurably() const;
   // Makes `frames` visible to readers, in order.
   void Publish(absl::Span<const FrameLocation> frames);
   // After synced data: writes durable.pos when the synced end moved far enough.

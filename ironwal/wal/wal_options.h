@@ -103,13 +103,18 @@ struct WalOptions {
   // (NewStderrLogger). Default: null.
   std::shared_ptr<Logger> logger;
 
-  // kStrict and kBatchOnly: keep this many bytes of zero-filled, synced space ahead of the
-  // active segment's frames (new), so that a synced append overwrites space the file
-  // already has and its fdatasync records no new size or extent. When less than half of
-  // it is left, the append that finds so writes the next stretch of zeros (and syncs it)
-  // after its own frames are durable: about one append in (preallocate_bytes / 2 / frame
-  // size) waits for that. Never past max_segment_size. The zero tail is cut when the
-  // segment is sealed or closed, and read as the segment's clean end after a crash
+  // Keep this many bytes of zero-filled, synced space ahead of the active segment's
+  // frames (new), so that a synced append overwrites space the file already has and its
+  // fdatasync records no new size or extent. kStrict and kBatchOnly: when less than half
+  // of it is left, the append that finds so writes the next stretch of zeros (and syncs
+  // it) after its own frames are durable: about one append in (preallocate_bytes / 2 /
+  // frame size) waits for that. kAsync: the same check and fill run in Sync() (the Wal's
+  // or the stream's), after the frames it syncs are durable; appends never fill, so a
+  // kAsync Wal that never calls Sync keeps no zeros. A sync whose frames all fit in the
+  // zeros (nothing else unsynced) is one durable write (WritableFile::WriteAtDurable, on
+  // Linux pwritev2 with RWF_DSYNC) instead of a write and an fdatasync; its failure poisons
+  // the stream as a failed sync does. Never past max_segment_size. The zero tail is
+  // cut when the segment is sealed or closed, and read as the segment's clean end after a crash
   // (FORMAT.md, "Zero tail"). 0 turns it off. Default: 0 (see README, "Options").
   uint64_t preallocate_bytes = 0;
 };

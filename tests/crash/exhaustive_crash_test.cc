@@ -23,8 +23,9 @@
 // states and failed reopens are printed.
 //
 // The workloads cover appends, batches, transactions, rotation, Truncate, a reopen,
-// appends over a preallocated zero tail (WalOptions::preallocate_bytes), kAsync appends
-// to streams beyond max_open_segments (buffered by evicted writers, written later), and
+// appends over a preallocated zero tail (WalOptions::preallocate_bytes; kStrict,
+// kBatchOnly, and kAsync where Sync fills it), kAsync appends to streams beyond
+// max_open_segments (buffered by evicted writers, written later), and
 // the log primitives (TruncateSuffix inside the active segment and across segments,
 // ResetStream, CreateStream at N, TrimFront, PutStreamMetadata replacing a value,
 // DeleteStream and the key used again): a crash in any of them recovers to the state
@@ -208,6 +209,23 @@ void AddPreallocatedWorkloads(std::vector<Workload>* all) {
          Append(wal->get(), model, "s", Entry("s", 0, 40));
          Batch(wal->get(), model, "s", {Entry("s", 1, 30), Entry("s", 2, 50)}, false);
          Append(wal->get(), model, "s", Entry("s", 3, 40));
+       }});
+  // kAsync: Sync writes and syncs the zeros; the appends after it are flushed over them
+  // unsynced (a crash may keep any of their blocks), the next Sync makes them durable, and
+  // the segment fills up and rotates.
+  WalOptions zeroed_async = zeroed;
+  zeroed_async.sync_mode = SyncMode::kAsync;
+  all->push_back(
+      {"async appends over a zero tail filled by Sync, rotating", zeroed_async,
+       [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions&, WalModel* model) {
+         Append(wal->get(), model, "s", Entry("s", 0, 40));
+         model->OnSync((*wal)->Sync());
+         Append(wal->get(), model, "s", Entry("s", 1, 50));
+         Append(wal->get(), model, "s", Entry("s", 2, 30));
+         (*wal)->Flush().IgnoreError();  // over the zeros, unsynced
+         model->OnSync((*wal)->Sync());
+         for (int i = 3; i < 6; ++i) Append(wal->get(), model, "s", Entry("s", i, 60));
+         model->OnSync((*wal)->Sync());
        }});
 }
 

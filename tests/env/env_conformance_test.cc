@@ -314,6 +314,23 @@ TYPED_TEST(EnvConformanceTest, WriteAtPastTheEndIsInvalidArgumentAndWritesNothin
   EXPECT_EQ(this->Contents(path), "abc");
 }
 
+// WriteAtDurable: WriteAt's bytes and bounds (PosixEnv: pwritev2 with RWF_DSYNC, or its
+// fallback; the others: WriteAt then Sync).
+TYPED_TEST(EnvConformanceTest, WriteAtDurableOverwritesInPlaceWithinTheFile) {
+  const std::string path = this->Path("f");
+  ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));
+  ASSERT_OK(file->Append(std::string(10, '\0')));
+  ASSERT_OK(file->Sync());
+  ASSERT_OK(file->WriteAtDurable(0, "abc"));
+  ASSERT_OK(file->WriteAtDurable(3, "defghij"));  // up to the end exactly
+  EXPECT_EQ(file->Size(), 10u);
+  EXPECT_THAT(file->WriteAtDurable(9, "xy"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                      AllOf(HasSubstr(path), HasSubstr("@9"))));
+  ASSERT_OK(file->Append("!"));
+  ASSERT_OK(file->Close());
+  EXPECT_EQ(this->Contents(path), "abcdefghij!");
+}
+
 TYPED_TEST(EnvConformanceTest, AllocateDoesNotChangeTheSizeOrContents) {
   const std::string path = this->Path("f");
   ASSERT_OK_AND_ASSIGN(auto file, this->env_->NewWritableFile(path));

@@ -34,7 +34,9 @@ class RaftStorageTest : public ::testing::Test {
     RaftStorageOptions options;
     options.env = &env_;
     options.dir = kDir;
-    options.max_segment_size = 4096;  // several segments: trims and truncations cross them
+    options.max_segment_size = max_segment_size_;
+    // The default preallocate_bytes (1 MiB) is capped at max_segment_size: the zeros fill
+    // each segment, so every test below runs over preallocated zeros.
     auto storage = RaftStorage::Open(options);
     EXPECT_OK(storage.status());
     return storage.ok() ? *std::move(storage) : nullptr;
@@ -45,8 +47,47 @@ class RaftStorageTest : public ::testing::Test {
     env_.Crash(CrashOptions());
     return OpenStorage();
   }
+  // The stream's only segment file's size (the test below keeps one segment).
+  uint64_t SegmentFileSize() {
+    const std::string stream_dir =
+        std::string(kDir) + "/wal/" + Wal::StreamDirectoryName(RaftStorage::kStream).value();
+    auto names = env_.GetChildren(stream_dir);
+    EXPECT_OK(names.status());
+    for (const std::string& name : names.ok() ? *names : std::vector<std::string>()) {
+      // A segment is named by 20 digits and ".wal" (FORMAT.md).
+      if (name.size() == 24 && name.compare(20, 4, ".wal") == 0) {
+        auto size = env_.GetFileSize(stream_dir + "/" + name);
+        EXPECT_OK(size.status());
+        return size.ok() ? *size : 0;
+      }
+    }
+    ADD_FAILURE() << "no segment in " << stream_dir;
+    return 0;
+  }
+
+  uint64_t max_segment_size_ = 4096;  // several segments: trims and truncations cross them
   SimEnv env_;
 };
+
+// RaftStorageOptions::preallocate_bytes (on by default): Sync leaves zeros ahead of the
+// frames, so the next group's appends go over them; a crash leaves them as a clean end.
+TEST_F(RaftStorageTest, SyncKeepsZerosAheadThatACrashLeavesAsACleanEnd) {
+  max_segment_size_ = 64ull << 20;
+  auto storage = OpenStorage();
+  ASSERT_OK(storage->Append(1, Entries(1, 20, "a")));
+  ASSERT_OK(storage->Sync());
+  const uint64_t zeroed = SegmentFileSize();
+  EXPECT_GE(zeroed, RaftStorageOptions::kDefaultPreallocateBytes) << "zeros ahead after Sync";
+  ASSERT_OK(storage->Append(21, Entries(1, 20, "b")));
+  ASSERT_OK(storage->Sync());
+  EXPECT_EQ(SegmentFileSize(), zeroed) << "the second group went over the zeros";
+  storage = CrashAndReopen(std::move(storage));
+  ASSERT_OK_AND_ASSIGN(RaftState state, storage->Load());
+  ASSERT_EQ(state.entries.size(), 40u);
+  EXPECT_EQ(state.entries[39].payload, "b19");
+  ASSERT_OK(storage->Append(41, Entries(1, 1, "c")));
+  ASSERT_OK(storage->Sync());
+}
 
 TEST_F(RaftStorageTest, NewStorageLoadsEmptyFromIndexOne) {
   auto storage = OpenStorage();

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/offset_index.h"
@@ -25,6 +26,41 @@ namespace {
 using ::ironwal::testing::IsOkAndHolds;
 
 constexpr char kRoot[] = "/w";
+
+// A file that counts its WriteAtDurable calls (which then run as the default: WriteAt, Sync).
+class DurableWriteCountingFile : public WritableFileWrapper {
+ public:
+  DurableWriteCountingFile(std::unique_ptr<WritableFile> file, int* count)
+      : WritableFileWrapper(std::move(file)), count_(count) {}
+  absl::Status WriteAtDurable(uint64_t offset, absl::string_view data) override {
+    ++*count_;
+    return WritableFileWrapper::WriteAtDurable(offset, data);
+  }
+
+ private:
+  int* const count_;
+};
+
+// An Env whose writable files count their WriteAtDurable calls.
+class DurableWriteCountingEnv : public EnvWrapper {
+ public:
+  DurableWriteCountingEnv(Env* target, int* count) : EnvWrapper(target), count_(count) {}
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(EnvWrapper::NewWritableFile(path));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override {
+    return Wrap(EnvWrapper::NewAppendableFile(path));
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
+      absl::StatusOr<std::unique_ptr<WritableFile>> file) {
+    if (!file.ok()) return file.status();
+    return std::unique_ptr<WritableFile>(new DurableWriteCountingFile(*std::move(file), count_));
+  }
+  int* const count_;
+};
 
 class WalPreallocateTest : public ::testing::Test {
  protected:
@@ -64,6 +100,33 @@ class WalPreallocateTest : public ::testing::Test {
     for (; it->Valid(); it->Next()) ++seen;
     EXPECT_OK(it->status());
     EXPECT_EQ(seen, n);
+  }
+
+  // kAsync: 10 entries synced (zeros filled), 4 more flushed over the zeros unsynced, a
+  // crash in `mode`; then the synced entries and the zeros after them must remain, and
+  // recovery must leave a writable stream without the zero tail.
+  void AsyncCrashAfterSync(CrashMode mode) {
+    options_.sync_mode = SyncMode::kAsync;
+    {
+      ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+      AppendEntries(wal.get(), 0, 10);
+      ASSERT_OK(wal->Sync());
+      AppendEntries(wal.get(), 10, 14);
+      ASSERT_OK(wal->Flush());  // over the zeros, unsynced
+      CrashOptions crash;
+      crash.mode = mode;
+      env_.Crash(crash);
+    }
+    const SegmentScan crashed = Scan(0);
+    EXPECT_GE(crashed.file_size, crashed.valid_end + 4096 / 2) << "the synced zeros survive";
+    ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+    ASSERT_OK_AND_ASSIGN(const StreamInfo info, wal->GetStreamInfo("s"));
+    EXPECT_GE(info.next_id, 10u) << "the synced entries survive";
+    ExpectEntries(wal.get(), info.next_id);
+    EXPECT_EQ(Scan(0).row, 'A') << "recovery cuts the zero tail";
+    AppendEntries(wal.get(), info.next_id, info.next_id + 2);
+    ASSERT_OK(wal->Sync());
+    ExpectEntries(wal.get(), info.next_id + 2);
   }
 
   SimEnv env_;
@@ -184,6 +247,98 @@ TEST_F(WalPreallocateTest, RotationSealsSegmentsWithoutAZeroTail) {
   }
   EXPECT_EQ(Scan(starts.back()).row, 'Z') << "the active segment has one";
   ExpectEntries(wal.get(), 30);
+}
+
+// kAsync: appends never sync, so Sync() keeps the zeros. Before the first Sync there are
+// none; after it the file is longer than its frames, and the frames written until the next
+// Sync go over the zeros (writes inside the file, never appends), so that Sync's fdatasync
+// records no size change.
+TEST_F(WalPreallocateTest, AsyncSyncWritesTheZerosAndLaterFramesGoOverThem) {
+  options_.sync_mode = SyncMode::kAsync;
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  AppendEntries(wal.get(), 0, 10);
+  ASSERT_OK(wal->Flush());
+  EXPECT_EQ(Scan(0).row, 'A') << "appends alone do not fill";
+  ASSERT_OK(wal->Sync());
+  const SegmentScan filled = Scan(0);
+  ASSERT_EQ(filled.row, 'Z');
+  EXPECT_EQ(filled.end_id, 10u);
+  EXPECT_GE(filled.file_size, filled.valid_end + 4096 / 2);
+  const std::string segment = SegmentPath(0);
+  auto appends = std::make_shared<int>(0);
+  auto writes_inside = std::make_shared<int>(0);
+  env_.SetHook([segment, appends, writes_inside](const SimOpInfo& op) -> std::optional<SimFault> {
+    if (op.path != segment) return std::nullopt;
+    if (op.op == SimOp::kAppend) ++*appends;
+    if (op.op == SimOp::kWriteAt) ++*writes_inside;
+    return std::nullopt;
+  });
+  AppendEntries(wal.get(), 10, 20);
+  ASSERT_OK(wal->Sync("s"));
+  env_.SetHook(nullptr);
+  EXPECT_EQ(*appends, 0) << "the frames went over the zeros";
+  EXPECT_GE(*writes_inside, 1);
+  const SegmentScan after = Scan(0);
+  EXPECT_EQ(after.row, 'Z');
+  EXPECT_EQ(after.end_id, 20u);
+  EXPECT_EQ(after.file_size, filled.file_size) << "no zero-fill while more than half is left";
+  ExpectEntries(wal.get(), 20);
+  ASSERT_OK(wal->Close());
+  EXPECT_EQ(Scan(0).row, 'A') << "Close cuts the zero tail";
+}
+
+// kAsync: the Syncs keep extending the zeros as the frames use them up.
+TEST_F(WalPreallocateTest, AsyncSyncsExtendTheZerosAsFramesUseThemUp) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.preallocate_bytes = 512;
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  for (uint64_t i = 0; i < 100; i += 5) {
+    AppendEntries(wal.get(), i, i + 5);
+    ASSERT_OK(wal->Sync());
+    const SegmentScan scan = Scan(0);
+    ASSERT_EQ(scan.row, 'Z') << "after entry " << i + 5;
+    EXPECT_EQ(scan.end_id, i + 5);
+    EXPECT_GE(scan.file_size, scan.valid_end + 512 / 2) << "after entry " << i + 5;
+  }
+  ExpectEntries(wal.get(), 100);
+}
+
+// kAsync: what Sync made durable survives a crash with the zeros after it; frames written
+// over the zeros after that Sync are lost or kept whole, and recovery is clean either way
+// (the zeros, or zeros after a torn frame, end the segment).
+TEST_F(WalPreallocateTest, AsyncAfterACrashTheSyncedEntriesAndTheZeroTailRemain) {
+  AsyncCrashAfterSync(CrashMode::kDropUnsynced);
+}
+
+TEST_F(WalPreallocateTest, AsyncAfterATornCrashTheSyncedEntriesAndTheZeroTailRemain) {
+  AsyncCrashAfterSync(CrashMode::kTearBlock);
+}
+
+// Over the zeros with nothing else unsynced, a sync writes the frames durably in one call
+// (WritableFile::WriteAtDurable: pwritev2 with RWF_DSYNC on Linux) instead of a write and
+// an fdatasync; otherwise (the first group, before any zeros) it writes and syncs.
+TEST_F(WalPreallocateTest, SyncsOverTheZerosAreDurableWrites) {
+  for (SyncMode mode : {SyncMode::kAsync, SyncMode::kStrict}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    int durable_writes = 0;
+    DurableWriteCountingEnv counting(&env_, &durable_writes);
+    options_.env = &counting;
+    options_.sync_mode = mode;
+    options_.root = mode == SyncMode::kAsync ? "/async" : "/strict";
+    ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+    ASSERT_OK(wal->Append("s", "first").status());
+    ASSERT_OK(wal->Sync());
+    EXPECT_EQ(durable_writes, 0) << "no zeros yet under the first group";
+    for (int i = 1; i <= 5; ++i) {
+      ASSERT_OK(wal->Append("s", absl::StrCat("entry-", i)).status());
+      ASSERT_OK(wal->Sync());
+      EXPECT_EQ(durable_writes, i);
+    }
+    ASSERT_OK(wal->Close());
+    options_.env = &env_;
+    ASSERT_OK_AND_ASSIGN(auto reopened, Wal::Open(options_));
+    EXPECT_THAT(reopened->Get("s", 5), IsOkAndHolds("entry-5"));
+  }
 }
 
 }  // namespace
