@@ -123,10 +123,18 @@ void StatsRecorder::Release(Local* local) {
   free_.push_back(local);
 }
 
-HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs) const {
+HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs,
+                                            uint64_t ones) const {
   HistogramSnapshot out;
   std::vector<uint64_t> buckets(HistogramBuckets::kCount, 0);
   uint64_t min = UINT64_MAX;
+  if (ones > 0) {
+    out.count = ones;
+    out.sum = ones;
+    min = 1;
+    out.max = 1;
+    buckets[static_cast<size_t>(HistogramBuckets::Of(1))] = ones;
+  }
   for (const std::unique_ptr<Local>& shard : shards_) {
     for (Histogram h : hs) {
       const Local::Hist& hist = shard->histograms_[h];
@@ -181,7 +189,7 @@ Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mod
   out.append_micros = SnapshotOf({kAppendMicros});
   out.append_batch_micros = SnapshotOf({kAppendBatchMicros});
   out.fdatasync_micros = SnapshotOf({kFdatasyncMicros});
-  out.group_size = SnapshotOf({kGroupSize});
+  out.group_size = SnapshotOf({kGroupSize}, c[kGroupsOfOne]);
   out.write_groups = out.group_size.count;
   if (appends_by_mode != nullptr) {
     out.*appends_by_mode = SnapshotOf({kAppendMicros, kAppendBatchMicros});

@@ -62,6 +62,9 @@ class StatsRecorder {
     kRecoveryLostIds,
     kPoisonings,
     kStreamsUnpoisoned,
+    // Not a field: write groups of one write (every kAsync group), folded into group_size
+    // at Snapshot, so the common case is one update instead of a histogram record.
+    kGroupsOfOne,
     kNumCounters,
   };
   enum Histogram : int {
@@ -73,15 +76,23 @@ class StatsRecorder {
   };
 
   // Appends whose latency is timed in kAsync: one in this many per thread (the first, the
-  // 17th, ...). A kAsync append is a memory copy that takes less than the two clock reads
+  // 65th, ...). A kAsync append is a memory copy that takes less than the two clock reads
   // timing it would cost; the other modes time every append (Statistics says so).
-  static constexpr uint32_t kAsyncTimedEvery = 16;
+  static constexpr uint32_t kAsyncTimedEvery = 64;
 
   // One thread's shard. Only its owner writes it, so an update is a load and a store.
   class Local {
    public:
     void Add(Counter c, uint64_t n = 1) { Bump(counters_[c], n); }
     void Record(Histogram h, uint64_t value) { histograms_[h].Record(value); }
+    // A write group of `writes` writes (Statistics::group_size, write_groups).
+    void RecordGroup(uint64_t writes) {
+      if (writes == 1) {
+        Bump(counters_[kGroupsOfOne], 1);
+      } else {
+        histograms_[kGroupSize].Record(writes);
+      }
+    }
     // True once every kAsyncTimedEvery calls on this shard, starting with the first.
     bool TimeThisAsyncAppend() { return async_ticks_++ % kAsyncTimedEvery == 0; }
 
@@ -147,14 +158,15 @@ class StatsRecorder {
   // The last recorder this thread used, and its shard there. Trivially destructible, so
   // reading it costs no thread-local initialization check.
   struct Cache {
-    uint64_t recorder_id = 0;  // ids start at 1
-    Local* local = nullptr;
+    uint64_t recorder_id;  // ids start at 1; zero-initialized, as any thread_local
+    Local* local;
   };
   static thread_local Cache cached_;
 
   Local& MineSlow();
   // The histograms in `hs`, merged over every shard.
-  HistogramSnapshot SnapshotOf(std::initializer_list<Histogram> hs) const
+  // `ones` more values of 1 are added (kGroupsOfOne).
+  HistogramSnapshot SnapshotOf(std::initializer_list<Histogram> hs, uint64_t ones = 0) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t id_;  // never reused, unlike the address

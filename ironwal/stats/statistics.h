@@ -84,8 +84,8 @@ struct Statistics {
   // Latencies in microseconds of successful calls: Append (single entries), and the batch
   // paths (AppendBatch, AppendBatchIf, transactions), under the Wal's sync mode (which
   // decides what they wait for); and of each fdatasync counted above.
-  // kStrict and kBatchOnly time every append. kAsync times one append in 16 per thread
-  // (the first, the 17th, ...): such an append is a memory copy, cheaper than the two clock
+  // kStrict and kBatchOnly time every append. kAsync times one append in 64 per thread
+  // (the first, the 65th, ...): such an append is a memory copy, cheaper than the two clock
   // reads that would time it, so there a histogram's count is the appends timed, not
   // `appends`; the percentiles are those of the sample.
   HistogramSnapshot append_micros;

@@ -135,7 +135,7 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
   FlushPressed(pressed);
   if (StatsRecorder* stats = shared_->stats) {
     // write_groups is this histogram's count.
-    stats->Record(StatsRecorder::kGroupSize, group.size());
+    stats->Mine().RecordGroup(group.size());
   }
   return written;
 }

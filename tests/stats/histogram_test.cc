@@ -124,11 +124,35 @@ TEST(StatsRecorderTest, ThreadsOutliveRecordersAndUseMany) {
   EXPECT_EQ(kept.shard_count(), 1u);
 }
 
-TEST(StatsRecorderTest, AsyncTimingIsOneInSixteenPerShard) {
+TEST(StatsRecorderTest, GroupsOfOneFoldIntoTheGroupSizeHistogram) {
   StatsRecorder recorder;
-  int timed = 0;
-  for (int i = 0; i < 33; ++i) timed += recorder.Mine().TimeThisAsyncAppend() ? 1 : 0;
-  EXPECT_EQ(timed, 3);  // the 1st, 17th and 33rd
+  for (int i = 0; i < 3; ++i) recorder.Mine().RecordGroup(1);
+  recorder.Mine().RecordGroup(4);
+  Statistics s = recorder.Snapshot();
+  EXPECT_EQ(s.write_groups, 4u);
+  EXPECT_EQ(s.group_size.count, 4u);
+  EXPECT_EQ(s.group_size.sum, 7u);
+  EXPECT_EQ(s.group_size.min, 1u);
+  EXPECT_EQ(s.group_size.max, 4u);
+  EXPECT_EQ(s.group_size.p50, 1u);
+  EXPECT_EQ(s.group_size.p999, 4u);
+  recorder.Reset();
+  recorder.Mine().RecordGroup(1);  // ones only
+  s = recorder.Snapshot();
+  EXPECT_EQ(s.group_size.count, 1u);
+  EXPECT_EQ(s.group_size.min, 1u);
+  EXPECT_EQ(s.group_size.max, 1u);
+  EXPECT_EQ(s.group_size.p99, 1u);
+}
+
+TEST(StatsRecorderTest, AsyncTimingIsOneInNPerShard) {
+  StatsRecorder recorder;
+  constexpr int kEvery = static_cast<int>(StatsRecorder::kAsyncTimedEvery);
+  std::vector<int> timed;
+  for (int i = 0; i < 2 * kEvery + 1; ++i) {
+    if (recorder.Mine().TimeThisAsyncAppend()) timed.push_back(i);
+  }
+  EXPECT_EQ(timed, (std::vector<int>{0, kEvery, 2 * kEvery}));
   bool other_first = false;
   std::thread([&] { other_first = recorder.Mine().TimeThisAsyncAppend(); }).join();
   // The ended thread had no shard of its own yet: it took a new one, whose count starts at 0.
