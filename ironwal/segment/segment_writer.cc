@@ -121,7 +121,9 @@ absl::Status SegmentWriter::Flush() {
 }
 
 absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
-  if (file_ == nullptr) return WithFile([this, end] { return ExtendZeroed(end); });
+  // Detached: no zeros. Detach() cut them, and Close() of a detached writer relies on
+  // that (it only syncs); a stream evicted from the budget is cold and gains nothing.
+  if (file_ == nullptr) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(Flush());
   if (zeroed_end_ >= end) return absl::OkStatus();
   const absl::Status appended = file_->Append(std::string(end - zeroed_end_, '\0'));

@@ -104,8 +104,9 @@ class SegmentWriter {
 
   // Flush(), then makes the file at least `end` bytes long by appending zero bytes, and
   // syncs it (which also syncs the flushed frames). Frames up to `end` are then written
-  // over zeros. No-op when the file is already that long. On error the file may have grown
-  // by some zeros (still a clean end); a failed sync must be treated as Sync()'s.
+  // over zeros. No-op when the file is already that long, and for a detached writer (it
+  // never has a zero tail). On error the file may have grown by some zeros (still a clean
+  // end); a failed sync must be treated as Sync()'s.
   absl::Status ExtendZeroed(uint64_t end);
 
   // Flush(), Sync() if anything is unsynced, cut any zero tail (synced), and close the file.

@@ -287,6 +287,43 @@ TEST_F(WalPreallocateTest, AsyncSyncWritesTheZerosAndLaterFramesGoOverThem) {
   EXPECT_EQ(Scan(0).row, 'A') << "Close cuts the zero tail";
 }
 
+// kAsync, a stream evicted from max_open_segments: its writer is detached (no descriptor)
+// and its zeros are cut; a Sync of it must not fill zeros again through a descriptor opened
+// for the call, or a later rotation or Close (which a detached writer ends with a sync
+// alone) would leave them: a sealed segment or a closed log with a zero tail.
+TEST_F(WalPreallocateTest, AsyncEvictedStreamsKeepNoZeroTail) {
+  options_.sync_mode = SyncMode::kAsync;
+  options_.max_open_segments = 1;
+  options_.max_segment_size = 600;
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(options_));
+  AppendEntries(wal.get(), 0, 3);
+  ASSERT_OK(wal->Sync());
+  ASSERT_EQ(Scan(0).row, 'Z') << "an attached writer keeps zeros";
+  ASSERT_OK(wal->Append("t", "x").status());  // takes the one descriptor: s is detached
+  EXPECT_EQ(Scan(0).row, 'A') << "detaching cuts the zeros";
+  uint64_t next = 3;
+  for (int round = 0; round < 6; ++round) {
+    AppendEntries(wal.get(), next, next + 4);  // in memory; later ones rotate
+    next += 4;
+    ASSERT_OK(wal->Sync());
+    ASSERT_OK(wal->Append("t", "x").status());  // s stays evicted
+  }
+  ASSERT_OK_AND_ASSIGN(const StreamInfo info, wal->GetStreamInfo("s"));
+  ASSERT_GE(info.segment_count, 2u) << "the workload must rotate while detached";
+  ExpectEntries(wal.get(), next);
+  ASSERT_OK(wal->Close());
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<std::string> names,
+      env_.GetChildren(absl::StrCat(kRoot, "/", Wal::StreamDirectoryName("s").value())));
+  for (const std::string& name : names) {
+    if (std::optional<uint64_t> start = ParseSegmentFileName(name)) {
+      EXPECT_EQ(Scan(*start).row, 'A') << "segment " << *start << " ends at its frames";
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(wal, Wal::Open(options_));
+  ExpectEntries(wal.get(), next);
+}
+
 // kAsync: the Syncs keep extending the zeros as the frames use them up.
 TEST_F(WalPreallocateTest, AsyncSyncsExtendTheZerosAsFramesUseThemUp) {
   options_.sync_mode = SyncMode::kAsync;

@@ -146,7 +146,8 @@ TEST_P(WalStatisticsBySyncModeTest, AppendLatencyGoesToTheModesHistogram) {
   ASSERT_OK(wal_->AppendBatch("s", {"b", "c"}));
   ASSERT_OK(wal_->AppendBatchIf("s", 5, {absl::string_view("d")}));
   const Statistics s = wal_->GetStatistics();
-  // kAsync times the first append of every kAsyncTimedEvery (64) on a thread: the first Append only.
+  // kAsync times the first append of every kAsyncTimedEvery (64) on a thread: the first Append
+  // only.
   const bool async_mode = GetParam() == SyncMode::kAsync;
   const uint64_t timed = async_mode ? 1 : 5;
   const uint64_t strict = GetParam() == SyncMode::kStrict ? 5 : 0;
