@@ -3,7 +3,6 @@
 // "path@offset: what" and a summary; repair prints the findings (those it cannot fix
 // marked so), what it did, and what the stream looks like afterwards. The sharded files of
 // a ShardedWal root are checked here (sharded_inspect.h).
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,9 +11,6 @@
 
 #include "ironwal/cli/commands.h"
 #include "ironwal/cli/sharded_inspect.h"
-#include "ironwal/format/format.h"
-#include "ironwal/format/names.h"
-#include "ironwal/status_macros.h"
 #include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
@@ -133,23 +129,6 @@ void PrintRepair(const StreamRepair& repair, std::ostream& out, std::ostream& er
 
 }  // namespace
 
-// The first entry (by name) of `root` that is neither its LOCK file nor a stream
-// directory; empty when there is none.
-static absl::StatusOr<std::string> FirstNonStreamEntry(const std::string& root) {
-  Env* const env = Env::Default();
-  IRONWAL_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(root));
-  std::sort(children.begin(), children.end());
-  for (const std::string& name : children) {
-    if (name == internal::format::kLockFileName) continue;
-    const std::string path = JoinPath(root, name);
-    IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(path));
-    if (!is_dir) return name;
-    IRONWAL_ASSIGN_OR_RETURN(const bool is_stream, IsStreamDir(env, path));
-    if (!is_stream) return name;
-  }
-  return std::string();
-}
-
 int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ostream& err) {
   ParsedArgs parsed = ParseCommandLine(kVerifySpec, words, out, err);
   if (!parsed.ok()) return parsed.exit_code;
@@ -174,10 +153,11 @@ int RunVerify(const std::vector<std::string>& words, std::ostream& out, std::ost
   if (streams == 0 && target.scope.stream_dir.empty() && !IsShardedRoot(target.root)) {
     // Nothing to check is a finding when the directory holds something else: most likely
     // the path is not the WAL's root (its parent, say), and "no problems" would mislead.
-    absl::StatusOr<std::string> other = FirstNonStreamEntry(target.root);
-    if (!other.ok()) return Failure("verify", other.status(), err);
-    if (!other->empty()) {
-      out << "verify: no streams in " << target.root << ", which holds '" << *other
+    std::vector<std::string> others;
+    const absl::Status listed = ListRoot(Env::Default(), target.root, nullptr, &others);
+    if (!listed.ok()) return Failure("verify", listed, err);
+    if (!others.empty()) {
+      out << "verify: no streams in " << target.root << ", which holds '" << others.front()
           << "', not a stream: is this the WAL's root directory?\n";
       return kExitFinding;
     }

@@ -103,27 +103,25 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
 
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload) {
   constexpr size_t kCovered = format::kCrcCoveredEnd - format::kCrcCoveredBegin;
-  // Small payloads: zero bytes, the covered header bytes, then the payload, in one buffer
-  // whose size is a multiple of 16, so that one carry-less fold covers the whole frame
-  // (Crc32OfZeroPadded); no table pass over the header or a tail.
-  alignas(16) char buffer[16 + kCovered + kFrameCrcOnePassMax];
-  if (payload.size() <= kFrameCrcOnePassMax) {
-    const size_t pad = (16 - (kCovered + payload.size()) % 16) % 16;
-    char* p = buffer + pad;
-    std::memset(buffer, 0, pad);
+  const auto encode_covered = [&header](char* p) {
     EncodeFixed64(p, header.start_id);
     EncodeFixed32(p + 8, header.entry_count);
     p[12] = static_cast<char>(header.codec);
     EncodeFixed32(p + 13, header.disk_size);
-    if (!payload.empty()) std::memcpy(p + kCovered, payload.data(), payload.size());
-    return Crc32OfZeroPadded(buffer, pad + kCovered + payload.size(), pad);
+  };
+  // Small payloads: zero bytes, the covered header bytes, then the payload, in one buffer
+  // whose size is a multiple of 16, so that one carry-less fold covers the whole frame
+  // (Crc32OfZeroPadded); no table pass over the header or a tail.
+  alignas(16) char buffer[16 + kCovered + kFrameCrcOnePassMax];
+  if (payload.size() > kFrameCrcOnePassMax) {
+    encode_covered(buffer);
+    return Crc32Extend(Crc32Extend(0, buffer, kCovered), payload);
   }
-  char* p = buffer;
-  EncodeFixed64(p, header.start_id);
-  EncodeFixed32(p + 8, header.entry_count);
-  p[12] = static_cast<char>(header.codec);
-  EncodeFixed32(p + 13, header.disk_size);
-  return Crc32Extend(Crc32Extend(0, buffer, kCovered), payload);
+  const size_t pad = (16 - (kCovered + payload.size()) % 16) % 16;
+  std::memset(buffer, 0, pad);
+  encode_covered(buffer + pad);
+  if (!payload.empty()) std::memcpy(buffer + pad + kCovered, payload.data(), payload.size());
+  return Crc32OfZeroPadded(buffer, pad + kCovered + payload.size(), pad);
 }
 
 bool FramePayloadMatches(const FrameHeader& header, absl::string_view payload) {

@@ -33,6 +33,7 @@
 #include "absl/types/span.h"
 
 #include "ironwal/format/format.h"
+#include "ironwal/util/coding.h"
 
 namespace ironwal {
 namespace internal {
@@ -178,10 +179,7 @@ absl::Status SplitEntries(absl::string_view block, uint32_t entry_count,
 // length prefix followed by exactly that many bytes. False for any other block.
 inline bool SingleEntry(absl::string_view block, absl::string_view* entry) {
   if (block.size() < format::kEntryLengthSize) return false;
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(block.data());
-  const uint32_t length = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-                          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-  if (length != block.size() - format::kEntryLengthSize) return false;
+  if (DecodeFixed32(block.data()) != block.size() - format::kEntryLengthSize) return false;
   *entry = block.substr(format::kEntryLengthSize);
   return true;
 }

@@ -122,6 +122,10 @@ absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path);
 
 // The names of the stream directories under `root`, sorted. NotFound if root is missing.
 absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root);
+// The entries of `root` but its LOCK file, sorted, split into stream directories and the
+// others (files, directories that are not streams); either output may be null.
+absl::Status ListRoot(Env* env, const std::string& root, std::vector<std::string>* streams,
+                      std::vector<std::string>* others);
 
 // Checks the stream directory `root`/`dir` without changing anything and without the
 // root's LOCK. Errors are I/O errors only (a file that cannot be read at all); what the

@@ -202,17 +202,27 @@ absl::StatusOr<bool> IsStreamDir(Env* env, const std::string& path) {
              children.end();
 }
 
-absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(root));
-  std::vector<std::string> dirs;
+absl::Status ListRoot(Env* env, const std::string& root, std::vector<std::string>* streams,
+                      std::vector<std::string>* others) {
+  IRONWAL_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(root));
+  std::sort(children.begin(), children.end());
   for (const std::string& name : children) {
     if (name == format::kLockFileName) continue;
     const std::string path = JoinPath(root, name);
     IRONWAL_ASSIGN_OR_RETURN(const bool is_dir, env->IsDirectory(path));
-    if (!is_dir) continue;
-    IRONWAL_ASSIGN_OR_RETURN(const bool is_stream, IsStreamDir(env, path));
-    if (is_stream) dirs.push_back(name);
+    bool is_stream = false;
+    if (is_dir) {
+      IRONWAL_ASSIGN_OR_RETURN(is_stream, IsStreamDir(env, path));
+    }
+    std::vector<std::string>* into = is_stream ? streams : others;
+    if (into != nullptr) into->push_back(name);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ListStreamDirs(Env* env, const std::string& root) {
+  std::vector<std::string> dirs;
+  IRONWAL_RETURN_IF_ERROR(ListRoot(env, root, &dirs, nullptr));
   return dirs;
 }
 
