@@ -84,7 +84,7 @@ namespace {
 thread_local StatsRecorder::Held held_by_thread;
 }  // namespace
 
-thread_local StatsRecorder::Cache StatsRecorder::cached_;
+__thread StatsRecorder::Cache StatsRecorder::cached_;
 
 StatsRecorder::StatsRecorder() : id_(Register(this)) {}
 
@@ -116,6 +116,12 @@ StatsRecorder::Local& StatsRecorder::MineSlow() {
 size_t StatsRecorder::shard_count() const {
   MutexLock lock(&mu_);
   return shards_.size();
+}
+
+StatsRecorder::Counters* StatsRecorder::NewCounters() {
+  MutexLock lock(&mu_);
+  writers_.push_back(std::make_unique<Counters>());
+  return writers_.back().get();
 }
 
 void StatsRecorder::Release(Local* local) {
@@ -158,21 +164,23 @@ HistogramSnapshot StatsRecorder::SnapshotOf(std::initializer_list<Histogram> hs,
 Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mode) const {
   MutexLock lock(&mu_);
   uint64_t c[kNumCounters] = {};
-  for (const std::unique_ptr<Local>& shard : shards_) {
+  auto sum = [&c](const Counters& counters) {
     for (int i = 0; i < kNumCounters; ++i) {
-      c[i] += shard->counters_[i].load(std::memory_order_relaxed);
+      c[i] += counters.values_[i].load(std::memory_order_relaxed);
     }
-  }
+  };
+  for (const std::unique_ptr<Local>& shard : shards_) sum(shard->counters_);
+  for (const std::unique_ptr<Counters>& counters : writers_) sum(*counters);
   Statistics out;
   out.enabled = true;
   out.appends = c[kAppends];
   out.append_errors = c[kAppendErrors];
   out.entries_appended = c[kEntriesAppended];
   out.logical_bytes_appended = c[kLogicalBytesAppended];
-  out.frames_written = c[kFramesWritten];
+  out.frames_written = c[kAppends];  // an append is one frame
   out.frame_bytes_written = c[kFrameBytesWritten];
   // A snapshot racing with an update may see the LZ4 count before the frame count.
-  out.frames_raw = c[kFramesWritten] - std::min(c[kFramesWritten], c[kFramesLz4]);
+  out.frames_raw = c[kAppends] - std::min(c[kAppends], c[kFramesLz4]);
   out.frames_lz4 = c[kFramesLz4];
   out.fdatasyncs = c[kFdatasyncs];
   out.rotations = c[kRotations];
@@ -197,8 +205,12 @@ Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mod
   return out;
 }
 
+void StatsRecorder::Counters::Reset() {
+  for (auto& v : values_) v.store(0, std::memory_order_relaxed);
+}
+
 void StatsRecorder::Local::Reset() {
-  for (auto& c : counters_) c.store(0, std::memory_order_relaxed);
+  counters_.Reset();
   for (Hist& h : histograms_) {
     h.count.store(0, std::memory_order_relaxed);
     h.sum.store(0, std::memory_order_relaxed);
@@ -211,6 +223,7 @@ void StatsRecorder::Local::Reset() {
 void StatsRecorder::Reset() {
   MutexLock lock(&mu_);
   for (const std::unique_ptr<Local>& shard : shards_) shard->Reset();
+  for (const std::unique_ptr<Counters>& counters : writers_) counters->Reset();
 }
 
 }  // namespace internal

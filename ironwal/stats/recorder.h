@@ -4,8 +4,10 @@
 // into the public Statistics (ironwal/stats/statistics.h).
 //
 //   StatsRecorder::Local& mine = recorder.Mine();  // this thread's shard
-//   mine.Add(StatsRecorder::kAppends);
+//   mine.Add(StatsRecorder::kGets);
 //   mine.Record(StatsRecorder::kFdatasyncMicros, micros);
+//   StatsRecorder::Counters* c = recorder.NewCounters();  // a stream's, under its lock
+//   c->Add(StatsRecorder::kAppends);
 //   Statistics s = recorder.Snapshot();
 //
 // Built to cost a few nanoseconds per append (measured by `ironwal bench --only stats`):
@@ -15,8 +17,12 @@
 // outlives its thread: when a thread ends, its shard (with its counts) goes back to the
 // recorder and the next new thread takes it over, so the number of shards is the largest
 // number of threads that recorded at once, not the number that ever did.
+// A stream's writes are counted without even that lookup: each stream has Counters of its
+// own (NewCounters), updated only under the stream's write lock, where its frames are
+// published.
 //
-// Thread-safety: thread-safe. A Local is used only by the thread Mine() gave it to.
+// Thread-safety: thread-safe. A Local is used only by the thread Mine() gave it to; a
+// Counters only by the holder of the one lock its owner names.
 // Snapshot sums the shards one by one, so it may see part of a concurrent update (a count
 // without its bytes); Reset racing with updates may keep some of them. Durability: memory
 // only.
@@ -41,13 +47,13 @@ namespace internal {
 class StatsRecorder {
  public:
   // The counters, in the order of Statistics' fields. Fields derived at Snapshot have none:
-  // frames_raw (frames_written - frames_lz4), write_groups (group_size's count).
+  // frames_written (each append is one frame, so = appends), frames_raw (frames_written -
+  // frames_lz4), write_groups (group_size's count).
   enum Counter : int {
     kAppends,
     kAppendErrors,
     kEntriesAppended,
     kLogicalBytesAppended,
-    kFramesWritten,
     kFrameBytesWritten,
     kFramesLz4,
     kFdatasyncs,
@@ -80,15 +86,27 @@ class StatsRecorder {
   // timing it would cost; the other modes time every append (Statistics says so).
   static constexpr uint32_t kAsyncTimedEvery = 64;
 
-  // One thread's shard. Only its owner writes it, so an update is a load and a store.
+  // Counters with one writer at a time (a thread's, or a stream's under its write lock),
+  // so an update is a load and a store.
+  class Counters {
+   public:
+    void Add(Counter c, uint64_t n = 1) { Bump(values_[c], n); }
+
+   private:
+    friend class StatsRecorder;
+    void Reset();
+    std::atomic<uint64_t> values_[kNumCounters] = {};
+  };
+
+  // One thread's shard. Only its owner writes it.
   class Local {
    public:
-    void Add(Counter c, uint64_t n = 1) { Bump(counters_[c], n); }
+    void Add(Counter c, uint64_t n = 1) { counters_.Add(c, n); }
     void Record(Histogram h, uint64_t value) { histograms_[h].Record(value); }
     // A write group of `writes` writes (Statistics::group_size, write_groups).
     void RecordGroup(uint64_t writes) {
       if (writes == 1) {
-        Bump(counters_[kGroupsOfOne], 1);
+        counters_.Add(kGroupsOfOne);
       } else {
         histograms_[kGroupSize].Record(writes);
       }
@@ -98,9 +116,6 @@ class StatsRecorder {
 
    private:
     friend class StatsRecorder;
-    static void Bump(std::atomic<uint64_t>& a, uint64_t n) {
-      a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
     struct Hist {
       void Record(uint64_t value) {
         Bump(count, 1);
@@ -121,7 +136,7 @@ class StatsRecorder {
     };
     void Reset();
 
-    std::atomic<uint64_t> counters_[kNumCounters] = {};
+    Counters counters_;
     Hist histograms_[kNumHistograms];
     uint32_t async_ticks_ = 0;  // the owner's only
   };
@@ -139,6 +154,10 @@ class StatsRecorder {
   void Add(Counter c, uint64_t n = 1) { Mine().Add(c, n); }
   void Record(Histogram h, uint64_t value) { Mine().Record(h, value); }
 
+  // Counters for one writer that is not a thread (a stream, updating them only under its
+  // write lock); they live as long as the recorder and count in every Snapshot.
+  Counters* NewCounters();
+
   // `appends_by_mode`, if not null, names the field of the Wal's sync mode
   // (&Statistics::append_strict_micros, ...): it gets every timed append's latency
   // (append_micros and append_batch_micros merged), so no append is recorded twice; the
@@ -155,14 +174,20 @@ class StatsRecorder {
   void Release(Local* local);
 
  private:
-  // The last recorder this thread used, and its shard there. Trivially destructible, so
-  // reading it costs no thread-local initialization check.
+  // The last recorder this thread used, and its shard there (trivial, as `__thread`
+  // requires).
   struct Cache {
     uint64_t recorder_id;  // ids start at 1; zero-initialized, as any thread_local
     Local* local;
   };
-  static thread_local Cache cached_;
+  // `__thread`, not `thread_local`: the same storage, but other files reading it need not
+  // call a thread-local initialization wrapper first (a `thread_local` defined in another
+  // file might have a dynamic initializer; this one cannot).
+  static __thread Cache cached_;
 
+  static void Bump(std::atomic<uint64_t>& a, uint64_t n) {
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   Local& MineSlow();
   // The histograms in `hs`, merged over every shard.
   // `ones` more values of 1 are added (kGroupsOfOne).
@@ -173,6 +198,7 @@ class StatsRecorder {
   mutable Mutex mu_;
   std::vector<std::unique_ptr<Local>> shards_ ABSL_GUARDED_BY(mu_);  // all, in creation order
   std::vector<Local*> free_ ABSL_GUARDED_BY(mu_);                    // shards whose thread ended
+  std::vector<std::unique_ptr<Counters>> writers_ ABSL_GUARDED_BY(mu_);  // NewCounters'
 };
 
 }  // namespace internal

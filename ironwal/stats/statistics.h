@@ -43,6 +43,8 @@ struct Statistics {
 
   // Writes. An append is one successful call that appended entries: Append, AppendBatch,
   // AppendBatchIf, a committed transaction (calls that write nothing are not counted).
+  // Each is counted by its stream when its entries become readable, before the call
+  // returns, and is one frame.
   uint64_t appends = 0;
   uint64_t append_errors = 0;  // such calls that failed (poisoned, full disk, ...)
   uint64_t entries_appended = 0;

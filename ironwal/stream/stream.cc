@@ -6,6 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/check.h"
@@ -17,6 +19,12 @@
 namespace ironwal {
 namespace internal {
 namespace {
+
+// A write group of more than one write (kStrict, kBatchOnly), into this thread's shard:
+// out of line, so the group of one stays a single counter update.
+ABSL_ATTRIBUTE_NOINLINE void RecordGroup(StatsRecorder* stats, size_t writes) {
+  stats->Mine().RecordGroup(writes);  // write_groups is this histogram's count
+}
 
 WriteQueue::Options QueueOptions(const StreamOptions& options) {
   WriteQueue::Options queue;
@@ -35,7 +43,8 @@ Stream::Stream(const Shared* shared, std::string dir_name)
       options_(shared->options),
       env_(shared->options.env),
       dir_(&shared->options, std::move(dir_name), shared->readers, this),
-      queue_(QueueOptions(shared->options), this) {}
+      queue_(QueueOptions(shared->options), this),
+      counters_(shared->stats != nullptr ? shared->stats->NewCounters() : nullptr) {}
 
 Stream::~Stream() {
   shared_->writers->Closed(this);
@@ -130,13 +139,10 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
     MutexLock lock(&write_mu_);
     written = WriteGroupLocked(group, &opened);
     pressed = ReportBuffered();
+    CountGroup(group.size());
   }
   if (opened) CloseVictims(shared_->writers->Opened(this));
   FlushPressed(pressed);
-  if (StatsRecorder* stats = shared_->stats) {
-    // write_groups is this histogram's count.
-    stats->Mine().RecordGroup(group.size());
-  }
   return written;
 }
 
@@ -219,25 +225,43 @@ absl::Status Stream::FinishFrames(bool sync) {
 
 void Stream::PublishFrames() {
   dir_.Publish(unpublished_.frames);
+  // The published writes are the successful appends (their callers hear so next), one
+  // frame each: counted here, by whoever holds write_mu_, in the stream's own counters.
+  uint64_t entries = 0;
+  uint64_t logical = 0;
   uint64_t bytes = 0;
   uint64_t lz4 = 0;
   for (size_t i = 0; i < unpublished_.writers.size(); ++i) {
     const FrameLocation& frame = unpublished_.frames[i];
     QueuedWrite* const w = unpublished_.writers[i];
+    const uint64_t n = w->entries().size();
+    entries += n;
+    // bytes(): the frame header and the entry block, each entry behind its length.
+    logical += w->bytes() - format::kFrameHeaderSize - format::kEntryLengthSize * n;
     bytes += frame.size;
     // LZ4 is kept only when strictly smaller than the raw frame (format/frame.h).
     if (frame.size < w->bytes()) ++lz4;
     w->SetWritten(frame.start_id);  // its caller may return (and free w) from here on
   }
-  if (StatsRecorder* stats = shared_->stats) {
-    StatsRecorder::Local& mine = stats->Mine();
-    mine.Add(StatsRecorder::kFramesWritten, unpublished_.frames.size());
-    mine.Add(StatsRecorder::kFrameBytesWritten, bytes);
-    mine.Add(StatsRecorder::kFramesLz4, lz4);
+  if (counters_ != nullptr) {
+    counters_->Add(StatsRecorder::kAppends, unpublished_.writers.size());
+    counters_->Add(StatsRecorder::kEntriesAppended, entries);
+    counters_->Add(StatsRecorder::kLogicalBytesAppended, logical);
+    counters_->Add(StatsRecorder::kFrameBytesWritten, bytes);
+    if (lz4 != 0) counters_->Add(StatsRecorder::kFramesLz4, lz4);  // rarely: LZ4 is opt-in
   }
   unpublished_.frames.clear();
   unpublished_.writers.clear();
   notifier_.Notify();
+}
+
+void Stream::CountGroup(size_t writes) {
+  if (counters_ == nullptr) return;
+  if (ABSL_PREDICT_TRUE(writes == 1)) {
+    counters_->Add(StatsRecorder::kGroupsOfOne);  // every kAsync group: no lookup
+  } else {
+    RecordGroup(shared_->stats, writes);
+  }
 }
 
 void Stream::MarkDurable() {

@@ -214,6 +214,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status FinishFrames(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Makes the unpublished frames visible (and counts them in the statistics).
   void PublishFrames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Statistics: a write group of `writes` writes.
+  void CountGroup(size_t writes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After a completed sync (or a log operation, which is durable when it returns): every
   // published ID is durable. Notifies the waiters.
   void MarkDurable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -285,6 +287,9 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // Its write side is guarded by write_mu_ (not annotated: a member of another class).
   StreamDir dir_;
   WriteQueue queue_;
+  // This stream's statistics of its writes (null with statistics off), updated under
+  // write_mu_ (a Counters has one writer at a time; the recorder owns it).
+  StatsRecorder::Counters* const counters_;
 
   Mutex write_mu_;
   absl::Status poison_ ABSL_GUARDED_BY(write_mu_);

@@ -115,11 +115,12 @@ class Wal::Impl {
   absl::StatusOr<std::string> GetCached(internal::Stream* stream, uint64_t id);
   // Statistics (no-ops when off): the clock at the start of an append, or kUntimed when
   // this append's latency is not recorded (statistics off, or a kAsync append between two
-  // timed ones: StatsRecorder::kAsyncTimedEvery); and what one call did.
+  // timed ones: StatsRecorder::kAsyncTimedEvery); and the call's error or latency (its
+  // stream counted what it appended).
   static constexpr uint64_t kUntimed = UINT64_MAX;
   uint64_t AppendClock();
-  void CountAppend(const absl::Status& status, absl::Span<const absl::string_view> entries,
-                   uint64_t start_micros, bool batch);
+  void CountAppend(const absl::Status& status, uint64_t start_micros, bool batch);
+  void CountAppendOutcome(const absl::Status& status, uint64_t start_micros, bool batch);
   void CountRead(uint64_t bytes, uint64_t gets) const;
   void CountRecovery(const StreamRecoveryReport& report) const;
   // Events (wal_events.cc): recovery of `stream` finished with `report` (and the corruption
