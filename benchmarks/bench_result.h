@@ -94,6 +94,8 @@ struct Result {
   std::optional<double> mb_per_s;  // payload bytes (10^6) per second
   std::optional<double> ms;        // W8: the median Open, in milliseconds
   std::optional<uint64_t> peak_rss_kb;
+  // An interleaved run's rate in each round (benchmarks/op_run.h), in round order.
+  std::vector<double> slice_ops_per_s;
 };
 
 struct Percentiles {

@@ -21,6 +21,7 @@ struct Tally {
   double seconds = 0;
   uint64_t ops = 0;
   std::vector<std::vector<double>> micros;  // per thread
+  std::vector<double> slice_ops_per_s;      // per round
 };
 
 // `n` operations on thread `t`.
@@ -46,7 +47,9 @@ absl::Status RunSlice(const OpRun& run, uint64_t n, Tally* tally) {
   if (run.threads == 1) {
     const Clock::time_point start = Clock::now();
     absl::Status status = RunOps(run, 0, n, &tally->micros[0]);
-    tally->seconds += SecondsBetween(start, Clock::now());
+    const double seconds = SecondsBetween(start, Clock::now());
+    tally->seconds += seconds;
+    tally->slice_ops_per_s.push_back(static_cast<double>(n) / seconds);
     return status;
   }
   std::mutex mu;
@@ -70,7 +73,9 @@ absl::Status RunSlice(const OpRun& run, uint64_t n, Tally* tally) {
   }
   cv.notify_all();
   for (std::thread& thread : pool) thread.join();
-  tally->seconds += SecondsBetween(start, Clock::now());
+  const double seconds = SecondsBetween(start, Clock::now());
+  tally->seconds += seconds;
+  tally->slice_ops_per_s.push_back(static_cast<double>(n * run.threads) / seconds);
   for (const absl::Status& status : statuses) {
     if (!status.ok()) return status;
   }
@@ -80,6 +85,7 @@ absl::Status RunSlice(const OpRun& run, uint64_t n, Tally* tally) {
 Result Summarize(OpRun* run, const Tally& tally) {
   Result result = run->result;
   result.threads = run->threads > 1 ? run->threads : run->result.threads;
+  result.slice_ops_per_s = tally.slice_ops_per_s;
   if (run->time_each_op) {
     std::vector<double> all;
     for (const std::vector<double>& m : tally.micros) all.insert(all.end(), m.begin(), m.end());
@@ -99,14 +105,16 @@ Result Summarize(OpRun* run, const Tally& tally) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Result>> RunInterleaved(std::vector<OpRun> runs, int rounds) {
+absl::StatusOr<std::vector<Result>> RunInterleaved(std::vector<OpRun> runs, int rounds,
+                                                   bool alternate) {
   std::vector<Tally> tallies(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     tallies[i].micros.resize(runs[i].threads);
     for (std::vector<double>& m : tallies[i].micros) m.reserve(runs[i].total_ops);
   }
   for (int r = 0; r < rounds; ++r) {
-    for (size_t i = 0; i < runs.size(); ++i) {
+    for (size_t k = 0; k < runs.size(); ++k) {
+      const size_t i = alternate && r % 2 == 1 ? runs.size() - 1 - k : k;
       // Slice r of the operations each thread does, spread evenly over the rounds.
       const uint64_t per_thread = runs[i].total_ops / runs[i].threads;
       const uint64_t n = per_thread * (r + 1) / rounds - per_thread * r / rounds;

@@ -55,9 +55,12 @@ struct OpRun {
 };
 
 // Runs `runs` interleaved in `rounds` rounds (fewer when a run has fewer operations per
-// thread). Returns one Result per run, in order. The first failing operation's status,
-// prefixed with its run's name.
-absl::StatusOr<std::vector<Result>> RunInterleaved(std::vector<OpRun> runs, int rounds);
+// thread). With `alternate`, odd rounds run the slices in reverse order, so that neither
+// of two runs always goes first (on a warm or cold cache, after the other's writeback).
+// Returns one Result per run, in order, each with its slices' rates (slice_ops_per_s).
+// The first failing operation's status, prefixed with its run's name.
+absl::StatusOr<std::vector<Result>> RunInterleaved(std::vector<OpRun> runs, int rounds,
+                                                   bool alternate = false);
 
 }  // namespace bench
 }  // namespace ironwal

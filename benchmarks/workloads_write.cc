@@ -112,7 +112,8 @@ absl::StatusOr<OpRun> StatsCostRun(const BenchConfig& config, bool w2, bool stat
       SetUpWrites(config, absl::StrCat(name, "-", variant),
                   w2 ? SyncMode::kStrict : SyncMode::kAsync, {"s"}, statistics);
   if (!setup.ok()) return setup.status();
-  OpRun run = NewRun(name, config.Scaled(w2 ? 2000 : 200000), *setup);
+  // W1: 25,000 appends a round (of 40), long enough to outlast a timer tick or two.
+  OpRun run = NewRun(name, config.Scaled(w2 ? 2000 : 1000000), *setup);
   run.result.variant = variant;
   run.op = AppendOp(setup->get(), /*shared_stream=*/true);
   run.time_each_op = w2;  // as W1 and W2

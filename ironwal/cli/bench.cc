@@ -172,16 +172,29 @@ struct Part {
   MakeRun make;
 };
 
-// One step of the run: OpRuns run interleaved (`parts`), or, when there are none, `run`.
+// One step of the run: OpRuns run interleaved (`parts`, in `rounds` rounds, alternating
+// their order when `alternate`), or, when there are none, `run`.
 struct Step {
   std::string label;
   std::vector<Part> parts;
   std::vector<std::string> groups;  // what --only selects `run` by
   RunMany run;
+  int rounds = kRounds;
+  bool alternate = false;
 };
 
 Step Interleaved(std::string label, std::vector<Part> parts) {
   return {std::move(label), std::move(parts), {}, nullptr};
+}
+
+// A comparison of runs too close to tell apart in a few rounds (the cost of statistics):
+// many short rounds, the order flipped every round, so the report can take the median of
+// the rounds' ratios instead of one ratio of sums that a single disturbed slice skews.
+Step Paired(std::string label, std::vector<Part> parts) {
+  Step step = Interleaved(std::move(label), std::move(parts));
+  step.rounds = 4 * kRounds;
+  step.alternate = true;
+  return step;
 }
 
 Step Alone(std::string label, std::vector<std::string> groups, RunMany run) {
@@ -196,7 +209,7 @@ absl::StatusOr<std::vector<Result>> RunStep(const Step& step) {
     if (!run.ok()) return run.status();
     runs.push_back(std::move(*run));
   }
-  return bench::RunInterleaved(std::move(runs), kRounds);
+  return bench::RunInterleaved(std::move(runs), step.rounds, step.alternate);
 }
 
 // Each device probe runs interleaved with the workloads it is compared with, and W4 with
@@ -239,7 +252,7 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
         parts.push_back({"stats", [c, w2, on] { return bench::StatsCostRun(c, w2, on); }});
       }
     }
-    steps.push_back(Interleaved("W1/W2 statistics on/off", std::move(parts)));
+    steps.push_back(Paired("W1/W2 statistics on/off", std::move(parts)));
   }
   if (sweep) {
     std::vector<Part> points;

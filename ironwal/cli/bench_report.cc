@@ -1,5 +1,6 @@
 #include "ironwal/cli/bench_report.h"
 
+#include <algorithm>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -58,6 +59,24 @@ std::string Micros(const std::optional<double>& us) {
   return *us < 10 ? absl::StrFormat("%.2f", *us) : absl::StrFormat("%.1f", *us);
 }
 
+// The cost of statistics: the median over rounds of 1 - on/off (each round ran both, in
+// alternating order), with the quartiles, and the ratio of the totals.
+std::string StatsCost(const Result& on, const Result& off) {
+  const double total = 100.0 * (1.0 - on.ops_per_s / off.ops_per_s);
+  std::vector<double> costs;
+  for (size_t i = 0; i < on.slice_ops_per_s.size() && i < off.slice_ops_per_s.size(); ++i) {
+    if (off.slice_ops_per_s[i] > 0) {
+      costs.push_back(100.0 * (1.0 - on.slice_ops_per_s[i] / off.slice_ops_per_s[i]));
+    }
+  }
+  if (costs.size() < 4) return absl::StrFormat("stats cost %.1f%% of off's rate", total);
+  std::sort(costs.begin(), costs.end());
+  auto at = [&costs](double q) { return costs[static_cast<size_t>(q * (costs.size() - 1))]; };
+  return absl::StrFormat(
+      "stats cost median %.1f%% (quartiles %.1f..%.1f%%, %d rounds; totals %.1f%%)", at(0.5),
+      at(0.25), at(0.75), static_cast<int>(costs.size()), total);
+}
+
 // The workload's ratio to the device probe (or workload) its target is phrased against.
 std::string VsDevice(const Result& r, const std::vector<Result>& all) {
   auto find = [&](const char* name) { return FindResult(all, name); };
@@ -81,8 +100,7 @@ std::string VsDevice(const Result& r, const std::vector<Result>& all) {
   if ((r.name == "W1-stats" || r.name == "W2-stats") && r.variant == "on") {
     for (const Result& off : all) {
       if (off.name == r.name && off.variant == "off" && off.ops_per_s > 0) {
-        return absl::StrFormat("stats cost %.1f%% of off's rate",
-                               100.0 * (1.0 - r.ops_per_s / off.ops_per_s));
+        return StatsCost(r, off);
       }
     }
   }
