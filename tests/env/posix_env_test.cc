@@ -1,18 +1,27 @@
 // Tests of what only PosixEnv does: locks across processes, the real errno of a full
-// device, close-on-exec descriptors, views into a real mapping, fallocate. The behaviour
+// device, close-on-exec descriptors, views into a real mapping, fallocate, the fallback of
+// a durable write when the kernel refuses RWF_DSYNC (forced by seccomp). The behaviour
 // every Env shares is in env_conformance_test.cc. Files live under TEST_TMPDIR only.
 #include "ironwal/env/posix_env.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -308,6 +317,107 @@ TEST(PosixEnvTest, DefaultIsOneSharedPosixEnv) {
 TEST(PosixEnvTest, NowMicrosCountsFromTheUnixEpoch) {
   constexpr uint64_t k2020InMicros = 1577836800ull * 1000000;
   EXPECT_GT(Env::Default()->NowMicros(), k2020InMicros);
+}
+
+// --- WriteAtDurable when the kernel refuses RWF_DSYNC ----------------------------------
+// A forked child makes every pwritev2 fail with `error` (a seccomp filter: the kernel
+// returns the errno without running the call), runs `body`, and exits with its result:
+// 0 for success, anything else for a failure it printed. Returns the exit code, -1 if the
+// child did not exit normally, or 77 where the filter cannot be built for this machine.
+constexpr int kNoSeccomp = 77;
+
+int InChildRefusingPwritev2(int error, const std::function<int()>& body) {
+#if defined(__x86_64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
+#else
+  return kNoSeccomp;
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pwritev2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (static_cast<uint32_t>(error) & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])),
+                                 filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+      std::perror("seccomp");
+      _exit(kNoSeccomp);
+    }
+    _exit(body());
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+#endif
+}
+
+// In the child: a 10-byte synced file, durable writes over it, then its contents.
+int DurableWritesAfterRefusal(const std::string& path) {
+  std::unique_ptr<Env> env = NewPosixEnv();
+  absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path);
+  absl::Status status = file.status();
+  if (status.ok()) status = (*file)->Append(std::string(10, '\0'));
+  if (status.ok()) status = (*file)->Sync();
+  // Refused at once: the first falls back to pwrite + fdatasync, and so does the second.
+  if (status.ok()) status = (*file)->WriteAtDurable(0, "abc");
+  if (status.ok()) status = (*file)->WriteAtDurable(3, "defghij");
+  if (status.ok()) status = (*file)->Close();
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+TEST(PosixEnvTest, DurableWriteFallsBackWhenTheKernelRefusesRwfDsync) {
+  // EOPNOTSUPP: a file system without it; ENOSYS: a kernel without pwritev2 (glibc may
+  // turn it into EOPNOTSUPP); EINVAL: a kernel that does not know the flag.
+  for (int error : {EOPNOTSUPP, ENOSYS, EINVAL}) {
+    SCOPED_TRACE(absl::StrCat("errno ", error));
+    const std::string path = JoinPath(TestDir(), "f");
+    const int code =
+        InChildRefusingPwritev2(error, [&] { return DurableWritesAfterRefusal(path); });
+    if (code == kNoSeccomp) GTEST_SKIP() << "no seccomp filter on this machine";
+    ASSERT_EQ(code, 0);
+    ASSERT_OK_AND_ASSIGN(std::string contents, ReadFileToString(Env::Default(), path));
+    EXPECT_EQ(contents, "abcdefghij");
+  }
+}
+
+TEST(PosixEnvTest, DurableWriteReportsOtherErrorsWithThePathAndOffset) {
+  const std::string path = JoinPath(TestDir(), "f");
+  const int code = InChildRefusingPwritev2(EIO, [&] {
+    std::unique_ptr<Env> env = NewPosixEnv();
+    absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(path);
+    if (!file.ok() || !(*file)->Append(std::string(10, 'x')).ok()) return 2;
+    const absl::Status status = (*file)->WriteAtDurable(4, "abc");
+    const std::string message(status.message());
+    // Not a refusal: no fallback, the error with what and where.
+    if (status.ok() || message.find("RWF_DSYNC") == std::string::npos ||
+        message.find(path + "@4") == std::string::npos) {
+      std::fprintf(stderr, "%s\n", status.ToString().c_str());
+      return 1;
+    }
+    return 0;
+  });
+  if (code == kNoSeccomp) GTEST_SKIP() << "no seccomp filter on this machine";
+  EXPECT_EQ(code, 0);
+  // The failed write put nothing in the file (no fallback wrote it behind the error).
+  EXPECT_THAT(ReadFileToString(Env::Default(), path), IsOkAndHolds(std::string(10, 'x')));
 }
 
 }  // namespace
