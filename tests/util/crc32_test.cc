@@ -49,6 +49,21 @@ TEST(Crc32Test, PortableAndAcceleratedPathsAgree) {
   }
 }
 
+// Short inputs take the portable path's 8-, 4- and 1-byte steps in every combination.
+TEST(Crc32Test, PortablePathAgreesWithZlibOnEveryShortLength) {
+  Random rng(4);
+  const std::string data = rng.Bytes(64);
+  for (size_t n = 0; n <= data.size(); ++n) {
+    for (size_t at : {size_t{0}, size_t{1}, size_t{3}}) {
+      if (at + n > data.size()) continue;
+      const uint32_t seed = static_cast<uint32_t>(rng.Next());
+      EXPECT_EQ(internal::Crc32ExtendPortable(seed, data.data() + at, n),
+                ZlibCrc(seed, data, at, n))
+          << "length " << n << " at " << at;
+    }
+  }
+}
+
 TEST(Crc32Test, ExtendEqualsOneShot) {
   Random rng(3);
   const std::string data = rng.Bytes(5000);
