@@ -234,10 +234,13 @@ uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries) {
 
 namespace {
 
-void AppendEntryBlock(absl::Span<const absl::string_view> entries, std::string* dst) {
+// Writes the entry block of `entries` (EntryBlockSize bytes: each entry behind its u32
+// length) at `out`, which has room for it.
+void EncodeEntryBlock(absl::Span<const absl::string_view> entries, char* out) {
   for (absl::string_view e : entries) {
-    PutFixed32(dst, static_cast<uint32_t>(e.size()));
-    dst->append(e.data(), e.size());
+    EncodeFixed32(out, static_cast<uint32_t>(e.size()));
+    if (!e.empty()) std::memcpy(out + format::kEntryLengthSize, e.data(), e.size());
+    out += format::kEntryLengthSize + e.size();
   }
 }
 
@@ -288,9 +291,8 @@ absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_vi
 
   const size_t header_offset = dst->size();
   if (options.lz4 && block_size >= options.min_compression_size) {
-    std::string block;
-    block.reserve(block_size);
-    AppendEntryBlock(entries, &block);
+    std::string block(block_size, '\0');
+    EncodeEntryBlock(entries, &block[0]);
     IRONWAL_ASSIGN_OR_RETURN(std::string compressed, Lz4FrameCompress(block));
     const bool smaller = compressed.size() < block.size();
     const std::string& payload = smaller ? compressed : block;
@@ -301,9 +303,9 @@ absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_vi
   } else {
     header.codec = format::Codec::kRaw;
     header.disk_size = static_cast<uint32_t>(block_size);
-    dst->reserve(dst->size() + kFrameHeaderSize + block_size);
-    dst->append(kFrameHeaderSize, '\0');
-    AppendEntryBlock(entries, dst);
+    // One resize (zeros, which SealFrame's header and the block overwrite), then copies.
+    dst->resize(header_offset + kFrameHeaderSize + block_size);
+    EncodeEntryBlock(entries, &(*dst)[header_offset + kFrameHeaderSize]);
   }
   SealFrame(header, stamp, header_offset, dst);
   return absl::OkStatus();

@@ -11,8 +11,7 @@ void EventQueue::Push(Event event) {
   pending_.store(queued_.size(), std::memory_order_release);
 }
 
-void EventQueue::Drain(const std::function<void(const Event&)>& deliver) {
-  if (pending_.load(std::memory_order_acquire) == 0) return;
+void EventQueue::DrainQueued(const std::function<void(const Event&)>& deliver) {
   {
     MutexLock lock(&mu_);
     if (delivering_ || queued_.empty()) return;

@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -63,10 +64,16 @@ class EventQueue {
 
   void Push(Event event);
   // Delivers every queued event through `deliver` (see the file comment), unless another
-  // delivery is running.
-  void Drain(const std::function<void(const Event&)>& deliver);
+  // delivery is running. Nothing queued (every append, nearly always): one load, inline.
+  template <typename Deliver>
+  void Drain(Deliver&& deliver) {
+    if (pending_.load(std::memory_order_acquire) == 0) return;
+    DrainQueued(std::function<void(const Event&)>(std::forward<Deliver>(deliver)));
+  }
 
  private:
+  void DrainQueued(const std::function<void(const Event&)>& deliver);
+
   Mutex mu_;
   std::deque<Event> queued_ ABSL_GUARDED_BY(mu_);
   bool delivering_ ABSL_GUARDED_BY(mu_) = false;
