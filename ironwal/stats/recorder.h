@@ -46,7 +46,8 @@ namespace internal {
 
 class StatsRecorder {
  public:
-  // The counters, in the order of Statistics' fields. Fields derived at Snapshot have none:
+  // The counters, in the order of Statistics' fields (but kGroupsOfOne). Fields derived at
+  // Snapshot have none:
   // frames_written (each append is one frame, so = appends), frames_raw (frames_written -
   // frames_lz4), write_groups (group_size's count).
   enum Counter : int {
@@ -56,6 +57,10 @@ class StatsRecorder {
     kLogicalBytesAppended,
     kFrameBytesWritten,
     kFramesLz4,
+    // Not a field: write groups of one write (every kAsync group), folded into group_size
+    // at Snapshot, so the common case is one update instead of a histogram record. Next
+    // to the other counters a stream updates per write, so they share one cache line.
+    kGroupsOfOne,
     kFdatasyncs,
     kRotations,
     kGets,
@@ -68,9 +73,6 @@ class StatsRecorder {
     kRecoveryLostIds,
     kPoisonings,
     kStreamsUnpoisoned,
-    // Not a field: write groups of one write (every kAsync group), folded into group_size
-    // at Snapshot, so the common case is one update instead of a histogram record.
-    kGroupsOfOne,
     kNumCounters,
   };
   enum Histogram : int {
@@ -88,7 +90,7 @@ class StatsRecorder {
 
   // Counters with one writer at a time (a thread's, or a stream's under its write lock),
   // so an update is a load and a store.
-  class Counters {
+  class alignas(64) Counters {
    public:
     void Add(Counter c, uint64_t n = 1) { Bump(values_[c], n); }
 
@@ -137,8 +139,8 @@ class StatsRecorder {
     void Reset();
 
     Counters counters_;
+    uint32_t async_ticks_ = 0;  // the owner's only; in the counters' last cache line
     Hist histograms_[kNumHistograms];
-    uint32_t async_ticks_ = 0;  // the owner's only
   };
 
   StatsRecorder();
