@@ -247,9 +247,15 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
   }
   if (stats) {
     std::vector<Part> parts;
+    // Opened in the order off a, on a, on b, off b, off c, ... (benchmarks/workloads.h
+    // says why).
+    const std::pair<bool, char> kOrder[] = {{false, 'a'}, {true, 'a'}, {true, 'b'}, {false, 'b'},
+                                            {false, 'c'}, {true, 'c'}, {true, 'd'}, {false, 'd'}};
     for (bool w2 : {false, true}) {
-      for (bool on : {false, true}) {
-        parts.push_back({"stats", [c, w2, on] { return bench::StatsCostRun(c, w2, on); }});
+      for (const auto& [on, instance] : kOrder) {
+        parts.push_back({"stats", [c, w2, on = on, instance = instance] {
+                           return bench::StatsCostRun(c, w2, on, instance);
+                         }});
       }
     }
     steps.push_back(Paired("W1/W2 statistics on/off", std::move(parts)));

@@ -1,11 +1,13 @@
 #include "ironwal/cli/bench_report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -59,15 +61,40 @@ std::string Micros(const std::optional<double>& us) {
   return *us < 10 ? absl::StrFormat("%.2f", *us) : absl::StrFormat("%.1f", *us);
 }
 
-// The cost of statistics: the median over rounds of 1 - on/off (each round ran both, in
-// alternating order), with the quartiles, and the ratio of the totals.
-std::string StatsCost(const Result& on, const Result& off) {
-  const double total = 100.0 * (1.0 - on.ops_per_s / off.ops_per_s);
-  std::vector<double> costs;
-  for (size_t i = 0; i < on.slice_ops_per_s.size() && i < off.slice_ops_per_s.size(); ++i) {
-    if (off.slice_ops_per_s[i] > 0) {
-      costs.push_back(100.0 * (1.0 - on.slice_ops_per_s[i] / off.slice_ops_per_s[i]));
+// The cost of statistics from a workload's rows "on a", "off a", "on b", ... (two sides of
+// several WALs each, benchmarks/workloads.h): the median over rounds of 1 - on/off, where
+// a side's rate in a round is the geometric mean of its WALs' (each round ran them all, in
+// alternating order), with the quartiles, and the same of the totals. Empty unless both
+// sides have rows.
+std::string StatsCost(const std::string& name, const std::vector<Result>& all) {
+  std::vector<const Result*> sides[2];  // off, on
+  for (const Result& r : all) {
+    if (r.name != name || r.ops_per_s <= 0) continue;
+    if (absl::StartsWith(r.variant, "off ")) sides[0].push_back(&r);
+    if (absl::StartsWith(r.variant, "on ")) sides[1].push_back(&r);
+  }
+  if (sides[0].empty() || sides[1].empty()) return "";
+  // The geometric mean of rate(r) over a side's rows; 0 when one of them has none.
+  auto mean = [](const std::vector<const Result*>& side, auto rate) {
+    double log_sum = 0;
+    for (const Result* r : side) {
+      const std::optional<double> v = rate(*r);
+      if (!v || *v <= 0) return 0.0;
+      log_sum += std::log(*v);
     }
+    return std::exp(log_sum / static_cast<double>(side.size()));
+  };
+  auto total_rate = [](const Result& r) { return std::optional<double>(r.ops_per_s); };
+  const double total = 100.0 * (1.0 - mean(sides[1], total_rate) / mean(sides[0], total_rate));
+  std::vector<double> costs;
+  for (size_t i = 0; i < sides[0][0]->slice_ops_per_s.size(); ++i) {
+    auto slice_rate = [i](const Result& r) {
+      return i < r.slice_ops_per_s.size() ? std::optional<double>(r.slice_ops_per_s[i])
+                                          : std::nullopt;
+    };
+    const double off_rate = mean(sides[0], slice_rate);
+    const double on_rate = mean(sides[1], slice_rate);
+    if (off_rate > 0 && on_rate > 0) costs.push_back(100.0 * (1.0 - on_rate / off_rate));
   }
   if (costs.size() < 4) return absl::StrFormat("stats cost %.1f%% of off's rate", total);
   std::sort(costs.begin(), costs.end());
@@ -97,12 +124,11 @@ std::string VsDevice(const Result& r, const std::vector<Result>& all) {
       absl::StrAppendFormat(&s, ", %.2fx 4x_append", r.ops_per_s / dev->ops_per_s);
     return s;
   }
-  if ((r.name == "W1-stats" || r.name == "W2-stats") && r.variant == "on") {
-    for (const Result& off : all) {
-      if (off.name == r.name && off.variant == "off" && off.ops_per_s > 0) {
-        return StatsCost(r, off);
-      }
-    }
+  if ((r.name == "W1-stats" || r.name == "W2-stats") &&
+      std::find_if(all.rbegin(), all.rend(), [&](const Result& x) {
+        return x.name == r.name;
+      })->variant == r.variant) {
+    return StatsCost(r.name, all);  // on the workload's last row
   }
   if (r.name == "W5" && (d = find("4x_append_128_fdatasync")) != nullptr) {
     return absl::StrFormat("%.2fx 4x_append_128 rate", r.ops_per_s / d->ops_per_s);
