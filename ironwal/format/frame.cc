@@ -148,13 +148,44 @@ uint8_t Fold8(uint32_t crc) {
   return static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
 }
 
-// The stamp's check byte before the stream tag is XORed in.
+// The stamp's check byte before the stream tag is XORed in, by definition:
+// Fold8(CRC-32(frame_crc as u32 LE || hint as u16 LE)).
+uint8_t StampCheckBaseByCrc(const char bytes[6]) {
+  return Fold8(Crc32(absl::string_view(bytes, 6)));
+}
+
+// The same function by tables, for recovery's walk over every frame (issue 17, W8): over
+// messages of one length CRC-32 is affine in the message bits, and Fold8 is linear, so the
+// check byte of b0..b5 is f(0) ^ XOR over i of (f(b_i at position i, zeros elsewhere) ^
+// f(0)): six table lookups instead of a table CRC of six bytes. Built once, on first use,
+// from the definition above.
+struct StampCheckTables {
+  uint8_t zero;
+  uint8_t byte[6][256];
+};
+
+const StampCheckTables& CheckTables() {
+  static const StampCheckTables* const tables = [] {
+    auto* t = new StampCheckTables;
+    char bytes[6] = {0, 0, 0, 0, 0, 0};
+    t->zero = StampCheckBaseByCrc(bytes);
+    for (int i = 0; i < 6; ++i) {
+      for (int b = 0; b < 256; ++b) {
+        bytes[i] = static_cast<char>(b);
+        t->byte[i][b] = StampCheckBaseByCrc(bytes) ^ t->zero;
+      }
+      bytes[i] = 0;
+    }
+    return t;
+  }();
+  return *tables;
+}
+
 uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
-  char bytes[6];
-  EncodeFixed32(bytes, frame_crc);
-  bytes[4] = static_cast<char>(hint & 0xFF);
-  bytes[5] = static_cast<char>(hint >> 8);
-  return Fold8(Crc32(absl::string_view(bytes, sizeof(bytes))));
+  const StampCheckTables& t = CheckTables();
+  return t.zero ^ t.byte[0][frame_crc & 0xFF] ^ t.byte[1][(frame_crc >> 8) & 0xFF] ^
+         t.byte[2][(frame_crc >> 16) & 0xFF] ^ t.byte[3][frame_crc >> 24] ^ t.byte[4][hint & 0xFF] ^
+         t.byte[5][hint >> 8];
 }
 
 }  // namespace
