@@ -47,7 +47,8 @@ std::shared_ptr<SegmentReader> ReaderCache::LookupByHint(const Key& key) {
   std::shared_ptr<Slot> slot = hint->slot.lock();
   if (slot == nullptr) return nullptr;
   Touch(slot.get());
-  hint_hits_.fetch_add(1, std::memory_order_relaxed);
+  // Not an atomic increment: one more shared line written per hit is what the hint saves.
+  hint_hits_.store(hint_hits_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   // Shares the slot's ownership (which holds the reader) without another count.
   SegmentReader* const reader = slot->reader.get();
   return std::shared_ptr<SegmentReader>(std::move(slot), reader);

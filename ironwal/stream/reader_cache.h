@@ -56,7 +56,8 @@ class ReaderCache {
 
   // The cached reader, marked most recently used; nullptr if absent.
   std::shared_ptr<SegmentReader> Lookup(const void* owner, uint64_t segment_start);
-  // Lookups answered by a thread's hint, without the lock (for tests).
+  // Lookups answered by a thread's hint, without the lock (for tests; concurrent hits may
+  // be counted once).
   uint64_t hint_hits() const { return hint_hits_.load(std::memory_order_relaxed); }
   // Caches `reader` (replacing any other for the key), evicting the least recently used
   // beyond the capacity.
@@ -93,8 +94,15 @@ class ReaderCache {
   // This thread's hint slot for `key`, and the lock-free lookup through it.
   static Hint* HintFor(const Key& key);
   std::shared_ptr<SegmentReader> LookupByHint(const Key& key);
+  // Marks `slot` most recently used. Ticks are unique, so a slot stamped with the latest
+  // tick is already the most recent: then nothing is written (a thread reading one
+  // segment over and over touches no shared line).
   void Touch(Slot* slot) {
-    slot->last_use.store(tick_.fetch_add(1) + 1, std::memory_order_relaxed);
+    if (slot->last_use.load(std::memory_order_relaxed) == tick_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    slot->last_use.store(tick_.fetch_add(1, std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
   }
 
   const size_t capacity_;
@@ -106,7 +114,7 @@ class ReaderCache {
   // Moves (release, under mu_) on every change of map_'s membership: a hint taken at the
   // current generation names a slot still in map_.
   std::atomic<uint64_t> generation_{0};
-  std::atomic<uint64_t> tick_{0};
+  std::atomic<uint64_t> tick_{1};  // above every new slot's last_use (0)
   std::atomic<uint64_t> hint_hits_{0};
   std::list<Shelved> shelf_ ABSL_GUARDED_BY(mu_);  // front = most recent
   absl::flat_hash_map<Key, std::list<Shelved>::iterator> shelf_map_ ABSL_GUARDED_BY(mu_);
