@@ -109,9 +109,10 @@ absl::Status Reopen(const std::string& root, uint64_t segment_bytes) {
   if (!wal.ok()) return wal.status();
   absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(kStream);
   if (!info.ok()) return info.status();
-  std::printf("reopened: next ID %llu, %llu segments\n",
+  std::printf("reopened: next ID %llu, %llu segments, %llu records in the active one\n",
               static_cast<unsigned long long>(info->next_id),
-              static_cast<unsigned long long>(info->segment_count));
+              static_cast<unsigned long long>(info->segment_count),
+              static_cast<unsigned long long>(info->next_id - info->active_segment_start_id));
   return (*wal)->Close();
 }
 
