@@ -215,27 +215,32 @@ void ReserveFrames(uint64_t file_size, uint64_t frame_size, OffsetIndex::Frames*
 }
 
 // The scan's fast path (issue 17, W8): verifies the frames at hand in the mapping or the
-// read-ahead buffer (FrameCursor::TryNextFrame: no Status, no virtual read per frame) while
-// each decodes, fits, continues the IDs and passes its CRC, recording them in `frames`,
-// `stamps` and `scan` (end_id, valid_end). Stops before the first frame that does not, or
-// that is not at hand, with the cursor there: Next() reports it, and a bad CRC is read
-// again before it is judged, as on the slow path.
+// read-ahead buffer (FrameCursor::BytesAtHand: no Status, no virtual read, no cursor call
+// per frame) while each decodes, fits, continues the IDs and passes its CRC, recording
+// them in `frames`, `stamps` and `scan` (end_id, valid_end). Stops before the first frame
+// that does not, or that is not wholly at hand, with the cursor there: Next() reports it,
+// and a bad CRC is read again before it is judged, as on the slow path.
 void VerifyFramesAtHand(FrameCursor* cursor, SegmentScan* scan, OffsetIndex::Frames* frames,
                         StampTally* stamps) {
+  const absl::string_view hand = cursor->BytesAtHand();
+  const uint64_t base = cursor->offset();
   FrameHeader header;
-  absl::string_view payload;
-  uint64_t offset;
-  while (cursor->TryNextFrame(&header, &payload, &offset)) {
-    if (header.start_id != scan->end_id || ComputeFrameCrc(header, payload) != header.crc) {
-      cursor->Seek(offset);
-      return;
-    }
-    if (frames->empty()) ReserveFrames(scan->file_size, header.frame_size(), frames);
+  size_t pos = 0;
+  while (hand.size() - pos >= format::kFrameHeaderSize &&
+         TryDecodeFrameHeader(hand.data() + pos, &header) && header.start_id == scan->end_id) {
+    const uint64_t size = header.frame_size();
+    if (size > hand.size() - pos) break;
+    const absl::string_view payload(hand.data() + pos + format::kFrameHeaderSize, header.disk_size);
+    if (ComputeFrameCrc(header, payload) != header.crc) break;
+    const uint64_t offset = base + pos;
+    if (frames->empty()) ReserveFrames(scan->file_size, size, frames);
     frames->Add(header.start_id, offset);
     stamps->Add(header, offset);
     scan->end_id = header.end_id();
-    scan->valid_end = offset + header.frame_size();
+    scan->valid_end = offset + size;
+    pos += static_cast<size_t>(size);
   }
+  cursor->Skip(pos);
 }
 
 // Classifies the first unverified frame at scan->valid_end (rows B-K).
