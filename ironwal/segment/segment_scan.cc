@@ -208,10 +208,11 @@ absl::StatusOr<ValidAfter> FindValidFramesAfter(const RandomAccessFile& file, ui
 }
 
 // Room in `frames` for a segment of `file_size` bytes whose first frame is `frame_size`
-// bytes (an estimate: PublishAll gives back a reserve far too large).
+// bytes (an estimate, at most 4 Mi frames beyond which the arrays grow as they fill:
+// PublishAll gives back a reserve far too large).
 void ReserveFrames(uint64_t file_size, uint64_t frame_size, OffsetIndex::Frames* frames) {
   const uint64_t estimate = file_size / std::max<uint64_t>(frame_size, 1) + 1;
-  frames->Reserve(static_cast<size_t>(std::min<uint64_t>(estimate, uint64_t{1} << 26)));
+  frames->Reserve(static_cast<size_t>(std::min<uint64_t>(estimate, uint64_t{1} << 22)));
 }
 
 // The scan's fast path (issue 17, W8): verifies the frames at hand in the mapping or the
