@@ -9,8 +9,11 @@ namespace internal {
 namespace {
 
 std::atomic<uint64_t> next_serial{1};
+thread_local uint64_t thread_hint_hits = 0;
 
 }  // namespace
+
+uint64_t ReaderCache::ThreadHintHits() { return thread_hint_hits; }
 
 // One remembered hit: which cache (serial), which segment, the cache's generation then,
 // and the slot (weakly: the hint never keeps a reader open).
@@ -47,8 +50,7 @@ std::shared_ptr<SegmentReader> ReaderCache::LookupByHint(const Key& key) {
   std::shared_ptr<Slot> slot = hint->slot.lock();
   if (slot == nullptr) return nullptr;
   Touch(slot.get());
-  // Not an atomic increment: one more shared line written per hit is what the hint saves.
-  hint_hits_.store(hint_hits_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  ++thread_hint_hits;
   // Shares the slot's ownership (which holds the reader) without another count.
   SegmentReader* const reader = slot->reader.get();
   return std::shared_ptr<SegmentReader>(std::move(slot), reader);

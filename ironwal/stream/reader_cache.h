@@ -56,9 +56,9 @@ class ReaderCache {
 
   // The cached reader, marked most recently used; nullptr if absent.
   std::shared_ptr<SegmentReader> Lookup(const void* owner, uint64_t segment_start);
-  // Lookups answered by a thread's hint, without the lock (for tests; concurrent hits may
-  // be counted once).
-  uint64_t hint_hits() const { return hint_hits_.load(std::memory_order_relaxed); }
+  // Lookups the calling thread had answered by its hints, without a lock, in any cache
+  // (for tests: a per-thread count, so that a hit writes nothing shared).
+  static uint64_t ThreadHintHits();
   // Caches `reader` (replacing any other for the key), evicting the least recently used
   // beyond the capacity.
   void Insert(const void* owner, uint64_t segment_start, std::shared_ptr<SegmentReader> reader);
@@ -113,9 +113,9 @@ class ReaderCache {
   absl::flat_hash_map<Key, std::shared_ptr<Slot>> map_ ABSL_GUARDED_BY(mu_);
   // Moves (release, under mu_) on every change of map_'s membership: a hint taken at the
   // current generation names a slot still in map_.
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<uint64_t> tick_{1};  // above every new slot's last_use (0)
-  std::atomic<uint64_t> hint_hits_{0};
+  // On lines of their own: every hint hit reads generation_, and tick_ moves with use.
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<uint64_t> tick_{1};      // above every new slot's last_use (0)
   std::list<Shelved> shelf_ ABSL_GUARDED_BY(mu_);  // front = most recent
   absl::flat_hash_map<Key, std::list<Shelved>::iterator> shelf_map_ ABSL_GUARDED_BY(mu_);
   uint64_t shelf_bytes_ ABSL_GUARDED_BY(mu_) = 0;
