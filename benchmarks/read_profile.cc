@@ -10,6 +10,11 @@
 // Arguments: mmap|pread, records, entries per frame (1 = W6/W7's single-entry frames).
 // Instructions per record = the toggled total / (2 * records) for scans (two full scans),
 // / records for Gets. Prints what it read so nothing is optimised away; exits 1 on error.
+//
+// W8's reopen: `read_profile reopen RECORDS ENTRIES_PER_FRAME [SEGMENT_MB]` writes the WAL
+// (segments of SEGMENT_MB, default 64 as WalOptions), opens and closes it once untimed, then
+// opens it again in ProfiledOpen (kStrict, kPread, as W8's timed opens): give callgrind
+// --toggle-collect='*ProfiledOpen*' and divide by the frames of the active segment.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,9 +36,11 @@ namespace {
 
 constexpr char kStream[] = "r";
 
-absl::Status Populate(const std::string& root, uint64_t records, uint64_t batch) {
+absl::Status Populate(const std::string& root, uint64_t records, uint64_t batch,
+                      uint64_t segment_bytes) {
   WalOptions options;
   options.root = root;
+  options.max_segment_size = segment_bytes;
   options.sync_mode = SyncMode::kAsync;
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
   if (!wal.ok()) return wal.status();
@@ -77,9 +84,44 @@ __attribute__((noinline)) uint64_t ProfiledGets(Wal* wal, const std::vector<uint
   return bytes;
 }
 
+WalOptions ReopenOptions(const std::string& root, uint64_t segment_bytes) {
+  WalOptions options;
+  options.root = root;
+  options.max_segment_size = segment_bytes;
+  options.sync_mode = SyncMode::kStrict;
+  options.read_strategy = ReadStrategy::kPread;
+  return options;
+}
+
+__attribute__((noinline)) absl::StatusOr<std::unique_ptr<Wal>> ProfiledOpen(
+    const WalOptions& options) {
+  return Wal::Open(options);
+}
+
+// W8's reopen (see the top of the file); prints the next ID so the open is not idle.
+absl::Status Reopen(const std::string& root, uint64_t segment_bytes) {
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(ReopenOptions(root, segment_bytes));
+  if (!wal.ok()) return wal.status();
+  absl::Status closed = (*wal)->Close();
+  if (!closed.ok()) return closed;
+  wal->reset();
+  wal = ProfiledOpen(ReopenOptions(root, segment_bytes));
+  if (!wal.ok()) return wal.status();
+  absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(kStream);
+  if (!info.ok()) return info.status();
+  std::printf("reopened: next ID %llu, %llu segments, %llu records in the active one\n",
+              static_cast<unsigned long long>(info->next_id),
+              static_cast<unsigned long long>(info->segment_count),
+              static_cast<unsigned long long>(info->next_id - info->active_segment_start_id));
+  return (*wal)->Close();
+}
+
 int Main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: read_profile mmap|pread RECORDS ENTRIES_PER_FRAME\n");
+  const bool reopen = argc >= 2 && absl::string_view(argv[1]) == "reopen";
+  if (argc != 4 && !(reopen && argc == 5)) {
+    std::fprintf(stderr,
+                 "usage: read_profile mmap|pread RECORDS ENTRIES_PER_FRAME\n"
+                 "       read_profile reopen RECORDS ENTRIES_PER_FRAME [SEGMENT_MB]\n");
     return 2;
   }
   const bool mmap = absl::string_view(argv[1]) == "mmap";
@@ -88,7 +130,16 @@ int Main(int argc, char** argv) {
   char dir[] = "/tmp/read_profile.XXXXXX";
   if (records == 0 || batch == 0 || mkdtemp(dir) == nullptr) return 2;
   const std::string root = std::string(dir) + "/wal";
-  absl::Status status = Populate(root, records, batch);
+  const uint64_t segment_bytes = (argc == 5 ? std::strtoull(argv[4], nullptr, 10) : uint64_t{64})
+                                 << 20;
+  absl::Status status = Populate(root, records, batch, segment_bytes);
+  if (reopen) {
+    if (status.ok()) status = Reopen(root, segment_bytes);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    if (!status.ok()) std::printf("%s\n", status.ToString().c_str());
+    return status.ok() ? 0 : 1;
+  }
   WalOptions options;
   options.root = root;
   options.statistics = true;

@@ -148,13 +148,52 @@ uint8_t Fold8(uint32_t crc) {
   return static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
 }
 
-// The stamp's check byte before the stream tag is XORed in.
-uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
-  char bytes[6];
-  EncodeFixed32(bytes, frame_crc);
-  bytes[4] = static_cast<char>(hint & 0xFF);
-  bytes[5] = static_cast<char>(hint >> 8);
-  return Fold8(Crc32(absl::string_view(bytes, sizeof(bytes))));
+// The stamp's check byte before the stream tag is XORed in is, by definition,
+// Fold8(CRC-32(frame_crc as u32 LE || hint as u16 LE)). Recovery reads it for every
+// frame (issue 17, W8), so it is computed by tables: over messages of one length CRC-32 is
+// affine in the message bits, and Fold8 is linear, so the check byte of b0..b5 is
+// f(0) ^ XOR over i of (f(b_i at position i, zeros elsewhere) ^ f(0)): six lookups instead
+// of a table CRC of six bytes. The tables are built at compile time from the definition
+// (a bitwise CRC-32); tests/format/frame_test.cc checks the result against Crc32.
+constexpr uint32_t BitwiseCrc32(const uint8_t (&bytes)[6]) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (uint8_t b : bytes) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+constexpr uint8_t Fold8Constexpr(uint32_t crc) {
+  return static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
+}
+
+struct StampCheckTables {
+  uint8_t zero = 0;
+  uint8_t byte[6][256] = {};
+};
+
+constexpr StampCheckTables MakeStampCheckTables() {
+  StampCheckTables t;
+  uint8_t bytes[6] = {0, 0, 0, 0, 0, 0};
+  t.zero = Fold8Constexpr(BitwiseCrc32(bytes));
+  for (int i = 0; i < 6; ++i) {
+    for (int b = 0; b < 256; ++b) {
+      bytes[i] = static_cast<uint8_t>(b);
+      t.byte[i][b] = Fold8Constexpr(BitwiseCrc32(bytes)) ^ t.zero;
+    }
+    bytes[i] = 0;
+  }
+  return t;
+}
+
+constexpr StampCheckTables kStampCheckTables = MakeStampCheckTables();
+
+inline uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
+  const StampCheckTables& t = kStampCheckTables;
+  return t.zero ^ t.byte[0][frame_crc & 0xFF] ^ t.byte[1][(frame_crc >> 8) & 0xFF] ^
+         t.byte[2][(frame_crc >> 16) & 0xFF] ^ t.byte[3][frame_crc >> 24] ^ t.byte[4][hint & 0xFF] ^
+         t.byte[5][hint >> 8];
 }
 
 }  // namespace

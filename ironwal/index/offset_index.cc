@@ -1,6 +1,7 @@
 #include "ironwal/index/offset_index.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "ironwal/base/check.h"
 
@@ -18,11 +19,38 @@ void OffsetIndex::Publish(uint64_t start_id, uint64_t offset, uint32_t entry_cou
   PublishLocked(start_id, offset, entry_count, frame_size);
 }
 
-void OffsetIndex::PublishAll(const std::vector<Entry>& frames) {
+void OffsetIndex::PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset) {
+  if (frames.empty()) return;
+  std::vector<uint64_t>& starts = frames.starts_;
+  std::vector<uint64_t>& offsets = frames.offsets_;
+  // Each frame holds at least one ID and one byte; the first continues the index. One
+  // branch-free pass, then one check, so that a walk over a million frames pays little.
+  bool increasing = starts.back() < end_id && offsets.back() < end_offset;
+  for (size_t i = 1; i < starts.size(); ++i) {
+    increasing &= (starts[i - 1] < starts[i]) & (offsets[i - 1] < offsets[i]);
+  }
+  IRONWAL_CHECK(increasing) << "frames out of order, ending at " << end_offset;
+  // A reserve estimate that was far too high is given back (the index lives as long as
+  // the segment is read).
+  if (starts.capacity() > starts.size() + starts.size() / 4 + 64) {
+    starts.shrink_to_fit();
+    offsets.shrink_to_fit();
+  }
   WriterMutexLock lock(&mu_);
-  starts_.reserve(starts_.size() + frames.size());
-  offsets_.reserve(offsets_.size() + frames.size());
-  for (const Entry& f : frames) PublishLocked(f.start_id, f.offset, f.entry_count, f.size);
+  const uint64_t end = end_id_.load(std::memory_order_relaxed);
+  const uint64_t end_bytes = end_offset_.load(std::memory_order_relaxed);
+  IRONWAL_CHECK(starts.front() == end) << "frame " << starts.front() << " after " << end;
+  IRONWAL_CHECK(offsets.front() == end_bytes)
+      << "frame at " << offsets.front() << " after " << end_bytes;
+  if (starts_.empty()) {
+    starts_ = std::move(starts);
+    offsets_ = std::move(offsets);
+  } else {
+    starts_.insert(starts_.end(), starts.begin(), starts.end());
+    offsets_.insert(offsets_.end(), offsets.begin(), offsets.end());
+  }
+  end_offset_.store(end_offset, std::memory_order_release);
+  end_id_.store(end_id, std::memory_order_release);
 }
 
 void OffsetIndex::PublishLocked(uint64_t start_id, uint64_t offset, uint32_t entry_count,

@@ -64,14 +64,33 @@ class OffsetIndex {
   // The published frame starting at byte `offset`, or nullopt.
   std::optional<FrameLocation> FrameAt(uint64_t offset) const;
 
-  // Publishes many frames at once (recovery): the same checks as Publish, one lock.
-  struct Entry {
-    uint64_t start_id;
-    uint64_t offset;
-    uint32_t entry_count;
-    uint64_t size;
+  // Frames a walk collected (recovery's scan, a sealed segment's indexing) before they are
+  // published together: where each starts, in order. A frame ends where the next starts,
+  // the last at the end given to PublishAll.
+  class Frames {
+   public:
+    // Room for `n` frames (a walk's estimate from the segment's size).
+    void Reserve(size_t n) {
+      starts_.reserve(n);
+      offsets_.reserve(n);
+    }
+    void Add(uint64_t start_id, uint64_t offset) {
+      starts_.push_back(start_id);
+      offsets_.push_back(offset);
+    }
+    size_t size() const { return starts_.size(); }
+    bool empty() const { return starts_.empty(); }
+
+   private:
+    friend class OffsetIndex;
+    std::vector<uint64_t> starts_;
+    std::vector<uint64_t> offsets_;
   };
-  void PublishAll(const std::vector<Entry>& frames);
+
+  // Publishes `frames`, whose last one ends at ID `end_id` and byte `end_offset`, at once
+  // (one lock): IRONWAL_CHECKs that they continue from end_id() and end_offset() and that
+  // IDs and offsets increase. An empty index takes the arrays over without copying them.
+  void PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset);
 
   uint64_t segment_start_id() const { return segment_start_id_; }
   // One past the last published ID (the segment start when empty).

@@ -75,6 +75,29 @@ absl::StatusOr<FrameCursor::Item> FrameCursor::Next(bool read_payload) {
   return item;
 }
 
+absl::string_view FrameCursor::BytesAtHand() {
+  if (offset_ >= limit_) return absl::string_view();
+  if (!mapped_taken_) {
+    mapped_taken_ = true;
+    const uint64_t mapped = file_->MappedSize();
+    if (mapped > 0) {
+      absl::StatusOr<absl::string_view> all = file_->Read(0, mapped, nullptr);
+      if (all.ok() && all->size() == mapped) mapped_ = *all;
+    }
+  }
+  const uint64_t room = limit_ - offset_;
+  if (offset_ < mapped_.size()) {
+    return absl::string_view(mapped_.data() + offset_, static_cast<size_t>(std::min<uint64_t>(
+                                                           mapped_.size() - offset_, room)));
+  }
+  if (offset_ >= buffer_start_ && offset_ < buffer_start_ + buffer_valid_) {
+    return absl::string_view(
+        buffer_.data() + (offset_ - buffer_start_),
+        static_cast<size_t>(std::min<uint64_t>(buffer_start_ + buffer_valid_ - offset_, room)));
+  }
+  return absl::string_view();
+}
+
 bool FrameCursor::TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset) {
   if (offset_ >= limit_ || limit_ - offset_ < format::kFrameHeaderSize) return false;
   if (!mapped_taken_) {

@@ -70,6 +70,15 @@ class FrameCursor {
   // Never does I/O except to take a view of the whole mapping the first time.
   bool TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset);
 
+  // The bytes at hand from the cursor up to the limit: in the mapping, or in the
+  // read-ahead buffer; empty when none are (Next() then reads). For loops that decode many
+  // frames themselves (recovery's scan); valid until the next Next(). Never does I/O except
+  // to take a view of the whole mapping the first time.
+  absl::string_view BytesAtHand();
+  // Moves the cursor forward by `n` bytes (at most BytesAtHand().size()), past frames the
+  // caller took from BytesAtHand().
+  void Skip(uint64_t n) { offset_ += n; }
+
   // Moves the cursor to byte `offset` (a frame boundary the caller knows).
   void Seek(uint64_t offset) { offset_ = offset; }
   // Raises the limit (a stream published more frames).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -128,10 +129,14 @@ class StampTally {
   explicit StampTally(uint8_t stream_tag) : tag_(stream_tag) {}
 
   void Add(const FrameHeader& header, uint64_t offset) {
+    if (header.reserved == 0) return;  // ironwal 0.6's frame: no information
+    // One reading per frame (ProvenFrontier would read the stamp again).
     const StampReading reading = ReadFrameStamp(header, tag_);
     if (reading.kind == StampReading::Kind::kThisStream) {
       ++this_stream_;
-      proven_frontier_ = std::max(proven_frontier_, ProvenFrontier(header, offset, tag_));
+      if (reading.frontier_distance.has_value() && *reading.frontier_distance <= offset) {
+        proven_frontier_ = std::max(proven_frontier_, offset - *reading.frontier_distance);
+      }
     } else if (reading.kind == StampReading::Kind::kMismatch) {
       if (mismatched_ == 0) other_tag_ = reading.implied_tag;
       if (reading.implied_tag != other_tag_) other_tags_agree_ = false;
@@ -202,25 +207,41 @@ absl::StatusOr<ValidAfter> FindValidFramesAfter(const RandomAccessFile& file, ui
   }
 }
 
-// Walks the frames of `bytes` from its start while each has a decodable header, fits,
-// passes its CRC and continues the IDs from *end_id; returns where it stopped.
-uint64_t VerifyMappedFrames(absl::string_view bytes, uint64_t* end_id,
-                            std::vector<OffsetIndex::Entry>* frames, StampTally* stamps) {
-  uint64_t pos = 0;
-  while (bytes.size() - pos >= format::kFrameHeaderSize) {
-    absl::StatusOr<FrameHeader> header = DecodeFrameHeader(bytes.substr(pos));
-    if (!header.ok() || header->frame_size() > bytes.size() - pos || header->start_id != *end_id) {
-      break;
-    }
-    const absl::string_view payload =
-        bytes.substr(pos + format::kFrameHeaderSize, header->disk_size);
-    if (ComputeFrameCrc(*header, payload) != header->crc) break;
-    frames->push_back({header->start_id, pos, header->entry_count, header->frame_size()});
-    stamps->Add(*header, pos);
-    *end_id = header->end_id();
-    pos += header->frame_size();
+// Room in `frames` for a segment of `file_size` bytes whose first frame is `frame_size`
+// bytes (an estimate, at most 4 Mi frames beyond which the arrays grow as they fill:
+// PublishAll gives back a reserve far too large).
+void ReserveFrames(uint64_t file_size, uint64_t frame_size, OffsetIndex::Frames* frames) {
+  const uint64_t estimate = file_size / std::max<uint64_t>(frame_size, 1) + 1;
+  frames->Reserve(static_cast<size_t>(std::min<uint64_t>(estimate, uint64_t{1} << 22)));
+}
+
+// The scan's fast path (issue 17, W8): verifies the frames at hand in the mapping or the
+// read-ahead buffer (FrameCursor::BytesAtHand: no Status, no virtual read, no cursor call
+// per frame) while each decodes, fits, continues the IDs and passes its CRC, recording
+// them in `frames`, `stamps` and `scan` (end_id, valid_end). Stops before the first frame
+// that does not, or that is not wholly at hand, with the cursor there: Next() reports it,
+// and a bad CRC is read again before it is judged, as on the slow path.
+void VerifyFramesAtHand(FrameCursor* cursor, SegmentScan* scan, OffsetIndex::Frames* frames,
+                        StampTally* stamps) {
+  const absl::string_view hand = cursor->BytesAtHand();
+  const uint64_t base = cursor->offset();
+  FrameHeader header;
+  size_t pos = 0;
+  while (hand.size() - pos >= format::kFrameHeaderSize &&
+         TryDecodeFrameHeader(hand.data() + pos, &header) && header.start_id == scan->end_id) {
+    const uint64_t size = header.frame_size();
+    if (size > hand.size() - pos) break;
+    const absl::string_view payload(hand.data() + pos + format::kFrameHeaderSize, header.disk_size);
+    if (ComputeFrameCrc(header, payload) != header.crc) break;
+    const uint64_t offset = base + pos;
+    if (frames->empty()) ReserveFrames(scan->file_size, size, frames);
+    frames->Add(header.start_id, offset);
+    stamps->Add(header, offset);
+    scan->end_id = header.end_id();
+    scan->valid_end = offset + size;
+    pos += static_cast<size_t>(size);
   }
-  return pos;
+  cursor->Skip(pos);
 }
 
 // Classifies the first unverified frame at scan->valid_end (rows B-K).
@@ -256,28 +277,26 @@ absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, uin
   return absl::OkStatus();
 }
 
-// ScanActiveSegment's walk and verdict (rows A-K); the caller publishes `verified_frames`.
-absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint64_t start_id,
-                                              const ScanOptions& options, uint8_t tag,
-                                              StampTally* stamps,
-                                              std::vector<OffsetIndex::Entry>* verified_frames) {
-  SegmentScan scan;
-  IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
+// ScanActiveSegment's walk and verdict (rows A-K) into `*scan_out`, whose end_id and
+// valid_end describe `verified_frames` however the walk ends (even on an I/O error); the
+// caller publishes them.
+absl::Status WalkActiveSegment(const RandomAccessFile& file, uint64_t start_id,
+                               const ScanOptions& options, uint8_t tag, StampTally* stamps,
+                               OffsetIndex::Frames* verified_frames, SegmentScan* scan_out) {
+  SegmentScan& scan = *scan_out;
   scan.end_id = start_id;
+  IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
   FrameCursor cursor(&file, 0, scan.file_size, options.buffer_size);
-  // Fast path over a mapped file: verify frames straight from the mapping while they
-  // check out; the first thing that does not is left to the general loop below.
-  if (scan.file_size > 0 && file.MappedSize() >= scan.file_size) {
-    IRONWAL_ASSIGN_OR_RETURN(const absl::string_view all, file.Read(0, scan.file_size, nullptr));
-    scan.valid_end = VerifyMappedFrames(all, &scan.end_id, verified_frames, stamps);
-    cursor.Seek(scan.valid_end);
-  }
-  for (bool first = scan.valid_end == 0;; first = false) {
+  for (;;) {
+    // Frames at hand take the fast path; the first that does not (or needs a read) is
+    // reported by Next() below. X is the segment's first frame when none verified (row J).
+    VerifyFramesAtHand(&cursor, &scan, verified_frames, stamps);
+    const bool first = scan.valid_end == 0;
     IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next());
     if (item.kind == FrameCursor::Kind::kTruncatedHeader ||
         item.kind == FrameCursor::Kind::kBadHeader) {
       IRONWAL_ASSIGN_OR_RETURN(const bool zero_tail, IsZeroTail(file, options, &scan));
-      if (zero_tail) return scan;  // row Z
+      if (zero_tail) return absl::OkStatus();  // row Z
     }
     switch (item.kind) {
       case FrameCursor::Kind::kEnd:
@@ -288,28 +307,28 @@ absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint
           scan.reason = absl::StrCat("the file ends at byte ", scan.valid_end,
                                      ", before the durable frontier at byte ",
                                      options.durable_offset, ": synced frames are missing");
-          return scan;
+          return absl::OkStatus();
         }
         scan.outcome = ScanOutcome::kClean;
         scan.row = 'A';
-        return scan;
+        return absl::OkStatus();
       case FrameCursor::Kind::kTruncatedHeader:
         IRONWAL_RETURN_IF_ERROR(
             Judge(file, options, tag, first, 'B',
                   absl::StrCat("header cut short: ", scan.file_size - item.offset, " of 32 bytes"),
                   &scan));
-        return scan;
+        return absl::OkStatus();
       case FrameCursor::Kind::kBadHeader:
         IRONWAL_RETURN_IF_ERROR(
             Judge(file, options, tag, first, 'C', std::string(item.problem.message()), &scan));
-        return scan;
+        return absl::OkStatus();
       case FrameCursor::Kind::kTruncatedPayload:
         IRONWAL_RETURN_IF_ERROR(Judge(
             file, options, tag, first, 'D',
             absl::StrCat("frame of ", item.header.frame_size(), " bytes runs past the end by ",
                          item.offset + item.header.frame_size() - scan.file_size, " bytes"),
             &scan));
-        return scan;
+        return absl::OkStatus();
       case FrameCursor::Kind::kFrame:
         break;
     }
@@ -322,62 +341,73 @@ absl::StatusOr<SegmentScan> WalkActiveSegment(const RandomAccessFile& file, uint
     if (!verified.ok()) {
       IRONWAL_RETURN_IF_ERROR(
           Judge(file, options, tag, first, 'E', std::string(verified.message()), &scan));
-      return scan;
+      return absl::OkStatus();
     }
     if (item.header.start_id != scan.end_id) {
       IRONWAL_RETURN_IF_ERROR(Judge(file, options, tag, first, 'F',
                                     absl::StrCat("frame starts at ID ", item.header.start_id,
                                                  ", expected a frame starting at ID ", scan.end_id),
                                     &scan));
-      return scan;
+      return absl::OkStatus();
     }
-    verified_frames->push_back(
-        {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});
+    if (verified_frames->empty()) {
+      ReserveFrames(scan.file_size, item.header.frame_size(), verified_frames);
+    }
+    verified_frames->Add(item.header.start_id, item.offset);
     stamps->Add(item.header, item.offset);
     scan.end_id = item.header.end_id();
     scan.valid_end = item.offset + item.header.frame_size();
   }
 }
 
-// IndexSealedSegment's walk: collects the frames into `frames` up to the first problem.
-// With `check_ids` false, only the headers' decoding ends the walk.
+// Where the frames a walk collected end: one past their last ID, and their last byte.
+struct WalkEnd {
+  uint64_t id = 0;
+  uint64_t offset = 0;
+};
+
+// IndexSealedSegment's walk: collects the frames into `frames` up to the first problem,
+// and where they end into `*end`. With `check_ids` false, only the headers' decoding ends
+// the walk.
 absl::Status WalkSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                std::optional<uint64_t> end_id, size_t buffer_size, bool check_ids,
-                               StampTally* stamps, std::vector<OffsetIndex::Entry>* frames) {
+                               StampTally* stamps, OffsetIndex::Frames* frames, WalkEnd* end) {
   IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file.Size());
   FrameCursor cursor(&file, 0, size, buffer_size);
-  uint64_t expected = start_id;
+  uint64_t& expected = end->id;
+  expected = start_id;
   for (;;) {
     IRONWAL_ASSIGN_OR_RETURN(FrameCursor::Item item, cursor.Next(/*read_payload=*/false));
-    const std::string where = absl::StrCat("index ", file.path(), "@", item.offset, ": ");
+    const auto where = [&] { return absl::StrCat("index ", file.path(), "@", item.offset, ": "); };
     switch (item.kind) {
       case FrameCursor::Kind::kEnd:
         if (end_id.has_value() && expected != *end_id) {
-          return absl::DataLossError(absl::StrCat(where, "sealed segment ends at ID ", expected,
+          return absl::DataLossError(absl::StrCat(where(), "sealed segment ends at ID ", expected,
                                                   ", the next segment starts at ", *end_id));
         }
         return absl::OkStatus();
       case FrameCursor::Kind::kTruncatedHeader:
-        return absl::DataLossError(absl::StrCat(where, "sealed segment ends inside a header"));
+        return absl::DataLossError(absl::StrCat(where(), "sealed segment ends inside a header"));
       case FrameCursor::Kind::kBadHeader:
-        return absl::DataLossError(absl::StrCat(where, item.problem.message()));
+        return absl::DataLossError(absl::StrCat(where(), item.problem.message()));
       case FrameCursor::Kind::kTruncatedPayload:
-        return absl::DataLossError(absl::StrCat(where, "sealed segment ends inside a frame"));
+        return absl::DataLossError(absl::StrCat(where(), "sealed segment ends inside a frame"));
       case FrameCursor::Kind::kFrame:
         break;
     }
     if (check_ids && (item.header.start_id != expected ||
                       (end_id.has_value() && item.header.end_id() > *end_id))) {
       return absl::DataLossError(absl::StrCat(
-          where, "frame holds IDs [", item.header.start_id, ", ", item.header.end_id(), "), ",
+          where(), "frame holds IDs [", item.header.start_id, ", ", item.header.end_id(), "), ",
           item.header.start_id != expected
               ? absl::StrCat("expected a frame starting at ID ", expected)
               : absl::StrCat("past the next segment, which starts at ID ", *end_id)));
     }
-    frames->push_back(
-        {item.header.start_id, item.offset, item.header.entry_count, item.header.frame_size()});
+    if (frames->empty()) ReserveFrames(size, item.header.frame_size(), frames);
+    frames->Add(item.header.start_id, item.offset);
     stamps->Add(item.header, item.offset);
     expected = item.header.end_id();
+    end->offset = item.offset + item.header.frame_size();
   }
 }
 
@@ -387,9 +417,13 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
                                               const ScanOptions& options, OffsetIndex* index) {
   const uint8_t tag = options.stream_tag.value_or(StreamTagOfSegment(file.path()));
   StampTally stamps(tag);
-  std::vector<OffsetIndex::Entry> verified_frames;
-  absl::StatusOr<SegmentScan> scan =
-      WalkActiveSegment(file, start_id, options, tag, &stamps, &verified_frames);
+  OffsetIndex::Frames verified_frames;
+  absl::StatusOr<SegmentScan> scan = SegmentScan();
+  const absl::Status walked =
+      WalkActiveSegment(file, start_id, options, tag, &stamps, &verified_frames, &*scan);
+  const uint64_t verified_end_id = scan->end_id;
+  const uint64_t verified_end_offset = scan->valid_end;
+  if (!walked.ok()) scan = walked;
   // Row L: the frames verify, but they were written for another stream: nothing is
   // published. Otherwise the verified frames are, together (one lock), however the scan
   // ended.
@@ -405,7 +439,7 @@ absl::StatusOr<SegmentScan> ScanActiveSegment(const RandomAccessFile& file, uint
     scan->proving_frame_frontier = 0;
     return scan;
   }
-  index->PublishAll(verified_frames);
+  index->PublishAll(std::move(verified_frames), verified_end_id, verified_end_offset);
   if (scan.ok()) scan->proven_frontier = stamps.proven_frontier();
   return scan;
 }
@@ -420,24 +454,26 @@ absl::Status IndexSealedSegment(const RandomAccessFile& file, uint64_t start_id,
                                 std::optional<uint64_t> end_id, size_t buffer_size,
                                 OffsetIndex* index) {
   StampTally stamps(StreamTagOfSegment(file.path()));
-  std::vector<OffsetIndex::Entry> frames;
+  OffsetIndex::Frames frames;
+  WalkEnd end;
   const absl::Status walked = WalkSealedSegment(file, start_id, end_id, buffer_size,
-                                                /*check_ids=*/true, &stamps, &frames);
+                                                /*check_ids=*/true, &stamps, &frames, &end);
   // A walk that ended in damage keeps the frames before it readable, unless they are
   // another stream's.
   if (stamps.Foreign() && (walked.ok() || absl::IsDataLoss(walked))) {
     return absl::DataLossError(
         absl::StrCat("index ", file.path(), "@0: ", stamps.ForeignReason(file.path())));
   }
-  index->PublishAll(frames);
+  index->PublishAll(std::move(frames), end.id, end.offset);
   return walked;
 }
 
 absl::Status CheckSegmentStream(const RandomAccessFile& file, size_t buffer_size) {
   StampTally stamps(StreamTagOfSegment(file.path()));
-  std::vector<OffsetIndex::Entry> frames;
-  const absl::Status walked =
-      WalkSealedSegment(file, 0, std::nullopt, buffer_size, /*check_ids=*/false, &stamps, &frames);
+  OffsetIndex::Frames frames;
+  WalkEnd end;
+  const absl::Status walked = WalkSealedSegment(file, 0, std::nullopt, buffer_size,
+                                                /*check_ids=*/false, &stamps, &frames, &end);
   if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
   if (!stamps.Foreign()) return absl::OkStatus();
   return absl::DataLossError(

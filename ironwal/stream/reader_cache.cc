@@ -6,56 +6,119 @@
 namespace ironwal {
 namespace internal {
 
+namespace {
+
+std::atomic<uint64_t> next_serial{1};
+thread_local uint64_t thread_hint_hits = 0;
+
+}  // namespace
+
+uint64_t ReaderCache::ThreadHintHits() { return thread_hint_hits; }
+
+// One remembered hit: which cache (serial), which segment, the cache's generation then,
+// and the slot (weakly: the hint never keeps a reader open).
+struct ReaderCache::Hint {
+  uint64_t serial = 0;
+  Key key{nullptr, 0};
+  uint64_t generation = 0;
+  std::weak_ptr<Slot> slot;
+};
+
 ReaderCache::ReaderCache(size_t capacity, uint64_t index_bytes)
-    : capacity_(std::max<size_t>(capacity, 1)), index_bytes_(index_bytes) {}
+    : capacity_(std::max<size_t>(capacity, 1)),
+      index_bytes_(index_bytes),
+      serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
+
+ReaderCache::Hint* ReaderCache::HintFor(const Key& key) {
+  // A few segments per thread (a reader alternating between two streams or segments keeps
+  // both), chosen by the key's bits.
+  constexpr size_t kHints = 4;
+  thread_local Hint hints[kHints];
+  const uintptr_t mix = reinterpret_cast<uintptr_t>(key.first) / 64 ^ key.second;
+  return &hints[(mix ^ (mix >> 7)) % kHints];
+}
+
+std::shared_ptr<SegmentReader> ReaderCache::LookupByHint(const Key& key) {
+  Hint* hint = HintFor(key);
+  if (hint->serial != serial_ || hint->key != key ||
+      hint->generation != generation_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  // Unchanged generation: the slot was in map_ when the generation was read. If it has
+  // left since (a concurrent Insert or Erase), lock() fails or returns a slot that was
+  // cached an instant ago, as a locked Lookup just before that change would.
+  std::shared_ptr<Slot> slot = hint->slot.lock();
+  if (slot == nullptr) return nullptr;
+  Touch(slot.get());
+  ++thread_hint_hits;
+  // Shares the slot's ownership (which holds the reader) without another count.
+  SegmentReader* const reader = slot->reader.get();
+  return std::shared_ptr<SegmentReader>(std::move(slot), reader);
+}
 
 std::shared_ptr<SegmentReader> ReaderCache::Lookup(const void* owner, uint64_t segment_start) {
+  const Key key(owner, segment_start);
+  if (std::shared_ptr<SegmentReader> hit = LookupByHint(key)) return hit;
   MutexLock lock(&mu_);
-  auto it = map_.find(Key(owner, segment_start));
+  auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->second;
+  Touch(it->second.get());
+  Hint* hint = HintFor(key);
+  hint->serial = serial_;
+  hint->key = key;
+  hint->generation = generation_.load(std::memory_order_relaxed);
+  hint->slot = it->second;
+  return it->second->reader;
 }
 
 void ReaderCache::Insert(const void* owner, uint64_t segment_start,
                          std::shared_ptr<SegmentReader> reader) {
-  std::vector<std::shared_ptr<SegmentReader>> evicted;  // Closed outside the lock.
+  std::vector<std::shared_ptr<Slot>> evicted_slots;  // Closed outside the lock.
   MutexLock lock(&mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   const Key key(owner, segment_start);
   auto it = map_.find(key);
   if (it != map_.end()) {
-    evicted.push_back(std::move(it->second->second));
-    lru_.erase(it->second);
+    evicted_slots.push_back(std::move(it->second));
     map_.erase(it);
   }
   UnshelveLocked(key);  // the reader holds the index now
-  lru_.emplace_front(key, std::move(reader));
-  map_[key] = lru_.begin();
-  while (lru_.size() > capacity_) {
-    Entry& last = lru_.back();
+  auto slot = std::make_shared<Slot>(std::move(reader));
+  Touch(slot.get());
+  map_[key] = std::move(slot);
+  while (map_.size() > capacity_) {
+    // The least recently used: the smallest tick (a scan of at most capacity + 1 slots,
+    // on a miss, which opens a file anyway).
+    auto last = map_.begin();
+    for (auto i = map_.begin(); i != map_.end(); ++i) {
+      if (i->second->last_use.load(std::memory_order_relaxed) <
+          last->second->last_use.load(std::memory_order_relaxed)) {
+        last = i;
+      }
+    }
     // A sealed segment's index stays, so the next miss reads only its frame.
-    if (last.second->sealed()) ShelveLocked(last.first, last.second->shared_index());
-    evicted.push_back(std::move(last.second));
-    map_.erase(last.first);
-    lru_.pop_back();
+    const std::shared_ptr<SegmentReader>& victim = last->second->reader;
+    if (victim->sealed()) ShelveLocked(last->first, victim->shared_index());
+    evicted_slots.push_back(std::move(last->second));
+    map_.erase(last);
   }
 }
 
 void ReaderCache::Erase(const void* owner, uint64_t segment_start) {
-  std::shared_ptr<SegmentReader> evicted;
+  std::shared_ptr<Slot> evicted;
   MutexLock lock(&mu_);
   const Key key(owner, segment_start);
   UnshelveLocked(key);
   auto it = map_.find(key);
   if (it == map_.end()) return;
-  evicted = std::move(it->second->second);
-  lru_.erase(it->second);
+  generation_.fetch_add(1, std::memory_order_release);
+  evicted = std::move(it->second);
   map_.erase(it);
 }
 
 size_t ReaderCache::size() const {
   MutexLock lock(&mu_);
-  return lru_.size();
+  return map_.size();
 }
 
 void ReaderCache::Shelve(const void* owner, uint64_t segment_start,

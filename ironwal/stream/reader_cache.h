@@ -15,10 +15,19 @@
 // (SegmentReader::ReadFrame), so a stale one yields DataLoss, never other bytes. Erase
 // drops both, for files that change (truncation, suffix cuts, resets, deletion).
 //
+// Lookup's hit path (issue 17, W6) takes no lock: each thread remembers its last few hits
+// (a weak reference to the cached slot, with the cache's generation at the time); while
+// no Insert or Erase has changed the cache since (the generation is unchanged), the slot
+// is still cached and the hint's reader is returned. Recency is a tick stamped on the slot
+// (one atomic increment), not a move in a list: eviction takes the smallest tick, so the
+// order is the same least-recently-used as before. A hint holds no reader: an evicted
+// reader still closes when its last user lets go.
+//
 // Thread-safety: thread-safe.
 #ifndef IRONWAL_STREAM_READER_CACHE_H_
 #define IRONWAL_STREAM_READER_CACHE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -47,6 +56,9 @@ class ReaderCache {
 
   // The cached reader, marked most recently used; nullptr if absent.
   std::shared_ptr<SegmentReader> Lookup(const void* owner, uint64_t segment_start);
+  // Lookups the calling thread had answered by its hints, without a lock, in any cache
+  // (for tests: a per-thread count, so that a hit writes nothing shared).
+  static uint64_t ThreadHintHits();
   // Caches `reader` (replacing any other for the key), evicting the least recently used
   // beyond the capacity.
   void Insert(const void* owner, uint64_t segment_start, std::shared_ptr<SegmentReader> reader);
@@ -63,7 +75,13 @@ class ReaderCache {
 
  private:
   using Key = std::pair<const void*, uint64_t>;
-  using Entry = std::pair<Key, std::shared_ptr<SegmentReader>>;
+  // A cached reader and when it was last used (a tick_ value).
+  struct Slot {
+    explicit Slot(std::shared_ptr<SegmentReader> r) : reader(std::move(r)) {}
+    std::shared_ptr<SegmentReader> reader;
+    std::atomic<uint64_t> last_use{0};
+  };
+  struct Hint;
   struct Shelved {
     Key key;
     std::shared_ptr<const OffsetIndex> index;
@@ -73,12 +91,31 @@ class ReaderCache {
   void ShelveLocked(const Key& key, std::shared_ptr<const OffsetIndex> index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnshelveLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // This thread's hint slot for `key`, and the lock-free lookup through it.
+  static Hint* HintFor(const Key& key);
+  std::shared_ptr<SegmentReader> LookupByHint(const Key& key);
+  // Marks `slot` most recently used. Ticks are unique, so a slot stamped with the latest
+  // tick is already the most recent: then nothing is written (a thread reading one
+  // segment over and over touches no shared line).
+  void Touch(Slot* slot) {
+    if (slot->last_use.load(std::memory_order_relaxed) == tick_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    slot->last_use.store(tick_.fetch_add(1, std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+  }
 
   const size_t capacity_;
   const uint64_t index_bytes_;
+  // Tells this cache from any other a thread's hints saw, even one at the same address.
+  const uint64_t serial_;
   mutable Mutex mu_;
-  std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
-  absl::flat_hash_map<Key, std::list<Entry>::iterator> map_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Key, std::shared_ptr<Slot>> map_ ABSL_GUARDED_BY(mu_);
+  // Moves (release, under mu_) on every change of map_'s membership: a hint taken at the
+  // current generation names a slot still in map_.
+  // On lines of their own: every hint hit reads generation_, and tick_ moves with use.
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<uint64_t> tick_{1};      // above every new slot's last_use (0)
   std::list<Shelved> shelf_ ABSL_GUARDED_BY(mu_);  // front = most recent
   absl::flat_hash_map<Key, std::list<Shelved>::iterator> shelf_map_ ABSL_GUARDED_BY(mu_);
   uint64_t shelf_bytes_ ABSL_GUARDED_BY(mu_) = 0;

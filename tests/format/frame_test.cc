@@ -281,6 +281,34 @@ TEST(FrameStampTest, StampRoundTripsAndIsNeverZero) {
   }
 }
 
+// The check byte is Fold8(CRC-32(crc LE || hint LE)) ^ tag (FORMAT.md), computed here from
+// its definition with Crc32, for many CRCs and every kind of hint: the library computes it
+// by tables (frame.cc), which this would catch if they were wrong.
+TEST(FrameStampTest, CheckByteMatchesItsDefinition) {
+  Random rng(20261202);
+  for (int i = 0; i < 20000; ++i) {
+    const uint32_t crc = static_cast<uint32_t>(rng.Next());
+    const uint8_t tag = static_cast<uint8_t>(rng.Next());
+    FrameStamp stamp;
+    stamp.stream_tag = tag;
+    stamp.frontier_distance = i % 3 == 0 ? rng.Uniform(4096) : rng.Next() >> (i % 40);
+    const uint32_t reserved = EncodeFrameStamp(crc, stamp);
+    const uint16_t hint = static_cast<uint16_t>(reserved & 0xFFFF);
+    char bytes[6];
+    EncodeFixed32(bytes, crc);
+    bytes[4] = static_cast<char>(hint & 0xFF);
+    bytes[5] = static_cast<char>(hint >> 8);
+    const uint32_t c = Crc32(absl::string_view(bytes, 6));
+    const uint8_t expected = static_cast<uint8_t>(c ^ (c >> 8) ^ (c >> 16) ^ (c >> 24)) ^ tag;
+    ASSERT_EQ(reserved >> 16, expected) << "crc " << crc << " hint " << hint << " seed 20261202";
+    FrameHeader h;
+    h.crc = crc;
+    h.reserved = reserved;
+    const StampReading reading = ReadFrameStamp(h, tag);
+    ASSERT_EQ(reading.kind, StampReading::Kind::kThisStream) << "crc " << crc;
+  }
+}
+
 TEST(FrameStampTest, StampIsOutsideTheCrcAndZeroMeansNoInformation) {
   const std::string plain = Frame(9, {"stamped"});
   const std::string stamped = StampedFrame(56, 7);

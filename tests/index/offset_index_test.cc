@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <thread>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -67,6 +68,46 @@ TEST(OffsetIndexDeathTest, FramesMustBePublishedBackToBack) {
   EXPECT_DEATH(index.Publish(3, 40, 1, 36), "frame 3 after 2");
   EXPECT_DEATH(index.Publish(2, 41, 1, 36), "frame at 41 after 40");
   EXPECT_DEATH(index.Publish(2, 40, 0, 36), "IRONWAL_CHECK failed");
+}
+
+// A walk's frames published at once: taken over by an empty index, appended to one that
+// has frames; the frames' sizes and entry counts follow from where the next one starts.
+TEST(OffsetIndexTest, PublishAllPublishesAWalksFrames) {
+  OffsetIndex index(10);
+  OffsetIndex::Frames first;
+  first.Reserve(1000);  // far too much: given back
+  first.Add(10, 0);
+  first.Add(11, 36);
+  index.PublishAll(std::move(first), /*end_id=*/14, /*end_offset=*/86);
+  EXPECT_EQ(index.end_id(), 14u);
+  EXPECT_EQ(index.end_offset(), 86u);
+  EXPECT_LT(index.MemoryUsage(), sizeof(OffsetIndex) + 200 * sizeof(uint64_t));
+  OffsetIndex::Frames more;
+  more.Add(14, 86);
+  index.PublishAll(std::move(more), 16, 126);
+  index.Publish(16, 126, 1, 36);
+  EXPECT_EQ(index.frame_count(), 4u);
+  EXPECT_THAT(index.Find(10), Optional(IsFrame(10, 0, 1, 36)));
+  EXPECT_THAT(index.Find(13), Optional(IsFrame(11, 36, 3, 50)));
+  EXPECT_THAT(index.Find(15), Optional(IsFrame(14, 86, 2, 40)));
+  EXPECT_THAT(index.Find(16), Optional(IsFrame(16, 126, 1, 36)));
+  index.PublishAll(OffsetIndex::Frames(), 99, 999);  // nothing to publish: unchanged
+  EXPECT_EQ(index.end_id(), 17u);
+}
+
+TEST(OffsetIndexDeathTest, PublishAllChecksTheFramesContinueAndIncrease) {
+  OffsetIndex index(0);
+  index.Publish(0, 0, 2, 40);
+  OffsetIndex::Frames gap;
+  gap.Add(3, 40);
+  EXPECT_DEATH(index.PublishAll(std::move(gap), 4, 76), "frame 3 after 2");
+  OffsetIndex::Frames unordered;
+  unordered.Add(2, 40);
+  unordered.Add(2, 76);
+  EXPECT_DEATH(index.PublishAll(std::move(unordered), 4, 112), "frames out of order");
+  OffsetIndex::Frames past_end;
+  past_end.Add(2, 40);
+  EXPECT_DEATH(index.PublishAll(std::move(past_end), 2, 76), "frames out of order");
 }
 
 TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {

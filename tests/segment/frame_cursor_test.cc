@@ -119,6 +119,31 @@ TEST_P(FrameCursorTest, TryNextFrameAgreesWithNext) {
   EXPECT_GT(taken_fast, 2) << "frames at hand were not taken by the fast path";
 }
 
+// BytesAtHand is the file's bytes from the cursor, never past the limit: the whole rest
+// of a mapping, or what the read-ahead buffer holds (nothing before the first read).
+TEST_P(FrameCursorTest, BytesAtHandAreTheFilesBytesUpToTheLimit) {
+  const std::string bytes = Frames(0, 20);
+  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
+  auto file = OpenRead(&env_, "/s.wal", GetParam());
+  const uint64_t limit = bytes.size() - 7;
+  FrameCursor cursor(file.get(), 0, limit, /*buffer_size=*/64);
+  if (GetParam()) {
+    EXPECT_EQ(cursor.BytesAtHand(), absl::string_view(bytes).substr(0, limit));
+  } else {
+    EXPECT_TRUE(cursor.BytesAtHand().empty());
+  }
+  ASSERT_OK_AND_ASSIGN(const FrameCursor::Item first, cursor.Next());
+  ASSERT_EQ(first.kind, FrameCursor::Kind::kFrame);
+  const absl::string_view hand = cursor.BytesAtHand();
+  ASSERT_FALSE(hand.empty());
+  EXPECT_EQ(hand, absl::string_view(bytes).substr(cursor.offset(), hand.size()));
+  EXPECT_LE(cursor.offset() + hand.size(), limit);
+  cursor.Skip(3);
+  EXPECT_EQ(cursor.BytesAtHand(), hand.substr(3));
+  cursor.Seek(limit);
+  EXPECT_TRUE(cursor.BytesAtHand().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(ReadStrategies, FrameCursorTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Mmap" : "Pread"; });
 

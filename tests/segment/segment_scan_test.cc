@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -300,6 +301,46 @@ TEST_F(SegmentScanTest, RowL_OneDamagedStampIsIgnored) {
     const SegmentScan scan = Scan(bytes);
     EXPECT_EQ(scan.row, 'A');
     EXPECT_EQ(scan.end_id, 3u);
+  }
+}
+
+// The scan verifies the frames at hand (in the mapping or the read-ahead buffer) on a fast
+// path and the rest one by one (issue 17, W8). A CRC error in any frame -- the first, the
+// last, one cut by a buffer boundary -- is found at that frame's offset, through a
+// mapping and through pread with a small buffer, and only the frames before it are
+// published.
+TEST_F(SegmentScanTest, ACorruptFrameAnywhereIsFoundAtItsOffset) {
+  std::string bytes;
+  std::vector<uint64_t> offsets;
+  for (int i = 0; i < 120; ++i) {
+    // Payloads of 1 to 700 bytes: boundaries of the 4 KiB buffer fall inside frames, and
+    // payloads on both sides of the one-pass CRC's limit.
+    offsets.push_back(AddFrame(&bytes, i, {std::string(1 + (i * 37) % 700, 'a' + i % 26)}));
+  }
+  for (const bool mmap : {false, true}) {
+    for (size_t k = 0; k < offsets.size(); ++k) {
+      std::string bad = bytes;
+      bad[offsets[k] + format::kFrameHeaderSize + 2] ^= 0x10;  // a payload byte
+      WriteFileAtomicallyOrFail(&env_, "/seg.wal", bad);
+      OffsetIndex index(0);
+      auto file = OpenRead(&env_, "/seg.wal", mmap);
+      ScanOptions options;
+      options.buffer_size = 4096;
+      ASSERT_OK_AND_ASSIGN(const SegmentScan scan, ScanActiveSegment(*file, 0, options, &index));
+      const bool last = k + 1 == offsets.size();
+      SCOPED_TRACE(absl::StrCat(mmap ? "mmap" : "pread", " frame ", k));
+      EXPECT_EQ(scan.row, last ? 'E' : 'G');
+      EXPECT_EQ(scan.outcome, last ? ScanOutcome::kTorn : ScanOutcome::kCorrupt);
+      EXPECT_THAT(scan.reason, HasSubstr("frame crc mismatch"));
+      EXPECT_EQ(scan.valid_end, offsets[k]);
+      EXPECT_EQ(scan.end_id, k);
+      if (!last) {
+        EXPECT_EQ(scan.next_valid_offset, offsets[k + 1]);
+      }
+      EXPECT_EQ(index.frame_count(), k);
+      EXPECT_EQ(index.end_id(), k);
+      EXPECT_EQ(index.end_offset(), offsets[k]);
+    }
   }
 }
 

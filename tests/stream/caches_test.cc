@@ -1,5 +1,7 @@
 // ReaderCache (LRU of open segment readers) and WriterBudget (CLOCK over open writers).
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -9,6 +11,7 @@
 #include "ironwal/stream/reader_cache.h"
 #include "ironwal/stream/writer_budget.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/util/random.h"
 
 namespace ironwal {
 namespace internal {
@@ -54,6 +57,95 @@ TEST(ReaderCacheTest, AnEvictedReaderStaysUsableByItsHolder) {
   EXPECT_EQ(cache.Lookup(&owner, 1), nullptr);
   EXPECT_EQ(held->start_id(), 1u);
   EXPECT_OK(held->file().Size().status());
+}
+
+// Hits after the first are answered by the thread's hint, without the lock (issue 17,
+// W6), and still count as uses: the least recently used goes first.
+TEST(ReaderCacheTest, HintHitsKeepTheLeastRecentlyUsedOrder) {
+  MemEnv env;
+  ReaderCache cache(2);
+  int owner;
+  cache.Insert(&owner, 1, Reader(&env, 1));
+  cache.Insert(&owner, 2, Reader(&env, 2));
+  ASSERT_NE(cache.Lookup(&owner, 2), nullptr);  // locked: leaves a hint
+  ASSERT_NE(cache.Lookup(&owner, 1), nullptr);  // locked: leaves a hint
+  const uint64_t hits = ReaderCache::ThreadHintHits();
+  ASSERT_NE(cache.Lookup(&owner, 2), nullptr);  // by the hint: 2 is now the most recent
+  EXPECT_EQ(ReaderCache::ThreadHintHits(), hits + 1);
+  cache.Insert(&owner, 3, Reader(&env, 3));
+  EXPECT_EQ(cache.Lookup(&owner, 1), nullptr);
+  EXPECT_NE(cache.Lookup(&owner, 2), nullptr);
+  EXPECT_NE(cache.Lookup(&owner, 3), nullptr);
+}
+
+// A hint names a slot only while the cache is unchanged, and holds no reader: an erased,
+// replaced or evicted reader is never returned, and an evicted one closes when its last
+// user lets go.
+TEST(ReaderCacheTest, AHintNeverReturnsAnErasedReplacedOrEvictedReader) {
+  MemEnv env;
+  ReaderCache cache(1);
+  int owner;
+  std::weak_ptr<SegmentReader> first;
+  {
+    std::shared_ptr<SegmentReader> reader = Reader(&env, 1);
+    first = reader;
+    cache.Insert(&owner, 1, std::move(reader));
+  }
+  const uint64_t hits = ReaderCache::ThreadHintHits();
+  ASSERT_NE(cache.Lookup(&owner, 1), nullptr);
+  ASSERT_NE(cache.Lookup(&owner, 1), nullptr);
+  EXPECT_EQ(ReaderCache::ThreadHintHits(), hits + 1);
+  cache.Erase(&owner, 1);
+  EXPECT_EQ(cache.Lookup(&owner, 1), nullptr);
+  EXPECT_TRUE(first.expired());
+  std::shared_ptr<SegmentReader> second = Reader(&env, 1);
+  cache.Insert(&owner, 1, second);
+  EXPECT_EQ(cache.Lookup(&owner, 1), second);  // locked: a new hint
+  cache.Insert(&owner, 1, Reader(&env, 1));    // replaced
+  EXPECT_NE(cache.Lookup(&owner, 1), second);
+  std::weak_ptr<SegmentReader> third = cache.Lookup(&owner, 1);
+  ASSERT_NE(cache.Lookup(&owner, 1), nullptr);  // by the hint
+  cache.Insert(&owner, 2, Reader(&env, 2));     // evicts 1
+  EXPECT_EQ(cache.Lookup(&owner, 1), nullptr);
+  EXPECT_TRUE(third.expired());
+  ReaderCache another(1);  // another cache: this thread's hints are not its own
+  EXPECT_EQ(another.Lookup(&owner, 2), nullptr);
+}
+
+// Threads looking up and inserting readers of more segments than the cache holds (as
+// Stream::ReaderFor does on a miss): every hit is the segment asked for, and the cache
+// never holds more than its capacity. Run under TSan by .ci/run.
+TEST(ReaderCacheTest, ConcurrentLookupsWithEvictionReturnTheSegmentAskedFor) {
+  MemEnv env;
+  ReaderCache cache(3);
+  int owner;
+  constexpr int kSegments = 8;
+  std::vector<std::shared_ptr<SegmentReader>> readers;
+  for (int i = 0; i < kSegments; ++i) readers.push_back(Reader(&env, i));
+  std::atomic<int> wrong{0};
+  std::atomic<uint64_t> hint_hits{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Random rng(100 + t);
+      for (int i = 0; i < 20000; ++i) {
+        // Mostly a thread's own two segments (hint hits), sometimes any (evictions).
+        const uint64_t start =
+            rng.OneIn(8) ? rng.Uniform(kSegments) : (2 * t + rng.Uniform(2)) % kSegments;
+        std::shared_ptr<SegmentReader> reader = cache.Lookup(&owner, start);
+        if (reader == nullptr) {
+          cache.Insert(&owner, start, readers[start]);
+        } else if (reader->start_id() != start) {
+          wrong.fetch_add(1);
+        }
+      }
+      hint_hits.fetch_add(ReaderCache::ThreadHintHits());
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0) << "threads seeded 100 to 103";
+  EXPECT_LE(cache.size(), 3u);
+  EXPECT_GT(hint_hits.load(), 0u);
 }
 
 // A sealed segment's reader over an index of `frames` one-entry frames of 10 bytes.
