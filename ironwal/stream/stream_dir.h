@@ -233,8 +233,10 @@ class StreamDir {
 
   void ReadKeyFile();
   absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan);
+  // `listed_size`: the active segment's size when the directory was listed (a hint).
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
-                                    std::vector<std::pair<uint64_t, uint64_t>> lost);
+                                    std::vector<std::pair<uint64_t, uint64_t>> lost,
+                                    uint64_t listed_size);
   // The active segment ends at `*next`, inside a range of lost.ids: a new active segment
   // starts at the range's end (lost IDs are never handed out again).
   absl::Status ContinuePastLoss(const std::vector<std::pair<uint64_t, uint64_t>>& lost,
@@ -243,8 +245,8 @@ class StreamDir {
   absl::StatusOr<ScanOptions> ReadFrontier(uint64_t start, bool has_durable_pos);
   absl::StatusOr<uint64_t> LostEndOf(const std::string& path, const SegmentScan& scan);
   absl::StatusOr<SegmentScan> ScanActive(const std::string& path, uint64_t start,
-                                         const ScanOptions& scan_options, OffsetIndex* index,
-                                         StreamRecoveryReport* report);
+                                         const ScanOptions& scan_options, uint64_t listed_size,
+                                         OffsetIndex* index, StreamRecoveryReport* report);
   absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report);
   absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
   absl::Status SettleActiveSegment(const std::string& path, uint64_t start, const SegmentScan& scan,
