@@ -20,6 +20,19 @@ absl::StatusOr<FileType> Env::GetFileType(const std::string& path) {
   return is_dir ? FileType::kDirectory : FileType::kRegular;
 }
 
+absl::StatusOr<std::vector<Env::DirEntry>> Env::GetChildrenWithTypes(const std::string& dir) {
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> names, GetChildren(dir));
+  std::vector<DirEntry> entries;
+  entries.reserve(names.size());
+  for (const std::string& name : names) {
+    absl::StatusOr<FileType> type = GetFileType(JoinPath(dir, name));
+    if (absl::IsNotFound(type.status())) continue;
+    if (!type.ok()) return type.status();
+    entries.push_back({name, *type});
+  }
+  return entries;
+}
+
 void Env::WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
                     uint64_t deadline_micros) {
   if (deadline_micros == UINT64_MAX) {
@@ -72,15 +85,16 @@ absl::Status CreateDirRecursively(Env* env, const std::string& dir) {
 absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) {
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                            env->NewRandomAccessFile(path, RandomAccessFileOptions()));
-  IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
-  std::string contents(size, '\0');
+  // Read until a read comes back short (the end of the file: RandomAccessFile::Read), in
+  // doubling chunks: no stat for the size, one read for a small file.
+  std::string contents;
   uint64_t done = 0;
-  while (done < size) {
-    IRONWAL_ASSIGN_OR_RETURN(absl::string_view chunk,
-                             file->Read(done, size - done, &contents[done]));
-    if (chunk.empty()) break;  // Shrank while we read.
+  for (size_t want = 4096;; want = std::min<size_t>(2 * want, size_t{1} << 24)) {
+    contents.resize(done + want);
+    IRONWAL_ASSIGN_OR_RETURN(absl::string_view chunk, file->Read(done, want, &contents[done]));
     if (chunk.data() != &contents[done]) std::copy(chunk.begin(), chunk.end(), &contents[done]);
     done += chunk.size();
+    if (chunk.size() < want) break;
   }
   contents.resize(done);
   return contents;

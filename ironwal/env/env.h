@@ -224,6 +224,16 @@ class Env {
   // asks IsDirectory.
   virtual absl::StatusOr<FileType> GetFileType(const std::string& path);
 
+  // GetChildren with each entry's GetFileType, sorted by name. An entry gone between the
+  // listing and its type is left out. The default asks GetChildren and GetFileType (so
+  // a wrapper's overrides of those see every call); PosixEnv takes the types from the
+  // listing itself (d_type), with no stat per entry.
+  struct DirEntry {
+    std::string name;
+    FileType type;
+  };
+  virtual absl::StatusOr<std::vector<DirEntry>> GetChildrenWithTypes(const std::string& dir);
+
   // Creates directory `dir`. AlreadyExists if `dir` exists (as a file or a directory);
   // NotFound if its parent is missing. Durable only after SyncDir(parent).
   virtual absl::Status CreateDir(const std::string& dir) = 0;

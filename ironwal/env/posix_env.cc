@@ -411,6 +411,58 @@ class PosixEnv final : public Env {
     return names;
   }
 
+  absl::StatusOr<std::vector<DirEntry>> GetChildrenWithTypes(const std::string& dir) override {
+    const int fd = OpenRetrying(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return PathError("list", dir, errno);
+    DIR* d = ::fdopendir(fd);
+    if (d == nullptr) {
+      const int e = errno;
+      ::close(fd);
+      return IoError("list", dir, e);
+    }
+    std::vector<DirEntry> entries;
+    std::vector<std::string> unknown;  // file systems without d_type: lstat'ed below
+    int read_errno = 0;
+    while (true) {
+      errno = 0;
+      const struct dirent* entry = ::readdir(d);
+      if (entry == nullptr) {
+        read_errno = errno;
+        break;
+      }
+      const absl::string_view name(entry->d_name);
+      if (name == "." || name == "..") continue;
+      switch (entry->d_type) {
+        case DT_REG:
+          entries.push_back({std::string(name), FileType::kRegular});
+          break;
+        case DT_DIR:
+          entries.push_back({std::string(name), FileType::kDirectory});
+          break;
+        case DT_LNK:
+          entries.push_back({std::string(name), FileType::kSymlink});
+          break;
+        case DT_UNKNOWN:
+          unknown.emplace_back(name);
+          break;
+        default:
+          entries.push_back({std::string(name), FileType::kOther});
+          break;
+      }
+    }
+    ::closedir(d);  // Closes fd.
+    if (read_errno != 0) return IoError("list", dir, read_errno);
+    for (std::string& name : unknown) {
+      absl::StatusOr<FileType> type = GetFileType(JoinPath(dir, name));
+      if (absl::IsNotFound(type.status())) continue;
+      if (!type.ok()) return type.status();
+      entries.push_back({std::move(name), *type});
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return entries;
+  }
+
   absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PathError("stat", path, errno);

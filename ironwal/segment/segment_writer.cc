@@ -30,6 +30,13 @@ absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::Reopen(
       new SegmentWriter(env, std::move(file), path, start_id, size, std::min(synced_size, size)));
 }
 
+std::unique_ptr<SegmentWriter> SegmentWriter::ReopenDetached(Env* env, const std::string& path,
+                                                             uint64_t start_id, uint64_t size,
+                                                             uint64_t synced_size) {
+  return std::unique_ptr<SegmentWriter>(
+      new SegmentWriter(env, nullptr, path, start_id, size, std::min(synced_size, size)));
+}
+
 SegmentWriter::SegmentWriter(Env* env, std::unique_ptr<WritableFile> file, std::string path,
                              uint64_t start_id, uint64_t size, uint64_t synced_size)
     : env_(env),
@@ -56,6 +63,19 @@ absl::Status SegmentWriter::WithFile(Op op) {
   const absl::Status closed = file_->Close();
   file_.reset();
   return done.ok() ? closed : done;
+}
+
+absl::Status SegmentWriter::Attach() {
+  if (file_ != nullptr) return absl::OkStatus();
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env_->NewAppendableFile(path_));
+  if (file->Size() != zeroed_end_) {
+    const uint64_t size = file->Size();
+    file->Close().IgnoreError();
+    return absl::FailedPreconditionError(
+        absl::StrCat("reopen ", path_, ": file has ", size, " bytes, expected ", zeroed_end_));
+  }
+  file_ = std::move(file);
+  return absl::OkStatus();
 }
 
 absl::Status SegmentWriter::Detach() {

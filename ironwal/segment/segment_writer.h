@@ -68,6 +68,12 @@ class SegmentWriter {
                                                                uint64_t start_id, uint64_t size,
                                                                uint64_t synced_size);
 
+  // As Reopen, but detached (see the file comment): no system call now; the first call that
+  // needs the file opens it and checks that it has `size` bytes.
+  static std::unique_ptr<SegmentWriter> ReopenDetached(Env* env, const std::string& path,
+                                                       uint64_t start_id, uint64_t size,
+                                                       uint64_t synced_size);
+
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
   // Closes the file without flushing; call Close() to keep buffered frames.
@@ -122,6 +128,9 @@ class SegmentWriter {
   // comment. On error the writer is detached anyway (the descriptor is gone).
   absl::Status Detach();
   bool detached() const { return file_ == nullptr; }
+  // Opens the file of a detached writer and keeps it open (checking it has
+  // flushed_size() bytes); a no-op for an attached one. On error it stays detached.
+  absl::Status Attach();
 
   // Copies bytes [offset, offset + n) that are still only in the buffer (offset >=
   // flushed_size()) into `dst`. For readers of the same WAL that need a frame before it is

@@ -460,11 +460,12 @@ DirectoryPlan PlanDirectory(const DirectoryState& state, const PlanOptions& opti
 }
 
 absl::StatusOr<DirectoryState> ReadDirectoryState(Env* env, const std::string& dir) {
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
+  // The types come with the listing (no stat per entry with PosixEnv).
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<Env::DirEntry> children,
+                           env->GetChildrenWithTypes(dir));
   std::vector<StreamDirEntry> entries;
-  for (const std::string& name : children) {
-    IRONWAL_ASSIGN_OR_RETURN(const FileType type, env->GetFileType(JoinPath(dir, name)));
-    entries.push_back({name, type == FileType::kRegular});
+  for (const Env::DirEntry& child : children) {
+    entries.push_back({child.name, child.type == FileType::kRegular});
   }
   DirectoryState state;
   state.listing = ListStreamEntries(entries);

@@ -155,6 +155,10 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
   // hears of it (and its buffer does not grow while the disk stays full).
   if (options_.sync_mode == SyncMode::kAsync &&
       (dir_.BufferFull() || (disk_full_ && dir_.writer_detached()))) {
+    // A writer parked at its first append after the open keeps a descriptor from its
+    // first full buffer on. Should the open fail, the flush below opens the file for
+    // itself and meets the same failure, handled as any failed write.
+    if (dir_.BufferFull() && !disk_full_) dir_.AttachParkedWriter(opened).IgnoreError();
     IRONWAL_RETURN_IF_ERROR(FlushWriter());
   }
   unpublished_.frames.clear();
@@ -208,7 +212,11 @@ absl::Status Stream::PrepareWriter(bool* opened) {
   const bool was_on_disk = dir_.on_disk();
   absl::Status prepared = dir_.EnsureCreatedOnDisk();
   if (prepared.ok() && !was_on_disk) EmitSegmentChanges(SegmentsBefore{});
-  if (prepared.ok()) prepared = dir_.OpenWriter(opened);
+  // kAsync's first append after an open makes no system call: the writer starts detached
+  // (as if evicted), its buffer counted against the budget's buffer limit. Not with
+  // preallocation, whose zero tail a detached writer does not keep.
+  const bool park = options_.sync_mode == SyncMode::kAsync && options_.preallocate_bytes == 0;
+  if (prepared.ok()) prepared = dir_.OpenWriter(opened, park);
   return Checked(Failure::kCreate, std::move(prepared));
 }
 

@@ -134,10 +134,19 @@ absl::Status StreamDir::EnsureCreatedOnDisk() {
   return absl::OkStatus();
 }
 
-absl::Status StreamDir::OpenWriter(bool* opened) {
+absl::Status StreamDir::OpenWriter(bool* opened, bool park) {
   if (writer_ != nullptr) return absl::OkStatus();
   const uint64_t start = write_index_->segment_start_id();
   const std::string path = SegmentPath(start);
+  parked_ = false;
+  if (park && active_file_exists_) {
+    // Recovery verified the file's size; the first write to it checks it again.
+    writer_ = SegmentWriter::ReopenDetached(env_, path, start, closed_.size, closed_.synced);
+    parked_ = true;
+    write_next_id_ = next_id();
+    flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+    return absl::OkStatus();
+  }
   if (!active_file_exists_) {
     // The writer is kept only once the new file's name is durable.
     IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> created,
@@ -151,6 +160,14 @@ absl::Status StreamDir::OpenWriter(bool* opened) {
   }
   write_next_id_ = next_id();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
+  *opened = true;
+  return absl::OkStatus();
+}
+
+absl::Status StreamDir::AttachParkedWriter(bool* opened) {
+  if (!writer_parked()) return absl::OkStatus();
+  IRONWAL_RETURN_IF_ERROR(writer_->Attach());
+  parked_ = false;
   *opened = true;
   return absl::OkStatus();
 }

@@ -88,8 +88,14 @@ class StreamDir {
   // The write side.
   // Creates the directory's files if need be, and stream.key once claimed.
   absl::Status EnsureCreatedOnDisk();
-  // Opens the writer if it is closed (*opened then). A failure may leave it open.
-  absl::Status OpenWriter(bool* opened);
+  // Opens the writer if it is closed (*opened then). A failure may leave it open. With
+  // `park`, a writer of an existing active segment starts detached instead (no system
+  // call, not *opened): kAsync's first append after an open touches no file.
+  absl::Status OpenWriter(bool* opened, bool park = false);
+  // A writer parked by OpenWriter takes a descriptor (*opened then), once its buffer must
+  // be written: a stream that keeps writing pays no open per flush. No-op otherwise.
+  absl::Status AttachParkedWriter(bool* opened);
+  bool writer_parked() const { return writer_detached() && parked_; }
   bool writer_open() const { return writer_ != nullptr; }
   // An open writer that holds no descriptor (DetachWriter).
   bool writer_detached() const { return writer_ != nullptr && writer_->detached(); }
@@ -227,8 +233,10 @@ class StreamDir {
 
   void ReadKeyFile();
   absl::Status ApplyDirectoryPlan(const DirectoryPlan& plan);
+  // `listed_size`: the active segment's size when the directory was listed (a hint).
   absl::Status RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
-                                    std::vector<std::pair<uint64_t, uint64_t>> lost);
+                                    std::vector<std::pair<uint64_t, uint64_t>> lost,
+                                    uint64_t listed_size);
   // The active segment ends at `*next`, inside a range of lost.ids: a new active segment
   // starts at the range's end (lost IDs are never handed out again).
   absl::Status ContinuePastLoss(const std::vector<std::pair<uint64_t, uint64_t>>& lost,
@@ -237,8 +245,8 @@ class StreamDir {
   absl::StatusOr<ScanOptions> ReadFrontier(uint64_t start, bool has_durable_pos);
   absl::StatusOr<uint64_t> LostEndOf(const std::string& path, const SegmentScan& scan);
   absl::StatusOr<SegmentScan> ScanActive(const std::string& path, uint64_t start,
-                                         const ScanOptions& scan_options, OffsetIndex* index,
-                                         StreamRecoveryReport* report);
+                                         const ScanOptions& scan_options, uint64_t listed_size,
+                                         OffsetIndex* index, StreamRecoveryReport* report);
   absl::Status MissingSyncedSegment(uint64_t start, StreamRecoveryReport* report);
   absl::Status Quarantine(const std::string& path, uint64_t offset, StreamRecoveryReport* report);
   absl::Status SettleActiveSegment(const std::string& path, uint64_t start, const SegmentScan& scan,
@@ -261,6 +269,7 @@ class StreamDir {
   // The write side.
   bool on_disk_ = false;  // directory, segments.idx exist
   std::unique_ptr<SegmentWriter> writer_;
+  bool parked_ = false;  // writer_ started detached (OpenWriter's park), not yet attached
   std::shared_ptr<OffsetIndex> write_index_;  // == active_index_
   bool active_file_exists_ = false;
   bool names_synced_ = false;  // root and stream dir, this session (SyncNames)

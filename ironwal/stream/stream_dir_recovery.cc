@@ -17,6 +17,7 @@
 // Every change (index rewrite, removals, a cut tail, a quarantine file) is durable
 // before the stream is used, and none is made when the Wal is opened read-only.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -209,7 +210,11 @@ absl::Status StreamDir::RecoverSteps(StreamRecoveryReport* report, bool* is_stre
   // it absent or at n, never at 0) until a write creates it again.
   if (plan.fresh) deleted_.store(true, std::memory_order_release);
   if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(ApplyDirectoryPlan(plan));
-  IRONWAL_RETURN_IF_ERROR(RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost));
+  const auto listed = state.segment_sizes.find(plan.segments.back());
+  const uint64_t listed_size =
+      listed != state.segment_sizes.end() ? listed->second : std::numeric_limits<uint64_t>::max();
+  IRONWAL_RETURN_IF_ERROR(
+      RecoverActiveSegment(report, state.listing.has_durable_pos, plan.lost, listed_size));
   if (state.listing.has_first_id) IRONWAL_RETURN_IF_ERROR(ApplyFirstIdFile());
   return absl::OkStatus();
 }
@@ -247,7 +252,7 @@ absl::Status StreamDir::ApplyDirectoryPlan(const DirectoryPlan& plan) {
 }
 
 absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool has_durable_pos,
-                                             IdRanges lost) {
+                                             IdRanges lost, uint64_t listed_size) {
   uint64_t first;
   const uint64_t start = Segments(&first).back();
   auto index = std::make_shared<OffsetIndex>(start);
@@ -261,8 +266,8 @@ absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool 
   }
   if (active_file_exists_) {
     const std::string path = SegmentPath(start);
-    IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,
-                             ScanActive(path, start, scan_options, index.get(), report));
+    IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan, ScanActive(path, start, scan_options,
+                                                                listed_size, index.get(), report));
     uint64_t lost_end = scan.end_id;
     if (scan.outcome == ScanOutcome::kCorrupt &&
         options_.on_corruption == CorruptionPolicy::kTruncate) {
@@ -320,12 +325,14 @@ absl::StatusOr<ScanOptions> StreamDir::ReadFrontier(uint64_t start, bool has_dur
 // corruption policy refuses.
 absl::StatusOr<SegmentScan> StreamDir::ScanActive(const std::string& path, uint64_t start,
                                                   const ScanOptions& scan_options,
-                                                  OffsetIndex* index,
+                                                  uint64_t listed_size, OffsetIndex* index,
                                                   StreamRecoveryReport* report) {
   // Holding the LOCK, the file cannot shrink under a mapping: scan it mapped, without
-  // copies. A read-only opener has no LOCK, so it reads with pread (no SIGBUS).
+  // copies. A read-only opener has no LOCK, so it reads with pread (no SIGBUS). So does a
+  // file that one read-ahead buffer holds (listed so at the open): a mapping, its page
+  // faults and its unmapping cost more than one read (most of them, with many streams).
   RandomAccessFileOptions scan_file;
-  scan_file.use_mmap = !options_.read_only;
+  scan_file.use_mmap = !options_.read_only && listed_size > options_.read_buffer_size;
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                            env_->NewRandomAccessFile(path, scan_file));
   IRONWAL_ASSIGN_OR_RETURN(SegmentScan scan, ScanActiveSegment(*file, start, scan_options, index));

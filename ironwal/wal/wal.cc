@@ -153,15 +153,22 @@ absl::Status Wal::Impl::Recover() {
     // Nothing in the root is written before this: the directory's lock (root_lock.h).
     IRONWAL_ASSIGN_OR_RETURN(lock_, LockWalRoot(env, root));
   }
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(root));
+  // The entries' types come with the listing (no stat per stream with PosixEnv).
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<Env::DirEntry> children,
+                           env->GetChildrenWithTypes(root));
   WriterMutexLock lock(&streams_mu_);
-  for (const std::string& name : children) {
+  for (const Env::DirEntry& child : children) {
+    const std::string& name = child.name;
     if (name == format::kLockFileName) continue;
-    absl::StatusOr<bool> is_dir = env->IsDirectory(JoinPath(root, name));
-    // Only an entry gone since the listing is skipped: a stream skipped for an I/O error
-    // would be created again, empty, by the next write, over its own segments.
-    if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
-    if (!is_dir.ok() || !*is_dir) continue;
+    if (child.type != FileType::kDirectory && child.type != FileType::kSymlink) continue;
+    if (child.type == FileType::kSymlink) {
+      // A link to a directory is a stream directory, as before the listing had types.
+      absl::StatusOr<bool> is_dir = env->IsDirectory(JoinPath(root, name));
+      // Only an entry gone since the listing is skipped: a stream skipped for an I/O error
+      // would be created again, empty, by the next write, over its own segments.
+      if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
+      if (!is_dir.ok() || !*is_dir) continue;
+    }
     const std::string path = JoinPath(root, name);
     IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env, path));
     if (deleted) {

@@ -551,6 +551,26 @@ TYPED_TEST(EnvConformanceTest, GetChildrenIsSortedWithoutDotEntries) {
   EXPECT_THAT(this->env_->GetChildren(this->Path("c")), IsOkAndHolds(ElementsAre("nested")));
 }
 
+// GetChildrenWithTypes: GetChildren's names in its order, each with GetFileType's answer
+// (PosixEnv reads the types from the listing; the others ask GetFileType).
+TYPED_TEST(EnvConformanceTest, GetChildrenWithTypesAgreesWithGetFileType) {
+  this->WriteFile(this->Path("b"), "");
+  ASSERT_OK(this->env_->CreateDir(this->Path("c")));
+  this->WriteFile(this->Path("a"), "x");
+  this->WriteFile(this->Path("c/nested"), "");
+  ASSERT_OK_AND_ASSIGN(const std::vector<Env::DirEntry> entries,
+                       this->env_->GetChildrenWithTypes(this->root_));
+  std::vector<std::string> names;
+  for (const Env::DirEntry& e : entries) {
+    names.push_back(e.name);
+    EXPECT_THAT(this->env_->GetFileType(this->Path(e.name)), IsOkAndHolds(e.type)) << e.name;
+  }
+  EXPECT_THAT(names, ElementsAre("a", "b", "c"));
+  EXPECT_EQ(entries[2].type, FileType::kDirectory);
+  EXPECT_EQ(entries[0].type, FileType::kRegular);
+  EXPECT_THAT(this->env_->GetChildrenWithTypes(this->Path("missing")), StatusIs(kNotFound));
+}
+
 TYPED_TEST(EnvConformanceTest, GetChildrenOfAFileIsFailedPrecondition) {
   this->WriteFile(this->Path("f"), "x");
   EXPECT_THAT(this->env_->GetChildren(this->Path("f")), StatusIs(kFailedPrecondition));

@@ -191,7 +191,8 @@ TEST_F(RecoverStreamTest, AFailedRecoveryLeavesTheOldStateIntact) {
     if (::testing::Test::HasFailure()) break;
   }
   ASSERT_TRUE(recovered) << "no recovery succeeded";
-  ASSERT_GT(k, 30u) << "the recovery made too few I/O operations to test anything";
+  // 28 operations since ReadFileToString reads a small file without a stat for its size.
+  ASSERT_GT(k, 20u) << "the recovery made too few I/O operations to test anything";
   EXPECT_EQ(IterateAll("s", 3), expected);
   EXPECT_THAT(wal_->Append("s", "s7"), IsOkAndHolds(7u));
   ASSERT_OK(CrashAndOpen());
