@@ -7,6 +7,8 @@
 
 #include "absl/container/flat_hash_map.h"
 
+#include "ironwal/format/format.h"
+
 namespace ironwal {
 namespace internal {
 namespace {
@@ -176,7 +178,11 @@ Statistics StatsRecorder::Snapshot(HistogramSnapshot Statistics::*appends_by_mod
   out.appends = c[kAppends];
   out.append_errors = c[kAppendErrors];
   out.entries_appended = c[kEntriesAppended];
-  out.logical_bytes_appended = c[kLogicalBytesAppended];
+  // As the enum says; a snapshot racing with an update may see part of it (never below 0).
+  const uint64_t raw_bytes = c[kFrameBytesWritten] + c[kLz4BytesSaved];
+  const uint64_t framing =
+      format::kFrameHeaderSize * c[kAppends] + format::kEntryLengthSize * c[kEntriesAppended];
+  out.logical_bytes_appended = raw_bytes - std::min(raw_bytes, framing);
   out.frames_written = c[kAppends];  // an append is one frame
   out.frame_bytes_written = c[kFrameBytesWritten];
   // A snapshot racing with an update may see the LZ4 count before the frame count.

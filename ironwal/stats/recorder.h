@@ -46,17 +46,20 @@ namespace internal {
 
 class StatsRecorder {
  public:
-  // The counters, in the order of Statistics' fields (but kGroupsOfOne). Fields derived at
-  // Snapshot have none:
-  // frames_written (each append is one frame, so = appends), frames_raw (frames_written -
-  // frames_lz4), write_groups (group_size's count).
+  // The counters, in the order of Statistics' fields (but kLz4BytesSaved and
+  // kGroupsOfOne). Fields derived at Snapshot have none: frames_written (each append is
+  // one frame, so = appends), frames_raw (frames_written - frames_lz4), write_groups
+  // (group_size's count), and logical_bytes_appended: a frame without LZ4 is its 32-byte
+  // header and each entry behind its 4-byte length, so the entries' bytes are
+  // frame_bytes_written + kLz4BytesSaved - 32 x appends - 4 x entries_appended.
   enum Counter : int {
     kAppends,
     kAppendErrors,
     kEntriesAppended,
-    kLogicalBytesAppended,
     kFrameBytesWritten,
     kFramesLz4,
+    // Not a field: over the LZ4 frames, the raw frame's size minus the compressed one's.
+    kLz4BytesSaved,
     // Not a field: write groups of one write (every kAsync group), folded into group_size
     // at Snapshot, so the common case is one update instead of a histogram record. Next
     // to the other counters a stream updates per write, so they share one cache line.
@@ -83,16 +86,19 @@ class StatsRecorder {
     kNumHistograms,
   };
 
-  // Appends whose latency is timed in kAsync: one in this many per thread (the first, the
-  // 65th, ...). A kAsync append is a memory copy that takes less than the two clock reads
-  // timing it would cost; the other modes time every append (Statistics says so).
-  static constexpr uint32_t kAsyncTimedEvery = 64;
+  // Appends whose latency is timed in kAsync: one in this many of each stream's (those made
+  // while the stream's kAppends is a multiple of it: its first, its 65th, ...). A kAsync
+  // append is a memory copy that takes less than the two clock reads timing it would cost;
+  // the other modes time every append (Statistics says so).
+  static constexpr uint64_t kAsyncTimedEvery = 64;
 
   // Counters with one writer at a time (a thread's, or a stream's under its write lock),
   // so an update is a load and a store.
   class alignas(64) Counters {
    public:
     void Add(Counter c, uint64_t n = 1) { Bump(values_[c], n); }
+    // The count so far (any thread may read it; it may lag a concurrent update).
+    uint64_t Get(Counter c) const { return values_[c].load(std::memory_order_relaxed); }
 
    private:
     friend class StatsRecorder;
@@ -113,8 +119,6 @@ class StatsRecorder {
         histograms_[kGroupSize].Record(writes);
       }
     }
-    // True once every kAsyncTimedEvery calls on this shard, starting with the first.
-    bool TimeThisAsyncAppend() { return async_ticks_++ % kAsyncTimedEvery == 0; }
 
    private:
     friend class StatsRecorder;
@@ -139,7 +143,6 @@ class StatsRecorder {
     void Reset();
 
     Counters counters_;
-    uint32_t async_ticks_ = 0;  // the owner's only; in the counters' last cache line
     Hist histograms_[kNumHistograms];
   };
 

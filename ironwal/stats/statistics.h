@@ -86,10 +86,12 @@ struct Statistics {
   // Latencies in microseconds of successful calls: Append (single entries), and the batch
   // paths (AppendBatch, AppendBatchIf, transactions), under the Wal's sync mode (which
   // decides what they wait for); and of each fdatasync counted above.
-  // kStrict and kBatchOnly time every append. kAsync times one append in 64 per thread
-  // (the first, the 65th, ...): such an append is a memory copy, cheaper than the two clock
-  // reads that would time it, so there a histogram's count is the appends timed, not
-  // `appends`; the percentiles are those of the sample.
+  // kStrict and kBatchOnly time every append. kAsync times one append in 64 of each
+  // stream's (its first, its 65th, ...; appends racing on one stream may be timed a little
+  // more often): such an append is a memory copy, cheaper than the two clock reads that
+  // would time it, so there a histogram's count is the appends timed, not `appends`; the
+  // percentiles are those of the sample, and start when the stream has been found (in the
+  // other modes, before).
   HistogramSnapshot append_micros;
   HistogramSnapshot append_batch_micros;
   // The same calls (single and batch together) by the sync mode they ran under: the

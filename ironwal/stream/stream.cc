@@ -235,28 +235,31 @@ void Stream::PublishFrames() {
   dir_.Publish(unpublished_.frames);
   // The published writes are the successful appends (their callers hear so next), one
   // frame each: counted here, by whoever holds write_mu_, in the stream's own counters.
+  // The entries' bytes are derived from these at Snapshot (recorder.h).
   uint64_t entries = 0;
-  uint64_t logical = 0;
   uint64_t bytes = 0;
   uint64_t lz4 = 0;
+  uint64_t lz4_saved = 0;
   for (size_t i = 0; i < unpublished_.writers.size(); ++i) {
     const FrameLocation& frame = unpublished_.frames[i];
     QueuedWrite* const w = unpublished_.writers[i];
-    const uint64_t n = w->entries().size();
-    entries += n;
-    // bytes(): the frame header and the entry block, each entry behind its length.
-    logical += w->bytes() - format::kFrameHeaderSize - format::kEntryLengthSize * n;
+    entries += w->entries().size();
     bytes += frame.size;
-    // LZ4 is kept only when strictly smaller than the raw frame (format/frame.h).
-    if (frame.size < w->bytes()) ++lz4;
+    // bytes(): the raw frame's size. LZ4 is kept only when strictly smaller (format/frame.h).
+    if (ABSL_PREDICT_FALSE(frame.size < w->bytes())) {
+      ++lz4;
+      lz4_saved += w->bytes() - frame.size;
+    }
     w->SetWritten(frame.start_id);  // its caller may return (and free w) from here on
   }
   if (counters_ != nullptr) {
     counters_->Add(StatsRecorder::kAppends, unpublished_.writers.size());
     counters_->Add(StatsRecorder::kEntriesAppended, entries);
-    counters_->Add(StatsRecorder::kLogicalBytesAppended, logical);
     counters_->Add(StatsRecorder::kFrameBytesWritten, bytes);
-    if (lz4 != 0) counters_->Add(StatsRecorder::kFramesLz4, lz4);  // rarely: LZ4 is opt-in
+    if (lz4 != 0) {  // rarely: LZ4 is opt-in
+      counters_->Add(StatsRecorder::kFramesLz4, lz4);
+      counters_->Add(StatsRecorder::kLz4BytesSaved, lz4_saved);
+    }
   }
   unpublished_.frames.clear();
   unpublished_.writers.clear();

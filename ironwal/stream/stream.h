@@ -106,6 +106,12 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // write lock); else FailedPrecondition "... next id is N".
   absl::StatusOr<IdRange> Append(absl::Span<const absl::string_view> entries, bool batch,
                                  std::optional<uint64_t> expected_next_id = std::nullopt);
+  // Statistics on: whether a kAsync append about to be made should be timed, one in
+  // StatsRecorder::kAsyncTimedEvery of this stream's appends (a relaxed read of its count:
+  // appends racing on one stream may each see the same count, so "about one in").
+  bool TimeAsyncAppend() const {
+    return counters_->Get(StatsRecorder::kAppends) % StatsRecorder::kAsyncTimedEvery == 0;
+  }
 
   // The log operations (stream_log.cc; Wal's methods of the same names say what they do).
   // Each is durable when it returns, and finished by recovery after a crash (log_files.h).

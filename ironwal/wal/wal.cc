@@ -115,6 +115,9 @@ Wal::Impl::Impl(const WalOptions& options)
     : id_(next_wal_id.fetch_add(1)),
       options_(options),
       stats_(options.statistics ? std::make_unique<StatsRecorder>() : nullptr),
+      append_timing_(!options.statistics                     ? AppendTiming::kNone
+                     : options.sync_mode == SyncMode::kAsync ? AppendTiming::kSampled
+                                                             : AppendTiming::kEvery),
       logger_(options.logger != nullptr ? options.logger : NewStderrLogger()),
       readers_(options.max_open_read_segments),
       // kAsync writers evicted from the budget keep their buffers: together at most as
@@ -276,24 +279,28 @@ std::vector<Stream*> Wal::Impl::AllStreams() const {
   return all;
 }
 
-// Both run on every append (inlined into the three append paths below, this file's only
-// callers): with statistics on, the common case is a shard lookup and a tick.
+// These run on every append (inlined into the three append paths below, this file's only
+// callers): a kAsync append with statistics on reads its stream's count of appends, and
+// that is all it adds (untimed and successful, it was counted by its stream as it
+// published it).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t Wal::Impl::AppendClock() {
-  if (stats_ == nullptr) return kUntimed;
-  if (options_.sync_mode == SyncMode::kAsync && !stats_->Mine().TimeThisAsyncAppend()) {
-    return kUntimed;
-  }
+  return append_timing_ == AppendTiming::kEvery ? options_.env->NowMicros() : kUntimed;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t Wal::Impl::AsyncAppendClock(Stream* stream,
+                                                                         uint64_t start_micros) {
+  if (append_timing_ != AppendTiming::kSampled || !stream->TimeAsyncAppend()) return start_micros;
   return options_.env->NowMicros();
 }
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Wal::Impl::CountAppend(const absl::Status& status,
                                                                 uint64_t start_micros, bool batch) {
-  // The successful ones were counted by their stream, as it published them.
-  if (stats_ == nullptr || (status.ok() && start_micros == kUntimed)) return;
+  if (start_micros == kUntimed && status.ok()) return;
   CountAppendOutcome(status, start_micros, batch);
 }
 
 void Wal::Impl::CountAppendOutcome(const absl::Status& status, uint64_t start_micros, bool batch) {
+  if (stats_ == nullptr) return;
   if (!status.ok()) {
     stats_->Add(StatsRecorder::kAppendErrors);
   } else {
@@ -305,8 +312,9 @@ void Wal::Impl::CountAppendOutcome(const absl::Status& status, uint64_t start_mi
 absl::StatusOr<uint64_t> Wal::Impl::Append(absl::string_view stream, absl::string_view entry) {
   const Call call(this, "append");
   IRONWAL_RETURN_IF_ERROR(call.status());
-  const uint64_t start = AppendClock();
+  uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  start = AsyncAppendClock(s, start);
   absl::StatusOr<IdRange> ids = s->Append({entry}, /*batch=*/false);
   CountAppend(ids.status(), start, /*batch=*/false);
   IRONWAL_RETURN_IF_ERROR(ids.status());
@@ -349,8 +357,9 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
     const uint64_t next = (*s)->next_id();
     return IdRange{next, next};
   }
-  const uint64_t start = AppendClock();
+  uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/true));
+  start = AsyncAppendClock(s, start);
   absl::StatusOr<IdRange> ids = s->Append(entries, /*batch=*/true);
   CountAppend(ids.status(), start, /*batch=*/true);
   return ids;
@@ -556,8 +565,9 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatchIf(absl::string_view stream,
     }
     return IdRange{next, next};
   }
-  const uint64_t start = AppendClock();
+  uint64_t start = AppendClock();
   IRONWAL_ASSIGN_OR_RETURN(Stream * target, FindStream(stream, /*create=*/true));
+  start = AsyncAppendClock(target, start);
   absl::StatusOr<IdRange> ids = target->Append(entries, /*batch=*/true, expected_next_id);
   CountAppend(ids.status(), start, /*batch=*/true);
   return ids;

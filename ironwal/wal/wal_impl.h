@@ -114,11 +114,14 @@ class Wal::Impl {
   std::vector<internal::Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(internal::Stream* stream, uint64_t id);
   // Statistics (no-ops when off): the clock at the start of an append, or kUntimed when
-  // this append's latency is not recorded (statistics off, or a kAsync append between two
-  // timed ones: StatsRecorder::kAsyncTimedEvery); and the call's error or latency (its
-  // stream counted what it appended).
+  // this append's latency is not recorded. AppendClock, before the stream is found, times
+  // every append of kStrict and kBatchOnly; AsyncAppendClock, once it is, one in
+  // StatsRecorder::kAsyncTimedEvery of each stream's kAsync appends. CountAppend: the
+  // call's error or latency (its stream counted what it appended).
   static constexpr uint64_t kUntimed = UINT64_MAX;
+  enum class AppendTiming : uint8_t { kNone, kEvery, kSampled };
   uint64_t AppendClock();
+  uint64_t AsyncAppendClock(internal::Stream* stream, uint64_t start_micros);
   void CountAppend(const absl::Status& status, uint64_t start_micros, bool batch);
   void CountAppendOutcome(const absl::Status& status, uint64_t start_micros, bool batch);
   void CountRead(uint64_t bytes, uint64_t gets) const;
@@ -133,6 +136,7 @@ class Wal::Impl {
   const WalOptions options_;
   // Null when options_.statistics is off.
   const std::unique_ptr<internal::StatsRecorder> stats_;
+  const AppendTiming append_timing_;
   // options_.logger, or the standard error one.
   const std::shared_ptr<Logger> logger_;
   internal::EventQueue events_;

@@ -88,9 +88,10 @@ struct WalOptions {
   bool read_only = false;
 
   // Record statistics (Wal::GetStatistics, ironwal/stats/statistics.h): relaxed atomic
-  // counters and histograms per thread shard, and two reads of the Env's clock per append
-  // and per fdatasync. Measured by `ironwal bench --stats-cost` (README, "Running in
-  // production"). Default: true.
+  // counters, per stream for what it writes and per thread shard for the rest, and
+  // histograms; two reads of the Env's clock per fdatasync and per append (kAsync: per
+  // 64th append of a stream). Measured by `ironwal bench --only stats` (README, "Running
+  // ironwal in production"). Default: true.
   bool statistics = true;
 
   // Called after segments are created, sealed or deleted, streams created or truncated,

@@ -125,11 +125,49 @@ TEST_F(WalStatisticsTest, CompressedFramesAreCountedByCodec) {
   ASSERT_OK(Open());
   ASSERT_OK(wal_->Append("s", std::string(4096, 'x')));  // compresses
   ASSERT_OK(wal_->Append("s", "tiny"));                  // under min_compression_size
-  const Statistics s = wal_->GetStatistics();
+  Statistics s = wal_->GetStatistics();
   EXPECT_EQ(s.frames_lz4, 1u);
   EXPECT_EQ(s.frames_raw, 1u);
   EXPECT_EQ(s.logical_bytes_appended, 4100u);
-  EXPECT_LT(s.frame_bytes_written, RawFrame(1, 4096));
+  EXPECT_LT(s.frame_bytes_written, RawFrame(1, 4096) + RawFrame(1, 4));
+  // A compressed batch: the entries' bytes are those given, whatever the frame holds.
+  const std::string big(2000, 'y');
+  ASSERT_OK(wal_->AppendBatch("t", {big, big, "z"}));
+  s = wal_->GetStatistics();
+  EXPECT_EQ(s.frames_lz4, 2u);
+  EXPECT_EQ(s.entries_appended, 5u);
+  EXPECT_EQ(s.logical_bytes_appended, 4100u + 4001u);
+  EXPECT_LT(s.frame_bytes_written, RawFrame(1, 4096) + RawFrame(1, 4) + RawFrame(3, 2000));
+}
+
+// kAsync times one append in 64 of each stream (its first, its 65th, ...), whichever
+// thread makes them: a thread alternating between two streams has both timed.
+TEST_F(WalStatisticsTest, AsyncAppendsAreTimedOneInSixtyFourOfEachStream) {
+  options_.sync_mode = SyncMode::kAsync;
+  ASSERT_OK(Open());
+  constexpr uint64_t kEvery = 64;  // StatsRecorder::kAsyncTimedEvery
+  for (uint64_t i = 0; i < kEvery + 1; ++i) {
+    ASSERT_OK(wal_->Append("a", "x"));
+    ASSERT_OK(wal_->AppendBatch("b", {"y"}));
+  }
+  Statistics s = wal_->GetStatistics();
+  EXPECT_EQ(s.appends, 2 * (kEvery + 1));
+  EXPECT_EQ(s.append_micros.count, 2u);        // a's first and 65th
+  EXPECT_EQ(s.append_batch_micros.count, 2u);  // b's
+  EXPECT_EQ(s.append_async_micros.count, 4u);
+  // Another thread goes on with the stream's count: a's 66th..128th are not timed, its
+  // 129th is.
+  std::thread([this] {
+    for (uint64_t i = 0; i < kEvery - 1; ++i) ASSERT_OK(wal_->Append("a", "x"));
+  }).join();
+  EXPECT_EQ(wal_->GetStatistics().append_micros.count, 2u);
+  ASSERT_OK(wal_->Append("a", "x"));
+  EXPECT_EQ(wal_->GetStatistics().append_micros.count, 3u);
+  // Reset starts the counts, and so the sampling, again.
+  wal_->ResetStatistics();
+  ASSERT_OK(wal_->Append("b", "y"));
+  ASSERT_OK(wal_->Append("b", "y"));
+  EXPECT_EQ(wal_->GetStatistics().append_micros.count, 1u);
 }
 
 TEST_F(WalStatisticsTest, ReadsAreCountedExactly) {
@@ -184,8 +222,8 @@ TEST_P(WalStatisticsBySyncModeTest, AppendLatencyGoesToTheModesHistogram) {
   ASSERT_OK(wal_->AppendBatch("s", {"b", "c"}));
   ASSERT_OK(wal_->AppendBatchIf("s", 5, {absl::string_view("d")}));
   const Statistics s = wal_->GetStatistics();
-  // kAsync times the first append of every kAsyncTimedEvery (64) on a thread: the first Append
-  // only.
+  // kAsync times the first append of every kAsyncTimedEvery (64) of a stream: the first
+  // Append only.
   const bool async_mode = GetParam() == SyncMode::kAsync;
   const uint64_t timed = async_mode ? 1 : 5;
   const uint64_t strict = GetParam() == SyncMode::kStrict ? 5 : 0;
