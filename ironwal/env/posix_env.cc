@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -64,6 +65,33 @@ int OpenRetrying(const std::string& path, int flags, mode_t mode = 0) {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
   return fd;
+}
+
+// Calls visit(name, d_type) for every entry of `dir` but "." and "..", in readdir's order.
+absl::Status ForEachDirEntry(const std::string& dir,
+                             absl::FunctionRef<void(absl::string_view, unsigned char)> visit) {
+  const int fd = OpenRetrying(dir, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return PathError("list", dir, errno);
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    const int e = errno;
+    ::close(fd);
+    return IoError("list", dir, e);
+  }
+  int read_errno = 0;
+  while (true) {
+    errno = 0;
+    const struct dirent* entry = ::readdir(d);
+    if (entry == nullptr) {
+      read_errno = errno;
+      break;
+    }
+    const absl::string_view name(entry->d_name);
+    if (name != "." && name != "..") visit(name, entry->d_type);
+  }
+  ::closedir(d);  // Closes fd.
+  if (read_errno != 0) return IoError("list", dir, read_errno);
+  return absl::OkStatus();
 }
 
 // Closes a descriptor unless released; for the error paths of the factories.
@@ -385,54 +413,18 @@ class PosixEnv final : public Env {
   }
 
   absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    const int fd = OpenRetrying(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return PathError("list", dir, errno);
-    DIR* d = ::fdopendir(fd);
-    if (d == nullptr) {
-      const int e = errno;
-      ::close(fd);
-      return IoError("list", dir, e);
-    }
     std::vector<std::string> names;
-    int read_errno = 0;
-    while (true) {
-      errno = 0;
-      const struct dirent* entry = ::readdir(d);
-      if (entry == nullptr) {
-        read_errno = errno;
-        break;
-      }
-      const absl::string_view name(entry->d_name);
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    ::closedir(d);  // Closes fd.
-    if (read_errno != 0) return IoError("list", dir, read_errno);
+    IRONWAL_RETURN_IF_ERROR(ForEachDirEntry(
+        dir, [&names](absl::string_view name, unsigned char) { names.emplace_back(name); }));
     std::sort(names.begin(), names.end());
     return names;
   }
 
   absl::StatusOr<std::vector<DirEntry>> GetChildrenWithTypes(const std::string& dir) override {
-    const int fd = OpenRetrying(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return PathError("list", dir, errno);
-    DIR* d = ::fdopendir(fd);
-    if (d == nullptr) {
-      const int e = errno;
-      ::close(fd);
-      return IoError("list", dir, e);
-    }
     std::vector<DirEntry> entries;
     std::vector<std::string> unknown;  // file systems without d_type: lstat'ed below
-    int read_errno = 0;
-    while (true) {
-      errno = 0;
-      const struct dirent* entry = ::readdir(d);
-      if (entry == nullptr) {
-        read_errno = errno;
-        break;
-      }
-      const absl::string_view name(entry->d_name);
-      if (name == "." || name == "..") continue;
-      switch (entry->d_type) {
+    IRONWAL_RETURN_IF_ERROR(ForEachDirEntry(dir, [&](absl::string_view name, unsigned char d_type) {
+      switch (d_type) {
         case DT_REG:
           entries.push_back({std::string(name), FileType::kRegular});
           break;
@@ -449,9 +441,7 @@ class PosixEnv final : public Env {
           entries.push_back({std::string(name), FileType::kOther});
           break;
       }
-    }
-    ::closedir(d);  // Closes fd.
-    if (read_errno != 0) return IoError("list", dir, read_errno);
+    }));
     for (std::string& name : unknown) {
       absl::StatusOr<FileType> type = GetFileType(JoinPath(dir, name));
       if (absl::IsNotFound(type.status())) continue;
