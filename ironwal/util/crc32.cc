@@ -11,6 +11,9 @@ namespace internal {
 // Defined in crc32_pclmul.cc (compiled with -mpclmul -msse4.1). `state` is the inverted
 // running CRC; n is a multiple of 16 and at least 16.
 uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
+// The same over the 17 bytes at `head`, then n at `tail`, behind 15 - n % 16 zero bytes
+// (`state` is the one they turn into the empty CRC's).
+uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
 
 namespace {
 
@@ -110,6 +113,13 @@ uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad) {
   }
 #endif
   return Crc32Extend(0, data + pad, n - pad);
+}
+
+uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (kUsePclmul) return ~Crc32Fold17AndTailPclmul(kZeroPrefixStates[15 - n % 16], head, tail, n);
+#endif
+  return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
 }
 
 }  // namespace internal

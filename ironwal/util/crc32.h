@@ -39,6 +39,13 @@ namespace internal {
 // Crc32(absl::string_view(data + pad, n - pad)) on every CPU.
 uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad);
 
+// The CRC-32 (from no prior data) of the 17 bytes at `head` followed by the n bytes at
+// `tail` (a frame's covered header bytes and its payload, in place: no copy). REQUIRES:
+// tail >= head + 17 and every byte of [head, tail + n) readable (the fold loads the bytes
+// between the two parts and masks them out). Equal to Crc32Extend(Crc32Extend(0, head,
+// 17), tail, n) on every CPU; with PCLMULQDQ one fold over both parts, no table pass.
+uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n);
+
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);
 

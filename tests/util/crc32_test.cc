@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -96,6 +98,29 @@ TEST(Crc32Test, ZeroPaddedMatchesZlib) {
           crc32(0, reinterpret_cast<const Bytef*>(data.data() + pad), static_cast<uInt>(n - pad)));
       ASSERT_EQ(internal::Crc32OfZeroPadded(data.data(), n, pad), expected)
           << "n " << n << " pad " << pad;
+    }
+  }
+}
+
+// The in-place CRC of 17 head bytes and a tail (a frame's covered header and payload)
+// equals zlib's CRC of the two parts side by side, for every tail length up to 700 and
+// several gaps between them; the bytes in the gap do not matter. Each case lives in an
+// allocation of exactly [head, tail + n), so ASan catches a read outside it.
+TEST(Crc32Test, SeventeenAndTailMatchesZlibOfTheParts) {
+  Random rng(17);
+  for (size_t gap : {size_t{0}, size_t{7}, size_t{40}}) {
+    for (size_t n = 0; n <= 700; ++n) {
+      const std::string bytes = rng.Bytes(17 + gap + n);
+      std::unique_ptr<char[]> exact(new char[bytes.size()]);
+      std::memcpy(exact.get(), bytes.data(), bytes.size());
+      const std::string joined = bytes.substr(0, 17) + bytes.substr(17 + gap);
+      const uint32_t expected = ZlibCrc(0, joined, 0, joined.size());
+      ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected)
+          << "gap " << gap << " n " << n;
+      exact[17] ^= gap > 0 ? 0x5a : 0;  // a gap byte: no effect
+      ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
+      exact[rng.Uniform(17)] ^= 1;  // a head byte: always seen
+      ASSERT_NE(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
     }
   }
 }
