@@ -14,6 +14,8 @@ uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
 // The same over the 17 bytes at `head`, then n at `tail`, behind 15 - n % 16 zero bytes
 // (`state` is the one they turn into the empty CRC's).
 uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
+// The same, compiled for AVX (VEX encodings).
+uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
 
 namespace {
 
@@ -98,6 +100,17 @@ bool DetectPclmul() {
 
 const bool kUsePclmul = DetectPclmul();
 
+bool DetectAvx() {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  __builtin_cpu_init();
+  return kUsePclmul && __builtin_cpu_supports("avx");  // checks the OS saves AVX state too
+#else
+  return false;
+#endif
+}
+
+const bool kUseAvx = DetectAvx();
+
 }  // namespace
 
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n) {
@@ -117,6 +130,7 @@ uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad) {
 
 uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (kUseAvx) return ~Crc32Fold17AndTailAvx(kZeroPrefixStates[15 - n % 16], head, tail, n);
   if (kUsePclmul) return ~Crc32Fold17AndTailPclmul(kZeroPrefixStates[15 - n % 16], head, tail, n);
 #endif
   return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
