@@ -16,6 +16,11 @@ uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
 uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
 // The same, compiled for AVX (VEX encodings).
 uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
+// Crc32Of17AndTailMatching's loop, in both builds; zero_prefix_states as kZeroPrefixStates.
+size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
+                                      const Crc32Of17AndTailItem* items, size_t count);
+size_t Crc32Of17AndTailMatchingAvx(const uint32_t* zero_prefix_states,
+                                   const Crc32Of17AndTailItem* items, size_t count);
 
 namespace {
 
@@ -134,6 +139,17 @@ uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
   if (kUsePclmul) return ~Crc32Fold17AndTailPclmul(kZeroPrefixStates[15 - n % 16], head, tail, n);
 #endif
   return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
+}
+
+size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count) {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (kUseAvx) return Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);
+  if (kUsePclmul) return Crc32Of17AndTailMatchingPclmul(kZeroPrefixStates.data(), items, count);
+#endif
+  for (size_t i = 0; i < count; ++i) {
+    if (Crc32Of17AndTail(items[i].head, items[i].tail, items[i].n) != items[i].expected) return i;
+  }
+  return count;
 }
 
 }  // namespace internal

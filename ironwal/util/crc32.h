@@ -19,6 +19,8 @@
 
 #include "absl/strings/string_view.h"
 
+#include "ironwal/util/crc32_batch.h"
+
 namespace ironwal {
 
 // The CRC-32 of `data` appended to data whose CRC-32 is `crc` (0 for no prior data).
@@ -45,6 +47,11 @@ uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad);
 // between the two parts and masks them out). Equal to Crc32Extend(Crc32Extend(0, head,
 // 17), tail, n) on every CPU; with PCLMULQDQ one fold over both parts, no table pass.
 uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n);
+
+// Many Crc32Of17AndTail checks at once, for loops over many frames (one call, one CPU
+// dispatch; Crc32Of17AndTailItem in crc32_batch.h): the number of leading items whose CRC equals
+// `expected` (count when all do).
+size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count);
 
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);

@@ -13,12 +13,18 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ironwal/util/crc32_batch.h"
+
 namespace ironwal {
 namespace internal {
 
 uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
 uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
 uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
+size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
+                                      const Crc32Of17AndTailItem* items, size_t count);
+size_t Crc32Of17AndTailMatchingAvx(const uint32_t* zero_prefix_states,
+                                   const Crc32Of17AndTailItem* items, size_t count);
 
 namespace {
 
@@ -166,6 +172,29 @@ __attribute__((target("avx,pclmul,sse4.1"))) uint32_t Crc32Fold17AndTailAvx(uint
                                                                             const char* tail,
                                                                             size_t n) {
   return Fold17AndTail(state, head, tail, n);
+}
+
+// The batch of Crc32Of17AndTailMatching (crc32.h); zero_prefix_states[k] is the state k
+// zero bytes turn into the empty CRC's.
+__attribute__((always_inline)) inline size_t Matching(const uint32_t* zero_prefix_states,
+                                                      const Crc32Of17AndTailItem* items,
+                                                      size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const Crc32Of17AndTailItem& item = items[i];
+    const uint32_t state = zero_prefix_states[15 - item.n % 16];
+    if (~Fold17AndTail(state, item.head, item.tail, item.n) != item.expected) return i;
+  }
+  return count;
+}
+
+size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
+                                      const Crc32Of17AndTailItem* items, size_t count) {
+  return Matching(zero_prefix_states, items, count);
+}
+
+__attribute__((target("avx,pclmul,sse4.1"))) size_t Crc32Of17AndTailMatchingAvx(
+    const uint32_t* zero_prefix_states, const Crc32Of17AndTailItem* items, size_t count) {
+  return Matching(zero_prefix_states, items, count);
 }
 
 // `state` is the inverted running CRC; n is a multiple of 16 and at least 16.

@@ -49,7 +49,7 @@ bool StreamIterator::TakeRun(uint64_t id) {
   const RawRun run = TakeRawRun(cursor_->BytesAtHand(), id, end_id_, kRunEntries, &entries_);
   if (run.bytes == 0) return false;
   cursor_->Skip(run.bytes);
-  Arrive(id, run.start_id);
+  Arrive(id, run.start_id, run.entries);
   return true;
 }
 
@@ -88,7 +88,7 @@ bool StreamIterator::LoadFrame(uint64_t id) {
           absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ", taken.message())));
       return false;
     }
-    Arrive(id, item->header.start_id);
+    Arrive(id, item->header.start_id, entries_.size());
     return true;
   }
 }

@@ -55,10 +55,10 @@ class StreamIterator final : public Iterator {
   // Moves to where `id` lives now (the next segment, or newly published frames).
   bool Relocate(uint64_t id);
   void Fail(absl::Status status);
-  // Positions at `id`, inside the run entries_ holds (IDs from run_start).
-  void Arrive(uint64_t id, uint64_t run_start) {
+  // Positions at `id`, inside the run entries_[0, count) holds (IDs from run_start).
+  void Arrive(uint64_t id, uint64_t run_start, size_t count) {
     run_start_ = run_start;
-    run_end_ = std::min<uint64_t>(run_start + entries_.size(), end_id_);
+    run_end_ = std::min<uint64_t>(run_start + count, end_id_);
     id_ = id;
     value_ = entries_[id - run_start];
     valid_ = true;
@@ -77,8 +77,8 @@ class StreamIterator final : public Iterator {
   std::shared_ptr<SegmentReader> reader_;
   bool active_ = false;  // reader_ is the active segment
   std::unique_ptr<FrameCursor> cursor_;
-  // The current run's entries, IDs [run_start_, run_start_ + entries_.size()) (reused);
-  // Next() moves inside it up to run_end_ (end_id_ at most).
+  // The current run's entries from entries_[0], ID run_start_ (reused: its size is a
+  // capacity for TakeRawRun); Next() moves inside it up to run_end_ (end_id_ at most).
   std::vector<absl::string_view> entries_;
   uint64_t run_start_ = 0;
   uint64_t run_end_ = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -122,6 +123,26 @@ TEST(Crc32Test, SeventeenAndTailMatchesZlibOfTheParts) {
       exact[rng.Uniform(17)] ^= 1;  // a head byte: always seen
       ASSERT_NE(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
     }
+  }
+}
+
+// The batch answers how many leading items match, for every position of the first wrong
+// expectation (and none), over tails of every length class.
+TEST(Crc32Test, SeventeenAndTailMatchingCountsTheLeadingMatches) {
+  Random rng(23);
+  const std::string bytes = rng.Bytes(64 * 300);
+  std::vector<internal::Crc32Of17AndTailItem> items;
+  for (size_t i = 0; i < 64; ++i) {
+    const char* head = bytes.data() + i * 300;
+    const size_t n = rng.Uniform(270);
+    items.push_back({head, head + 24, n, internal::Crc32Of17AndTail(head, head + 24, n)});
+  }
+  EXPECT_EQ(internal::Crc32Of17AndTailMatching(items.data(), items.size()), items.size());
+  EXPECT_EQ(internal::Crc32Of17AndTailMatching(items.data(), 0), 0u);
+  for (size_t wrong = 0; wrong < items.size(); ++wrong) {
+    items[wrong].expected ^= 1u << (wrong % 32);
+    ASSERT_EQ(internal::Crc32Of17AndTailMatching(items.data(), items.size()), wrong);
+    items[wrong].expected ^= 1u << (wrong % 32);
   }
 }
 
