@@ -141,6 +141,26 @@ uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
   return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
 }
 
+bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
+                        uint32_t* crc) {
+  if (impl == Crc32Impl::kPortable) {
+    *crc = Crc32ExtendPortable(Crc32ExtendPortable(0, head, 17), tail, n);
+    return true;
+  }
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  const uint32_t state = kZeroPrefixStates[15 - n % 16];
+  if (impl == Crc32Impl::kAvx && kUseAvx) {
+    *crc = ~Crc32Fold17AndTailAvx(state, head, tail, n);
+    return true;
+  }
+  if (impl == Crc32Impl::kPclmul && kUsePclmul) {
+    *crc = ~Crc32Fold17AndTailPclmul(state, head, tail, n);
+    return true;
+  }
+#endif
+  return false;
+}
+
 size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count) {
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
   if (kUseAvx) return Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);

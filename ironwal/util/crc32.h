@@ -53,6 +53,13 @@ uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n);
 // `expected` (count when all do).
 size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count);
 
+// Crc32Of17AndTail by one implementation, so tests can compare them all on one CPU:
+// kPortable the tables, kPclmul the SSE fold, kAvx its VEX build. False (and *crc
+// unchanged) when this CPU cannot run the one asked for.
+enum class Crc32Impl { kPortable, kPclmul, kAvx };
+bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
+                        uint32_t* crc);
+
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);
 

@@ -126,6 +126,26 @@ TEST(Crc32Test, SeventeenAndTailMatchesZlibOfTheParts) {
   }
 }
 
+// Every implementation of the in-place CRC this CPU can run gives zlib's CRC of the parts.
+TEST(Crc32Test, SeventeenAndTailImplementationsAgree) {
+  Random rng(29);
+  int ran = 0;
+  for (internal::Crc32Impl impl :
+       {internal::Crc32Impl::kPortable, internal::Crc32Impl::kPclmul, internal::Crc32Impl::kAvx}) {
+    for (size_t n = 0; n <= 600; ++n) {
+      const std::string bytes = rng.Bytes(24 + n);
+      const std::string joined = bytes.substr(0, 17) + bytes.substr(24);
+      uint32_t crc = 0;
+      if (!internal::Crc32Of17AndTailBy(impl, bytes.data(), bytes.data() + 24, n, &crc)) break;
+      ++ran;
+      ASSERT_EQ(crc, ZlibCrc(0, joined, 0, joined.size()))
+          << "implementation " << static_cast<int>(impl) << " n " << n;
+    }
+  }
+  EXPECT_GE(ran, 601);  // the portable one always runs
+  RecordProperty("seventeen_and_tail_cases", ran);
+}
+
 // The batch answers how many leading items match, for every position of the first wrong
 // expectation (and none), over tails of every length class.
 TEST(Crc32Test, SeventeenAndTailMatchingCountsTheLeadingMatches) {
