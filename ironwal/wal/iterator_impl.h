@@ -4,7 +4,7 @@
 // offset index finds the frame), then walks frames with a FrameCursor, checking each
 // frame's CRC and that its IDs continue, and yields the entries of a run of decoded frames
 // at a time: the raw frames whole in the bytes at hand (the mapping, or the read-ahead
-// buffer) are taken in bulk by TakeRawRun (frame_run.h), up to kRunEntries entries; any
+// buffer) are taken in bulk by TakeRawRun (frame_run.h), about kRunEntries entries; any
 // other frame (LZ4, one needing a read, one failing a check) by the general path, one
 // frame per run. At the end of what a segment has published it locates the next ID again,
 // which moves it to the next segment or picks up newly published frames.
@@ -28,7 +28,8 @@ namespace internal {
 
 class StreamIterator final : public Iterator {
  public:
-  // Entries a bulk run holds at most (more when its first frame alone has more).
+  // A bulk run takes no further frame once it holds this many entries (so it holds at most
+  // this many plus the last frame's, less one).
   static constexpr size_t kRunEntries = 64;
 
   // With `stats`, counts the bytes of every entry it stops at (Statistics::bytes_read).
