@@ -118,7 +118,7 @@ TEST(Crc32Test, SeventeenAndTailMatchesZlibOfTheParts) {
       const uint32_t expected = ZlibCrc(0, joined, 0, joined.size());
       ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected)
           << "gap " << gap << " n " << n;
-      exact[17] ^= gap > 0 ? 0x5a : 0;  // a gap byte: no effect
+      if (gap > 0) exact[17] ^= 0x5a;  // a gap byte: no effect
       ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
       exact[rng.Uniform(17)] ^= 1;  // a head byte: always seen
       ASSERT_NE(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
