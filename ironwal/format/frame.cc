@@ -32,31 +32,6 @@ void EncodeFrameHeader(const FrameHeader& header, char* dst) {
   }
 }
 
-bool TryDecodeFrameHeader(const char* p, FrameHeader* header) {
-  if (DecodeFixed32(p + format::kMagicOffset) != format::kFrameMagic) return false;
-  const uint8_t codec = static_cast<uint8_t>(p[format::kCodecOffset]);
-  if (codec != static_cast<uint8_t>(format::Codec::kRaw) &&
-      codec != static_cast<uint8_t>(format::Codec::kLz4)) {
-    return false;
-  }
-  FrameHeader h;
-  h.crc = DecodeFixed32(p + format::kCrcOffset);
-  h.start_id = DecodeFixed64(p + format::kStartIdOffset);
-  h.entry_count = DecodeFixed32(p + format::kEntryCountOffset);
-  h.codec = static_cast<format::Codec>(codec);
-  h.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
-  h.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
-  // The u24 at bytes 29..31: the u32 at 28 without its low byte.
-  h.reserved = DecodeFixed32(p + format::kReservedOffset - 1) >> 8;
-  if (h.entry_count == 0 || h.start_id > UINT64_MAX - h.entry_count) return false;
-  if (h.codec == format::Codec::kRaw && h.uncompressed_size != h.disk_size) return false;
-  if (static_cast<uint64_t>(h.entry_count) * format::kEntryLengthSize > h.uncompressed_size) {
-    return false;
-  }
-  *header = h;
-  return true;
-}
-
 absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
   if (bytes.size() < kFrameHeaderSize) {
     return absl::DataLossError(

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +35,7 @@
 
 #include "ironwal/format/format.h"
 #include "ironwal/util/coding.h"
+#include "ironwal/util/crc32.h"
 
 namespace ironwal {
 namespace internal {
@@ -67,7 +69,8 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes);
 // The same checks without a status: true and `*header` set exactly when DecodeFrameHeader
 // of these 32 bytes would succeed (`bytes` must hold at least 32). For loops that walk
 // many frames; on false, DecodeFrameHeader says why.
-bool TryDecodeFrameHeader(const char* bytes, FrameHeader* header);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool TryDecodeFrameHeader(const char* bytes,
+                                                              FrameHeader* header);
 
 // The CRC-32 a frame with these fields and this stored payload carries.
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload);
@@ -81,6 +84,14 @@ inline constexpr size_t kFrameCrcOnePassMax = 480;
 absl::Status VerifyFramePayload(const FrameHeader& header, absl::string_view payload);
 // The same check without a status: true exactly when VerifyFramePayload is OK.
 bool FramePayloadMatches(const FrameHeader& header, absl::string_view payload);
+
+// The same check for a frame whose bytes lie together at `frame` (its 32 header bytes,
+// from which `header` was decoded, then its whole payload of header.disk_size bytes): the
+// CRC is folded over the covered header bytes and the payload in place, with no copy.
+inline bool FrameMatchesInPlace(const FrameHeader& header, const char* frame) {
+  return Crc32Of17AndTail(frame + format::kCrcCoveredBegin, frame + format::kFrameHeaderSize,
+                          header.disk_size) == header.crc;
+}
 
 // The frame stamp (format.h, FORMAT.md): written by this library into the reserved bytes
 // ironwal 0.6 ignores, so that a valid frame proves how much of its segment had been
@@ -188,6 +199,32 @@ inline bool SingleEntry(absl::string_view block, absl::string_view* entry) {
 // a single Get. DataLoss if the block is malformed up to that entry.
 absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,
                                              uint64_t index);
+
+// Inline: the scan's bulk path (frame_run.h) and recovery call it once per frame.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool TryDecodeFrameHeader(const char* p, FrameHeader* header) {
+  if (DecodeFixed32(p + format::kMagicOffset) != format::kFrameMagic) return false;
+  const uint8_t codec = static_cast<uint8_t>(p[format::kCodecOffset]);
+  if (codec != static_cast<uint8_t>(format::Codec::kRaw) &&
+      codec != static_cast<uint8_t>(format::Codec::kLz4)) {
+    return false;
+  }
+  FrameHeader h;
+  h.crc = DecodeFixed32(p + format::kCrcOffset);
+  h.start_id = DecodeFixed64(p + format::kStartIdOffset);
+  h.entry_count = DecodeFixed32(p + format::kEntryCountOffset);
+  h.codec = static_cast<format::Codec>(codec);
+  h.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
+  h.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
+  // The u24 at bytes 29..31: the u32 at 28 without its low byte.
+  h.reserved = DecodeFixed32(p + format::kReservedOffset - 1) >> 8;
+  if (h.entry_count == 0 || h.start_id > UINT64_MAX - h.entry_count) return false;
+  if (h.codec == format::Codec::kRaw && h.uncompressed_size != h.disk_size) return false;
+  if (static_cast<uint64_t>(h.entry_count) * format::kEntryLengthSize > h.uncompressed_size) {
+    return false;
+  }
+  *header = h;
+  return true;
+}
 
 }  // namespace internal
 }  // namespace ironwal

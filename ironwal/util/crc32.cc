@@ -11,6 +11,16 @@ namespace internal {
 // Defined in crc32_pclmul.cc (compiled with -mpclmul -msse4.1). `state` is the inverted
 // running CRC; n is a multiple of 16 and at least 16.
 uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
+// The same over the 17 bytes at `head`, then n at `tail`, behind 15 - n % 16 zero bytes
+// (`state` is the one they turn into the empty CRC's).
+uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
+// The same, compiled for AVX (VEX encodings).
+uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
+// Crc32Of17AndTailMatching's loop, in both builds; zero_prefix_states as kZeroPrefixStates.
+size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
+                                      const Crc32Of17AndTailItem* items, size_t count);
+size_t Crc32Of17AndTailMatchingAvx(const uint32_t* zero_prefix_states,
+                                   const Crc32Of17AndTailItem* items, size_t count);
 
 namespace {
 
@@ -95,6 +105,17 @@ bool DetectPclmul() {
 
 const bool kUsePclmul = DetectPclmul();
 
+bool DetectAvx() {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  __builtin_cpu_init();
+  return kUsePclmul && __builtin_cpu_supports("avx");  // checks the OS saves AVX state too
+#else
+  return false;
+#endif
+}
+
+const bool kUseAvx = DetectAvx();
+
 }  // namespace
 
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n) {
@@ -110,6 +131,45 @@ uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad) {
   }
 #endif
   return Crc32Extend(0, data + pad, n - pad);
+}
+
+uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (kUseAvx) return ~Crc32Fold17AndTailAvx(kZeroPrefixStates[15 - n % 16], head, tail, n);
+  if (kUsePclmul) return ~Crc32Fold17AndTailPclmul(kZeroPrefixStates[15 - n % 16], head, tail, n);
+#endif
+  return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
+}
+
+bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
+                        uint32_t* crc) {
+  if (impl == Crc32Impl::kPortable) {
+    *crc = Crc32ExtendPortable(Crc32ExtendPortable(0, head, 17), tail, n);
+    return true;
+  }
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  const uint32_t state = kZeroPrefixStates[15 - n % 16];
+  if (impl == Crc32Impl::kAvx && kUseAvx) {
+    *crc = ~Crc32Fold17AndTailAvx(state, head, tail, n);
+    return true;
+  }
+  if (impl == Crc32Impl::kPclmul && kUsePclmul) {
+    *crc = ~Crc32Fold17AndTailPclmul(state, head, tail, n);
+    return true;
+  }
+#endif
+  return false;
+}
+
+size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count) {
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (kUseAvx) return Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);
+  if (kUsePclmul) return Crc32Of17AndTailMatchingPclmul(kZeroPrefixStates.data(), items, count);
+#endif
+  for (size_t i = 0; i < count; ++i) {
+    if (Crc32Of17AndTail(items[i].head, items[i].tail, items[i].n) != items[i].expected) return i;
+  }
+  return count;
 }
 
 }  // namespace internal

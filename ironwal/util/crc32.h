@@ -19,6 +19,8 @@
 
 #include "absl/strings/string_view.h"
 
+#include "ironwal/util/crc32_batch.h"
+
 namespace ironwal {
 
 // The CRC-32 of `data` appended to data whose CRC-32 is `crc` (0 for no prior data).
@@ -38,6 +40,25 @@ namespace internal {
 // state starts at the one that `pad` zero bytes turn into the empty CRC's). Equal to
 // Crc32(absl::string_view(data + pad, n - pad)) on every CPU.
 uint32_t Crc32OfZeroPadded(const char* data, size_t n, size_t pad);
+
+// The CRC-32 (from no prior data) of the 17 bytes at `head` followed by the n bytes at
+// `tail` (a frame's covered header bytes and its payload, in place: no copy). REQUIRES:
+// tail >= head + 17 and every byte of [head, tail + n) readable (the fold loads the bytes
+// between the two parts and masks them out). Equal to Crc32Extend(Crc32Extend(0, head,
+// 17), tail, n) on every CPU; with PCLMULQDQ one fold over both parts, no table pass.
+uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n);
+
+// Many Crc32Of17AndTail checks at once, for loops over many frames (one call, one CPU
+// dispatch; Crc32Of17AndTailItem in crc32_batch.h): the number of leading items whose CRC equals
+// `expected` (count when all do).
+size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count);
+
+// Crc32Of17AndTail by one implementation, so tests can compare them all on one CPU:
+// kPortable the tables, kPclmul the SSE fold, kAvx its VEX build. False (and *crc
+// unchanged) when this CPU cannot run the one asked for.
+enum class Crc32Impl { kPortable, kPclmul, kAvx };
+bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
+                        uint32_t* crc);
 
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);

@@ -6,6 +6,7 @@
 
 #include "ironwal/base/status_macros.h"
 #include "ironwal/format/format.h"
+#include "ironwal/format/frame_run.h"
 #include "ironwal/util/lz4_frame.h"
 
 namespace ironwal {
@@ -25,6 +26,7 @@ void StreamIterator::Fail(absl::Status status) {
 void StreamIterator::Seek(uint64_t id) {
   if (!status_.ok()) return;
   valid_ = false;
+  run_end_ = 0;
   if (id >= end_id_ || id >= stream_->next_id()) {
     if (id > stream_->next_id()) {
       Fail(absl::OutOfRangeError(
@@ -43,37 +45,19 @@ void StreamIterator::Seek(uint64_t id) {
   LoadFrame(id);
 }
 
-bool StreamIterator::TakeFrameFast(const FrameHeader& header, absl::string_view payload,
-                                   uint64_t id) {
-  if (header.codec != format::Codec::kRaw || header.start_id > id || header.end_id() <= id ||
-      !FramePayloadMatches(header, payload)) {
-    return false;
-  }
-  if (header.entry_count == 1) {
-    if (!SingleEntry(payload, &value_)) return false;
-    entries_.clear();
-  } else {
-    if (!SplitEntries(payload, header.entry_count, &entries_).ok()) return false;
-    value_ = entries_[id - header.start_id];
-  }
-  frame_ = header;
-  id_ = id;
-  valid_ = true;
-  Arrived();
+bool StreamIterator::TakeRun(uint64_t id) {
+  const RawRun run = TakeRawRun(cursor_->BytesAtHand(), id, end_id_, kRunEntries, &entries_);
+  if (run.bytes == 0) return false;
+  cursor_->Skip(run.bytes);
+  Arrive(id, run.start_id, run.entries);
   return true;
 }
 
 bool StreamIterator::LoadFrame(uint64_t id) {
   for (;;) {
-    // The fast path: a raw frame already at hand that checks out. Anything else (the end of
-    // what is read so far, a read, LZ4, a frame that fails a check) is read again below.
-    FrameHeader header;
-    absl::string_view payload;
-    uint64_t offset;
-    if (cursor_->TryNextFrame(&header, &payload, &offset)) {
-      if (TakeFrameFast(header, payload, id)) return true;
-      cursor_->Seek(offset);
-    }
+    // The fast path: raw frames already at hand that check out. Anything else (the end of
+    // what is read so far, a read, LZ4, a frame that fails a check) is read below.
+    if (TakeRun(id)) return true;
     // Read up to what the segment has published below the stream's next ID: frames reach
     // the offset index just before next_id() moves past them, and an iterator must never
     // return an ID at or past next_id() (a tailing reader's Seek(last + 1) would fail).
@@ -104,10 +88,7 @@ bool StreamIterator::LoadFrame(uint64_t id) {
           absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ", taken.message())));
       return false;
     }
-    id_ = id;
-    value_ = entries_[id - frame_.start_id];
-    valid_ = true;
-    Arrived();
+    Arrive(id, item->header.start_id, entries_.size());
     return true;
   }
 }
@@ -137,9 +118,7 @@ absl::Status StreamIterator::TakeFrame(const FrameCursor::Item& item, uint64_t i
   } else if (payload.size() != header.uncompressed_size) {
     return absl::DataLossError("raw payload size differs from uncompressed_size");
   }
-  IRONWAL_RETURN_IF_ERROR(SplitEntries(block, header.entry_count, &entries_));
-  frame_ = header;
-  return absl::OkStatus();
+  return SplitEntries(block, header.entry_count, &entries_);
 }
 
 bool StreamIterator::Relocate(uint64_t id) {
@@ -169,15 +148,15 @@ bool StreamIterator::Relocate(uint64_t id) {
 void StreamIterator::Next() {
   if (!valid_) return;
   const uint64_t next = id_ + 1;
+  if (next < run_end_) {  // the run's next entry (run_end_ <= end_id_)
+    id_ = next;
+    value_ = entries_[next - run_start_];
+    Arrived();
+    return;
+  }
   if (next >= end_id_) {
     valid_ = false;
     id_ = next;
-    return;
-  }
-  if (next < frame_.end_id()) {
-    id_ = next;
-    value_ = entries_[next - frame_.start_id];
-    Arrived();
     return;
   }
   valid_ = false;

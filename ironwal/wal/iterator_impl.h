@@ -2,12 +2,16 @@
 //
 // StreamIterator: the Iterator of one stream. It positions with Stream::Locate (the
 // offset index finds the frame), then walks frames with a FrameCursor, checking each
-// frame's CRC and that its IDs continue, and yields the entries of one decoded frame at a
-// time. At the end of what a segment has published it locates the next ID again, which
-// moves it to the next segment or picks up newly published frames.
+// frame's CRC and that its IDs continue, and yields the entries of a run of decoded frames
+// at a time: the raw frames whole in the bytes at hand (the mapping, or the read-ahead
+// buffer) are taken in bulk by TakeRawRun (frame_run.h), about kRunEntries entries; any
+// other frame (LZ4, one needing a read, one failing a check) by the general path, one
+// frame per run. At the end of what a segment has published it locates the next ID again,
+// which moves it to the next segment or picks up newly published frames.
 #ifndef IRONWAL_WAL_ITERATOR_IMPL_H_
 #define IRONWAL_WAL_ITERATOR_IMPL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,6 +28,10 @@ namespace internal {
 
 class StreamIterator final : public Iterator {
  public:
+  // A bulk run takes no further frame once it holds this many entries (so it holds at most
+  // this many plus the last frame's, less one).
+  static constexpr size_t kRunEntries = 64;
+
   // With `stats`, counts the bytes of every entry it stops at (Statistics::bytes_read).
   StreamIterator(Stream* stream, uint64_t end_id, size_t buffer_size,
                  StatsRecorder* stats = nullptr);
@@ -39,15 +47,24 @@ class StreamIterator final : public Iterator {
   // Loads the frame at the cursor and positions at `id` inside it. False at the end of
   // what is published, or on error (status_ set).
   bool LoadFrame(uint64_t id);
-  // The fast path of LoadFrame for a raw frame from FrameCursor::TryNextFrame: true and
-  // positioned at `id` when the frame passes every check TakeFrame makes (CRC, IDs, the
-  // entry block); false, changing nothing the caller reads, otherwise.
-  bool TakeFrameFast(const FrameHeader& header, absl::string_view payload, uint64_t id);
-  // Checks and decodes the frame the cursor returned into entries_.
+  // The fast path of LoadFrame: takes the run of raw frames at hand from the cursor that
+  // pass every check TakeFrame makes (CRC, IDs, the entry block) and positions at `id`, the
+  // first's; false, changing nothing the caller reads, when the first frame is not one.
+  bool TakeRun(uint64_t id);
+  // Checks and decodes the frame the cursor returned into entries_ (a run of one frame).
   absl::Status TakeFrame(const FrameCursor::Item& item, uint64_t id);
   // Moves to where `id` lives now (the next segment, or newly published frames).
   bool Relocate(uint64_t id);
   void Fail(absl::Status status);
+  // Positions at `id`, inside the run entries_[0, count) holds (IDs from run_start).
+  void Arrive(uint64_t id, uint64_t run_start, size_t count) {
+    run_start_ = run_start;
+    run_end_ = std::min<uint64_t>(run_start + count, end_id_);
+    id_ = id;
+    value_ = entries_[id - run_start];
+    valid_ = true;
+    Arrived();
+  }
   // At an entry: value_ set.
   void Arrived() {
     if (stats_ != nullptr) stats_->Add(StatsRecorder::kBytesRead, value_.size());
@@ -61,10 +78,13 @@ class StreamIterator final : public Iterator {
   std::shared_ptr<SegmentReader> reader_;
   bool active_ = false;  // reader_ is the active segment
   std::unique_ptr<FrameCursor> cursor_;
-  FrameHeader frame_;
-  std::vector<absl::string_view> entries_;  // the current frame's entries (reused)
-  std::string decompressed_;                // an LZ4 frame's entry block
-  std::string frame_copy_;                  // a frame re-read after a failed check
+  // The current run's entries from entries_[0], ID run_start_ (reused: its size is a
+  // capacity for TakeRawRun); Next() moves inside it up to run_end_ (end_id_ at most).
+  std::vector<absl::string_view> entries_;
+  uint64_t run_start_ = 0;
+  uint64_t run_end_ = 0;
+  std::string decompressed_;  // an LZ4 frame's entry block
+  std::string frame_copy_;    // a frame re-read after a failed check
 
   bool valid_ = false;
   uint64_t id_ = 0;

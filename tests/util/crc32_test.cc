@@ -2,7 +2,10 @@
 
 #include <zlib.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -97,6 +100,69 @@ TEST(Crc32Test, ZeroPaddedMatchesZlib) {
       ASSERT_EQ(internal::Crc32OfZeroPadded(data.data(), n, pad), expected)
           << "n " << n << " pad " << pad;
     }
+  }
+}
+
+// The in-place CRC of 17 head bytes and a tail (a frame's covered header and payload)
+// equals zlib's CRC of the two parts side by side, for every tail length up to 700 and
+// several gaps between them; the bytes in the gap do not matter. Each case lives in an
+// allocation of exactly [head, tail + n), so ASan catches a read outside it.
+TEST(Crc32Test, SeventeenAndTailMatchesZlibOfTheParts) {
+  Random rng(17);
+  for (size_t gap : {size_t{0}, size_t{7}, size_t{40}}) {
+    for (size_t n = 0; n <= 700; ++n) {
+      const std::string bytes = rng.Bytes(17 + gap + n);
+      std::unique_ptr<char[]> exact(new char[bytes.size()]);
+      std::memcpy(exact.get(), bytes.data(), bytes.size());
+      const std::string joined = bytes.substr(0, 17) + bytes.substr(17 + gap);
+      const uint32_t expected = ZlibCrc(0, joined, 0, joined.size());
+      ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected)
+          << "gap " << gap << " n " << n;
+      if (gap > 0) exact[17] ^= 0x5a;  // a gap byte: no effect
+      ASSERT_EQ(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
+      exact[rng.Uniform(17)] ^= 1;  // a head byte: always seen
+      ASSERT_NE(internal::Crc32Of17AndTail(exact.get(), exact.get() + 17 + gap, n), expected);
+    }
+  }
+}
+
+// Every implementation of the in-place CRC this CPU can run gives zlib's CRC of the parts.
+TEST(Crc32Test, SeventeenAndTailImplementationsAgree) {
+  Random rng(29);
+  int ran = 0;
+  for (internal::Crc32Impl impl :
+       {internal::Crc32Impl::kPortable, internal::Crc32Impl::kPclmul, internal::Crc32Impl::kAvx}) {
+    for (size_t n = 0; n <= 600; ++n) {
+      const std::string bytes = rng.Bytes(24 + n);
+      const std::string joined = bytes.substr(0, 17) + bytes.substr(24);
+      uint32_t crc = 0;
+      if (!internal::Crc32Of17AndTailBy(impl, bytes.data(), bytes.data() + 24, n, &crc)) break;
+      ++ran;
+      ASSERT_EQ(crc, ZlibCrc(0, joined, 0, joined.size()))
+          << "implementation " << static_cast<int>(impl) << " n " << n;
+    }
+  }
+  EXPECT_GE(ran, 601);  // the portable one always runs
+  RecordProperty("seventeen_and_tail_cases", ran);
+}
+
+// The batch answers how many leading items match, for every position of the first wrong
+// expectation (and none), over tails of every length class.
+TEST(Crc32Test, SeventeenAndTailMatchingCountsTheLeadingMatches) {
+  Random rng(23);
+  const std::string bytes = rng.Bytes(64 * 300);
+  std::vector<internal::Crc32Of17AndTailItem> items;
+  for (size_t i = 0; i < 64; ++i) {
+    const char* head = bytes.data() + i * 300;
+    const size_t n = rng.Uniform(270);
+    items.push_back({head, head + 24, n, internal::Crc32Of17AndTail(head, head + 24, n)});
+  }
+  EXPECT_EQ(internal::Crc32Of17AndTailMatching(items.data(), items.size()), items.size());
+  EXPECT_EQ(internal::Crc32Of17AndTailMatching(items.data(), 0), 0u);
+  for (size_t wrong = 0; wrong < items.size(); ++wrong) {
+    items[wrong].expected ^= 1u << (wrong % 32);
+    ASSERT_EQ(internal::Crc32Of17AndTailMatching(items.data(), items.size()), wrong);
+    items[wrong].expected ^= 1u << (wrong % 32);
   }
 }
 
