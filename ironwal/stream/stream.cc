@@ -85,7 +85,8 @@ absl::Status Stream::CheckKey(absl::string_view key, bool claim) {
   return dir_.CheckKey(key, claim);
 }
 
-absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries) const {
+absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries,
+                                     uint64_t* block_size) const {
   if (entries.empty()) {
     return absl::InvalidArgumentError(OpDescription("append to") + ": no entries");
   }
@@ -107,6 +108,7 @@ absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries
                                                    " bytes exceeds the frame limit of ",
                                                    format::kMaxPayloadSize));
   }
+  *block_size = block;
   return absl::OkStatus();
 }
 
@@ -115,10 +117,10 @@ absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entri
   if (options_.read_only) {
     return absl::FailedPreconditionError(OpDescription("append to") + ": opened read-only");
   }
-  IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries));
+  uint64_t block = 0;
+  IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries, &block));
   Touch();
-  QueuedWrite w(entries, batch, format::kFrameHeaderSize + EntryBlockSize(entries),
-                expected_next_id);
+  QueuedWrite w(entries, batch, format::kFrameHeaderSize + block, expected_next_id);
   // kAsync never syncs, so there is no sync to share: the write goes alone, at once.
   if (options_.sync_mode == SyncMode::kAsync) {
     queue_.SubmitAlone(&w);
@@ -209,6 +211,7 @@ absl::Status Stream::ExtendZeroed() {
 // Creating the stream's files: a full disk is retried by the next write; any other
 // failure leaves names or data whose durability is in doubt, so it poisons.
 absl::Status Stream::PrepareWriter(bool* opened) {
+  if (dir_.ReadyToAppend()) return absl::OkStatus();
   const bool was_on_disk = dir_.on_disk();
   absl::Status prepared = dir_.EnsureCreatedOnDisk();
   if (prepared.ok() && !was_on_disk) EmitSegmentChanges(SegmentsBefore{});

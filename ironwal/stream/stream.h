@@ -203,7 +203,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   Stream(const Shared* shared, std::string dir_name);
 
   // Write path (stream.cc).
-  absl::Status ValidateEntries(absl::Span<const absl::string_view> entries) const;
+  // Also sets *block to the entries' EntryBlockSize (when OK).
+  absl::Status ValidateEntries(absl::Span<const absl::string_view> entries, uint64_t* block) const;
   // WriteQueue::GroupWriter: writes a group under write_mu_, then closes writers the
   // budget picked when this one opened.
   absl::Status WriteGroup(absl::Span<QueuedWrite* const> group) override;

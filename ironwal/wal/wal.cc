@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/attributes.h"
@@ -100,12 +102,28 @@ namespace {
 
 // The stream a thread used last, per Wal: appends and reads usually repeat a key, and this
 // skips hashing it and taking streams_mu_. Wal ids are never reused, so an entry of a
-// destroyed Wal can never match again.
+// destroyed Wal can never match again. The key is kept inline (keys longer than
+// kMaxKey are not remembered), so that the struct is trivially constructible and
+// destructible: a use of the thread_local then calls no initialisation wrapper.
 struct LastStream {
-  uint64_t wal_id = 0;
-  std::string key;
-  Stream* stream = nullptr;
+  static constexpr size_t kMaxKey = 104;
+  uint64_t wal_id;
+  Stream* stream;
+  size_t key_size;
+  char key[kMaxKey];
+
+  bool Matches(uint64_t wal, absl::string_view k) const {
+    return wal_id == wal && key_size == k.size() && std::memcmp(key, k.data(), k.size()) == 0;
+  }
+  void Remember(uint64_t wal, absl::string_view k, Stream* s) {
+    if (k.size() > kMaxKey) return;
+    wal_id = wal;
+    key_size = k.size();
+    if (!k.empty()) std::memcpy(key, k.data(), k.size());
+    stream = s;
+  }
 };
+static_assert(std::is_trivially_destructible<LastStream>::value, "no TLS wrapper");
 thread_local LastStream last_stream;
 std::atomic<uint64_t> next_wal_id{1};
 
@@ -203,7 +221,7 @@ class Wal::Impl::Call {
   // The call's locks are all released by now: its events go to the listeners.
   ~Call() {
     if (!entered_) return;
-    wal_->DeliverEvents();
+    if (!wal_->events_.empty()) wal_->DeliverEvents();
     wal_->gate_.Exit();
   }
 
@@ -231,15 +249,13 @@ absl::Status Wal::Impl::StreamNotFound(absl::string_view key) const {
 }
 
 absl::StatusOr<Stream*> Wal::Impl::FindStreamObject(absl::string_view key, bool create) {
-  if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
+  if (last_stream.Matches(id_, key)) return last_stream.stream;
   Stream* stream = nullptr;
   {
     ReaderMutexLock lock(&streams_mu_);
     auto known = by_key_.find(key);
     if (known != by_key_.end()) {
-      last_stream.wal_id = id_;
-      last_stream.key.assign(key.data(), key.size());
-      last_stream.stream = known->second;
+      last_stream.Remember(id_, key, known->second);
       return known->second;
     }
   }
