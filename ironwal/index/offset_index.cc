@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/optimization.h"
+
 #include "ironwal/base/check.h"
 
 namespace ironwal {
@@ -21,8 +23,7 @@ OffsetIndex::OffsetIndex(uint64_t segment_start_id)
       end_id_(segment_start_id),
       end_offset_(0) {}
 
-void OffsetIndex::ReserveSlot(size_t slot) {
-  if (slot < starts_.size()) return;
+void OffsetIndex::Grow() {
   // Doubling: the copy under the lock happens once per doubling of the frame count (and
   // the new slots are left uninitialised, see Slot).
   const size_t slots = std::max<size_t>(64, 2 * starts_.size());
@@ -31,16 +32,24 @@ void OffsetIndex::ReserveSlot(size_t slot) {
   offsets_.resize(slots);
 }
 
-void OffsetIndex::Publish(uint64_t start_id, uint64_t offset, uint32_t entry_count,
-                          uint64_t frame_size) {
-  // The one publisher reads its own writes: no ordering needed for these.
-  const size_t n = count_.load(std::memory_order_relaxed);
+void OffsetIndex::OutOfOrder(uint64_t start_id, uint64_t offset, uint32_t entry_count) const {
   const uint64_t end = end_id_.load(std::memory_order_relaxed);
   const uint64_t end_offset = end_offset_.load(std::memory_order_relaxed);
   IRONWAL_CHECK(entry_count > 0) << "frame at " << offset;
   IRONWAL_CHECK(start_id == end) << "frame " << start_id << " after " << end;
   IRONWAL_CHECK(offset == end_offset) << "frame at " << offset << " after " << end_offset;
-  ReserveSlot(n + 1);
+  IRONWAL_CHECK(false) << "OutOfOrder called for a frame in order";
+}
+
+void OffsetIndex::Publish(uint64_t start_id, uint64_t offset, uint32_t entry_count,
+                          uint64_t frame_size) {
+  // The one publisher reads its own writes: no ordering needed for these.
+  const size_t n = count_.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_FALSE(entry_count == 0 || start_id != end_id_.load(std::memory_order_relaxed) ||
+                         offset != end_offset_.load(std::memory_order_relaxed))) {
+    OutOfOrder(start_id, offset, entry_count);
+  }
+  if (ABSL_PREDICT_FALSE(n + 1 >= starts_.size())) Grow();
   // Slot n already holds this frame's start (the previous end); slot n + 1 becomes the
   // end. No reader reads slot n + 1 before the count below says it may.
   starts_[n + 1].value = start_id + entry_count;

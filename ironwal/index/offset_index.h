@@ -31,6 +31,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 
 #include "ironwal/base/mutex.h"
@@ -120,8 +121,11 @@ class OffsetIndex {
  private:
   // Frame i of the first `count` (a count loaded by the caller).
   FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Room for slot `slot` (the publisher only): grows the arrays under the exclusive lock.
-  void ReserveSlot(size_t slot);
+  // The publisher's slow paths, out of line: doubles the arrays (under the exclusive
+  // lock); dies saying how a frame does not continue the index.
+  ABSL_ATTRIBUTE_NOINLINE void Grow();
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
+                                                       uint32_t entry_count) const;
 
   const uint64_t segment_start_id_;
   mutable SharedMutex mu_;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -211,10 +212,7 @@ absl::Status Wal::Impl::Recover() {
 class Wal::Impl::Call {
  public:
   Call(Impl* wal, absl::string_view op) : wal_(wal), entered_(wal->gate_.Enter()) {
-    if (!entered_) {
-      status_ = absl::FailedPreconditionError(
-          absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
-    }
+    if (ABSL_PREDICT_FALSE(!entered_)) status_ = ClosedError(wal, op);
   }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
@@ -228,13 +226,23 @@ class Wal::Impl::Call {
   const absl::Status& status() const { return status_; }
 
  private:
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status ClosedError(const Impl* wal, absl::string_view op) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
+  }
+
   Impl* const wal_;
   const bool entered_;
   absl::Status status_;
 };
 
 absl::StatusOr<Stream*> Wal::Impl::FindStream(absl::string_view key, bool create) {
-  IRONWAL_ASSIGN_OR_RETURN(Stream * stream, FindStreamObject(key, create));
+  Stream* stream = nullptr;
+  if (last_stream.Matches(id_, key)) {
+    stream = last_stream.stream;  // the common case, without a call
+  } else {
+    IRONWAL_ASSIGN_OR_RETURN(stream, FindStreamObject(key, create));
+  }
   // A deleted stream keeps its object (callers may hold it): it is absent until a write
   // creates it again.
   if (!create && stream->deleted()) return StreamNotFound(key);
