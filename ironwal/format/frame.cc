@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -224,7 +226,10 @@ uint64_t DistanceOfCode(uint16_t code) {
   return ((uint64_t{1} << format::kDistanceMantissaBits) | m) << (e - 1);
 }
 
-std::optional<uint16_t> DistanceCode(uint64_t distance) {
+namespace {
+
+// DistanceCode, inlined into EncodeFrameStamp (every append) as well.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<uint16_t> DistanceCodeOf(uint64_t distance) {
   constexpr uint64_t kImplicit = uint64_t{1} << format::kDistanceMantissaBits;
   if (distance < kImplicit) return static_cast<uint16_t>(distance);
   // distance = q << (e - 1) with q in [2048, 4096), rounded up: e - 1 is how many bits
@@ -240,8 +245,12 @@ std::optional<uint16_t> DistanceCode(uint64_t distance) {
   return static_cast<uint16_t>(code);
 }
 
+}  // namespace
+
+std::optional<uint16_t> DistanceCode(uint64_t distance) { return DistanceCodeOf(distance); }
+
 uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp) {
-  const std::optional<uint16_t> code = DistanceCode(stamp.frontier_distance);
+  const std::optional<uint16_t> code = DistanceCodeOf(stamp.frontier_distance);
   const uint16_t hint =
       code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
   const uint8_t check = StampCheckBase(crc, hint) ^ stamp.stream_tag;
@@ -308,6 +317,21 @@ uint32_t FrameCrcInPlace(const FrameHeader& header, char* frame) {
   return Crc32OfZeroPadded(covered - pad, pad + kCovered + header.disk_size, pad);
 }
 
+// SealFrame's read-back found a difference: dies saying which (out of line, so that the
+// check costs SealFrame no more than its comparisons).
+[[noreturn]] ABSL_ATTRIBUTE_NOINLINE void SealedFrameDiffers(const FrameHeader& header,
+                                                             const char* frame) {
+  FrameHeader decoded;
+  IRONWAL_CHECK(TryDecodeFrameHeader(frame, &decoded))
+      << DecodeFrameHeader(absl::string_view(frame, kFrameHeaderSize)).status();
+  IRONWAL_CHECK(decoded.start_id == header.start_id);
+  IRONWAL_CHECK(decoded.crc == header.crc);
+  IRONWAL_CHECK(decoded.entry_count == header.entry_count);
+  IRONWAL_CHECK(decoded.codec == header.codec);
+  IRONWAL_CHECK(decoded.reserved == header.reserved);
+  IRONWAL_CHECK(false) << "SealedFrameDiffers called for a frame that reads back";
+}
+
 // Fills in the header at `frame` of the frame whose payload (header.disk_size bytes)
 // follows it, with its CRC `crc`, and checks it decodes back to what was meant.
 void SealFrame(FrameHeader header, uint32_t crc, const FrameStamp* stamp, char* frame) {
@@ -318,16 +342,14 @@ void SealFrame(FrameHeader header, uint32_t crc, const FrameStamp* stamp, char* 
   // status-free decoder, as readers' fast path does; it accepts exactly what
   // DecodeFrameHeader does, which says why when it does not).
   FrameHeader decoded;
-  IRONWAL_CHECK(TryDecodeFrameHeader(frame, &decoded))
-      << DecodeFrameHeader(absl::string_view(frame, kFrameHeaderSize)).status();
-  IRONWAL_CHECK(decoded.start_id == header.start_id);
-  IRONWAL_CHECK(decoded.crc == header.crc);
-  IRONWAL_CHECK(decoded.entry_count == header.entry_count);
-  IRONWAL_CHECK(decoded.codec == header.codec);
-  IRONWAL_CHECK(decoded.reserved == header.reserved);
+  const bool read_back = TryDecodeFrameHeader(frame, &decoded) &&
+                         decoded.start_id == header.start_id && decoded.crc == header.crc &&
+                         decoded.entry_count == header.entry_count &&
+                         decoded.codec == header.codec && decoded.reserved == header.reserved;
+  if (ABSL_PREDICT_FALSE(!read_back)) SealedFrameDiffers(header, frame);
 }
 
-absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_view> entries,
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_view> entries,
                              const FrameEncodeOptions& options, const FrameStamp* stamp,
                              std::string* dst) {
   if (entries.empty()) return absl::InvalidArgumentError("a frame needs at least one entry");

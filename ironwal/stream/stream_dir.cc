@@ -201,9 +201,9 @@ bool StreamDir::BufferFull() const {
 }
 
 absl::StatusOr<FrameLocation> StreamDir::Append(absl::Span<const absl::string_view> entries) {
-  IRONWAL_ASSIGN_OR_RETURN(FrameLocation where,
-                           writer_->AppendFrame(write_next_id_, entries, options_.encode));
-  write_next_id_ += entries.size();
+  absl::StatusOr<FrameLocation> where =
+      writer_->AppendFrame(write_next_id_, entries, options_.encode);
+  if (where.ok()) write_next_id_ += entries.size();
   return where;
 }
 
