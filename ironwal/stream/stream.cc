@@ -164,7 +164,10 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
 
 absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool* opened) {
   if (ABSL_PREDICT_FALSE(!poison_.ok())) return PoisonedError("append to");
-  IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
+  // Every append but a stream's first (after an open, a failure, an eviction) is ready.
+  if (!dir_.ReadyToAppend()) {
+    IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
+  }
   // kAsync: hand a full buffer to the OS before this group publishes anything, so a
   // failure here fails this group rather than frames already acknowledged. An evicted
   // writer whose deferred write found the disk full tries again first, so its caller
@@ -223,7 +226,6 @@ absl::Status Stream::ExtendZeroed() {
 // Creating the stream's files: a full disk is retried by the next write; any other
 // failure leaves names or data whose durability is in doubt, so it poisons.
 absl::Status Stream::PrepareWriter(bool* opened) {
-  if (dir_.ReadyToAppend()) return absl::OkStatus();
   const bool was_on_disk = dir_.on_disk();
   absl::Status prepared = dir_.EnsureCreatedOnDisk();
   if (prepared.ok() && !was_on_disk) EmitSegmentChanges(SegmentsBefore{});

@@ -196,10 +196,6 @@ bool StreamDir::NeedsRotation(uint64_t bytes, uint64_t entries) const {
   return writer_->size() > 0 && (over_size || over_count);
 }
 
-bool StreamDir::BufferFull() const {
-  return writer_->buffered_bytes() >= options_.write_buffer_size;
-}
-
 absl::StatusOr<FrameLocation> StreamDir::Append(absl::Span<const absl::string_view> entries) {
   absl::StatusOr<FrameLocation> where =
       writer_->AppendFrame(write_next_id_, entries, options_.encode);

@@ -110,7 +110,7 @@ class StreamDir {
   // Whether a frame of `bytes` and `entries` entries belongs in the next segment.
   bool NeedsRotation(uint64_t bytes, uint64_t entries) const;
   // kAsync: whether the buffer is full enough to hand to the OS before the next group.
-  bool BufferFull() const;
+  bool BufferFull() const { return writer_->buffered_bytes() >= options_.write_buffer_size; }
   // Buffers one frame with the next IDs (not yet flushed nor published).
   absl::StatusOr<FrameLocation> Append(absl::Span<const absl::string_view> entries);
   // Hands buffered frames to the file (OK without a writer); Sync also fdatasyncs.
