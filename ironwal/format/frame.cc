@@ -349,9 +349,9 @@ void SealFrame(FrameHeader header, uint32_t crc, const FrameStamp* stamp, char* 
   if (ABSL_PREDICT_FALSE(!read_back)) SealedFrameDiffers(header, frame);
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_view> entries,
-                             const FrameEncodeOptions& options, const FrameStamp* stamp,
-                             std::string* dst) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(
+    uint64_t start_id, absl::Span<const absl::string_view> entries,
+    const FrameEncodeOptions& options, const FrameStamp* stamp, std::string* dst) {
   if (entries.empty()) return absl::InvalidArgumentError("a frame needs at least one entry");
   if (entries.size() > format::kMaxEntryCount) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -401,8 +401,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(uint64_t start_
   dst->resize(header_offset + kFrameHeaderSize + block_size);
   char* const frame = &(*dst)[header_offset];
   EncodeEntryBlock(entries, frame + kFrameHeaderSize);
-  SealFrame(header, ComputeFrameCrc(header, absl::string_view(frame + kFrameHeaderSize, block_size)),
-            stamp, frame);
+  SealFrame(header,
+            ComputeFrameCrc(header, absl::string_view(frame + kFrameHeaderSize, block_size)), stamp,
+            frame);
   return absl::OkStatus();
 }
 

@@ -67,7 +67,8 @@ void OffsetIndex::PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset
   // branch-free pass, then one check, so that a walk over a million frames pays little.
   bool increasing = starts.back().value < end_id && offsets.back().value < end_offset;
   for (size_t i = 1; i < starts.size(); ++i) {
-    increasing &= (starts[i - 1].value < starts[i].value) & (offsets[i - 1].value < offsets[i].value);
+    increasing &=
+        (starts[i - 1].value < starts[i].value) & (offsets[i - 1].value < offsets[i].value);
   }
   IRONWAL_CHECK(increasing) << "frames out of order, ending at " << end_offset;
   const size_t added = starts.size();

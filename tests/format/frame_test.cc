@@ -232,9 +232,8 @@ TEST(FrameTest, CrcOfEveryBlockSizeMatchesTheDefinition) {
       const absl::string_view frame = absl::string_view(out).substr(6);
       ASSERT_OK_AND_ASSIGN(const FrameHeader header, DecodeFrameHeader(frame));
       const absl::string_view payload = frame.substr(format::kFrameHeaderSize);
-      uint32_t expected = Crc32ExtendPortable(
-          0, frame.data() + format::kCrcCoveredBegin,
-          format::kCrcCoveredEnd - format::kCrcCoveredBegin);
+      uint32_t expected = Crc32ExtendPortable(0, frame.data() + format::kCrcCoveredBegin,
+                                              format::kCrcCoveredEnd - format::kCrcCoveredBegin);
       expected = Crc32ExtendPortable(expected, payload.data(), payload.size());
       EXPECT_EQ(header.crc, expected);
       EXPECT_EQ(header.start_id, 40 + len);
