@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -76,14 +78,22 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view bytes) {
   return header;
 }
 
+namespace {
+
+constexpr size_t kCovered = format::kCrcCoveredEnd - format::kCrcCoveredBegin;
+
+// The header bytes the CRC covers, as they sit in the header, at `p`.
+void EncodeCovered(const FrameHeader& header, char* p) {
+  EncodeFixed64(p, header.start_id);
+  EncodeFixed32(p + 8, header.entry_count);
+  p[12] = static_cast<char>(header.codec);
+  EncodeFixed32(p + 13, header.disk_size);
+}
+
+}  // namespace
+
 uint32_t ComputeFrameCrc(const FrameHeader& header, absl::string_view payload) {
-  constexpr size_t kCovered = format::kCrcCoveredEnd - format::kCrcCoveredBegin;
-  const auto encode_covered = [&header](char* p) {
-    EncodeFixed64(p, header.start_id);
-    EncodeFixed32(p + 8, header.entry_count);
-    p[12] = static_cast<char>(header.codec);
-    EncodeFixed32(p + 13, header.disk_size);
-  };
+  const auto encode_covered = [&header](char* p) { EncodeCovered(header, p); };
   // Small payloads: zero bytes, the covered header bytes, then the payload, in one buffer
   // whose size is a multiple of 16, so that one carry-less fold covers the whole frame
   // (Crc32OfZeroPadded); no table pass over the header or a tail.
@@ -191,7 +201,10 @@ uint64_t DistanceOfCode(uint16_t code) {
   return ((uint64_t{1} << format::kDistanceMantissaBits) | m) << (e - 1);
 }
 
-std::optional<uint16_t> DistanceCode(uint64_t distance) {
+namespace {
+
+// DistanceCode, inlined into EncodeFrameStamp (every append) as well.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<uint16_t> DistanceCodeOf(uint64_t distance) {
   constexpr uint64_t kImplicit = uint64_t{1} << format::kDistanceMantissaBits;
   if (distance < kImplicit) return static_cast<uint16_t>(distance);
   // distance = q << (e - 1) with q in [2048, 4096), rounded up: e - 1 is how many bits
@@ -207,8 +220,12 @@ std::optional<uint16_t> DistanceCode(uint64_t distance) {
   return static_cast<uint16_t>(code);
 }
 
+}  // namespace
+
+std::optional<uint16_t> DistanceCode(uint64_t distance) { return DistanceCodeOf(distance); }
+
 uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp) {
-  const std::optional<uint16_t> code = DistanceCode(stamp.frontier_distance);
+  const std::optional<uint16_t> code = DistanceCodeOf(stamp.frontier_distance);
   const uint16_t hint =
       code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
   const uint8_t check = StampCheckBase(crc, hint) ^ stamp.stream_tag;
@@ -248,6 +265,10 @@ uint64_t EntryBlockSize(absl::Span<const absl::string_view> entries) {
 
 namespace {
 
+// Raw frames whose entry block is at most this many bytes are built on the stack (the
+// one-pass CRC's limit: such frames are small and common).
+constexpr size_t kSmallFrameBlock = kFrameCrcOnePassMax;
+
 // Writes the entry block of `entries` (EntryBlockSize bytes: each entry behind its u32
 // length) at `out`, which has room for it.
 void EncodeEntryBlock(absl::Span<const absl::string_view> entries, char* out) {
@@ -258,32 +279,54 @@ void EncodeEntryBlock(absl::Span<const absl::string_view> entries, char* out) {
   }
 }
 
-// Fills in the header of the frame whose payload occupies the end of *dst from
-// `payload_offset`, and checks it decodes back to what was meant.
-void SealFrame(FrameHeader header, const FrameStamp* stamp, size_t header_offset,
-               std::string* dst) {
-  const absl::string_view payload =
-      absl::string_view(*dst).substr(header_offset + kFrameHeaderSize);
-  IRONWAL_CHECK(payload.size() == header.disk_size);
-  header.crc = ComputeFrameCrc(header, payload);
-  if (stamp != nullptr) header.reserved = EncodeFrameStamp(header.crc, *stamp);
-  EncodeFrameHeader(header, &(*dst)[header_offset]);
-  // Pair assertion at the disk boundary: what we write must read back as written (by the
-  // status-free decoder, as readers' fast path does; it accepts exactly what
-  // DecodeFrameHeader does, which says why when it does not).
+// ComputeFrameCrc of the frame at `frame` whose payload (header.disk_size bytes, at most
+// kFrameCrcOnePassMax) follows its header, computed where the frame is: the covered
+// header bytes go right before the payload, zero padding before them, all inside the
+// header's 32 bytes (17 + at most 15), which the caller writes afterwards.
+uint32_t FrameCrcInPlace(const FrameHeader& header, char* frame) {
+  static_assert(kCovered + 15 <= kFrameHeaderSize, "the padding fits in the header");
+  char* const covered = frame + kFrameHeaderSize - kCovered;
+  const size_t pad = (16 - (kCovered + header.disk_size) % 16) % 16;
+  std::memset(covered - pad, 0, pad);
+  EncodeCovered(header, covered);
+  return Crc32OfZeroPadded(covered - pad, pad + kCovered + header.disk_size, pad);
+}
+
+// SealFrame's read-back found a difference: dies saying which (out of line, so that the
+// check costs SealFrame no more than its comparisons).
+[[noreturn]] ABSL_ATTRIBUTE_NOINLINE void SealedFrameDiffers(const FrameHeader& header,
+                                                             const char* frame) {
   FrameHeader decoded;
-  IRONWAL_CHECK(TryDecodeFrameHeader(&(*dst)[header_offset], &decoded))
-      << DecodeFrameHeader(absl::string_view(*dst).substr(header_offset)).status();
+  IRONWAL_CHECK(TryDecodeFrameHeader(frame, &decoded))
+      << DecodeFrameHeader(absl::string_view(frame, kFrameHeaderSize)).status();
   IRONWAL_CHECK(decoded.start_id == header.start_id);
   IRONWAL_CHECK(decoded.crc == header.crc);
   IRONWAL_CHECK(decoded.entry_count == header.entry_count);
   IRONWAL_CHECK(decoded.codec == header.codec);
   IRONWAL_CHECK(decoded.reserved == header.reserved);
+  IRONWAL_CHECK(false) << "SealedFrameDiffers called for a frame that reads back";
 }
 
-absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_view> entries,
-                             const FrameEncodeOptions& options, const FrameStamp* stamp,
-                             std::string* dst) {
+// Fills in the header at `frame` of the frame whose payload (header.disk_size bytes)
+// follows it, with its CRC `crc`, and checks it decodes back to what was meant.
+void SealFrame(FrameHeader header, uint32_t crc, const FrameStamp* stamp, char* frame) {
+  header.crc = crc;
+  if (stamp != nullptr) header.reserved = EncodeFrameStamp(header.crc, *stamp);
+  EncodeFrameHeader(header, frame);
+  // Pair assertion at the disk boundary: what we write must read back as written (by the
+  // status-free decoder, as readers' fast path does; it accepts exactly what
+  // DecodeFrameHeader does, which says why when it does not).
+  FrameHeader decoded;
+  const bool read_back = TryDecodeFrameHeader(frame, &decoded) &&
+                         decoded.start_id == header.start_id && decoded.crc == header.crc &&
+                         decoded.entry_count == header.entry_count &&
+                         decoded.codec == header.codec && decoded.reserved == header.reserved;
+  if (ABSL_PREDICT_FALSE(!read_back)) SealedFrameDiffers(header, frame);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(
+    uint64_t start_id, absl::Span<const absl::string_view> entries,
+    const FrameEncodeOptions& options, const FrameStamp* stamp, std::string* dst) {
   if (entries.empty()) return absl::InvalidArgumentError("a frame needs at least one entry");
   if (entries.size() > format::kMaxEntryCount) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -314,14 +357,28 @@ absl::Status AppendFrameImpl(uint64_t start_id, absl::Span<const absl::string_vi
     header.disk_size = static_cast<uint32_t>(payload.size());
     dst->append(kFrameHeaderSize, '\0');
     dst->append(payload);
-  } else {
-    header.codec = format::Codec::kRaw;
-    header.disk_size = static_cast<uint32_t>(block_size);
-    // One resize (zeros, which SealFrame's header and the block overwrite), then copies.
-    dst->resize(header_offset + kFrameHeaderSize + block_size);
-    EncodeEntryBlock(entries, &(*dst)[header_offset + kFrameHeaderSize]);
+    SealFrame(header, ComputeFrameCrc(header, payload), stamp, &(*dst)[header_offset]);
+    return absl::OkStatus();
   }
-  SealFrame(header, stamp, header_offset, dst);
+  header.codec = format::Codec::kRaw;
+  header.disk_size = static_cast<uint32_t>(block_size);
+  if (block_size <= kSmallFrameBlock) {
+    // A small frame is built on the stack, its CRC computed in place, and appended in one
+    // copy: growing *dst by a resize would first fill the new bytes with zeros, only to
+    // overwrite them, and the CRC would copy the payload once more.
+    char frame[kFrameHeaderSize + kSmallFrameBlock];
+    EncodeEntryBlock(entries, frame + kFrameHeaderSize);
+    SealFrame(header, FrameCrcInPlace(header, frame), stamp, frame);
+    dst->append(frame, kFrameHeaderSize + block_size);
+    return absl::OkStatus();
+  }
+  // One resize (zeros, which SealFrame's header and the block overwrite), then copies.
+  dst->resize(header_offset + kFrameHeaderSize + block_size);
+  char* const frame = &(*dst)[header_offset];
+  EncodeEntryBlock(entries, frame + kFrameHeaderSize);
+  SealFrame(header,
+            ComputeFrameCrc(header, absl::string_view(frame + kFrameHeaderSize, block_size)), stamp,
+            frame);
   return absl::OkStatus();
 }
 

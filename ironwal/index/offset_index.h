@@ -14,6 +14,13 @@
 //   index.Publish(/*start_id=*/100, /*offset=*/0, /*entry_count=*/3, /*frame_size=*/60);
 //   std::optional<FrameLocation> where = index.Find(101);   // {100, 0, 3, 60}
 //
+// Publication: frame i's boundaries are slots i and i + 1 of two arrays (start IDs,
+// offsets); slot frame_count() holds the published end. Publish writes the new end's slot,
+// then stores the frame count with release; a reader loads the count with acquire and reads
+// only slots up to it, so it sees whole frames and no gap, without the writer taking a
+// lock. The arrays move only when they grow (every doubling), under the exclusive side of
+// mu_; readers hold its shared side so that they never read arrays being moved.
+//
 // Thread-safety: one publisher (external synchronization between publishers) and any
 // number of concurrent readers.
 #ifndef IRONWAL_INDEX_OFFSET_INDEX_H_
@@ -24,6 +31,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 
 #include "ironwal/base/mutex.h"
@@ -64,15 +72,24 @@ class OffsetIndex {
   // The published frame starting at byte `offset`, or nullopt.
   std::optional<FrameLocation> FrameAt(uint64_t offset) const;
 
+  // One slot of the index's arrays: a uint64_t that a vector's resize leaves
+  // uninitialised (the publisher fills each slot before publishing it; zero-filling every
+  // doubling would cost more than the publications themselves).
+  struct Slot {
+    Slot() {}  // NOLINT(modernize-use-equals-default): deliberately uninitialised
+    Slot(uint64_t v) : value(v) {}  // NOLINT(google-explicit-constructor)
+    uint64_t value;
+  };
+
   // Frames a walk collected (recovery's scan, a sealed segment's indexing) before they are
   // published together: where each starts, in order. A frame ends where the next starts,
   // the last at the end given to PublishAll.
   class Frames {
    public:
-    // Room for `n` frames (a walk's estimate from the segment's size).
+    // Room for `n` frames (a walk's estimate from the segment's size), and the end.
     void Reserve(size_t n) {
-      starts_.reserve(n);
-      offsets_.reserve(n);
+      starts_.reserve(n + 1);
+      offsets_.reserve(n + 1);
     }
     void Add(uint64_t start_id, uint64_t offset) {
       starts_.push_back(start_id);
@@ -83,8 +100,8 @@ class OffsetIndex {
 
    private:
     friend class OffsetIndex;
-    std::vector<uint64_t> starts_;
-    std::vector<uint64_t> offsets_;
+    std::vector<Slot> starts_;
+    std::vector<Slot> offsets_;
   };
 
   // Publishes `frames`, whose last one ends at ID `end_id` and byte `end_offset`, at once
@@ -97,21 +114,31 @@ class OffsetIndex {
   uint64_t end_id() const { return end_id_.load(std::memory_order_acquire); }
   // Bytes covered by published frames.
   uint64_t end_offset() const { return end_offset_.load(std::memory_order_acquire); }
-  size_t frame_count() const;
+  size_t frame_count() const { return count_.load(std::memory_order_acquire); }
   // Approximate heap bytes held.
   size_t MemoryUsage() const;
 
  private:
+  // Frame i of the first `count` (a count loaded by the caller).
   FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  void PublishLocked(uint64_t start_id, uint64_t offset, uint32_t entry_count, uint64_t frame_size)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The publisher's slow paths, out of line: doubles the arrays (under the exclusive
+  // lock); dies saying how a frame does not continue the index.
+  ABSL_ATTRIBUTE_NOINLINE void Grow();
+  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
+                                                       uint32_t entry_count) const;
 
   const uint64_t segment_start_id_;
   mutable SharedMutex mu_;
-  // Frame i starts at ID starts_[i] and byte offsets_[i]. Two arrays, so the search over
-  // IDs reads only IDs.
-  std::vector<uint64_t> starts_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint64_t> offsets_ ABSL_GUARDED_BY(mu_);
+  // Frame i starts at ID starts_[i] and byte offsets_[i] and ends where slot i + 1 says;
+  // slot count_ is the published end. Two arrays, so the search over IDs reads only IDs.
+  // Their sizes are the slots allocated (those past count_ + 1 are uninitialised). The
+  // vectors themselves (pointer, size) change only under the exclusive lock; readers read
+  // them under the shared lock. The publisher writes slot count_ + 1 without a lock: no
+  // reader reads a slot past the count it loaded (see the file comment).
+  std::vector<Slot> starts_;
+  std::vector<Slot> offsets_;
+  std::atomic<size_t> count_{0};  // frames published; stored with release after their slots
+  // The published end, stored after count_ (so a reader that sees them sees the frames).
   std::atomic<uint64_t> end_id_;
   std::atomic<uint64_t> end_offset_;
 };

@@ -62,6 +62,10 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
+  // Whether nothing is queued (one atomic load: Drain's fast path, for a caller that
+  // would otherwise call out of line to find that out).
+  bool empty() const { return pending_.load(std::memory_order_acquire) == 0; }
+
   void Push(Event event);
   // Delivers every queued event through `deliver` (see the file comment), unless another
   // delivery is running. Nothing queued (every append, nearly always): one load, inline.

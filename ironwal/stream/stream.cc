@@ -85,7 +85,24 @@ absl::Status Stream::CheckKey(absl::string_view key, bool claim) {
   return dir_.CheckKey(key, claim);
 }
 
-absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries) const {
+absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries,
+                                     uint64_t* block_size) const {
+  // One pass and one branch; InvalidEntries says what is wrong.
+  uint64_t block = 0;
+  bool entry_too_big = false;
+  for (absl::string_view entry : entries) {
+    entry_too_big |= entry.size() > options_.max_entry_size;
+    block += format::kEntryLengthSize + entry.size();
+  }
+  if (ABSL_PREDICT_FALSE(entries.empty() || entries.size() > format::kMaxEntryCount ||
+                         entry_too_big || block > format::kMaxPayloadSize)) {
+    return InvalidEntries(entries);
+  }
+  *block_size = block;
+  return absl::OkStatus();
+}
+
+absl::Status Stream::InvalidEntries(absl::Span<const absl::string_view> entries) const {
   if (entries.empty()) {
     return absl::InvalidArgumentError(OpDescription("append to") + ": no entries");
   }
@@ -102,23 +119,22 @@ absl::Status Stream::ValidateEntries(absl::Span<const absl::string_view> entries
     }
     block += format::kEntryLengthSize + entries[i].size();
   }
-  if (block > format::kMaxPayloadSize) {
-    return absl::InvalidArgumentError(absl::StrCat(OpDescription("append to"), ": batch of ", block,
-                                                   " bytes exceeds the frame limit of ",
-                                                   format::kMaxPayloadSize));
-  }
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(OpDescription("append to"), ": batch of ", block,
+                                                 " bytes exceeds the frame limit of ",
+                                                 format::kMaxPayloadSize));
+}
+
+absl::Status Stream::ReadOnlyError(absl::string_view op) const {
+  return absl::FailedPreconditionError(OpDescription(op) + ": opened read-only");
 }
 
 absl::StatusOr<IdRange> Stream::Append(absl::Span<const absl::string_view> entries, bool batch,
                                        std::optional<uint64_t> expected_next_id) {
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(OpDescription("append to") + ": opened read-only");
-  }
-  IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries));
+  if (ABSL_PREDICT_FALSE(options_.read_only)) return ReadOnlyError("append to");
+  uint64_t block = 0;
+  IRONWAL_RETURN_IF_ERROR(ValidateEntries(entries, &block));
   Touch();
-  QueuedWrite w(entries, batch, format::kFrameHeaderSize + EntryBlockSize(entries),
-                expected_next_id);
+  QueuedWrite w(entries, batch, format::kFrameHeaderSize + block, expected_next_id);
   // kAsync never syncs, so there is no sync to share: the write goes alone, at once.
   if (options_.sync_mode == SyncMode::kAsync) {
     queue_.SubmitAlone(&w);
@@ -147,8 +163,11 @@ absl::Status Stream::WriteGroup(absl::Span<QueuedWrite* const> group) {
 }
 
 absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool* opened) {
-  if (!poison_.ok()) return PoisonedError("append to");
-  IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
+  if (ABSL_PREDICT_FALSE(!poison_.ok())) return PoisonedError("append to");
+  // Every append but a stream's first (after an open, a failure, an eviction) is ready.
+  if (!dir_.ReadyToAppend()) {
+    IRONWAL_RETURN_IF_ERROR(PrepareWriter(opened));
+  }
   // kAsync: hand a full buffer to the OS before this group publishes anything, so a
   // failure here fails this group rather than frames already acknowledged. An evicted
   // writer whose deferred write found the disk full tries again first, so its caller
@@ -166,10 +185,8 @@ absl::Status Stream::WriteGroupLocked(absl::Span<QueuedWrite* const> group, bool
   bool need_sync = options_.sync_mode == SyncMode::kStrict;
   for (QueuedWrite* w : group) {
     const std::optional<uint64_t>& expected = w->expected_next_id();
-    if (expected.has_value() && *expected != dir_.write_next_id()) {
-      w->SetFailed(absl::FailedPreconditionError(
-          absl::StrCat(OpDescription("conditional append to"), ": expected next id ", *expected,
-                       ", but the next id is ", dir_.write_next_id())));
+    if (ABSL_PREDICT_FALSE(expected.has_value() && *expected != dir_.write_next_id())) {
+      w->SetFailed(UnexpectedNextId(*expected));
       continue;
     }
     if (dir_.NeedsRotation(w->bytes(), w->entries().size())) {
@@ -351,6 +368,12 @@ absl::Status Stream::Fail(Failure kind, absl::Status error) {
   if (dir_.AbandonWriter()) shared_->writers->Closed(this);
   ReportBuffered();
   return error;
+}
+
+absl::Status Stream::UnexpectedNextId(uint64_t expected) const {
+  return absl::FailedPreconditionError(absl::StrCat(OpDescription("conditional append to"),
+                                                    ": expected next id ", expected,
+                                                    ", but the next id is ", dir_.write_next_id()));
 }
 
 absl::Status Stream::PoisonedError(absl::string_view op) const {

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -209,7 +210,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   Stream(const Shared* shared, std::string dir_name);
 
   // Write path (stream.cc).
-  absl::Status ValidateEntries(absl::Span<const absl::string_view> entries) const;
+  // Also sets *block to the entries' EntryBlockSize (when OK).
+  absl::Status ValidateEntries(absl::Span<const absl::string_view> entries, uint64_t* block) const;
+  // The errors of the write path, out of line (the appends that succeed do not pay for
+  // building them): why ValidateEntries refused `entries`; "opened read-only"; a
+  // conditional append's "expected next id".
+  ABSL_ATTRIBUTE_NOINLINE absl::Status InvalidEntries(
+      absl::Span<const absl::string_view> entries) const;
+  ABSL_ATTRIBUTE_NOINLINE absl::Status ReadOnlyError(absl::string_view op) const;
+  ABSL_ATTRIBUTE_NOINLINE absl::Status UnexpectedNextId(uint64_t expected) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // WriteQueue::GroupWriter: writes a group under write_mu_, then closes writers the
   // budget picked when this one opened.
   absl::Status WriteGroup(absl::Span<QueuedWrite* const> group) override;

@@ -50,7 +50,7 @@ void StreamDir::InitNew(std::string key) {
     MutexLock lock(&key_mu_);
     key_ = std::move(key);
     key_known_ = true;
-    key_file_pending_ = true;
+    key_file_pending_.store(true, std::memory_order_release);
   }
   auto index = std::make_shared<OffsetIndex>(0);
   SetSegments({0}, index);
@@ -95,17 +95,19 @@ absl::Status StreamDir::CheckKey(absl::string_view key, bool claim) {
   if (claim) {
     key_ = std::string(key);
     key_known_ = true;
-    key_file_pending_ = true;
+    key_file_pending_.store(true, std::memory_order_release);
   }
   return absl::OkStatus();
 }
 
 absl::Status StreamDir::EnsureCreatedOnDisk() {
+  // Every append's case: on disk, no key to record (no lock).
+  if (on_disk_ && !key_file_pending_.load(std::memory_order_acquire)) return absl::OkStatus();
   bool write_key = false;
   std::string key;
   {
     MutexLock lock(&key_mu_);
-    write_key = key_file_pending_;
+    write_key = key_file_pending_.load(std::memory_order_relaxed);
     if (write_key) key = key_;
   }
   if (on_disk_ && !write_key) return absl::OkStatus();
@@ -118,7 +120,7 @@ absl::Status StreamDir::EnsureCreatedOnDisk() {
     IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(
         env_, JoinPath(dir_path_, format::kStreamKeyFileName), EncodeStreamKey(key)));
     MutexLock lock(&key_mu_);
-    key_file_pending_ = false;
+    key_file_pending_.store(false, std::memory_order_release);
   }
   if (!on_disk_) {
     uint64_t first;
@@ -194,14 +196,10 @@ bool StreamDir::NeedsRotation(uint64_t bytes, uint64_t entries) const {
   return writer_->size() > 0 && (over_size || over_count);
 }
 
-bool StreamDir::BufferFull() const {
-  return writer_->buffered_bytes() >= options_.write_buffer_size;
-}
-
 absl::StatusOr<FrameLocation> StreamDir::Append(absl::Span<const absl::string_view> entries) {
-  IRONWAL_ASSIGN_OR_RETURN(FrameLocation where,
-                           writer_->AppendFrame(write_next_id_, entries, options_.encode));
-  write_next_id_ += entries.size();
+  absl::StatusOr<FrameLocation> where =
+      writer_->AppendFrame(write_next_id_, entries, options_.encode);
+  if (where.ok()) write_next_id_ += entries.size();
   return where;
 }
 

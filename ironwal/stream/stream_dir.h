@@ -88,6 +88,12 @@ class StreamDir {
   // The write side.
   // Creates the directory's files if need be, and stream.key once claimed.
   absl::Status EnsureCreatedOnDisk();
+  // Whether the next append needs neither EnsureCreatedOnDisk nor OpenWriter: the files
+  // exist, no key waits to be recorded and the writer is open (every append but a
+  // stream's first after an open, a failure or an eviction).
+  bool ReadyToAppend() const {
+    return on_disk_ && writer_ != nullptr && !key_file_pending_.load(std::memory_order_acquire);
+  }
   // Opens the writer if it is closed (*opened then). A failure may leave it open. With
   // `park`, a writer of an existing active segment starts detached instead (no system
   // call, not *opened): kAsync's first append after an open touches no file.
@@ -104,7 +110,7 @@ class StreamDir {
   // Whether a frame of `bytes` and `entries` entries belongs in the next segment.
   bool NeedsRotation(uint64_t bytes, uint64_t entries) const;
   // kAsync: whether the buffer is full enough to hand to the OS before the next group.
-  bool BufferFull() const;
+  bool BufferFull() const { return writer_->buffered_bytes() >= options_.write_buffer_size; }
   // Buffers one frame with the next IDs (not yet flushed nor published).
   absl::StatusOr<FrameLocation> Append(absl::Span<const absl::string_view> entries);
   // Hands buffered frames to the file (OK without a writer); Sync also fdatasyncs.
@@ -264,7 +270,10 @@ class StreamDir {
   mutable Mutex key_mu_;
   std::string key_ ABSL_GUARDED_BY(key_mu_);
   bool key_known_ ABSL_GUARDED_BY(key_mu_) = false;
-  bool key_file_pending_ ABSL_GUARDED_BY(key_mu_) = false;  // claimed, not yet on disk
+  // Claimed, not yet on disk. Written under key_mu_ (with key_); EnsureCreatedOnDisk reads
+  // it without the lock first (acquire: a claim that happened before the append is seen),
+  // so that an append to a stream already on disk takes no lock here.
+  std::atomic<bool> key_file_pending_{false};
 
   // The write side.
   bool on_disk_ = false;  // directory, segments.idx exist

@@ -169,7 +169,7 @@ void StreamDir::ResetAfterDelete() {
   ResetInMemory(0);
   {
     MutexLock lock(&key_mu_);
-    key_file_pending_ = key_known_;
+    key_file_pending_.store(key_known_, std::memory_order_release);
   }
   deleted_.store(true, std::memory_order_release);
 }

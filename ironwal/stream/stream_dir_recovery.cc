@@ -123,7 +123,7 @@ StreamDir::Memory StreamDir::SaveMemory() const {
   m.flushed_offset = flushed_offset_.load(std::memory_order_acquire);
   m.deleted = deleted_.load(std::memory_order_acquire);
   MutexLock lock(&key_mu_);
-  m.key_file_pending = key_file_pending_;
+  m.key_file_pending = key_file_pending_.load(std::memory_order_relaxed);
   return m;
 }
 
@@ -148,7 +148,7 @@ void StreamDir::RestoreMemory(Memory m) {
   flushed_offset_.store(m.flushed_offset, std::memory_order_release);
   deleted_.store(m.deleted, std::memory_order_release);
   MutexLock lock(&key_mu_);
-  key_file_pending_ = m.key_file_pending;
+  key_file_pending_.store(m.key_file_pending, std::memory_order_release);
 }
 
 absl::Status StreamDir::RecoverSteps(StreamRecoveryReport* report, bool* is_stream) {
@@ -192,7 +192,7 @@ absl::Status StreamDir::RecoverSteps(StreamRecoveryReport* report, bool* is_stre
   } else {
     // A key known from a session before Stream::Reopen is recorded by the next write.
     MutexLock lock(&key_mu_);
-    key_file_pending_ = key_known_;
+    key_file_pending_.store(key_known_, std::memory_order_release);
   }
   report->directory_rows = plan.rows;
   report->index_rebuilt = plan.index_rebuilt;

@@ -45,11 +45,6 @@ void WriteQueue::Submit(QueuedWrite* w) {
   mu_.Unlock();
 }
 
-void WriteQueue::SubmitAlone(QueuedWrite* w) {
-  QueuedWrite* one[] = {w};
-  WriteAndSettle(one);
-}
-
 size_t WriteQueue::size() {
   MutexLock lock(&mu_);
   return queue_.size();

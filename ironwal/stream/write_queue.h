@@ -111,7 +111,10 @@ class WriteQueue {
   // Writes `w` as a group of one at once, on the calling thread, without queueing (for
   // modes with no sync to share). The GroupWriter serialises these groups with the
   // leaders' (the Stream's write lock).
-  void SubmitAlone(QueuedWrite* w);
+  void SubmitAlone(QueuedWrite* w) {
+    QueuedWrite* one[] = {w};
+    WriteAndSettle(one);
+  }
 
   // Writes waiting in the queue, the current leader's group included.
   size_t size();

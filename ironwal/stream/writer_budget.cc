@@ -42,7 +42,7 @@ void WriterBudget::Reinstate(Member* member) {
   if (std::find(ring_.begin(), ring_.end(), member) == ring_.end()) ring_.push_back(member);
 }
 
-std::vector<WriterBudget::Member*> WriterBudget::Buffered(Member* member, uint64_t bytes) {
+std::vector<WriterBudget::Member*> WriterBudget::BufferedChanged(Member* member, uint64_t bytes) {
   std::vector<Member*> victims;
   const uint64_t old = member->buffered_.load(std::memory_order_relaxed);
   if (old == bytes) return victims;

@@ -75,11 +75,17 @@ class WriterBudget {
   // total is over the limit, members (never `member`, oldest first) whose buffers together
   // exceed the excess: they should flush. Lock-free unless a member starts or stops
   // buffering or the total is over the limit.
-  std::vector<Member*> Buffered(Member* member, uint64_t bytes);
+  // No change (every kAsync append of an attached writer): inline, no call.
+  std::vector<Member*> Buffered(Member* member, uint64_t bytes) {
+    if (member->buffered_.load(std::memory_order_relaxed) == bytes) return {};
+    return BufferedChanged(member, bytes);
+  }
   uint64_t buffered_total() const { return buffered_total_.load(std::memory_order_relaxed); }
   uint64_t buffer_limit() const { return buffer_limit_; }
 
  private:
+  std::vector<Member*> BufferedChanged(Member* member, uint64_t bytes);
+
   const size_t capacity_;
   const uint64_t buffer_limit_;
   std::atomic<uint64_t> buffered_total_{0};

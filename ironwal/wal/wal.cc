@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -100,12 +103,28 @@ namespace {
 
 // The stream a thread used last, per Wal: appends and reads usually repeat a key, and this
 // skips hashing it and taking streams_mu_. Wal ids are never reused, so an entry of a
-// destroyed Wal can never match again.
+// destroyed Wal can never match again. The key is kept inline (keys longer than
+// kMaxKey are not remembered), so that the struct is trivially constructible and
+// destructible: a use of the thread_local then calls no initialisation wrapper.
 struct LastStream {
-  uint64_t wal_id = 0;
-  std::string key;
-  Stream* stream = nullptr;
+  static constexpr size_t kMaxKey = 104;
+  uint64_t wal_id;
+  Stream* stream;
+  size_t key_size;
+  char key[kMaxKey];
+
+  bool Matches(uint64_t wal, absl::string_view k) const {
+    return wal_id == wal && key_size == k.size() && std::memcmp(key, k.data(), k.size()) == 0;
+  }
+  void Remember(uint64_t wal, absl::string_view k, Stream* s) {
+    if (k.size() > kMaxKey) return;
+    wal_id = wal;
+    key_size = k.size();
+    if (!k.empty()) std::memcpy(key, k.data(), k.size());
+    stream = s;
+  }
 };
+static_assert(std::is_trivially_destructible<LastStream>::value, "no TLS wrapper");
 thread_local LastStream last_stream;
 std::atomic<uint64_t> next_wal_id{1};
 
@@ -196,30 +215,37 @@ absl::Status Wal::Impl::Recover() {
 class Wal::Impl::Call {
  public:
   Call(Impl* wal, absl::string_view op) : wal_(wal), entered_(wal->gate_.Enter()) {
-    if (!entered_) {
-      status_ = absl::FailedPreconditionError(
-          absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
-    }
+    if (ABSL_PREDICT_FALSE(!entered_)) status_ = ClosedError(wal, op);
   }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
   // The call's locks are all released by now: its events go to the listeners.
   ~Call() {
     if (!entered_) return;
-    wal_->DeliverEvents();
+    if (!wal_->events_.empty()) wal_->DeliverEvents();
     wal_->gate_.Exit();
   }
 
   const absl::Status& status() const { return status_; }
 
  private:
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status ClosedError(const Impl* wal, absl::string_view op) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(op, ": wal ", wal->options_.root, " is closed"));
+  }
+
   Impl* const wal_;
   const bool entered_;
   absl::Status status_;
 };
 
 absl::StatusOr<Stream*> Wal::Impl::FindStream(absl::string_view key, bool create) {
-  IRONWAL_ASSIGN_OR_RETURN(Stream * stream, FindStreamObject(key, create));
+  Stream* stream = nullptr;
+  if (last_stream.Matches(id_, key)) {
+    stream = last_stream.stream;  // the common case, without a call
+  } else {
+    IRONWAL_ASSIGN_OR_RETURN(stream, FindStreamObject(key, create));
+  }
   // A deleted stream keeps its object (callers may hold it): it is absent until a write
   // creates it again.
   if (!create && stream->deleted()) return StreamNotFound(key);
@@ -234,15 +260,13 @@ absl::Status Wal::Impl::StreamNotFound(absl::string_view key) const {
 }
 
 absl::StatusOr<Stream*> Wal::Impl::FindStreamObject(absl::string_view key, bool create) {
-  if (last_stream.wal_id == id_ && last_stream.key == key) return last_stream.stream;
+  if (last_stream.Matches(id_, key)) return last_stream.stream;
   Stream* stream = nullptr;
   {
     ReaderMutexLock lock(&streams_mu_);
     auto known = by_key_.find(key);
     if (known != by_key_.end()) {
-      last_stream.wal_id = id_;
-      last_stream.key.assign(key.data(), key.size());
-      last_stream.stream = known->second;
+      last_stream.Remember(id_, key, known->second);
       return known->second;
     }
   }

@@ -207,6 +207,45 @@ TEST(FrameTest, AppendFrameAppendsAfterExistingBytes) {
   EXPECT_EQ(second.start_id, 1u);
 }
 
+// Small raw frames are built on the stack with their CRC computed in place (the covered
+// header bytes and zero padding written over the header's space), larger ones in *dst:
+// for every entry block size on both sides of that limit, with and without a stamp, after
+// bytes already in *dst, the CRC is what format.h defines (the covered header bytes, then
+// the payload, by the portable table implementation) and the frame reads back.
+TEST(FrameTest, CrcOfEveryBlockSizeMatchesTheDefinition) {
+  const std::string bytes = Random(7).Bytes(kFrameCrcOnePassMax + 64);
+  for (size_t len = 0; len + format::kEntryLengthSize <= kFrameCrcOnePassMax + 40; ++len) {
+    for (const bool stamped : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "entry of " << len << " bytes, stamped " << stamped);
+      const absl::string_view entry = absl::string_view(bytes).substr(0, len);
+      std::string out = "prefix";
+      FrameStamp stamp;
+      stamp.frontier_distance = 5000 + len;
+      stamp.stream_tag = 0x5A;
+      if (stamped) {
+        ASSERT_OK(AppendFrame(40 + len, {entry}, FrameEncodeOptions(), stamp, &out));
+      } else {
+        ASSERT_OK(AppendFrame(40 + len, {entry}, FrameEncodeOptions(), &out));
+      }
+      ASSERT_EQ(out.size(), 6 + format::kFrameHeaderSize + format::kEntryLengthSize + len);
+      EXPECT_EQ(out.substr(0, 6), "prefix");
+      const absl::string_view frame = absl::string_view(out).substr(6);
+      ASSERT_OK_AND_ASSIGN(const FrameHeader header, DecodeFrameHeader(frame));
+      const absl::string_view payload = frame.substr(format::kFrameHeaderSize);
+      uint32_t expected = Crc32ExtendPortable(0, frame.data() + format::kCrcCoveredBegin,
+                                              format::kCrcCoveredEnd - format::kCrcCoveredBegin);
+      expected = Crc32ExtendPortable(expected, payload.data(), payload.size());
+      EXPECT_EQ(header.crc, expected);
+      EXPECT_EQ(header.start_id, 40 + len);
+      EXPECT_EQ(header.disk_size, format::kEntryLengthSize + len);
+      EXPECT_EQ(DecodeFixed32(payload.data()), len);
+      EXPECT_EQ(payload.substr(format::kEntryLengthSize), entry);
+      EXPECT_OK(VerifyFramePayload(header, payload));
+      EXPECT_EQ(header.reserved == 0, !stamped);
+    }
+  }
+}
+
 // The frame stamp (format.h): the reserved bytes this library writes.
 
 std::string StampedFrame(uint64_t distance, uint8_t tag) {

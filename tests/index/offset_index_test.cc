@@ -1,8 +1,11 @@
 #include "ironwal/index/offset_index.h"
 
 #include <atomic>
+#include <cstdint>
+#include <iostream>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -129,6 +132,102 @@ TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
   reader.join();
   EXPECT_EQ(index.frame_count(), 20000u);
   EXPECT_GT(index.MemoryUsage(), 20000u * 16);
+}
+
+// The publication protocol (offset_index.h): Publish writes the new end's slot without a
+// lock, then the frame count with release; the arrays move only when they double, under
+// the exclusive lock. A reader racing the writer through many doublings must see, at
+// every moment, a prefix of the frames with no gap and no partial frame: every frame it
+// finds has the ID range and byte range the writer gave it (sizes and entry counts vary,
+// so a frame whose end slot were not yet written would show a wrong one), each starts
+// where the one before ends, and the published end agrees with the last frame.
+uint32_t EntriesOf(uint64_t i) { return static_cast<uint32_t>(1 + i % 3); }
+uint64_t SizeOf(uint64_t i) { return 30 + (i * 7) % 50; }
+
+TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
+  constexpr uint64_t kStart = 1000;
+  constexpr uint64_t kFrames = 20000;  // 64 slots first, then about nine doublings
+  OffsetIndex index(kStart);
+  // The expected frames, computed before the race (the reader only reads them).
+  std::vector<FrameLocation> expected(kFrames);
+  uint64_t id = kStart;
+  uint64_t offset = 0;
+  for (uint64_t i = 0; i < kFrames; ++i) {
+    expected[i] = FrameLocation{id, offset, EntriesOf(i), SizeOf(i)};
+    id += EntriesOf(i);
+    offset += SizeOf(i);
+  }
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> checks{0};
+  std::thread reader([&] {
+    uint64_t probe = 0;
+    while (!done.load()) {
+      // The end is stored after the count: a reader that sees an end finds the frames
+      // below it counted.
+      const uint64_t end = index.end_id();
+      const size_t count = index.frame_count();
+      ASSERT_LE(end, count == 0 ? kStart : expected[count - 1].end_id()) << count;
+      if (count == 0) continue;
+      // The last counted frame and one more spot (walking the whole prefix over time).
+      const FrameLocation& last = expected[count - 1];
+      ASSERT_THAT(index.Find(last.end_id() - 1),
+                  Optional(IsFrame(last.start_id, last.offset, last.entry_count, last.size)));
+      ASSERT_THAT(index.FrameAt(last.offset),
+                  Optional(IsFrame(last.start_id, last.offset, last.entry_count, last.size)));
+      const FrameLocation& some = expected[probe % count];
+      ASSERT_THAT(index.Find(some.start_id),
+                  Optional(IsFrame(some.start_id, some.offset, some.entry_count, some.size)));
+      ASSERT_EQ(index.EndOffsetBelow(some.end_id()), some.end_offset());
+      ASSERT_EQ(index.EndOffsetBelow(some.start_id), some.offset);
+      // Past what it has seen counted, at most the frames published since.
+      const uint64_t published_end = index.EndOffsetBelow(UINT64_MAX);
+      ASSERT_GE(published_end, last.end_offset());
+      probe = probe * 31 + 17;
+      checks.fetch_add(1);
+    }
+  });
+  for (uint64_t i = 0; i < kFrames; ++i) {
+    const FrameLocation& f = expected[i];
+    index.Publish(f.start_id, f.offset, f.entry_count, f.size);
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(index.frame_count(), kFrames);
+  EXPECT_EQ(index.end_id(), id);
+  EXPECT_EQ(index.end_offset(), offset);
+  for (uint64_t i = 0; i < kFrames; ++i) {
+    const FrameLocation& f = expected[i];
+    ASSERT_THAT(index.Find(f.end_id() - 1),
+                Optional(IsFrame(f.start_id, f.offset, f.entry_count, f.size)))
+        << i;
+  }
+  std::cout << checks.load() << " reader checks during the race\n";
+}
+
+// Publish after PublishAll took over a walk's arrays (no spare slot), and PublishAll after
+// Publish grew the arrays (slots past the end uninitialised): the index stays whole.
+TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
+  OffsetIndex index(0);
+  OffsetIndex::Frames walk;
+  walk.Reserve(3);
+  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 10);
+  index.PublishAll(std::move(walk), 3, 30);
+  for (uint64_t i = 3; i < 200; ++i) index.Publish(i, i * 10, 1, 10);
+  OffsetIndex::Frames more;
+  for (uint64_t i = 200; i < 205; ++i) more.Add(i, i * 10);
+  index.PublishAll(std::move(more), 205, 2050);
+  index.Publish(205, 2050, 2, 20);
+  EXPECT_EQ(index.frame_count(), 206u);
+  EXPECT_EQ(index.end_id(), 207u);
+  EXPECT_EQ(index.end_offset(), 2070u);
+  for (uint64_t i = 0; i < 205; ++i) {
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+    ASSERT_THAT(index.FrameAt(i * 10), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+  }
+  EXPECT_THAT(index.Find(206), Optional(IsFrame(205, 2050, 2, 20)));
+  EXPECT_EQ(index.Find(207), std::nullopt);
+  EXPECT_EQ(index.EndOffsetBelow(205), 2050u);
+  EXPECT_EQ(index.EndOffsetBelow(207), 2070u);
 }
 
 }  // namespace
