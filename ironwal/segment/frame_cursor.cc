@@ -75,16 +75,18 @@ absl::StatusOr<FrameCursor::Item> FrameCursor::Next(bool read_payload) {
   return item;
 }
 
+void FrameCursor::TakeMapping() {
+  mapped_taken_ = true;
+  const uint64_t mapped = file_->MappedSize();
+  if (mapped > 0) {
+    absl::StatusOr<absl::string_view> all = file_->Read(0, mapped, nullptr);
+    if (all.ok() && all->size() == mapped) mapped_ = *all;
+  }
+}
+
 absl::string_view FrameCursor::BytesAtHand() {
   if (offset_ >= limit_) return absl::string_view();
-  if (!mapped_taken_) {
-    mapped_taken_ = true;
-    const uint64_t mapped = file_->MappedSize();
-    if (mapped > 0) {
-      absl::StatusOr<absl::string_view> all = file_->Read(0, mapped, nullptr);
-      if (all.ok() && all->size() == mapped) mapped_ = *all;
-    }
-  }
+  if (!mapped_taken_) TakeMapping();
   const uint64_t room = limit_ - offset_;
   if (offset_ < mapped_.size()) {
     return absl::string_view(mapped_.data() + offset_, static_cast<size_t>(std::min<uint64_t>(
@@ -100,14 +102,7 @@ absl::string_view FrameCursor::BytesAtHand() {
 
 bool FrameCursor::TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset) {
   if (offset_ >= limit_ || limit_ - offset_ < format::kFrameHeaderSize) return false;
-  if (!mapped_taken_) {
-    mapped_taken_ = true;
-    const uint64_t mapped = file_->MappedSize();
-    if (mapped > 0) {
-      absl::StatusOr<absl::string_view> all = file_->Read(0, mapped, nullptr);
-      if (all.ok() && all->size() == mapped) mapped_ = *all;
-    }
-  }
+  if (!mapped_taken_) TakeMapping();
   // The bytes at hand from offset_: the mapping's, else the buffer's.
   const char* at;
   uint64_t available;

@@ -98,7 +98,9 @@ class FrameCursor {
   std::string buffer_;  // Holds file bytes [buffer_start_, buffer_start_ + buffer_.size()).
   uint64_t buffer_start_ = 0;
   size_t buffer_valid_ = 0;
-  // The whole mapping (file bytes [0, MappedSize())), taken once by TryNextFrame.
+  // Takes the whole mapping (file bytes [0, MappedSize())) into mapped_, once, for
+  // BytesAtHand and TryNextFrame; mapped_ stays empty for a file read with pread.
+  void TakeMapping();
   absl::string_view mapped_;
   bool mapped_taken_ = false;
 };

@@ -8,20 +8,6 @@
 namespace ironwal {
 namespace internal {
 
-// Defined in crc32_pclmul.cc (compiled with -mpclmul -msse4.1). `state` is the inverted
-// running CRC; n is a multiple of 16 and at least 16.
-uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
-// The same over the 17 bytes at `head`, then n at `tail`, behind 15 - n % 16 zero bytes
-// (`state` is the one they turn into the empty CRC's).
-uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
-// The same, compiled for AVX (VEX encodings).
-uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
-// Crc32Of17AndTailMatching's loop, in both builds; zero_prefix_states as kZeroPrefixStates.
-size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
-                                      const Crc32Of17AndTailItem* items, size_t count);
-size_t Crc32Of17AndTailMatchingAvx(const uint32_t* zero_prefix_states,
-                                   const Crc32Of17AndTailItem* items, size_t count);
-
 namespace {
 
 constexpr uint32_t kReflectedPolynomial = 0xEDB88320u;

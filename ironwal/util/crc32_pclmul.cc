@@ -18,14 +18,6 @@
 namespace ironwal {
 namespace internal {
 
-uint32_t Crc32FoldPclmul(uint32_t state, const char* data, size_t n);
-uint32_t Crc32Fold17AndTailPclmul(uint32_t state, const char* head, const char* tail, size_t n);
-uint32_t Crc32Fold17AndTailAvx(uint32_t state, const char* head, const char* tail, size_t n);
-size_t Crc32Of17AndTailMatchingPclmul(const uint32_t* zero_prefix_states,
-                                      const Crc32Of17AndTailItem* items, size_t count);
-size_t Crc32Of17AndTailMatchingAvx(const uint32_t* zero_prefix_states,
-                                   const Crc32Of17AndTailItem* items, size_t count);
-
 namespace {
 
 alignas(16) const uint64_t kFold4[2] = {0x0154442bd4, 0x01c6e41596};
