@@ -1,5 +1,6 @@
 #include "ironwal/segment/segment_writer.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,24 @@ TEST(SegmentWriterTest, ReopenRequiresTheVerifiedSize) {
   ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Reopen(&env, "/s.wal", 0, 50, 50));
   EXPECT_EQ(writer->size(), 50u);
   EXPECT_EQ(writer->synced_size(), 50u);
+}
+
+// A parked writer (ReopenDetached: no system call at the open) checks the file's size when
+// it first takes a descriptor: a file changed behind its back is refused with the path and
+// both sizes, and the writer stays detached; the verified size is taken.
+TEST(SegmentWriterTest, AttachOfAParkedWriterRequiresTheVerifiedSize) {
+  MemEnv env;
+  ASSERT_OK(WriteFileAtomically(&env, "/s.wal", std::string(50, 'x')));
+  std::unique_ptr<SegmentWriter> writer = SegmentWriter::ReopenDetached(&env, "/s.wal", 0, 50, 50);
+  EXPECT_TRUE(writer->detached());
+  ASSERT_OK(WriteFileAtomically(&env, "/s.wal", std::string(60, 'x')));
+  EXPECT_THAT(writer->Attach(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         HasSubstr("/s.wal: file has 60 bytes, expected 50")));
+  EXPECT_TRUE(writer->detached());
+  ASSERT_OK(WriteFileAtomically(&env, "/s.wal", std::string(50, 'x')));
+  ASSERT_OK(writer->Attach());
+  EXPECT_FALSE(writer->detached());
+  EXPECT_EQ(writer->size(), 50u);
 }
 
 // ExtendZeroed: zeros past the frames, synced; later frames are written over them (the
