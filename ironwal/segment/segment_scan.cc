@@ -14,6 +14,7 @@
 #include "ironwal/format/frame.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/util/coding.h"
+#include "ironwal/util/crc32.h"
 
 namespace ironwal {
 namespace internal {
@@ -220,26 +221,47 @@ void ReserveFrames(uint64_t file_size, uint64_t frame_size, OffsetIndex::Frames*
 // per frame) while each decodes, fits, continues the IDs and passes its CRC, recording
 // them in `frames`, `stamps` and `scan` (end_id, valid_end). Stops before the first frame
 // that does not, or that is not wholly at hand, with the cursor there: Next() reports it,
-// and a bad CRC is read again before it is judged, as on the slow path.
+// and a bad CRC is read again before it is judged, as on the slow path. The CRCs of up to
+// kChunk frames are checked in one call, in place (Crc32Of17AndTailMatching: the frames lie
+// whole in `hand`, which its reads stay inside).
 void VerifyFramesAtHand(FrameCursor* cursor, SegmentScan* scan, OffsetIndex::Frames* frames,
                         StampTally* stamps) {
   const absl::string_view hand = cursor->BytesAtHand();
   const uint64_t base = cursor->offset();
-  FrameHeader header;
-  size_t pos = 0;
-  while (hand.size() - pos >= format::kFrameHeaderSize &&
-         TryDecodeFrameHeader(hand.data() + pos, &header) && header.start_id == scan->end_id) {
-    const uint64_t size = header.frame_size();
-    if (size > hand.size() - pos) break;
-    const absl::string_view payload(hand.data() + pos + format::kFrameHeaderSize, header.disk_size);
-    if (ComputeFrameCrc(header, payload) != header.crc) break;
-    const uint64_t offset = base + pos;
-    if (frames->empty()) ReserveFrames(scan->file_size, size, frames);
-    frames->Add(header.start_id, offset);
-    stamps->Add(header, offset);
-    scan->end_id = header.end_id();
-    scan->valid_end = offset + size;
-    pos += static_cast<size_t>(size);
+  constexpr size_t kChunk = 64;
+  FrameHeader headers[kChunk];
+  Crc32Of17AndTailItem crcs[kChunk];
+  size_t pos = 0;  // the verified frames' end in `hand`
+  for (;;) {
+    size_t count = 0;
+    size_t at = pos;
+    uint64_t next_id = scan->end_id;
+    while (count < kChunk && hand.size() - at >= format::kFrameHeaderSize &&
+           TryDecodeFrameHeader(hand.data() + at, &headers[count]) &&
+           headers[count].start_id == next_id) {
+      const FrameHeader& header = headers[count];
+      const uint64_t size = header.frame_size();
+      if (size > hand.size() - at) break;
+      const char* frame = hand.data() + at;
+      crcs[count++] = {frame + format::kCrcCoveredBegin, frame + format::kFrameHeaderSize,
+                       header.disk_size, header.crc};
+      next_id = header.end_id();
+      at += static_cast<size_t>(size);
+    }
+    if (count == 0) break;
+    const size_t matching = Crc32Of17AndTailMatching(crcs, count);
+    for (size_t i = 0; i < matching; ++i) {
+      const FrameHeader& header = headers[i];
+      const uint64_t size = header.frame_size();
+      const uint64_t offset = base + pos;
+      if (frames->empty()) ReserveFrames(scan->file_size, size, frames);
+      frames->Add(header.start_id, offset);
+      stamps->Add(header, offset);
+      scan->end_id = header.end_id();
+      scan->valid_end = offset + size;
+      pos += static_cast<size_t>(size);
+    }
+    if (matching < count) break;
   }
   cursor->Skip(pos);
 }
