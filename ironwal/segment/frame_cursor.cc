@@ -100,29 +100,5 @@ absl::string_view FrameCursor::BytesAtHand() {
   return absl::string_view();
 }
 
-bool FrameCursor::TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset) {
-  if (offset_ >= limit_ || limit_ - offset_ < format::kFrameHeaderSize) return false;
-  if (!mapped_taken_) TakeMapping();
-  // The bytes at hand from offset_: the mapping's, else the buffer's.
-  const char* at;
-  uint64_t available;
-  if (offset_ < mapped_.size()) {
-    at = mapped_.data() + offset_;
-    available = mapped_.size() - offset_;
-  } else if (offset_ >= buffer_start_ && offset_ < buffer_start_ + buffer_valid_) {
-    at = buffer_.data() + (offset_ - buffer_start_);
-    available = buffer_start_ + buffer_valid_ - offset_;
-  } else {
-    return false;
-  }
-  if (available < format::kFrameHeaderSize || !TryDecodeFrameHeader(at, header)) return false;
-  const uint64_t size = header->frame_size();
-  if (size > limit_ - offset_ || size > available) return false;
-  *payload = absl::string_view(at + format::kFrameHeaderSize, header->disk_size);
-  *offset = offset_;
-  offset_ += size;
-  return true;
-}
-
 }  // namespace internal
 }  // namespace ironwal

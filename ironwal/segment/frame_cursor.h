@@ -62,14 +62,6 @@ class FrameCursor {
   // headers. I/O errors are returned as statuses with the path and offset.
   absl::StatusOr<Item> Next(bool read_payload = true);
 
-  // The fast path of Next() for loops over many frames: when the next item is a complete
-  // frame whose bytes are already at hand (in the mapping, or in the read-ahead buffer),
-  // sets `*header`, `*payload` (unverified, valid until the next call) and `*offset` (where
-  // the frame starts), moves past it and returns true. Otherwise returns false and changes
-  // nothing: Next() then reports the item (the end, damage, or a frame needing a read).
-  // Never does I/O except to take a view of the whole mapping the first time.
-  bool TryNextFrame(FrameHeader* header, absl::string_view* payload, uint64_t* offset);
-
   // The bytes at hand from the cursor up to the limit: in the mapping, or in the
   // read-ahead buffer; empty when none are (Next() then reads). For loops that decode many
   // frames themselves (recovery's scan); valid until the next Next(). Never does I/O except
@@ -99,7 +91,7 @@ class FrameCursor {
   uint64_t buffer_start_ = 0;
   size_t buffer_valid_ = 0;
   // Takes the whole mapping (file bytes [0, MappedSize())) into mapped_, once, for
-  // BytesAtHand and TryNextFrame; mapped_ stays empty for a file read with pread.
+  // BytesAtHand; mapped_ stays empty for a file read with pread.
   void TakeMapping();
   absl::string_view mapped_;
   bool mapped_taken_ = false;

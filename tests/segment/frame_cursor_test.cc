@@ -79,46 +79,6 @@ TEST_P(FrameCursorTest, LimitHidesWhatIsNotPublishedYet) {
   EXPECT_EQ(next.header.start_id, 1u);
 }
 
-// TryNextFrame gives the frames Next gives, at the same offsets, and stops (changing
-// nothing) where Next would report something else or would have to read.
-TEST_P(FrameCursorTest, TryNextFrameAgreesWithNext) {
-  std::string bytes = Frames(0, 3);
-  AddFrame(&bytes, 3, {std::string(10000, 'b'), "c"});  // bigger than the read buffer
-  bytes += Frames(5, 2);
-  const std::string good = bytes;
-  bytes += std::string(40, '\0');  // not a frame
-  WriteFileAtomicallyOrFail(&env_, "/s.wal", bytes);
-  auto file = OpenRead(&env_, "/s.wal", GetParam());
-  FrameCursor slow(file.get(), 0, bytes.size(), /*buffer_size=*/64);
-  FrameCursor fast(file.get(), 0, bytes.size(), /*buffer_size=*/64);
-  int taken_fast = 0;
-  for (;;) {
-    ASSERT_OK_AND_ASSIGN(FrameCursor::Item expected, slow.Next());
-    FrameHeader header;
-    absl::string_view payload;
-    uint64_t offset = 0;
-    const uint64_t before = fast.offset();
-    if (fast.TryNextFrame(&header, &payload, &offset)) {
-      ++taken_fast;
-      ASSERT_EQ(expected.kind, FrameCursor::Kind::kFrame);
-      EXPECT_EQ(offset, expected.offset);
-      EXPECT_EQ(header.start_id, expected.header.start_id);
-      EXPECT_EQ(header.crc, expected.header.crc);
-      EXPECT_EQ(payload, expected.payload);
-      EXPECT_EQ(fast.offset(), slow.offset());
-      continue;
-    }
-    EXPECT_EQ(fast.offset(), before) << "a refused frame does not move the cursor";
-    ASSERT_OK_AND_ASSIGN(FrameCursor::Item item, fast.Next());
-    EXPECT_EQ(item.kind, expected.kind);
-    EXPECT_EQ(item.offset, expected.offset);
-    if (expected.kind != FrameCursor::Kind::kFrame) break;
-    EXPECT_EQ(item.payload, expected.payload);
-  }
-  EXPECT_EQ(slow.offset(), good.size());
-  EXPECT_GT(taken_fast, 2) << "frames at hand were not taken by the fast path";
-}
-
 // BytesAtHand is the file's bytes from the cursor, never past the limit: the whole rest
 // of a mapping, or what the read-ahead buffer holds (nothing before the first read).
 TEST_P(FrameCursorTest, BytesAtHandAreTheFilesBytesUpToTheLimit) {
