@@ -208,21 +208,30 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool TryDecodeFrameHeader(const char* p, Fra
       codec != static_cast<uint8_t>(format::Codec::kLz4)) {
     return false;
   }
-  FrameHeader h;
-  h.crc = DecodeFixed32(p + format::kCrcOffset);
-  h.start_id = DecodeFixed64(p + format::kStartIdOffset);
-  h.entry_count = DecodeFixed32(p + format::kEntryCountOffset);
-  h.codec = static_cast<format::Codec>(codec);
-  h.disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
-  h.uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
+  // Decoded into locals and stored field by field: a whole-struct copy from a stack
+  // temporary would reload it with 16-byte moves that wait for the smaller stores
+  // (a store-forwarding stall in every frame of a scan).
+  const uint32_t crc = DecodeFixed32(p + format::kCrcOffset);
+  const uint64_t start_id = DecodeFixed64(p + format::kStartIdOffset);
+  const uint32_t entry_count = DecodeFixed32(p + format::kEntryCountOffset);
+  const uint32_t disk_size = DecodeFixed32(p + format::kDiskSizeOffset);
+  const uint32_t uncompressed_size = DecodeFixed32(p + format::kUncompressedSizeOffset);
   // The u24 at bytes 29..31: the u32 at 28 without its low byte.
-  h.reserved = DecodeFixed32(p + format::kReservedOffset - 1) >> 8;
-  if (h.entry_count == 0 || h.start_id > UINT64_MAX - h.entry_count) return false;
-  if (h.codec == format::Codec::kRaw && h.uncompressed_size != h.disk_size) return false;
-  if (static_cast<uint64_t>(h.entry_count) * format::kEntryLengthSize > h.uncompressed_size) {
+  const uint32_t reserved = DecodeFixed32(p + format::kReservedOffset - 1) >> 8;
+  if (entry_count == 0 || start_id > UINT64_MAX - entry_count) return false;
+  if (codec == static_cast<uint8_t>(format::Codec::kRaw) && uncompressed_size != disk_size) {
     return false;
   }
-  *header = h;
+  if (static_cast<uint64_t>(entry_count) * format::kEntryLengthSize > uncompressed_size) {
+    return false;
+  }
+  header->crc = crc;
+  header->start_id = start_id;
+  header->entry_count = entry_count;
+  header->codec = static_cast<format::Codec>(codec);
+  header->disk_size = disk_size;
+  header->uncompressed_size = uncompressed_size;
+  header->reserved = reserved;
   return true;
 }
 
