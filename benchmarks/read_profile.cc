@@ -15,6 +15,12 @@
 // (segments of SEGMENT_MB, default 64 as WalOptions), opens and closes it once untimed, then
 // opens it again in ProfiledOpen (kStrict, kPread, as W8's timed opens): give callgrind
 // --toggle-collect='*ProfiledOpen*' and divide by the frames of the active segment.
+// `read_profile reopen RECORDS ENTRIES_PER_FRAME SEGMENT_MB OPENS` then times OPENS more
+// opens (wall clock, each followed by a close) and prints their minimum and median: on a
+// shared machine the minimum is the steadiest figure of one binary; compare binaries by
+// running them alternately.
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -98,8 +104,27 @@ __attribute__((noinline)) absl::StatusOr<std::unique_ptr<Wal>> ProfiledOpen(
   return Wal::Open(options);
 }
 
+// `opens` timed opens and closes of the WAL at `root`; prints the minimum and median open.
+absl::Status TimedOpens(const std::string& root, uint64_t segment_bytes, int opens) {
+  std::vector<double> millis;
+  for (int i = 0; i < opens; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(ReopenOptions(root, segment_bytes));
+    const auto end = std::chrono::steady_clock::now();
+    if (!wal.ok()) return wal.status();
+    millis.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    absl::Status closed = (*wal)->Close();
+    if (!closed.ok()) return closed;
+  }
+  if (millis.empty()) return absl::OkStatus();
+  std::sort(millis.begin(), millis.end());
+  std::printf("%d timed opens: min %.2f ms, median %.2f ms\n", opens, millis.front(),
+              millis[millis.size() / 2]);
+  return absl::OkStatus();
+}
+
 // W8's reopen (see the top of the file); prints the next ID so the open is not idle.
-absl::Status Reopen(const std::string& root, uint64_t segment_bytes) {
+absl::Status Reopen(const std::string& root, uint64_t segment_bytes, int timed_opens) {
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(ReopenOptions(root, segment_bytes));
   if (!wal.ok()) return wal.status();
   absl::Status closed = (*wal)->Close();
@@ -113,15 +138,18 @@ absl::Status Reopen(const std::string& root, uint64_t segment_bytes) {
               static_cast<unsigned long long>(info->next_id),
               static_cast<unsigned long long>(info->segment_count),
               static_cast<unsigned long long>(info->next_id - info->active_segment_start_id));
-  return (*wal)->Close();
+  closed = (*wal)->Close();
+  if (!closed.ok()) return closed;
+  wal->reset();
+  return TimedOpens(root, segment_bytes, timed_opens);
 }
 
 int Main(int argc, char** argv) {
   const bool reopen = argc >= 2 && absl::string_view(argv[1]) == "reopen";
-  if (argc != 4 && !(reopen && argc == 5)) {
+  if (argc != 4 && !(reopen && (argc == 5 || argc == 6))) {
     std::fprintf(stderr,
                  "usage: read_profile mmap|pread RECORDS ENTRIES_PER_FRAME\n"
-                 "       read_profile reopen RECORDS ENTRIES_PER_FRAME [SEGMENT_MB]\n");
+                 "       read_profile reopen RECORDS ENTRIES_PER_FRAME [SEGMENT_MB [OPENS]]\n");
     return 2;
   }
   const bool mmap = absl::string_view(argv[1]) == "mmap";
@@ -130,11 +158,12 @@ int Main(int argc, char** argv) {
   char dir[] = "/tmp/read_profile.XXXXXX";
   if (records == 0 || batch == 0 || mkdtemp(dir) == nullptr) return 2;
   const std::string root = std::string(dir) + "/wal";
-  const uint64_t segment_bytes = (argc == 5 ? std::strtoull(argv[4], nullptr, 10) : uint64_t{64})
+  const uint64_t segment_bytes = (argc >= 5 ? std::strtoull(argv[4], nullptr, 10) : uint64_t{64})
                                  << 20;
+  const int timed_opens = argc == 6 ? std::atoi(argv[5]) : 0;
   absl::Status status = Populate(root, records, batch, segment_bytes);
   if (reopen) {
-    if (status.ok()) status = Reopen(root, segment_bytes);
+    if (status.ok()) status = Reopen(root, segment_bytes, timed_opens);
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     if (!status.ok()) std::printf("%s\n", status.ToString().c_str());
