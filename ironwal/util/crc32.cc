@@ -147,6 +147,31 @@ bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size
   return false;
 }
 
+bool Crc32Of17AndTailMatchingBy(Crc32Impl impl, const Crc32Of17AndTailItem* items, size_t count,
+                                size_t* matching) {
+  if (impl == Crc32Impl::kPortable) {
+    size_t i = 0;
+    uint32_t crc = 0;
+    while (i < count && Crc32Of17AndTailBy(impl, items[i].head, items[i].tail, items[i].n, &crc) &&
+           crc == items[i].expected) {
+      ++i;
+    }
+    *matching = i;
+    return true;
+  }
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+  if (impl == Crc32Impl::kAvx && kUseAvx) {
+    *matching = Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);
+    return true;
+  }
+  if (impl == Crc32Impl::kPclmul && kUsePclmul) {
+    *matching = Crc32Of17AndTailMatchingPclmul(kZeroPrefixStates.data(), items, count);
+    return true;
+  }
+#endif
+  return false;
+}
+
 size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count) {
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
   if (kUseAvx) return Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);

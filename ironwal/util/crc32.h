@@ -60,6 +60,10 @@ enum class Crc32Impl { kPortable, kPclmul, kAvx };
 bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
                         uint32_t* crc);
 
+// Crc32Of17AndTailMatching by one implementation (kPortable: item by item), likewise.
+bool Crc32Of17AndTailMatchingBy(Crc32Impl impl, const Crc32Of17AndTailItem* items, size_t count,
+                                size_t* matching);
+
 // The portable slice-by-8 implementation, exposed so tests can compare the two paths.
 uint32_t Crc32ExtendPortable(uint32_t crc, const char* data, size_t n);
 

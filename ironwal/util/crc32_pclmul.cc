@@ -166,15 +166,73 @@ __attribute__((target("avx,pclmul,sse4.1"))) uint32_t Crc32Fold17AndTailAvx(uint
   return Fold17AndTail(state, head, tail, n);
 }
 
+// Four items whose tails have the same length n, below four-lane length (a run of frames
+// of equal-size records: the common case in a scan), folded side by side: Fold17AndTail's
+// one-lane steps for each, interleaved, so that the CPU overlaps four independent chains
+// of carry-less multiplications instead of waiting on one. Sets crc[j] to item j's state
+// (not yet inverted). Reads what Fold17AndTail reads for each item.
+__attribute__((always_inline)) inline void Fold17AndTailFour(const uint32_t* zero_prefix_states,
+                                                             const Crc32Of17AndTailItem* it,
+                                                             uint32_t* crc) {
+  const size_t n = it[0].n;
+  const size_t a = n % 16;
+  const size_t pad = 15 - a;
+  const __m128i shift = Window(kShiftRight, 16 - pad);
+  const __m128i above = Window(kAbove, 15 - pad);
+  const __m128i state = _mm_cvtsi32_si128(static_cast<int>(zero_prefix_states[pad]));
+  const __m128i k1 = Constants(kFold1);
+  // Blocks 0 and 1 of each (as in Fold17AndTail), folded together.
+#define IRONWAL_FIRST_TWO_BLOCKS(j)                                         \
+  Fold(_mm_xor_si128(_mm_shuffle_epi8(Load(it[j].head), shift), state), k1, \
+       _mm_blendv_epi8(Load(it[j].head + 16 - pad), Load(it[j].tail - 1 - pad), above))
+  __m128i x0 = IRONWAL_FIRST_TWO_BLOCKS(0);
+  __m128i x1 = IRONWAL_FIRST_TWO_BLOCKS(1);
+  __m128i x2 = IRONWAL_FIRST_TWO_BLOCKS(2);
+  __m128i x3 = IRONWAL_FIRST_TWO_BLOCKS(3);
+#undef IRONWAL_FIRST_TWO_BLOCKS
+  // Then the tails' own blocks, in place.
+  const char* p0 = it[0].tail + a;
+  const char* p1 = it[1].tail + a;
+  const char* p2 = it[2].tail + a;
+  const char* p3 = it[3].tail + a;
+  for (size_t at = 0; at < n - a; at += 16) {
+    x0 = Fold(x0, k1, Load(p0 + at));
+    x1 = Fold(x1, k1, Load(p1 + at));
+    x2 = Fold(x2, k1, Load(p2 + at));
+    x3 = Fold(x3, k1, Load(p3 + at));
+  }
+  crc[0] = Reduce(x0);
+  crc[1] = Reduce(x1);
+  crc[2] = Reduce(x2);
+  crc[3] = Reduce(x3);
+}
+
+// Whether items[0, 4) can go through Fold17AndTailFour.
+__attribute__((always_inline)) inline bool FourAlike(const Crc32Of17AndTailItem* items) {
+  const size_t n = items[0].n;
+  return n / 16 < kFourLanesFrom && items[1].n == n && items[2].n == n && items[3].n == n;
+}
+
 // The batch of Crc32Of17AndTailMatching (crc32.h); zero_prefix_states[k] is the state k
 // zero bytes turn into the empty CRC's.
 __attribute__((always_inline)) inline size_t Matching(const uint32_t* zero_prefix_states,
                                                       const Crc32Of17AndTailItem* items,
                                                       size_t count) {
-  for (size_t i = 0; i < count; ++i) {
+  size_t i = 0;
+  while (i < count) {
+    if (count - i >= 4 && FourAlike(items + i)) {
+      uint32_t crc[4];
+      Fold17AndTailFour(zero_prefix_states, items + i, crc);
+      for (size_t j = 0; j < 4; ++j) {
+        if (~crc[j] != items[i + j].expected) return i + j;
+      }
+      i += 4;
+      continue;
+    }
     const Crc32Of17AndTailItem& item = items[i];
     const uint32_t state = zero_prefix_states[15 - item.n % 16];
     if (~Fold17AndTail(state, item.head, item.tail, item.n) != item.expected) return i;
+    ++i;
   }
   return count;
 }

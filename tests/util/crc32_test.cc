@@ -166,6 +166,53 @@ TEST(Crc32Test, SeventeenAndTailMatchingCountsTheLeadingMatches) {
   }
 }
 
+// Runs of items with tails of one length (which the batch checks four at a time) and
+// runs broken by another length, for every tail length up to past the four-lane one, in
+// every implementation this CPU can run: each answers how many leading items match, for
+// every position of the first wrong expectation, and a damaged byte in any tail is seen.
+TEST(Crc32Test, SeventeenAndTailMatchingOverRunsOfOneLength) {
+  Random rng(31);
+  int ran = 0;
+  for (internal::Crc32Impl impl :
+       {internal::Crc32Impl::kPortable, internal::Crc32Impl::kPclmul, internal::Crc32Impl::kAvx}) {
+    size_t matching = 0;
+    if (!internal::Crc32Of17AndTailMatchingBy(impl, nullptr, 0, &matching)) continue;
+    ++ran;
+    for (size_t n = 0; n <= 300; n += (n < 40 ? 1 : 13)) {
+      // Nine items of length n, one of another length, then three more of length n: the
+      // batch takes fours, then singles, then an incomplete four. Each in an allocation of
+      // its exact size, so that ASan sees any read outside an item.
+      std::vector<std::unique_ptr<char[]>> frames;
+      std::vector<internal::Crc32Of17AndTailItem> items;
+      for (size_t i = 0; i < 13; ++i) {
+        const size_t len = i == 9 ? n + 1 : n;
+        const std::string bytes = rng.Bytes(24 + len);
+        frames.emplace_back(new char[bytes.size()]);
+        char* head = frames.back().get();
+        std::memcpy(head, bytes.data(), bytes.size());
+        items.push_back({head, head + 24, len, internal::Crc32Of17AndTail(head, head + 24, len)});
+      }
+      ASSERT_TRUE(
+          internal::Crc32Of17AndTailMatchingBy(impl, items.data(), items.size(), &matching));
+      ASSERT_EQ(matching, items.size()) << "impl " << static_cast<int>(impl) << " n " << n;
+      for (size_t wrong = 0; wrong < items.size(); ++wrong) {
+        items[wrong].expected ^= 1u << (wrong % 32);
+        internal::Crc32Of17AndTailMatchingBy(impl, items.data(), items.size(), &matching);
+        ASSERT_EQ(matching, wrong) << "impl " << static_cast<int>(impl) << " n " << n;
+        items[wrong].expected ^= 1u << (wrong % 32);
+        if (items[wrong].n == 0) continue;
+        char* byte = const_cast<char*>(items[wrong].tail) + rng.Uniform(items[wrong].n);
+        *byte ^= 0x20;
+        internal::Crc32Of17AndTailMatchingBy(impl, items.data(), items.size(), &matching);
+        ASSERT_EQ(matching, wrong) << "damaged tail, impl " << static_cast<int>(impl) << " n " << n;
+        *byte ^= 0x20;
+      }
+    }
+  }
+  EXPECT_GE(ran, 1);  // the portable one always runs
+  RecordProperty("matching_implementations", ran);
+}
+
 TEST(Crc32Test, ReportsWhichPathIsInUse) {
   // Not an assertion about the machine: documents which path the other tests exercised.
   RecordProperty("pclmul", internal::Crc32UsesPclmul() ? "yes" : "no");
