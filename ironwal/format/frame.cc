@@ -153,11 +153,6 @@ constexpr uint8_t Fold8Constexpr(uint32_t crc) {
   return static_cast<uint8_t>(crc ^ (crc >> 8) ^ (crc >> 16) ^ (crc >> 24));
 }
 
-struct StampCheckTables {
-  uint8_t zero = 0;
-  uint8_t byte[6][256] = {};
-};
-
 constexpr StampCheckTables MakeStampCheckTables() {
   StampCheckTables t;
   uint8_t bytes[6] = {0, 0, 0, 0, 0, 0};
@@ -172,16 +167,11 @@ constexpr StampCheckTables MakeStampCheckTables() {
   return t;
 }
 
-constexpr StampCheckTables kStampCheckTables = MakeStampCheckTables();
-
-inline uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
-  const StampCheckTables& t = kStampCheckTables;
-  return t.zero ^ t.byte[0][frame_crc & 0xFF] ^ t.byte[1][(frame_crc >> 8) & 0xFF] ^
-         t.byte[2][(frame_crc >> 16) & 0xFF] ^ t.byte[3][frame_crc >> 24] ^ t.byte[4][hint & 0xFF] ^
-         t.byte[5][hint >> 8];
-}
-
 }  // namespace
+
+// Declared in frame.h, where ReadFrameStamp (inline: recovery reads every frame's stamp)
+// uses it.
+constexpr StampCheckTables kStampCheckTables = MakeStampCheckTables();
 
 uint8_t StreamTag(absl::string_view dir_name) { return Fold8(Crc32(dir_name)); }
 
@@ -192,13 +182,6 @@ uint8_t StreamTagOfSegment(absl::string_view path) {
   const size_t parent = dir.rfind('/');
   if (parent != absl::string_view::npos) dir.remove_prefix(parent + 1);
   return StreamTag(dir);
-}
-
-uint64_t DistanceOfCode(uint16_t code) {
-  const uint32_t e = code >> format::kDistanceMantissaBits;
-  const uint64_t m = code & ((1u << format::kDistanceMantissaBits) - 1);
-  if (e == 0) return m;
-  return ((uint64_t{1} << format::kDistanceMantissaBits) | m) << (e - 1);
 }
 
 namespace {
@@ -230,23 +213,6 @@ uint32_t EncodeFrameStamp(uint32_t crc, const FrameStamp& stamp) {
       code.has_value() ? static_cast<uint16_t>(*code + 1) : format::kStampHintNoClaim;
   const uint8_t check = StampCheckBase(crc, hint) ^ stamp.stream_tag;
   return hint | (static_cast<uint32_t>(check) << 16);
-}
-
-StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag) {
-  StampReading reading;
-  if (header.reserved == 0) return reading;
-  const uint16_t hint = static_cast<uint16_t>(header.reserved & 0xFFFF);
-  const uint8_t check = static_cast<uint8_t>(header.reserved >> 16);
-  reading.implied_tag = check ^ StampCheckBase(header.crc, hint);
-  if (hint == 0 || reading.implied_tag != stream_tag) {
-    reading.kind = StampReading::Kind::kMismatch;
-    return reading;
-  }
-  reading.kind = StampReading::Kind::kThisStream;
-  if (hint != format::kStampHintNoClaim) {
-    reading.frontier_distance = DistanceOfCode(static_cast<uint16_t>(hint - 1));
-  }
-  return reading;
 }
 
 uint64_t ProvenFrontier(const FrameHeader& header, uint64_t frame_offset, uint8_t stream_tag) {

@@ -126,7 +126,7 @@ struct StampReading {
   // kThisStream: the distance back to the durable frontier (nullopt: no claim).
   std::optional<uint64_t> frontier_distance;
 };
-StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag);
+inline StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag);
 
 // The durable frontier that the frame at `frame_offset` proves for its segment: its
 // offset minus its stamp's distance when the stamp passes for `stream_tag`, else 0.
@@ -135,7 +135,7 @@ uint64_t ProvenFrontier(const FrameHeader& header, uint64_t frame_offset, uint8_
 // Distance codes (format.h): the smallest code whose distance is >= `distance`, nullopt
 // past the largest; and a code's distance.
 std::optional<uint16_t> DistanceCode(uint64_t distance);
-uint64_t DistanceOfCode(uint16_t code);
+inline uint64_t DistanceOfCode(uint16_t code);
 
 struct FrameEncodeOptions {
   // Try LZ4 for entry blocks of at least min_compression_size bytes; keep it only when it
@@ -233,6 +233,46 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool TryDecodeFrameHeader(const char* p, Fra
   header->uncompressed_size = uncompressed_size;
   header->reserved = reserved;
   return true;
+}
+
+// The stamp's check byte before the stream tag is XORed in, by tables (frame.cc says how
+// they are built and why six lookups give it).
+struct StampCheckTables {
+  uint8_t zero = 0;
+  uint8_t byte[6][256] = {};
+};
+extern const StampCheckTables kStampCheckTables;
+
+inline uint8_t StampCheckBase(uint32_t frame_crc, uint16_t hint) {
+  const StampCheckTables& t = kStampCheckTables;
+  return t.zero ^ t.byte[0][frame_crc & 0xFF] ^ t.byte[1][(frame_crc >> 8) & 0xFF] ^
+         t.byte[2][(frame_crc >> 16) & 0xFF] ^ t.byte[3][frame_crc >> 24] ^ t.byte[4][hint & 0xFF] ^
+         t.byte[5][hint >> 8];
+}
+
+inline uint64_t DistanceOfCode(uint16_t code) {
+  const uint32_t e = code >> format::kDistanceMantissaBits;
+  const uint64_t m = code & ((1u << format::kDistanceMantissaBits) - 1);
+  if (e == 0) return m;
+  return ((uint64_t{1} << format::kDistanceMantissaBits) | m) << (e - 1);
+}
+
+// Inline: recovery reads the stamp of every frame it scans.
+inline StampReading ReadFrameStamp(const FrameHeader& header, uint8_t stream_tag) {
+  StampReading reading;
+  if (header.reserved == 0) return reading;
+  const uint16_t hint = static_cast<uint16_t>(header.reserved & 0xFFFF);
+  const uint8_t check = static_cast<uint8_t>(header.reserved >> 16);
+  reading.implied_tag = check ^ StampCheckBase(header.crc, hint);
+  if (hint == 0 || reading.implied_tag != stream_tag) {
+    reading.kind = StampReading::Kind::kMismatch;
+    return reading;
+  }
+  reading.kind = StampReading::Kind::kThisStream;
+  if (hint != format::kStampHintNoClaim) {
+    reading.frontier_distance = DistanceOfCode(static_cast<uint16_t>(hint - 1));
+  }
+  return reading;
 }
 
 }  // namespace internal
