@@ -112,8 +112,10 @@ class EventListener {
   // Entries were removed (calls that removed nothing have no event).
   virtual void OnStreamTruncated(const TruncationEvent& /*truncation*/) {}
 
-  // Recovery of one stream finished: once per stream at Wal::Open (clean ones too), and
-  // after a Wal::RecoverStream that recovered a poisoned stream. `report` is what
+  // Recovery of one stream finished: once per stream at Wal::Open (clean ones too; with
+  // WalOptions::defer_stream_recovery, on the thread of the call that first needed the
+  // stream, as that call's events), and after a Wal::RecoverStream that recovered a
+  // poisoned stream. `report` is what
   // Wal::recovery_report or RecoverStream returns for it.
   virtual void OnRecoveryFinished(const std::string& /*stream*/,
                                   const StreamRecoveryReport& /*report*/) {}

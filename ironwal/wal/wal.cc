@@ -183,30 +183,82 @@ absl::Status Wal::Impl::Recover() {
     const std::string& name = child.name;
     if (name == format::kLockFileName) continue;
     if (child.type != FileType::kDirectory && child.type != FileType::kSymlink) continue;
-    if (child.type == FileType::kSymlink) {
-      // A link to a directory is a stream directory, as before the listing had types.
-      absl::StatusOr<bool> is_dir = env->IsDirectory(JoinPath(root, name));
-      // Only an entry gone since the listing is skipped: a stream skipped for an I/O error
-      // would be created again, empty, by the next write, over its own segments.
-      if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
-      if (!is_dir.ok() || !*is_dir) continue;
-    }
-    const std::string path = JoinPath(root, name);
-    IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env, path));
-    if (deleted) {
-      // An interrupted DeleteStream: the stream is gone; finish removing its files.
-      if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env, root, path));
+    if (options_.defer_stream_recovery) {
+      pending_.emplace(name, std::make_shared<PendingStream>(child.type));
       continue;
     }
-    StreamRecoveryReport report;
-    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
-                             Stream::Recover(&shared_, name, &report));
-    if (stream == nullptr) continue;  // Not a stream directory: left alone.
-    CountRecovery(report);
-    QueueRecovery(stream.get(), report);
-    if (!report.clean()) recovery_report_.push_back(std::move(report));
-    streams_[name] = std::move(stream);
+    IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, RecoverDir(name, child.type));
+    if (stream != nullptr) streams_[name] = std::move(stream);
   }
+  pending_count_.store(pending_.size(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Stream>> Wal::Impl::RecoverDir(const std::string& name,
+                                                              FileType type) {
+  Env* env = options_.env;
+  const std::string& root = options_.root;
+  const std::string path = JoinPath(root, name);
+  if (type == FileType::kSymlink) {
+    // A link to a directory is a stream directory, as before the listing had types.
+    absl::StatusOr<bool> is_dir = env->IsDirectory(path);
+    // Only an entry gone since the listing is skipped: a stream skipped for an I/O error
+    // would be created again, empty, by the next write, over its own segments.
+    if (!is_dir.ok() && !absl::IsNotFound(is_dir.status())) return is_dir.status();
+    if (!is_dir.ok() || !*is_dir) return nullptr;
+  }
+  IRONWAL_ASSIGN_OR_RETURN(const bool deleted, IsDeletedStream(env, path));
+  if (deleted) {
+    // An interrupted DeleteStream: the stream is gone; finish removing its files.
+    if (!options_.read_only) IRONWAL_RETURN_IF_ERROR(FinishStreamDelete(env, root, path));
+    return nullptr;
+  }
+  StreamRecoveryReport report;
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream,
+                           Stream::Recover(&shared_, name, &report));
+  if (stream == nullptr) return nullptr;  // Not a stream directory: left alone.
+  CountRecovery(report);
+  QueueRecovery(stream.get(), report);
+  if (!report.clean()) {
+    if (options_.defer_stream_recovery) {
+      MutexLock lock(&report_mu_);
+      deferred_reports_[name] = std::move(report);
+    } else {
+      recovery_report_.push_back(std::move(report));
+    }
+  }
+  return stream;
+}
+
+absl::Status Wal::Impl::RecoverPending(const std::string& dir) {
+  if (pending_count_.load(std::memory_order_acquire) == 0) return absl::OkStatus();
+  std::shared_ptr<PendingStream> pending;
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    auto it = pending_.find(dir);
+    if (it == pending_.end()) return absl::OkStatus();
+    pending = it->second;
+  }
+  MutexLock once(&pending->mu);
+  if (pending->done) return absl::OkStatus();  // Another thread recovered it meanwhile.
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, RecoverDir(dir, pending->type));
+  WriterMutexLock lock(&streams_mu_);
+  if (stream != nullptr) streams_[dir] = std::move(stream);
+  pending_.erase(dir);
+  pending_count_.fetch_sub(1, std::memory_order_release);
+  pending->done = true;
+  return absl::OkStatus();
+}
+
+absl::Status Wal::Impl::RecoverAllPending() {
+  if (pending_count_.load(std::memory_order_acquire) == 0) return absl::OkStatus();
+  std::vector<std::string> dirs;
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    dirs.reserve(pending_.size());
+    for (const auto& [dir, pending] : pending_) dirs.push_back(dir);
+  }
+  for (const std::string& dir : dirs) IRONWAL_RETURN_IF_ERROR(RecoverPending(dir));
   return absl::OkStatus();
 }
 
@@ -238,6 +290,27 @@ class Wal::Impl::Call {
   const bool entered_;
   absl::Status status_;
 };
+
+absl::Status Wal::Impl::RecoverPendingStreams() {
+  const Call call(this, "recover pending streams");
+  IRONWAL_RETURN_IF_ERROR(call.status());
+  return RecoverAllPending();
+}
+
+const std::vector<StreamRecoveryReport>& Wal::Impl::recovery_report() {
+  if (!options_.defer_stream_recovery) return recovery_report_;
+  {
+    const Call call(this, "recovery report");
+    // A failure leaves its stream pending: the calls that name it return the error.
+    if (call.status().ok()) RecoverAllPending().IgnoreError();
+  }
+  MutexLock lock(&report_mu_);
+  if (report_views_.empty() || report_views_.back().size() != deferred_reports_.size()) {
+    std::vector<StreamRecoveryReport>& view = report_views_.emplace_back();
+    for (const auto& [dir, report] : deferred_reports_) view.push_back(report);
+  }
+  return report_views_.back();
+}
 
 absl::StatusOr<Stream*> Wal::Impl::FindStream(absl::string_view key, bool create) {
   Stream* stream = nullptr;
@@ -271,6 +344,9 @@ absl::StatusOr<Stream*> Wal::Impl::FindStreamObject(absl::string_view key, bool 
     }
   }
   IRONWAL_ASSIGN_OR_RETURN(std::string dir, StreamDirName(key));
+  // Deferred recovery: a pending directory is recovered before it is looked up, so that a
+  // create never goes over what it holds.
+  IRONWAL_RETURN_IF_ERROR(RecoverPending(dir));
   {
     ReaderMutexLock lock(&streams_mu_);
     auto it = streams_.find(dir);
@@ -640,6 +716,7 @@ absl::Status Wal::Impl::DeleteStream(absl::string_view stream) {
 absl::StatusOr<std::vector<std::string>> Wal::Impl::ListStreams() {
   const Call call(this, "list streams");
   IRONWAL_RETURN_IF_ERROR(call.status());
+  IRONWAL_RETURN_IF_ERROR(RecoverAllPending());
   std::vector<std::string> keys;
   for (Stream* s : AllStreams()) {
     if (!s->deleted()) keys.push_back(s->key());
@@ -672,7 +749,9 @@ absl::Status Wal::Impl::Flush() {
 absl::Status Wal::Impl::Sync() {
   const Call call(this, "sync");
   IRONWAL_RETURN_IF_ERROR(call.status());
-  absl::Status first = absl::OkStatus();
+  // What recovery of a pending stream would make durable (a repaired tail) is made so
+  // now; a failure is returned after the other streams are synced.
+  absl::Status first = RecoverAllPending();
   for (Stream* s : AllStreams()) {
     absl::Status synced = s->Sync();
     if (first.ok()) first = synced;
@@ -856,6 +935,8 @@ absl::Status Wal::Close() { return impl_->Close(); }
 const std::vector<StreamRecoveryReport>& Wal::recovery_report() const {
   return impl_->recovery_report();
 }
+
+absl::Status Wal::RecoverPendingStreams() { return impl_->RecoverPendingStreams(); }
 
 const WalOptions& Wal::options() const { return impl_->options(); }
 

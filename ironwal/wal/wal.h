@@ -77,6 +77,9 @@ class Wal {
   // FailedPrecondition when another opener (this process or another) holds the root
   // (root_lock.h: the root directory's own lock, then its LOCK file) or ROOT/LOCK is a
   // directory; DataLoss when a stream cannot be recovered under options.on_corruption.
+  // With options.defer_stream_recovery, Open only lists the root: each stream is recovered
+  // (exactly as here, once) by the first call that needs it, which returns the error a
+  // recovery that fails would have made Open return (wal_options.h says which calls).
   static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options);
 
   Wal(const Wal&) = delete;
@@ -279,8 +282,18 @@ class Wal {
   Statistics GetStatistics() const;
   void ResetStatistics();
 
-  // What recovery found and did, for every stream that was not clean.
+  // What recovery found and did, for every stream that was not clean, in directory-name
+  // order. With WalOptions::defer_stream_recovery it first recovers every stream still
+  // pending (I/O: the whole cost the deferred Open skipped), so that it tells what an eager
+  // Open would have; a stream whose recovery fails stays pending and is missing from it
+  // (RecoverPendingStreams returns that error). The reference stays valid and unchanged
+  // while the Wal lives (a later call may return another one, with more reports).
   const std::vector<StreamRecoveryReport>& recovery_report() const;
+
+  // With WalOptions::defer_stream_recovery: recovers every stream still pending, in
+  // directory-name order, and returns the first error (that stream stays pending; later
+  // ones are not tried). OK at once when none is pending (always without deferral).
+  absl::Status RecoverPendingStreams();
 
   const WalOptions& options() const;
 

@@ -10,13 +10,17 @@
 // Thread-safety: thread-safe, as the Wal. Every public call but Close passes the call gate
 // (Call in wal.cc); Close shuts it and waits for the calls in flight. Locks: close_mu_
 // serializes Close; streams_mu_ guards the stream maps and is held only to look up or
-// insert a stream, never during I/O.
+// insert a stream, never during I/O. With WalOptions::defer_stream_recovery, a stream
+// directory Open listed stays pending until a call needs it: its PendingStream's mutex is
+// the once-guard held across that one stream's recovery I/O (never streams_mu_), so
+// threads racing to first use it wait for one recovery; report_mu_ guards the reports.
 #ifndef IRONWAL_WAL_WAL_IMPL_H_
 #define IRONWAL_WAL_WAL_IMPL_H_
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,7 +96,15 @@ class Wal::Impl {
   Statistics GetStatistics() const;
   void ResetStatistics();
 
-  const std::vector<StreamRecoveryReport>& recovery_report() const { return recovery_report_; }
+  // Eager: what Open found. Deferred: recovers every pending stream first (I/O; a stream
+  // whose recovery fails stays pending and is left out), then the reports so far, sorted
+  // by directory; the reference stays valid (and unchanged) while the Wal lives.
+  const std::vector<StreamRecoveryReport>& recovery_report();
+  // Recovers every pending stream, in directory-name order; the first error (the stream
+  // stays pending, the later ones are not tried). OK at once when none is pending.
+  absl::Status RecoverAllPending();
+  // Wal::RecoverPendingStreams: RecoverAllPending as a public call.
+  absl::Status RecoverPendingStreams();
 
   // Delivers the queued events to the listeners and the logger (events.h: one thread at a
   // time; returns at once when another delivers). Called with no lock of the Wal held: by
@@ -104,6 +116,22 @@ class Wal::Impl {
  private:
   class Call;
 
+  // A stream directory Open listed and has not recovered yet (defer_stream_recovery).
+  struct PendingStream {
+    explicit PendingStream(FileType t) : type(t) {}
+    const FileType type;  // as the listing gave it (kDirectory or kSymlink)
+    internal::Mutex mu;   // the once-guard: held across this stream's recovery
+    bool done ABSL_GUARDED_BY(mu) = false;
+  };
+
+  // Recovers the directory `name` of the root as Open does (a deleted stream's removal
+  // finished, a directory that is no stream skipped: null), counting, queueing and
+  // reporting what it found. `type` is the listing's.
+  absl::StatusOr<std::unique_ptr<internal::Stream>> RecoverDir(const std::string& name,
+                                                               FileType type);
+  // Recovers `dir` if it is pending, once however many threads ask; OK when it is not
+  // (any more). On failure it stays pending and the next call retries.
+  absl::Status RecoverPending(const std::string& dir);
   // The stream for `key`: NotFound if it does not exist (and !create).
   absl::StatusOr<internal::Stream*> FindStream(absl::string_view key, bool create);
   // The same, deleted streams included.
@@ -145,7 +173,13 @@ class Wal::Impl {
   internal::WriterBudget writers_;
   std::unique_ptr<internal::FrameCache> frame_cache_;
   std::unique_ptr<FileLock> lock_;
+  // Eager: the reports, in listing (directory-name) order, written only by Recover.
   std::vector<StreamRecoveryReport> recovery_report_;
+  // Deferred: the reports by directory; each recovery_report() that finds more than its
+  // predecessor returned appends a sorted copy (a deque: earlier copies never move).
+  internal::Mutex report_mu_;
+  std::map<std::string, StreamRecoveryReport> deferred_reports_ ABSL_GUARDED_BY(report_mu_);
+  std::deque<std::vector<StreamRecoveryReport>> report_views_ ABSL_GUARDED_BY(report_mu_);
 
   // Every public call but Close passes it (see Call in wal.cc); Close shuts it.
   internal::CallGate gate_;
@@ -160,6 +194,12 @@ class Wal::Impl {
   std::map<std::string, std::unique_ptr<internal::Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
   // By key exactly as callers pass it: a fast path past StreamDirName.
   absl::flat_hash_map<std::string, internal::Stream*> by_key_ ABSL_GUARDED_BY(streams_mu_);
+  // Deferred: the directories not recovered yet, by name (ordered: RecoverPendingStreams
+  // visits them in the same order every run). An entry leaves when its stream moves to
+  // streams_ (or proves absent), in the same critical section.
+  std::map<std::string, std::shared_ptr<PendingStream>> pending_ ABSL_GUARDED_BY(streams_mu_);
+  // pending_.size(), readable without the lock: 0 skips every lookup in pending_.
+  std::atomic<size_t> pending_count_{0};
 };
 
 }  // namespace ironwal

@@ -1,7 +1,7 @@
 // The ironwal 0.6.3 fixtures through the whole Wal:
 //  - every fixture opens (a copy, on the real disk) and reads exactly as its manifest says,
-//    with both read strategies, by Get and by iteration, and opening and reading change
-//    no fixture file;
+//    with both read strategies, by Get and by iteration, with eager Open and with
+//    WalOptions::defer_stream_recovery, and opening and reading change no fixture file;
 //  - replaying a fixture's operations with its options writes byte-identical files where
 //    ironwal 0.6 wrote each batch as one frame (basic, txn), except the three reserved
 //    header bytes of each frame (0.6's zeros, this library's frame stamp, which must pass
@@ -115,28 +115,36 @@ void ExpectStreamReadsAsManifest(Wal* wal, const FixtureStream& stream) {
   }
 }
 
-class FixtureOpenTest : public ::testing::TestWithParam<std::tuple<std::string, ReadStrategy>> {};
+// The third parameter: WalOptions::defer_stream_recovery (streams recovered at first use).
+class FixtureOpenTest
+    : public ::testing::TestWithParam<std::tuple<std::string, ReadStrategy, bool>> {};
+
+std::string FixtureRoot(const std::string& name, ReadStrategy strategy, bool deferred,
+                        const char* suffix) {
+  return TempDir(absl::StrCat(name, strategy == ReadStrategy::kMmap ? "-mmap" : "-pread",
+                              deferred ? "-deferred" : "", suffix));
+}
 
 TEST_P(FixtureOpenTest, ReadsExactlyAsTheManifestSaysAndChangesNothing) {
-  const auto& [name, strategy] = GetParam();
+  const auto& [name, strategy, deferred] = GetParam();
   ASSERT_OK_AND_ASSIGN(const Fixture fixture, LoadFixture(name));
   Env* env = Env::Default();
-  const std::string root =
-      TempDir(absl::StrCat(name, strategy == ReadStrategy::kMmap ? "-mmap" : "-pread"));
+  const std::string root = FixtureRoot(name, strategy, deferred, "");
   CopyTree(env, fixture.root, root);
 
   WalOptions options = FixtureOptions(fixture);
   options.root = root;
   options.read_strategy = strategy;
+  options.defer_stream_recovery = deferred;
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
-    EXPECT_TRUE(wal->recovery_report().empty()) << wal->recovery_report().front().ToString();
     std::vector<std::string> keys;
-    for (const auto& [key, stream] : fixture.streams) {
+    for (const auto& [key, stream] : fixture.streams) {  // deferred: the first uses
       keys.push_back(key);
       ExpectStreamReadsAsManifest(wal.get(), stream);
     }
     EXPECT_THAT(wal->ListStreams(), IsOkAndHolds(keys));
+    EXPECT_TRUE(wal->recovery_report().empty()) << wal->recovery_report().front().ToString();
   }
   for (const auto& file : fixture.files) {
     const std::string relative = file.path.substr(file.path.find('/') + 1);  // drop "wal/"
@@ -148,15 +156,15 @@ TEST_P(FixtureOpenTest, ReadsExactlyAsTheManifestSaysAndChangesNothing) {
 }
 
 TEST_P(FixtureOpenTest, KeepsWritingWhereIronwal06StoppedAndReopens) {
-  const auto& [name, strategy] = GetParam();
+  const auto& [name, strategy, deferred] = GetParam();
   ASSERT_OK_AND_ASSIGN(const Fixture fixture, LoadFixture(name));
   Env* env = Env::Default();
-  const std::string root =
-      TempDir(absl::StrCat(name, strategy == ReadStrategy::kMmap ? "-mmap-w" : "-pread-w"));
+  const std::string root = FixtureRoot(name, strategy, deferred, "-w");
   CopyTree(env, fixture.root, root);
   WalOptions options = FixtureOptions(fixture);
   options.root = root;
   options.read_strategy = strategy;
+  options.defer_stream_recovery = deferred;
   for (int round = 0; round < 2; ++round) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
     for (const auto& [key, stream] : fixture.streams) {
@@ -174,11 +182,13 @@ TEST_P(FixtureOpenTest, KeepsWritingWhereIronwal06StoppedAndReopens) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureOpenTest,
                          ::testing::Combine(::testing::ValuesIn(FixtureNames()),
                                             ::testing::Values(ReadStrategy::kPread,
-                                                              ReadStrategy::kMmap)),
+                                                              ReadStrategy::kMmap),
+                                            ::testing::Bool()),
                          [](const auto& info) {
                            return std::get<0>(info.param) +
                                   (std::get<1>(info.param) == ReadStrategy::kMmap ? "_Mmap"
-                                                                                  : "_Pread");
+                                                                                  : "_Pread") +
+                                  (std::get<2>(info.param) ? "_Deferred" : "");
                          });
 
 // Replays the fixture's operations into an empty root on `env`.
