@@ -749,9 +749,10 @@ absl::Status Wal::Impl::Flush() {
 absl::Status Wal::Impl::Sync() {
   const Call call(this, "sync");
   IRONWAL_RETURN_IF_ERROR(call.status());
-  // What recovery of a pending stream would make durable (a repaired tail) is made so
-  // now; a failure is returned after the other streams are synced.
-  absl::Status first = RecoverAllPending();
+  // Pending streams (defer_stream_recovery) are left pending: nothing was appended to
+  // them, so there is nothing of theirs to make durable (their tails are repaired, and
+  // the repair synced, when a call first needs them, before any append).
+  absl::Status first = absl::OkStatus();
   for (Stream* s : AllStreams()) {
     absl::Status synced = s->Sync();
     if (first.ok()) first = synced;

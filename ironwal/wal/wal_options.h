@@ -102,10 +102,11 @@ struct WalOptions {
   // many threads race to it; its error goes to the call that needed it, and the stream
   // stays pending for the next call to retry. Calls that name a stream (append, Get,
   // iterators, truncations, metadata, GetStreamInfo, WaitFor, Sync/Flush of it,
-  // RecoverStream, creating it ...) recover it; ListStreams, Sync(), recovery_report()
-  // and RecoverPendingStreams() recover every pending stream first. Flush(), Close and
-  // GetStatistics do not (a pending stream has nothing buffered, nothing to close; the
-  // recovery counters count the streams recovered so far). Costs nothing on disk: the
+  // RecoverStream, creating it ...) recover it; ListStreams, recovery_report() and
+  // RecoverPendingStreams() recover every pending stream first. Sync(), Flush(), Close
+  // and GetStatistics do not (nothing was appended to a pending stream, so it has nothing
+  // to sync, flush or close; the recovery counters count the streams recovered so far: a
+  // periodic Sync() of a few busy streams never pays for the idle ones). Costs nothing on disk: the
   // format and recovery's steps are unchanged; read_only defers too and writes nothing.
   // Default: false.
   bool defer_stream_recovery = false;
