@@ -103,13 +103,13 @@ constexpr size_t kKeepScratch = 1 << 20;
 bool Stream::TryGet(uint64_t id, std::string* scratch, std::shared_ptr<SegmentReader>* reader,
                     absl::string_view* entry) {
   if (id >= next_id() || id < first_id()) return false;
-  const std::optional<StreamDir::Placement> place = dir_.Place(id);
-  if (!place.has_value()) return false;
+  uint64_t segment_start;
+  bool active;
   std::optional<FrameLocation> frame;
-  if (place->active) frame = place->active_index->Find(id);
-  *reader = shared_->readers->Lookup(this, place->segment_start);
+  if (!dir_.PlaceFrame(id, &segment_start, &active, &frame)) return false;
+  *reader = shared_->readers->Lookup(this, segment_start);
   if (*reader == nullptr) return false;
-  if (place->active) {
+  if (active) {
     // Not yet in the file (kAsync), or far enough past the mapping that ReaderFor maps the
     // segment again: the general path.
     if (!frame.has_value() || frame->end_offset() > dir_.flushed_offset() ||
