@@ -142,11 +142,7 @@ bool SegmentReader::TryReadEntry(const FrameLocation& where, uint64_t id, std::s
   }
   const absl::string_view payload(frame + format::kFrameHeaderSize, header.disk_size);
   if (header.entry_count == 1) return SingleEntry(payload, entry);
-  absl::StatusOr<absl::string_view> at =
-      RawEntryAt(payload, header.entry_count, id - header.start_id);
-  if (!at.ok()) return false;
-  *entry = *at;
-  return true;
+  return TryRawEntryAt(payload, header.entry_count, id - header.start_id, entry);
 }
 
 absl::Status SegmentReader::Annotate(const FrameLocation& where, const absl::Status& status) const {
