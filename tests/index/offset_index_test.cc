@@ -10,6 +10,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/base/test_point.h"
+
 namespace ironwal {
 namespace internal {
 namespace {
@@ -228,6 +230,35 @@ TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
   EXPECT_EQ(index.Find(207), std::nullopt);
   EXPECT_EQ(index.EndOffsetBelow(205), 2050u);
   EXPECT_EQ(index.EndOffsetBelow(207), 2070u);
+}
+
+// Find takes no lock, so the arrays may be replaced between its loading their addresses and
+// its reading them: growth (by Publish) and PublishAll keep the arrays they replace. A Find
+// held at that moment (a test point) while the publisher grows the arrays twice and then
+// appends a walk's frames still finds its frame; under ASan (CI runs this test with it) a
+// replaced array that were freed would be reported as a use after free.
+TEST(OffsetIndexTest, AFindThatLoadedTheArraysBeforeTheyGrewStillReadsThem) {
+  OffsetIndex index(0);
+  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 10, 1, 10);  // 64 slots, all used
+  uint64_t next = 63;
+  bool grown = false;
+  {
+    ScopedTestPoint at("offset_index.find.loaded", [&] {
+      if (grown) return;
+      grown = true;
+      for (; next < 300; ++next) index.Publish(next, next * 10, 1, 10);  // 64 -> 128 -> 256 -> 512
+      OffsetIndex::Frames walk;
+      for (; next < 310; ++next) walk.Add(next, next * 10);
+      index.PublishAll(std::move(walk), 310, 3100);
+    });
+    EXPECT_THAT(index.Find(5), Optional(IsFrame(5, 50, 1, 10)));
+    EXPECT_THAT(index.Find(62), Optional(IsFrame(62, 620, 1, 10)));
+  }
+  ASSERT_TRUE(grown);
+  EXPECT_EQ(index.frame_count(), 310u);
+  EXPECT_THAT(index.Find(309), Optional(IsFrame(309, 3090, 1, 10)));
+  // The replaced arrays are counted (64, 128, 256 and 512 slots each) with the current.
+  EXPECT_GE(index.MemoryUsage(), (64u + 128 + 256 + 512 + 311) * 2 * sizeof(uint64_t));
 }
 
 }  // namespace
