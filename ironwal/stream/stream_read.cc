@@ -96,8 +96,9 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
 
 // A frame read with pread lands in this thread's scratch buffer, reused from Get to Get
 // (the entry is copied out before the next read); GetSlow lets go of one that a frame grew
-// past kKeepScratch, so that a rare huge frame is not kept, and TryGet leaves such frames
-// to it.
+// past kKeepScratch, so that a rare huge frame is not kept. TryGet leaves frames over half
+// of it to GetSlow: growing for a smaller one (to at most twice the old capacity, which is
+// below the frame's size) keeps the buffer within kKeepScratch without a check per Get.
 constexpr size_t kKeepScratch = 1 << 20;
 
 bool Stream::TryGet(uint64_t id, std::string* scratch, std::shared_ptr<SegmentReader>* reader,
@@ -120,7 +121,7 @@ bool Stream::TryGet(uint64_t id, std::string* scratch, std::shared_ptr<SegmentRe
     frame = (*reader)->index().Find(id);
     if (!frame.has_value()) return false;
   }
-  return frame->size <= kKeepScratch && (*reader)->TryReadEntry(*frame, id, scratch, entry);
+  return frame->size <= kKeepScratch / 2 && (*reader)->TryReadEntry(*frame, id, scratch, entry);
 }
 
 absl::StatusOr<std::string> Stream::Get(uint64_t id) {
