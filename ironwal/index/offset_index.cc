@@ -6,7 +6,6 @@
 #include "absl/base/optimization.h"
 
 #include "ironwal/base/check.h"
-#include "ironwal/base/test_point.h"
 
 namespace ironwal {
 namespace internal {
@@ -134,9 +133,6 @@ std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
   // No lock (see the file comment): the count first, then arrays that hold its slots.
   const size_t n = count_.load(std::memory_order_acquire);
   const Slot* const starts = starts_at_.load(std::memory_order_acquire);
-  const Slot* const offsets = offsets_at_.load(std::memory_order_acquire);
-  // Where growth may replace the arrays under a reader (tests/index/offset_index_test.cc).
-  IRONWAL_TEST_POINT("offset_index.find.loaded");
   if (id < segment_start_id_ || n == 0 || id >= starts[n].value) return std::nullopt;
   // Most frames hold one entry, so frame i usually starts at ID start + i: try that first.
   size_t i = static_cast<size_t>(id - segment_start_id_);
@@ -145,6 +141,7 @@ std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
     if (it == starts) return std::nullopt;
     i = static_cast<size_t>(it - starts) - 1;
   }
+  const Slot* const offsets = offsets_at_.load(std::memory_order_acquire);
   FrameLocation loc;
   loc.start_id = starts[i].value;
   loc.offset = offsets[i].value;

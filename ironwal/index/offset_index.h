@@ -138,6 +138,9 @@ class OffsetIndex {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
                                                        uint32_t entry_count) const;
 
+  // tests/index/offset_index_test.cc reads the arrays' addresses as Find loads them.
+  friend class OffsetIndexTestPeer;
+
   const uint64_t segment_start_id_;
   mutable SharedMutex mu_;
   // Frame i starts at ID starts_[i] and byte offsets_[i] and ends where slot i + 1 says;
