@@ -200,6 +200,27 @@ inline bool SingleEntry(absl::string_view block, absl::string_view* entry) {
 absl::StatusOr<absl::string_view> RawEntryAt(absl::string_view block, uint32_t entry_count,
                                              uint64_t index);
 
+// RawEntryAt without a Status (Get's fast path): true and `*entry` set exactly when
+// RawEntryAt(block, entry_count, index) returns an entry, which is then the same view.
+inline bool TryRawEntryAt(absl::string_view block, uint32_t entry_count, uint64_t index,
+                          absl::string_view* entry) {
+  if (index >= entry_count) return false;
+  const char* p = block.data();
+  size_t left = block.size();
+  for (uint64_t i = 0;; ++i) {
+    if (left < format::kEntryLengthSize) return false;
+    const uint32_t length = DecodeFixed32(p);
+    left -= format::kEntryLengthSize;
+    if (length > left) return false;
+    if (i == index) {
+      *entry = absl::string_view(p + format::kEntryLengthSize, length);
+      return i + 1 < entry_count || left == length;  // the last entry ends the block
+    }
+    p += format::kEntryLengthSize + length;
+    left -= length;
+  }
+}
+
 // Inline: the scan's bulk path (frame_run.h) and recovery call it once per frame.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool TryDecodeFrameHeader(const char* p, FrameHeader* header) {
   if (DecodeFixed32(p + format::kMagicOffset) != format::kFrameMagic) return false;

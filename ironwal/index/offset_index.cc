@@ -20,16 +20,33 @@ OffsetIndex::OffsetIndex(uint64_t segment_start_id)
     : segment_start_id_(segment_start_id),
       starts_{segment_start_id},
       offsets_{Slot(0)},
+      starts_at_(starts_.data()),
+      offsets_at_(offsets_.data()),
       end_id_(segment_start_id),
       end_offset_(0) {}
 
+void OffsetIndex::ReplaceArraysLocked(std::vector<Slot> starts, std::vector<Slot> offsets) {
+  retired_.push_back(std::move(starts_));
+  retired_.push_back(std::move(offsets_));
+  starts_ = std::move(starts);
+  offsets_ = std::move(offsets);
+  starts_at_.store(starts_.data(), std::memory_order_release);
+  offsets_at_.store(offsets_.data(), std::memory_order_release);
+}
+
 void OffsetIndex::Grow() {
-  // Doubling: the copy under the lock happens once per doubling of the frame count (and
-  // the new slots are left uninitialised, see Slot).
+  // Doubling: the copy happens once per doubling of the frame count (and the new slots
+  // past the end are left uninitialised, see Slot). Only the publisher writes slots, so
+  // the copy needs no lock; the swap takes it for the readers that use starts_ itself.
   const size_t slots = std::max<size_t>(64, 2 * starts_.size());
+  const size_t used = count_.load(std::memory_order_relaxed) + 1;  // the frames and the end
+  std::vector<Slot> starts(slots);
+  std::vector<Slot> offsets(slots);
+  std::copy(starts_.begin(), starts_.begin() + static_cast<std::ptrdiff_t>(used), starts.begin());
+  std::copy(offsets_.begin(), offsets_.begin() + static_cast<std::ptrdiff_t>(used),
+            offsets.begin());
   WriterMutexLock lock(&mu_);
-  starts_.resize(slots);
-  offsets_.resize(slots);
+  ReplaceArraysLocked(std::move(starts), std::move(offsets));
 }
 
 void OffsetIndex::OutOfOrder(uint64_t start_id, uint64_t offset, uint32_t entry_count) const {
@@ -89,16 +106,14 @@ void OffsetIndex::PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset
       << "frame " << starts.front().value << " after " << end;
   IRONWAL_CHECK(offsets.front().value == end_bytes)
       << "frame at " << offsets.front().value << " after " << end_bytes;
-  if (n == 0) {
-    starts_ = std::move(starts);
-    offsets_ = std::move(offsets);
-  } else {
+  if (n > 0) {
     // Slot n (the old end) is the first new frame's start: the new slots go from there.
-    starts_.resize(n);
-    offsets_.resize(n);
-    starts_.insert(starts_.end(), starts.begin(), starts.end());
-    offsets_.insert(offsets_.end(), offsets.begin(), offsets.end());
+    starts.insert(starts.begin(), starts_.begin(),
+                  starts_.begin() + static_cast<std::ptrdiff_t>(n));
+    offsets.insert(offsets.begin(), offsets_.begin(),
+                   offsets_.begin() + static_cast<std::ptrdiff_t>(n));
   }
+  ReplaceArraysLocked(std::move(starts), std::move(offsets));
   count_.store(n + added, std::memory_order_release);
   end_offset_.store(end_offset, std::memory_order_release);
   end_id_.store(end_id, std::memory_order_release);
@@ -115,18 +130,23 @@ FrameLocation OffsetIndex::LocationOf(size_t i) const {
 }
 
 std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
-  ReaderMutexLock lock(&mu_);
+  // No lock (see the file comment): the count first, then arrays that hold its slots.
   const size_t n = count_.load(std::memory_order_acquire);
-  if (id < segment_start_id_ || n == 0 || id >= starts_[n].value) return std::nullopt;
+  const Slot* const starts = starts_at_.load(std::memory_order_acquire);
+  if (id < segment_start_id_ || n == 0 || id >= starts[n].value) return std::nullopt;
   // Most frames hold one entry, so frame i usually starts at ID start + i: try that first.
   size_t i = static_cast<size_t>(id - segment_start_id_);
-  if (i >= n || starts_[i].value != id) {
-    const auto first = starts_.begin();
-    auto it = std::upper_bound(first, first + static_cast<std::ptrdiff_t>(n), id, IdBefore);
-    if (it == first) return std::nullopt;
-    i = static_cast<size_t>(it - first) - 1;
+  if (i >= n || starts[i].value != id) {
+    const Slot* const it = std::upper_bound(starts, starts + n, id, IdBefore);
+    if (it == starts) return std::nullopt;
+    i = static_cast<size_t>(it - starts) - 1;
   }
-  FrameLocation loc = LocationOf(i);
+  const Slot* const offsets = offsets_at_.load(std::memory_order_acquire);
+  FrameLocation loc;
+  loc.start_id = starts[i].value;
+  loc.offset = offsets[i].value;
+  loc.entry_count = static_cast<uint32_t>(starts[i + 1].value - loc.start_id);
+  loc.size = offsets[i + 1].value - loc.offset;
   if (id >= loc.end_id()) return std::nullopt;
   return loc;
 }
@@ -153,7 +173,9 @@ std::optional<FrameLocation> OffsetIndex::FrameAt(uint64_t offset) const {
 
 size_t OffsetIndex::MemoryUsage() const {
   ReaderMutexLock lock(&mu_);
-  return sizeof(*this) + (starts_.capacity() + offsets_.capacity()) * sizeof(Slot);
+  size_t slots = starts_.capacity() + offsets_.capacity();
+  for (const std::vector<Slot>& old : retired_) slots += old.capacity();
+  return sizeof(*this) + slots * sizeof(Slot);
 }
 
 }  // namespace internal

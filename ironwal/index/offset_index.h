@@ -18,8 +18,15 @@
 // offsets); slot frame_count() holds the published end. Publish writes the new end's slot,
 // then stores the frame count with release; a reader loads the count with acquire and reads
 // only slots up to it, so it sees whole frames and no gap, without the writer taking a
-// lock. The arrays move only when they grow (every doubling), under the exclusive side of
-// mu_; readers hold its shared side so that they never read arrays being moved.
+// lock. The arrays move only when they grow (every doubling, or PublishAll appending), under
+// the exclusive side of mu_: the publisher copies the slots into new arrays, stores their
+// addresses (release) and keeps the old arrays until the index is destroyed (a reader may
+// still be searching them; they hold every slot it may read). Find, a Get's lookup, so
+// takes no lock: it loads the count (acquire), then the arrays' addresses, and reads slots
+// up to that count, which any array it may see holds. The other readers hold mu_'s shared
+// side. The old arrays cost at most as much again as the current ones (they halve each
+// time back), and only for an index that grew by Publish: the writer's (a walk's index is
+// taken over whole by PublishAll).
 //
 // Thread-safety: one publisher (external synchronization between publishers) and any
 // number of concurrent readers.
@@ -61,7 +68,7 @@ class OffsetIndex {
   void Publish(uint64_t start_id, uint64_t offset, uint32_t entry_count, uint64_t frame_size);
 
   // The published frame holding `id`, or nullopt when `id` is outside [segment start,
-  // end_id()).
+  // end_id()). Takes no lock (see the file comment).
   std::optional<FrameLocation> Find(uint64_t id) const;
 
   // Bytes covered by the published frames that hold only IDs below `id` (end_offset() when
@@ -115,7 +122,7 @@ class OffsetIndex {
   // Bytes covered by published frames.
   uint64_t end_offset() const { return end_offset_.load(std::memory_order_acquire); }
   size_t frame_count() const { return count_.load(std::memory_order_acquire); }
-  // Approximate heap bytes held.
+  // Approximate heap bytes held (the arrays given up by growth included).
   size_t MemoryUsage() const;
 
  private:
@@ -124,8 +131,15 @@ class OffsetIndex {
   // The publisher's slow paths, out of line: doubles the arrays (under the exclusive
   // lock); dies saying how a frame does not continue the index.
   ABSL_ATTRIBUTE_NOINLINE void Grow();
+  // Makes `starts` and `offsets` the arrays (under the exclusive lock), keeping the old
+  // ones for readers that may still search them (Find), and publishes their addresses.
+  void ReplaceArraysLocked(std::vector<Slot> starts, std::vector<Slot> offsets)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
                                                        uint32_t entry_count) const;
+
+  // tests/index/offset_index_test.cc reads the arrays' addresses as Find loads them.
+  friend class OffsetIndexTestPeer;
 
   const uint64_t segment_start_id_;
   mutable SharedMutex mu_;
@@ -137,6 +151,11 @@ class OffsetIndex {
   // reader reads a slot past the count it loaded (see the file comment).
   std::vector<Slot> starts_;
   std::vector<Slot> offsets_;
+  // starts_.data() and offsets_.data(), for Find (stored with release after the slots they
+  // hold are written), and the arrays they pointed to before (kept, see the file comment).
+  std::atomic<const Slot*> starts_at_;
+  std::atomic<const Slot*> offsets_at_;
+  std::vector<std::vector<Slot>> retired_ ABSL_GUARDED_BY(mu_);
   std::atomic<size_t> count_{0};  // frames published; stored with release after their slots
   // The published end, stored after count_ (so a reader that sees them sees the frames).
   std::atomic<uint64_t> end_id_;

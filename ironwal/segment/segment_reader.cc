@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
@@ -49,7 +50,7 @@ absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenFile(Env* env, const std::
 
 SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file,
                              std::shared_ptr<const OffsetIndex> index)
-    : file_(std::move(file)), index_(std::move(index)) {}
+    : file_(std::move(file)), mapped_size_(file_->MappedSize()), index_(std::move(index)) {}
 
 absl::StatusOr<std::shared_ptr<SegmentReader>> SegmentReader::OpenSealed(
     Env* env, const std::string& path, uint64_t start_id, std::optional<uint64_t> end_id,
@@ -119,6 +120,29 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   absl::Status verified = VerifyFramePayload(frame.header_, frame.payload_);
   if (!verified.ok()) return absl::DataLossError(absl::StrCat(at(), verified.message()));
   return frame;
+}
+
+bool SegmentReader::TryReadEntry(const FrameLocation& where, uint64_t id, std::string* scratch,
+                                 absl::string_view* entry) const {
+  const size_t n = static_cast<size_t>(where.size);
+  if (n < format::kFrameHeaderSize || id < where.start_id || id >= where.end_id()) return false;
+  char* buffer = nullptr;  // none: the frame is in the mapping
+  if (where.end_offset() > mapped_size_) {
+    if (scratch->size() < n) scratch->resize(n);
+    buffer = &(*scratch)[0];
+  }
+  const absl::StatusOr<absl::string_view> bytes = file_->Read(where.offset, n, buffer);
+  if (ABSL_PREDICT_FALSE(!bytes.ok() || bytes->size() != n)) return false;
+  const char* const frame = bytes->data();
+  FrameHeader header;
+  if (!TryDecodeFrameHeader(frame, &header) || header.codec != format::Codec::kRaw ||
+      header.start_id != where.start_id || header.entry_count != where.entry_count ||
+      header.frame_size() != where.size || !FrameMatchesInPlace(header, frame)) {
+    return false;
+  }
+  const absl::string_view payload(frame + format::kFrameHeaderSize, header.disk_size);
+  if (header.entry_count == 1) return SingleEntry(payload, entry);
+  return TryRawEntryAt(payload, header.entry_count, id - header.start_id, entry);
 }
 
 absl::Status SegmentReader::Annotate(const FrameLocation& where, const absl::Status& status) const {

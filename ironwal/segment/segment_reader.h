@@ -94,6 +94,18 @@ class SegmentReader {
   // out before it reads again. The re-read after a CRC failure still uses its own buffer.
   absl::StatusOr<VerifiedFrame> ReadFrame(const FrameLocation& where, std::string* scratch) const;
 
+  // Get's fast path: entry `id` of the raw frame at `where` (from index().Find), with every
+  // check ReadFrame and VerifiedFrame::Entry make (the header decodes and matches the
+  // index, the CRC, folded in place, matches, the entry block is well formed) but no
+  // Status, no VerifiedFrame and no copy of the frame: `*entry` is a view into the mapping
+  // (valid while this reader lives) or, for a frame past it, into `*scratch`, which one
+  // pread fills (resized as needed; valid until it changes). False, and nothing reported,
+  // when the frame is not that common case: a read error, a short read, any failed check,
+  // an LZ4 frame. The caller then reads it with ReadFrame, which reports what is wrong (and
+  // reads a frame that failed its CRC once more).
+  bool TryReadEntry(const FrameLocation& where, uint64_t id, std::string* scratch,
+                    absl::string_view* entry) const;
+
   // `status` (an error of VerifiedFrame::Entry or Decode for the frame at `where`) with
   // "read <path>@<offset>: " in front, so that it names the file.
   absl::Status Annotate(const FrameLocation& where, const absl::Status& status) const;
@@ -106,6 +118,8 @@ class SegmentReader {
   // index().end_id() cannot be read.
   const absl::Status& damage() const { return damage_; }
   const RandomAccessFile& file() const { return *file_; }
+  // file().MappedSize(), read once at open (a mapping never grows).
+  uint64_t mapped_size() const { return mapped_size_; }
   const std::string& path() const { return file_->path(); }
   uint64_t start_id() const { return index_->segment_start_id(); }
 
@@ -116,6 +130,7 @@ class SegmentReader {
                                          std::string* scratch) const;
 
   std::unique_ptr<RandomAccessFile> file_;
+  const uint64_t mapped_size_;
   std::shared_ptr<const OffsetIndex> index_;
   absl::Status damage_;
   bool sealed_ = false;

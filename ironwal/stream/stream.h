@@ -273,6 +273,14 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::StatusOr<std::shared_ptr<SegmentReader>> ReaderFor(
       uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
       const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset);
+  // Get's fast path: true and `*entry` set when entry `id` is found in a cached reader and
+  // its frame passes every check (SegmentReader::TryReadEntry): a view into the mapping of
+  // `*reader` or into `*scratch`. False, with nothing reported, otherwise (no reader cached,
+  // a frame the kAsync buffer still holds, a frame larger than the scratch buffer is kept
+  // at, any error): Get then takes the general path (GetSlow), which reports what is wrong.
+  bool TryGet(uint64_t id, std::string* scratch, std::shared_ptr<SegmentReader>* reader,
+              absl::string_view* entry);
+  absl::StatusOr<std::string> GetSlow(uint64_t id, std::string* scratch);
 
   std::string OpDescription(absl::string_view op) const;
 

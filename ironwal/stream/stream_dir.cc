@@ -398,6 +398,18 @@ std::optional<StreamDir::Placement> StreamDir::Place(uint64_t id) const {
   return p;
 }
 
+bool StreamDir::PlaceFrame(uint64_t id, uint64_t* segment_start, bool* active,
+                           std::optional<FrameLocation>* frame) const {
+  ReaderMutexLock lock(&segments_mu_);
+  const int64_t i = FindSegment(segments_, id);
+  if (i < 0) return false;
+  const size_t n = static_cast<size_t>(i);
+  *segment_start = segments_[n];
+  *active = n + 1 == segments_.size();
+  if (*active && active_index_ != nullptr) *frame = active_index_->Find(id);
+  return true;
+}
+
 std::vector<uint64_t> StreamDir::Segments(uint64_t* first_id) const {
   ReaderMutexLock lock(&segments_mu_);
   *first_id = this->first_id();  // moves with the list (see Truncate)

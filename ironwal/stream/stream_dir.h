@@ -195,6 +195,11 @@ class StreamDir {
   };
   // The segment holding `id`, or nullopt below the first segment.
   std::optional<Placement> Place(uint64_t id) const;
+  // Get's fast path: Place without copying the active index. False below the first
+  // segment; else `*segment_start` and `*active` as Place says, and for the active segment
+  // `*frame` = its index's Find(id), looked up under the same lock as the list.
+  bool PlaceFrame(uint64_t id, uint64_t* segment_start, bool* active,
+                  std::optional<FrameLocation>* frame) const;
   // The segments' start IDs and first_id(), read together.
   std::vector<uint64_t> Segments(uint64_t* first_id) const;
   std::string SegmentPath(uint64_t start_id) const;

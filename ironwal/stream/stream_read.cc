@@ -23,7 +23,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
     const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset) {
   std::shared_ptr<SegmentReader> reader = shared_->readers->Lookup(this, segment_start);
   if (reader != nullptr && options_.use_mmap && active &&
-      needed_end_offset > reader->file().MappedSize() + kRemapSlack) {
+      needed_end_offset > reader->mapped_size() + kRemapSlack) {
     reader = nullptr;  // Map the segment again, now that it has grown.
   }
   if (reader != nullptr) return reader;
@@ -94,15 +94,51 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
   return pos;
 }
 
+// A frame read with pread lands in this thread's scratch buffer, reused from Get to Get
+// (the entry is copied out before the next read); GetSlow lets go of one that a frame grew
+// past kKeepScratch, so that a rare huge frame is not kept. TryGet leaves frames over half
+// of it to GetSlow: growing for a smaller one (to at most twice the old capacity, which is
+// below the frame's size) keeps the buffer within kKeepScratch without a check per Get.
+constexpr size_t kKeepScratch = 1 << 20;
+
+bool Stream::TryGet(uint64_t id, std::string* scratch, std::shared_ptr<SegmentReader>* reader,
+                    absl::string_view* entry) {
+  if (id >= next_id() || id < first_id()) return false;
+  uint64_t segment_start;
+  bool active;
+  std::optional<FrameLocation> frame;
+  if (!dir_.PlaceFrame(id, &segment_start, &active, &frame)) return false;
+  *reader = shared_->readers->Lookup(this, segment_start);
+  if (*reader == nullptr) return false;
+  if (active) {
+    // Not yet in the file (kAsync), or far enough past the mapping that ReaderFor maps the
+    // segment again: the general path.
+    if (!frame.has_value() || frame->end_offset() > dir_.flushed_offset() ||
+        (options_.use_mmap && frame->end_offset() > (*reader)->mapped_size() + kRemapSlack)) {
+      return false;
+    }
+  } else {
+    frame = (*reader)->index().Find(id);
+    if (!frame.has_value()) return false;
+  }
+  return frame->size <= kKeepScratch / 2 && (*reader)->TryReadEntry(*frame, id, scratch, entry);
+}
+
 absl::StatusOr<std::string> Stream::Get(uint64_t id) {
-  IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(id));
-  // A frame read with pread lands in this thread's scratch buffer, reused from Get to Get
-  // (the entry is copied out before the next read); one that grew it past kKeepScratch is
-  // let go afterwards so that a rare huge frame is not kept.
-  constexpr size_t kKeepScratch = 1 << 20;
   thread_local std::string scratch;
+  std::shared_ptr<SegmentReader> reader;  // holds the mapping `entry` may point into
+  absl::string_view entry;
+  if (TryGet(id, &scratch, &reader, &entry)) {
+    return absl::StatusOr<std::string>(absl::in_place, entry.data(), entry.size());
+  }
+  return GetSlow(id, &scratch);
+}
+
+absl::StatusOr<std::string> Stream::GetSlow(uint64_t id, std::string* scratch_buffer) {
+  std::string& scratch = *scratch_buffer;
+  IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(id));
   absl::StatusOr<VerifiedFrame> frame = pos.reader->ReadFrame(pos.frame, &scratch);
-  const auto release = [] {
+  const auto release = [&scratch] {
     if (scratch.capacity() > kKeepScratch) std::string().swap(scratch);
   };
   if (!frame.ok()) {

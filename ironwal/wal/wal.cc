@@ -485,11 +485,17 @@ absl::StatusOr<std::string> Wal::Impl::GetCached(Stream* stream, uint64_t id) {
 
 absl::StatusOr<std::string> Wal::Impl::Get(absl::string_view stream, uint64_t id) {
   const Call call(this, "get");
-  IRONWAL_RETURN_IF_ERROR(call.status());
-  IRONWAL_ASSIGN_OR_RETURN(Stream * s, FindStream(stream, /*create=*/false));
-  absl::StatusOr<std::string> entry = frame_cache_ != nullptr ? GetCached(s, id) : s->Get(id);
+  if (ABSL_PREDICT_FALSE(!call.status().ok())) return call.status();
+  const absl::StatusOr<Stream*> s = FindStream(stream, /*create=*/false);
+  if (ABSL_PREDICT_FALSE(!s.ok())) return s.status();
+  return GetFrom(*s, id);
+}
+
+absl::StatusOr<std::string> Wal::Impl::GetFrom(Stream* stream, uint64_t id) {
+  absl::StatusOr<std::string> entry =
+      frame_cache_ != nullptr ? GetCached(stream, id) : stream->Get(id);
   CountRead(entry.ok() ? entry->size() : 0, 1);
-  return entry;
+  return entry;  // the one return: the result is built in the caller's object
 }
 
 std::vector<absl::StatusOr<std::string>> Wal::Impl::MultiGet(absl::string_view stream,

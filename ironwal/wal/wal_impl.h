@@ -141,6 +141,8 @@ class Wal::Impl {
   // Env in the same order every run.
   std::vector<internal::Stream*> AllStreams() const;
   absl::StatusOr<std::string> GetCached(internal::Stream* stream, uint64_t id);
+  // Get once the stream is found: the entry (from the frame cache when there is one), counted.
+  absl::StatusOr<std::string> GetFrom(internal::Stream* stream, uint64_t id);
   // Statistics (no-ops when off): the clock at the start of an append, or kUntimed when
   // this append's latency is not recorded. AppendClock, before the stream is found, times
   // every append of kStrict and kBatchOnly; AsyncAppendClock, once it is, one in

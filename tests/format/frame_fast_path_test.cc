@@ -1,6 +1,6 @@
 // The read path's fast variants in frame.h (TryDecodeFrameHeader, FramePayloadMatches,
-// SingleEntry, the one-pass ComputeFrameCrc) give exactly what the checked variants give,
-// on good frames and on frames with one byte changed anywhere.
+// SingleEntry, TryRawEntryAt, the one-pass ComputeFrameCrc) give exactly what the checked variants
+// give, on good frames and on frames with one byte changed anywhere.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -114,6 +114,39 @@ TEST(FrameFastPathTest, SingleEntryAgreesWithSplitEntries) {
     ASSERT_EQ(split.size(), 1u);
     EXPECT_EQ(single.data(), split[0].data());
     EXPECT_EQ(single.size(), split[0].size());
+  }
+}
+
+// TryRawEntryAt accepts exactly what RawEntryAt accepts, for every index, and returns the
+// same view: blocks of one to four entries cut short, overrun, with bytes left over.
+TEST(FrameFastPathTest, TryRawEntryAtAgreesWithRawEntryAt) {
+  std::vector<std::string> blocks = {"", "\x01", std::string(3, '\0')};
+  for (const std::vector<std::string>& entries : std::vector<std::vector<std::string>>{
+           {"a"}, {"a", ""}, {"", "bb", "ccc"}, {"dddd", "e", "", "ff"}}) {
+    std::string block;
+    for (const std::string& e : entries) {
+      PutFixed32(&block, static_cast<uint32_t>(e.size()));
+      block += e;
+    }
+    for (size_t cut = 0; cut <= block.size(); ++cut) blocks.push_back(block.substr(0, cut));
+    blocks.push_back(block + "x");
+    std::string overrun = block;
+    overrun[0] = static_cast<char>(overrun[0] + 9);
+    blocks.push_back(overrun);
+  }
+  for (const std::string& block : blocks) {
+    for (uint32_t count = 1; count <= 5; ++count) {
+      for (uint64_t index = 0; index <= count; ++index) {
+        absl::string_view fast;
+        const bool ok = TryRawEntryAt(block, count, index, &fast);
+        const absl::StatusOr<absl::string_view> checked = RawEntryAt(block, count, index);
+        ASSERT_EQ(ok, checked.ok()) << block.size() << " bytes, entry " << index << " of " << count
+                                    << ": " << checked.status();
+        if (!ok) continue;
+        EXPECT_EQ(fast.data(), checked->data());
+        EXPECT_EQ(fast.size(), checked->size());
+      }
+    }
   }
 }
 

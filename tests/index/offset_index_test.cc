@@ -231,5 +231,48 @@ TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
 }
 
 }  // namespace
+
+// What Find loads: the addresses of the arrays (it reads them after, without a lock).
+class OffsetIndexTestPeer {
+ public:
+  static const OffsetIndex::Slot* Starts(const OffsetIndex& index) {
+    return index.starts_at_.load(std::memory_order_acquire);
+  }
+  static const OffsetIndex::Slot* Offsets(const OffsetIndex& index) {
+    return index.offsets_at_.load(std::memory_order_acquire);
+  }
+};
+
+namespace {
+
+// Find takes no lock, so the arrays may be replaced between its loading their addresses and
+// its reading them: growth (by Publish) and PublishAll keep the arrays they replace. The
+// arrays a Find loaded before the publisher grew them twice and then appended a walk's
+// frames still hold the frames it may read; under ASan (CI runs this test with it) an
+// array that were freed would be reported as a use after free.
+TEST(OffsetIndexTest, ArraysAFindLoadedBeforeTheyGrewStayReadable) {
+  OffsetIndex index(0);
+  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 10, 1, 10);  // 64 slots, all used
+  const OffsetIndex::Slot* const starts = OffsetIndexTestPeer::Starts(index);
+  const OffsetIndex::Slot* const offsets = OffsetIndexTestPeer::Offsets(index);
+  uint64_t next = 63;
+  for (; next < 300; ++next) index.Publish(next, next * 10, 1, 10);  // 64 -> ... -> 512
+  OffsetIndex::Frames walk;
+  for (; next < 310; ++next) walk.Add(next, next * 10);
+  index.PublishAll(std::move(walk), 310, 3100);
+  ASSERT_NE(OffsetIndexTestPeer::Starts(index), starts) << "the arrays moved";
+  ASSERT_NE(OffsetIndexTestPeer::Offsets(index), offsets);
+  for (uint64_t i = 0; i <= 63; ++i) {  // the 63 frames and their end
+    ASSERT_EQ(starts[i].value, i);
+    ASSERT_EQ(offsets[i].value, i * 10);
+  }
+  EXPECT_EQ(index.frame_count(), 310u);
+  EXPECT_THAT(index.Find(5), Optional(IsFrame(5, 50, 1, 10)));
+  EXPECT_THAT(index.Find(309), Optional(IsFrame(309, 3090, 1, 10)));
+  // The replaced arrays are counted (64, 128, 256 and 512 slots each) with the current.
+  EXPECT_GE(index.MemoryUsage(), (64u + 128 + 256 + 512 + 311) * 2 * sizeof(uint64_t));
+}
+
+}  // namespace
 }  // namespace internal
 }  // namespace ironwal
