@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -23,17 +24,50 @@ namespace raft {
 namespace testing {
 namespace {
 
-// A port the kernel says is free now (bound to port 0, then released).
-int FreePort() {
+// The lowest ephemeral port: the kernel hands out ports from there up to connect() and to
+// bind(port 0), so a port below it that is free now stays free unless another process
+// picks the same one.
+int EphemeralLow() {
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    int lo = 0;
+    int hi = 0;
+    if (std::fscanf(f, "%d %d", &lo, &hi) == 2 && lo > 2048) low = lo;
+    std::fclose(f);
+  }
+  return low;
+}
+
+// Whether 127.0.0.1:port can be bound now.
+bool CanBind(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-  socklen_t len = sizeof(sa);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
   ::close(fd);
-  return ntohs(sa.sin_port);
+  return ok;
+}
+
+// A port for a node to listen on that nothing holds now. Not from the ephemeral range: a
+// port bound to 0 and released there could be handed at once to another process's
+// outgoing connection or bind(0) (parallel test shards running clusters of their own),
+// and a node that cannot bind its port exits at start while the test talks to whatever
+// took it. Below that range the candidates start at a point drawn from this process's
+// ID, so parallel test processes walk different ports, and each is checked by a bind.
+int FreePort() {
+  static int next = -1;
+  const int low = 10000;
+  const int span = EphemeralLow() - low;
+  if (next < 0) next = static_cast<int>((static_cast<unsigned>(::getpid()) * 7919u) % span);
+  for (int tries = 0; tries < span; ++tries) {
+    const int port = low + next;
+    next = (next + 1) % span;
+    if (CanBind(port)) return port;
+  }
+  return 0;  // none free: the node fails to start and says so
 }
 
 }  // namespace
