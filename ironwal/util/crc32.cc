@@ -127,28 +127,44 @@ uint32_t Crc32Of17AndTail(const char* head, const char* tail, size_t n) {
   return Crc32Extend(Crc32Extend(0, head, 17), tail, n);
 }
 
+namespace {
+
+// Whether this CPU (and build) can run `impl`.
+bool CanRun(Crc32Impl impl) {
+  switch (impl) {
+    case Crc32Impl::kPortable:
+      return true;
+#if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
+    case Crc32Impl::kPclmul:
+      return kUsePclmul;
+    case Crc32Impl::kAvx:
+      return kUseAvx;
+#endif
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 bool Crc32Of17AndTailBy(Crc32Impl impl, const char* head, const char* tail, size_t n,
                         uint32_t* crc) {
+  if (!CanRun(impl)) return false;
   if (impl == Crc32Impl::kPortable) {
     *crc = Crc32ExtendPortable(Crc32ExtendPortable(0, head, 17), tail, n);
     return true;
   }
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
   const uint32_t state = kZeroPrefixStates[15 - n % 16];
-  if (impl == Crc32Impl::kAvx && kUseAvx) {
-    *crc = ~Crc32Fold17AndTailAvx(state, head, tail, n);
-    return true;
-  }
-  if (impl == Crc32Impl::kPclmul && kUsePclmul) {
-    *crc = ~Crc32Fold17AndTailPclmul(state, head, tail, n);
-    return true;
-  }
+  *crc = ~(impl == Crc32Impl::kAvx ? Crc32Fold17AndTailAvx(state, head, tail, n)
+                                   : Crc32Fold17AndTailPclmul(state, head, tail, n));
 #endif
-  return false;
+  return true;
 }
 
 bool Crc32Of17AndTailMatchingBy(Crc32Impl impl, const Crc32Of17AndTailItem* items, size_t count,
                                 size_t* matching) {
+  if (!CanRun(impl)) return false;
   if (impl == Crc32Impl::kPortable) {
     size_t i = 0;
     uint32_t crc = 0;
@@ -160,16 +176,11 @@ bool Crc32Of17AndTailMatchingBy(Crc32Impl impl, const Crc32Of17AndTailItem* item
     return true;
   }
 #if defined(__x86_64__) && defined(IRONWAL_HAVE_PCLMUL)
-  if (impl == Crc32Impl::kAvx && kUseAvx) {
-    *matching = Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count);
-    return true;
-  }
-  if (impl == Crc32Impl::kPclmul && kUsePclmul) {
-    *matching = Crc32Of17AndTailMatchingPclmul(kZeroPrefixStates.data(), items, count);
-    return true;
-  }
+  *matching = impl == Crc32Impl::kAvx
+                  ? Crc32Of17AndTailMatchingAvx(kZeroPrefixStates.data(), items, count)
+                  : Crc32Of17AndTailMatchingPclmul(kZeroPrefixStates.data(), items, count);
 #endif
-  return false;
+  return true;
 }
 
 size_t Crc32Of17AndTailMatching(const Crc32Of17AndTailItem* items, size_t count) {

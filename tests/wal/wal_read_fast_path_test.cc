@@ -60,6 +60,19 @@ class WalReadFastPathTest : public ::testing::TestWithParam<bool> {  // mmap?
 
   std::string StreamDir() const { return JoinPath("/wal", *internal::StreamDirName("s")); }
 
+  // 200 appends to stream "s" of 40 random bytes each (seeded), every fourth a batch of
+  // three; `values` gets the entries in ID order.
+  void AppendSinglesAndBatches(uint64_t seed, std::vector<std::string>* values) {
+    internal::Random rng(seed);
+    for (int i = 0; i < 200; ++i) {
+      std::vector<std::string> batch;
+      for (uint64_t n = i % 4 == 3 ? 3 : 1; n > 0; --n) batch.push_back(rng.Bytes(40));
+      std::vector<absl::string_view> views(batch.begin(), batch.end());
+      ASSERT_OK(wal_->AppendBatch("s", views).status());
+      values->insert(values->end(), batch.begin(), batch.end());
+    }
+  }
+
   // Every frame of every segment file of stream "s", decoded by the checked slow path (in
   // `env`, options_.env when null).
   std::vector<SlowFrame> SlowDecode(Env* env = nullptr) {
@@ -210,15 +223,8 @@ TEST_P(WalReadFastPathTest, AChangedByteAnywhereInAFrameIsReportedAsTheSlowPathR
   options_.compression = Compression::kNone;
   options_.max_segment_size = 4 << 10;
   ASSERT_NO_FATAL_FAILURE(Open());
-  internal::Random rng(21);
   std::vector<std::string> values;
-  for (int i = 0; i < 200; ++i) {
-    std::vector<std::string> batch;
-    for (uint64_t n = i % 4 == 3 ? 3 : 1; n > 0; --n) batch.push_back(rng.Bytes(40));
-    std::vector<absl::string_view> views(batch.begin(), batch.end());
-    ASSERT_OK(wal_->AppendBatch("s", views).status());
-    values.insert(values.end(), batch.begin(), batch.end());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendSinglesAndBatches(21, &values));
   ASSERT_OK(wal_->Close());
   const std::vector<SlowFrame> frames = SlowDecode();
   // A single-entry frame and a batch in the middle of the first segment, and the first
@@ -331,15 +337,8 @@ TEST_P(WalReadFastPathTest, AGetThroughACachedReaderOfAFlippedFrameIsDataLossOrT
   options_.compression = Compression::kNone;
   options_.max_segment_size = 4 << 10;
   ASSERT_NO_FATAL_FAILURE(Open());
-  internal::Random rng(33);
   std::vector<std::string> values;
-  for (int i = 0; i < 200; ++i) {
-    std::vector<std::string> batch;
-    for (uint64_t n = i % 4 == 3 ? 3 : 1; n > 0; --n) batch.push_back(rng.Bytes(40));
-    std::vector<absl::string_view> views(batch.begin(), batch.end());
-    ASSERT_OK(wal_->AppendBatch("s", views).status());
-    values.insert(values.end(), batch.begin(), batch.end());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendSinglesAndBatches(33, &values));
   const std::vector<SlowFrame> frames = SlowDecode(&sim);
   ASSERT_GT(frames.size(), 20u);
   ASSERT_NE(frames[6].path, frames.back().path) << "frames 6 and 7 are in a sealed segment";
