@@ -252,6 +252,42 @@ void AddEvictedWriterWorkloads(std::vector<Workload>* all) {
        kLogOpsNestedSampleOneIn});
 }
 
+// kAsync writers start parked after an open (a buffer, no descriptor): the first flush of
+// a parked writer (its open, its check of the file's size, the write) and what follows it
+// are crashed at every step, after an eager open and after a deferred one
+// (defer_stream_recovery: the first append then also recovers the stream, so that
+// recovery is crashed inside the workload, and every check after a crash reopens deferred
+// too). The reopen is clean: Close synced everything before it.
+void AddParkedWriterWorkloads(std::vector<Workload>* all) {
+  for (const bool deferred : {false, true}) {
+    WalOptions parked = Base(SyncMode::kAsync);
+    parked.write_buffer_size = 200;
+    parked.defer_stream_recovery = deferred;
+    all->push_back({absl::StrCat("the first flush of a parked writer after ",
+                                 deferred ? "a deferred" : "an eager", " open"),
+                    parked,
+                    [](SimEnv*, uint64_t, std::unique_ptr<Wal>* wal, const WalOptions& options,
+                       WalModel* model) {
+                      for (int i = 0; i < 2; ++i) Append(wal->get(), model, "s", Entry("s", i, 50));
+                      Append(wal->get(), model, "t", Entry("t", 0, 50));
+                      const absl::Status closed = (*wal)->Close();
+                      model->OnSync(closed);  // Close syncs what every stream holds
+                      if (!closed.ok()) return;
+                      wal->reset();
+                      absl::StatusOr<std::unique_ptr<Wal>> reopened = Wal::Open(options);
+                      if (!reopened.ok()) return;  // the power cut may hit the reopen itself
+                      *wal = *std::move(reopened);
+                      // 60-byte entries into a 200-byte buffer: the parked writer's first flush,
+                      // then more appends to the attached writer; a read of "t" and a sync.
+                      for (int i = 2; i < 7; ++i) Append(wal->get(), model, "s", Entry("s", i, 60));
+                      (*wal)->Get("t", 0).status().IgnoreError();
+                      Append(wal->get(), model, "t", Entry("t", 1, 30));
+                      model->OnSync((*wal)->Sync());
+                    },
+                    kLogOpsNestedSampleOneIn});
+  }
+}
+
 std::vector<Workload> Workloads() {
   std::vector<Workload> all;
   for (SyncMode mode : {SyncMode::kStrict, SyncMode::kBatchOnly, SyncMode::kAsync}) {
@@ -320,6 +356,7 @@ std::vector<Workload> Workloads() {
                    Append(wal->get(), model, "s", Entry("s", 101, 30));
                  }});
   AddEvictedWriterWorkloads(&all);
+  AddParkedWriterWorkloads(&all);
   AddPreallocatedWorkloads(&all);
   AddLogPrimitiveWorkloads(&all);
   return all;
