@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,50 +25,37 @@ namespace raft {
 namespace testing {
 namespace {
 
-// The lowest ephemeral port: the kernel hands out ports from there up to connect() and to
-// bind(port 0), so a port below it that is free now stays free unless another process
-// picks the same one.
-int EphemeralLow() {
-  int low = 32768;
-  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
-    int lo = 0;
-    int hi = 0;
-    if (std::fscanf(f, "%d %d", &lo, &hi) == 2 && lo > 2048) low = lo;
+// A port the kernel says is free now (bound to port 0, then released), never one this
+// process handed out before: the kernel may give a just-released port to the next bind(0),
+// and two nodes of one cluster given one port would leave the second unable to listen
+// (it exits at start while the test's queries reach the node holding the port).
+int FreePort() {
+  static std::set<int>* const given = new std::set<int>();
+  for (int tries = 0; tries < 100; ++tries) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+    socklen_t len = sizeof(sa);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    ::close(fd);
+    const int port = ntohs(sa.sin_port);
+    if (given->insert(port).second) return port;
+  }
+  return 0;  // none new: the node fails to start and says so
+}
+
+// The whole file at `path`, or "" when it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
     std::fclose(f);
   }
-  return low;
-}
-
-// Whether 127.0.0.1:port can be bound now.
-bool CanBind(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A port for a node to listen on that nothing holds now. Not from the ephemeral range: a
-// port bound to 0 and released there could be handed at once to another process's
-// outgoing connection or bind(0) (parallel test shards running clusters of their own),
-// and a node that cannot bind its port exits at start while the test talks to whatever
-// took it. Below that range the candidates start at a point drawn from this process's
-// ID, so parallel test processes walk different ports, and each is checked by a bind.
-int FreePort() {
-  static int next = -1;
-  const int low = 10000;
-  const int span = EphemeralLow() - low;
-  if (next < 0) next = static_cast<int>((static_cast<unsigned>(::getpid()) * 7919u) % span);
-  for (int tries = 0; tries < span; ++tries) {
-    const int port = low + next;
-    next = (next + 1) % span;
-    if (CanBind(port)) return port;
-  }
-  return 0;  // none free: the node fails to start and says so
+  return out;
 }
 
 }  // namespace
@@ -107,7 +95,7 @@ Cluster::~Cluster() {
 
 std::string Cluster::dir(int id) const { return absl::StrCat(root_, "/n", id); }
 
-absl::Status Cluster::Start(int id, const std::vector<std::string>& extra) {
+absl::Status Cluster::Spawn(int id, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {binary_, absl::StrCat("--id=", id), "--dir=" + dir(id),
                                    "--cluster=" + absl::StrJoin(peers_, ","),
                                    "--client-port=" + clients_[id - 1].substr(10)};
@@ -116,7 +104,7 @@ absl::Status Cluster::Start(int id, const std::vector<std::string>& extra) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(&a[0]);
   argv.push_back(nullptr);
-  std::string log = absl::StrCat(root_, "/n", id, ".log");
+  const std::string log = LogPath(id);
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) {
@@ -127,6 +115,40 @@ absl::Status Cluster::Start(int id, const std::vector<std::string>& extra) {
   }
   pids_[id - 1] = pid;
   return absl::OkStatus();
+}
+
+std::string Cluster::LogPath(int id) const { return absl::StrCat(root_, "/n", id, ".log"); }
+
+// A node that cannot bind its ports exits at start (status 1) before its log says it
+// serves: the kernel's free ports (FreePort) can be taken by another process (an outgoing
+// connection, a parallel test) before the node binds them, and a restarted node's port
+// can be held for a moment. Such a start is tried again, up to kStartAttempts times, with
+// the same ports (the other nodes know them); a node that serves, or that keeps running
+// without saying so within the wait, is left to the test.
+absl::Status Cluster::Start(int id, const std::vector<std::string>& extra) {
+  constexpr int kStartAttempts = 10;
+  std::string why;
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    const std::string log = LogPath(id);
+    const size_t before = ReadFileOrEmpty(log).size();
+    absl::Status spawned = Spawn(id, extra);
+    if (!spawned.ok()) return spawned;
+    const pid_t pid = pids_[id - 1];
+    int status = 0;
+    bool exited = false;
+    WaitFor(30000, [&] {
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        return true;
+      }
+      return ReadFileOrEmpty(log).find(": serving", before) != std::string::npos;
+    });
+    if (!exited) return absl::OkStatus();
+    pids_[id - 1] = 0;
+    why = ReadFileOrEmpty(log).substr(before);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("node ", id, " exited at start ", kStartAttempts, " times; last said: ", why));
 }
 
 absl::Status Cluster::StartAll() {

@@ -33,7 +33,9 @@ class Cluster {
   Cluster(std::string binary, std::string root, int size, std::vector<std::string> common_flags);
   ~Cluster();  // SIGKILLs what still runs
 
-  // Starts node `id` (1-based) with the common flags and `extra`.
+  // Starts node `id` (1-based) with the common flags and `extra`, and waits until its log
+  // says it serves (or 30 s pass). A node that exits before that (it could not bind a
+  // port) is started again, up to 10 times; Unavailable, with what it said, after that.
   absl::Status Start(int id, const std::vector<std::string>& extra = {});
   absl::Status StartAll();
   // Sends `sig` and, for SIGKILL/SIGTERM, waits for the exit; its wait status.
@@ -53,6 +55,10 @@ class Cluster {
   absl::StatusOr<StoredLog> ReadLog(int id) const;
 
  private:
+  // Forks and execs node `id`; its stderr goes to LogPath(id).
+  absl::Status Spawn(int id, const std::vector<std::string>& extra);
+  std::string LogPath(int id) const;
+
   std::string binary_;
   std::string root_;
   std::vector<std::string> common_flags_;
