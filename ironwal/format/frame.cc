@@ -245,17 +245,14 @@ void EncodeEntryBlock(absl::Span<const absl::string_view> entries, char* out) {
   }
 }
 
-// ComputeFrameCrc of the frame at `frame` whose payload (header.disk_size bytes, at most
-// kFrameCrcOnePassMax) follows its header, computed where the frame is: the covered
-// header bytes go right before the payload, zero padding before them, all inside the
-// header's 32 bytes (17 + at most 15), which the caller writes afterwards.
+// The CRC of the frame at `frame` whose payload (header.disk_size bytes) follows its
+// header, folded in place: the covered header bytes are written where they belong (the
+// caller writes the whole header afterwards), then Crc32Of17AndTail reads them and the
+// payload where they are, with no copy.
 uint32_t FrameCrcInPlace(const FrameHeader& header, char* frame) {
-  static_assert(kCovered + 15 <= kFrameHeaderSize, "the padding fits in the header");
-  char* const covered = frame + kFrameHeaderSize - kCovered;
-  const size_t pad = (16 - (kCovered + header.disk_size) % 16) % 16;
-  std::memset(covered - pad, 0, pad);
-  EncodeCovered(header, covered);
-  return Crc32OfZeroPadded(covered - pad, pad + kCovered + header.disk_size, pad);
+  EncodeCovered(header, frame + format::kCrcCoveredBegin);
+  return Crc32Of17AndTail(frame + format::kCrcCoveredBegin, frame + kFrameHeaderSize,
+                          header.disk_size);
 }
 
 // SealFrame's read-back found a difference: dies saying which (out of line, so that the
@@ -342,9 +339,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status AppendFrameImpl(
   dst->resize(header_offset + kFrameHeaderSize + block_size);
   char* const frame = &(*dst)[header_offset];
   EncodeEntryBlock(entries, frame + kFrameHeaderSize);
-  SealFrame(header,
-            ComputeFrameCrc(header, absl::string_view(frame + kFrameHeaderSize, block_size)), stamp,
-            frame);
+  SealFrame(header, FrameCrcInPlace(header, frame), stamp, frame);
   return absl::OkStatus();
 }
 

@@ -44,8 +44,7 @@ void WriterBudget::Reinstate(Member* member) {
 
 std::vector<WriterBudget::Member*> WriterBudget::BufferedChanged(Member* member, uint64_t bytes) {
   std::vector<Member*> victims;
-  const uint64_t old = member->buffered_.load(std::memory_order_relaxed);
-  if (old == bytes) return victims;
+  const uint64_t old = member->buffered_.load(std::memory_order_relaxed);  // != bytes (Buffered)
   member->buffered_.store(bytes, std::memory_order_relaxed);
   // Unsigned arithmetic: a shrinking member subtracts by wrapping around.
   const uint64_t total =

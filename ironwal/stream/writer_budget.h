@@ -84,6 +84,7 @@ class WriterBudget {
   uint64_t buffer_limit() const { return buffer_limit_; }
 
  private:
+  // Buffered's work when `bytes` differs from what `member` buffered (its only caller).
   std::vector<Member*> BufferedChanged(Member* member, uint64_t bytes);
 
   const size_t capacity_;
