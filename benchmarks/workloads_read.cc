@@ -1,5 +1,10 @@
 // W6-W8: the read and reopen workloads of benchmarks/workloads.h.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -121,6 +126,44 @@ absl::Status ReadWithStrategy(const std::string& root, uint64_t records,
   return (*wal)->Close();
 }
 
+// The floor of W6's pread Gets: the same frames (IDs `ids`, one frame of `frame_bytes`
+// each, all in the stream's first segment) read by plain pread(2) from one descriptor of
+// the segment file, timed as TimedGets times a Get. Reported as the probe
+// "pread_frame_random". What is left between it and W6 pread is ironwal's own work.
+absl::StatusOr<Result> PreadFramesProbe(const std::string& root, const std::vector<uint64_t>& ids,
+                                        uint64_t frame_bytes) {
+  const std::string path = root + "/" + kStream + "/00000000000000000000.wal";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("probe open ", path, ": errno ", errno));
+  std::vector<char> buffer(frame_bytes);
+  std::vector<double> micros;
+  micros.reserve(ids.size());
+  const Clock::time_point start = Clock::now();
+  absl::Status status;
+  for (uint64_t id : ids) {
+    const Clock::time_point op_start = Clock::now();
+    const ssize_t n = ::pread(fd, buffer.data(), frame_bytes, static_cast<off_t>(id * frame_bytes));
+    const Clock::time_point op_end = Clock::now();
+    // A frame starts with the magic "LAWL": the offsets are right.
+    if (n != static_cast<ssize_t>(frame_bytes) || std::memcmp(buffer.data(), "LAWL", 4) != 0) {
+      status = absl::InternalError(absl::StrCat("probe pread ", path, "@", id * frame_bytes,
+                                                ": returned ", n, ", errno ", errno,
+                                                ", not a frame of ", frame_bytes, " bytes"));
+      break;
+    }
+    micros.push_back(MicrosBetween(op_start, op_end));
+    if (SecondsBetween(start, op_end) > kGetBudgetSeconds) break;
+  }
+  const double seconds = SecondsBetween(start, Clock::now());
+  ::close(fd);
+  if (!status.ok()) return status;
+  Result result;
+  result.name = "pread_frame_random";
+  result.is_probe = true;
+  SetLatencyFields(micros, seconds, &result);
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Result>> RunW6W7Reads(const BenchConfig& config) {
@@ -139,6 +182,10 @@ absl::StatusOr<std::vector<Result>> RunW6W7Reads(const BenchConfig& config) {
     status = ReadWithStrategy(root, records, ids, ReadStrategy::kPread, &results[1], &results[3]);
   }
   if (!status.ok()) return Annotate("W6/W7", status);
+  // The frames are the payload, the 32-byte header and its 4-byte length, back to back.
+  absl::StatusOr<Result> probe = PreadFramesProbe(root, ids, kPayloadSize + 36);
+  if (!probe.ok()) return Annotate("W6 probe", probe.status());
+  results.push_back(*std::move(probe));
   return results;
 }
 

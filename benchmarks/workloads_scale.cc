@@ -19,8 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
+#include "ironwal/env/env.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/iterator.h"
+#include "ironwal/wal/types.h"
 #include "ironwal/wal/wal.h"
 #include "ironwal/wal/wal_options.h"
 
@@ -341,15 +343,23 @@ absl::Status W11Reader(W11State* s, int t) {
   return absl::OkStatus();
 }
 
+// Tails the stream as Wal::WaitFor's comment shows a consumer doing it: it reads what is
+// visible, then sleeps in WaitFor until the next entry is (polling with Seek instead would
+// keep a core busy that the writer needs on a small machine).
 absl::Status W11Tailer(W11State* s) {
   absl::StatusOr<std::unique_ptr<Iterator>> it = s->wal->NewIterator("mixed", 0);
   if (!it.ok()) return it.status();
+  Env* const env = s->wal->options().env;
   uint64_t next = 0;
   for (;;) {
     const bool done = s->writer_done.load(std::memory_order_acquire);
     for (; (*it)->Valid(); (*it)->Next()) ++next;
     if (!(*it)->status().ok()) return (*it)->status();
     if (done && next >= s->next.load(std::memory_order_acquire)) break;
+    // A short deadline: after the writer's last entry nothing wakes the wait.
+    const absl::Status ready =
+        s->wal->WaitFor("mixed", next, env->NowMicros() + 2000, WaitCondition::kVisible);
+    if (!ready.ok() && !absl::IsDeadlineExceeded(ready)) return ready;
     (*it)->Seek(next);
   }
   s->tailed = next;
