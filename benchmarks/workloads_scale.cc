@@ -2,17 +2,21 @@
 #include "benchmarks/workloads_scale.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -238,6 +242,51 @@ void WarmCaches(const std::string& dir) {
 
 std::string MiB(uint64_t bytes) { return absl::StrCat(bytes >> 20, "MiB"); }
 
+// The floor of a Get that misses the open readers: for `count` random frames of the log's
+// segment files (`frame_bytes` each, back to back), open the file, fstat it, pread the
+// frame and close it, as a miss does (SegmentReader::OpenSealedIndexed, then the evicted
+// reader's close), timed each. Reported as the probe "open_pread_close <size>".
+absl::StatusOr<Result> MissProbe(const std::string& root, uint64_t frame_bytes, uint64_t count,
+                                 uint64_t seed, const std::string& size) {
+  std::vector<std::pair<std::string, uint64_t>> files;  // path, frames
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root + "/log", ec)) {
+    if (entry.path().extension() != ".wal") continue;
+    const uint64_t frames = entry.file_size(ec) / frame_bytes;
+    if (frames > 0) files.emplace_back(entry.path().string(), frames);
+  }
+  if (ec || files.empty()) return absl::InternalError("probe: no segments under " + root);
+  std::sort(files.begin(), files.end());  // the directory's order is the file system's
+  Random rng(seed);
+  std::vector<char> buffer(frame_bytes);
+  std::vector<double> micros;
+  micros.reserve(count);
+  double seconds = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    const auto& [path, frames] = files[rng.Uniform(files.size())];
+    const off_t offset = static_cast<off_t>(rng.Uniform(frames) * frame_bytes);
+    const Clock::time_point start = Clock::now();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    const bool ok =
+        fd >= 0 && ::fstat(fd, &st) == 0 &&
+        ::pread(fd, buffer.data(), frame_bytes, offset) == static_cast<ssize_t>(frame_bytes);
+    if (fd >= 0) ::close(fd);
+    const double us = MicrosBetween(start, Clock::now());
+    if (!ok || std::memcmp(buffer.data(), "LAWL", 4) != 0) {
+      return absl::InternalError(
+          absl::StrCat("probe read ", path, "@", offset, ": not a frame (errno ", errno, ")"));
+    }
+    micros.push_back(us);
+    seconds += us / 1e6;
+  }
+  Result r;
+  r.name = "open_pread_close " + size;
+  r.is_probe = true;
+  SetLatencyFields(micros, seconds, &r);
+  return r;
+}
+
 // `count` random Gets of IDs below `records`, each timed; `before` runs untimed first.
 absl::StatusOr<Result> TimedGets(Wal* wal, uint64_t records, uint64_t count, uint64_t seed,
                                  const std::function<void()>& before, std::string variant) {
@@ -301,6 +350,11 @@ absl::Status W10Point(const BenchConfig& config, uint64_t log_bytes, uint64_t se
       TimedGets(wal->get(), records, config.Scaled(5000), kSeed + 1, nullptr, "get warm " + size);
   if (!warm.ok()) return warm.status();
   out->push_back(*std::move(warm));
+  // A frame is the payload plus a 32-byte header and a 4-byte length.
+  absl::StatusOr<Result> probe =
+      MissProbe(root, payload.size() + 36, config.Scaled(5000), kSeed + 2, size);
+  if (!probe.ok()) return probe.status();
+  out->push_back(*std::move(probe));
   return (*wal)->Close();
 }
 
