@@ -153,6 +153,10 @@ absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config) {
   return MakeProbe(config, {"append_16k_fdatasync", 16384, 2000, 1, true, false, 0});
 }
 
+absl::StatusOr<OpRun> AppendW3FrameFdatasyncProbe(const BenchConfig& config) {
+  return MakeProbe(config, {"append_13232_fdatasync", kW3FrameSize, 2000, 1, true, false, 0});
+}
+
 absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config) {
   return MakeProbe(config, {"4x_append_128_fdatasync", kPayloadSize, 2000, 4, true, false, 0});
 }

@@ -14,6 +14,9 @@
 //                             zero-filled, synced file + fdatasync): what W2 does with
 //                             StreamOptions/WalOptions::preallocate_bytes (its limit)
 //   append_16k_fdatasync      2,000 x (write 16 KiB at the end + fdatasync)  (W3)
+//   append_13232_fdatasync    2,000 x (write 13,232 B at the end + fdatasync): W3's own
+//                             bytes (a frame of 100 entries of 128 B), not block-aligned,
+//                             as W3's frames are: what bounds W3 on this device
 //   4x_append_128_fdatasync   4 threads x 500 x append_128_fdatasync, own files (W4, W5)
 //
 // Each probe writes its own files in a fresh subdirectory of BenchConfig::dir, made when
@@ -39,7 +42,11 @@ absl::StatusOr<OpRun> Overwrite4kFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> Overwrite4kZeroedFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> Overwrite128ZeroedFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> Append16kFdatasyncProbe(const BenchConfig& config);
+absl::StatusOr<OpRun> AppendW3FrameFdatasyncProbe(const BenchConfig& config);
 absl::StatusOr<OpRun> ParallelAppend128FdatasyncProbe(const BenchConfig& config);
+
+// W3's frame: a 32-byte header and 100 entries of a 4-byte length and 128 bytes.
+inline constexpr size_t kW3FrameSize = 32 + 100 * (4 + 128);
 
 }  // namespace bench
 }  // namespace ironwal

@@ -228,6 +228,7 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
                    {"prealloc", [c] { return bench::W2PreallocateRun(c, 0); }},
                    {"prealloc", [c] { return bench::W2PreallocateRun(c, 1 << 20); }},
                    {"device", [c] { return bench::Append16kFdatasyncProbe(c); }},
+                   {"device", [c] { return bench::AppendW3FrameFdatasyncProbe(c); }},
                    {"W3", [c] { return bench::W3StrictBatchRun(c); }},
                    {"device", [c] { return bench::ParallelAppend128FdatasyncProbe(c); }},
                    {"W4", [c] { return bench::StrictWritersRun(c, "W4", 4, true); }},

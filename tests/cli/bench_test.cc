@@ -101,7 +101,8 @@ TEST_F(BenchTest, JsonPrintsOneParseableLinePerWorkloadAndProbe) {
   EXPECT_THAT(probes, UnorderedElementsAre(
                           "write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
                           "overwrite_4k_zeroed_fdatasync", "overwrite_128_zeroed_fdatasync",
-                          "append_16k_fdatasync", "4x_append_128_fdatasync", "pread_frame_random"));
+                          "append_16k_fdatasync", "append_13232_fdatasync",
+                          "4x_append_128_fdatasync", "pread_frame_random"));
   EXPECT_THAT(Leftovers(), IsEmpty());
 }
 
