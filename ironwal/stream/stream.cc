@@ -518,10 +518,10 @@ void Stream::FlushEvicted() {
 }
 
 absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(OpDescription("truncate") + ": opened read-only");
-  }
   MutexLock lock(&write_mu_);
+  // Poisoned, the segments in memory may not be those on disk (a log.intent that failed
+  // half way is finished at the next open, and may need a segment this would remove).
+  IRONWAL_RETURN_IF_ERROR(CheckWritable("truncate"));
   const SegmentsBefore before = SnapshotSegments();
   IRONWAL_ASSIGN_OR_RETURN(const TruncateResult result, dir_.Truncate(keep_from_id));
   const uint64_t removed = EmitSegmentChanges(before);

@@ -161,7 +161,8 @@ class Wal {
 
   // Removes the whole sealed segments of `stream` that hold only IDs below
   // `keep_from_id`; the segment holding it, and the active segment, stay. Durable when it
-  // returns; a crash never brings truncated IDs back. NotFound for an unknown stream.
+  // returns; a crash never brings truncated IDs back. NotFound for an unknown stream;
+  // FailedPrecondition when the Wal is read-only or the stream is poisoned.
   absl::StatusOr<TruncateResult> Truncate(absl::string_view stream, uint64_t keep_from_id);
 
   // --- The log primitives: what a replicated log (Raft, Paxos), an event store or a ledger

@@ -22,6 +22,8 @@ using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
 using ::testing::HasSubstr;
 
+std::string E(uint64_t i) { return "entry-" + std::to_string(i); }
+
 struct SimEnvHolder {
   SimEnv sim_env_;
 };
@@ -169,6 +171,32 @@ TEST_F(WalFaultTest, PagesDroppedByAFailedFsyncAreWrittenAgainAtReopen) {
 
 // W11/W12: ironwal 0.6 walked a segment's headers from byte 0 (opening the file again) on
 // every Get. Here a Get of any ID reads one frame: one read, however many frames precede it.
+// A suffix truncation that fails half way (its log.intent written, a later segment's
+// removal failing) poisons the stream, and the operation is finished at the next open. Until
+// then the stream's segments in memory are the old ones: a truncation of the front then
+// removed segments by that old list, among them the one the intent makes the active
+// segment, and the next open could not finish the intent (DataLoss: the active segment is
+// missing). A poisoned stream refuses Truncate as it refuses every other write.
+TEST_F(WalFaultTest, APoisonedStreamRefusesTruncateAndTheNextOpenFinishesTheIntent) {
+  options_.max_segment_size = 300;
+  ASSERT_OK(Open());
+  for (uint64_t i = 0; i < 40; ++i) ASSERT_THAT(wal_->Append("s", E(i)), IsOkAndHolds(i));
+  ASSERT_OK_AND_ASSIGN(StreamInfo info, wal_->GetStreamInfo("s"));
+  ASSERT_GE(info.segment_count, 3u);
+  const uint64_t cut = 2;  // inside the first segment, which becomes the active one
+  Fail(SimOp::kRemoveFile, SimFault::kIoError, "*.wal");
+  EXPECT_THAT(wal_->TruncateSuffix("s", cut),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("EIO")));
+  EXPECT_THAT(wal_->Truncate("s", info.next_id - 1),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("poisoned")));
+  ASSERT_OK(CrashAndOpen());
+  ASSERT_OK_AND_ASSIGN(info, wal_->GetStreamInfo("s"));
+  EXPECT_EQ(info.first_id, 0u);
+  EXPECT_EQ(info.next_id, cut);
+  EXPECT_THAT(wal_->Get("s", 1), IsOkAndHolds(E(1)));
+  EXPECT_THAT(wal_->Append("s", "next"), IsOkAndHolds(cut));
+}
+
 TEST_F(WalFaultTest, GetReadsOneFrameWhateverItsPlaceInTheSegment) {
   options_.max_segment_size = 1 << 20;
   ASSERT_OK(Open());
