@@ -11,6 +11,9 @@
 //  - a recovery that fails at first use returns Open's error, leaves the stream pending,
 //    and the next call after the fault clears recovers it; read-only defers and writes
 //    nothing;
+//  - a full disk (ENOSPC) during a first-use recovery that must cut a torn tail and write:
+//    ResourceExhausted naming the stream's file, the stream stays pending and loses
+//    nothing, and the first call once there is space recovers it;
 //  - deleted-stream markers and directories that are no stream behave as with eager Open.
 // Seeds: IRONWAL_SEED=n runs one seed; IRONWAL_SEEDS=n runs seeds 0..n-1 (default 40).
 #include <algorithm>
@@ -598,6 +601,125 @@ TEST_F(DeferredOpenFixture, CreatingAPendingStreamFindsItsEntries) {
   EXPECT_THAT(wal->Append("s1", "x"), IsOkAndHolds(9u));
   EXPECT_THAT(wal->Get("s0", 2), IsOkAndHolds("e2"));
 }
+
+// The active segment of stream directory `dir` (its last .wal file).
+std::string ActiveSegment(Env* env, const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> files = env->GetChildren(dir);
+  std::string segment;
+  if (!files.ok()) return segment;
+  for (const std::string& f : *files) {
+    if (absl::EndsWith(f, ".wal")) segment = JoinPath(dir, f);  // sorted: the last is active
+  }
+  return segment;
+}
+
+// Where the disk is full during s1's first-use recovery: kCapacity, the file system's
+// space runs out (the cut frees the torn bytes, then the atomic rewrite of durable.pos
+// needs more); kWriteAt, the rewrite of the verified bytes over themselves is refused.
+enum class FullAt { kCapacity, kWriteAt };
+
+class DiskFullAtFirstUseTest : public DeferredOpenFixture,
+                               public ::testing::WithParamInterface<FullAt> {};
+
+// A stream whose active segment has a torn tail and whose durable.pos lags (acknowledged
+// kStrict appends, then a power cut): its first-use recovery must cut, rewrite, sync and
+// move durable.pos. The disk is full at that point: the call that needed the stream fails
+// with ResourceExhausted naming the stream's files, the stream stays pending (every call
+// retries and fails alike; nothing is created over it; other streams work), and once there
+// is space again the next call recovers it with every acknowledged entry. An eager Open
+// afterwards agrees.
+TEST_P(DiskFullAtFirstUseTest, FailsClearlyStaysPendingAndLosesNothing) {
+  options_.statistics = true;
+  constexpr int kAcked = 6;
+  MakeStreams(1, kAcked);  // s0, closed cleanly: its recovery writes nothing
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    for (int j = 0; j < kAcked; ++j) {
+      ASSERT_THAT(wal->Append("s1", absl::StrCat("b", j)), IsOkAndHolds(static_cast<uint64_t>(j)));
+    }
+    // The power fails: nothing the destructor's Close does reaches the disk.
+    env_.SetPowerCutAt(env_.mutating_ops());
+  }
+  env_.ClearPowerCut();
+  env_.Crash(CrashOptions());  // kStrict: every acknowledged append was synced
+  const std::string segment = ActiveSegment(&env_, "/wal/s1");
+  ASSERT_FALSE(segment.empty()) << "no segment in /wal/s1";
+  constexpr size_t kTorn = 300;  // bytes past the last frame that are no frame
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> f, env_.NewAppendableFile(segment));
+    ASSERT_OK(f->Append(std::string(kTorn, '\xab')));
+    ASSERT_OK(f->Sync());
+    ASSERT_OK(f->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(const uint64_t torn_size, env_.GetFileSize(segment));
+
+  std::unique_ptr<Wal> wal = OpenDeferred();
+  ASSERT_NE(wal, nullptr);
+  int rule = -1;
+  if (GetParam() == FullAt::kCapacity) {
+    env_.SetCapacity(env_.UsedBytes() - kTorn);
+  } else {
+    FaultRule full;
+    full.op = SimOp::kWriteAt;
+    full.fault = SimFault::kNoSpace;
+    full.path_pattern = "/wal/s1/*";
+    rule = env_.AddFaultRule(full);
+  }
+  const absl::Status first = wal->Append("s1", "never acknowledged").status();
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(first.message(), ::testing::HasSubstr("/wal/s1/"));
+  EXPECT_THAT(first.message(), ::testing::HasSubstr("ENOSPC"));
+  // Still pending: each call tries again and fails alike; nothing was created over it.
+  EXPECT_EQ(wal->Get("s1", 0).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->GetStreamInfo("s1").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->Append("s1", "never either").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->RecoverPendingStreams().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(wal->recovery_report().empty()) << "s1's recovery never finished";
+  EXPECT_EQ(wal->GetStatistics().streams_recovered, 1u) << "s0 only (recovery_report)";
+  // The other stream works meanwhile.
+  EXPECT_THAT(wal->Get("s0", kAcked - 1), IsOkAndHolds(absl::StrCat("e", kAcked - 1)));
+
+  // Space again: the next call recovers s1, with every acknowledged entry.
+  if (GetParam() == FullAt::kCapacity) {
+    env_.SetCapacity(UINT64_MAX);
+  } else {
+    EXPECT_GT(env_.FaultFires(rule), 0u);
+    env_.RemoveFaultRule(rule);
+  }
+  // What an eager Open of the disk as the failed attempt left it reports (the cut may be
+  // done already: then nothing is left to report but a leftover durable.pos.tmp).
+  std::unique_ptr<SimEnv> now = env_.Clone();
+  WalOptions now_options = options_;
+  now_options.env = now.get();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager_now, Wal::Open(now_options));
+  for (int j = 0; j < kAcked; ++j) {
+    EXPECT_THAT(wal->Get("s1", j), IsOkAndHolds(absl::StrCat("b", j))) << j;
+  }
+  EXPECT_THAT(wal->Get("s1", kAcked), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(wal->GetStatistics().streams_recovered, 2u);
+  EXPECT_EQ(ReportText(wal->recovery_report()), ReportText(eager_now->recovery_report()));
+  EXPECT_THAT(env_.GetFileSize(segment), IsOkAndHolds(torn_size - kTorn)) << "the torn tail is cut";
+  EXPECT_THAT(wal->Append("s1", "after"), IsOkAndHolds(static_cast<uint64_t>(kAcked)));
+  ASSERT_OK(wal->Close());
+
+  // An eager Open agrees: every acknowledged entry, the one appended after, a clean tail.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager, Wal::Open(options_));
+  for (int j = 0; j < kAcked; ++j) {
+    EXPECT_THAT(eager->Get("s0", j), IsOkAndHolds(absl::StrCat("e", j))) << j;
+    EXPECT_THAT(eager->Get("s1", j), IsOkAndHolds(absl::StrCat("b", j))) << j;
+  }
+  EXPECT_THAT(eager->Get("s1", kAcked), IsOkAndHolds("after"));
+  EXPECT_THAT(eager->GetStreamInfo("s1"),
+              IsOkAndHolds(::testing::Field(&StreamInfo::next_id, uint64_t{kAcked + 1})));
+  EXPECT_TRUE(eager->recovery_report().empty()) << ReportText(eager->recovery_report());
+}
+
+INSTANTIATE_TEST_SUITE_P(WhereTheDiskIsFull, DiskFullAtFirstUseTest,
+                         ::testing::Values(FullAt::kCapacity, FullAt::kWriteAt),
+                         [](const ::testing::TestParamInfo<FullAt>& info) {
+                           return info.param == FullAt::kCapacity ? "Capacity" : "WriteAt";
+                         });
 
 }  // namespace
 }  // namespace ironwal
