@@ -7,7 +7,9 @@
 //    both leave behind after the same appends and Close;
 //  - Open's cost does not grow with the number of streams beyond the listing (counted in
 //    SimEnv's trace, never timed);
-//  - threads racing to first use a pending stream recover it once;
+//  - threads racing to first use a pending stream recover it once; recovery_report()
+//    called on one thread while others first-use streams lists each report once, and the
+//    references earlier calls returned stay valid and unchanged;
 //  - a recovery that fails at first use returns Open's error, leaves the stream pending,
 //    and the next call after the fault clears recovers it; read-only defers and writes
 //    nothing;
@@ -720,6 +722,133 @@ INSTANTIATE_TEST_SUITE_P(WhereTheDiskIsFull, DiskFullAtFirstUseTest,
                          [](const ::testing::TestParamInfo<FullAt>& info) {
                            return info.param == FullAt::kCapacity ? "Capacity" : "WriteAt";
                          });
+
+// Appends `n` bytes that are no frame to the active segment of `dir`.
+void TearTail(Env* env, const std::string& dir, size_t n) {
+  const std::string segment = ActiveSegment(env, dir);
+  ASSERT_FALSE(segment.empty()) << "no segment in " << dir;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> f, env->NewAppendableFile(segment));
+  ASSERT_OK(f->Append(std::string(n, '\xab')));
+  ASSERT_OK(f->Close());
+}
+
+// One reference recovery_report() returned, and its text when it was returned.
+struct ReportView {
+  const std::vector<StreamRecoveryReport>* view;
+  std::string text;
+};
+
+// recovery_report() called over and over on one thread while others first-use pending
+// streams (a third of them with torn tails, so their recoveries report; listing faults
+// make some recoveries fail and be retried, so reports arrive while calls are made). Every
+// reference a call returned still reads as it did when returned, after later calls; every
+// view is sorted by directory, without duplicates, and agrees with the final report row
+// for row; the final report lists each torn stream exactly once, as an eager Open does.
+TEST_F(DeferredOpenFixture, RecoveryReportRacingFirstUsesKeepsEarlierViewsValid) {
+  constexpr int kStreams = 60;
+  options_.logger = std::make_shared<QuietLogger>();
+  MakeStreams(kStreams, 3);
+  for (int i = 0; i < kStreams; i += 3) TearTail(&env_, absl::StrCat("/wal/s", i), 10 + i);
+  if (HasFatalFailure()) return;
+  std::unique_ptr<SimEnv> clone = env_.Clone();
+  WalOptions clone_options = options_;
+  clone_options.env = clone.get();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager, Wal::Open(clone_options));
+  const std::string expected = ReportText(eager->recovery_report());
+  ASSERT_EQ(eager->recovery_report().size(), static_cast<size_t>((kStreams + 2) / 3));
+
+  std::unique_ptr<Wal> wal = OpenDeferred();
+  ASSERT_NE(wal, nullptr);
+  // A first view, deterministically partial: s13's recovery fails, so the call recovers
+  // s0, s1, s10, s11 and s12 (directory-name order) and stops there.
+  FaultRule stop;
+  stop.op = SimOp::kGetChildren;
+  stop.path_pattern = "/wal/s13";
+  int rule = env_.AddFaultRule(stop);
+  std::vector<ReportView> views;
+  views.push_back({&wal->recovery_report(), ""});
+  views[0].text = ReportText(*views[0].view);
+  EXPECT_EQ(views[0].text, ReportText({eager->recovery_report()[0], eager->recovery_report()[1]}))
+      << "s0 and s12";
+  env_.RemoveFaultRule(rule);
+
+  // Listing a stream's directory fails now and then: those recoveries fail, the stream
+  // stays pending, and its user retries.
+  FaultRule flaky;
+  flaky.op = SimOp::kGetChildren;
+  flaky.path_pattern = "/wal/s*";
+  flaky.one_in = 3;
+  flaky.max_fires = 12;
+  rule = env_.AddFaultRule(flaky);
+  constexpr int kUsers = 3;
+  std::atomic<int> users_left{kUsers};
+  std::atomic<int> ready{0};  // all threads, the reporter included, start together
+  std::vector<std::string> errors(kUsers);
+  std::vector<std::thread> users;
+  for (int t = 0; t < kUsers; ++t) {
+    users.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() <= kUsers) {
+      }
+      Random rng(100 + t);
+      std::vector<int> order(kStreams);
+      for (int i = 0; i < kStreams; ++i) order[i] = i;
+      for (int i = kStreams; i > 1; --i) std::swap(order[i - 1], order[rng.Uniform(i)]);
+      for (int i : order) {
+        const std::string key = absl::StrCat("s", i);
+        // Thread 1 first uses each stream by GetStreamInfo, the others by Get.
+        absl::Status used;
+        for (int attempt = 0; attempt < 20; ++attempt) {  // at most 12 faults fire in all
+          used = t == 1 ? wal->GetStreamInfo(key).status() : wal->Get(key, 2).status();
+          if (used.ok()) break;
+        }
+        absl::StatusOr<std::string> entry = wal->Get(key, 2);
+        if (!used.ok() || !entry.ok() || *entry != "e2") {
+          errors[t] = absl::StrCat(key, ": ", used.ToString(), " ",
+                                   entry.ok() ? *entry : entry.status().ToString());
+          break;
+        }
+      }
+      users_left.fetch_sub(1);
+    });
+  }
+  // The reporter: keeps every distinct reference it was given, with its text then.
+  ready.fetch_add(1);
+  while (ready.load() <= kUsers) {
+  }
+  while (users_left.load() > 0) {
+    const std::vector<StreamRecoveryReport>* view = &wal->recovery_report();
+    if (view != views.back().view) views.push_back({view, ReportText(*view)});
+  }
+  for (std::thread& th : users) th.join();
+  for (const std::string& error : errors) EXPECT_EQ(error, "");
+  env_.RemoveFaultRule(rule);
+  ASSERT_OK(wal->RecoverPendingStreams());
+  const std::vector<StreamRecoveryReport>& final_view = wal->recovery_report();
+  EXPECT_EQ(ReportText(final_view), expected);
+  std::map<std::string, int> rows;
+  for (const StreamRecoveryReport& r : final_view) ++rows[r.dir];
+  for (int i = 0; i < kStreams; ++i) {
+    EXPECT_EQ(rows[absl::StrCat("s", i)], i % 3 == 0 ? 1 : 0) << "s" << i;
+  }
+  std::map<std::string, std::string> final_rows;
+  for (const StreamRecoveryReport& r : final_view) final_rows[r.dir] = r.ToString();
+  std::printf("%zu distinct views of the report\n", views.size());
+  for (size_t v = 0; v < views.size(); ++v) {
+    SCOPED_TRACE(absl::StrCat("view ", v));
+    EXPECT_EQ(ReportText(*views[v].view), views[v].text) << "changed after it was returned";
+    const std::vector<StreamRecoveryReport>& view = *views[v].view;
+    for (size_t i = 0; i < view.size(); ++i) {
+      if (i > 0) {
+        EXPECT_LT(view[i - 1].dir, view[i].dir);
+      }
+      EXPECT_EQ(view[i].ToString(), final_rows[view[i].dir]) << view[i].dir;
+    }
+    if (v > 0) {
+      EXPECT_GT(view.size(), views[v - 1].view->size());
+    }
+  }
+}
 
 }  // namespace
 }  // namespace ironwal
