@@ -772,8 +772,9 @@ TEST_F(DeferredOpenFixture, RecoveryReportRacingFirstUsesKeepsEarlierViewsValid)
       << "s0 and s12";
   env_.RemoveFaultRule(rule);
 
-  // Listing a stream's directory fails now and then: those recoveries fail, the stream
-  // stays pending, and its user retries.
+  // Listing a stream's directory fails now and then: those recoveries fail at their first
+  // step (before they change anything, so a retry reports what the eager Open did), the
+  // stream stays pending, and its user retries.
   FaultRule flaky;
   flaky.op = SimOp::kGetChildren;
   flaky.path_pattern = "/wal/s*";
