@@ -131,6 +131,7 @@ absl::Status Cluster::Start(int id, const std::vector<std::string>& extra) {
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     const std::string log = LogPath(id);
     const size_t before = ReadFileOrEmpty(log).size();
+    if (start_attempt_hook_) start_attempt_hook_(id, attempt);
     absl::Status spawned = Spawn(id, extra);
     if (!spawned.ok()) return spawned;
     const pid_t pid = pids_[id - 1];

@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -37,6 +39,12 @@ class Cluster {
   // says it serves (or 30 s pass). A node that exits before that (it could not bind a
   // port) is started again, up to 10 times; Unavailable, with what it said, after that.
   absl::Status Start(int id, const std::vector<std::string>& extra = {});
+  // For the harness's own tests: `hook` runs in Start before each attempt to start a
+  // node, with the node's id and the attempt's number (0, 1, ...), e.g. to free a port
+  // the test held. Empty (the default): nothing runs.
+  void set_start_attempt_hook(std::function<void(int id, int attempt)> hook) {
+    start_attempt_hook_ = std::move(hook);
+  }
   absl::Status StartAll();
   // Sends `sig` and, for SIGKILL/SIGTERM, waits for the exit; its wait status.
   absl::StatusOr<int> Stop(int id, int sig);
@@ -65,6 +73,7 @@ class Cluster {
   std::vector<std::string> peers_;    // raft addresses
   std::vector<std::string> clients_;  // client addresses
   std::vector<pid_t> pids_;
+  std::function<void(int id, int attempt)> start_attempt_hook_;
 };
 
 // The runfiles path of raft_node for a test.

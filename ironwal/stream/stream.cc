@@ -12,6 +12,7 @@
 
 #include "ironwal/base/check.h"
 #include "ironwal/base/status_macros.h"
+#include "ironwal/base/test_point.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/names.h"
 #include "ironwal/index/segment_index.h"
@@ -272,6 +273,8 @@ void Stream::PublishFrames() {
   if (counters_ != nullptr) {
     counters_->Add(StatsRecorder::kAppends, unpublished_.writers.size());
     counters_->Add(StatsRecorder::kEntriesAppended, entries);
+    // A snapshot taken here sees the group's counts without its bytes (recorder.cc clamps).
+    IRONWAL_TEST_POINT("stream.publish.counted");
     counters_->Add(StatsRecorder::kFrameBytesWritten, bytes);
     if (lz4 != 0) {  // rarely: LZ4 is opt-in
       counters_->Add(StatsRecorder::kFramesLz4, lz4);

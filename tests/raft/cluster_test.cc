@@ -1,19 +1,27 @@
 // Real 3-node clusters of raft_node processes on loopback, with ironwal storage: commit
 // and identical logs, SIGKILL of the leader, a snapshot to a lagging node, a conflicting
-// uncommitted suffix truncated, and fail-stop on an fsync EIO. Real timers: every wait is
-// bounded polling on a condition.
+// uncommitted suffix truncated, and fail-stop on an fsync EIO; and the harness's Start
+// starting again a node that exits before it serves (its port held by the test). Real
+// timers: every wait is bounded polling on a condition.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 #include "ironwal/raft/client.h"
@@ -279,6 +287,94 @@ TEST(ClusterTest, TheIronwalCliVerifiesAndDumpsANodesDirectory) {
   std::fclose(f);
   auto [damaged, damaged_code] = RunCli("verify " + wal);
   EXPECT_NE(damaged_code, 0) << damaged;
+}
+
+// A socket listening on the loopback port of `address` ("127.0.0.1:PORT"), so that no
+// node can bind it until it is closed; -1 when that fails.
+int HoldPort(const std::string& address) {
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(address.find(':') + 1), &port)) return -1;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 || ::listen(fd, 1) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// How many times `needle` occurs in `text`.
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Start's retry (local_cluster.cc): the node's client port is held by the test, so its
+// first start exits before it serves; the hook frees the port before the second attempt,
+// which serves on the same port.
+TEST(ClusterStartTest, ANodeThatExitsAtStartIsStartedAgainOnTheSamePorts) {
+  const std::string root = TestDir("start_again");
+  Cluster c(RaftNodeBinary(), root, 3, kFlags);
+  const std::string address = c.client_addresses()[0];
+  int held = HoldPort(address);
+  ASSERT_GE(held, 0) << "cannot hold " << address;
+  std::vector<int> attempts;
+  c.set_start_attempt_hook([&](int id, int attempt) {
+    EXPECT_EQ(id, 1);
+    attempts.push_back(attempt);
+    if (attempt == 1) {
+      ::close(held);
+      held = -1;
+    }
+  });
+  ASSERT_OK(c.Start(1));
+  if (held >= 0) ::close(held);
+  EXPECT_EQ(attempts, (std::vector<int>{0, 1}));
+  EXPECT_TRUE(c.running(1));
+  ASSERT_OK(QueryStatus(address, kWaitMs).status()) << "the node serves on " << address;
+  const std::string log = ReadWholeFile(root + "/n1.log");
+  EXPECT_EQ(Count(log, absl::StrCat("listen on ", address, " failed")), 1) << log;
+  EXPECT_EQ(Count(log, ": serving"), 1) << log;
+  ASSERT_OK_AND_ASSIGN(int status, c.Stop(1, SIGTERM));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// With the port held throughout, Start gives up after 10 attempts, all on that port, with
+// Unavailable carrying what the node said.
+TEST(ClusterStartTest, ANodeThatNeverServesIsUnavailableAfterTenAttempts) {
+  const std::string root = TestDir("never_serves");
+  Cluster c(RaftNodeBinary(), root, 3, kFlags);
+  const std::string address = c.client_addresses()[0];
+  const int held = HoldPort(address);
+  ASSERT_GE(held, 0) << "cannot hold " << address;
+  int attempts = 0;
+  c.set_start_attempt_hook([&](int, int attempt) { EXPECT_EQ(attempt, attempts++); });
+  const absl::Status started = c.Start(1);
+  ::close(held);
+  EXPECT_EQ(started.code(), absl::StatusCode::kUnavailable) << started;
+  EXPECT_THAT(std::string(started.message()),
+              ::testing::HasSubstr("node 1 exited at start 10 times; last said: "));
+  EXPECT_THAT(std::string(started.message()),
+              ::testing::HasSubstr(absl::StrCat("listen on ", address, " failed")));
+  EXPECT_EQ(attempts, 10);
+  EXPECT_FALSE(c.running(1));
+  const std::string log = ReadWholeFile(root + "/n1.log");
+  EXPECT_EQ(Count(log, absl::StrCat("listen on ", address, " failed")), 10) << log;
+  EXPECT_EQ(Count(log, ": serving"), 0) << log;
 }
 
 }  // namespace

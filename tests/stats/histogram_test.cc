@@ -158,6 +158,50 @@ TEST(StatisticsTest, ToStringNamesEveryCounter) {
   EXPECT_NE(text.find("poisonings 0\n"), std::string::npos) << text;
 }
 
+// Snapshot sums counters that their writers update one at a time, without a lock
+// (recorder.h): a stream publishes a write group as kAppends, kEntriesAppended, then
+// kFrameBytesWritten (and kFramesLz4 after kAppends; stream.cc), and Snapshot reads them in
+// enum order. So a snapshot racing a publish can see a group's counts without its bytes,
+// or (its kAppends read before the publish, its kFramesLz4 after) more LZ4 frames than
+// frames. Here the counters hold exactly what such a snapshot reads: the derived fields
+// (logical_bytes_appended, frames_raw) stop at 0 instead of wrapping to nearly 2^64.
+TEST(StatsRecorderTest, ASnapshotOfAPartlyCountedGroupNeverUnderflows) {
+  StatsRecorder recorder;
+  StatsRecorder::Counters* stream = recorder.NewCounters();
+  // The stream's first group: 2 appends of 3 entries (5 payload bytes) in all, counted...
+  stream->Add(StatsRecorder::kAppends, 2);
+  stream->Add(StatsRecorder::kEntriesAppended, 3);
+  Statistics s = recorder.Snapshot();  // ... before its bytes.
+  EXPECT_EQ(s.appends, 2u);
+  EXPECT_EQ(s.frame_bytes_written, 0u);
+  EXPECT_EQ(s.logical_bytes_appended, 0u) << "the group's framing exceeds the bytes seen";
+  EXPECT_EQ(s.frames_raw, 2u);
+  stream->Add(StatsRecorder::kFrameBytesWritten, 2 * 32 + 3 * 4 + 5);
+  s = recorder.Snapshot();
+  EXPECT_EQ(s.logical_bytes_appended, 5u) << "all counted: exact again";
+
+  // A later group of 1 append (7 bytes), counted but its bytes not yet: the framing seen
+  // (3 x 32 + 4 x 4 = 112) exceeds the bytes seen (81), so 0: below any state the stream
+  // was in (5 bytes, then 12), but never wrapped.
+  stream->Add(StatsRecorder::kAppends, 1);
+  stream->Add(StatsRecorder::kEntriesAppended, 1);
+  s = recorder.Snapshot();
+  EXPECT_EQ(s.logical_bytes_appended, 0u);
+  stream->Add(StatsRecorder::kFrameBytesWritten, 32 + 4 + 7);
+  EXPECT_EQ(recorder.Snapshot().logical_bytes_appended, 12u);
+
+  // LZ4 frames of a group whose kAppends the snapshot read before the group was counted:
+  // more LZ4 frames than frames.
+  StatsRecorder lz4;
+  StatsRecorder::Counters* other = lz4.NewCounters();
+  other->Add(StatsRecorder::kAppends, 1);
+  other->Add(StatsRecorder::kFramesLz4, 2);
+  s = lz4.Snapshot();
+  EXPECT_EQ(s.frames_written, 1u);
+  EXPECT_EQ(s.frames_lz4, 2u);
+  EXPECT_EQ(s.frames_raw, 0u);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace ironwal

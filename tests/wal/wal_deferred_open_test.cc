@@ -7,10 +7,15 @@
 //    both leave behind after the same appends and Close;
 //  - Open's cost does not grow with the number of streams beyond the listing (counted in
 //    SimEnv's trace, never timed);
-//  - threads racing to first use a pending stream recover it once;
+//  - threads racing to first use a pending stream recover it once; recovery_report()
+//    called on one thread while others first-use streams lists each report once, and the
+//    references earlier calls returned stay valid and unchanged;
 //  - a recovery that fails at first use returns Open's error, leaves the stream pending,
 //    and the next call after the fault clears recovers it; read-only defers and writes
 //    nothing;
+//  - a full disk (ENOSPC) during a first-use recovery that must cut a torn tail and write:
+//    ResourceExhausted naming the stream's file, the stream stays pending and loses
+//    nothing, and the first call once there is space recovers it;
 //  - deleted-stream markers and directories that are no stream behave as with eager Open.
 // Seeds: IRONWAL_SEED=n runs one seed; IRONWAL_SEEDS=n runs seeds 0..n-1 (default 40).
 #include <algorithm>
@@ -597,6 +602,253 @@ TEST_F(DeferredOpenFixture, CreatingAPendingStreamFindsItsEntries) {
   EXPECT_OK(wal->ResetStream("s1", 9));
   EXPECT_THAT(wal->Append("s1", "x"), IsOkAndHolds(9u));
   EXPECT_THAT(wal->Get("s0", 2), IsOkAndHolds("e2"));
+}
+
+// The active segment of stream directory `dir` (its last .wal file).
+std::string ActiveSegment(Env* env, const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> files = env->GetChildren(dir);
+  std::string segment;
+  if (!files.ok()) return segment;
+  for (const std::string& f : *files) {
+    if (absl::EndsWith(f, ".wal")) segment = JoinPath(dir, f);  // sorted: the last is active
+  }
+  return segment;
+}
+
+// Where the disk is full during s1's first-use recovery: kCapacity, the file system's
+// space runs out (the cut frees the torn bytes, then the atomic rewrite of durable.pos
+// needs more); kWriteAt, the rewrite of the verified bytes over themselves is refused.
+enum class FullAt { kCapacity, kWriteAt };
+
+class DiskFullAtFirstUseTest : public DeferredOpenFixture,
+                               public ::testing::WithParamInterface<FullAt> {};
+
+// A stream whose active segment has a torn tail and whose durable.pos lags (acknowledged
+// kStrict appends, then a power cut): its first-use recovery must cut, rewrite, sync and
+// move durable.pos. The disk is full at that point: the call that needed the stream fails
+// with ResourceExhausted naming the stream's files, the stream stays pending (every call
+// retries and fails alike; nothing is created over it; other streams work), and once there
+// is space again the next call recovers it with every acknowledged entry. An eager Open
+// afterwards agrees.
+TEST_P(DiskFullAtFirstUseTest, FailsClearlyStaysPendingAndLosesNothing) {
+  options_.statistics = true;
+  constexpr int kAcked = 6;
+  MakeStreams(1, kAcked);  // s0, closed cleanly: its recovery writes nothing
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    for (int j = 0; j < kAcked; ++j) {
+      ASSERT_THAT(wal->Append("s1", absl::StrCat("b", j)), IsOkAndHolds(static_cast<uint64_t>(j)));
+    }
+    // The power fails: nothing the destructor's Close does reaches the disk.
+    env_.SetPowerCutAt(env_.mutating_ops());
+  }
+  env_.ClearPowerCut();
+  env_.Crash(CrashOptions());  // kStrict: every acknowledged append was synced
+  const std::string segment = ActiveSegment(&env_, "/wal/s1");
+  ASSERT_FALSE(segment.empty()) << "no segment in /wal/s1";
+  constexpr size_t kTorn = 300;  // bytes past the last frame that are no frame
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> f, env_.NewAppendableFile(segment));
+    ASSERT_OK(f->Append(std::string(kTorn, '\xab')));
+    ASSERT_OK(f->Sync());
+    ASSERT_OK(f->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(const uint64_t torn_size, env_.GetFileSize(segment));
+
+  std::unique_ptr<Wal> wal = OpenDeferred();
+  ASSERT_NE(wal, nullptr);
+  int rule = -1;
+  if (GetParam() == FullAt::kCapacity) {
+    env_.SetCapacity(env_.UsedBytes() - kTorn);
+  } else {
+    FaultRule full;
+    full.op = SimOp::kWriteAt;
+    full.fault = SimFault::kNoSpace;
+    full.path_pattern = "/wal/s1/*";
+    rule = env_.AddFaultRule(full);
+  }
+  const absl::Status first = wal->Append("s1", "never acknowledged").status();
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(first.message(), ::testing::HasSubstr("/wal/s1/"));
+  EXPECT_THAT(first.message(), ::testing::HasSubstr("ENOSPC"));
+  // Still pending: each call tries again and fails alike; nothing was created over it.
+  EXPECT_EQ(wal->Get("s1", 0).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->GetStreamInfo("s1").status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->Append("s1", "never either").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(wal->RecoverPendingStreams().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(wal->recovery_report().empty()) << "s1's recovery never finished";
+  EXPECT_EQ(wal->GetStatistics().streams_recovered, 1u) << "s0 only (recovery_report)";
+  // The other stream works meanwhile.
+  EXPECT_THAT(wal->Get("s0", kAcked - 1), IsOkAndHolds(absl::StrCat("e", kAcked - 1)));
+
+  // Space again: the next call recovers s1, with every acknowledged entry.
+  if (GetParam() == FullAt::kCapacity) {
+    env_.SetCapacity(UINT64_MAX);
+  } else {
+    EXPECT_GT(env_.FaultFires(rule), 0u);
+    env_.RemoveFaultRule(rule);
+  }
+  // What an eager Open of the disk as the failed attempt left it reports (the cut may be
+  // done already: then nothing is left to report but a leftover durable.pos.tmp).
+  std::unique_ptr<SimEnv> now = env_.Clone();
+  WalOptions now_options = options_;
+  now_options.env = now.get();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager_now, Wal::Open(now_options));
+  for (int j = 0; j < kAcked; ++j) {
+    EXPECT_THAT(wal->Get("s1", j), IsOkAndHolds(absl::StrCat("b", j))) << j;
+  }
+  EXPECT_THAT(wal->Get("s1", kAcked), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(wal->GetStatistics().streams_recovered, 2u);
+  EXPECT_EQ(ReportText(wal->recovery_report()), ReportText(eager_now->recovery_report()));
+  EXPECT_THAT(env_.GetFileSize(segment), IsOkAndHolds(torn_size - kTorn)) << "the torn tail is cut";
+  EXPECT_THAT(wal->Append("s1", "after"), IsOkAndHolds(static_cast<uint64_t>(kAcked)));
+  ASSERT_OK(wal->Close());
+
+  // An eager Open agrees: every acknowledged entry, the one appended after, a clean tail.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager, Wal::Open(options_));
+  for (int j = 0; j < kAcked; ++j) {
+    EXPECT_THAT(eager->Get("s0", j), IsOkAndHolds(absl::StrCat("e", j))) << j;
+    EXPECT_THAT(eager->Get("s1", j), IsOkAndHolds(absl::StrCat("b", j))) << j;
+  }
+  EXPECT_THAT(eager->Get("s1", kAcked), IsOkAndHolds("after"));
+  EXPECT_THAT(eager->GetStreamInfo("s1"),
+              IsOkAndHolds(::testing::Field(&StreamInfo::next_id, uint64_t{kAcked + 1})));
+  EXPECT_TRUE(eager->recovery_report().empty()) << ReportText(eager->recovery_report());
+}
+
+INSTANTIATE_TEST_SUITE_P(WhereTheDiskIsFull, DiskFullAtFirstUseTest,
+                         ::testing::Values(FullAt::kCapacity, FullAt::kWriteAt),
+                         [](const ::testing::TestParamInfo<FullAt>& info) {
+                           return info.param == FullAt::kCapacity ? "Capacity" : "WriteAt";
+                         });
+
+// Appends `n` bytes that are no frame to the active segment of `dir`.
+void TearTail(Env* env, const std::string& dir, size_t n) {
+  const std::string segment = ActiveSegment(env, dir);
+  ASSERT_FALSE(segment.empty()) << "no segment in " << dir;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> f, env->NewAppendableFile(segment));
+  ASSERT_OK(f->Append(std::string(n, '\xab')));
+  ASSERT_OK(f->Close());
+}
+
+// One reference recovery_report() returned, and its text when it was returned.
+struct ReportView {
+  const std::vector<StreamRecoveryReport>* view;
+  std::string text;
+};
+
+// recovery_report() called over and over on one thread while others first-use pending
+// streams (a third of them with torn tails, so their recoveries report; listing faults
+// make some recoveries fail and be retried, so reports arrive while calls are made). Every
+// reference a call returned still reads as it did when returned, after later calls; every
+// view is sorted by directory, without duplicates, and agrees with the final report row
+// for row; the final report lists each torn stream exactly once, as an eager Open does.
+TEST_F(DeferredOpenFixture, RecoveryReportRacingFirstUsesKeepsEarlierViewsValid) {
+  constexpr int kStreams = 60;
+  options_.logger = std::make_shared<QuietLogger>();
+  MakeStreams(kStreams, 3);
+  for (int i = 0; i < kStreams; i += 3) TearTail(&env_, absl::StrCat("/wal/s", i), 10 + i);
+  if (HasFatalFailure()) return;
+  std::unique_ptr<SimEnv> clone = env_.Clone();
+  WalOptions clone_options = options_;
+  clone_options.env = clone.get();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> eager, Wal::Open(clone_options));
+  const std::string expected = ReportText(eager->recovery_report());
+  ASSERT_EQ(eager->recovery_report().size(), static_cast<size_t>((kStreams + 2) / 3));
+
+  std::unique_ptr<Wal> wal = OpenDeferred();
+  ASSERT_NE(wal, nullptr);
+  // A first view, deterministically partial: s13's recovery fails, so the call recovers
+  // s0, s1, s10, s11 and s12 (directory-name order) and stops there.
+  FaultRule stop;
+  stop.op = SimOp::kGetChildren;
+  stop.path_pattern = "/wal/s13";
+  int rule = env_.AddFaultRule(stop);
+  std::vector<ReportView> views;
+  views.push_back({&wal->recovery_report(), ""});
+  views[0].text = ReportText(*views[0].view);
+  EXPECT_EQ(views[0].text, ReportText({eager->recovery_report()[0], eager->recovery_report()[1]}))
+      << "s0 and s12";
+  env_.RemoveFaultRule(rule);
+
+  // Listing a stream's directory fails now and then: those recoveries fail at their first
+  // step (before they change anything, so a retry reports what the eager Open did), the
+  // stream stays pending, and its user retries.
+  FaultRule flaky;
+  flaky.op = SimOp::kGetChildren;
+  flaky.path_pattern = "/wal/s*";
+  flaky.one_in = 3;
+  flaky.max_fires = 12;
+  rule = env_.AddFaultRule(flaky);
+  constexpr int kUsers = 3;
+  std::atomic<int> users_left{kUsers};
+  std::atomic<int> ready{0};  // all threads, the reporter included, start together
+  std::vector<std::string> errors(kUsers);
+  std::vector<std::thread> users;
+  for (int t = 0; t < kUsers; ++t) {
+    users.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() <= kUsers) {
+      }
+      Random rng(100 + t);
+      std::vector<int> order(kStreams);
+      for (int i = 0; i < kStreams; ++i) order[i] = i;
+      for (int i = kStreams; i > 1; --i) std::swap(order[i - 1], order[rng.Uniform(i)]);
+      for (int i : order) {
+        const std::string key = absl::StrCat("s", i);
+        // Thread 1 first uses each stream by GetStreamInfo, the others by Get.
+        absl::Status used;
+        for (int attempt = 0; attempt < 20; ++attempt) {  // at most 12 faults fire in all
+          used = t == 1 ? wal->GetStreamInfo(key).status() : wal->Get(key, 2).status();
+          if (used.ok()) break;
+        }
+        absl::StatusOr<std::string> entry = wal->Get(key, 2);
+        if (!used.ok() || !entry.ok() || *entry != "e2") {
+          errors[t] = absl::StrCat(key, ": ", used.ToString(), " ",
+                                   entry.ok() ? *entry : entry.status().ToString());
+          break;
+        }
+      }
+      users_left.fetch_sub(1);
+    });
+  }
+  // The reporter: keeps every distinct reference it was given, with its text then.
+  ready.fetch_add(1);
+  while (ready.load() <= kUsers) {
+  }
+  while (users_left.load() > 0) {
+    const std::vector<StreamRecoveryReport>* view = &wal->recovery_report();
+    if (view != views.back().view) views.push_back({view, ReportText(*view)});
+  }
+  for (std::thread& th : users) th.join();
+  for (const std::string& error : errors) EXPECT_EQ(error, "");
+  env_.RemoveFaultRule(rule);
+  ASSERT_OK(wal->RecoverPendingStreams());
+  const std::vector<StreamRecoveryReport>& final_view = wal->recovery_report();
+  EXPECT_EQ(ReportText(final_view), expected);
+  std::map<std::string, int> rows;
+  for (const StreamRecoveryReport& r : final_view) ++rows[r.dir];
+  for (int i = 0; i < kStreams; ++i) {
+    EXPECT_EQ(rows[absl::StrCat("s", i)], i % 3 == 0 ? 1 : 0) << "s" << i;
+  }
+  std::map<std::string, std::string> final_rows;
+  for (const StreamRecoveryReport& r : final_view) final_rows[r.dir] = r.ToString();
+  std::printf("%zu distinct views of the report\n", views.size());
+  for (size_t v = 0; v < views.size(); ++v) {
+    SCOPED_TRACE(absl::StrCat("view ", v));
+    EXPECT_EQ(ReportText(*views[v].view), views[v].text) << "changed after it was returned";
+    const std::vector<StreamRecoveryReport>& view = *views[v].view;
+    for (size_t i = 0; i < view.size(); ++i) {
+      if (i > 0) {
+        EXPECT_LT(view[i - 1].dir, view[i].dir);
+      }
+      EXPECT_EQ(view[i].ToString(), final_rows[view[i].dir]) << view[i].dir;
+    }
+    if (v > 0) {
+      EXPECT_GT(view.size(), views[v - 1].view->size());
+    }
+  }
 }
 
 }  // namespace

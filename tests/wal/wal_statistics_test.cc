@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/base/test_point.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/format/format.h"
 #include "ironwal/testing/status_matchers.h"
@@ -311,6 +312,41 @@ TEST_F(WalStatisticsTest, ResetZeroesEverything) {
   s = wal_->GetStatistics();
   EXPECT_EQ(s.appends, 1u);
   EXPECT_EQ(s.fdatasyncs, 1u);
+}
+
+// GetStatistics racing a writer: a snapshot sums counters the writers update one at a time
+// (stats/recorder.h), and a stream counts a published group's appends and entries before
+// its bytes (stream.cc), so a snapshot taken between the two sees the counts without the
+// bytes. The entries' bytes are derived from both (bytes minus 32 per frame and 4 per
+// entry) and must stop at 0 then, never wrap to nearly 2^64. The test point between the
+// two updates takes that snapshot deterministically on every append: with entries of 3
+// bytes, the n-th append (from 0) is seen as n x 39 bytes for n + 1 frames, so
+// max(0, 3n - 36): 0 for the first 13, then below the truth (it is not the state of any
+// moment: Statistics promises only that it does not wrap); once the append returns, the
+// snapshot is exact again.
+TEST_F(WalStatisticsTest, ASnapshotBetweenAGroupsCountsAndItsBytesNeverUnderflows) {
+  constexpr int kAppends = 16;
+  ASSERT_OK(Open());
+  std::vector<Statistics> seen;
+  {
+    ScopedTestPoint at("stream.publish.counted", [&] { seen.push_back(wal_->GetStatistics()); });
+    for (int n = 0; n < kAppends; ++n) {
+      ASSERT_THAT(wal_->Append("s", "abc"), IsOkAndHolds(static_cast<uint64_t>(n)));
+      const Statistics after = wal_->GetStatistics();
+      EXPECT_EQ(after.logical_bytes_appended, 3u * (n + 1)) << "after append " << n;
+    }
+  }
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kAppends));
+  for (int n = 0; n < kAppends; ++n) {
+    SCOPED_TRACE(absl::StrCat("snapshot inside append ", n));
+    const Statistics& s = seen[n];
+    EXPECT_EQ(s.appends, n + 1u);
+    EXPECT_EQ(s.entries_appended, n + 1u);
+    EXPECT_EQ(s.frame_bytes_written, n * RawFrame(1, 3));
+    EXPECT_EQ(s.logical_bytes_appended, n >= 12 ? 3u * n - 36u : 0u);
+    EXPECT_LE(s.logical_bytes_appended, s.frame_bytes_written);
+    EXPECT_EQ(s.frames_raw, n + 1u);
+  }
 }
 
 }  // namespace
