@@ -219,6 +219,27 @@ inline constexpr char kLostIdsMagic[] = "IWLI";
 inline constexpr char kSealedSizesFileName[] = "sealed.sizes";
 inline constexpr char kSealedSizesMagic[] = "IWSS";
 
+// Frame index files (not read by ironwal 0.6, which reads only segments, segments.idx and
+// head.state): "<20-digit start ID>.frames", the frames of one sealed segment, written when
+// it is sealed so that a later process finds any frame without walking the segment. Only
+// a hint: a reader checks it against the segment (its size, its last frame) and every
+// frame it returns (header and CRC), and walks the segment when it does not check out.
+//   offset  size  field
+//        0     4  magic         "IWFR"
+//        4     8  start ID      u64 LE: the segment's first ID (its name)
+//       12     8  end ID        u64 LE: one past its last ID (the next segment's start)
+//       20     8  size          u64 LE: the segment file's size in bytes
+//       28     4  count         u32 LE: n >= 1 frames
+//       32    8n  frames        n x (entry count u32 LE, payload size u32 LE), in file order
+//   32+8n     4  crc           CRC-32 (zlib) of bytes [0, 32+8n)
+// The frames lie back to back from offset 0 and ID `start`: each is 32 + payload size bytes
+// holding `entry count` IDs; they end exactly at `size` and `end`.
+inline constexpr char kFrameIndexSuffix[] = ".frames";
+inline constexpr size_t kFrameIndexFileNameSize = kSegmentIdDigits + sizeof(kFrameIndexSuffix) - 1;
+inline constexpr char kFrameIndexMagic[] = "IWFR";
+inline constexpr size_t kFrameIndexHeaderSize = 32;
+inline constexpr size_t kFrameIndexEntrySize = 8;
+
 // Quarantine files: bytes cut from a segment under CorruptionPolicy::kTruncate, named
 // "<segment file>.corrupt-<offset>" (not a segment name, so ironwal 0.6 ignores them).
 inline constexpr char kQuarantineInfix[] = ".corrupt-";

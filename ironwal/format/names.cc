@@ -24,9 +24,12 @@ std::string SegmentFileName(uint64_t start_id) {
   return absl::StrFormat("%020u%s", start_id, format::kSegmentSuffix);
 }
 
-std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
-  if (name.size() != format::kSegmentFileNameSize) return std::nullopt;
-  if (name.substr(format::kSegmentIdDigits) != format::kSegmentSuffix) return std::nullopt;
+namespace {
+
+// The start ID of "<20 digits><suffix>"; nullopt for anything else.
+std::optional<uint64_t> ParseIdFileName(absl::string_view name, absl::string_view suffix) {
+  if (name.size() != format::kSegmentIdDigits + suffix.size()) return std::nullopt;
+  if (name.substr(format::kSegmentIdDigits) != suffix) return std::nullopt;
   uint64_t id = 0;
   for (size_t i = 0; i < format::kSegmentIdDigits; ++i) {
     const char c = name[i];
@@ -36,6 +39,16 @@ std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
     id = id * 10 + digit;
   }
   return id;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {
+  return ParseIdFileName(name, format::kSegmentSuffix);
+}
+
+std::string FrameIndexFileName(uint64_t segment_start_id) {
+  return absl::StrFormat("%020u%s", segment_start_id, format::kFrameIndexSuffix);
 }
 
 namespace {
@@ -150,6 +163,9 @@ StreamFile ClassifyStreamFile(absl::string_view name) {
     file.kind = StreamFileKind::kLostIds;
   } else if (name == format::kSealedSizesFileName) {
     file.kind = StreamFileKind::kSealedSizes;
+  } else if (std::optional<uint64_t> start = ParseIdFileName(name, format::kFrameIndexSuffix)) {
+    file.kind = StreamFileKind::kFrameIndex;
+    file.segment_start_id = *start;
   } else if (absl::EndsWith(name, format::kTempSuffix)) {
     file.kind = StreamFileKind::kTemp;
   } else if (absl::StrContains(name, format::kQuarantineInfix)) {
@@ -171,10 +187,13 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
     const std::string& name = entry.name;
     const StreamFile file = ClassifyStreamFile(name);
     if (file.kind != StreamFileKind::kOther && file.kind != StreamFileKind::kTemp &&
-        file.kind != StreamFileKind::kQuarantine) {
+        file.kind != StreamFileKind::kQuarantine && file.kind != StreamFileKind::kFrameIndex) {
       listing.is_stream = true;
     }
-    if (!entry.regular && file.kind != StreamFileKind::kOther) {
+    // (A frame index is only a hint, which a reader opens only if it is a regular file: one
+    // that is not is ignored, not refused.)
+    if (!entry.regular && file.kind != StreamFileKind::kOther &&
+        file.kind != StreamFileKind::kFrameIndex) {
       listing.not_files.push_back(name);
       continue;
     }
@@ -211,6 +230,9 @@ StreamListing ListStreamEntries(const std::vector<StreamDirEntry>& entries) {
         break;
       case StreamFileKind::kSealedSizes:
         listing.has_sealed_sizes = true;
+        break;
+      case StreamFileKind::kFrameIndex:
+        if (entry.regular) listing.frame_indexes[file.segment_start_id] = name;
         break;
       case StreamFileKind::kTemp:
         listing.temp_files.push_back(name);
@@ -340,6 +362,64 @@ absl::StatusOr<IdPairs> DecodeIdPairs(absl::string_view file, const char* magic,
 }
 
 }  // namespace
+
+std::string EncodeFrameIndex(const FrameIndexFile& file) {
+  std::string out(format::kFrameIndexMagic, 4);
+  out.reserve(format::kFrameIndexHeaderSize + format::kFrameIndexEntrySize * file.frames.size() +
+              4);
+  PutFixed64(&out, file.start_id);
+  PutFixed64(&out, file.end_id);
+  PutFixed64(&out, file.segment_size);
+  PutFixed32(&out, static_cast<uint32_t>(file.frames.size()));
+  for (const auto& [entries, payload] : file.frames) {
+    PutFixed32(&out, entries);
+    PutFixed32(&out, payload);
+  }
+  PutFixed32(&out, Crc32(out));
+  return out;
+}
+
+absl::StatusOr<FrameIndexFile> DecodeFrameIndex(absl::string_view contents) {
+  const auto bad = [](auto&&... what) {
+    return absl::DataLossError(absl::StrCat("frame index: ", what...));
+  };
+  constexpr size_t kHeader = format::kFrameIndexHeaderSize;
+  if (contents.size() < kHeader + 4 || contents.substr(0, 4) != format::kFrameIndexMagic) {
+    return bad("bad magic or size ", contents.size());
+  }
+  const uint64_t n = DecodeFixed32(contents.data() + 28);
+  if (n == 0 || contents.size() != kHeader + format::kFrameIndexEntrySize * n + 4) {
+    return bad("size ", contents.size(), " for ", n, " frames");
+  }
+  const size_t body = contents.size() - 4;
+  if (Crc32(contents.substr(0, body)) != DecodeFixed32(contents.data() + body)) {
+    return bad("crc mismatch");
+  }
+  FrameIndexFile file;
+  file.start_id = DecodeFixed64(contents.data() + 4);
+  file.end_id = DecodeFixed64(contents.data() + 12);
+  file.segment_size = DecodeFixed64(contents.data() + 20);
+  file.frames.reserve(n);
+  uint64_t id = file.start_id;
+  uint64_t offset = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    const char* entry = contents.data() + kHeader + format::kFrameIndexEntrySize * i;
+    const uint32_t entries = DecodeFixed32(entry);
+    const uint32_t payload = DecodeFixed32(entry + 4);
+    if (entries == 0 || id > file.end_id || file.end_id - id < entries) {
+      return bad("frame ", i, " of ", entries, " entries from ID ", id, " past the end ID ",
+                 file.end_id);
+    }
+    id += entries;
+    offset += format::kFrameHeaderSize + uint64_t{payload};
+    file.frames.emplace_back(entries, payload);
+  }
+  if (id != file.end_id || offset != file.segment_size) {
+    return bad("frames end at ID ", id, ", byte ", offset, "; the file says ", file.end_id, ", ",
+               file.segment_size);
+  }
+  return file;
+}
 
 std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes) {
   return EncodeIdPairs(format::kSealedSizesMagic, IdPairs(sizes.begin(), sizes.end()));

@@ -53,13 +53,14 @@ enum class StreamFileKind {
   kLogIntent,       // log.intent
   kLostIds,         // lost.ids
   kSealedSizes,     // sealed.sizes
+  kFrameIndex,      // 20 digits + ".frames": a sealed segment's frames
   kTemp,            // "*.tmp": left over from an interrupted atomic write
   kQuarantine,      // "<segment>.corrupt-<offset>": bytes recovery cut and kept
   kOther,           // not ironwal's
 };
 struct StreamFile {
   StreamFileKind kind = StreamFileKind::kOther;
-  uint64_t segment_start_id = 0;  // kSegment
+  uint64_t segment_start_id = 0;  // kSegment, kFrameIndex
 };
 StreamFile ClassifyStreamFile(absl::string_view name);
 
@@ -72,7 +73,8 @@ struct StreamDirEntry {
 
 // A stream directory's files, by kind (ClassifyStreamFile of each name). Entries with one
 // of ironwal's names that are not regular files are in `not_files` and nowhere else:
-// nothing may open them (a FIFO would block, a symbolic link may loop).
+// nothing may open them (a FIFO would block, a symbolic link may loop). Frame index files
+// are the exception: only hints, they are left out when they are not regular files.
 struct StreamListing {
   std::map<uint64_t, std::string> segments;  // start ID -> file name
   bool has_index = false;
@@ -87,8 +89,9 @@ struct StreamListing {
   bool has_log_intent = false;
   bool has_lost_ids = false;
   bool has_sealed_sizes = false;
-  std::vector<std::string> other_files;  // not ironwal's names (of any type)
-  std::vector<std::string> not_files;    // ironwal's names, not regular files
+  std::map<uint64_t, std::string> frame_indexes;  // segment start ID -> file name
+  std::vector<std::string> other_files;           // not ironwal's names (of any type)
+  std::vector<std::string> not_files;             // ironwal's names, not regular files
   // Whether the directory is a stream's: it has a name of ironwal's per-stream files (a
   // segment, segments.idx, head.state, stream.key, durable.pos, truncate.intent), of any
   // type; or stream.meta, first.id, log.intent).
@@ -121,6 +124,21 @@ std::string EncodeTruncateIntent(uint64_t first_id);
 std::string EncodeSealedSizes(const std::map<uint64_t, uint64_t>& sizes);
 // DataLoss for a bad magic, size or CRC, or start IDs out of order.
 absl::StatusOr<std::map<uint64_t, uint64_t>> DecodeSealedSizes(absl::string_view contents);
+
+// A frame index file (format.h, "<start>.frames"): the frames of one sealed segment.
+struct FrameIndexFile {
+  uint64_t start_id = 0;
+  uint64_t end_id = 0;
+  uint64_t segment_size = 0;
+  // Each frame's (entry count, payload size), in file order.
+  std::vector<std::pair<uint32_t, uint32_t>> frames;
+};
+// "00000000000000012345.frames" for 12345.
+std::string FrameIndexFileName(uint64_t segment_start_id);
+std::string EncodeFrameIndex(const FrameIndexFile& file);
+// DataLoss for a bad magic, size or CRC, no frames, a frame of no entries, or frames that
+// do not end exactly at the recorded end ID and size.
+absl::StatusOr<FrameIndexFile> DecodeFrameIndex(absl::string_view contents);
 
 // lost.ids (format.h): ID ranges [first, end) cut out of the log, sorted, disjoint.
 std::string EncodeLostIds(const std::vector<std::pair<uint64_t, uint64_t>>& ranges);

@@ -122,6 +122,14 @@ class OffsetIndex {
   // Bytes covered by published frames.
   uint64_t end_offset() const { return end_offset_.load(std::memory_order_acquire); }
   size_t frame_count() const { return count_.load(std::memory_order_acquire); }
+  // Calls `fn(const FrameLocation&)` for each published frame in order, under the shared
+  // lock (the publisher's Grow waits; fn must not call back into this index).
+  template <typename Fn>
+  void ForEachFrame(Fn fn) const {
+    ReaderMutexLock lock(&mu_);
+    const size_t n = count_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < n; ++i) fn(LocationOf(i));
+  }
   // Approximate heap bytes held (the arrays given up by growth included).
   size_t MemoryUsage() const;
 

@@ -122,6 +122,21 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   return frame;
 }
 
+bool SegmentReader::LastFrameMatchesIndex(uint8_t stream_tag) const {
+  const size_t n = index_->frame_count();
+  if (n == 0) return false;
+  const std::optional<FrameLocation> last = index_->Find(index_->end_id() - 1);
+  if (!last.has_value()) return false;
+  char buffer[format::kFrameHeaderSize];
+  const absl::StatusOr<absl::string_view> bytes =
+      file_->Read(last->offset, format::kFrameHeaderSize, buffer);
+  FrameHeader header;
+  return bytes.ok() && bytes->size() == format::kFrameHeaderSize &&
+         TryDecodeFrameHeader(bytes->data(), &header) && header.start_id == last->start_id &&
+         header.entry_count == last->entry_count && header.frame_size() == last->size &&
+         ReadFrameStamp(header, stream_tag).kind != StampReading::Kind::kMismatch;
+}
+
 bool SegmentReader::TryReadEntry(const FrameLocation& where, uint64_t id, std::string* scratch,
                                  absl::string_view* entry) const {
   const size_t n = static_cast<size_t>(where.size);

@@ -124,9 +124,21 @@ absl::Status ForgetLostIds(Env* env, const std::string& dir, const LogIntent& in
 }  // namespace
 
 absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& intent) {
+  const std::set<uint64_t> kept(intent.segments.begin(), intent.segments.end());
+  // First the frame indexes of the segments this changes or removes (and any left without
+  // a segment): they would describe other bytes once IDs from the active start are
+  // handed out again (frame_index_file.h).
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> before, env->GetChildren(dir));
+  for (const std::string& name : before) {
+    const StreamFile file = ClassifyStreamFile(name);
+    if (file.kind != StreamFileKind::kFrameIndex ||
+        (kept.count(file.segment_start_id) > 0 && file.segment_start_id < intent.active_start())) {
+      continue;
+    }
+    IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, name)));
+  }
   IRONWAL_RETURN_IF_ERROR(SettleActiveFile(env, dir, intent));
   IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
-  const std::set<uint64_t> kept(intent.segments.begin(), intent.segments.end());
   for (const std::string& name : children) {
     const StreamFile file = ClassifyStreamFile(name);
     if (file.kind != StreamFileKind::kSegment || kept.count(file.segment_start_id) > 0) continue;

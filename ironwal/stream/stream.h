@@ -273,6 +273,12 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::StatusOr<std::shared_ptr<SegmentReader>> ReaderFor(
       uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
       const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset);
+  // A reader of the sealed segment [segment_start, end_id) at `path` indexed from its frame
+  // index file (frame_index_file.h), or nullptr when there is none that checks out (then
+  // removed, unless read-only): the caller walks the segment.
+  std::shared_ptr<SegmentReader> OpenFromFrameIndex(const std::string& path, uint64_t segment_start,
+                                                    uint64_t end_id,
+                                                    const SegmentReaderOptions& reader_options);
   // Get's fast path: true and `*entry` set when entry `id` is found in a cached reader and
   // its frame passes every check (SegmentReader::TryReadEntry): a view into the mapping of
   // `*reader` or into `*scratch`. False, with nothing reported, otherwise (no reader cached,

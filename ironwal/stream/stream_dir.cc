@@ -20,6 +20,7 @@
 #include "ironwal/index/segment_index.h"
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/frame_index_file.h"
 
 namespace ironwal {
 namespace internal {
@@ -242,6 +243,10 @@ absl::Status StreamDir::Rotate() {
   IRONWAL_RETURN_IF_ERROR(SyncNames());
   IRONWAL_RETURN_IF_ERROR(writer_->Close());
   writer_.reset();
+  // Its frames for later processes (frame_index_file.h), synced; the directory sync of
+  // step 2 makes the name durable. A failure only makes the first read of the segment in
+  // a process walk it.
+  WriteFrameIndex(env_, dir_path_, *write_index_).IgnoreError();
   // 2. The next segment exists, durably named.
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> created,
                            SegmentWriter::Create(env_, SegmentPath(new_start), new_start));
@@ -450,6 +455,9 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
     readers_->Erase(cache_owner_, segments[i]);
     absl::Status r = env_->RemoveFile(SegmentPath(segments[i]));
     if (!r.ok() && !absl::IsNotFound(r) && removed.ok()) removed = r;
+    // Best effort: a frame index without its segment is never read (a later segment of
+    // that name is sealed with a new one, and a reset removes it).
+    RemoveFrameIndex(env_, dir_path_, segments[i]).IgnoreError();
   }
   if (removed.ok()) removed = env_->SyncDir(dir_path_);
   IRONWAL_RETURN_IF_ERROR(removed);

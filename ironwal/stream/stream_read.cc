@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
+#include "ironwal/format/frame.h"
 #include "ironwal/index/segment_index.h"
+#include "ironwal/stream/frame_index_file.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
@@ -39,6 +41,9 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
     // Indexed before (reader_cache.h): the file is opened, not walked again.
     IRONWAL_ASSIGN_OR_RETURN(reader,
                              SegmentReader::OpenSealedIndexed(env_, path, shelved, reader_options));
+  } else if (end_id.has_value() && (reader = OpenFromFrameIndex(path, segment_start, *end_id,
+                                                                reader_options)) != nullptr) {
+    // Indexed by the process that sealed it (frame_index_file.h): not walked either.
   } else {
     IRONWAL_ASSIGN_OR_RETURN(
         reader, SegmentReader::OpenSealed(env_, path, segment_start, end_id, reader_options));
@@ -47,6 +52,33 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
   // bit flipped on the way from the disk), so it is not kept.
   if (reader->damage().ok()) shared_->readers->Insert(this, segment_start, reader);
   return reader;
+}
+
+std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(
+    const std::string& path, uint64_t segment_start, uint64_t end_id,
+    const SegmentReaderOptions& reader_options) {
+  const std::string& dir = dir_.dir_path();
+  absl::StatusOr<uint64_t> size = env_->GetFileSize(path);
+  if (!size.ok()) return nullptr;  // the walk reports it
+  absl::StatusOr<std::shared_ptr<OffsetIndex>> index =
+      LoadFrameIndex(env_, dir, segment_start, end_id, *size);
+  absl::StatusOr<std::shared_ptr<SegmentReader>> reader =
+      index.ok() ? SegmentReader::OpenSealedIndexed(env_, path, *index, reader_options)
+                 : index.status();
+  // The last frame, as the file describes it, must be where it says, stamped for this
+  // stream: a cheap check that it describes this segment's frames, not an earlier
+  // segment's of the same name, and that the segment is this stream's (a walk reports a
+  // segment from another stream's directory; reads through an index do not look).
+  if (reader.ok() && !(*reader)->LastFrameMatchesIndex(StreamTag(dir_name()))) {
+    reader = absl::DataLossError(
+        "the segment's last frame is not where its frame index says, or not this stream's");
+  }
+  if (reader.ok()) return *std::move(reader);
+  // Unusable (absent, torn, stale, or a read failed): walked instead; a bad file goes.
+  if (absl::IsDataLoss(reader.status()) && !options_.read_only) {
+    RemoveFrameIndex(env_, dir, segment_start).IgnoreError();
+  }
+  return nullptr;
 }
 
 absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {

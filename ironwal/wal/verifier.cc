@@ -126,7 +126,7 @@ absl::StatusOr<std::string> Fingerprint(Env* env, const std::string& path) {
     if (size.ok()) absl::StrAppend(&print, "/", *size);
     const StreamFileKind kind = ClassifyStreamFile(name).kind;
     if (kind != StreamFileKind::kSegment && kind != StreamFileKind::kQuarantine &&
-        kind != StreamFileKind::kOther) {
+        kind != StreamFileKind::kFrameIndex && kind != StreamFileKind::kOther) {
       absl::StatusOr<std::string> contents = ReadFileToString(env, file);
       if (contents.ok()) absl::StrAppend(&print, "/", absl::CEscape(*contents));
     }

@@ -120,7 +120,10 @@ TEST_F(DamageRegressionTest, SegmentCutAtAFrameBoundaryBelowItsFrontierIsRowH) {
 }
 
 // A damaged header in a sealed segment made the whole segment unreadable; the frames
-// before it are intact and readable, the IDs after it are DataLoss naming the file.
+// before it are intact and readable, the damaged frame's IDs are DataLoss naming the file
+// and offset, and so are the IDs after it when the segment must be walked (the walk cannot
+// find them); with the segment's frame index file (written when it was sealed) they are
+// found and read back, each checked by its CRC.
 TEST_F(DamageRegressionTest, HeaderDamageInASealedSegmentKeepsTheFramesBeforeIt) {
   options_.max_segment_size = 300;  // five frames per segment
   ASSERT_OK(Open());
@@ -128,18 +131,34 @@ TEST_F(DamageRegressionTest, HeaderDamageInASealedSegmentKeepsTheFramesBeforeIt)
   Close();
   const std::string seg = Segment("s", 0);
   FlipByte(&env_, seg, 3 * 56);  // frame 3's magic
-  ASSERT_OK(Open());
-  for (int id = 0; id < 3; ++id) EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(Entry(id)));
-  for (int id = 3; id < 5; ++id) {
-    EXPECT_THAT(wal_->Get("s", id),
-                StatusIs(absl::StatusCode::kDataLoss, AllOf(HasSubstr(seg + "@168"))));
+  const std::string frame_index = JoinPath(Dirname(seg), internal::FrameIndexFileName(0));
+  ASSERT_OK_AND_ASSIGN(const std::string hint, ReadFileToString(&env_, frame_index));
+  for (const bool indexed : {true, false}) {
+    SCOPED_TRACE(indexed ? "with the frame index" : "walked");
+    if (!indexed) {
+      ASSERT_OK(env_.RemoveFile(frame_index));
+    }
+    ASSERT_OK(Open());
+    for (int id = 0; id < 3; ++id) EXPECT_THAT(wal_->Get("s", id), IsOkAndHolds(Entry(id)));
+    EXPECT_THAT(wal_->Get("s", 3), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(seg + "@168")));
+    if (indexed) {
+      EXPECT_THAT(wal_->Get("s", 4), IsOkAndHolds(Entry(4)));
+    } else {
+      EXPECT_THAT(wal_->Get("s", 4),
+                  StatusIs(absl::StatusCode::kDataLoss, HasSubstr(seg + "@168")));
+    }
+    EXPECT_THAT(wal_->Get("s", 5), IsOkAndHolds(Entry(5)));
+    ASSERT_OK_AND_ASSIGN(auto it, wal_->NewIterator("s", 0));
+    int n = 0;
+    for (; it->Valid(); it->Next()) EXPECT_EQ(it->id(), n++);
+    EXPECT_EQ(n, 3);
+    EXPECT_THAT(it->status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(seg)));
+    Close();
+    // A damaged segment's frame index is kept (it describes the segment's frames).
+    if (indexed) {
+      EXPECT_THAT(ReadFileToString(&env_, frame_index), IsOkAndHolds(hint));
+    }
   }
-  EXPECT_THAT(wal_->Get("s", 5), IsOkAndHolds(Entry(5)));
-  ASSERT_OK_AND_ASSIGN(auto it, wal_->NewIterator("s", 0));
-  int n = 0;
-  for (; it->Valid(); it->Next()) EXPECT_EQ(it->id(), n++);
-  EXPECT_EQ(n, 3);
-  EXPECT_THAT(it->status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(seg)));
 }
 
 // uncompressed_size is not covered by the frame's CRC. A flipped high bit made each read

@@ -199,6 +199,70 @@ TEST(NamesTest, LostIdsRoundTripAndRefuseDamage) {
   EXPECT_FALSE(DecodeLostIds(EncodeLostIds({{5, 8}, {7, 9}})).ok());
 }
 
+// A frame index file (format.h): the layout byte by byte, a round trip, every flipped byte
+// refused, and frames that do not add up to the recorded end ID and size refused.
+TEST(NamesTest, FrameIndexRoundTripsAndRefusesWhatDoesNotAddUp) {
+  FrameIndexFile file;
+  file.start_id = 100;
+  file.end_id = 104;
+  file.frames = {{1, 10}, {3, 20}};
+  file.segment_size = 32 + 10 + 32 + 20;
+  const std::string bytes = EncodeFrameIndex(file);
+  ASSERT_EQ(bytes.size(), 32u + 8u * 2 + 4u);
+  EXPECT_EQ(bytes.substr(0, 4), "IWFR");
+  EXPECT_EQ(DecodeFixed64(bytes.data() + 4), 100u);
+  EXPECT_EQ(DecodeFixed64(bytes.data() + 12), 104u);
+  EXPECT_EQ(DecodeFixed64(bytes.data() + 20), 94u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 28), 2u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 32), 1u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 36), 10u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 40), 3u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 44), 20u);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 48), Crc32(bytes.substr(0, 48)));
+  absl::StatusOr<FrameIndexFile> decoded = DecodeFrameIndex(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->start_id, 100u);
+  EXPECT_EQ(decoded->end_id, 104u);
+  EXPECT_EQ(decoded->segment_size, 94u);
+  EXPECT_EQ(decoded->frames, file.frames);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] ^= 1;
+    EXPECT_THAT(DecodeFrameIndex(flipped), StatusIs(absl::StatusCode::kDataLoss)) << "byte " << i;
+  }
+  EXPECT_THAT(DecodeFrameIndex(bytes.substr(0, bytes.size() - 1)),
+              StatusIs(absl::StatusCode::kDataLoss));
+  const auto refused = [](FrameIndexFile f, const char* why) {
+    EXPECT_THAT(DecodeFrameIndex(EncodeFrameIndex(f)),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr(why)));
+  };
+  FrameIndexFile bad = file;
+  bad.end_id = 105;  // the frames hold 4 IDs
+  refused(bad, "end at ID 104");
+  bad = file;
+  bad.segment_size = 95;
+  refused(bad, "byte 94");
+  bad = file;
+  bad.frames[0].first = 0;  // a frame without entries
+  refused(bad, "frame 0 of 0 entries");
+  bad = file;
+  bad.frames[1].first = 9;  // past the end ID
+  refused(bad, "past the end ID");
+  bad = file;
+  bad.frames.clear();
+  refused(bad, "for 0 frames");
+  EXPECT_EQ(FrameIndexFileName(12345), "00000000000000012345.frames");
+  const StreamFile classified = ClassifyStreamFile("00000000000000012345.frames");
+  EXPECT_EQ(classified.kind, StreamFileKind::kFrameIndex);
+  EXPECT_EQ(classified.segment_start_id, 12345u);
+  EXPECT_EQ(ClassifyStreamFile("12345.frames").kind, StreamFileKind::kOther);
+  EXPECT_EQ(ClassifyStreamFile("00000000000000012345.frames.tmp").kind, StreamFileKind::kTemp);
+  // Not a stream's directory by itself (a leftover), and listed by segment.
+  const StreamListing listing = ListStreamFiles({"00000000000000000007.frames"});
+  EXPECT_FALSE(listing.is_stream);
+  EXPECT_EQ(listing.frame_indexes.at(7), "00000000000000000007.frames");
+}
+
 // log.intent has its own magic; a file written with the one it first shared with lost.ids
 // ("IWLI") still decodes, and neither file decodes as the other.
 TEST(NamesTest, LogIntentHasItsOwnMagicAndAcceptsTheOldOne) {

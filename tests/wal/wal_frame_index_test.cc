@@ -1,0 +1,301 @@
+// Frame index files (ironwal/stream/frame_index_file.h): written when a segment is sealed,
+// they let a later process read a sealed segment without walking it; a damaged or stale
+// one is ignored (and removed unless read-only), and the operations that hand IDs out
+// again remove the ones they invalidate.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/env/env_wrapper.h"
+#include "ironwal/env/fault_injection_env.h"
+#include "ironwal/env/mem_env.h"
+#include "ironwal/format/names.h"
+#include "ironwal/testing/file_surgery.h"
+#include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace {
+
+using ::ironwal::internal::FrameIndexFileName;
+using ::ironwal::internal::SegmentFileName;
+using ::ironwal::testing::FlipByte;
+using ::ironwal::testing::IsOkAndHolds;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr char kRoot[] = "/w";
+constexpr char kStream[] = "s";
+
+// Counts the bytes read from segment files (names ending in ".wal").
+class SegmentReadCountingEnv : public EnvWrapper {
+ public:
+  explicit SegmentReadCountingEnv(Env* target) : EnvWrapper(target) {}
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path, const RandomAccessFileOptions& options) override {
+    absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
+        EnvWrapper::NewRandomAccessFile(path, options);
+    if (!file.ok() || path.size() < 4 || path.substr(path.size() - 4) != ".wal") return file;
+    return std::unique_ptr<RandomAccessFile>(new Counting(*std::move(file), &segment_bytes_read));
+  }
+  uint64_t segment_bytes_read = 0;
+
+ private:
+  class Counting : public RandomAccessFile {
+   public:
+    Counting(std::unique_ptr<RandomAccessFile> base, uint64_t* count)
+        : base_(std::move(base)), count_(count) {}
+    absl::StatusOr<absl::string_view> Read(uint64_t offset, size_t n,
+                                           char* scratch) const override {
+      absl::StatusOr<absl::string_view> bytes = base_->Read(offset, n, scratch);
+      if (bytes.ok()) *count_ += bytes->size();
+      return bytes;
+    }
+    absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
+    uint64_t MappedSize() const override { return base_->MappedSize(); }
+    const std::string& path() const override { return base_->path(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> base_;
+    uint64_t* const count_;
+  };
+};
+
+std::string Entry(uint64_t id, size_t size) {
+  std::string entry = absl::StrCat("entry-", id, "-");
+  entry.resize(size, static_cast<char>('a' + id % 26));
+  return entry;
+}
+
+class WalFrameIndexTest : public ::testing::Test {
+ protected:
+  WalFrameIndexTest() : counting_(&mem_) {
+    options_.root = kRoot;
+    options_.env = &counting_;
+    options_.max_segment_size = 4096;
+    options_.read_strategy = ReadStrategy::kPread;
+  }
+
+  std::string Path(const std::string& name) const {
+    return absl::StrCat(kRoot, "/", kStream, "/", name);
+  }
+  bool Exists(const std::string& name) { return mem_.GetFileType(Path(name)).ok(); }
+
+  // Appends `count` entries of `size` bytes (IDs from next_id_, their contents Entry(id)),
+  // in batches of `batch`, through `wal`.
+  void Append(Wal* wal, uint64_t count, size_t size, size_t batch = 1) {
+    for (uint64_t done = 0; done < count;) {
+      std::vector<std::string> entries;
+      for (size_t i = 0; i < batch && done < count; ++i, ++done) {
+        entries.push_back(Entry(next_id_ + i, size));
+      }
+      std::vector<absl::string_view> views(entries.begin(), entries.end());
+      ASSERT_THAT(wal->AppendBatch(kStream, views),
+                  IsOkAndHolds(IdRange{next_id_, next_id_ + entries.size()}));
+      next_id_ += entries.size();
+      contents_.insert(contents_.end(), entries.begin(), entries.end());
+    }
+  }
+  void Write(uint64_t count, size_t size, size_t batch = 1) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    Append(wal.get(), count, size, batch);
+    ASSERT_OK(wal->Close());
+  }
+
+  // The segments' start IDs, in order.
+  std::vector<uint64_t> Segments() {
+    std::vector<uint64_t> starts;
+    absl::StatusOr<std::vector<std::string>> names = mem_.GetChildren(Path(""));
+    EXPECT_OK(names.status());
+    if (!names.ok()) return starts;
+    for (const std::string& name : *names) {
+      if (std::optional<uint64_t> id = internal::ParseSegmentFileName(name)) starts.push_back(*id);
+    }
+    return starts;
+  }
+
+  // Every entry read back by Get and by one scan, as written.
+  void ExpectEveryEntry(Wal* wal) {
+    for (uint64_t id = 0; id < next_id_; ++id) {
+      ASSERT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id])) << "ID " << id;
+    }
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Iterator> it, wal->NewIterator(kStream, 0));
+    uint64_t id = 0;
+    for (; it->Valid(); it->Next(), ++id) ASSERT_EQ(it->value(), contents_[id]) << "ID " << id;
+    ASSERT_OK(it->status());
+    EXPECT_EQ(id, next_id_);
+  }
+
+  MemEnv mem_;
+  SegmentReadCountingEnv counting_;
+  WalOptions options_;
+  uint64_t next_id_ = 0;
+  std::vector<std::string> contents_;  // by ID
+};
+
+// Each sealed segment gets one, the active segment none; a reopened Wal reads an entry of
+// a sealed segment with one frame's bytes and the last frame's header, where without the
+// file it walks the whole segment.
+TEST_F(WalFrameIndexTest, ASealedSegmentIsReadWithoutAWalkAfterAReopen) {
+  Write(200, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 4u);
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    EXPECT_TRUE(Exists(FrameIndexFileName(segments[i]))) << segments[i];
+  }
+  EXPECT_FALSE(Exists(FrameIndexFileName(segments.back())));
+
+  const uint64_t id = segments[1] + 3;  // inside the second segment
+  const uint64_t frame = 32 + 4 + 100;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    counting_.segment_bytes_read = 0;
+    EXPECT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id]));
+    EXPECT_LE(counting_.segment_bytes_read, 32 + frame);
+    ExpectEveryEntry(wal.get());
+    ASSERT_OK(wal->Close());
+  }
+  // The same Get without the file walks the segment (what the file saves).
+  ASSERT_OK(mem_.RemoveFile(Path(FrameIndexFileName(segments[1]))));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  counting_.segment_bytes_read = 0;
+  EXPECT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id]));
+  EXPECT_GE(counting_.segment_bytes_read, (segments[2] - segments[1]) * frame);
+}
+
+// A torn or damaged file, one describing other bytes (another segment's, copied over its
+// name), or a segment whose last frame is not where the file says: the segment is walked,
+// every entry reads back, and the file is removed (it is only a hint).
+TEST_F(WalFrameIndexTest, ADamagedOrStaleFrameIndexIsWalkedPastAndRemoved) {
+  Write(200, 100, 3);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 5u);
+  const std::string damaged = FrameIndexFileName(segments[0]);
+  FlipByte(&mem_, Path(damaged), 40);
+  const std::string torn = FrameIndexFileName(segments[1]);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, ReadFileToString(&mem_, Path(torn)));
+  testing::WriteFileAtomicallyOrFail(&mem_, Path(torn), bytes.substr(0, bytes.size() / 2));
+  const std::string other = FrameIndexFileName(segments[2]);
+  ASSERT_OK_AND_ASSIGN(bytes, ReadFileToString(&mem_, Path(FrameIndexFileName(segments[3]))));
+  testing::WriteFileAtomicallyOrFail(&mem_, Path(other), bytes);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    ExpectEveryEntry(wal.get());
+    ASSERT_OK(wal->Close());
+  }
+  EXPECT_FALSE(Exists(damaged));
+  EXPECT_FALSE(Exists(torn));
+  EXPECT_FALSE(Exists(other));
+  EXPECT_TRUE(Exists(FrameIndexFileName(segments[3])));
+}
+
+// A file far larger than any frame index of the segment could be is not read (nor one that
+// is not a regular file: opening never blocks), and the segment is walked.
+TEST_F(WalFrameIndexTest, AnOversizedOrIrregularFrameIndexIsNotRead) {
+  Write(120, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  const std::string huge = FrameIndexFileName(segments[0]);
+  testing::WriteFileAtomicallyOrFail(&mem_, Path(huge), std::string(1 << 20, 'x'));
+  const std::string dir = FrameIndexFileName(segments[1]);
+  ASSERT_OK(mem_.RemoveFile(Path(dir)));
+  ASSERT_OK(mem_.CreateDir(Path(dir)));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ExpectEveryEntry(wal.get());
+  ASSERT_OK(wal->Close());
+  EXPECT_FALSE(Exists(huge));
+  EXPECT_TRUE(mem_.GetFileType(Path(dir)).ok());  // not a file: left alone
+}
+
+// A full disk while the file is written fails nothing: the rotation goes on, no file and
+// no temporary file is left, and the segment is walked when first read.
+TEST_F(WalFrameIndexTest, AFullDiskAtItsWriteOnlyCostsTheWalk) {
+  FaultInjectionEnv faults(&mem_);
+  FaultRule rule;
+  rule.op = SimOp::kAppend;
+  rule.fault = SimFault::kNoSpace;
+  rule.path_pattern = "*.frames.tmp";
+  faults.AddFaultRule(rule);
+  options_.env = &faults;
+  Write(120, 100);
+  options_.env = &counting_;
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> names, mem_.GetChildren(Path("")));
+  for (const std::string& name : names) {
+    EXPECT_EQ(internal::ClassifyStreamFile(name).kind == internal::StreamFileKind::kFrameIndex ||
+                  internal::ClassifyStreamFile(name).kind == internal::StreamFileKind::kTemp,
+              false)
+        << name;
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ExpectEveryEntry(wal.get());
+}
+
+// Read-only: the same damage is walked past, and nothing is removed.
+TEST_F(WalFrameIndexTest, AReadOnlyOpenRemovesNothing) {
+  Write(120, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  const std::string damaged = FrameIndexFileName(segments[0]);
+  FlipByte(&mem_, Path(damaged), 40);
+  options_.read_only = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ExpectEveryEntry(wal.get());
+  ASSERT_OK(wal->Close());
+  EXPECT_TRUE(Exists(damaged));
+}
+
+// A suffix truncation into a sealed segment hands its IDs out again: the frame indexes of
+// that segment and every later one go before anything changes, and after new appends in
+// another layout (batches, other sizes) sealed it again, a reopened Wal reads the new
+// entries. Without the removal the old file (same start, other frames) would be found.
+TEST_F(WalFrameIndexTest, ASuffixTruncationRemovesTheFrameIndexesItInvalidates) {
+  Write(200, 100);
+  std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 5u);
+  const uint64_t cut = segments[2] + 5;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    ASSERT_OK(wal->TruncateSuffix(kStream, cut));
+    next_id_ = cut;
+    contents_.resize(cut);
+    EXPECT_TRUE(Exists(FrameIndexFileName(segments[1])));
+    for (size_t i = 2; i < segments.size(); ++i) {
+      EXPECT_FALSE(Exists(FrameIndexFileName(segments[i]))) << segments[i];
+    }
+    Append(wal.get(), 150, 57, 4);
+    ASSERT_OK(wal->Close());
+  }
+  EXPECT_TRUE(Exists(FrameIndexFileName(segments[2])));  // sealed again, anew
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ExpectEveryEntry(wal.get());
+}
+
+// A reset removes them all; a truncation those of the segments it removes.
+TEST_F(WalFrameIndexTest, TruncationAndResetRemoveTheirFrameIndexes) {
+  Write(200, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 5u);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ASSERT_OK(wal->Truncate(kStream, segments[2]).status());
+  EXPECT_FALSE(Exists(FrameIndexFileName(segments[0])));
+  EXPECT_FALSE(Exists(FrameIndexFileName(segments[1])));
+  EXPECT_TRUE(Exists(FrameIndexFileName(segments[2])));
+  ASSERT_OK(wal->ResetStream(kStream, 7));
+  absl::StatusOr<std::vector<std::string>> names = mem_.GetChildren(Path(""));
+  ASSERT_OK(names.status());
+  for (const std::string& name : *names) {
+    EXPECT_EQ(internal::ClassifyStreamFile(name).kind == internal::StreamFileKind::kFrameIndex,
+              false)
+        << name;
+  }
+}
+
+}  // namespace
+}  // namespace ironwal
