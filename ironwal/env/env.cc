@@ -100,14 +100,24 @@ absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) 
   return contents;
 }
 
-absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view contents) {
+absl::Status WriteFileAndRename(Env* env, const std::string& path, absl::string_view contents) {
   const std::string tmp = path + ".tmp";
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(tmp));
   IRONWAL_RETURN_IF_ERROR(file->Append(contents));
   IRONWAL_RETURN_IF_ERROR(file->Sync());
   IRONWAL_RETURN_IF_ERROR(file->Close());
-  IRONWAL_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->RenameFile(tmp, path);
+}
+
+absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view contents) {
+  IRONWAL_RETURN_IF_ERROR(WriteFileAndRename(env, path, contents));
   return env->SyncDir(Dirname(path));
+}
+
+absl::Status RemoveFileIfPresent(Env* env, const std::string& path) {
+  absl::Status removed = env->RemoveFile(path);
+  if (absl::IsNotFound(removed)) return absl::OkStatus();
+  return removed;
 }
 
 }  // namespace ironwal

@@ -306,6 +306,14 @@ absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path);
 // its old contents or `contents`.
 absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view contents);
 
+// WriteFileAtomically without the directory sync: the contents are durable, the rename only
+// once the caller's next sync of the directory returns (until then a crash may leave `path`
+// as it was, and `path + ".tmp"`).
+absl::Status WriteFileAndRename(Env* env, const std::string& path, absl::string_view contents);
+
+// Removes the file at `path`; OK when there is none.
+absl::Status RemoveFileIfPresent(Env* env, const std::string& path);
+
 // "/a/b/c" -> "/a/b"; "/a" -> "/"; "/" -> "/".
 std::string Dirname(absl::string_view path);
 

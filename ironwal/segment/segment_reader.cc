@@ -122,19 +122,25 @@ absl::StatusOr<VerifiedFrame> SegmentReader::ReadOnce(const FrameLocation& where
   return frame;
 }
 
-bool SegmentReader::LastFrameMatchesIndex(uint8_t stream_tag) const {
-  const size_t n = index_->frame_count();
-  if (n == 0) return false;
-  const std::optional<FrameLocation> last = index_->Find(index_->end_id() - 1);
-  if (!last.has_value()) return false;
+absl::Status SegmentReader::CheckLastFrame(uint8_t stream_tag) const {
+  const std::optional<FrameLocation> last =
+      index_->frame_count() == 0 ? std::nullopt : index_->Find(index_->end_id() - 1);
+  if (!last.has_value()) {
+    return absl::DataLossError(absl::StrCat("check ", file_->path(), ": the index is empty"));
+  }
   char buffer[format::kFrameHeaderSize];
-  const absl::StatusOr<absl::string_view> bytes =
-      file_->Read(last->offset, format::kFrameHeaderSize, buffer);
+  IRONWAL_ASSIGN_OR_RETURN(const absl::string_view bytes,
+                           file_->Read(last->offset, format::kFrameHeaderSize, buffer));
   FrameHeader header;
-  return bytes.ok() && bytes->size() == format::kFrameHeaderSize &&
-         TryDecodeFrameHeader(bytes->data(), &header) && header.start_id == last->start_id &&
-         header.entry_count == last->entry_count && header.frame_size() == last->size &&
-         ReadFrameStamp(header, stream_tag).kind != StampReading::Kind::kMismatch;
+  if (bytes.size() != format::kFrameHeaderSize || !TryDecodeFrameHeader(bytes.data(), &header) ||
+      header.start_id != last->start_id || header.entry_count != last->entry_count ||
+      header.frame_size() != last->size ||
+      ReadFrameStamp(header, stream_tag).kind == StampReading::Kind::kMismatch) {
+    return absl::DataLossError(absl::StrCat(
+        "check ", file_->path(), "@", last->offset, ": the last frame, IDs [", last->start_id, ", ",
+        last->end_id(), ") in ", last->size, " bytes, is not there, or not this stream's"));
+  }
+  return absl::OkStatus();
 }
 
 bool SegmentReader::TryReadEntry(const FrameLocation& where, uint64_t id, std::string* scratch,

@@ -110,11 +110,12 @@ class SegmentReader {
   // "read <path>@<offset>: " in front, so that it names the file.
   absl::Status Annotate(const FrameLocation& where, const absl::Status& status) const;
 
-  // Whether the index's last frame is in the file where the index says: a header there
+  // OK when the index's last frame is in the file where the index says: a header there
   // with its start ID, entry count and size (its CRC is not read), whose stamp does not
   // say it was written for another stream than the one tagged `stream_tag` (a segment of
-  // the same layout from another stream's directory). False on a read error.
-  bool LastFrameMatchesIndex(uint8_t stream_tag) const;
+  // the same layout from another stream's directory). DataLoss when it is not; the read's
+  // error when the read fails (which says nothing about the index).
+  absl::Status CheckLastFrame(uint8_t stream_tag) const;
   const OffsetIndex& index() const { return *index_; }
   std::shared_ptr<const OffsetIndex> shared_index() const { return index_; }
   // Opened as a sealed segment (its index is complete and no longer grows).

@@ -16,26 +16,6 @@ std::string FrameIndexPath(const std::string& dir, uint64_t start_id) {
   return JoinPath(dir, FrameIndexFileName(start_id));
 }
 
-absl::Status RemoveIfPresent(Env* env, const std::string& path) {
-  absl::Status removed = env->RemoveFile(path);
-  if (absl::IsNotFound(removed)) return absl::OkStatus();
-  return removed;
-}
-
-// Written and synced under a temporary name, then renamed (the caller's next directory
-// sync makes the name durable).
-absl::Status WriteSyncedAndRename(Env* env, const std::string& path, const std::string& contents) {
-  const std::string tmp = path + format::kTempSuffix;
-  absl::StatusOr<std::unique_ptr<WritableFile>> file = env->NewWritableFile(tmp);
-  absl::Status status = file.status();
-  if (status.ok()) status = (*file)->Append(contents);
-  if (status.ok()) status = (*file)->Sync();
-  if (status.ok()) status = (*file)->Close();
-  if (status.ok()) status = env->RenameFile(tmp, path);
-  if (!status.ok()) RemoveIfPresent(env, tmp).IgnoreError();
-  return status;
-}
-
 }  // namespace
 
 absl::Status WriteFrameIndex(Env* env, const std::string& dir, const OffsetIndex& index) {
@@ -49,12 +29,15 @@ absl::Status WriteFrameIndex(Env* env, const std::string& dir, const OffsetIndex
                              static_cast<uint32_t>(frame.size - format::kFrameHeaderSize));
   });
   const std::string path = FrameIndexPath(dir, file.start_id);
+  // The caller's next directory sync makes the name durable.
   absl::Status written = file.frames.empty()
                              ? absl::FailedPreconditionError("no frames")
-                             : WriteSyncedAndRename(env, path, EncodeFrameIndex(file));
+                             : WriteFileAndRename(env, path, EncodeFrameIndex(file));
   if (!written.ok()) {
-    // An older file of this name would describe other bytes.
-    RemoveIfPresent(env, path).IgnoreError();
+    // Neither a partial temporary file nor an older file of this name (which would
+    // describe other bytes) is left.
+    RemoveFileIfPresent(env, path + format::kTempSuffix).IgnoreError();
+    RemoveFileIfPresent(env, path).IgnoreError();
     return absl::Status(written.code(),
                         absl::StrCat("write frame index ", path, ": ", written.message()));
   }
@@ -100,7 +83,7 @@ absl::StatusOr<std::shared_ptr<OffsetIndex>> LoadFrameIndex(Env* env, const std:
 }
 
 absl::Status RemoveFrameIndex(Env* env, const std::string& dir, uint64_t start_id) {
-  return RemoveIfPresent(env, FrameIndexPath(dir, start_id));
+  return RemoveFileIfPresent(env, FrameIndexPath(dir, start_id));
 }
 
 }  // namespace internal

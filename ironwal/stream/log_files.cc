@@ -15,12 +15,6 @@ namespace ironwal {
 namespace internal {
 namespace {
 
-absl::Status RemoveIfPresent(Env* env, const std::string& path) {
-  absl::Status removed = env->RemoveFile(path);
-  if (absl::IsNotFound(removed)) return absl::OkStatus();
-  return removed;
-}
-
 absl::StatusOr<bool> Exists(Env* env, const std::string& path) {
   absl::StatusOr<FileType> type = env->GetFileType(path);
   if (absl::IsNotFound(type.status())) return false;
@@ -44,7 +38,7 @@ absl::Status SettleActiveFile(Env* env, const std::string& dir, const LogIntent&
       return env->RenameFile(staged, active);
     }
   }
-  if (!intent.staged && intent.active_size == 0) return RemoveIfPresent(env, active);
+  if (!intent.staged && intent.active_size == 0) return RemoveFileIfPresent(env, active);
   // Renamed already (staged), or kept as it is: it must have the size the intent names.
   absl::StatusOr<uint64_t> size = env->GetFileSize(active);
   if (!size.ok() || *size != intent.active_size) {
@@ -96,7 +90,7 @@ absl::Status DropSealedSizesFrom(Env* env, const std::string& dir, uint64_t star
   IRONWAL_RETURN_IF_ERROR(contents.status());
   absl::StatusOr<std::map<uint64_t, uint64_t>> sizes = DecodeSealedSizes(*contents);
   // A malformed one only checks: it goes (a missing entry skips a check at open).
-  if (!sizes.ok()) return RemoveIfPresent(env, path);
+  if (!sizes.ok()) return RemoveFileIfPresent(env, path);
   if (sizes->lower_bound(start) == sizes->end()) return absl::OkStatus();
   sizes->erase(sizes->lower_bound(start), sizes->end());
   return WriteFileAtomically(env, path, EncodeSealedSizes(*sizes));
@@ -109,7 +103,7 @@ absl::Status DropSealedSizesFrom(Env* env, const std::string& dir, uint64_t star
 // assigned afresh) and clips one that holds it. Idempotent, like every step here.
 absl::Status ForgetLostIds(Env* env, const std::string& dir, const LogIntent& intent) {
   const std::string path = JoinPath(dir, format::kLostIdsFileName);
-  if (intent.kind == LogIntent::Kind::kReset) return RemoveIfPresent(env, path);
+  if (intent.kind == LogIntent::Kind::kReset) return RemoveFileIfPresent(env, path);
   // A malformed one refuses the operation: which ranges to keep is unknown.
   IRONWAL_ASSIGN_OR_RETURN(const LostRanges ranges, ReadLostRanges(env, dir));
   std::vector<std::pair<uint64_t, uint64_t>> kept;
@@ -117,7 +111,7 @@ absl::Status ForgetLostIds(Env* env, const std::string& dir, const LogIntent& in
     if (first < intent.next_id) kept.emplace_back(first, std::min(end, intent.next_id));
   }
   if (kept == ranges) return absl::OkStatus();
-  if (kept.empty()) return RemoveIfPresent(env, path);
+  if (kept.empty()) return RemoveFileIfPresent(env, path);
   return WriteFileAtomically(env, path, EncodeLostIds(kept));
 }
 
@@ -125,24 +119,21 @@ absl::Status ForgetLostIds(Env* env, const std::string& dir, const LogIntent& in
 
 absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& intent) {
   const std::set<uint64_t> kept(intent.segments.begin(), intent.segments.end());
+  // One listing serves both removals: settling the active file only renames the staged
+  // file over a kept segment, or removes that segment.
+  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
+  const StreamListing listing = ListStreamFiles(children);
   // First the frame indexes of the segments this changes or removes (and any left without
   // a segment): they would describe other bytes once IDs from the active start are
   // handed out again (frame_index_file.h).
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> before, env->GetChildren(dir));
-  for (const std::string& name : before) {
-    const StreamFile file = ClassifyStreamFile(name);
-    if (file.kind != StreamFileKind::kFrameIndex ||
-        (kept.count(file.segment_start_id) > 0 && file.segment_start_id < intent.active_start())) {
-      continue;
-    }
-    IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, name)));
+  for (const auto& [start, name] : listing.frame_indexes) {
+    if (kept.count(start) > 0 && start < intent.active_start()) continue;
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, JoinPath(dir, name)));
   }
   IRONWAL_RETURN_IF_ERROR(SettleActiveFile(env, dir, intent));
-  IRONWAL_ASSIGN_OR_RETURN(const std::vector<std::string> children, env->GetChildren(dir));
-  for (const std::string& name : children) {
-    const StreamFile file = ClassifyStreamFile(name);
-    if (file.kind != StreamFileKind::kSegment || kept.count(file.segment_start_id) > 0) continue;
-    IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, name)));
+  for (const auto& [start, name] : listing.segments) {
+    if (kept.count(start) > 0) continue;
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, JoinPath(dir, name)));
   }
   IRONWAL_RETURN_IF_ERROR(DropSealedSizesFrom(env, dir, intent.active_start()));
   IRONWAL_RETURN_IF_ERROR(ForgetLostIds(env, dir, intent));
@@ -158,12 +149,12 @@ absl::Status ApplyLogIntent(Env* env, const std::string& dir, const LogIntent& i
   if (intent.first_id > intent.segments.front()) {
     IRONWAL_RETURN_IF_ERROR(WriteFileAtomically(env, first_id, EncodeFirstId(intent.first_id)));
   } else {
-    IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, first_id));
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, first_id));
   }
   IRONWAL_RETURN_IF_ERROR(env->SyncDir(dir));
   // Gone durably before anything is appended: a log.intent applied again after new
   // appends would cut them off.
-  IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, format::kLogIntentFileName)));
+  IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, JoinPath(dir, format::kLogIntentFileName)));
   return env->SyncDir(dir);
 }
 
@@ -234,10 +225,10 @@ absl::Status FinishStreamDelete(Env* env, const std::string& root, const std::st
       return absl::FailedPreconditionError(absl::StrCat(
           "delete stream ", dir, ": ", name, " is not a regular file; remove it by hand"));
     }
-    IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, path));
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, path));
   }
   IRONWAL_RETURN_IF_ERROR(env->SyncDir(dir));
-  IRONWAL_RETURN_IF_ERROR(RemoveIfPresent(env, JoinPath(dir, format::kDeletedMarkerFileName)));
+  IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env, JoinPath(dir, format::kDeletedMarkerFileName)));
   absl::Status removed = env->RemoveDir(dir);
   if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   return env->SyncDir(root);

@@ -69,12 +69,13 @@ std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(
   // stream: a cheap check that it describes this segment's frames, not an earlier
   // segment's of the same name, and that the segment is this stream's (a walk reports a
   // segment from another stream's directory; reads through an index do not look).
-  if (reader.ok() && !(*reader)->LastFrameMatchesIndex(StreamTag(dir_name()))) {
-    reader = absl::DataLossError(
-        "the segment's last frame is not where its frame index says, or not this stream's");
+  if (reader.ok()) {
+    const absl::Status checked = (*reader)->CheckLastFrame(StreamTag(dir_name()));
+    if (!checked.ok()) reader = checked;
   }
   if (reader.ok()) return *std::move(reader);
-  // Unusable (absent, torn, stale, or a read failed): walked instead; a bad file goes.
+  // Unusable (absent, torn, stale, or a read failed): walked instead. A file found wrong
+  // (DataLoss) goes; one that a failed read could not check stays.
   if (absl::IsDataLoss(reader.status()) && !options_.read_only) {
     RemoveFrameIndex(env_, dir, segment_start).IgnoreError();
   }

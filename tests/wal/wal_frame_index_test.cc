@@ -237,6 +237,28 @@ TEST_F(WalFrameIndexTest, AFullDiskAtItsWriteOnlyCostsTheWalk) {
   ExpectEveryEntry(wal.get());
 }
 
+// A read that fails while the last frame is checked says nothing about the file: the
+// segment is walked for that read (the Get still answers), and the file stays for the
+// next process. (It used to be removed as if it were wrong.)
+TEST_F(WalFrameIndexTest, AFailedReadAtTheCheckKeepsTheFile) {
+  Write(120, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  FaultInjectionEnv faults(&counting_);
+  options_.env = &faults;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  FaultRule rule;
+  rule.op = SimOp::kRead;
+  rule.fault = SimFault::kIoError;
+  rule.path_pattern = "*/" + SegmentFileName(segments[0]);
+  rule.nth = 1;  // the first read of that segment: the check of its last frame
+  rule.max_fires = 1;
+  faults.AddFaultRule(rule);
+  EXPECT_THAT(wal->Get(kStream, 2), IsOkAndHolds(contents_[2]));
+  EXPECT_TRUE(Exists(FrameIndexFileName(segments[0])));
+  ASSERT_OK(wal->Close());
+}
+
 // Read-only: the same damage is walked past, and nothing is removed.
 TEST_F(WalFrameIndexTest, AReadOnlyOpenRemovesNothing) {
   Write(120, 100);
