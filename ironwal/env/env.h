@@ -108,7 +108,9 @@ class WritableFile {
   // Reserves disk space for [offset, offset + length) without changing the file's size
   // (fallocate with FALLOC_FL_KEEP_SIZE), so later appends there cannot fail for lack of
   // space and need less metadata work. Where the file system cannot preallocate this is a
-  // successful no-op. ResourceExhausted when the space is not available.
+  // successful no-op. ResourceExhausted when the space is not available (part of it may
+  // then be reserved). A later Truncate to the file's size or below releases what was
+  // reserved past the new size, as ext4 and XFS do (MemEnv and SimEnv too).
   virtual absl::Status Allocate(uint64_t offset, uint64_t length) = 0;
 
   // The file's size as seen through this handle, including bytes appended but not synced.

@@ -59,7 +59,9 @@ absl::Status SegmentWriter::WithFile(Op op) {
     done = absl::FailedPreconditionError(absl::StrCat(
         "reopen ", path_, ": file has ", file_->Size(), " bytes, expected ", zeroed_end_));
   }
+  borrowed_file_ = true;
   if (done.ok()) done = op();
+  borrowed_file_ = false;
   const absl::Status closed = file_->Close();
   file_.reset();
   return done.ok() ? closed : done;
@@ -81,6 +83,7 @@ absl::Status SegmentWriter::Attach() {
 absl::Status SegmentWriter::Detach() {
   if (file_ == nullptr) return absl::OkStatus();
   absl::Status detached = TrimZeroTail();
+  ReleaseReservation();
   const absl::Status closed = file_->Close();
   file_.reset();
   if (detached.ok()) detached = closed;
@@ -130,6 +133,7 @@ absl::Status SegmentWriter::Flush() {
     flushed_size_ += inside;
     if (buffer_.empty()) return absl::OkStatus();
   }
+  if (flushed_size_ + buffer_.size() > reserved_end_) ReserveAhead();
   const absl::Status written = file_->Append(buffer_);
   const uint64_t reached = file_->Size();
   IRONWAL_CHECK(reached >= flushed_size_ && reached <= flushed_size_ + buffer_.size())
@@ -138,6 +142,32 @@ absl::Status SegmentWriter::Flush() {
   flushed_size_ = reached;
   zeroed_end_ = reached;
   return written;
+}
+
+void SegmentWriter::ReserveAhead() {
+  if (allocate_ahead_ == 0 || reserve_failed_ || borrowed_file_) return;
+  const uint64_t from = std::max(reserved_end_, flushed_size_);
+  const uint64_t length =
+      std::max<uint64_t>(allocate_ahead_, flushed_size_ + buffer_.size() - from);
+  holds_reservation_ = true;
+  if (file_->Allocate(from, length).ok()) {
+    reserved_end_ = from + length;
+    return;
+  }
+  // Part of it may be held (a file system may reserve what it could): let it go, so that
+  // a nearly full disk keeps its space for the writes themselves.
+  reserve_failed_ = true;
+  ReleaseReservation();
+}
+
+void SegmentWriter::ReleaseReservation() {
+  if (!holds_reservation_ || file_ == nullptr) return;
+  // At the file's own size (its zero tail, if any, stays). Best effort: a failure leaves
+  // blocks past the end, never bytes, and must not fail the close or eviction it is part of.
+  if (file_->Truncate(zeroed_end_).ok()) {
+    holds_reservation_ = false;
+    reserved_end_ = zeroed_end_;
+  }
 }
 
 absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
@@ -157,8 +187,11 @@ absl::Status SegmentWriter::ExtendZeroed(uint64_t end) {
 absl::Status SegmentWriter::TrimZeroTail() {
   if (zeroed_end_ == flushed_size_) return absl::OkStatus();
   if (file_ == nullptr) return WithFile([this] { return TrimZeroTail(); });
+  // The truncation also frees the blocks reserved past the end.
   IRONWAL_RETURN_IF_ERROR(file_->Truncate(flushed_size_));
   zeroed_end_ = flushed_size_;
+  reserved_end_ = flushed_size_;
+  holds_reservation_ = false;
   return absl::OkStatus();
 }
 
@@ -199,6 +232,8 @@ absl::Status SegmentWriter::Rollback(uint64_t size) {
   IRONWAL_RETURN_IF_ERROR(file_->Truncate(size));
   flushed_size_ = size;
   zeroed_end_ = size;
+  reserved_end_ = size;  // the truncation freed what was reserved past it
+  holds_reservation_ = false;
   return absl::OkStatus();
 }
 
@@ -211,6 +246,9 @@ absl::Status SegmentWriter::Close() {
     IRONWAL_RETURN_IF_ERROR(TrimZeroTail());
     IRONWAL_RETURN_IF_ERROR(file_->Sync());
   }
+  // Space reserved past the frames: released, not synced (the size does not change; a
+  // crash before the release is written back keeps the blocks, never the bytes).
+  ReleaseReservation();
   return file_->Close();
 }
 
@@ -218,6 +256,7 @@ absl::Status SegmentWriter::CloseUnsynced() {
   IRONWAL_RETURN_IF_ERROR(Flush());
   if (file_ == nullptr) return absl::OkStatus();
   IRONWAL_RETURN_IF_ERROR(TrimZeroTail());
+  ReleaseReservation();
   return file_->Close();
 }
 

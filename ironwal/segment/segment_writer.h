@@ -21,6 +21,15 @@
 // CloseUnsynced() cut it off (Close() durably: a sealed segment is exactly its frames, as
 // ironwal 0.6 writes them), so only a crash leaves one.
 //
+// Space reserved ahead (set_allocate_ahead(), kAsync): before a Flush() would write past
+// the space reserved so far, the writer reserves the next stretch past the file's end
+// (WritableFile::Allocate, which leaves the file's size alone), so the write lands in
+// blocks the file system already holds. Best effort: a failed reservation is released at
+// once (Truncate to the file's own size frees what lies past it) and this writer tries no
+// more; the write goes on and meets any real shortage itself. Close(), CloseUnsynced()
+// and Detach() release what is reserved, so a sealed segment holds only its frames' blocks.
+// A writer opened on a detached writer's behalf (WithFile) reserves nothing.
+//
 // Detached (Detach()): the writer keeps its buffer and positions but holds no descriptor,
 // so a stream evicted from WalOptions::max_open_segments in kAsync keeps taking frames in
 // memory. Flush(), Sync(), Rollback() and Close() of a detached writer open the file for
@@ -91,6 +100,10 @@ class SegmentWriter {
   // gives up on the segment.
   absl::Status Flush();
 
+  // Reserve `bytes` of disk past the file's end at a time ahead of the flushes (see the
+  // file comment). 0 (the default) reserves nothing.
+  void set_allocate_ahead(uint64_t bytes) { allocate_ahead_ = bytes; }
+
   // Flush(), then fdatasync. On error the unsynced bytes must be treated as lost (see
   // env.h): synced_size() does not move. When SyncWritesDurably(), the buffer goes to the
   // file in one WritableFile::WriteAtDurable instead (pwritev2 with RWF_DSYNC on Linux):
@@ -155,18 +168,29 @@ class SegmentWriter {
   template <typename Op>
   absl::Status WithFile(Op op);
 
-  // Cuts the zero tail, if any, so the file ends at flushed_size_.
+  // Cuts the zero tail, if any, so the file ends at flushed_size_ (which also releases
+  // the space reserved past it).
   absl::Status TrimZeroTail();
+
+  // Flush()'s reservation ahead of writing the buffer (allocate_ahead_).
+  void ReserveAhead();
+  // Releases the space reserved past the file's end, if any (best effort).
+  void ReleaseReservation();
 
   Env* const env_;
   std::unique_ptr<WritableFile> file_;  // null: detached
   const std::string path_;
   const uint64_t start_id_;
-  const uint8_t stream_tag_;  // StreamTagOfSegment(path_)
-  std::string buffer_;        // Encoded frames not yet written to the file.
-  uint64_t flushed_size_;     // Bytes in the file.
-  uint64_t synced_size_;      // Bytes known durable.
-  uint64_t zeroed_end_;       // The file's size (>= flushed_size_; past it: zero bytes).
+  const uint8_t stream_tag_;        // StreamTagOfSegment(path_)
+  std::string buffer_;              // Encoded frames not yet written to the file.
+  uint64_t flushed_size_;           // Bytes in the file.
+  uint64_t synced_size_;            // Bytes known durable.
+  uint64_t zeroed_end_;             // The file's size (>= flushed_size_; past it: zero bytes).
+  uint64_t allocate_ahead_ = 0;     // set_allocate_ahead(); 0 = none
+  uint64_t reserved_end_ = 0;       // Allocate()d up to here (the file may be shorter).
+  bool holds_reservation_ = false;  // Allocate() was called since the last release.
+  bool reserve_failed_ = false;     // A reservation failed: no more for this writer.
+  bool borrowed_file_ = false;      // Inside WithFile(): the descriptor is for one call.
 };
 
 }  // namespace internal

@@ -37,6 +37,8 @@ struct StreamOptions {
   // WalOptions::preallocate_bytes: zero-filled space kept ahead of the active segment's
   // frames (kStrict and kBatchOnly: by the appends; kAsync: by Sync); 0 = off.
   uint64_t preallocate_bytes = 0;
+  // WalOptions::allocate_ahead_bytes (kAsync, without preallocate_bytes); 0 = off.
+  uint64_t allocate_ahead_bytes = 0;
 };
 
 }  // namespace internal

@@ -145,6 +145,7 @@ absl::Status StreamDir::OpenWriter(bool* opened, bool park) {
   if (park && active_file_exists_) {
     // Recovery verified the file's size; the first write to it checks it again.
     writer_ = SegmentWriter::ReopenDetached(env_, path, start, closed_.size, closed_.synced);
+    writer_->set_allocate_ahead(AllocateAheadBytes());
     parked_ = true;
     write_next_id_ = next_id();
     flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
@@ -161,10 +162,16 @@ absl::Status StreamDir::OpenWriter(bool* opened, bool park) {
     IRONWAL_ASSIGN_OR_RETURN(
         writer_, SegmentWriter::Reopen(env_, path, start, closed_.size, closed_.synced));
   }
+  writer_->set_allocate_ahead(AllocateAheadBytes());
   write_next_id_ = next_id();
   flushed_offset_.store(writer_->flushed_size(), std::memory_order_release);
   *opened = true;
   return absl::OkStatus();
+}
+
+uint64_t StreamDir::AllocateAheadBytes() const {
+  const bool on = options_.sync_mode == SyncMode::kAsync && options_.preallocate_bytes == 0;
+  return on ? options_.allocate_ahead_bytes : 0;
 }
 
 absl::Status StreamDir::AttachParkedWriter(bool* opened) {
@@ -250,6 +257,7 @@ absl::Status StreamDir::Rotate() {
   // 2. The next segment exists, durably named.
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> created,
                            SegmentWriter::Create(env_, SegmentPath(new_start), new_start));
+  created->set_allocate_ahead(AllocateAheadBytes());
   IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
   // 3. segments.idx lists it; 4. head.state names it (for ironwal 0.6).
   IRONWAL_RETURN_IF_ERROR(AppendSegmentIndex(env_, dir_path_, new_start));

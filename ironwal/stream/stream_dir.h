@@ -101,6 +101,9 @@ class StreamDir {
   // A writer parked by OpenWriter takes a descriptor (*opened then), once its buffer must
   // be written: a stream that keeps writing pays no open per flush. No-op otherwise.
   absl::Status AttachParkedWriter(bool* opened);
+  // What the writer reserves ahead (WalOptions::allocate_ahead_bytes): kAsync without
+  // preallocate_bytes only; 0 otherwise.
+  uint64_t AllocateAheadBytes() const;
   bool writer_parked() const { return writer_detached() && parked_; }
   bool writer_open() const { return writer_ != nullptr; }
   // An open writer that holds no descriptor (DetachWriter).

@@ -94,6 +94,7 @@ StreamOptions ToStreamOptions(const WalOptions& o) {
   s.encode.min_compression_size = o.min_compression_size;
   s.read_only = o.read_only;
   s.preallocate_bytes = o.preallocate_bytes;
+  s.allocate_ahead_bytes = o.allocate_ahead_bytes;
   return s;
 }
 

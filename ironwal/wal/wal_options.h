@@ -52,6 +52,21 @@ struct WalOptions {
   // file. Default: 64 KiB.
   size_t write_buffer_size = 64 << 10;
 
+  // kAsync: disk space a stream's open writer reserves past the end of its active
+  // segment, this many bytes at a time, ahead of the buffers it writes there
+  // (WritableFile::Allocate: fallocate with FALLOC_FL_KEEP_SIZE, so the file's size, and
+  // what any reader or ironwal 0.6 sees, does not change). A buffered write into reserved
+  // blocks skips the file system's block reservation for each new page, which was about
+  // a quarter of a kAsync append's time (README, "W1"). The reservation is released
+  // (ftruncate to the file's own size) when the segment is sealed and when the writer is
+  // closed or evicted; a crash may leave one reservation on the active segment, which its
+  // next writes use. Near a full disk it is released at once when it cannot be had
+  // whole, and not tried again by that writer. Held at most once per open writer
+  // (max_open_segments). Not with preallocate_bytes, whose zeros are written ahead
+  // instead; not in kStrict or kBatchOnly, whose fdatasync would commit the reserved
+  // extent's conversion. 0 turns it off. Default: 1 MiB.
+  uint64_t allocate_ahead_bytes = 1 << 20;
+
   // Read-ahead of sequential scans (recovery, iteration, indexing a sealed segment).
   // Default: 128 KiB.
   size_t read_buffer_size = 128 << 10;

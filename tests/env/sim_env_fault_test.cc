@@ -246,6 +246,22 @@ TEST_F(SimEnvFaultTest, AllocatedSpaceStaysAvailableToItsFile) {
   EXPECT_THAT(file->Allocate(0, 2000), StatusIs(kResourceExhausted));
 }
 
+// As ext4 and XFS: a truncation to the file's size or below frees what Allocate reserved
+// past it (ironwal releases a segment's reservation so); an extension keeps it.
+TEST_F(SimEnvFaultTest, TruncateReleasesTheSpaceReservedPastTheNewSize) {
+  ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile("/d/f"));
+  ASSERT_OK(file->Append(std::string(100, 'x')));
+  ASSERT_OK(file->Allocate(0, 800));
+  EXPECT_EQ(env_->UsedBytes(), 800u);
+  ASSERT_OK(file->Truncate(200));  // an extension: the reservation stays
+  EXPECT_EQ(env_->UsedBytes(), 800u);
+  ASSERT_OK(file->Truncate(200));  // the same size: released
+  EXPECT_EQ(env_->UsedBytes(), 200u);
+  ASSERT_OK(file->Allocate(0, 800));
+  ASSERT_OK(file->Truncate(50));
+  EXPECT_EQ(env_->UsedBytes(), 50u);
+}
+
 TEST_F(SimEnvFaultTest, PowerCutFailsThatOperationAndEveryLaterOneWithoutEffect) {
   ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile("/d/f"));
   ASSERT_OK(file->Append("a"));

@@ -17,7 +17,8 @@
 // SyncFile and SyncDir make them durable; crash code (sim_crash.h) reads them.
 //
 // Space: every file that has a name or an open handle is charged max(size, allocated)
-// bytes; used_bytes() is their total.
+// bytes; used_bytes() is their total. Resize to the size or below releases what Allocate
+// reserved past it.
 //
 // Thread-safety: none; the owning Env holds its mutex around every call.
 #ifndef IRONWAL_ENV_INTERNAL_MEM_FS_H_

@@ -60,6 +60,9 @@ void MemFs::WriteAt(FileNode* file, uint64_t offset, absl::string_view data) {
 void MemFs::Resize(FileNode* file, uint64_t size) {
   const uint64_t old_size = file->data.size();
   file->data.Resize(size);
+  // As ext4 and XFS: a truncation to the size or below it (not an extension) frees the
+  // space Allocate reserved past it.
+  if (size <= old_size) file->allocated = std::min(file->allocated, size);
   if (options_.track_durability) {
     if (size > old_size) {
       MarkDirty(file, old_size, size);
