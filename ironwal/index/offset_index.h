@@ -133,6 +133,12 @@ class OffsetIndex {
   // Approximate heap bytes held (the arrays given up by growth included).
   size_t MemoryUsage() const;
 
+  // Whether the frames came from a frame index file (frame_index_file.h): a hint that
+  // every read checks, and that the stream gives up for a walk when a frame is not where
+  // it says. Set once, before the index is shared.
+  void MarkLoadedFromFile() { loaded_from_file_ = true; }
+  bool loaded_from_file() const { return loaded_from_file_; }
+
  private:
   // Frame i of the first `count` (a count loaded by the caller).
   FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -168,6 +174,7 @@ class OffsetIndex {
   // The published end, stored after count_ (so a reader that sees them sees the frames).
   std::atomic<uint64_t> end_id_;
   std::atomic<uint64_t> end_offset_;
+  bool loaded_from_file_ = false;
 };
 
 }  // namespace internal

@@ -79,6 +79,7 @@ absl::StatusOr<std::shared_ptr<OffsetIndex>> LoadFrameIndex(Env* env, const std:
   }
   auto index = std::make_shared<OffsetIndex>(start_id);
   index->PublishAll(std::move(frames), end_id, file_size);
+  index->MarkLoadedFromFile();
   return index;
 }
 

@@ -15,9 +15,10 @@
 // one fails its CRC), and LoadFrameIndex takes it only when it describes exactly this segment as
 // the stream knows it (the start ID, the end ID, the file's size); the caller then checks the
 // segment's last frame against it (ReaderFor), and every read checks the frame it reads
-// (header against the index, CRC), so a stale file can make a read fail with DataLoss but
-// never return other bytes. The steps that change or remove a segment remove its file
-// first (RemoveFrameIndex): a reset or suffix truncation (log.intent), a truncation.
+// (header against the index, CRC): one that finds no frame where the file says gives the
+// file up and walks the segment (Stream::ReadFrameAt, Stream::WalkIfFrameIndexWrong), so a
+// stale file costs a walk, never an entry. The steps that change or remove a segment remove its
+// file first (RemoveFrameIndex): a reset or suffix truncation (log.intent), a truncation.
 //
 // Thread-safety: functions of the Env only. WriteFrameIndex runs under the stream's write
 // lock (rotation); LoadFrameIndex may run on any thread (the file is replaced by rename).

@@ -33,7 +33,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/attributes.h"
@@ -178,6 +180,23 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   };
   // NotFound below first_id(); OutOfRange at or past next_id().
   absl::StatusOr<ReadPosition> Locate(uint64_t id);
+
+  // Reads and verifies the frame at `*pos` (from Locate(id)), into `*scratch` when given
+  // (SegmentReader::ReadFrame). A DataLoss through an index loaded from a frame index
+  // file is either damage to the segment or a file that frames it otherwise: the segment
+  // is walked to tell (WalkIfFrameIndexWrong); in the second case `*pos` is located again
+  // through the walk and the read is answered from it, so that a stale hint never makes
+  // an entry unreadable. Every read that uses a position's offset goes through this.
+  absl::StatusOr<VerifiedFrame> ReadFrameAt(uint64_t id, ReadPosition* pos,
+                                            std::string* scratch = nullptr);
+  // After a DataLoss reading through `hinted` (a reader of a sealed segment whose index
+  // came from its frame index file): walks the segment. When the walk's frames differ from
+  // the file's, the file is given up for this Wal's lifetime (its cached reader and
+  // shelved index dropped, the file removed unless read-only, later reads walk) and the
+  // walked reader is returned (and cached, if undamaged). nullptr when the file agrees
+  // with every frame the walk found (the segment is damaged there: the file stays, and it
+  // keeps the frames past the damage readable) or the walk failed.
+  std::shared_ptr<SegmentReader> WalkIfFrameIndexWrong(const SegmentReader& hinted);
 
   // Makes sure bytes of the active segment up to `end_offset` are in the file (flushing
   // the kAsync buffer if they are not). Cheap when they are.
@@ -330,6 +349,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   std::atomic<uint64_t> durable_next_id_{0};
   std::atomic<bool> poisoned_now_{false};  // !poison_.ok(), for readers without write_mu_
   TailNotifier notifier_;
+
+  // Sealed segments whose frame index file a walk found wrong, or found to agree with the
+  // frames before damage (WalkIfFrameIndexWrong). any_refused_ lets the read path skip the
+  // lock while none was refused.
+  mutable Mutex refused_mu_;
+  // (log_epoch(), segment start ID).
+  std::set<std::pair<uint64_t, uint64_t>> refused_frame_indexes_ ABSL_GUARDED_BY(refused_mu_);
+  std::set<std::pair<uint64_t, uint64_t>> confirmed_frame_indexes_ ABSL_GUARDED_BY(refused_mu_);
+  std::atomic<bool> any_refused_{false};
+  bool FrameIndexRefused(uint64_t segment_start) const;
 };
 
 }  // namespace internal

@@ -107,11 +107,13 @@ absl::StatusOr<LogIntent> Stream::PlanSuffixCut(uint64_t from_id) {
   }
   intent.segments.assign(segments.begin(), segments.begin() + static_cast<int64_t>(k + 1));
   IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(from_id));
+  // Read (and so verified) even when only its offset is used: the cut goes at that
+  // offset, which a stale frame index file could otherwise put inside another frame.
+  IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, ReadFrameAt(from_id, &pos));
   std::string tail;
   if (pos.frame.start_id < from_id) {
     // The frame holding from_id is a batch: its entries before from_id are written again
     // as a frame of their own, stamped as synced up to its offset (all before it is).
-    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
     IRONWAL_ASSIGN_OR_RETURN(const DecodedPayload* decoded, frame.Decode());
     const std::vector<absl::string_view> kept(
         decoded->entries().begin(),

@@ -28,6 +28,11 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
       needed_end_offset > reader->mapped_size() + kRemapSlack) {
     reader = nullptr;  // Map the segment again, now that it has grown.
   }
+  // A reader through a frame index given up meanwhile (inserted by a read that loaded
+  // the file before it was refused): walked instead.
+  const bool refused =
+      any_refused_.load(std::memory_order_acquire) && !active && FrameIndexRefused(segment_start);
+  if (reader != nullptr && refused && reader->index().loaded_from_file()) reader = nullptr;
   if (reader != nullptr) return reader;
   SegmentReaderOptions reader_options;
   reader_options.use_mmap = options_.use_mmap;
@@ -37,12 +42,14 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
     IRONWAL_ASSIGN_OR_RETURN(reader,
                              SegmentReader::OpenActive(env_, path, active_index, reader_options));
   } else if (std::shared_ptr<const OffsetIndex> shelved =
-                 shared_->readers->ShelvedIndex(this, segment_start)) {
+                 shared_->readers->ShelvedIndex(this, segment_start);
+             shelved != nullptr && !(refused && shelved->loaded_from_file())) {
     // Indexed before (reader_cache.h): the file is opened, not walked again.
     IRONWAL_ASSIGN_OR_RETURN(reader,
                              SegmentReader::OpenSealedIndexed(env_, path, shelved, reader_options));
-  } else if (end_id.has_value() && (reader = OpenFromFrameIndex(path, segment_start, *end_id,
-                                                                reader_options)) != nullptr) {
+  } else if (end_id.has_value() && !refused &&
+             (reader = OpenFromFrameIndex(path, segment_start, *end_id, reader_options)) !=
+                 nullptr) {
     // Indexed by the process that sealed it (frame_index_file.h): not walked either.
   } else {
     IRONWAL_ASSIGN_OR_RETURN(
@@ -80,6 +87,71 @@ std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(
     RemoveFrameIndex(env_, dir, segment_start).IgnoreError();
   }
   return nullptr;
+}
+
+bool Stream::FrameIndexRefused(uint64_t segment_start) const {
+  MutexLock lock(&refused_mu_);
+  return refused_frame_indexes_.count({log_epoch(), segment_start}) != 0;
+}
+
+std::shared_ptr<SegmentReader> Stream::WalkIfFrameIndexWrong(const SegmentReader& hinted) {
+  const OffsetIndex& hint = hinted.index();
+  if (!hint.loaded_from_file()) return nullptr;
+  const uint64_t segment_start = hinted.start_id();
+  // Keyed by the log epoch too: after a suffix truncation or reset a segment of that
+  // start ID is another one, and so is its file.
+  const std::pair<uint64_t, uint64_t> key(log_epoch(), segment_start);
+  {
+    // Walked before and found to agree: the damage is real, and is not walked again for
+    // every read of it.
+    MutexLock lock(&refused_mu_);
+    if (confirmed_frame_indexes_.count(key) != 0) return nullptr;
+  }
+  SegmentReaderOptions reader_options;
+  reader_options.use_mmap = options_.use_mmap;
+  reader_options.buffer_size = options_.read_buffer_size;
+  absl::StatusOr<std::shared_ptr<SegmentReader>> walked =
+      SegmentReader::OpenSealed(env_, hinted.path(), segment_start, hint.end_id(), reader_options);
+  if (!walked.ok()) return nullptr;
+  // Both run from byte 0 without gaps: they agree on the walk's prefix when they agree
+  // frame by frame.
+  const OffsetIndex& walk = (*walked)->index();
+  bool agrees = walk.frame_count() <= hint.frame_count();
+  walk.ForEachFrame([&](const FrameLocation& frame) {
+    if (!agrees) return;
+    const std::optional<FrameLocation> same = hint.FrameAt(frame.offset);
+    agrees = same.has_value() && same->start_id == frame.start_id &&
+             same->entry_count == frame.entry_count && same->size == frame.size;
+  });
+  {
+    MutexLock lock(&refused_mu_);
+    if (agrees) {
+      confirmed_frame_indexes_.insert(key);
+      return nullptr;
+    }
+    refused_frame_indexes_.insert(key);
+    any_refused_.store(true, std::memory_order_release);
+  }
+  shared_->readers->Erase(this, segment_start);
+  if (!options_.read_only) RemoveFrameIndex(env_, dir_.dir_path(), segment_start).IgnoreError();
+  if ((*walked)->damage().ok()) shared_->readers->Insert(this, segment_start, *walked);
+  return *std::move(walked);
+}
+
+absl::StatusOr<VerifiedFrame> Stream::ReadFrameAt(uint64_t id, ReadPosition* pos,
+                                                  std::string* scratch) {
+  // Twice at most: a read racing the refusal may still meet a reader through the file.
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<VerifiedFrame> frame = scratch != nullptr
+                                              ? pos->reader->ReadFrame(pos->frame, scratch)
+                                              : pos->reader->ReadFrame(pos->frame);
+    if (frame.ok() || !absl::IsDataLoss(frame.status()) ||
+        !pos->reader->index().loaded_from_file() || attempt == 2 ||
+        WalkIfFrameIndexWrong(*pos->reader) == nullptr) {
+      return frame;
+    }
+    IRONWAL_ASSIGN_OR_RETURN(*pos, Locate(id));
+  }
 }
 
 absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
@@ -170,7 +242,7 @@ absl::StatusOr<std::string> Stream::Get(uint64_t id) {
 absl::StatusOr<std::string> Stream::GetSlow(uint64_t id, std::string* scratch_buffer) {
   std::string& scratch = *scratch_buffer;
   IRONWAL_ASSIGN_OR_RETURN(ReadPosition pos, Locate(id));
-  absl::StatusOr<VerifiedFrame> frame = pos.reader->ReadFrame(pos.frame, &scratch);
+  absl::StatusOr<VerifiedFrame> frame = ReadFrameAt(id, &pos, &scratch);
   const auto release = [&scratch] {
     if (scratch.capacity() > kKeepScratch) std::string().swap(scratch);
   };

@@ -29,6 +29,9 @@ class FrameCache {
     const void* stream = nullptr;
     uint64_t segment_start_id = 0;
     uint64_t offset = 0;
+    // The frame's first ID, as read there: a lookup through a stale frame index file
+    // (which may put another frame's start at that offset) does not find it.
+    uint64_t start_id = 0;
     // Stream::log_epoch() when the frame was located: a suffix truncation, reset or
     // delete moves it, so frames cached before one (their offsets may hold other frames
     // now) are never found again.
@@ -36,11 +39,11 @@ class FrameCache {
 
     friend bool operator==(const Key& a, const Key& b) {
       return a.stream == b.stream && a.segment_start_id == b.segment_start_id &&
-             a.offset == b.offset && a.epoch == b.epoch;
+             a.offset == b.offset && a.start_id == b.start_id && a.epoch == b.epoch;
     }
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.stream, k.segment_start_id, k.offset, k.epoch);
+      return H::combine(std::move(h), k.stream, k.segment_start_id, k.offset, k.start_id, k.epoch);
     }
   };
   // A frame's entries, in ID order.

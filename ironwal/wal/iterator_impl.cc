@@ -37,12 +37,16 @@ void StreamIterator::Seek(uint64_t id) {
   }
   absl::StatusOr<Stream::ReadPosition> pos = stream_->Locate(id);
   if (!pos.ok()) return Fail(pos.status());
-  reader_ = std::move(pos->reader);
-  active_ = pos->active;
-  // The limit grows in LoadFrame, which flushes buffered frames before reading them.
-  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset, pos->frame.offset,
-                                          buffer_size_);
+  PositionAt(*std::move(pos));
   LoadFrame(id);
+}
+
+void StreamIterator::PositionAt(Stream::ReadPosition pos) {
+  reader_ = std::move(pos.reader);
+  active_ = pos.active;
+  // The limit grows in LoadFrame, which flushes buffered frames before reading them.
+  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos.frame.offset, pos.frame.offset,
+                                          buffer_size_);
 }
 
 bool StreamIterator::TakeRun(uint64_t id) {
@@ -83,7 +87,9 @@ bool StreamIterator::LoadFrame(uint64_t id) {
       continue;
     }
     absl::Status taken = TakeFrame(*item, id);
+    if (!taken.ok() && WalkInstead(id, taken)) continue;
     if (!taken.ok()) {
+      if (!status_.ok()) return false;  // WalkInstead could not locate `id` again
       Fail(absl::DataLossError(
           absl::StrCat("iterate ", reader_->path(), "@", item->offset, ": ", taken.message())));
       return false;
@@ -121,6 +127,21 @@ absl::Status StreamIterator::TakeFrame(const FrameCursor::Item& item, uint64_t i
   return SplitEntries(block, header.entry_count, &entries_);
 }
 
+bool StreamIterator::WalkInstead(uint64_t id, const absl::Status& error) {
+  if (!absl::IsDataLoss(error) || !reader_->index().loaded_from_file() || walks_instead_ >= 2) {
+    return false;
+  }
+  ++walks_instead_;
+  if (stream_->WalkIfFrameIndexWrong(*reader_) == nullptr) return false;  // real damage
+  absl::StatusOr<Stream::ReadPosition> pos = stream_->Locate(id);
+  if (!pos.ok()) {
+    Fail(pos.status());
+    return false;
+  }
+  PositionAt(*std::move(pos));
+  return true;
+}
+
 bool StreamIterator::Relocate(uint64_t id) {
   if (id >= end_id_ || id >= stream_->next_id()) {
     valid_ = false;
@@ -138,10 +159,7 @@ bool StreamIterator::Relocate(uint64_t id) {
         absl::StrCat("iterate ", reader_->path(), ": ID ", id, " found behind the cursor")));
     return false;
   }
-  reader_ = std::move(pos->reader);
-  active_ = pos->active;
-  cursor_ = std::make_unique<FrameCursor>(&reader_->file(), pos->frame.offset, pos->frame.offset,
-                                          buffer_size_);
+  PositionAt(*std::move(pos));
   return true;
 }
 

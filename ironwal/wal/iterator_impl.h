@@ -55,6 +55,13 @@ class StreamIterator final : public Iterator {
   absl::Status TakeFrame(const FrameCursor::Item& item, uint64_t id);
   // Moves to where `id` lives now (the next segment, or newly published frames).
   bool Relocate(uint64_t id);
+  // Takes `pos` (from Stream::Locate) as the reader and a new cursor at its frame.
+  void PositionAt(Stream::ReadPosition pos);
+  // After `error` at the cursor: when the reader's index came from a frame index file and
+  // the frame was not where it said (DataLoss), gives the file up (a walk indexes the
+  // segment instead, Stream::WalkIfFrameIndexWrong) and positions the cursor at `id` again:
+  // true to read on. False otherwise, or when locating fails (status_ set then).
+  bool WalkInstead(uint64_t id, const absl::Status& error);
   void Fail(absl::Status status);
   // Positions at `id`, inside the run entries_[0, count) holds (IDs from run_start).
   void Arrive(uint64_t id, uint64_t run_start, size_t count) {
@@ -85,6 +92,7 @@ class StreamIterator final : public Iterator {
   uint64_t run_end_ = 0;
   std::string decompressed_;  // an LZ4 frame's entry block
   std::string frame_copy_;    // a frame re-read after a failed check
+  int walks_instead_ = 0;     // WalkInstead's retries (bounded: a refusal may race a read)
 
   bool valid_ = false;
   uint64_t id_ = 0;

@@ -469,11 +469,19 @@ absl::StatusOr<IdRange> Wal::Impl::AppendBatch(absl::string_view stream,
 absl::StatusOr<std::string> Wal::Impl::GetCached(Stream* stream, uint64_t id) {
   const uint64_t epoch = stream->log_epoch();
   IRONWAL_ASSIGN_OR_RETURN(Stream::ReadPosition pos, stream->Locate(id));
-  const FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset, epoch};
+  // A frame is cached under its verified offset only: a miss reads (and verifies) the
+  // frame before anything is cached, and a hit was verified when it was cached.
+  FrameCache::Key key{stream, pos.reader->start_id(), pos.frame.offset, pos.frame.start_id, epoch};
   std::shared_ptr<const FrameCache::Entries> entries = frame_cache_->Lookup(key);
+  // A cached frame is the one at that offset, starting at that ID; one too short for
+  // `id` means the position came from a stale frame index file: read, which gives it up.
+  if (entries != nullptr && id - pos.frame.start_id >= entries->size()) entries = nullptr;
   if (entries != nullptr && stats_ != nullptr) stats_->Add(StatsRecorder::kGetCacheHits);
   if (entries == nullptr) {
-    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, pos.reader->ReadFrame(pos.frame));
+    IRONWAL_ASSIGN_OR_RETURN(VerifiedFrame frame, stream->ReadFrameAt(id, &pos));
+    // Moved if a stale frame index gave way to a walk.
+    key.offset = pos.frame.offset;
+    key.start_id = pos.frame.start_id;
     absl::StatusOr<const DecodedPayload*> decoded = frame.Decode();
     if (!decoded.ok()) return pos.reader->Annotate(pos.frame, decoded.status());
     auto copy = std::make_shared<FrameCache::Entries>((*decoded)->entries().begin(),
@@ -528,9 +536,9 @@ std::vector<absl::StatusOr<std::string>> Wal::Impl::MultiGet(absl::string_view s
         frame = absl::NotFoundError("none");
         continue;
       }
+      frame = (*s)->ReadFrameAt(id, &*pos);
       reader = pos->reader;  // Keeps a mapped frame's bytes alive.
       where = pos->frame;
-      frame = reader->ReadFrame(where);
       if (!frame.ok()) {
         results[i] = frame.status();
         continue;

@@ -26,6 +26,7 @@ using ::ironwal::internal::FrameIndexFileName;
 using ::ironwal::internal::SegmentFileName;
 using ::ironwal::testing::FlipByte;
 using ::ironwal::testing::IsOkAndHolds;
+using ::ironwal::testing::StatusIs;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
@@ -192,6 +193,133 @@ TEST_F(WalFrameIndexTest, ADamagedOrStaleFrameIndexIsWalkedPastAndRemoved) {
   EXPECT_FALSE(Exists(torn));
   EXPECT_FALSE(Exists(other));
   EXPECT_TRUE(Exists(FrameIndexFileName(segments[3])));
+}
+
+// A frame index that passes every check made when it is loaded (its CRC, start and end
+// IDs, size, and the last frame's header and stamp) but frames the segment's middle
+// otherwise: say the segment was copied from a replica of the same log that batched its
+// appends differently. Reads through it would find no frame where it says; the hint must
+// then give way to a walk, never make the entries unreadable. `swap` rewrites the file of
+// segment 0 so: its first two frames (2 entries, then 1) described as (1, then 2).
+class WalPlausibleFrameIndexTest : public WalFrameIndexTest {
+ protected:
+  void WriteAndMisframe() {
+    {
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+      Append(wal.get(), 2, 100, 2);
+      Append(wal.get(), 100, 100, 1);
+      ASSERT_OK(wal->Close());
+    }
+    ASSERT_GE(Segments().size(), 3u);
+    const std::string path = Path(FrameIndexFileName(0));
+    ASSERT_OK_AND_ASSIGN(const std::string bytes, ReadFileToString(&mem_, path));
+    ASSERT_OK_AND_ASSIGN(internal::FrameIndexFile file, internal::DecodeFrameIndex(bytes));
+    ASSERT_GE(file.frames.size(), 3u);
+    ASSERT_EQ(file.frames[0].first, 2u);
+    ASSERT_EQ(file.frames[1].first, 1u);
+    std::swap(file.frames[0], file.frames[1]);
+    testing::WriteFileAtomicallyOrFail(&mem_, path, internal::EncodeFrameIndex(file));
+  }
+};
+
+TEST_F(WalPlausibleFrameIndexTest, GetAndScanWalkInstead) {
+  WriteAndMisframe();
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    ExpectEveryEntry(wal.get());
+    ASSERT_OK(wal->Close());
+  }
+  EXPECT_FALSE(Exists(FrameIndexFileName(0))) << "a read-write Wal removes the file";
+}
+
+TEST_F(WalPlausibleFrameIndexTest, EachKindOfReadWalksInstead) {
+  for (int kind = 0; kind < 5; ++kind) {
+    SCOPED_TRACE(kind);
+    WriteAndMisframe();
+    options_.read_only = true;  // leaves the file for the next kind
+    options_.block_cache_size = kind == 4 ? 1 << 20 : 0;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    switch (kind) {
+      case 0:
+        EXPECT_THAT(wal->Get(kStream, 1), IsOkAndHolds(contents_[1]));
+        break;
+      case 1: {
+        std::vector<absl::StatusOr<std::string>> got = wal->MultiGet(kStream, {2, 1, 0});
+        ASSERT_EQ(got.size(), 3u);
+        EXPECT_THAT(got[0], IsOkAndHolds(contents_[2]));
+        EXPECT_THAT(got[1], IsOkAndHolds(contents_[1]));
+        EXPECT_THAT(got[2], IsOkAndHolds(contents_[0]));
+        break;
+      }
+      case 2:
+        EXPECT_THAT(
+            wal->ReadRange(kStream, 1, 4, 1 << 20),
+            IsOkAndHolds(std::vector<std::string>{contents_[1], contents_[2], contents_[3]}));
+        break;
+      case 4:  // through the block cache (Wal::Impl::GetCached)
+        EXPECT_THAT(wal->Get(kStream, 1), IsOkAndHolds(contents_[1]));
+        EXPECT_THAT(wal->Get(kStream, 0), IsOkAndHolds(contents_[0]));
+        break;
+      case 3: {
+        ASSERT_OK_AND_ASSIGN(std::unique_ptr<Iterator> it, wal->NewIterator(kStream, 1));
+        ASSERT_TRUE(it->Valid()) << it->status();
+        EXPECT_EQ(it->value(), contents_[1]);
+        it->Next();
+        ASSERT_TRUE(it->Valid()) << it->status();
+        EXPECT_EQ(it->value(), contents_[2]);
+        break;
+      }
+    }
+    EXPECT_TRUE(Exists(FrameIndexFileName(0))) << "a read-only Wal removes nothing";
+    ExpectEveryEntry(wal.get());
+    wal.reset();
+    options_.read_only = false;
+    ASSERT_OK(mem_.RemoveFile(Path(FrameIndexFileName(0))));
+    // The next kind starts from a fresh directory.
+    ASSERT_OK_AND_ASSIGN(std::vector<std::string> names, mem_.GetChildren(Path("")));
+    for (const std::string& name : names) ASSERT_OK(mem_.RemoveFile(Path(name)));
+    ASSERT_OK(mem_.RemoveDir(absl::StrCat(kRoot, "/", kStream)));
+    next_id_ = 0;
+    contents_.clear();
+  }
+}
+
+// Damage in a segment whose file is right: the DataLoss is real. The walk that tells so
+// happens once (later reads of the damaged frame read only it), the file stays, and the
+// frames after the damage stay readable through it.
+TEST_F(WalFrameIndexTest, DamageUnderARightFrameIndexIsWalkedOnceAndKeepsTheFile) {
+  Write(100, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  const uint64_t frame = 32 + 4 + 100;
+  FlipByte(&mem_, Path(SegmentFileName(0)), 3 * frame + 50);  // frame 3's payload
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  EXPECT_THAT(wal->Get(kStream, 3), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(wal->Get(kStream, 4), IsOkAndHolds(contents_[4]));
+  counting_.segment_bytes_read = 0;
+  EXPECT_THAT(wal->Get(kStream, 3), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_LE(counting_.segment_bytes_read, 4 * frame) << "walked again";
+  EXPECT_TRUE(Exists(FrameIndexFileName(0)));
+}
+
+// A suffix truncation cuts the segment at the offset of the frame holding its first
+// removed ID: through the stale file that offset is inside another frame, and the entries
+// before the cut would go with it.
+TEST_F(WalPlausibleFrameIndexTest, ASuffixTruncationCutsWhereTheFrameReallyIs) {
+  WriteAndMisframe();
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    // Keeps ID 0 of the first frame [0, 2); the file puts ID 1's frame inside that one.
+    ASSERT_OK(wal->TruncateSuffix(kStream, 1));
+    next_id_ = 1;
+    contents_.resize(1);
+    ExpectEveryEntry(wal.get());
+    Append(wal.get(), 5, 100);
+    ExpectEveryEntry(wal.get());
+    ASSERT_OK(wal->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ExpectEveryEntry(wal.get());
 }
 
 // A file far larger than any frame index of the segment could be is not read (nor one that
