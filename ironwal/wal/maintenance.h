@@ -30,7 +30,11 @@
 //   - every frame of every segment, sealed and active: header, bounds, CRC, the entry
 //     block, and ID continuity within a segment and across segments. After a bad spot
 //     the walk resumes at the next CRC-valid frame, so later damage is found too. For the
-//     active segment, the verdict recovery would reach (ScanActiveSegment's row) is added.
+//     active segment, the verdict recovery would reach (ScanActiveSegment's row) is added;
+//   - each sealed segment's frame index file ("<start>.frames"), loaded as the segment's
+//     first read would and compared frame by frame with the walk: one a read would not
+//     take, one that frames the segment otherwise, and one of no sealed segment are notes
+//     (a read gives such a file up for a walk: nothing is lost).
 // Every finding names the file and, where there is one, the byte offset, and says whether
 // RepairRoot can fix it (FindingFix).
 //

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/format/names.h"
+#include "ironwal/index/offset_index.h"
 #include "ironwal/wal/maintenance.h"
 
 namespace ironwal {
@@ -30,12 +32,17 @@ struct SegmentWalk {
   uint64_t frames = 0;  // CRC-valid frames
   uint64_t entries = 0;
   std::vector<Finding> findings;  // fix kNone; callers decide
+  // With a frame index to compare: the offset of the first CRC-valid frame it does not
+  // describe as the file holds it.
+  std::optional<uint64_t> frame_index_differs_at;
 };
 
 // Walks every frame of the segment at `path`, whose name says it starts at `start_id`:
 // header, bounds, CRC, entry block, IDs continuing from start_id. After a bad spot the
-// walk resumes at the next CRC-valid frame. Errors are I/O errors only.
-absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id);
+// walk resumes at the next CRC-valid frame. With `frame_index` (the segment's frame index
+// file, loaded), each CRC-valid frame is compared with it. Errors are I/O errors only.
+absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id,
+                                        const OffsetIndex* frame_index = nullptr);
 
 // Walks the segments in check->segments (the settled list), checks that each continues
 // where the previous one ended, judges the active segment's tail as recovery would, and

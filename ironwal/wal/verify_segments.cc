@@ -16,6 +16,7 @@
 #include "ironwal/segment/frame_cursor.h"
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/stream/directory_plan.h"
+#include "ironwal/stream/frame_index_file.h"
 #include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/verifier_internal.h"
 
@@ -86,7 +87,8 @@ std::string Problem(const FrameCursor::Item& item, uint64_t size) {
 
 }  // namespace
 
-absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id) {
+absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint64_t start_id,
+                                        const OffsetIndex* frame_index) {
   IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                            env->NewRandomAccessFile(path, RandomAccessFileOptions()));
   SegmentWalk walk;
@@ -105,6 +107,14 @@ absl::StatusOr<SegmentWalk> WalkSegment(Env* env, const std::string& path, uint6
     std::string problem = Problem(item, walk.file_size);
     if (problem.empty()) {
       CheckValidFrame(path, item, start_id, first, &walk);
+      if (frame_index != nullptr && !walk.frame_index_differs_at.has_value()) {
+        const std::optional<FrameLocation> said = frame_index->FrameAt(item.offset);
+        if (!said.has_value() || said->start_id != item.header.start_id ||
+            said->entry_count != item.header.entry_count ||
+            said->size != item.header.frame_size()) {
+          walk.frame_index_differs_at = item.offset;
+        }
+      }
       continue;
     }
     IRONWAL_ASSIGN_OR_RETURN(const std::optional<uint64_t> next,
@@ -246,12 +256,61 @@ absl::Status CheckLostPastEnd(const std::string& path, StreamCheck* check) {
   return absl::OkStatus();
 }
 
+std::string FrameIndexNote(const std::string& frame_index_path, absl::string_view why) {
+  return absl::StrCat(frame_index_path, ": ", why,
+                      "; reads walk the segment instead (a read-write Wal removes the file)");
+}
+
+// Loads the frame index file of the sealed segment at `path`, [start, end_id), as the first
+// read of it would: nullptr, with a note, when a read would not take it.
+absl::StatusOr<std::shared_ptr<OffsetIndex>> CheckFrameIndex(Env* env, const std::string& path,
+                                                             uint64_t start, uint64_t end_id,
+                                                             StreamCheck* check) {
+  IRONWAL_ASSIGN_OR_RETURN(const uint64_t size, env->GetFileSize(path));
+  absl::StatusOr<std::shared_ptr<OffsetIndex>> index =
+      LoadFrameIndex(env, check->path, start, end_id, size);
+  if (index.ok()) return index;
+  if (absl::IsNotFound(index.status())) return nullptr;  // gone since the listing
+  if (!absl::IsDataLoss(index.status())) return index.status();
+  const std::string frame_index_path = JoinPath(check->path, FrameIndexFileName(start));
+  check->notes.push_back(FrameIndexNote(
+      frame_index_path,
+      absl::StripPrefix(index.status().message(), absl::StrCat("read ", frame_index_path, ": "))));
+  return nullptr;
+}
+
+// A frame index file that passed its load checks but frames the segment otherwise (a
+// read that meets the difference gives it up for a walk, Stream::ReadFrameAt).
+void NoteFrameIndexAgainstWalk(const OffsetIndex& frame_index, const SegmentWalk& walk,
+                               StreamCheck* check) {
+  const std::string path =
+      JoinPath(check->path, FrameIndexFileName(frame_index.segment_start_id()));
+  if (walk.frame_index_differs_at.has_value()) {
+    check->notes.push_back(FrameIndexNote(
+        path, absl::StrCat("does not describe the frame at byte ", *walk.frame_index_differs_at,
+                           " as the segment holds it")));
+  } else if (walk.findings.empty() && frame_index.frame_count() != walk.frames) {
+    check->notes.push_back(
+        FrameIndexNote(path, absl::StrCat("describes ", frame_index.frame_count(),
+                                          " frames; the segment holds ", walk.frames)));
+  }
+}
+
 }  // namespace
 
 absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check) {
   const std::vector<uint64_t>& segments = check->segments;
   check->first_id = segments.front();
   check->next_id = segments.back();
+  // Frame index files of no sealed segment (the active one included): harmless, as no read
+  // looks a file up for a segment that is not there.
+  for (const auto& [start, name] : listing.frame_indexes) {
+    if (!std::binary_search(segments.begin(), segments.end() - 1, start)) {
+      check->notes.push_back(absl::StrCat(JoinPath(check->path, name),
+                                          ": no sealed segment starts at ID ", start,
+                                          "; nothing reads it"));
+    }
+  }
   for (size_t i = 0; i < segments.size(); ++i) {
     const uint64_t start = segments[i];
     const bool active = i + 1 == segments.size();
@@ -263,7 +322,14 @@ absl::Status CheckSegments(Env* env, const Listing& listing, StreamCheck* check)
       }
       continue;
     }
-    IRONWAL_ASSIGN_OR_RETURN(SegmentWalk walk, WalkSegment(env, path, start));
+    // A sealed segment's frame index file: compared with the walk (below).
+    std::shared_ptr<OffsetIndex> frame_index;
+    if (!active && listing.frame_indexes.count(start) != 0) {
+      IRONWAL_ASSIGN_OR_RETURN(frame_index,
+                               CheckFrameIndex(env, path, start, segments[i + 1], check));
+    }
+    IRONWAL_ASSIGN_OR_RETURN(SegmentWalk walk, WalkSegment(env, path, start, frame_index.get()));
+    if (frame_index != nullptr) NoteFrameIndexAgainstWalk(*frame_index, walk, check);
     check->frames += walk.frames;
     check->entries += walk.entries;
     check->bytes += walk.file_size;

@@ -17,6 +17,7 @@
 #include "ironwal/format/names.h"
 #include "ironwal/testing/file_surgery.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/wal/maintenance.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -27,8 +28,12 @@ using ::ironwal::internal::SegmentFileName;
 using ::ironwal::testing::FlipByte;
 using ::ironwal::testing::IsOkAndHolds;
 using ::ironwal::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::UnorderedElementsAre;
 
 constexpr char kRoot[] = "/w";
 constexpr char kStream[] = "s";
@@ -320,6 +325,39 @@ TEST_F(WalPlausibleFrameIndexTest, ASuffixTruncationCutsWhereTheFrameReallyIs) {
   }
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
   ExpectEveryEntry(wal.get());
+}
+
+// verify reads the files as the first read of each segment would, and compares them with
+// its walk: a file a read would not take, one that frames the segment otherwise and one
+// of no sealed segment are notes (a hint costs a walk, never an entry: no finding).
+TEST_F(WalPlausibleFrameIndexTest, VerifyNotesTheFramesFilesReadsWouldGiveUp) {
+  WriteAndMisframe();
+  const std::vector<uint64_t> segments = Segments();
+  MaintenanceOptions maintenance;
+  maintenance.env = &mem_;
+  {
+    // Before any more damage: only the misframed file is noted.
+    ASSERT_OK_AND_ASSIGN(const VerifyReport report, VerifyRoot(kRoot, maintenance));
+    ASSERT_EQ(report.streams.size(), 1u);
+    EXPECT_TRUE(report.clean());
+    EXPECT_THAT(report.streams[0].notes,
+                ElementsAre(HasSubstr(Path(FrameIndexFileName(0)) +
+                                      ": does not describe the frame at byte 0")));
+  }
+  FlipByte(&mem_, Path(FrameIndexFileName(segments[1])), 40);
+  ASSERT_OK_AND_ASSIGN(const std::string bytes,
+                       ReadFileToString(&mem_, Path(FrameIndexFileName(segments[1]))));
+  testing::WriteFileAtomicallyOrFail(&mem_, Path(FrameIndexFileName(segments.back())), bytes);
+  ASSERT_OK_AND_ASSIGN(const VerifyReport report, VerifyRoot(kRoot, maintenance));
+  EXPECT_TRUE(report.clean());
+  EXPECT_THAT(
+      report.streams[0].notes,
+      UnorderedElementsAre(
+          HasSubstr(Path(FrameIndexFileName(0)) + ": does not describe the frame at byte 0"),
+          AllOf(HasSubstr(Path(FrameIndexFileName(segments[1]))),
+                HasSubstr(": frame index: crc mismatch"),
+                HasSubstr("reads walk the segment instead")),
+          HasSubstr(Path(FrameIndexFileName(segments.back())) + ": no sealed segment starts")));
 }
 
 // A file far larger than any frame index of the segment could be is not read (nor one that
