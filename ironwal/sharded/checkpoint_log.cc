@@ -129,8 +129,7 @@ absl::Status CheckpointLog::Recover() {
   if (read_only_) return absl::OkStatus();
   // Leftovers of an interrupted compaction or HEAD rewrite.
   for (absl::string_view name : {kCheckpointLogName, kHeadName}) {
-    const absl::Status removed = env_->RemoveFile(absl::StrCat(Path(name), kLogTmpSuffix));
-    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env_, absl::StrCat(Path(name), kLogTmpSuffix)));
   }
   IRONWAL_RETURN_IF_ERROR(CutTornTail(scan));
   IRONWAL_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(path));

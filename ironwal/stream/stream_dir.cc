@@ -461,8 +461,8 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
   absl::Status removed = absl::OkStatus();
   for (size_t i = 0; i < n; ++i) {
     readers_->Erase(cache_owner_, segments[i]);
-    absl::Status r = env_->RemoveFile(SegmentPath(segments[i]));
-    if (!r.ok() && !absl::IsNotFound(r) && removed.ok()) removed = r;
+    absl::Status r = RemoveFileIfPresent(env_, SegmentPath(segments[i]));
+    if (!r.ok() && removed.ok()) removed = r;
     // Best effort: a frame index without its segment is never read (a later segment of
     // that name is sealed with a new one, and a reset removes it).
     RemoveFrameIndex(env_, dir_path_, segments[i]).IgnoreError();
@@ -471,8 +471,7 @@ absl::StatusOr<TruncateResult> StreamDir::Truncate(uint64_t keep_from_id) {
   IRONWAL_RETURN_IF_ERROR(removed);
   // Not synced: an intent that outlives a crash names the index's first ID, and only
   // confirms what is already done.
-  removed = env_->RemoveFile(intent);
-  if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env_, intent));
   result.segments_removed = n;
   result.first_id = first_id();
   return result;

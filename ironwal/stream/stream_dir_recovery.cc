@@ -232,13 +232,12 @@ absl::Status StreamDir::ApplyDirectoryPlan(const DirectoryPlan& plan) {
       intent = true;
       continue;
     }
-    absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, name));
-    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    IRONWAL_RETURN_IF_ERROR(RemoveFileIfPresent(env_, JoinPath(dir_path_, name)));
   }
   if (!plan.remove.empty()) IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
   if (intent) {
-    absl::Status removed = env_->RemoveFile(JoinPath(dir_path_, format::kTruncateIntentFileName));
-    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    IRONWAL_RETURN_IF_ERROR(
+        RemoveFileIfPresent(env_, JoinPath(dir_path_, format::kTruncateIntentFileName)));
     IRONWAL_RETURN_IF_ERROR(env_->SyncDir(dir_path_));
   }
   // This library only takes head.state as a hint, but ironwal 0.6 refuses a directory
