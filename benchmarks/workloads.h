@@ -49,6 +49,9 @@ namespace bench {
 // W1: throughput only (two clock reads per append would distort it). Its result also has
 // peak_rss_kb: the peak resident set from the run's creation to its end.
 absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config);
+// W1 with WalOptions::allocate_ahead_bytes at its default ("on") or 0 ("off"), named
+// "W1-reserve": run the two interleaved, for the reservation's effect within one run.
+absl::StatusOr<OpRun> W1AllocateAheadRun(const BenchConfig& config, bool on);
 
 // W2.
 absl::StatusOr<OpRun> W2StrictAppendRun(const BenchConfig& config);

@@ -27,13 +27,14 @@ inline absl::Status Annotate(absl::string_view workload, const absl::Status& sta
 }
 
 // Opens a Wal on the real file system at `root` with default options but these.
-inline absl::StatusOr<std::unique_ptr<Wal>> OpenWal(const std::string& root, SyncMode sync_mode,
-                                                    ReadStrategy read_strategy,
-                                                    bool statistics = true,
-                                                    uint64_t preallocate_bytes = 0) {
+inline absl::StatusOr<std::unique_ptr<Wal>> OpenWal(
+    const std::string& root, SyncMode sync_mode, ReadStrategy read_strategy, bool statistics = true,
+    uint64_t preallocate_bytes = 0,
+    uint64_t allocate_ahead_bytes = WalOptions().allocate_ahead_bytes) {
   WalOptions options;
   options.statistics = statistics;
   options.preallocate_bytes = preallocate_bytes;
+  options.allocate_ahead_bytes = allocate_ahead_bytes;
   options.root = root;
   options.env = Env::Default();
   options.sync_mode = sync_mode;

@@ -35,16 +35,16 @@ struct WriteSetup {
   std::vector<absl::string_view> batch;  // W3's entries
 };
 
-absl::StatusOr<std::shared_ptr<WriteSetup>> SetUpWrites(const BenchConfig& config,
-                                                        const std::string& name, SyncMode mode,
-                                                        std::vector<std::string> streams,
-                                                        bool statistics = true,
-                                                        uint64_t preallocate_bytes = 0) {
+absl::StatusOr<std::shared_ptr<WriteSetup>> SetUpWrites(
+    const BenchConfig& config, const std::string& name, SyncMode mode,
+    std::vector<std::string> streams, bool statistics = true, uint64_t preallocate_bytes = 0,
+    uint64_t allocate_ahead_bytes = WalOptions().allocate_ahead_bytes) {
   absl::StatusOr<ScratchDir> dir = ScratchDir::Create(config, name);
   if (!dir.ok()) return Annotate(name, dir.status());
   auto setup = std::make_shared<WriteSetup>(std::move(*dir));
   absl::StatusOr<std::unique_ptr<Wal>> wal =
-      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread, statistics, preallocate_bytes);
+      OpenWal(setup->dir.Join("wal"), mode, ReadStrategy::kPread, statistics, preallocate_bytes,
+              allocate_ahead_bytes);
   if (!wal.ok()) return Annotate(name, wal.status());
   setup->wal = std::move(*wal);
   setup->streams = std::move(streams);
@@ -81,6 +81,19 @@ absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config) {
   run.op = AppendOp(setup->get(), /*shared_stream=*/true);
   run.time_each_op = false;
   run.finish = [](Result* r) { r->peak_rss_kb = PeakRssKb(); };
+  return run;
+}
+
+absl::StatusOr<OpRun> W1AllocateAheadRun(const BenchConfig& config, bool on) {
+  const std::string variant = on ? "on" : "off";
+  absl::StatusOr<std::shared_ptr<WriteSetup>> setup = SetUpWrites(
+      config, absl::StrCat("W1-reserve-", variant), SyncMode::kAsync, {"r"},
+      /*statistics=*/true, /*preallocate_bytes=*/0, on ? WalOptions().allocate_ahead_bytes : 0);
+  if (!setup.ok()) return setup.status();
+  OpRun run = NewRun("W1-reserve", config.Scaled(200000), *setup);
+  run.result.variant = variant;
+  run.op = AppendOp(setup->get(), /*shared_stream=*/true);
+  run.time_each_op = false;
   return run;
 }
 

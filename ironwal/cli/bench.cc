@@ -56,7 +56,8 @@ constexpr char kUsage[] =
     "  --only LIST  run only these, comma-separated: W1..W11 (W6 and W7 run together),\n"
     "               SH (sharded appends, 1-8 shards), CK (checkpoint creation),\n"
     "               device (the probes), sweep (the W4 thread sweep), prealloc (W2 with\n"
-    "               WalOptions::preallocate_bytes off and on); for profiling\n"
+    "               WalOptions::preallocate_bytes off and on), reserve (W1 with\n"
+    "               WalOptions::allocate_ahead_bytes off and on); for profiling\n"
     "  --scale N    every count divided by N, no sweep and no W9-W11 unless named in --only\n"
     "               (for tests: --scale 1000 runs in about a second; --quick is --scale 10)\n"
     "  --stats      W1 and W2 with statistics on and off, interleaved: the cost of\n"
@@ -80,8 +81,8 @@ struct BenchArgs {
 // The names --only accepts.
 bool KnownGroup(const std::string& name) {
   static const std::set<std::string>* const kGroups = new std::set<std::string>{
-      "W1",  "W2",  "W3", "W4", "W5",     "W6",    "W7",    "W8",      "W9",
-      "W10", "W11", "SH", "CK", "device", "sweep", "stats", "prealloc"};
+      "W1",  "W2",  "W3", "W4", "W5",     "W6",    "W7",    "W8",       "W9",
+      "W10", "W11", "SH", "CK", "device", "sweep", "stats", "prealloc", "reserve"};
   return kGroups->count(name) > 0;
 }
 
@@ -218,7 +219,9 @@ std::vector<Step> PlanSteps(const BenchConfig& c, bool sweep, bool scale_workloa
   std::vector<Step> steps = {
       Interleaved("W1 async append | 128 B write(2)",
                   {{"device", [c] { return bench::BufferedWrite128Probe(c); }},
-                   {"W1", [c] { return bench::W1AsyncAppendRun(c); }}}),
+                   {"W1", [c] { return bench::W1AsyncAppendRun(c); }},
+                   {"reserve", [c] { return bench::W1AllocateAheadRun(c, false); }},
+                   {"reserve", [c] { return bench::W1AllocateAheadRun(c, true); }}}),
       Interleaved("W2-W5 strict appends | append, overwrite + fdatasync",
                   {{"device", [c] { return bench::Append128FdatasyncProbe(c); }},
                    {"device", [c] { return bench::Overwrite4kFdatasyncProbe(c); }},

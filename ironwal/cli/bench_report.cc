@@ -130,6 +130,14 @@ std::string VsDevice(const Result& r, const std::vector<Result>& all) {
       })->variant == r.variant) {
     return StatsCost(r.name, all);  // on the workload's last row
   }
+  if (r.name == "W1-reserve" && r.variant == "on") {
+    const auto off = std::find_if(all.begin(), all.end(), [](const Result& x) {
+      return x.name == "W1-reserve" && x.variant == "off";
+    });
+    if (off != all.end() && off->ops_per_s > 0) {
+      return absl::StrFormat("%.2fx W1-reserve off rate", r.ops_per_s / off->ops_per_s);
+    }
+  }
   if (r.name == "W5" && (d = find("4x_append_128_fdatasync")) != nullptr) {
     return absl::StrFormat("%.2fx 4x_append_128 rate", r.ops_per_s / d->ops_per_s);
   }

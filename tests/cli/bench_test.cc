@@ -94,10 +94,10 @@ TEST_F(BenchTest, JsonPrintsOneParseableLinePerWorkloadAndProbe) {
       EXPECT_TRUE(json.Has("p99_us"));
     }
   }
-  EXPECT_THAT(workloads,
-              UnorderedElementsAre("W1", "W2", "W2-prealloc", "W2-prealloc", "W3", "W4", "W5",
-                                   "SH1", "SH2", "SH4", "SH8", "CK", "W6/mmap", "W6/pread",
-                                   "W7/mmap", "W7/pread", "W8/pread", "W8/mmap"));
+  EXPECT_THAT(workloads, UnorderedElementsAre("W1", "W1-reserve", "W1-reserve", "W2", "W2-prealloc",
+                                              "W2-prealloc", "W3", "W4", "W5", "SH1", "SH2", "SH4",
+                                              "SH8", "CK", "W6/mmap", "W6/pread", "W7/mmap",
+                                              "W7/pread", "W8/pread", "W8/mmap"));
   EXPECT_THAT(probes, UnorderedElementsAre(
                           "write_128", "append_128_fdatasync", "overwrite_4k_fdatasync",
                           "overwrite_4k_zeroed_fdatasync", "overwrite_128_zeroed_fdatasync",
@@ -114,6 +114,8 @@ TEST_F(BenchTest, TablePrintsEveryWorkloadAndItsTargets) {
   }
   EXPECT_THAT(run.out, HasSubstr("append_128_fdatasync"));
   EXPECT_THAT(run.out, HasSubstr("counts divided by 1000"));
+  // W1 with allocate_ahead_bytes on is compared with off, in the same run.
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("W1-reserve on .*x W1-reserve off rate"));
   EXPECT_THAT(run.out, HasSubstr("checks met"));
   EXPECT_THAT(run.out, ::testing::ContainsRegex("(PASS|MISS) +p50 <= 1.1x device"));
   EXPECT_THAT(Leftovers(), IsEmpty());
