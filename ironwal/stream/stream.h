@@ -289,6 +289,8 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // Read path (stream_read.cc).
+  // How this stream's segments are read (mmap or pread, the read-ahead).
+  SegmentReaderOptions ReaderOptions() const;
   absl::StatusOr<std::shared_ptr<SegmentReader>> ReaderFor(
       uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
       const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset);

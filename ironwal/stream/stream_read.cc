@@ -34,9 +34,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
       any_refused_.load(std::memory_order_acquire) && !active && FrameIndexRefused(segment_start);
   if (reader != nullptr && refused && reader->index().loaded_from_file()) reader = nullptr;
   if (reader != nullptr) return reader;
-  SegmentReaderOptions reader_options;
-  reader_options.use_mmap = options_.use_mmap;
-  reader_options.buffer_size = options_.read_buffer_size;
+  const SegmentReaderOptions reader_options = ReaderOptions();
   const std::string path = dir_.SegmentPath(segment_start);
   if (active) {
     IRONWAL_ASSIGN_OR_RETURN(reader,
@@ -89,6 +87,13 @@ std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(
   return nullptr;
 }
 
+SegmentReaderOptions Stream::ReaderOptions() const {
+  SegmentReaderOptions reader_options;
+  reader_options.use_mmap = options_.use_mmap;
+  reader_options.buffer_size = options_.read_buffer_size;
+  return reader_options;
+}
+
 bool Stream::FrameIndexRefused(uint64_t segment_start) const {
   MutexLock lock(&refused_mu_);
   return refused_frame_indexes_.count({log_epoch(), segment_start}) != 0;
@@ -107,11 +112,8 @@ std::shared_ptr<SegmentReader> Stream::WalkIfFrameIndexWrong(const SegmentReader
     MutexLock lock(&refused_mu_);
     if (confirmed_frame_indexes_.count(key) != 0) return nullptr;
   }
-  SegmentReaderOptions reader_options;
-  reader_options.use_mmap = options_.use_mmap;
-  reader_options.buffer_size = options_.read_buffer_size;
   absl::StatusOr<std::shared_ptr<SegmentReader>> walked =
-      SegmentReader::OpenSealed(env_, hinted.path(), segment_start, hint.end_id(), reader_options);
+      SegmentReader::OpenSealed(env_, hinted.path(), segment_start, hint.end_id(), ReaderOptions());
   if (!walked.ok()) return nullptr;
   // Both run from byte 0 without gaps: they agree on the walk's prefix when they agree
   // frame by frame.

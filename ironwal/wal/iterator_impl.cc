@@ -128,10 +128,13 @@ absl::Status StreamIterator::TakeFrame(const FrameCursor::Item& item, uint64_t i
 }
 
 bool StreamIterator::WalkInstead(uint64_t id, const absl::Status& error) {
-  if (!absl::IsDataLoss(error) || !reader_->index().loaded_from_file() || walks_instead_ >= 2) {
+  // Once per segment: after the file is given up no reader of the segment goes through it
+  // (Stream::ReaderFor), so a second failure there is the segment's own.
+  if (!absl::IsDataLoss(error) || !reader_->index().loaded_from_file() ||
+      walked_segment_ == std::optional<uint64_t>(reader_->start_id())) {
     return false;
   }
-  ++walks_instead_;
+  walked_segment_ = reader_->start_id();
   if (stream_->WalkIfFrameIndexWrong(*reader_) == nullptr) return false;  // real damage
   absl::StatusOr<Stream::ReadPosition> pos = stream_->Locate(id);
   if (!pos.ok()) {

@@ -90,9 +90,9 @@ class StreamIterator final : public Iterator {
   std::vector<absl::string_view> entries_;
   uint64_t run_start_ = 0;
   uint64_t run_end_ = 0;
-  std::string decompressed_;  // an LZ4 frame's entry block
-  std::string frame_copy_;    // a frame re-read after a failed check
-  int walks_instead_ = 0;     // WalkInstead's retries (bounded: a refusal may race a read)
+  std::string decompressed_;                // an LZ4 frame's entry block
+  std::string frame_copy_;                  // a frame re-read after a failed check
+  std::optional<uint64_t> walked_segment_;  // the segment WalkInstead last walked
 
   bool valid_ = false;
   uint64_t id_ = 0;

@@ -114,6 +114,24 @@ TEST(WalAllocateAheadTest, SyncedModesPreallocationAndZeroReserveNothing) {
   }
 }
 
+// An evicted writer (max_open_segments) gives its reservation back: streams that take
+// turns at one open writer hold one reservation between them, not one each.
+TEST(WalAllocateAheadTest, AnEvictedWriterReleasesItsReservation) {
+  SimEnv env;
+  WalOptions options = Options(&env, SyncMode::kAsync);
+  options.max_open_segments = 1;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options));
+  for (int round = 0; round < 3; ++round) {
+    for (const char* stream : {"a", "b", "c"}) {
+      AppendEntries(wal.get(), stream, 70);  // past a write buffer: a flush, attached
+      ASSERT_OK(wal->Flush());
+    }
+  }
+  EXPECT_LE(Reserved(&env), kAhead) << "more than the one open writer's reservation";
+  ASSERT_OK(wal->Close());
+  EXPECT_EQ(Reserved(&env), 0u);
+}
+
 // A crash keeps the reservation (the blocks, never bytes: the file's size and contents are
 // what was synced). The next process's writes use it, and its close releases it.
 TEST(WalAllocateAheadTest, ACrashLeftReservationIsUsedAndThenReleased) {
