@@ -291,6 +291,11 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   // Read path (stream_read.cc).
   // How this stream's segments are read (mmap or pread, the read-ahead).
   SegmentReaderOptions ReaderOptions() const;
+  // Where the frames of the sealed segment at `segment_start` end, the next segment
+  // starting at `next_start`: there, unless lost.ids records IDs [a, next_start) with a
+  // in the segment (a recovery or repair cut the segment at a and the stream went on past
+  // the lost IDs in a new segment): then at a, so that the walk finds the segment whole.
+  uint64_t SealedFramesEnd(uint64_t segment_start, uint64_t next_start) const;
   absl::StatusOr<std::shared_ptr<SegmentReader>> ReaderFor(
       uint64_t segment_start, bool active, std::optional<uint64_t> end_id,
       const std::shared_ptr<OffsetIndex>& active_index, uint64_t needed_end_offset);

@@ -5,9 +5,11 @@
 #include "absl/strings/str_cat.h"
 
 #include "ironwal/base/status_macros.h"
+#include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/index/segment_index.h"
 #include "ironwal/stream/frame_index_file.h"
+#include "ironwal/stream/log_files.h"
 #include "ironwal/stream/stream.h"
 
 namespace ironwal {
@@ -50,8 +52,11 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
                  nullptr) {
     // Indexed by the process that sealed it (frame_index_file.h): not walked either.
   } else {
+    const std::optional<uint64_t> frames_end =
+        end_id.has_value() ? std::optional<uint64_t>(SealedFramesEnd(segment_start, *end_id))
+                           : end_id;
     IRONWAL_ASSIGN_OR_RETURN(
-        reader, SegmentReader::OpenSealed(env_, path, segment_start, end_id, reader_options));
+        reader, SegmentReader::OpenSealed(env_, path, segment_start, frames_end, reader_options));
   }
   // A damaged sealed segment is walked again on the next read (the damage may have been a
   // bit flipped on the way from the disk), so it is not kept.
@@ -85,6 +90,17 @@ std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(
     RemoveFrameIndex(env_, dir, segment_start).IgnoreError();
   }
   return nullptr;
+}
+
+uint64_t Stream::SealedFramesEnd(uint64_t segment_start, uint64_t next_start) const {
+  // Read only here, before a walk (rare: once per segment and process at most): lost.ids
+  // changes under recovery, repair and truncations, which keep it consistent on disk.
+  absl::StatusOr<LostRanges> lost = ReadLostRanges(env_, dir_.dir_path());
+  if (!lost.ok()) return next_start;  // the walk then reports the segment short
+  for (const auto& [first, end] : *lost) {
+    if (end == next_start && segment_start <= first && first < next_start) return first;
+  }
+  return next_start;
 }
 
 SegmentReaderOptions Stream::ReaderOptions() const {
@@ -191,6 +207,14 @@ absl::StatusOr<Stream::ReadPosition> Stream::Locate(uint64_t id) {
   if (!frame.has_value() && !pos.reader->damage().ok()) {
     return absl::DataLossError(absl::StrCat(OpDescription("read"), ": ID ", id,
                                             " is lost: ", pos.reader->damage().message()));
+  }
+  if (!frame.has_value() && !pos.active && id >= pos.reader->index().end_id()) {
+    // The segment's frames end where lost.ids's range begins (SealedFramesEnd).
+    return absl::DataLossError(absl::StrCat(
+        OpDescription("read"), ": ID ", id, " is lost: segment ", pos.reader->path(),
+        " ends at ID ", pos.reader->index().end_id(), ", and IDs [", pos.reader->index().end_id(),
+        ", ", pos.segment_end_id, ") were cut out of the log by a recovery or repair (",
+        format::kLostIdsFileName, ")"));
   }
   if (!frame.has_value()) {
     return absl::DataLossError(absl::StrCat(OpDescription("read"), ": ID ", id,

@@ -174,6 +174,45 @@ TEST_F(WalFrameIndexTest, ASealedSegmentIsReadWithoutAWalkAfterAReopen) {
   EXPECT_GE(counting_.segment_bytes_read, (segments[2] - segments[1]) * frame);
 }
 
+// A segment a recovery cut under kTruncate (its last IDs recorded in lost.ids, the stream
+// going on in a new segment past them) is walked once, then read by frame: its frames end
+// where the lost range begins, not where the next segment starts, and that is no damage.
+// (Each read walked all of it again before: the walk ended short of the next segment,
+// was taken for damage, and a damaged segment's reader is never kept.)
+TEST_F(WalFrameIndexTest, ASegmentCutByRecoveryIsWalkedOnceThenReadByFrame) {
+  options_.max_segment_size = 64 << 10;  // everything in the active segment
+  Write(40, 100);
+  const uint64_t frame = 32 + 4 + 100;
+  const uint64_t cut = 25;
+  FlipByte(&mem_, Path(SegmentFileName(0)), cut * frame + 40);
+  options_.on_corruption = CorruptionPolicy::kTruncate;
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    SCOPED_TRACE(absl::StrCat("open ", reopen));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+    if (reopen == 0) {
+      ASSERT_EQ(wal->recovery_report().size(), 1u);
+      ASSERT_EQ(wal->recovery_report()[0].lost_first, cut);
+      ASSERT_EQ(wal->recovery_report()[0].lost_end, 40u);
+    }
+    ASSERT_THAT(wal->Get(kStream, 0), IsOkAndHolds(contents_[0]));  // walks the segment
+    counting_.segment_bytes_read = 0;
+    for (uint64_t id = 0; id < cut; ++id) {
+      ASSERT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id])) << "ID " << id;
+    }
+    EXPECT_LE(counting_.segment_bytes_read, cut * frame) << "the segment was walked again";
+    EXPECT_THAT(wal->Get(kStream, cut),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("lost.ids")));
+    EXPECT_THAT(wal->Get(kStream, 39), StatusIs(absl::StatusCode::kDataLoss));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Iterator> it, wal->NewIterator(kStream, 0));
+    uint64_t id = 0;
+    for (; it->Valid() && id < cut; it->Next(), ++id) {
+      ASSERT_EQ(it->value(), contents_[id]) << "ID " << id;
+    }
+    EXPECT_EQ(id, cut);
+    ASSERT_OK(wal->Close());
+  }
+}
+
 // A torn or damaged file, one describing other bytes (another segment's, copied over its
 // name), or a segment whose last frame is not where the file says: the segment is walked,
 // every entry reads back, and the file is removed (it is only a hint).
