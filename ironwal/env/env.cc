@@ -46,6 +46,8 @@ void Env::WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* l
   cv->wait_for(*lock, std::chrono::microseconds(std::min(deadline_micros - now, kMaxWaitMicros)));
 }
 
+std::unique_ptr<Env::Thread> Env::StartThread(std::function<void()> /*fn*/) { return nullptr; }
+
 std::string Dirname(absl::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const size_t slash = path.rfind('/');

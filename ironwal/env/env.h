@@ -47,6 +47,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -292,6 +293,27 @@ class Env {
   // waiter, so do not call the Env while holding that mutex (except through this call).
   virtual void WaitUntil(std::condition_variable* cv, std::unique_lock<std::mutex>* lock,
                          uint64_t deadline_micros);
+
+  // A thread started by StartThread. Join() waits until its function has returned (once;
+  // later calls return at once); the destructor joins a thread not joined yet.
+  class Thread {
+   public:
+    Thread() = default;
+    Thread(const Thread&) = delete;
+    Thread& operator=(const Thread&) = delete;
+    virtual ~Thread() = default;
+    virtual void Join() = 0;
+  };
+
+  // Runs `fn` on a new thread, or returns nullptr when this Env runs no work concurrently;
+  // ironwal then does the same work on the calling thread, in a fixed order. ironwal hands
+  // it only work whose result does not depend on timing (recovery verifies a large active
+  // segment's second half there while the calling thread verifies the first; both use
+  // only the RandomAccessFile, whose reads are thread-safe). PosixEnv starts a std::thread.
+  // The default returns nullptr, and so do MemEnv, SimEnv and EnvWrapper (unless a
+  // wrapper overrides it): their traces, fault rules and counted calls then see every
+  // call from one thread, in the same order in every run.
+  virtual std::unique_ptr<Thread> StartThread(std::function<void()> fn);
 };
 
 // Helpers built on any Env.

@@ -3,8 +3,12 @@
 // EnvWrapper: an Env that forwards every call to a target Env (as LevelDB's EnvWrapper).
 // Subclass it and override only the calls to watch or change: counting I/O, injecting
 // faults, delaying a sync, logging. What is not overridden behaves exactly as the target.
-// GetChildrenWithTypes is the one call not forwarded: Env's default answers it through the
+// Two calls are not forwarded. GetChildrenWithTypes: Env's default answers it through the
 // wrapper's GetChildren and GetFileType, so that overrides of those see every listing.
+// StartThread: Env's default declines it (nullptr), so ironwal does all its work on the
+// calling threads and a wrapper that counts or fails calls sees them in the same order in
+// every run; override it to forward to target()->StartThread when the concurrency is
+// wanted (recovery's split scan, env.h).
 // WritableFileWrapper and RandomAccessFileWrapper do the same for files, for wrappers that
 // need to see the calls on the files the target opens:
 //

@@ -20,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -368,6 +369,19 @@ class PosixFileLock final : public FileLock {
   std::unique_ptr<PosixFileLock> inner_;
 };
 
+// A std::thread joined by Join() or, failing that, by the destructor.
+class PosixThread final : public Env::Thread {
+ public:
+  explicit PosixThread(std::function<void()> fn) : thread_(std::move(fn)) {}
+  ~PosixThread() override { Join(); }
+  void Join() override {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
 class PosixEnv final : public Env {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -548,6 +562,10 @@ class PosixEnv final : public Env {
           absl::StrCat("unlock ", lock->path(), ": not a lock of a PosixEnv"));
     }
     return posix_lock->Release();
+  }
+
+  std::unique_ptr<Thread> StartThread(std::function<void()> fn) override {
+    return std::make_unique<PosixThread>(std::move(fn));
   }
 
   // Wall-clock microseconds since the Unix epoch (checkpoint timestamps are wall time).

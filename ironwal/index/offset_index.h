@@ -102,6 +102,11 @@ class OffsetIndex {
       starts_.push_back(start_id);
       offsets_.push_back(offset);
     }
+    // Adds `later`'s frames after these (a walk of the segment's next stretch).
+    void Append(const Frames& later) {
+      starts_.insert(starts_.end(), later.starts_.begin(), later.starts_.end());
+      offsets_.insert(offsets_.end(), later.offsets_.begin(), later.offsets_.end());
+    }
     size_t size() const { return starts_.size(); }
     bool empty() const { return starts_.empty(); }
 

@@ -159,6 +159,18 @@ class StampTally {
 
   uint64_t proven_frontier() const { return proven_frontier_; }
 
+  // Adds the tally of the frames that follow these (the second half of a split scan), as
+  // if they had been added here one by one.
+  void Merge(const StampTally& later) {
+    if (later.mismatched_ > 0) {
+      if (mismatched_ == 0) other_tag_ = later.other_tag_;
+      if (!later.other_tags_agree_ || later.other_tag_ != other_tag_) other_tags_agree_ = false;
+    }
+    this_stream_ += later.this_stream_;
+    mismatched_ += later.mismatched_;
+    proven_frontier_ = std::max(proven_frontier_, later.proven_frontier_);
+  }
+
  private:
   const uint8_t tag_;
   uint64_t this_stream_ = 0;
@@ -266,6 +278,110 @@ void VerifyFramesAtHand(FrameCursor* cursor, SegmentScan* scan, OffsetIndex::Fra
   cursor->Skip(pos);
 }
 
+// Verifies frames from the cursor for as long as they verify (each a whole frame before
+// the cursor's limit, decoding, continuing the IDs from scan->end_id and passing its CRC),
+// recording them as VerifyFramesAtHand does; stops at the first that does not, or at the
+// limit, without judging it and without reading it again. Returns I/O errors only.
+absl::Status VerifyWhileValid(FrameCursor* cursor, SegmentScan* scan, OffsetIndex::Frames* frames,
+                              StampTally* stamps) {
+  for (;;) {
+    VerifyFramesAtHand(cursor, scan, frames, stamps);
+    IRONWAL_ASSIGN_OR_RETURN(const FrameCursor::Item item, cursor->Next());
+    if (item.kind != FrameCursor::Kind::kFrame || item.header.start_id != scan->end_id ||
+        !FramePayloadMatches(item.header, item.payload)) {
+      return absl::OkStatus();
+    }
+    if (frames->empty()) ReserveFrames(scan->file_size, item.header.frame_size(), frames);
+    frames->Add(item.header.start_id, item.offset);
+    stamps->Add(item.header, item.offset);
+    scan->end_id = item.header.end_id();
+    scan->valid_end = item.offset + item.header.frame_size();
+  }
+}
+
+// How far past the middle the second walker looks for a frame to start at.
+constexpr size_t kSplitSearchBytes = 64 << 10;
+
+// The second half of a split scan (segment_scan.h): the frames verified from `begin`, the
+// first offset past the middle holding a CRC-valid frame.
+struct SecondHalf {
+  explicit SecondHalf(uint8_t tag) : stamps(tag) {}
+  uint64_t begin = 0;
+  uint64_t first_id = 0;
+  SegmentScan run;  // end_id and valid_end: where its verified frames end
+  OffsetIndex::Frames frames;
+  StampTally stamps;
+};
+
+// Where a second walker may start in `file` (of `size` bytes): the first offset in
+// [from, from + kSplitSearchBytes) holding a header that decodes, a frame that ends by
+// `size` and a matching CRC; with the ID it starts at. Not necessarily a frame boundary (a
+// payload may hold a frame's bytes). nullopt when there is none or a read fails (the scan
+// is then one walk).
+std::optional<std::pair<uint64_t, uint64_t>> FindSplit(const RandomAccessFile& file, uint64_t from,
+                                                       uint64_t size) {
+  char magic[4];
+  EncodeFixed32(magic, format::kFrameMagic);
+  absl::StatusOr<std::string> window = ReadFresh(
+      file, from, static_cast<size_t>(std::min<uint64_t>(kSplitSearchBytes, size - from)));
+  if (!window.ok()) return std::nullopt;
+  for (size_t i = 0; i + format::kFrameHeaderSize <= window->size(); ++i) {
+    if (std::memcmp(window->data() + i, magic, 4) != 0) continue;
+    FrameHeader header;
+    if (!TryDecodeFrameHeader(window->data() + i, &header)) continue;
+    const uint64_t at = from + i;
+    if (header.frame_size() > size - at) continue;
+    absl::StatusOr<bool> valid = VerifiesOnReread(file, at, header.frame_size());
+    if (!valid.ok()) return std::nullopt;
+    if (*valid) return std::make_pair(at, header.start_id);
+  }
+  return std::nullopt;
+}
+
+// Starts the second half of a split scan of `file` on a thread of options.env, when the
+// segment is large enough and the Env runs work concurrently; nullptr otherwise. The
+// thread fills `*half`, which must outlive it.
+std::unique_ptr<Env::Thread> StartSecondHalf(const RandomAccessFile& file, uint64_t size,
+                                             const ScanOptions& options, SecondHalf* half) {
+  if (options.env == nullptr || size < kSplitScanMinBytes) return nullptr;
+  const std::optional<std::pair<uint64_t, uint64_t>> split = FindSplit(file, size / 2, size);
+  if (!split.has_value()) return nullptr;
+  half->begin = split->first;
+  half->first_id = split->second;
+  half->run.file_size = size - half->begin;  // for the frames' reserve
+  half->run.end_id = half->first_id;
+  half->run.valid_end = half->begin;
+  const size_t buffer_size = options.buffer_size;
+  return options.env->StartThread([&file, size, buffer_size, half] {
+    FrameCursor cursor(&file, half->begin, size, buffer_size);
+    // A read error only ends this walk: the frames before it were verified, and the first
+    // walk, going on from them, reads there itself (and reports the error if it persists).
+    VerifyWhileValid(&cursor, &half->run, &half->frames, &half->stamps).IgnoreError();
+  });
+}
+
+// The first half of a split scan: verifies frames from the segment's start up to the
+// second half's beginning, waits for the second half, and takes its frames when the first
+// half ends exactly where it began, with the IDs continuing. The walk goes on from
+// scan->valid_end either way.
+absl::Status WalkFirstHalf(const RandomAccessFile& file, const ScanOptions& options,
+                           Env::Thread* thread, SecondHalf* half, SegmentScan* scan,
+                           StampTally* stamps, OffsetIndex::Frames* frames) {
+  FrameCursor cursor(&file, 0, half->begin, options.buffer_size);
+  const absl::Status first = VerifyWhileValid(&cursor, scan, frames, stamps);
+  thread->Join();
+  IRONWAL_RETURN_IF_ERROR(first);
+  if (scan->valid_end != half->begin || scan->end_id != half->first_id || half->frames.empty()) {
+    return absl::OkStatus();
+  }
+  frames->Append(half->frames);
+  stamps->Merge(half->stamps);
+  scan->end_id = half->run.end_id;
+  scan->valid_end = half->run.valid_end;
+  scan->split_at = half->begin;
+  return absl::OkStatus();
+}
+
 // Classifies the first unverified frame at scan->valid_end (rows B-K).
 absl::Status Judge(const RandomAccessFile& file, const ScanOptions& options, uint8_t stream_tag,
                    bool first_frame, char row, std::string reason, SegmentScan* scan) {
@@ -308,7 +424,12 @@ absl::Status WalkActiveSegment(const RandomAccessFile& file, uint64_t start_id,
   SegmentScan& scan = *scan_out;
   scan.end_id = start_id;
   IRONWAL_ASSIGN_OR_RETURN(scan.file_size, file.Size());
-  FrameCursor cursor(&file, 0, scan.file_size, options.buffer_size);
+  SecondHalf half(tag);
+  if (std::unique_ptr<Env::Thread> thread = StartSecondHalf(file, scan.file_size, options, &half)) {
+    IRONWAL_RETURN_IF_ERROR(
+        WalkFirstHalf(file, options, thread.get(), &half, &scan, stamps, verified_frames));
+  }
+  FrameCursor cursor(&file, scan.valid_end, scan.file_size, options.buffer_size);
   for (;;) {
     // Frames at hand take the fast path; the first that does not (or needs a read) is
     // reported by Next() below. X is the segment's first frame when none verified (row J).

@@ -71,6 +71,15 @@
 // stamps say the segment was written for another stream (row L's rule): then DataLoss
 // "belongs to another stream" and nothing is published.
 //
+// A large active segment may be verified in two halves at once (ScanOptions::env): a
+// second walker starts at the first CRC-valid frame it finds past the middle and verifies
+// frames from there while they verify; the first walk's frames count from 0, and the
+// second's only if the first walk ends exactly where the second began, with the IDs
+// continuing. Otherwise (a frame's bytes inside a payload looked like a frame, or damage
+// before the middle) the second walker's work is dropped and the first walk goes on. Every
+// frame is checked as by one walk, and the outcome, rows and index are the same; anything
+// the second walker stopped at is judged by the first, as it would be without the split.
+//
 // Thread-safety: free functions; the OffsetIndex is published from the calling thread.
 #ifndef IRONWAL_SEGMENT_SEGMENT_SCAN_H_
 #define IRONWAL_SEGMENT_SEGMENT_SCAN_H_
@@ -106,6 +115,9 @@ struct SegmentScan {
   // Row K: the frame after X whose stamp proves the frontier past X, and that frontier.
   std::optional<uint64_t> proving_frame_offset;
   uint64_t proving_frame_frontier = 0;
+  // Where a split scan's second walker began, when the scan took its frames (0 for one
+  // walk, or when its work was dropped; see ScanOptions::env).
+  uint64_t split_at = 0;
 };
 
 // What the scan's row means, for messages ("damage in data that was synced").
@@ -121,7 +133,14 @@ struct ScanOptions {
   // The tag the frames' stamps are checked against (frame.h); by default the one of the
   // stream whose directory holds the file (StreamTagOfSegment(file.path())).
   std::optional<uint8_t> stream_tag;
+  // When set, a segment of at least kSplitScanMinBytes is verified in two halves at once:
+  // the second on a thread from env->StartThread (none for an Env that runs nothing
+  // concurrently: then the scan is one walk, as without an env). The result is the same.
+  Env* env = nullptr;
 };
+
+// The smallest segment whose scan is split (ScanOptions::env).
+inline constexpr uint64_t kSplitScanMinBytes = uint64_t{4} << 20;
 
 // Verifies the active segment `file`, which should start at `start_id`, and publishes its
 // verified frames into `index` (whose segment start must be start_id). Errors are I/O

@@ -69,6 +69,7 @@ absl::Status StreamDir::LoadAfterIntent(const LogIntent& intent) {
                              env_->NewRandomAccessFile(path, RandomAccessFileOptions()));
     ScanOptions scan_options;
     scan_options.buffer_size = options_.read_buffer_size;
+    scan_options.env = env_;
     scan_options.durable_offset_known = true;
     scan_options.durable_offset = intent.active_size;
     IRONWAL_ASSIGN_OR_RETURN(const SegmentScan scan,

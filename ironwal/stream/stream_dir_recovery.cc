@@ -307,6 +307,7 @@ absl::Status StreamDir::RecoverActiveSegment(StreamRecoveryReport* report, bool 
 absl::StatusOr<ScanOptions> StreamDir::ReadFrontier(uint64_t start, bool has_durable_pos) {
   ScanOptions scan_options;
   scan_options.buffer_size = options_.read_buffer_size;
+  scan_options.env = env_;
   if (!has_durable_pos) return scan_options;
   absl::StatusOr<std::string> contents =
       ReadFileToString(env_, JoinPath(dir_path_, format::kDurablePosFileName));

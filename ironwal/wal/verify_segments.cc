@@ -174,6 +174,7 @@ absl::StatusOr<ScanOptions> CheckDurablePos(Env* env, const Listing& listing, ui
                                             uint64_t active_size, StreamCheck* check) {
   ScanOptions options;
   options.buffer_size = kReadAhead;
+  options.env = env;
   if (!listing.has_durable_pos) return options;
   const std::string path = JoinPath(check->path, format::kDurablePosFileName);
   IRONWAL_ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(env, path));
