@@ -45,10 +45,11 @@ TEST(OrdersTest, EverythingUpToTheLastBatchSurvivesACrash) {
       durable = written;
     }
 
+    env.SetPowerCutAt(env.mutating_ops());  // the power fails: nothing more is written
+    wal->reset();                           // the process dies (its last writes fail)
     ironwal::CrashOptions crash;
     crash.mode = ironwal::CrashMode::kKeepRandomBlocks;
     env.Crash(crash);
-    wal->reset();
     wal = ironwal::Wal::Open(options);
     ASSERT_TRUE(wal.ok()) << wal.status();
 

@@ -35,10 +35,11 @@ TEST(LedgerTest, AcknowledgedTransfersSurviveACrash) {
       ASSERT_EQ(*id, static_cast<uint64_t>(i));
     }
 
+    env.SetPowerCutAt(env.mutating_ops());  // the power fails: nothing more is written
+    wal->reset();                           // the process dies (its last writes fail)
     ironwal::CrashOptions crash;
     crash.mode = ironwal::CrashMode::kKeepRandomBlocks;
     env.Crash(crash);
-    wal->reset();
     wal = ironwal::Wal::Open(options);
     ASSERT_TRUE(wal.ok()) << wal.status();
 

@@ -145,10 +145,18 @@
 //   options.seed = seed;
 //   SimEnv env(options);
 //   ... run the workload on &env ...
+//   env.SetPowerCutAt(env.mutating_ops());  // the power fails: nothing more is written
+//   ... destroy the old objects (their last writes fail) ...
 //   CrashOptions crash;
 //   crash.mode = CrashMode::kKeepRandomBlocks;
 //   env.Crash(crash);
-//   ... destroy the old objects, reopen on &env, check what survived ...
+//   ... reopen on &env, check what survived ...
+//
+// Destroy the objects of the crashed "process" before Crash(), with the power cut, not
+// after it: Crash() invalidates open handles, but an object destroyed after it may open
+// new ones and write what it still holds into the post-crash files (a Wal's kAsync
+// writers keep buffered frames without a descriptor and write them as the Wal closes),
+// which no real crash does.
 #ifndef IRONWAL_ENV_SIM_ENV_H_
 #define IRONWAL_ENV_SIM_ENV_H_
 

@@ -185,11 +185,13 @@ absl::StatusOr<uint64_t> SimEnvHeaderExample(uint64_t seed) {
     if (i == 2) IRONWAL_RETURN_IF_ERROR(wal->Sync());
   }
   IRONWAL_RETURN_IF_ERROR(wal->Flush());  // written to the "OS", not synced
+  env.SetPowerCutAt(env.mutating_ops());  // the power fails: nothing more is written
+  // ... destroy the old objects (their last writes fail) ...
+  wal.reset();
   CrashOptions crash;
   crash.mode = CrashMode::kKeepRandomBlocks;
   env.Crash(crash);
-  // ... destroy the old objects, reopen on &env, check what survived ...
-  wal.reset();
+  // ... reopen on &env, check what survived ...
   IRONWAL_ASSIGN_OR_RETURN(wal, Wal::Open(wal_options));
   // End of example.
   IRONWAL_ASSIGN_OR_RETURN(StreamInfo info, wal->GetStreamInfo("s"));
