@@ -309,7 +309,8 @@ class Env {
   // ironwal then does the same work on the calling thread, in a fixed order. ironwal hands
   // it only work whose result does not depend on timing (recovery verifies a large active
   // segment's second half there while the calling thread verifies the first; both use
-  // only the RandomAccessFile, whose reads are thread-safe). PosixEnv starts a std::thread.
+  // only the RandomAccessFile, whose reads are thread-safe). PosixEnv starts a std::thread
+  // (nullptr when it cannot: at the process's thread limit, say).
   // The default returns nullptr, and so do MemEnv, SimEnv and EnvWrapper (unless a
   // wrapper overrides it): their traces, fault rules and counted calls then see every
   // call from one thread, in the same order in every run.

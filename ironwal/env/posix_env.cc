@@ -20,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -564,8 +565,14 @@ class PosixEnv final : public Env {
     return posix_lock->Release();
   }
 
+  // nullptr when no thread can be started (std::thread throws std::system_error, say at
+  // the process's thread limit): the caller then does the work itself.
   std::unique_ptr<Thread> StartThread(std::function<void()> fn) override {
-    return std::make_unique<PosixThread>(std::move(fn));
+    try {
+      return std::make_unique<PosixThread>(std::move(fn));
+    } catch (const std::system_error&) {
+      return nullptr;
+    }
   }
 
   // Wall-clock microseconds since the Unix epoch (checkpoint timestamps are wall time).
