@@ -96,9 +96,13 @@ void ReaderCache::Insert(const void* owner, uint64_t segment_start,
         last = i;
       }
     }
-    // A sealed segment's index stays, so the next miss reads only its frame.
+    // A sealed segment's index stays, so the next miss reads only its frame. Not a
+    // damaged one's: it holds only the frames before the damage, and a reader opened on
+    // it could not tell the IDs after it lost (the next miss walks again).
     const std::shared_ptr<SegmentReader>& victim = last->second->reader;
-    if (victim->sealed()) ShelveLocked(last->first, victim->shared_index());
+    if (victim->sealed() && victim->damage().ok()) {
+      ShelveLocked(last->first, victim->shared_index());
+    }
     evicted_slots.push_back(std::move(last->second));
     map_.erase(last);
   }

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -366,6 +367,11 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   std::set<std::pair<uint64_t, uint64_t>> confirmed_frame_indexes_ ABSL_GUARDED_BY(refused_mu_);
   std::atomic<bool> any_refused_{false};
   bool FrameIndexRefused(uint64_t segment_start) const;
+  // Where the last walk of each damaged sealed segment stopped (the end of its frames),
+  // keyed as above: a second walk that stops at the same byte shows the damage is on the
+  // disk, not a bit flipped on the way (SameDamageAsLastWalk).
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> damaged_walks_ ABSL_GUARDED_BY(refused_mu_);
+  bool SameDamageAsLastWalk(uint64_t segment_start, const SegmentReader& walked);
 };
 
 }  // namespace internal

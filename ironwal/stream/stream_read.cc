@@ -59,9 +59,23 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
         reader, SegmentReader::OpenSealed(env_, path, segment_start, frames_end, reader_options));
   }
   // A damaged sealed segment is walked again on the next read (the damage may have been a
-  // bit flipped on the way from the disk), so it is not kept.
-  if (reader->damage().ok()) shared_->readers->Insert(this, segment_start, reader);
+  // bit flipped on the way from the disk); once two walks stop at the same byte the damage
+  // is on the disk, and the reader is kept: the frames before it are read without a walk
+  // (the cache never shelves a damaged reader's index, so an eviction costs one more walk).
+  if (reader->damage().ok() || (!active && SameDamageAsLastWalk(segment_start, *reader))) {
+    shared_->readers->Insert(this, segment_start, reader);
+  }
   return reader;
+}
+
+bool Stream::SameDamageAsLastWalk(uint64_t segment_start, const SegmentReader& walked) {
+  const uint64_t stopped_at = walked.index().end_offset();
+  MutexLock lock(&refused_mu_);
+  auto [it, first_walk] = damaged_walks_.try_emplace({log_epoch(), segment_start}, stopped_at);
+  if (first_walk) return false;
+  const bool same = it->second == stopped_at;
+  it->second = stopped_at;
+  return same;
 }
 
 std::shared_ptr<SegmentReader> Stream::OpenFromFrameIndex(

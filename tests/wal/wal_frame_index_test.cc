@@ -213,6 +213,54 @@ TEST_F(WalFrameIndexTest, ASegmentCutByRecoveryIsWalkedOnceThenReadByFrame) {
   }
 }
 
+// A sealed segment without a frame index file whose walk meets damage (a frame header
+// overwritten) is walked again on the next read (the damage may have been a bit flipped on
+// the way from the disk), but once two walks stop at the same byte it is kept: the frames
+// before the damage are then read by frame, and the IDs after it stay DataLoss naming the
+// file. (Before, every read of the segment walked it again.)
+TEST_F(WalFrameIndexTest, ADamagedSegmentIsWalkedTwiceThenReadByFrame) {
+  options_.max_open_read_segments = 1;
+  Write(200, 100);
+  const std::vector<uint64_t> segments = Segments();
+  ASSERT_GE(segments.size(), 4u);
+  const uint64_t start = segments[1];
+  const uint64_t frames = segments[2] - start;
+  const uint64_t frame = 32 + 4 + 100;
+  const uint64_t damaged = frames / 2;  // its header's magic overwritten
+  ASSERT_OK(mem_.RemoveFile(Path(FrameIndexFileName(start))));
+  FlipByte(&mem_, Path(SegmentFileName(start)), damaged * frame, 0x40);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  const uint64_t id = start + 1;
+  std::vector<uint64_t> read;  // segment bytes read by each Get
+  for (int get = 0; get < 4; ++get) {
+    counting_.segment_bytes_read = 0;
+    ASSERT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id])) << "Get " << get;
+    read.push_back(counting_.segment_bytes_read);
+  }
+  EXPECT_GE(read[0], damaged * frame) << "the first Get walks";
+  EXPECT_GE(read[1], damaged * frame) << "the second walks again";
+  EXPECT_LE(read[2], frame) << "the third reads only the frame";
+  EXPECT_LE(read[3], frame);
+  const std::string path = Path(SegmentFileName(start));
+  EXPECT_THAT(wal->Get(kStream, start + damaged),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(path)));
+  EXPECT_THAT(wal->Get(kStream, segments[2] - 1),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(path)));
+  // Every entry of the other segments reads back; with one reader kept, that evicts the
+  // damaged segment's, whose index is not shelved (a reader on it would not know the IDs
+  // after the damage are lost, and would call them cut out by a repair).
+  for (uint64_t other = 0; other < next_id_; ++other) {
+    if (other >= start && other < segments[2]) continue;
+    ASSERT_THAT(wal->Get(kStream, other), IsOkAndHolds(contents_[other])) << "ID " << other;
+  }
+  EXPECT_THAT(
+      wal->Get(kStream, start + damaged),
+      StatusIs(absl::StatusCode::kDataLoss,
+               AllOf(HasSubstr(path), HasSubstr("bad frame magic"), Not(HasSubstr("lost.ids")))));
+  EXPECT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id]));
+  ASSERT_OK(wal->Close());
+}
+
 // A torn or damaged file, one describing other bytes (another segment's, copied over its
 // name), or a segment whose last frame is not where the file says: the segment is walked,
 // every entry reads back, and the file is removed (it is only a hint).
