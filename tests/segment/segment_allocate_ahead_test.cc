@@ -9,9 +9,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "ironwal/base/status_macros.h"
 #include "ironwal/env/env.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/segment/segment_writer.h"
@@ -25,6 +27,14 @@ using ::ironwal::testing::IsOkAndHolds;
 
 constexpr uint64_t kAhead = 1 << 20;
 
+// A new segment at `path` whose writer reserves kAhead at a time.
+absl::StatusOr<std::unique_ptr<SegmentWriter>> ReservingWriter(Env* env, const std::string& path) {
+  IRONWAL_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer,
+                           SegmentWriter::Create(env, path, 0));
+  writer->set_allocate_ahead(kAhead);
+  return writer;
+}
+
 // Appends frames of 1,000 bytes until the writer holds at least `bytes`.
 void Fill(SegmentWriter* writer, uint64_t* next_id, uint64_t bytes) {
   const std::string entry(1000, 'e');
@@ -35,8 +45,7 @@ void Fill(SegmentWriter* writer, uint64_t* next_id, uint64_t bytes) {
 
 TEST(SegmentAllocateAheadTest, AFlushReservesAheadAndCloseReleasesIt) {
   SimEnv env;
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   uint64_t id = 0;
   Fill(writer.get(), &id, 70000);
   EXPECT_EQ(env.UsedBytes(), 0u) << "nothing is reserved before the first flush";
@@ -56,11 +65,10 @@ TEST(SegmentAllocateAheadTest, AFlushReservesAheadAndCloseReleasesIt) {
 
 TEST(SegmentAllocateAheadTest, DetachAndCloseUnsyncedReleaseTheReservation) {
   SimEnv env;
-  ASSERT_OK_AND_ASSIGN(auto a, SegmentWriter::Create(&env, "/a.wal", 0));
-  ASSERT_OK_AND_ASSIGN(auto b, SegmentWriter::Create(&env, "/b.wal", 0));
+  ASSERT_OK_AND_ASSIGN(auto a, ReservingWriter(&env, "/a.wal"));
+  ASSERT_OK_AND_ASSIGN(auto b, ReservingWriter(&env, "/b.wal"));
   uint64_t id = 0;
   for (SegmentWriter* w : {a.get(), b.get()}) {
-    w->set_allocate_ahead(kAhead);
     Fill(w, &id, 5000);
     ASSERT_OK(w->Flush());
   }
@@ -75,8 +83,7 @@ TEST(SegmentAllocateAheadTest, DetachAndCloseUnsyncedReleaseTheReservation) {
 // (nothing would release it).
 TEST(SegmentAllocateAheadTest, ADetachedWritersFlushReservesNothing) {
   SimEnv env;
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   ASSERT_OK(writer->Detach());
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
@@ -91,8 +98,7 @@ TEST(SegmentAllocateAheadTest, AReservationThatCannotBeHadWholeIsReleasedAtOnce)
   SimEnvOptions options;
   options.capacity_bytes = 200000;
   SimEnv env(options);
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
   ASSERT_OK(writer->Flush());
@@ -111,8 +117,7 @@ TEST(SegmentAllocateAheadTest, AFailedReservationDoesNotFailTheFlush) {
   rule.op = SimOp::kAllocate;
   rule.fault = SimFault::kIoError;
   env.AddFaultRule(rule);
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
   ASSERT_OK(writer->Flush());
@@ -124,8 +129,7 @@ TEST(SegmentAllocateAheadTest, AFailedReservationDoesNotFailTheFlush) {
 // free blocks past them must not fail it (at rotation that would poison the stream).
 TEST(SegmentAllocateAheadTest, AFailedReleaseDoesNotFailTheClose) {
   SimEnv env;
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
   ASSERT_OK(writer->Flush());
@@ -142,8 +146,7 @@ TEST(SegmentAllocateAheadTest, AFailedReleaseDoesNotFailTheClose) {
 // a new one from the new end.
 TEST(SegmentAllocateAheadTest, RollbackReleasesAndTheNextFlushReservesAgain) {
   SimEnv env;
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(&env, "/s.wal", 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(&env, "/s.wal"));
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
   ASSERT_OK(writer->Sync());
@@ -174,8 +177,7 @@ TEST(SegmentAllocateAheadTest, PosixBlocksAreReservedAndFreed) {
   ASSERT_NE(tmp, nullptr);
   const std::string path = std::string(tmp) + "/allocate_ahead.wal";
   Env* env = Env::Default();
-  ASSERT_OK_AND_ASSIGN(auto writer, SegmentWriter::Create(env, path, 0));
-  writer->set_allocate_ahead(kAhead);
+  ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(env, path));
   uint64_t id = 0;
   Fill(writer.get(), &id, 5000);
   ASSERT_OK(writer->Flush());
