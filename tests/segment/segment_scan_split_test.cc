@@ -14,6 +14,7 @@
 #include "ironwal/env/env.h"
 #include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/mem_env.h"
+#include "ironwal/env/sim_env.h"
 #include "ironwal/format/format.h"
 #include "ironwal/format/frame.h"
 #include "ironwal/index/offset_index.h"
@@ -262,6 +263,50 @@ TEST_F(SegmentScanSplitTest, AGapInTheIdsAtTheMiddleIsJudgedAsByOneWalk) {
     ExpectSameScan(one_walk, split, WhenName(when));
     EXPECT_EQ(env.started(), 1) << WhenName(when);
     EXPECT_EQ(split.scan.split_at, 0u) << WhenName(when);
+  }
+}
+
+// A read error in the search for the second walker's start, or in the second walker's
+// own walk, leaves the scan to one walk: the same result, with nothing split.
+TEST(SegmentScanSplitReadErrorTest, AFailedReadOfEitherSearchOrSecondWalkIsOneWalk) {
+  Random rng(7);
+  std::string segment;
+  AddRandomFrames(&rng, 100, kSplitScanMinBytes + (1 << 20), 3000, &segment);
+  const std::string path = "/00000000000000000100.wal";
+  // The reads of a split scan, the second half run at once (When::kAtStart): 1 the
+  // search window past the middle, 2 the candidate frame read again, 3 the second
+  // walker's first read.
+  struct Case {
+    uint64_t nth;
+    int threads;
+  };
+  for (const Case& c : {Case{1, 0}, Case{2, 0}, Case{3, 1}}) {
+    SCOPED_TRACE(absl::StrCat("read ", c.nth, " fails"));
+    SimEnv sim;
+    WriteFileAtomicallyOrFail(&sim, path, segment);
+    auto file = OpenRead(&sim, path);
+    OffsetIndex one_walk_index(100);
+    ASSERT_OK_AND_ASSIGN(const SegmentScan one_walk,
+                         ScanActiveSegment(*file, 100, ScanOptions(), &one_walk_index));
+    ASSERT_EQ(one_walk.valid_end, segment.size());
+    FaultRule rule;
+    rule.op = SimOp::kRead;
+    rule.fault = SimFault::kIoError;
+    rule.path_pattern = path;
+    rule.nth = c.nth;
+    const int fault = sim.AddFaultRule(rule);
+    ThreadingEnv env(&sim, When::kAtStart);
+    ScanOptions options;
+    options.env = &env;
+    OffsetIndex index(100);
+    ASSERT_OK_AND_ASSIGN(const SegmentScan split, ScanActiveSegment(*file, 100, options, &index));
+    EXPECT_EQ(sim.FaultFires(fault), 1u);
+    EXPECT_EQ(env.started(), c.threads);
+    EXPECT_EQ(split.split_at, 0u);
+    EXPECT_EQ(split.outcome, ScanOutcome::kClean);
+    EXPECT_EQ(split.valid_end, one_walk.valid_end);
+    EXPECT_EQ(split.end_id, one_walk.end_id);
+    EXPECT_EQ(index.frame_count(), one_walk_index.frame_count());
   }
 }
 
