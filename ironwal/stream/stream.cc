@@ -510,14 +510,17 @@ void Stream::FlushPressed(const std::vector<WriterBudget::Member*>& pressed) {
 }
 
 void Stream::FlushEvicted() {
-  MutexLock lock(&write_mu_);
-  if (!dir_.writer_detached()) {
-    ReportBuffered();
-    return;
+  {
+    MutexLock lock(&write_mu_);
+    if (!dir_.writer_detached()) {
+      ReportBuffered();
+    } else {
+      // The outcome is this stream's: a failure poisons it (its next call reports it), a
+      // full disk keeps the frames buffered for its next write to try again (and report).
+      FlushWriter().IgnoreError();
+    }
   }
-  // The outcome is this stream's: a failure poisons it (its next call reports it), a
-  // full disk keeps the frames buffered for its next write to try again (and report).
-  FlushWriter().IgnoreError();
+  shared_->writers->Released(this);
 }
 
 absl::StatusOr<TruncateResult> Stream::Truncate(uint64_t keep_from_id) {

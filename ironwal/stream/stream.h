@@ -271,10 +271,12 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status EvictWriter(std::vector<WriterBudget::Member*>* pressed);
   void CloseVictims(const std::vector<WriterBudget::Member*>& victims);
   // Tells the budget what a detached writer buffers (0 otherwise); returns the streams
-  // to flush when that is over its limit (FlushPressed, after write_mu_ is released).
+  // to flush when that is over its limit (FlushPressed, after write_mu_ is released):
+  // each must be flushed, since the budget names it to no one else until it is.
   std::vector<WriterBudget::Member*> ReportBuffered() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void FlushPressed(const std::vector<WriterBudget::Member*>& pressed);
-  // Flushes a detached writer's buffer (open, write, close), for the budget's limit.
+  // Flushes a detached writer's buffer (open, write, close), for the budget's limit, then
+  // lets the budget name this stream again (WriterBudget::Released).
   void FlushEvicted();
 
   // Log operations (stream_log.cc).

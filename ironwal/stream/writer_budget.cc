@@ -50,7 +50,9 @@ std::vector<WriterBudget::Member*> WriterBudget::BufferedChanged(Member* member,
   const uint64_t total =
       buffered_total_.fetch_add(bytes - old, std::memory_order_relaxed) + (bytes - old);
   const bool relist = (old == 0) != (bytes == 0);
-  const bool over = bytes > old && total > buffer_limit_;  // only growth names victims
+  // Only growth names victims, and only past what is already on its way out.
+  const bool over =
+      bytes > old && total > buffer_limit_ + named_total_.load(std::memory_order_relaxed);
   if (!relist && !over) return victims;
   MutexLock lock(&mu_);
   if (relist && bytes == 0) {
@@ -59,15 +61,27 @@ std::vector<WriterBudget::Member*> WriterBudget::BufferedChanged(Member* member,
     member->buffered_pos_ = buffered_list_.insert(buffered_list_.end(), member);
   }
   if (!over) return victims;
-  uint64_t excess = total - buffer_limit_;
+  const uint64_t named = named_total_.load(std::memory_order_relaxed);
+  if (total <= buffer_limit_ + named) return victims;  // named meanwhile
+  uint64_t excess = total - buffer_limit_ - named;
   for (Member* candidate : buffered_list_) {
-    if (candidate == member) continue;
-    victims.push_back(candidate);
+    // One named to another caller is counted in named_total_ already.
+    if (candidate == member || candidate->named_.load(std::memory_order_relaxed)) continue;
     const uint64_t held = candidate->buffered_.load(std::memory_order_relaxed);
+    candidate->named_bytes_.store(held, std::memory_order_relaxed);
+    candidate->named_.store(true, std::memory_order_relaxed);
+    named_total_.fetch_add(held, std::memory_order_relaxed);
+    victims.push_back(candidate);
     if (held >= excess) break;
     excess -= held;
   }
   return victims;
+}
+
+void WriterBudget::Released(Member* member) {
+  named_total_.fetch_sub(member->named_bytes_.load(std::memory_order_relaxed),
+                         std::memory_order_relaxed);
+  member->named_.store(false, std::memory_order_release);
 }
 
 size_t WriterBudget::open_count() const {

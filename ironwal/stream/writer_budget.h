@@ -14,8 +14,11 @@
 // It also bounds the memory of writers evicted without being flushed (kAsync: their
 // buffers stay in memory, without a descriptor, until flushed): each such member reports
 // the bytes it buffers (Buffered); while their total is over `buffer_limit`, the members
-// that reported first (the oldest buffered data) are named to write theirs. Members that
-// fail to (a full disk) keep counting, so the total may stay over the limit until they can.
+// that reported first (the oldest buffered data) are named to write theirs. A member is
+// named to one caller at a time: until that caller says it is done (Released), its bytes
+// count as on their way out, so that threads appending at once do not all name, and
+// queue on, the same oldest member. Members that fail to write (a full disk) keep
+// counting, so the total may stay over the limit until they can.
 //
 // Thread-safety: thread-safe. Members must outlive their registration (call Closed()).
 #ifndef IRONWAL_STREAM_WRITER_BUDGET_H_
@@ -48,6 +51,10 @@ class WriterBudget {
     std::atomic<bool> referenced_{true};
     // Written only by Buffered() calls for this member (serialised by its owner).
     std::atomic<uint64_t> buffered_{0};
+    // Named by Buffered to a caller that has not yet called Released (set under mu_),
+    // with what it buffered then (counted in named_total_ until then).
+    std::atomic<bool> named_{false};
+    std::atomic<uint64_t> named_bytes_{0};
     std::list<Member*>::iterator buffered_pos_;  // in buffered_list_ while buffered_ > 0
   };
 
@@ -72,14 +79,20 @@ class WriterBudget {
 
   // `member`, without a descriptor, now buffers `bytes` (0: none, or it has a descriptor
   // again). Calls for one member must be serialised (its owner's lock). Returns, when the
-  // total is over the limit, members (never `member`, oldest first) whose buffers together
-  // exceed the excess: they should flush. Lock-free unless a member starts or stops
-  // buffering or the total is over the limit.
+  // total grew over the limit, members (never `member`, oldest first) that should flush:
+  // the oldest whose buffers together exceed the excess, where bytes already named to
+  // another caller count as gone. The caller must call Released for each once it has
+  // written its buffer or failed to. Lock-free unless a member starts or stops buffering
+  // or the total is over the limit.
   // No change (every kAsync append of an attached writer): inline, no call.
   std::vector<Member*> Buffered(Member* member, uint64_t bytes) {
     if (member->buffered_.load(std::memory_order_relaxed) == bytes) return {};
     return BufferedChanged(member, bytes);
   }
+
+  // `member`, which Buffered named, has flushed (after reporting what it buffers now) or
+  // could not: it may be named again.
+  void Released(Member* member);
   uint64_t buffered_total() const { return buffered_total_.load(std::memory_order_relaxed); }
   uint64_t buffer_limit() const { return buffer_limit_; }
 
@@ -90,6 +103,8 @@ class WriterBudget {
   const size_t capacity_;
   const uint64_t buffer_limit_;
   std::atomic<uint64_t> buffered_total_{0};
+  // The bytes of the members named and not yet released, as they were when named.
+  std::atomic<uint64_t> named_total_{0};
   mutable Mutex mu_;
   std::list<Member*> buffered_list_ ABSL_GUARDED_BY(mu_);  // by when they started buffering
   std::vector<Member*> ring_ ABSL_GUARDED_BY(mu_);

@@ -221,6 +221,42 @@ TEST(WriterBudgetTest, ClosedAndReinstateKeepTheCount) {
   EXPECT_EQ(budget.open_count(), 1u);
 }
 
+TEST(WriterBudgetTest, BufferedNamesTheOldestPastTheLimit) {
+  WriterBudget budget(8, /*buffer_limit=*/100);
+  WriterBudget::Member a, b, c;
+  EXPECT_THAT(budget.Buffered(&a, 60), IsEmpty());
+  EXPECT_THAT(budget.Buffered(&b, 30), IsEmpty());
+  // 110 buffered: a, the oldest, holds more than the excess of 10.
+  EXPECT_THAT(budget.Buffered(&c, 20), ElementsAre(&a));
+  EXPECT_EQ(budget.buffered_total(), 110u);
+  // Shrinking names no one, even over the limit.
+  EXPECT_THAT(budget.Buffered(&c, 10), IsEmpty());
+}
+
+TEST(WriterBudgetTest, AMemberIsNamedToOneCallerUntilReleased) {
+  WriterBudget budget(8, /*buffer_limit=*/100);
+  WriterBudget::Member a, b, c, d, e;
+  budget.Buffered(&a, 60);
+  budget.Buffered(&b, 30);
+  ASSERT_THAT(budget.Buffered(&c, 20), ElementsAre(&a));
+  // Another thread's growth while a is being flushed: a's 60 bytes are on their way
+  // out, so 160 buffered is within the limit plus them, and no one is named (before,
+  // every such growth named a again and queued on its lock).
+  EXPECT_THAT(budget.Buffered(&d, 50), IsEmpty());
+  // Past the limit plus a's bytes: the next oldest after a covers the excess of 20.
+  EXPECT_THAT(budget.Buffered(&e, 20), ElementsAre(&b));
+  // a wrote its buffer and reported it, then was released: it counts no more, and b's
+  // 30 are still on their way out, so 120 is within the limit plus them.
+  EXPECT_THAT(budget.Buffered(&a, 0), IsEmpty());
+  budget.Released(&a);
+  EXPECT_EQ(budget.buffered_total(), 120u);
+  EXPECT_THAT(budget.Buffered(&c, 25), IsEmpty());
+  // b could not write (a full disk): released with its bytes, it is the oldest again
+  // and is named again by the next growth past the limit.
+  budget.Released(&b);
+  EXPECT_THAT(budget.Buffered(&d, 55), ElementsAre(&b));
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace ironwal
