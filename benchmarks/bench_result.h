@@ -26,6 +26,8 @@
 
 #include "absl/status/statusor.h"
 
+#include "ironwal/wal/types.h"
+
 namespace ironwal {
 namespace bench {
 
@@ -94,6 +96,8 @@ struct Result {
   std::optional<double> mb_per_s;  // payload bytes (10^6) per second
   std::optional<double> ms;        // W8: the median Open, in milliseconds
   std::optional<uint64_t> peak_rss_kb;
+  // What the Wal held at the end of the timed section (Wal::ApproximateMemoryUsage).
+  std::optional<MemoryUsage> memory;
   // An interleaved run's rate in each round (benchmarks/op_run.h), in round order.
   std::vector<double> slice_ops_per_s;
 };

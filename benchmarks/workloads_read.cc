@@ -200,6 +200,7 @@ absl::StatusOr<Result> TimedOpens(const std::string& root, uint64_t records,
   wal->reset();
   ResetPeakRss();
   std::vector<double> millis;
+  MemoryUsage memory;  // after the last open
   for (int i = 0; i < kOpens; ++i) {
     const Clock::time_point start = Clock::now();
     wal = OpenWal(root, SyncMode::kStrict, strategy);
@@ -211,6 +212,7 @@ absl::StatusOr<Result> TimedOpens(const std::string& root, uint64_t records,
     if (info->next_id != records) {
       return absl::InternalError(absl::StrCat("reopened with next_id ", info->next_id));
     }
+    memory = (*wal)->ApproximateMemoryUsage();
     IRONWAL_RETURN_IF_ERROR((*wal)->Close());
     wal->reset();
   }
@@ -224,6 +226,7 @@ absl::StatusOr<Result> TimedOpens(const std::string& root, uint64_t records,
   result.ms = millis[millis.size() / 2];
   result.records = records;
   result.peak_rss_kb = PeakRssKb();
+  result.memory = memory;
   return result;
 }
 

@@ -133,6 +133,7 @@ absl::StatusOr<Result> W9Appends(Wal* wal, uint64_t streams, uint64_t per_thread
   Result r = Point("W9", std::move(variant));
   r.threads = kThreads;
   SetLatencyFields(all, seconds, &r);
+  r.memory = wal->ApproximateMemoryUsage();
   return r;
 }
 
@@ -195,6 +196,7 @@ absl::Status W9Point(const BenchConfig& config, uint64_t streams, std::vector<Re
       if (!wal.ok()) return wal.status();
       open.records = streams;
       open.peak_rss_kb = PeakRssKb();
+      open.memory = (*wal)->ApproximateMemoryUsage();
       out->push_back(open);
       if (defer) {
         const Clock::time_point start = Clock::now();

@@ -80,7 +80,10 @@ absl::StatusOr<OpRun> W1AsyncAppendRun(const BenchConfig& config) {
   OpRun run = NewRun("W1", config.Scaled(200000), *setup);
   run.op = AppendOp(setup->get(), /*shared_stream=*/true);
   run.time_each_op = false;
-  run.finish = [](Result* r) { r->peak_rss_kb = PeakRssKb(); };
+  run.finish = [s = setup->get()](Result* r) {
+    r->peak_rss_kb = PeakRssKb();
+    r->memory = s->wal->ApproximateMemoryUsage();
+  };
   return run;
 }
 

@@ -45,6 +45,11 @@ std::string JsonLine(const Result& r, std::optional<bool> met, uint64_t scale) {
   if (r.mb_per_s) absl::StrAppendFormat(&line, ",\"mb_per_s\":%.1f", *r.mb_per_s);
   if (r.ms) absl::StrAppendFormat(&line, ",\"ms\":%.3f", *r.ms);
   if (r.peak_rss_kb) absl::StrAppend(&line, ",\"peak_rss_kb\":", *r.peak_rss_kb);
+  if (r.memory) {
+    absl::StrAppend(&line, ",\"wal_memory_bytes\":", r.memory->total(),
+                    ",\"wal_index_bytes\":", r.memory->active_indexes + r.memory->sealed_indexes,
+                    ",\"wal_buffer_bytes\":", r.memory->write_buffers);
+  }
   absl::StrAppend(&line, ",\"scale\":", scale);
   if (met) absl::StrAppend(&line, ",\"target_met\":", *met ? "true" : "false");
   return line + "}";
@@ -162,6 +167,11 @@ std::string ExtraColumn(const Result& r) {
   if (r.peak_rss_kb) {
     absl::StrAppendFormat(&s, "%speak RSS %.1f MiB", s.empty() ? "" : ", ",
                           *r.peak_rss_kb / 1024.0);
+  }
+  if (r.memory) {
+    absl::StrAppendFormat(&s, "%swal %.1f MiB (index %.1f)", s.empty() ? "" : ", ",
+                          r.memory->total() / 1048576.0,
+                          (r.memory->active_indexes + r.memory->sealed_indexes) / 1048576.0);
   }
   return s;
 }

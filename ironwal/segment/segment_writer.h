@@ -156,6 +156,8 @@ class SegmentWriter {
   uint64_t flushed_size() const { return flushed_size_; }
   uint64_t synced_size() const { return synced_size_; }
   size_t buffered_bytes() const { return buffer_.size(); }
+  // The heap bytes the buffer holds (its capacity, however much is buffered).
+  size_t buffer_capacity() const { return buffer_.capacity(); }
   // The file's size: flushed_size() plus the zero tail ExtendZeroed() wrote past it.
   uint64_t zeroed_end() const { return zeroed_end_; }
 

@@ -145,6 +145,15 @@ size_t ReaderCache::shelved_count() const {
   return shelf_.size();
 }
 
+std::vector<std::shared_ptr<const OffsetIndex>> ReaderCache::Indexes() const {
+  std::vector<std::shared_ptr<const OffsetIndex>> indexes;
+  MutexLock lock(&mu_);
+  indexes.reserve(map_.size() + shelf_.size());
+  for (const auto& [key, slot] : map_) indexes.push_back(slot->reader->shared_index());
+  for (const Shelved& shelved : shelf_) indexes.push_back(shelved.index);
+  return indexes;
+}
+
 uint64_t ReaderCache::shelved_bytes() const {
   MutexLock lock(&mu_);
   return shelf_bytes_;

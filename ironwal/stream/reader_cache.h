@@ -71,6 +71,9 @@ class ReaderCache {
   // The shelved index of a sealed segment, or nullptr.
   std::shared_ptr<const OffsetIndex> ShelvedIndex(const void* owner, uint64_t segment_start);
   size_t shelved_count() const;
+  // The offset indexes the cache holds, its readers' and shelved (for memory accounting;
+  // an index may appear twice, or also be a stream's active index).
+  std::vector<std::shared_ptr<const OffsetIndex>> Indexes() const;
   uint64_t shelved_bytes() const;
 
  private:

@@ -204,6 +204,16 @@ class Stream : private WriterBudget::Member, private WriteQueue::GroupWriter {
   absl::Status EnsureFlushed(uint64_t segment_start_id, uint64_t end_offset);
 
   StreamInfo Info();
+
+  // What the stream holds in memory for its data (Wal::ApproximateMemoryUsage): its
+  // writer's buffer (the bytes it holds, and whether the writer is evicted) and its active
+  // segment's index (shared: the caller counts each index once).
+  struct Memory {
+    uint64_t write_buffer = 0;
+    bool evicted = false;
+    std::shared_ptr<const OffsetIndex> active_index;
+  };
+  Memory MemoryHeld();
   // Fills info->logical_bytes and stored_payload_bytes (StreamInfoDetail::kPayloadSizes):
   // walks the frame headers of the retained segments up to info->next_id (stream_payload.cc)
   // and checks that the IDs continue (gaps recorded in lost.ids allowed); DataLoss naming

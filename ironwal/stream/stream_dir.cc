@@ -398,6 +398,11 @@ uint64_t StreamDir::active_bytes() const {
   return writer_ != nullptr ? writer_->size() : closed_.size;
 }
 
+std::shared_ptr<const OffsetIndex> StreamDir::active_index() const {
+  ReaderMutexLock lock(&segments_mu_);
+  return active_index_;
+}
+
 std::optional<StreamDir::Placement> StreamDir::Place(uint64_t id) const {
   ReaderMutexLock lock(&segments_mu_);
   const int64_t i = FindSegment(segments_, id);

@@ -110,6 +110,12 @@ class StreamDir {
   bool writer_detached() const { return writer_ != nullptr && writer_->detached(); }
   // Frames in the writer's buffer, not yet in the file (0 without a writer).
   uint64_t buffered_bytes() const { return writer_ != nullptr ? writer_->buffered_bytes() : 0; }
+  // The heap bytes of the writer's buffer (0 without a writer).
+  uint64_t write_buffer_capacity() const {
+    return writer_ != nullptr ? writer_->buffer_capacity() : 0;
+  }
+  // The active segment's index, as readers see it (null before the stream exists).
+  std::shared_ptr<const OffsetIndex> active_index() const;
   // Whether a frame of `bytes` and `entries` entries belongs in the next segment.
   bool NeedsRotation(uint64_t bytes, uint64_t entries) const;
   // kAsync: whether the buffer is full enough to hand to the OS before the next group.

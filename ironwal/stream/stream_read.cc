@@ -309,6 +309,17 @@ absl::Status Stream::EnsureFlushed(uint64_t segment_start_id, uint64_t end_offse
   return FlushWriter();
 }
 
+Stream::Memory Stream::MemoryHeld() {
+  Memory held;
+  {
+    MutexLock lock(&write_mu_);
+    held.write_buffer = dir_.write_buffer_capacity();
+    held.evicted = dir_.writer_detached();
+  }
+  held.active_index = dir_.active_index();
+  return held;
+}
+
 StreamInfo Stream::Info() {
   StreamInfo info;
   info.key = dir_.key(&info.key_known);

@@ -174,6 +174,30 @@ struct TruncateResult {
   uint64_t first_id = 0;  // the first retained ID afterwards
 };
 
+// The heap memory a Wal holds for its data, by holder (Wal::ApproximateMemoryUsage), in
+// bytes. Each part says what bounds it; README "Memory" has the budget per option.
+struct MemoryUsage {
+  // Frames the writers hold before they reach the files (buffers' capacity): open
+  // writers (kAsync up to write_buffer_size each and a frame; the synced modes a group's
+  // frames), and evicted ones, below.
+  uint64_t write_buffers = 0;
+  // Of those, the buffers of kAsync writers evicted without a flush (no descriptor): kept
+  // together near max_open_segments x write_buffer_size (the oldest are written past it).
+  uint64_t evicted_write_buffers = 0;
+  // The offset indexes of the streams' active segments: 16 bytes a frame, up to as much
+  // again while a writer grows one (the arrays it outgrew). Bounded per stream by its
+  // segment's frames (max_segment_size, max_entries_per_segment), not by a total: it grows
+  // with the streams.
+  uint64_t active_indexes = 0;
+  // The offset indexes of sealed segments: those of open readers (max_open_read_segments)
+  // and those kept after their readers closed (at most 64 MiB of them).
+  uint64_t sealed_indexes = 0;
+  // Decoded frames kept for Get (block_cache_size).
+  uint64_t frame_cache = 0;
+
+  uint64_t total() const { return write_buffers + active_indexes + sealed_indexes + frame_cache; }
+};
+
 }  // namespace ironwal
 
 #endif  // IRONWAL_WAL_TYPES_H_

@@ -11,6 +11,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -439,6 +440,30 @@ void Wal::Impl::CountRecovery(const StreamRecoveryReport& report) const {
 
 Statistics Wal::Impl::GetStatistics() const {
   return stats_ != nullptr ? stats_->Snapshot(AppendMicrosOf(options_.sync_mode)) : Statistics();
+}
+
+MemoryUsage Wal::Impl::ApproximateMemoryUsage() {
+  MemoryUsage usage;
+  const Call call(this, "memory usage");
+  if (!call.status().ok()) return usage;  // closed: nothing held
+  // An index shared by a stream and a cached reader (the active segment's) counts once.
+  // Only sums are taken, so the set's order does not matter.
+  absl::flat_hash_set<const internal::OffsetIndex*> counted;
+  for (internal::Stream* stream : AllStreams()) {
+    const internal::Stream::Memory held = stream->MemoryHeld();
+    usage.write_buffers += held.write_buffer;
+    if (held.evicted) usage.evicted_write_buffers += held.write_buffer;
+    if (held.active_index != nullptr && counted.insert(held.active_index.get()).second) {
+      usage.active_indexes += held.active_index->MemoryUsage();
+    }
+  }
+  for (const std::shared_ptr<const internal::OffsetIndex>& index : readers_.Indexes()) {
+    if (index != nullptr && counted.insert(index.get()).second) {
+      usage.sealed_indexes += index->MemoryUsage();
+    }
+  }
+  if (frame_cache_ != nullptr) usage.frame_cache = frame_cache_->used_bytes();
+  return usage;
 }
 
 void Wal::Impl::ResetStatistics() {
@@ -959,5 +984,7 @@ const WalOptions& Wal::options() const { return impl_->options(); }
 Statistics Wal::GetStatistics() const { return impl_->GetStatistics(); }
 
 void Wal::ResetStatistics() { impl_->ResetStatistics(); }
+
+MemoryUsage Wal::ApproximateMemoryUsage() { return impl_->ApproximateMemoryUsage(); }
 
 }  // namespace ironwal

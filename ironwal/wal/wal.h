@@ -283,6 +283,13 @@ class Wal {
   Statistics GetStatistics() const;
   void ResetStatistics();
 
+  // The memory the Wal holds for its data now (types.h, MemoryUsage), summed over the
+  // streams it has loaded (with defer_stream_recovery, not those still pending) and its
+  // caches; per-stream objects and the library's own structures are not counted. Takes
+  // each stream's write lock in turn, so it waits for an append in progress; for
+  // monitoring, not for every call. All zero after Close.
+  MemoryUsage ApproximateMemoryUsage();
+
   // What recovery found and did, for every stream that was not clean, in directory-name
   // order. With WalOptions::defer_stream_recovery it first recovers every stream still
   // pending (I/O: the whole cost the deferred Open skipped), so that it tells what an eager

@@ -94,6 +94,7 @@ class Wal::Impl {
   absl::Status Close();
 
   Statistics GetStatistics() const;
+  MemoryUsage ApproximateMemoryUsage();
   void ResetStatistics();
 
   // Eager: what Open found. Deferred: recovers every pending stream first (I/O; a stream
