@@ -64,6 +64,16 @@ OpCounts Count(const std::vector<TraceRecord>& trace) {
   return c;
 }
 
+// Bytes written to segment files in `trace`.
+uint64_t SegmentBytesWritten(const std::vector<TraceRecord>& trace) {
+  uint64_t n = 0;
+  for (const TraceRecord& r : trace) {
+    const bool write = r.op == SimOp::kAppend || r.op == SimOp::kWriteAt;
+    if (write && absl::EndsWith(r.path, ".wal")) n += r.length;
+  }
+  return n;
+}
+
 class ScaleCostTest : public ::testing::Test {
  protected:
   ScaleCostTest() {
@@ -75,6 +85,23 @@ class ScaleCostTest : public ::testing::Test {
     wal_.reset();
     ASSERT_OK_AND_ASSIGN(wal_, Wal::Open(options_));
   }
+  // kAsync with two open writers of 512-byte buffers: the evicted writers' buffers are
+  // bounded together by kTinyLimit.
+  static constexpr uint64_t kTinyLimit = 2 * 512;
+  void OpenWithATinyAsyncBudget() {
+    options_.sync_mode = SyncMode::kAsync;
+    options_.max_open_segments = 2;
+    options_.write_buffer_size = 512;
+    Open();
+  }
+  // After `frames` frames of `frame` bytes each were appended, only the two open writers'
+  // buffers (up to 512 bytes and a frame each) and kTinyLimit bytes of evicted ones may be
+  // missing from the files.
+  void ExpectAtMostTheBudgetUnwritten(uint64_t frames, uint64_t frame, int round) {
+    const uint64_t written = SegmentBytesWritten(env_.Trace());
+    EXPECT_GE(written + kTinyLimit + 2 * (512 + frame), frame * frames) << "round " << round;
+  }
+
   // A power loss: what was not synced is gone.
   void CrashAndOpen() {
     env_.Crash(CrashOptions());
@@ -208,16 +235,6 @@ int FileOps(const std::vector<TraceRecord>& trace) {
   return n;
 }
 
-// Bytes written to segment files in `trace`.
-uint64_t SegmentBytesWritten(const std::vector<TraceRecord>& trace) {
-  uint64_t n = 0;
-  for (const TraceRecord& r : trace) {
-    const bool write = r.op == SimOp::kAppend || r.op == SimOp::kWriteAt;
-    if (write && absl::EndsWith(r.path, ".wal")) n += r.length;
-  }
-  return n;
-}
-
 // kAsync: an evicted writer keeps its buffer in memory, without a descriptor, so appends
 // to streams beyond max_open_segments make no system call at all (before, each one
 // reopened its file and closed another: issue 17's W9 cliff).
@@ -250,27 +267,19 @@ TEST_F(ScaleCostTest, AsyncAppendsToEvictedStreamsTouchNoFile) {
 // write_buffer_size): past that, the oldest are written, so what is still only in memory
 // never exceeds the bound however many streams there are.
 TEST_F(ScaleCostTest, EvictedBuffersAreBoundedTogether) {
-  options_.sync_mode = SyncMode::kAsync;
-  options_.max_open_segments = 2;
-  options_.write_buffer_size = 512;
-  constexpr uint64_t kLimit = 2 * 512;
-  Open();
+  OpenWithATinyAsyncBudget();
   constexpr int kStreams = 40;
   constexpr int kRounds = 5;
   const std::string payload(50, 'p');
+  // Every frame: a header and one entry (its length and 51 bytes).
+  const uint64_t frame = format::kFrameHeaderSize + format::kEntryLengthSize + 51;
   for (int round = 0; round < kRounds; ++round) {
     for (int s = 0; s < kStreams; ++s) {
       const std::string key = absl::StrCat("s", s);
       ASSERT_THAT(wal_->Append(key, absl::StrCat(payload, round)),
                   IsOkAndHolds(static_cast<uint64_t>(round)));
     }
-    // Every frame: a header and one entry (its length and 51 bytes).
-    const uint64_t frame = format::kFrameHeaderSize + format::kEntryLengthSize + 51;
-    const uint64_t written = SegmentBytesWritten(env_.Trace());
-    const uint64_t min_frames = frame * kStreams * (round + 1);
-    // Only the two open writers' buffers (up to 512 bytes and a frame each) and kLimit
-    // bytes of evicted ones may be missing from the files.
-    EXPECT_GE(written + kLimit + 2 * (512 + frame), min_frames) << "round " << round;
+    ExpectAtMostTheBudgetUnwritten(kStreams * (round + 1), frame, round);
   }
   ASSERT_OK(wal_->Close());
   wal_.reset();
@@ -288,11 +297,7 @@ TEST_F(ScaleCostTest, EvictedBuffersAreBoundedTogether) {
 // its bytes as on their way out (WriterBudget::Released). Checked when the threads have
 // finished each round, and every entry is read back after a reopen.
 TEST_F(ScaleCostTest, EvictedBuffersAreBoundedTogetherUnderConcurrentAppends) {
-  options_.sync_mode = SyncMode::kAsync;
-  options_.max_open_segments = 2;
-  options_.write_buffer_size = 512;
-  constexpr uint64_t kLimit = 2 * 512;
-  Open();
+  OpenWithATinyAsyncBudget();
   constexpr int kThreads = 4;
   constexpr int kStreamsEach = 20;
   constexpr int kRounds = 5;
@@ -315,9 +320,7 @@ TEST_F(ScaleCostTest, EvictedBuffersAreBoundedTogetherUnderConcurrentAppends) {
     }
     for (std::thread& thread : threads) thread.join();
     for (const absl::Status& status : failed) ASSERT_OK(status);
-    const uint64_t written = SegmentBytesWritten(env_.Trace());
-    const uint64_t min_frames = frame * kThreads * kStreamsEach * (round + 1);
-    EXPECT_GE(written + kLimit + 2 * (512 + frame), min_frames) << "round " << round;
+    ExpectAtMostTheBudgetUnwritten(kThreads * kStreamsEach * (round + 1), frame, round);
   }
   ASSERT_OK(wal_->Close());
   wal_.reset();
