@@ -153,6 +153,24 @@ TEST_F(WalMemoryTest, CanBeAskedWhileOthersAppendAndRead) {
   EXPECT_GT(wal_->ApproximateMemoryUsage().total(), 0u);
 }
 
+// With defer_stream_recovery, asking recovers nothing: the streams still pending hold
+// nothing yet, and one counts once a call has recovered it.
+TEST_F(WalMemoryTest, PendingStreamsAreNotRecoveredToBeCounted) {
+  ASSERT_OK(Open());
+  for (uint64_t i = 0; i < 100; ++i) {
+    ASSERT_OK(wal_->Append("a", "entry").status());
+    ASSERT_OK(wal_->Append("b", "entry").status());
+  }
+  options_.defer_stream_recovery = true;
+  ASSERT_OK(Reopen());
+  EXPECT_EQ(wal_->ApproximateMemoryUsage().active_indexes, 0u);
+  ASSERT_THAT(wal_->Get("a", 7), IsOkAndHolds("entry"));  // recovers "a" only
+  const uint64_t one = wal_->ApproximateMemoryUsage().active_indexes;
+  EXPECT_GE(one, 16u * 100);
+  ASSERT_OK(wal_->RecoverPendingStreams());
+  EXPECT_GT(wal_->ApproximateMemoryUsage().active_indexes, one);  // and b
+}
+
 TEST_F(WalMemoryTest, AClosedWalHoldsNothing) {
   options_.sync_mode = SyncMode::kAsync;
   ASSERT_OK(Open());
