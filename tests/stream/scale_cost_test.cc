@@ -363,6 +363,41 @@ TEST_F(ScaleCostTest, AFullDiskDuringADeferredWriteIsReportedAndLosesNothing) {
   }
 }
 
+// The budget names the oldest evicted buffer to be written; when that write finds the disk
+// full, the stream is released (WriterBudget::Released) and named again by a later append
+// past the limit, so once there is space its frames reach the file without the stream
+// being touched. Other streams go on meanwhile.
+TEST_F(ScaleCostTest, AnEvictedBufferWhoseWriteFoundTheDiskFullIsWrittenOnceThereIsSpace) {
+  OpenWithATinyAsyncBudget();
+  const std::string payload(50, 'p');
+  const uint64_t frame = format::kFrameHeaderSize + format::kEntryLengthSize + payload.size();
+  for (uint64_t i = 0; i < 3; ++i) ASSERT_THAT(wal_->Append("s0", payload), IsOkAndHolds(i));
+  FaultRule full;
+  full.op = SimOp::kAppend;
+  full.fault = SimFault::kNoSpace;
+  full.path_pattern = "/wal/s0/*";
+  env_.AddFaultRule(full);
+  constexpr int kStreams = 40;
+  for (int s = 1; s < kStreams; ++s) {
+    ASSERT_THAT(wal_->Append(absl::StrCat("s", s), payload), IsOkAndHolds(0u));
+  }
+  const std::string s0_segment = "/wal/s0/00000000000000000000.wal";
+  ASSERT_OK_AND_ASSIGN(const uint64_t while_full, env_.GetFileSize(s0_segment));
+  EXPECT_EQ(while_full, 0u);
+  env_.ClearFaultRules();
+  for (int s = 1; s < kStreams; ++s) {
+    ASSERT_THAT(wal_->Append(absl::StrCat("s", s), payload), IsOkAndHolds(1u));
+  }
+  ASSERT_OK_AND_ASSIGN(const uint64_t with_space, env_.GetFileSize(s0_segment));
+  EXPECT_EQ(with_space, 3 * frame);
+  ASSERT_OK(wal_->Close());
+  Open();
+  for (uint64_t i = 0; i < 3; ++i) EXPECT_THAT(wal_->Get("s0", i), IsOkAndHolds(payload));
+  for (int s = 1; s < kStreams; ++s) {
+    EXPECT_THAT(wal_->Get(absl::StrCat("s", s), 1), IsOkAndHolds(payload));
+  }
+}
+
 // Any other failure of a deferred write poisons that stream only, and its next call says so.
 TEST_F(ScaleCostTest, AFailedDeferredWritePoisonsOnlyItsStream) {
   options_.sync_mode = SyncMode::kAsync;
