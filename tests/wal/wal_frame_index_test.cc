@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -46,10 +47,14 @@ class SegmentReadCountingEnv : public EnvWrapper {
       const std::string& path, const RandomAccessFileOptions& options) override {
     absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
         EnvWrapper::NewRandomAccessFile(path, options);
+    if (fail_lost_ids && absl::EndsWith(path, "/lost.ids")) {
+      return absl::UnavailableError(absl::StrCat("open ", path, ": injected"));
+    }
     if (!file.ok() || path.size() < 4 || path.substr(path.size() - 4) != ".wal") return file;
     return std::unique_ptr<RandomAccessFile>(new Counting(*std::move(file), &segment_bytes_read));
   }
   uint64_t segment_bytes_read = 0;
+  bool fail_lost_ids = false;  // opens of lost.ids fail
 
  private:
   class Counting : public RandomAccessFile {
@@ -211,6 +216,32 @@ TEST_F(WalFrameIndexTest, ASegmentCutByRecoveryIsWalkedOnceThenReadByFrame) {
     EXPECT_EQ(id, cut);
     ASSERT_OK(wal->Close());
   }
+}
+
+// The same cut segment when lost.ids cannot be read at the first read of the segment
+// (Stream::SealedFramesEnd falls back to the next segment's start): the walk finds the
+// segment short, the kept IDs are still read right and the lost ones are DataLoss; once
+// lost.ids can be read again nothing changes but the wording.
+TEST_F(WalFrameIndexTest, ACutSegmentIsReadRightWhenLostIdsCannotBeRead) {
+  options_.max_segment_size = 64 << 10;
+  Write(40, 100);
+  const uint64_t frame = 32 + 4 + 100;
+  const uint64_t cut = 25;
+  FlipByte(&mem_, Path(SegmentFileName(0)), cut * frame + 40);
+  options_.on_corruption = CorruptionPolicy::kTruncate;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Wal> wal, Wal::Open(options_));
+  ASSERT_EQ(wal->recovery_report().size(), 1u);
+  counting_.fail_lost_ids = true;
+  for (int pass = 0; pass < 2; ++pass) {
+    SCOPED_TRACE(absl::StrCat("pass ", pass));
+    for (uint64_t id = 0; id < cut; ++id) {
+      ASSERT_THAT(wal->Get(kStream, id), IsOkAndHolds(contents_[id])) << "ID " << id;
+    }
+    EXPECT_THAT(wal->Get(kStream, cut), StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(wal->Get(kStream, 39), StatusIs(absl::StatusCode::kDataLoss));
+    counting_.fail_lost_ids = false;
+  }
+  ASSERT_OK(wal->Close());
 }
 
 // A sealed segment without a frame index file whose walk meets damage (a frame header
