@@ -52,9 +52,8 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Stream::ReaderFor(
                  nullptr) {
     // Indexed by the process that sealed it (frame_index_file.h): not walked either.
   } else {
-    const std::optional<uint64_t> frames_end =
-        end_id.has_value() ? std::optional<uint64_t>(SealedFramesEnd(segment_start, *end_id))
-                           : end_id;
+    std::optional<uint64_t> frames_end = end_id;
+    if (end_id.has_value()) frames_end = SealedFramesEnd(segment_start, *end_id);
     IRONWAL_ASSIGN_OR_RETURN(
         reader, SegmentReader::OpenSealed(env_, path, segment_start, frames_end, reader_options));
   }
