@@ -14,39 +14,159 @@ namespace {
 bool IdBefore(uint64_t id, const OffsetIndex::Slot& slot) { return id < slot.value; }
 bool SlotBefore(const OffsetIndex::Slot& slot, uint64_t offset) { return slot.value < offset; }
 
+// Slots of the chunk that follows a full one: a quarter of the slots so far, so that the
+// spare slots stay a small part of the index however it grows.
+size_t NextChunkSlots(size_t slots_so_far) { return std::max<size_t>(64, slots_so_far / 4); }
+
 }  // namespace
 
 OffsetIndex::OffsetIndex(uint64_t segment_start_id)
-    : segment_start_id_(segment_start_id),
-      starts_{segment_start_id},
-      offsets_{Slot(0)},
-      starts_at_(starts_.data()),
-      offsets_at_(offsets_.data()),
-      end_id_(segment_start_id),
-      end_offset_(0) {}
+    : segment_start_id_(segment_start_id), end_id_(segment_start_id), end_offset_(0) {}
 
-void OffsetIndex::ReplaceArraysLocked(std::vector<Slot> starts, std::vector<Slot> offsets) {
-  retired_.push_back(std::move(starts_));
-  retired_.push_back(std::move(offsets_));
-  starts_ = std::move(starts);
-  offsets_ = std::move(offsets);
-  starts_at_.store(starts_.data(), std::memory_order_release);
-  offsets_at_.store(offsets_.data(), std::memory_order_release);
+// ---- Readers (no lock) ----
+
+OffsetIndex::View OffsetIndex::Load() const {
+  View view;
+  view.count = count_.load(std::memory_order_acquire);
+  if (view.count == 0) return view;
+  // The count's acquire makes the directory that lists its chunks visible (the publisher
+  // listed them before storing the count); a later directory lists them too.
+  const Directory* const directory = directory_.load(std::memory_order_acquire);
+  view.chunks = directory->chunks.get();
+  view.chunk_count = directory->size.load(std::memory_order_acquire);
+  return view;
 }
 
-void OffsetIndex::Grow() {
-  // Doubling: the copy happens once per doubling of the frame count (and the new slots
-  // past the end are left uninitialised, see Slot). Only the publisher writes slots, so
-  // the copy needs no lock; the swap takes it for the readers that use starts_ itself.
-  const size_t slots = std::max<size_t>(64, 2 * starts_.size());
-  const size_t used = count_.load(std::memory_order_relaxed) + 1;  // the frames and the end
+const OffsetIndex::Chunk& OffsetIndex::View::SearchChunks(size_t i) const {
+  // The last chunk starting at or before slot i. A chunk starting at slot `count` (added
+  // after the count was loaded) holds that slot too: its first slot is a copy of the end.
+  const Chunk* const end = chunks + chunk_count;
+  const Chunk* const it = std::upper_bound(
+      chunks, end, i, [](size_t slot, const Chunk& chunk) { return slot < chunk.first_slot; });
+  return *(it - 1);
+}
+
+uint64_t OffsetIndex::View::StartAt(size_t slot) const {
+  const Chunk& chunk = ChunkOfFrame(slot);
+  return chunk.starts[slot - chunk.first_slot].value;
+}
+
+uint64_t OffsetIndex::View::OffsetAt(size_t slot) const {
+  const Chunk& chunk = ChunkOfFrame(slot);
+  return chunk.offsets[slot - chunk.first_slot].value;
+}
+
+size_t OffsetIndex::View::FrameChunks() const {
+  const Chunk* const end = chunks + chunk_count;
+  const Chunk* const it = std::lower_bound(
+      chunks, end, count, [](const Chunk& chunk, size_t n) { return chunk.first_slot < n; });
+  return static_cast<size_t>(it - chunks);
+}
+
+size_t OffsetIndex::View::ChunkFramesEnd(size_t k) const {
+  if (k + 1 < chunk_count) return std::min<size_t>(count, chunks[k + 1].first_slot);
+  return count;
+}
+
+size_t OffsetIndex::View::FrameHolding(uint64_t id) const {
+  // The last chunk whose first frame starts at or before `id`, then the last frame in it
+  // that does.
+  const size_t frame_chunks = FrameChunks();
+  const Chunk* const it =
+      std::upper_bound(chunks, chunks + frame_chunks, id,
+                       [](uint64_t value, const Chunk& chunk) { return value < chunk.first_id; });
+  const size_t k = static_cast<size_t>(it - chunks) - 1;
+  const Chunk& chunk = chunks[k];
+  const Slot* const first = chunk.starts;
+  const Slot* const found =
+      std::upper_bound(first, first + (ChunkFramesEnd(k) - chunk.first_slot), id, IdBefore);
+  return chunk.first_slot + static_cast<size_t>(found - first) - 1;
+}
+
+std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
+  const View view = Load();
+  if (id < segment_start_id_ || view.count == 0) return std::nullopt;
+  // Most frames hold one entry, so frame i usually starts at ID start + i: try that first.
+  const uint64_t guess = id - segment_start_id_;
+  if (guess < view.count) {
+    const Chunk& chunk = view.ChunkOfFrame(static_cast<size_t>(guess));
+    const size_t j = static_cast<size_t>(guess - chunk.first_slot);
+    if (chunk.starts[j].value == id) return View::LocationIn(chunk, j);
+  }
+  if (id >= view.StartAt(view.count)) return std::nullopt;
+  return view.LocationOf(view.FrameHolding(id));
+}
+
+uint64_t OffsetIndex::EndOffsetBelow(uint64_t id) const {
+  const View view = Load();
+  if (view.count == 0 || id <= segment_start_id_) return 0;
+  if (id >= view.StartAt(view.count)) return view.OffsetAt(view.count);
+  // The frame holding `id` and every later one are left out.
+  return view.OffsetAt(view.FrameHolding(id));
+}
+
+std::optional<FrameLocation> OffsetIndex::FrameAt(uint64_t offset) const {
+  const View view = Load();
+  if (view.count == 0) return std::nullopt;
+  const size_t frame_chunks = view.FrameChunks();
+  const Chunk* const it = std::upper_bound(
+      view.chunks, view.chunks + frame_chunks, offset,
+      [](uint64_t value, const Chunk& chunk) { return value < chunk.first_offset; });
+  if (it == view.chunks) return std::nullopt;
+  const size_t k = static_cast<size_t>(it - view.chunks) - 1;
+  const Chunk& chunk = view.chunks[k];
+  const size_t frames = view.ChunkFramesEnd(k) - chunk.first_slot;
+  const Slot* const found =
+      std::lower_bound(chunk.offsets, chunk.offsets + frames, offset, SlotBefore);
+  if (found == chunk.offsets + frames || found->value != offset) return std::nullopt;
+  return view.LocationOf(chunk.first_slot + static_cast<size_t>(found - chunk.offsets));
+}
+
+// ---- The publisher ----
+
+void OffsetIndex::ListChunk(uint64_t first_slot, std::vector<Slot> starts,
+                            std::vector<Slot> offsets) {
+  Chunk chunk;
+  chunk.first_slot = first_slot;
+  chunk.first_id = starts.front().value;
+  chunk.first_offset = offsets.front().value;
+  chunk.starts = starts.data();
+  chunk.offsets = offsets.data();
+  tail_starts_ = starts.data();
+  tail_offsets_ = offsets.data();
+  tail_first_slot_ = first_slot;
+  tail_end_slot_ = first_slot + std::min(starts.size(), offsets.size());
+  MutexLock lock(&mu_);
+  storage_.push_back(std::move(starts));  // moving a vector keeps its storage where it is
+  storage_.push_back(std::move(offsets));
+  Directory* const current = directories_.empty() ? nullptr : directories_.back().get();
+  const size_t listed = current == nullptr ? 0 : current->size.load(std::memory_order_relaxed);
+  if (current != nullptr && listed < current->capacity) {
+    // Readers read only below the size: the new entry is theirs once the size says so.
+    current->chunks[listed] = chunk;
+    current->size.store(listed + 1, std::memory_order_release);
+    return;
+  }
+  // Full (or none yet): a directory twice as large, the old one kept for readers that
+  // loaded it.
+  auto grown = std::make_unique<Directory>(std::max<size_t>(4, 2 * listed));
+  if (current != nullptr)
+    std::copy(current->chunks.get(), current->chunks.get() + listed, grown->chunks.get());
+  grown->chunks[listed] = chunk;
+  grown->size.store(listed + 1, std::memory_order_relaxed);
+  directory_.store(grown.get(), std::memory_order_release);
+  directories_.push_back(std::move(grown));
+}
+
+void OffsetIndex::AddChunk(size_t n) {
+  // Slots are left uninitialised past the first (see Slot): the publisher fills each
+  // before publishing it.
+  const size_t slots = NextChunkSlots(n + 1);
   std::vector<Slot> starts(slots);
   std::vector<Slot> offsets(slots);
-  std::copy(starts_.begin(), starts_.begin() + static_cast<std::ptrdiff_t>(used), starts.begin());
-  std::copy(offsets_.begin(), offsets_.begin() + static_cast<std::ptrdiff_t>(used),
-            offsets.begin());
-  WriterMutexLock lock(&mu_);
-  ReplaceArraysLocked(std::move(starts), std::move(offsets));
+  starts[0] = end_id_.load(std::memory_order_relaxed);
+  offsets[0] = end_offset_.load(std::memory_order_relaxed);
+  ListChunk(n, std::move(starts), std::move(offsets));
 }
 
 void OffsetIndex::OutOfOrder(uint64_t start_id, uint64_t offset, uint32_t entry_count) const {
@@ -66,11 +186,12 @@ void OffsetIndex::Publish(uint64_t start_id, uint64_t offset, uint32_t entry_cou
                          offset != end_offset_.load(std::memory_order_relaxed))) {
     OutOfOrder(start_id, offset, entry_count);
   }
-  if (ABSL_PREDICT_FALSE(n + 1 >= starts_.size())) Grow();
-  // Slot n already holds this frame's start (the previous end); slot n + 1 becomes the
-  // end. No reader reads slot n + 1 before the count below says it may.
-  starts_[n + 1].value = start_id + entry_count;
-  offsets_[n + 1].value = offset + frame_size;
+  // Slot n holds this frame's start (the previous end); slot n + 1 becomes the end, in the
+  // same chunk: a full tail is followed by a chunk starting at slot n.
+  if (ABSL_PREDICT_FALSE(n + 1 >= tail_end_slot_)) AddChunk(n);
+  // No reader reads slot n + 1 before the count below says it may.
+  tail_starts_[n + 1 - tail_first_slot_].value = start_id + entry_count;
+  tail_offsets_[n + 1 - tail_first_slot_].value = offset + frame_size;
   count_.store(n + 1, std::memory_order_release);
   end_offset_.store(offset + frame_size, std::memory_order_release);
   end_id_.store(start_id + entry_count, std::memory_order_release);
@@ -88,94 +209,40 @@ void OffsetIndex::PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset
         (starts[i - 1].value < starts[i].value) & (offsets[i - 1].value < offsets[i].value);
   }
   IRONWAL_CHECK(increasing) << "frames out of order, ending at " << end_offset;
+  const size_t n = count_.load(std::memory_order_relaxed);
+  IRONWAL_CHECK(starts.front().value == end_id_.load(std::memory_order_relaxed))
+      << "frame " << starts.front().value << " after " << end_id_.load(std::memory_order_relaxed);
+  IRONWAL_CHECK(offsets.front().value == end_offset_.load(std::memory_order_relaxed))
+      << "frame at " << offsets.front().value << " after "
+      << end_offset_.load(std::memory_order_relaxed);
   const size_t added = starts.size();
   // The end's slot (Reserve made room for it).
   starts.push_back(end_id);
   offsets.push_back(end_offset);
   // A reserve estimate that was far too high is given back (the index lives as long as
-  // the segment is read).
+  // the segment is read); a modest one is kept as the chunk's room for later frames.
   if (starts.capacity() > starts.size() + starts.size() / 4 + 64) {
     starts.shrink_to_fit();
     offsets.shrink_to_fit();
   }
-  WriterMutexLock lock(&mu_);
-  const size_t n = count_.load(std::memory_order_relaxed);
-  const uint64_t end = end_id_.load(std::memory_order_relaxed);
-  const uint64_t end_bytes = end_offset_.load(std::memory_order_relaxed);
-  IRONWAL_CHECK(starts.front().value == end)
-      << "frame " << starts.front().value << " after " << end;
-  IRONWAL_CHECK(offsets.front().value == end_bytes)
-      << "frame at " << offsets.front().value << " after " << end_bytes;
-  if (n > 0) {
-    // Slot n (the old end) is the first new frame's start: the new slots go from there.
-    starts.insert(starts.begin(), starts_.begin(),
-                  starts_.begin() + static_cast<std::ptrdiff_t>(n));
-    offsets.insert(offsets.begin(), offsets_.begin(),
-                   offsets_.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  ReplaceArraysLocked(std::move(starts), std::move(offsets));
+  starts.resize(starts.capacity());  // uninitialised slots (see Slot), not copies
+  offsets.resize(offsets.capacity());
+  // The walk's arrays become the chunk starting at slot n (the old end, which its first
+  // slot repeats): nothing is copied.
+  ListChunk(n, std::move(starts), std::move(offsets));
   count_.store(n + added, std::memory_order_release);
   end_offset_.store(end_offset, std::memory_order_release);
   end_id_.store(end_id, std::memory_order_release);
 }
 
-FrameLocation OffsetIndex::LocationOf(size_t i) const {
-  FrameLocation loc;
-  loc.start_id = starts_[i].value;
-  loc.offset = offsets_[i].value;
-  // A frame ends where the next begins (the last one at the end's slot).
-  loc.entry_count = static_cast<uint32_t>(starts_[i + 1].value - loc.start_id);
-  loc.size = offsets_[i + 1].value - loc.offset;
-  return loc;
-}
-
-std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
-  // No lock (see the file comment): the count first, then arrays that hold its slots.
-  const size_t n = count_.load(std::memory_order_acquire);
-  const Slot* const starts = starts_at_.load(std::memory_order_acquire);
-  if (id < segment_start_id_ || n == 0 || id >= starts[n].value) return std::nullopt;
-  // Most frames hold one entry, so frame i usually starts at ID start + i: try that first.
-  size_t i = static_cast<size_t>(id - segment_start_id_);
-  if (i >= n || starts[i].value != id) {
-    const Slot* const it = std::upper_bound(starts, starts + n, id, IdBefore);
-    if (it == starts) return std::nullopt;
-    i = static_cast<size_t>(it - starts) - 1;
-  }
-  const Slot* const offsets = offsets_at_.load(std::memory_order_acquire);
-  FrameLocation loc;
-  loc.start_id = starts[i].value;
-  loc.offset = offsets[i].value;
-  loc.entry_count = static_cast<uint32_t>(starts[i + 1].value - loc.start_id);
-  loc.size = offsets[i + 1].value - loc.offset;
-  if (id >= loc.end_id()) return std::nullopt;
-  return loc;
-}
-
-uint64_t OffsetIndex::EndOffsetBelow(uint64_t id) const {
-  ReaderMutexLock lock(&mu_);
-  const size_t n = count_.load(std::memory_order_acquire);
-  if (id >= starts_[n].value) return offsets_[n].value;
-  // The frame holding `id` and every later one are left out.
-  const auto first = starts_.begin();
-  auto it = std::upper_bound(first, first + static_cast<std::ptrdiff_t>(n), id, IdBefore);
-  if (it == first) return 0;
-  return offsets_[static_cast<size_t>(it - first) - 1].value;
-}
-
-std::optional<FrameLocation> OffsetIndex::FrameAt(uint64_t offset) const {
-  ReaderMutexLock lock(&mu_);
-  const size_t n = count_.load(std::memory_order_acquire);
-  const auto first = offsets_.begin();
-  auto it = std::lower_bound(first, first + static_cast<std::ptrdiff_t>(n), offset, SlotBefore);
-  if (it == first + static_cast<std::ptrdiff_t>(n) || it->value != offset) return std::nullopt;
-  return LocationOf(static_cast<size_t>(it - first));
-}
-
 size_t OffsetIndex::MemoryUsage() const {
-  ReaderMutexLock lock(&mu_);
-  size_t slots = starts_.capacity() + offsets_.capacity();
-  for (const std::vector<Slot>& old : retired_) slots += old.capacity();
-  return sizeof(*this) + slots * sizeof(Slot);
+  MutexLock lock(&mu_);
+  size_t bytes = sizeof(*this) + storage_.capacity() * sizeof(std::vector<Slot>);
+  for (const std::vector<Slot>& slots : storage_) bytes += slots.capacity() * sizeof(Slot);
+  for (const std::unique_ptr<Directory>& directory : directories_) {
+    bytes += sizeof(Directory) + directory->capacity * sizeof(Chunk);
+  }
+  return bytes;
 }
 
 }  // namespace internal

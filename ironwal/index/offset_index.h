@@ -15,18 +15,20 @@
 //   std::optional<FrameLocation> where = index.Find(101);   // {100, 0, 3, 60}
 //
 // Publication: frame i's boundaries are slots i and i + 1 of two arrays (start IDs,
-// offsets); slot frame_count() holds the published end. Publish writes the new end's slot,
-// then stores the frame count with release; a reader loads the count with acquire and reads
-// only slots up to it, so it sees whole frames and no gap, without the writer taking a
-// lock. The arrays move only when they grow (every doubling, or PublishAll appending), under
-// the exclusive side of mu_: the publisher copies the slots into new arrays, stores their
-// addresses (release) and keeps the old arrays until the index is destroyed (a reader may
-// still be searching them; they hold every slot it may read). Find, a Get's lookup, so
-// takes no lock: it loads the count (acquire), then the arrays' addresses, and reads slots
-// up to that count, which any array it may see holds. The other readers hold mu_'s shared
-// side. The old arrays cost at most as much again as the current ones (they halve each
-// time back), and only for an index that grew by Publish: the writer's (a walk's index is
-// taken over whole by PublishAll).
+// offsets); slot frame_count() holds the published end. The arrays are cut into chunks
+// that never move once allocated: a chunk is the slots [first, first + capacity), and the
+// next chunk starts at its predecessor's last used slot, which both hold (so a frame's two
+// slots are always in one chunk). A directory lists the chunks (first slot, first ID,
+// first offset, addresses); it is published by an atomic pointer and appended in place,
+// and replaced (kept until the index is destroyed) only when it is full, doubling.
+//
+// Publish writes the new end's slot, then stores the frame count with release; a reader
+// loads the count with acquire, then the directory and its size (acquire), and reads only
+// slots up to that count, so it sees whole frames and no gap, without anyone taking a
+// lock. A chunk needed for a frame is allocated and listed before the count that makes
+// the frame visible. Nothing is ever copied: a walk's arrays (PublishAll) become a chunk
+// whole, and a full chunk is followed by a new one of a quarter of the slots so far (at
+// least 64), so the spare slots are at most about a quarter of those used.
 //
 // Thread-safety: one publisher (external synchronization between publishers) and any
 // number of concurrent readers.
@@ -35,6 +37,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -68,7 +71,7 @@ class OffsetIndex {
   void Publish(uint64_t start_id, uint64_t offset, uint32_t entry_count, uint64_t frame_size);
 
   // The published frame holding `id`, or nullopt when `id` is outside [segment start,
-  // end_id()). Takes no lock (see the file comment).
+  // end_id()). Takes no lock (see the file comment), nor does any other reader.
   std::optional<FrameLocation> Find(uint64_t id) const;
 
   // Bytes covered by the published frames that hold only IDs below `id` (end_offset() when
@@ -118,7 +121,7 @@ class OffsetIndex {
 
   // Publishes `frames`, whose last one ends at ID `end_id` and byte `end_offset`, at once
   // (one lock): IRONWAL_CHECKs that they continue from end_id() and end_offset() and that
-  // IDs and offsets increase. An empty index takes the arrays over without copying them.
+  // IDs and offsets increase. The arrays become a chunk of the index, not copied.
   void PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset);
 
   uint64_t segment_start_id() const { return segment_start_id_; }
@@ -127,15 +130,14 @@ class OffsetIndex {
   // Bytes covered by published frames.
   uint64_t end_offset() const { return end_offset_.load(std::memory_order_acquire); }
   size_t frame_count() const { return count_.load(std::memory_order_acquire); }
-  // Calls `fn(const FrameLocation&)` for each published frame in order, under the shared
-  // lock (the publisher's Grow waits; fn must not call back into this index).
+  // Calls `fn(const FrameLocation&)` for each frame published when the call starts, in
+  // order. Takes no lock.
   template <typename Fn>
   void ForEachFrame(Fn fn) const {
-    ReaderMutexLock lock(&mu_);
-    const size_t n = count_.load(std::memory_order_acquire);
-    for (size_t i = 0; i < n; ++i) fn(LocationOf(i));
+    ForEachIn(Load(), fn);
   }
-  // Approximate heap bytes held (the arrays given up by growth included).
+  // Approximate heap bytes held: the chunks' slots (spare ones included) and the
+  // directories.
   size_t MemoryUsage() const;
 
   // Whether the frames came from a frame index file (frame_index_file.h): a hint that
@@ -145,42 +147,112 @@ class OffsetIndex {
   bool loaded_from_file() const { return loaded_from_file_; }
 
  private:
-  // Frame i of the first `count` (a count loaded by the caller).
-  FrameLocation LocationOf(size_t i) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The publisher's slow paths, out of line: doubles the arrays (under the exclusive
-  // lock); dies saying how a frame does not continue the index.
-  ABSL_ATTRIBUTE_NOINLINE void Grow();
-  // Makes `starts` and `offsets` the arrays (under the exclusive lock), keeping the old
-  // ones for readers that may still search them (Find), and publishes their addresses.
-  void ReplaceArraysLocked(std::vector<Slot> starts, std::vector<Slot> offsets)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One chunk of the arrays, as the directory lists it: slots [first_slot, first_slot +
+  // capacity) at `starts` and `offsets`. first_id and first_offset are its first slot's
+  // values (copied here so that a search by ID or offset reads only the directory).
+  struct Chunk {
+    uint64_t first_slot;
+    uint64_t first_id;
+    uint64_t first_offset;
+    const Slot* starts;
+    const Slot* offsets;
+  };
+  // The chunks in order. Entries below `size` are written before `size` is stored
+  // (release) and never change; the publisher appends at `size` while readers read below.
+  struct Directory {
+    explicit Directory(size_t capacity) : capacity(capacity), chunks(new Chunk[capacity]) {}
+    std::atomic<size_t> size{0};
+    const size_t capacity;
+    const std::unique_ptr<Chunk[]> chunks;
+  };
+  // What a reader loaded, in the order that makes it consistent: the frame count, then
+  // the directory. Every slot up to `count` is in a chunk the directory lists.
+  struct View {
+    size_t count = 0;
+    const Chunk* chunks = nullptr;
+    size_t chunk_count = 0;
+
+    // The chunk holding frame i (and so slots i and i + 1), for i < count; also the
+    // chunk holding slot i for i <= count. The last chunk is tried first (all of a walk's
+    // index, and the frames a writer appends last).
+    const Chunk& ChunkOfFrame(size_t i) const {
+      const Chunk& last = chunks[chunk_count - 1];
+      return i >= last.first_slot ? last : SearchChunks(i);
+    }
+    const Chunk& SearchChunks(size_t i) const;
+    // The values of slot i (i <= count).
+    uint64_t StartAt(size_t slot) const;
+    uint64_t OffsetAt(size_t slot) const;
+    FrameLocation LocationOf(size_t i) const {
+      const Chunk& chunk = ChunkOfFrame(i);
+      return LocationIn(chunk, i - chunk.first_slot);
+    }
+    // Frame j of `chunk` (slots j and j + 1 of it).
+    static FrameLocation LocationIn(const Chunk& chunk, size_t j) {
+      FrameLocation loc;
+      loc.start_id = chunk.starts[j].value;
+      loc.offset = chunk.offsets[j].value;
+      // A frame ends where the next begins (the last one at the end's slot).
+      loc.entry_count = static_cast<uint32_t>(chunk.starts[j + 1].value - loc.start_id);
+      loc.size = chunk.offsets[j + 1].value - loc.offset;
+      return loc;
+    }
+    // The index of the frame holding `id`, for an id in [segment start, slot count).
+    size_t FrameHolding(uint64_t id) const;
+    // The chunks holding frames of this view (a later one may start at `count`).
+    size_t FrameChunks() const;
+    // Frames of chunk k this view sees: [chunks[k].first_slot, this).
+    size_t ChunkFramesEnd(size_t k) const;
+  };
+  View Load() const;
+
+  // The publisher's slow paths, out of line. AddChunk adds the chunk that frame `n` starts
+  // (its first slot a copy of the end, slot n; room for slot n + 1 and more). OutOfOrder
+  // dies saying how a frame does not continue the index.
+  ABSL_ATTRIBUTE_NOINLINE void AddChunk(size_t n);
+  // Lists the chunk whose first slot is `first_slot` and whose slots are `starts` and
+  // `offsets` (as many as their sizes; their storage never moves once listed), and makes
+  // it the publisher's tail.
+  void ListChunk(uint64_t first_slot, std::vector<Slot> starts, std::vector<Slot> offsets);
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
                                                        uint32_t entry_count) const;
+  template <typename Fn>
+  static void ForEachIn(const View& view, Fn& fn);
 
-  // tests/index/offset_index_test.cc reads the arrays' addresses as Find loads them.
+  // tests/index/offset_index_test.cc reads the chunks' addresses as Find loads them.
   friend class OffsetIndexTestPeer;
 
   const uint64_t segment_start_id_;
-  mutable SharedMutex mu_;
-  // Frame i starts at ID starts_[i] and byte offsets_[i] and ends where slot i + 1 says;
-  // slot count_ is the published end. Two arrays, so the search over IDs reads only IDs.
-  // Their sizes are the slots allocated (those past count_ + 1 are uninitialised). The
-  // vectors themselves (pointer, size) change only under the exclusive lock; readers read
-  // them under the shared lock. The publisher writes slot count_ + 1 without a lock: no
-  // reader reads a slot past the count it loaded (see the file comment).
-  std::vector<Slot> starts_;
-  std::vector<Slot> offsets_;
-  // starts_.data() and offsets_.data(), for Find (stored with release after the slots they
-  // hold are written), and the arrays they pointed to before (kept, see the file comment).
-  std::atomic<const Slot*> starts_at_;
-  std::atomic<const Slot*> offsets_at_;
-  std::vector<std::vector<Slot>> retired_ ABSL_GUARDED_BY(mu_);
+  // The publisher's tail chunk (only the publisher reads or writes these): slot s is at
+  // tail_starts_[s - tail_first_slot_], for s below tail_end_slot_.
+  Slot* tail_starts_ = nullptr;
+  Slot* tail_offsets_ = nullptr;
+  uint64_t tail_first_slot_ = 0;
+  uint64_t tail_end_slot_ = 0;  // 0 before the first chunk: the first Publish adds one
+  // The current directory (null before the first chunk; stored with release).
+  std::atomic<const Directory*> directory_{nullptr};
+  // Ownership of the chunks' storage and of every directory (the current and those it
+  // replaced: a reader may still be searching one). Only the publisher adds to them;
+  // MemoryUsage reads them.
+  mutable Mutex mu_;
+  std::vector<std::vector<Slot>> storage_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Directory>> directories_ ABSL_GUARDED_BY(mu_);
   std::atomic<size_t> count_{0};  // frames published; stored with release after their slots
   // The published end, stored after count_ (so a reader that sees them sees the frames).
   std::atomic<uint64_t> end_id_;
   std::atomic<uint64_t> end_offset_;
   bool loaded_from_file_ = false;
 };
+
+template <typename Fn>
+void OffsetIndex::ForEachIn(const View& view, Fn& fn) {
+  const size_t chunks = view.FrameChunks();
+  for (size_t k = 0; k < chunks; ++k) {
+    const Chunk& chunk = view.chunks[k];
+    const size_t frames = view.ChunkFramesEnd(k) - chunk.first_slot;
+    for (size_t j = 0; j < frames; ++j) fn(View::LocationIn(chunk, j));
+  }
+}
 
 }  // namespace internal
 }  // namespace ironwal

@@ -135,8 +135,8 @@ TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
 }
 
 // The publication protocol (offset_index.h): Publish writes the new end's slot without a
-// lock, then the frame count with release; the arrays move only when they double, under
-// the exclusive lock. A reader racing the writer through many doublings must see, at
+// lock, then the frame count with release; a new chunk (and, when full, a new directory)
+// is listed before the count. A reader racing the writer through many chunks must see, at
 // every moment, a prefix of the frames with no gap and no partial frame: every frame it
 // finds has the ID range and byte range the writer gave it (sizes and entry counts vary,
 // so a frame whose end slot were not yet written would show a wrong one), each starts
@@ -146,7 +146,7 @@ uint64_t SizeOf(uint64_t i) { return 30 + (i * 7) % 50; }
 
 TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
   constexpr uint64_t kStart = 1000;
-  constexpr uint64_t kFrames = 20000;  // 64 slots first, then about nine doublings
+  constexpr uint64_t kFrames = 20000;  // 64-slot chunks first, then about 20 more
   OffsetIndex index(kStart);
   // The expected frames, computed before the race (the reader only reads them).
   std::vector<FrameLocation> expected(kFrames);
@@ -159,7 +159,12 @@ TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
   }
   std::atomic<bool> done{false};
   std::atomic<uint64_t> checks{0};
+  std::atomic<bool> reader_stopped{false};
   std::thread reader([&] {
+    struct Stopped {
+      std::atomic<bool>* flag;
+      ~Stopped() { flag->store(true); }
+    } stopped{&reader_stopped};  // also when an ASSERT returns early
     uint64_t probe = 0;
     while (!done.load()) {
       // The end is stored after the count: a reader that sees an end finds the frames
@@ -189,6 +194,13 @@ TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
   for (uint64_t i = 0; i < kFrames; ++i) {
     const FrameLocation& f = expected[i];
     index.Publish(f.start_id, f.offset, f.entry_count, f.size);
+    // Every 16 frames the writer waits for one more reader check, so that the reader's
+    // checks are spread over the whole growth (every chunk and directory added) however
+    // the threads are scheduled: a spin on the reader's progress, not a sleep.
+    if (i % 16 == 0) {
+      while (checks.load() < i / 16 && !reader_stopped.load()) {
+      }
+    }
   }
   done = true;
   reader.join();
@@ -204,8 +216,8 @@ TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
   std::cout << checks.load() << " reader checks during the race\n";
 }
 
-// Publish after PublishAll took over a walk's arrays (no spare slot), and PublishAll after
-// Publish grew the arrays (slots past the end uninitialised): the index stays whole.
+// Publish after PublishAll made a walk's arrays a chunk, and PublishAll after Publish added
+// chunks (slots past the end uninitialised): the index stays whole.
 TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
   OffsetIndex index(0);
   OffsetIndex::Frames walk;
@@ -232,45 +244,105 @@ TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
 
 }  // namespace
 
-// What Find loads: the addresses of the arrays (it reads them after, without a lock).
+// What a reader loads: the current directory's chunks (it reads them after, without a lock).
 class OffsetIndexTestPeer {
  public:
-  static const OffsetIndex::Slot* Starts(const OffsetIndex& index) {
-    return index.starts_at_.load(std::memory_order_acquire);
+  struct ChunkAt {
+    uint64_t first_slot;
+    const OffsetIndex::Slot* starts;
+    const OffsetIndex::Slot* offsets;
+  };
+  static std::vector<ChunkAt> Chunks(const OffsetIndex& index) {
+    const OffsetIndex::View view = index.Load();
+    std::vector<ChunkAt> chunks;
+    for (size_t k = 0; k < view.chunk_count; ++k) {
+      chunks.push_back({view.chunks[k].first_slot, view.chunks[k].starts, view.chunks[k].offsets});
+    }
+    return chunks;
   }
-  static const OffsetIndex::Slot* Offsets(const OffsetIndex& index) {
-    return index.offsets_at_.load(std::memory_order_acquire);
+  static const void* Directory(const OffsetIndex& index) {
+    return index.directory_.load(std::memory_order_acquire);
   }
 };
 
 namespace {
 
-// Find takes no lock, so the arrays may be replaced between its loading their addresses and
-// its reading them: growth (by Publish) and PublishAll keep the arrays they replace. The
-// arrays a Find loaded before the publisher grew them twice and then appended a walk's
-// frames still hold the frames it may read; under ASan (CI runs this test with it) an
-// array that were freed would be reported as a use after free.
-TEST(OffsetIndexTest, ArraysAFindLoadedBeforeTheyGrewStayReadable) {
+// Readers take no lock, so the index may grow between a reader's loading the chunks'
+// addresses and its reading them: a chunk, once listed, never moves and is never freed,
+// and a directory replaced when it filled stays readable. The chunks a reader loaded
+// before the publisher added many more (by Publish and by PublishAll) still hold the
+// frames it may read, at the same addresses; under ASan (CI runs this test with it) a
+// freed chunk or directory would be reported as a use after free.
+TEST(OffsetIndexTest, AChunkNeverMoves) {
   OffsetIndex index(0);
-  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 10, 1, 10);  // 64 slots, all used
-  const OffsetIndex::Slot* const starts = OffsetIndexTestPeer::Starts(index);
-  const OffsetIndex::Slot* const offsets = OffsetIndexTestPeer::Offsets(index);
+  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 10, 1, 10);  // the first chunk, full
+  const std::vector<OffsetIndexTestPeer::ChunkAt> before = OffsetIndexTestPeer::Chunks(index);
+  ASSERT_EQ(before.size(), 1u);
+  const OffsetIndex::Slot* const starts = before[0].starts;
+  const OffsetIndex::Slot* const offsets = before[0].offsets;
+  const void* const directory = OffsetIndexTestPeer::Directory(index);
   uint64_t next = 63;
-  for (; next < 300; ++next) index.Publish(next, next * 10, 1, 10);  // 64 -> ... -> 512
+  for (; next < 3000; ++next) index.Publish(next, next * 10, 1, 10);
   OffsetIndex::Frames walk;
-  for (; next < 310; ++next) walk.Add(next, next * 10);
-  index.PublishAll(std::move(walk), 310, 3100);
-  ASSERT_NE(OffsetIndexTestPeer::Starts(index), starts) << "the arrays moved";
-  ASSERT_NE(OffsetIndexTestPeer::Offsets(index), offsets);
+  for (; next < 3010; ++next) walk.Add(next, next * 10);
+  index.PublishAll(std::move(walk), 3010, 30100);
+  index.Publish(3010, 30100, 1, 10);
+  const std::vector<OffsetIndexTestPeer::ChunkAt> after = OffsetIndexTestPeer::Chunks(index);
+  ASSERT_GT(after.size(), 4u) << "the directory was replaced at least once";
+  ASSERT_NE(OffsetIndexTestPeer::Directory(index), directory);
+  EXPECT_EQ(after[0].starts, starts) << "the first chunk moved";
+  EXPECT_EQ(after[0].offsets, offsets);
   for (uint64_t i = 0; i <= 63; ++i) {  // the 63 frames and their end
     ASSERT_EQ(starts[i].value, i);
     ASSERT_EQ(offsets[i].value, i * 10);
   }
-  EXPECT_EQ(index.frame_count(), 310u);
-  EXPECT_THAT(index.Find(5), Optional(IsFrame(5, 50, 1, 10)));
-  EXPECT_THAT(index.Find(309), Optional(IsFrame(309, 3090, 1, 10)));
-  // The replaced arrays are counted (64, 128, 256 and 512 slots each) with the current.
-  EXPECT_GE(index.MemoryUsage(), (64u + 128 + 256 + 512 + 311) * 2 * sizeof(uint64_t));
+  // Each chunk starts at the previous one's last used slot, which both hold, and every
+  // frame is found in its chunk.
+  for (size_t k = 1; k < after.size(); ++k) {
+    const OffsetIndexTestPeer::ChunkAt& chunk = after[k];
+    ASSERT_GT(chunk.first_slot, after[k - 1].first_slot) << k;
+    ASSERT_EQ(chunk.starts[0].value, chunk.first_slot) << k;
+    ASSERT_EQ(after[k - 1].starts[chunk.first_slot - after[k - 1].first_slot].value,
+              chunk.first_slot)
+        << k;
+  }
+  EXPECT_EQ(index.frame_count(), 3011u);
+  for (uint64_t i = 0; i < 3011; ++i) {
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+    ASSERT_THAT(index.FrameAt(i * 10), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+    ASSERT_EQ(index.EndOffsetBelow(i), i * 10) << i;
+  }
+  uint64_t visited = 0;
+  index.ForEachFrame([&](const FrameLocation& frame) {
+    ASSERT_EQ(frame.start_id, visited);
+    ASSERT_EQ(frame.offset, visited * 10);
+    ASSERT_EQ(frame.size, 10u);
+    ++visited;
+  });
+  EXPECT_EQ(visited, 3011u);
+}
+
+// Growth copies nothing and leaves little spare: an index built by Publish, and one that
+// took a walk's arrays and then grew by one frame, hold at most about a quarter more than
+// their frames' slots (16 bytes a frame), and no replaced arrays.
+TEST(OffsetIndexTest, GrowthKeepsTheSpareSlotsSmall) {
+  constexpr uint64_t kFrames = 100000;
+  constexpr size_t kSlotBytes = 2 * sizeof(uint64_t);
+  OffsetIndex published(0);
+  for (uint64_t i = 0; i < kFrames; ++i) published.Publish(i, i * 10, 1, 10);
+  EXPECT_LE(published.MemoryUsage(), kFrames * kSlotBytes * 5 / 4 + 8192);
+  EXPECT_GE(published.MemoryUsage(), kFrames * kSlotBytes);
+
+  OffsetIndex walked(0);
+  OffsetIndex::Frames walk;
+  walk.Reserve(kFrames);
+  for (uint64_t i = 0; i < kFrames; ++i) walk.Add(i, i * 10);
+  walked.PublishAll(std::move(walk), kFrames, kFrames * 10);
+  const size_t after_walk = walked.MemoryUsage();
+  walked.Publish(kFrames, kFrames * 10, 1, 10);
+  EXPECT_LE(walked.MemoryUsage(), after_walk + kFrames * kSlotBytes / 4 + 8192);
+  EXPECT_THAT(walked.Find(kFrames), Optional(IsFrame(kFrames, kFrames * 10, 1, 10)));
+  EXPECT_THAT(walked.Find(kFrames - 1), Optional(IsFrame(kFrames - 1, (kFrames - 1) * 10, 1, 10)));
 }
 
 }  // namespace
