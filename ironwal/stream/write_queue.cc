@@ -27,7 +27,7 @@ void WriteQueue::Submit(QueuedWrite* w) {
   w->cv_ = &cv;
   mu_.Lock();
   queue_.push_back(w);
-  while (!w->done_ && w != queue_.front()) w->cv_->Wait(&mu_);
+  while (!w->done_ && w != FrontLocked()) w->cv_->Wait(&mu_);
   if (w->done_) {
     mu_.Unlock();
     return;
@@ -47,25 +47,26 @@ void WriteQueue::Submit(QueuedWrite* w) {
 
 size_t WriteQueue::size() {
   MutexLock lock(&mu_);
-  return queue_.size();
+  return QueuedLocked();
 }
 
 void WriteQueue::Linger() {
   const uint64_t deadline = options_.clock->NowMicros() + options_.linger_micros;
-  for (int spins = 0; queue_.size() < group_target_ && options_.clock->NowMicros() < deadline &&
+  for (int spins = 0; QueuedLocked() < group_target_ && options_.clock->NowMicros() < deadline &&
                       spins < options_.max_linger_spins;
        ++spins) {
     mu_.Unlock();
     std::this_thread::yield();
     mu_.Lock();
   }
-  group_target_ = std::min(group_target_, queue_.size());
+  group_target_ = std::min(group_target_, QueuedLocked());
 }
 
 void WriteQueue::TakeGroup() {
   group_.clear();
   uint64_t group_bytes = 0;
-  for (QueuedWrite* p : queue_) {
+  for (size_t i = head_; i < queue_.size(); ++i) {
+    QueuedWrite* const p = queue_[i];
     if (!group_.empty() && group_bytes + p->bytes() > options_.max_group_bytes) break;
     group_.push_back(p);
     group_bytes += p->bytes();
@@ -86,12 +87,21 @@ void WriteQueue::WriteAndSettle(absl::Span<QueuedWrite* const> group) {
 // the next leader.
 void WriteQueue::Release() {
   for (QueuedWrite* p : group_) {
-    IRONWAL_CHECK(queue_.front() == p);
-    queue_.pop_front();
+    IRONWAL_CHECK(FrontLocked() == p);
+    ++head_;
     p->done_ = true;
     p->cv_->Signal();
   }
-  if (!queue_.empty()) queue_.front()->cv_->Signal();
+  if (head_ == queue_.size()) {
+    queue_.clear();  // keeps the capacity: the next writers reuse it
+    head_ = 0;
+    return;
+  }
+  if (head_ >= 64 && 2 * head_ >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  FrontLocked()->cv_->Signal();
 }
 
 }  // namespace internal

@@ -28,7 +28,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -124,11 +123,18 @@ class WriteQueue {
   void TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteAndSettle(absl::Span<QueuedWrite* const> group);
   void Release() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t QueuedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size() - head_; }
+  QueuedWrite* FrontLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_[head_]; }
 
   const Options options_;
   GroupWriter* const writer_;
   Mutex mu_;
-  std::deque<QueuedWrite*> queue_ ABSL_GUARDED_BY(mu_);
+  // The queued writes, oldest first: queue_[head_] is the front. A vector and the index of
+  // its front, not a std::deque: libstdc++'s deque allocates some 576 bytes however empty,
+  // and a Wal has a queue for each of its streams. Release moves head_ past a group and
+  // gives back the slots before it once they are most of the vector.
+  std::vector<QueuedWrite*> queue_ ABSL_GUARDED_BY(mu_);
+  size_t head_ ABSL_GUARDED_BY(mu_) = 0;
   // The current leader's (only the thread at the front of the queue uses them).
   std::vector<QueuedWrite*> group_;
   size_t group_target_ = 0;  // how many writers a lingering leader waits for

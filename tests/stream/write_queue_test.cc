@@ -146,6 +146,18 @@ WriteQueue::Options Lingering(StepClock* clock, int spins) {
   return options;
 }
 
+// `n` writers of 10 bytes named prefix0, prefix1, ..., and pointers to them in that order.
+struct Writers {
+  Writers(absl::string_view prefix, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      owned.push_back(std::make_unique<Writer>(absl::StrCat(prefix, i), 10));
+      in_order.push_back(owned.back().get());
+    }
+  }
+  std::vector<std::unique_ptr<Writer>> owned;
+  std::vector<Writer*> in_order;
+};
+
 struct Harness {
   explicit Harness(WriteQueue::Options options = WriteQueue::Options()) : queue(options, &writer) {}
   // Holds `first` inside WriteGroup, then queues `rest` behind it one by one (so their
@@ -165,12 +177,8 @@ struct Harness {
   // next waits for `n`.
   void GroupOf(int n) {
     Writer leader("leader", 10);
-    std::vector<std::unique_ptr<Writer>> rest;
-    std::vector<Writer*> queued;
-    for (int i = 0; i < n; ++i) {
-      rest.push_back(std::make_unique<Writer>(absl::StrCat("f", i), 10));
-      queued.push_back(rest.back().get());
-    }
+    Writers rest("f", static_cast<size_t>(n));
+    const std::vector<Writer*>& queued = rest.in_order;
     HoldAndQueue(&leader, queued);
     writer.Open();
     leader.Join();
@@ -217,6 +225,42 @@ TEST(WriteQueueTest, WritesAreNeverSplitAndAGroupStaysUnderTheByteLimit) {
   leader.Join();
   EXPECT_THAT(h.writer.groups(), ElementsAre(ElementsAre("leader"), ElementsAre("a", "b"),
                                              ElementsAre("big"), ElementsAre("c")));
+}
+
+// A long queue released a group at a time keeps its order: the front moves past each
+// group, and the slots before it are given back once they are most of the queue (twice
+// here: after some 150 writers, then some 75), without losing or reordering a writer
+// still queued behind.
+TEST(WriteQueueTest, ALongQueueKeepsItsOrderAsGroupsLeaveIt) {
+  WriteQueue::Options options;
+  options.max_group_bytes = 30;  // three writers a group
+  Harness h(options);
+  constexpr size_t kWriters = 300;
+  Writer leader("leader", 10);
+  Writers rest("w", kWriters);
+  const std::vector<Writer*>& queued = rest.in_order;
+  h.HoldAndQueue(&leader, queued);
+  EXPECT_EQ(h.queue.size(), kWriters + 1);
+  h.writer.Open();
+  EXPECT_EQ(leader.Join().first_id(), 0u);
+  for (size_t i = 0; i < kWriters; ++i) {
+    const QueuedWrite& w = queued[i]->Join();
+    ASSERT_EQ(w.state(), State::kWritten) << i;
+    ASSERT_EQ(w.first_id(), i + 1) << i;
+  }
+  const std::vector<std::vector<std::string>> groups = h.writer.groups();
+  ASSERT_EQ(groups.size(), 1 + kWriters / 3);
+  for (size_t g = 1; g < groups.size(); ++g) {
+    const size_t first = 3 * (g - 1);
+    ASSERT_THAT(groups[g], ElementsAre(absl::StrCat("w", first), absl::StrCat("w", first + 1),
+                                       absl::StrCat("w", first + 2)))
+        << g;
+  }
+  EXPECT_EQ(h.queue.size(), 0u);
+  std::vector<absl::string_view> entries = {"after"};
+  QueuedWrite after(entries, false, 10);
+  h.queue.Submit(&after);
+  EXPECT_EQ(after.first_id(), kWriters + 1);
 }
 
 TEST(WriteQueueTest, AnErrorReachesExactlyTheWritersOfTheFailedGroup) {
