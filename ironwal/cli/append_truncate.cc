@@ -31,6 +31,8 @@ const CommandSpec kAppendSpec = {
     "  --batch      append all entries as one batch: one frame, all or nothing\n"
     "  --sync MODE  strict (default: each entry durable before its ID is printed),\n"
     "               batch (SyncMode::kBatchOnly) or async (synced once at the end)\n"
+    "An ID whose entry is durable when printed (strict, or --batch with batch) is flushed\n"
+    "at once, so a reader of a pipe has it even if the tool is killed right after.\n"
     "Opens the WAL read-write: it takes the LOCK and runs recovery.\n",
     {"--file", "--sync"},
     {"--batch"},
@@ -70,19 +72,25 @@ absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, Sync
   return Wal::Open(options);
 }
 
-// Appends `entries` (one by one, or as one batch) and prints their IDs.
+// Appends `entries` (one by one, or as one batch) and prints their IDs. With `flush_each`
+// (when an append returns durable) each ID, or the batch's IDs, is flushed as soon as it
+// is printed: a script reading a pipe has every durable ID even if
+// this process is killed at the next append (stdout to a pipe is otherwise buffered).
 absl::Status AppendEntries(Wal* wal, const std::string& key,
-                           const std::vector<std::string>& entries, bool batch, std::ostream& out) {
+                           const std::vector<std::string>& entries, bool batch, bool flush_each,
+                           std::ostream& out) {
   if (batch) {
     absl::StatusOr<IdRange> ids = wal->AppendBatch(key, entries);
     if (!ids.ok()) return ids.status();
     for (uint64_t id = ids->first; id < ids->end; ++id) out << id << "\n";
+    if (flush_each) out.flush();
     return absl::OkStatus();
   }
   for (const std::string& entry : entries) {
     absl::StatusOr<uint64_t> id = wal->Append(key, entry);
     if (!id.ok()) return id.status();
     out << *id << "\n";
+    if (flush_each) out.flush();
   }
   return absl::OkStatus();
 }
@@ -125,7 +133,11 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
 
   absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, mode);
   if (!wal.ok()) return Failure("append", wal.status(), err);
-  absl::Status appended = AppendEntries(wal->get(), key, entries, args.Has("--batch"), out);
+  // Strict appends return durable, and so do batches in the batch mode.
+  const bool durable_on_return =
+      mode == SyncMode::kStrict || (mode == SyncMode::kBatchOnly && args.Has("--batch"));
+  absl::Status appended = AppendEntries(wal->get(), key, entries, args.Has("--batch"),
+                                        /*flush_each=*/durable_on_return, out);
   absl::Status closed = (*wal)->Close();  // Syncs what kBatchOnly and kAsync left.
   if (!appended.ok()) return Failure("append", appended, err);
   if (!closed.ok()) return Failure("append", closed, err);
