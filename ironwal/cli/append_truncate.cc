@@ -74,8 +74,8 @@ absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, Sync
 
 // Appends `entries` (one by one, or as one batch) and prints their IDs. With `flush_each`
 // (when an append returns durable) each ID, or the batch's IDs, is flushed as soon as it
-// is printed: a script reading a pipe has every durable ID even if
-// this process is killed at the next append (stdout to a pipe is otherwise buffered).
+// is printed: a script reading a pipe has every durable ID even if this process is killed
+// at the next append (stdout to a pipe is otherwise buffered).
 absl::Status AppendEntries(Wal* wal, const std::string& key,
                            const std::vector<std::string>& entries, bool batch, bool flush_each,
                            std::ostream& out) {

@@ -148,8 +148,7 @@ void OffsetIndex::ListChunk(uint64_t first_slot, std::vector<Slot> starts,
     return;
   }
   // Full (or none yet): a directory twice as large, the old one kept for readers that
-  // loaded it.
-  // Most indexes are one chunk (a walk's), so the first directory has room for one.
+  // loaded it. Most indexes are one chunk (a walk's), so the first has room for one.
   auto grown = std::make_unique<Directory>(std::max<size_t>(1, 2 * listed));
   if (current != nullptr)
     std::copy(current->chunks.get(), current->chunks.get() + listed, grown->chunks.get());

@@ -186,9 +186,8 @@ struct MemoryUsage {
   uint64_t evicted_write_buffers = 0;
   // The offset indexes of the streams' active segments: 16 bytes a frame, and up to about
   // a quarter more in room for the next frames (chunks that never move, nothing copied or
-  // kept when they grow). Bounded per stream by its
-  // segment's frames (max_segment_size, max_entries_per_segment), not by a total: it grows
-  // with the streams.
+  // kept when they grow). Bounded per stream by its segment's frames (max_segment_size,
+  // max_entries_per_segment), not by a total: it grows with the streams.
   uint64_t active_indexes = 0;
   // The offset indexes of sealed segments: those of open readers (max_open_read_segments)
   // and those kept after their readers closed (at most 64 MiB of them).

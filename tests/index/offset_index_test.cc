@@ -322,6 +322,30 @@ TEST(OffsetIndexTest, AChunkNeverMoves) {
   EXPECT_EQ(visited, 3011u);
 }
 
+// A walk reserved more than it found: the chunk its arrays become keeps that room, and
+// the writer's next frames go into it (no new chunk) until it is full.
+TEST(OffsetIndexTest, PublishFillsTheRoomAWalkReserved) {
+  OffsetIndex index(0);
+  OffsetIndex::Frames walk;
+  walk.Reserve(20);  // 21 slots: 3 frames and their end leave 17
+  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 10);
+  index.PublishAll(std::move(walk), 3, 30);
+  const std::vector<OffsetIndexTestPeer::ChunkAt> walked = OffsetIndexTestPeer::Chunks(index);
+  ASSERT_EQ(walked.size(), 1u);
+  uint64_t next = 3;
+  for (; next < 20; ++next) index.Publish(next, next * 10, 1, 10);  // slots 4..20
+  ASSERT_EQ(OffsetIndexTestPeer::Chunks(index).size(), 1u) << "the reserved room was not used";
+  EXPECT_EQ(walked[0].starts[20].value, 20u);
+  EXPECT_EQ(walked[0].offsets[20].value, 200u);
+  index.Publish(next, next * 10, 1, 10);  // slot 21: past the room, a chunk from slot 20
+  const std::vector<OffsetIndexTestPeer::ChunkAt> grown = OffsetIndexTestPeer::Chunks(index);
+  ASSERT_EQ(grown.size(), 2u);
+  EXPECT_EQ(grown[1].first_slot, 20u);
+  for (uint64_t i = 0; i <= 20; ++i) {
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+  }
+}
+
 // Growth copies nothing and leaves little spare: an index built by Publish, and one that
 // took a walk's arrays and then grew by one frame, hold at most about a quarter more than
 // their frames' slots (16 bytes a frame), and no replaced arrays.
