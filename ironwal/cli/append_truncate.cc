@@ -31,8 +31,11 @@ const CommandSpec kAppendSpec = {
     "  --batch      append all entries as one batch: one frame, all or nothing\n"
     "  --sync MODE  strict (default: each entry durable before its ID is printed),\n"
     "               batch (SyncMode::kBatchOnly) or async (synced once at the end)\n"
-    "An ID whose entry is durable when printed (strict, or --batch with batch) is flushed\n"
-    "at once, so a reader of a pipe has it even if the tool is killed right after.\n"
+    "Every ID printed is durable. Strict appends (and --batch with batch) print and flush\n"
+    "each ID as it returns, so a reader of a pipe has it even if the tool is killed right\n"
+    "after; the other modes print the IDs once Close has synced them. If standard output\n"
+    "fails (a full disk), the tool appends nothing more, says which entries are durable\n"
+    "and exits 1.\n"
     "Opens the WAL read-write: it takes the LOCK and runs recovery.\n",
     {"--file", "--sync"},
     {"--batch"},
@@ -72,25 +75,49 @@ absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, Sync
   return Wal::Open(options);
 }
 
-// Appends `entries` (one by one, or as one batch) and prints their IDs. With `flush_each`
-// (when an append returns durable) each ID, or the batch's IDs, is flushed as soon as it
-// is printed: a script reading a pipe has every durable ID even if this process is killed
-// at the next append (stdout to a pipe is otherwise buffered).
-absl::Status AppendEntries(Wal* wal, const std::string& key,
-                           const std::vector<std::string>& entries, bool batch, bool flush_each,
-                           std::ostream& out) {
+// "ID 7" or "IDs [3, 9]": `ids` (in order, not empty) for a message.
+std::string IdsForMessage(const std::vector<uint64_t>& ids) {
+  if (ids.size() == 1) return absl::StrCat("ID ", ids[0]);
+  return absl::StrCat("IDs [", ids.front(), ", ", ids.back(), "]");
+}
+
+// Prints `ids` one per line and flushes; fails if `out` did not take them all (a full
+// disk under a redirected stdout, a closed descriptor).
+bool PrintIds(const std::vector<uint64_t>& ids, std::ostream& out) {
+  for (uint64_t id : ids) out << id << "\n";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+// Appends `entries` (one by one, or as one batch) to `key`, adding each ID to `ids`.
+// With `print_each` (the appends return durable) the IDs of each append are printed and
+// flushed at once, so that a script reading a pipe has every durable ID even if this
+// process is killed at the next append (stdout to a pipe is otherwise buffered); when the
+// output does not take them, no further entry is appended and the error says which
+// entries are durable. `root` names the log in messages.
+absl::Status AppendEntries(Wal* wal, const std::string& root, const std::string& key,
+                           const std::vector<std::string>& entries, bool batch, bool print_each,
+                           std::ostream& out, std::vector<uint64_t>* ids) {
+  auto printed = [&](size_t from) -> absl::Status {
+    if (!print_each) return absl::OkStatus();
+    std::vector<uint64_t> these(ids->begin() + from, ids->end());
+    if (PrintIds(these, out)) return absl::OkStatus();
+    return absl::UnavailableError(
+        absl::StrCat("writing ", IdsForMessage(these), " of stream '", absl::CEscape(key), "' in ",
+                     root, " to standard output failed; entries up to ID ", ids->back(),
+                     " are durable, and no later entry was appended"));
+  };
   if (batch) {
-    absl::StatusOr<IdRange> ids = wal->AppendBatch(key, entries);
-    if (!ids.ok()) return ids.status();
-    for (uint64_t id = ids->first; id < ids->end; ++id) out << id << "\n";
-    if (flush_each) out.flush();
-    return absl::OkStatus();
+    absl::StatusOr<IdRange> range = wal->AppendBatch(key, entries);
+    if (!range.ok()) return range.status();
+    for (uint64_t id = range->first; id < range->end; ++id) ids->push_back(id);
+    return printed(0);
   }
   for (const std::string& entry : entries) {
     absl::StatusOr<uint64_t> id = wal->Append(key, entry);
     if (!id.ok()) return id.status();
-    out << *id << "\n";
-    if (flush_each) out.flush();
+    ids->push_back(*id);
+    IRONWAL_RETURN_IF_ERROR(printed(ids->size() - 1));
   }
   return absl::OkStatus();
 }
@@ -133,12 +160,28 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
 
   absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, mode);
   if (!wal.ok()) return Failure("append", wal.status(), err);
-  // Strict appends return durable, and so do batches in the batch mode.
+  // Strict appends return durable, and so do batches in the batch mode: their IDs are
+  // printed as they return. The others are durable once Close has synced them, and their
+  // IDs are printed only then: every ID the tool prints is durable, in every mode.
   const bool durable_on_return =
       mode == SyncMode::kStrict || (mode == SyncMode::kBatchOnly && args.Has("--batch"));
-  absl::Status appended = AppendEntries(wal->get(), key, entries, args.Has("--batch"),
-                                        /*flush_each=*/durable_on_return, out);
-  absl::Status closed = (*wal)->Close();  // Syncs what kBatchOnly and kAsync left.
+  std::vector<uint64_t> ids;
+  absl::Status appended = AppendEntries(wal->get(), *root, key, entries, args.Has("--batch"),
+                                        /*print_each=*/durable_on_return, out, &ids);
+  absl::Status closed = (*wal)->Close();
+  if (!durable_on_return && !ids.empty()) {
+    if (!closed.ok()) {
+      err << "ironwal append: " << IdsForMessage(ids)
+          << " were appended, but closing the log failed: they may not be durable\n";
+    } else if (!PrintIds(ids, out)) {
+      // The entries are in the log; only their IDs are lost to the caller.
+      return Failure("append",
+                     absl::UnavailableError(absl::StrCat(
+                         "writing ", IdsForMessage(ids), " of stream '", absl::CEscape(key),
+                         "' in ", *root, " to standard output failed; those entries are durable")),
+                     err);
+    }
+  }
   if (!appended.ok()) return Failure("append", appended, err);
   if (!closed.ok()) return Failure("append", closed, err);
   return kExitOk;

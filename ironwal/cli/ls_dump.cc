@@ -167,6 +167,11 @@ absl::Status DumpFrom(Wal* wal, const std::string& key, uint64_t from, uint64_t 
       out << it->id() << "\t"
           << (format == "hex" ? absl::BytesToHexString(value) : absl::CEscape(value)) << "\n";
     }
+    if (!out) {  // Output is buffered: the failure may have hit an earlier entry.
+      return absl::UnavailableError(absl::StrCat(
+          "writing the entries of stream '", absl::CEscape(key),
+          "' to standard output failed at or before ID ", it->id(), "; the output is incomplete"));
+    }
     *next = it->id() + 1;
   }
   return it->status();

@@ -317,6 +317,33 @@ TEST(CliTest, AppendFileReadsPipesAndProcfsToTheirEnd) {
   EXPECT_THAT(lines[1], ::testing::EndsWith("/proc/self/cmdline\\000"));
 }
 
+// Output the tool could not write (standard output on a full disk: /dev/full) fails the
+// command, whatever it printed: `ironwal dump ... > backup` must not exit 0 with half a
+// backup. A strict append stops at the first ID it cannot print and says which entries
+// are durable.
+TEST(CliTest, OutputThatCannotBeWrittenFailsTheCommand) {
+  ASSERT_TRUE(FileExists("/dev/full")) << "this test writes to /dev/full, which is missing";
+  const std::string root = FreshDir("full-output");
+  WriteEntries(root, "s", 3);
+  RunOptions full;
+  full.stdout_path = "/dev/full";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"ls", root}, {"dump", root, "s"}, {"verify", root}, {"--help"}}) {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    const ToolResult r = RunTool(args, "", full);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("writing standard output failed"));
+  }
+  const ToolResult r = RunTool({"append", root, "s"}, "a\nb\n", full);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("writing ID 3 of stream 's' in " + root +
+                               " to standard output failed; entries up to ID 3 are durable"));
+  // The first entry is in the log; the second was never appended.
+  const ToolResult dump = RunTool({"dump", root, "s", "--from", "3"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(dump.out, "3\ta\n");
+}
+
 TEST(CliTest, AppendToAMissingFileFailsNamingIt) {
   const std::string root = FreshDir("append-missing");
   const ToolResult r = RunTool({"append", root, "s", "--file", root + "/nope"});

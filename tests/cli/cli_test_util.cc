@@ -98,7 +98,9 @@ ToolResult RunTool(const std::vector<std::string>& args, const std::string& inpu
     WriteBytes(in, input);
     posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
   }
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const std::string& stdout_path = options.stdout_path.empty() ? out : options.stdout_path;
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   ToolResult result;
@@ -119,7 +121,7 @@ ToolResult RunTool(const std::vector<std::string>& args, const std::string& inpu
   }
   const int status = WaitOrKill(pid, options.timeout_ms, &result.timed_out);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadBytes(out);
+  if (options.stdout_path.empty()) result.out = ReadBytes(out);
   result.err = ReadBytes(err);
   return result;
 }

@@ -26,6 +26,9 @@ struct RunOptions {
   bool stdin_pipe = false;
   // Kill the tool (SIGKILL) if it has not exited after this many milliseconds; 0: wait.
   int timeout_ms = 0;
+  // When set, standard output goes to this file (say "/dev/full") instead of being
+  // captured in ToolResult::out.
+  std::string stdout_path;
 };
 
 // The path of //ironwal/cli:ironwal in the test's runfiles.

@@ -1,0 +1,167 @@
+// What the tool does with its standard output, run in process (RunAppend, RunDump) with
+// output buffers that record each flush or refuse bytes past a limit.
+//
+// `ironwal append` prints only durable IDs: strict appends (and batches in the batch mode)
+// print and flush each ID as it returns, so a script reading the tool's stdout through a
+// pipe has every durable ID even if the tool is killed before it exits; the other modes
+// print once Close has synced. Output that cannot be written (a full disk) fails the
+// command and says which entries are durable; a strict append stops appending.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "ironwal/cli/commands.h"
+#include "ironwal/wal/wal.h"
+
+namespace ironwal {
+namespace cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+std::string FreshRoot(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+// How many entries stream `key` of `root` holds for a reader (read-only open): what is
+// in the files, not what a writer still buffers. -1 when the open fails.
+int64_t EntriesInFiles(const std::string& root, const std::string& key) {
+  WalOptions options;
+  options.root = root;
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+  if (!wal.ok()) return -1;
+  absl::StatusOr<StreamInfo> info = (*wal)->GetStreamInfo(key);
+  return info.ok() ? static_cast<int64_t>(info->next_id) : -1;
+}
+
+// At each flush: the whole output so far, and how many entries of `key` were in the files.
+class FlushRecorder : public std::stringbuf {
+ public:
+  FlushRecorder(std::string root, std::string key) : root_(std::move(root)), key_(std::move(key)) {}
+  const std::vector<std::pair<std::string, int64_t>>& flushed() const { return flushed_; }
+
+ protected:
+  int sync() override {
+    flushed_.emplace_back(str(), EntriesInFiles(root_, key_));
+    return 0;
+  }
+
+ private:
+  const std::string root_, key_;
+  std::vector<std::pair<std::string, int64_t>> flushed_;
+};
+
+// Takes `room` bytes, then refuses every byte (as a full disk does).
+class FullAfter : public std::streambuf {
+ public:
+  explicit FullAfter(size_t room) : room_(room) {}
+  const std::string& taken() const { return taken_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    if (taken_.size() >= room_) return traits_type::eof();
+    taken_.push_back(traits_type::to_char_type(c));
+    return c;
+  }
+
+ private:
+  const size_t room_;
+  std::string taken_;
+};
+
+std::vector<std::pair<std::string, int64_t>> AppendAndRecordFlushes(
+    const std::string& root, const std::vector<std::string>& flags, const std::string& input) {
+  FlushRecorder recorder(root, "s");
+  std::ostream out(&recorder);
+  std::ostringstream err;
+  std::istringstream in(input);
+  std::vector<std::string> args = {root, "s"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  EXPECT_EQ(RunAppend(args, in, out, err), 0) << err.str();
+  return recorder.flushed();
+}
+
+TEST(CliOutputTest, StrictAppendsFlushEachIdAsItIsPrinted) {
+  EXPECT_THAT(AppendAndRecordFlushes(FreshRoot("strict"), {}, "a\nb\nc\n"),
+              ElementsAre(Pair("0\n", 1), Pair("0\n1\n", 2), Pair("0\n1\n2\n", 3)));
+}
+
+TEST(CliOutputTest, ADurableBatchFlushesItsIdsTogether) {
+  EXPECT_THAT(AppendAndRecordFlushes(FreshRoot("strict-batch"), {"--batch"}, "a\nb\n"),
+              ElementsAre(Pair("0\n1\n", 2)));
+  EXPECT_THAT(
+      AppendAndRecordFlushes(FreshRoot("batch-mode"), {"--batch", "--sync", "batch"}, "a\nb\n"),
+      ElementsAre(Pair("0\n1\n", 2)));
+}
+
+// Appends that return before they are durable (kAsync, single appends in kBatchOnly) are
+// printed once Close has synced them: by then the files hold every entry printed.
+TEST(CliOutputTest, AppendsNotYetDurableArePrintedAfterTheClose) {
+  EXPECT_THAT(AppendAndRecordFlushes(FreshRoot("async"), {"--sync", "async"}, "a\nb\n"),
+              ElementsAre(Pair("0\n1\n", 2)));
+  EXPECT_THAT(AppendAndRecordFlushes(FreshRoot("batch-single"), {"--sync", "batch"}, "a\n"),
+              ElementsAre(Pair("0\n", 1)));
+}
+
+// A strict append whose ID cannot be printed stops there: the caller is told which
+// entries are durable, and none follows that it was not told about.
+TEST(CliOutputTest, AStrictAppendStopsAtTheFirstIdItCannotPrint) {
+  const std::string root = FreshRoot("strict-full");
+  FullAfter full(/*room=*/2);  // "0\n"
+  std::ostream out(&full);
+  std::ostringstream err;
+  std::istringstream in("a\nb\nc\nd\n");
+  EXPECT_EQ(RunAppend({root, "s"}, in, out, err), 1);
+  EXPECT_EQ(full.taken(), "0\n");
+  EXPECT_THAT(err.str(), HasSubstr("writing ID 1 of stream 's' in " + root +
+                                   " to standard output failed; entries up to ID 1 are durable, "
+                                   "and no later entry was appended"));
+  EXPECT_EQ(EntriesInFiles(root, "s"), 2);
+}
+
+// In kAsync the entries are durable once the log is closed; output that fails after that
+// fails the command, naming the IDs the caller did not get.
+TEST(CliOutputTest, AnAsyncAppendWhoseIdsCannotBePrintedNamesThem) {
+  const std::string root = FreshRoot("async-full");
+  FullAfter full(/*room=*/0);
+  std::ostream out(&full);
+  std::ostringstream err;
+  std::istringstream in("a\nb\nc\n");
+  EXPECT_EQ(RunAppend({root, "s", "--sync", "async"}, in, out, err), 1);
+  EXPECT_THAT(full.taken(), IsEmpty());
+  EXPECT_THAT(err.str(), HasSubstr("writing IDs [0, 2] of stream 's' in " + root +
+                                   " to standard output failed; those entries are durable"));
+  EXPECT_EQ(EntriesInFiles(root, "s"), 3);
+}
+
+TEST(CliOutputTest, ADumpStopsWhenItsOutputFails) {
+  const std::string root = FreshRoot("dump-full");
+  {
+    std::ostringstream ids, err;
+    std::istringstream in(std::string(1000, 'x') + "\n" + std::string(1000, 'y') + "\n");
+    ASSERT_EQ(RunAppend({root, "s", "--batch"}, in, ids, err), 0) << err.str();
+  }
+  FullAfter full(/*room=*/100);
+  std::ostream out(&full);
+  std::ostringstream err;
+  EXPECT_EQ(RunDump({root, "s"}, out, err), 1);
+  EXPECT_EQ(full.taken(), "0\t" + std::string(98, 'x'));
+  EXPECT_THAT(err.str(), HasSubstr("writing the entries of stream 's' to standard output failed "
+                                   "at or before ID 0; the output is incomplete"));
+}
+
+}  // namespace
+}  // namespace cli
+}  // namespace ironwal
