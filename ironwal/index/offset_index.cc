@@ -11,8 +11,8 @@ namespace ironwal {
 namespace internal {
 namespace {
 
+// `id` relative to a chunk (a 64-bit value: past the chunk's slots when it does not fit).
 bool IdBefore(uint64_t id, const OffsetIndex::Slot& slot) { return id < slot.value; }
-bool SlotBefore(const OffsetIndex::Slot& slot, uint64_t offset) { return slot.value < offset; }
 
 // Slots of the chunk that follows a full one: a quarter of the slots so far, so that the
 // spare slots stay a small part of the index however it grows.
@@ -48,12 +48,12 @@ const OffsetIndex::Chunk& OffsetIndex::View::SearchChunks(size_t i) const {
 
 uint64_t OffsetIndex::View::StartAt(size_t slot) const {
   const Chunk& chunk = ChunkOfFrame(slot);
-  return chunk.starts[slot - chunk.first_slot].value;
+  return chunk.IdAt(slot - chunk.first_slot);
 }
 
 uint64_t OffsetIndex::View::OffsetAt(size_t slot) const {
   const Chunk& chunk = ChunkOfFrame(slot);
-  return chunk.offsets[slot - chunk.first_slot].value;
+  return chunk.OffsetAt(slot - chunk.first_slot);
 }
 
 size_t OffsetIndex::View::FrameChunks() const {
@@ -78,8 +78,8 @@ size_t OffsetIndex::View::FrameHolding(uint64_t id) const {
   const size_t k = static_cast<size_t>(it - chunks) - 1;
   const Chunk& chunk = chunks[k];
   const Slot* const first = chunk.starts;
-  const Slot* const found =
-      std::upper_bound(first, first + (ChunkFramesEnd(k) - chunk.first_slot), id, IdBefore);
+  const Slot* const found = std::upper_bound(first, first + (ChunkFramesEnd(k) - chunk.first_slot),
+                                             id - chunk.first_id, IdBefore);
   return chunk.first_slot + static_cast<size_t>(found - first) - 1;
 }
 
@@ -91,7 +91,7 @@ std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
   if (guess < view.count) {
     const Chunk& chunk = view.ChunkOfFrame(static_cast<size_t>(guess));
     const size_t j = static_cast<size_t>(guess - chunk.first_slot);
-    if (chunk.starts[j].value == id) return View::LocationIn(chunk, j);
+    if (chunk.starts[j].value == id - chunk.first_id) return View::LocationIn(chunk, j);
   }
   if (id >= view.StartAt(view.count)) return std::nullopt;
   return view.LocationOf(view.FrameHolding(id));
@@ -115,26 +115,38 @@ std::optional<FrameLocation> OffsetIndex::FrameAt(uint64_t offset) const {
   if (it == view.chunks) return std::nullopt;
   const size_t k = static_cast<size_t>(it - view.chunks) - 1;
   const Chunk& chunk = view.chunks[k];
-  const size_t frames = view.ChunkFramesEnd(k) - chunk.first_slot;
-  const Slot* const found =
-      std::lower_bound(chunk.offsets, chunk.offsets + frames, offset, SlotBefore);
-  if (found == chunk.offsets + frames || found->value != offset) return std::nullopt;
-  return view.LocationOf(chunk.first_slot + static_cast<size_t>(found - chunk.offsets));
+  // The first frame of the chunk starting at or after `offset` (a slot's offset depends on
+  // its place in the chunk, so the search decodes each value it looks at).
+  size_t low = 0;
+  size_t high = view.ChunkFramesEnd(k) - chunk.first_slot;
+  const size_t frames = high;
+  while (low < high) {
+    const size_t mid = low + (high - low) / 2;
+    if (chunk.OffsetAt(mid) < offset) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  if (low == frames || chunk.OffsetAt(low) != offset) return std::nullopt;
+  return View::LocationIn(chunk, low);
 }
 
 // ---- The publisher ----
 
-void OffsetIndex::ListChunk(uint64_t first_slot, std::vector<Slot> starts,
-                            std::vector<Slot> offsets) {
+void OffsetIndex::ListChunk(uint64_t first_slot, uint64_t first_id, uint64_t first_offset,
+                            std::vector<Slot> starts, std::vector<Slot> offsets) {
   Chunk chunk;
   chunk.first_slot = first_slot;
-  chunk.first_id = starts.front().value;
-  chunk.first_offset = offsets.front().value;
+  chunk.first_id = first_id;
+  chunk.first_offset = first_offset;
   chunk.starts = starts.data();
   chunk.offsets = offsets.data();
   tail_starts_ = starts.data();
   tail_offsets_ = offsets.data();
   tail_first_slot_ = first_slot;
+  tail_first_id_ = first_id;
+  tail_first_offset_ = first_offset;
   tail_end_slot_ = first_slot + std::min(starts.size(), offsets.size());
   MutexLock lock(&mu_);
   storage_.push_back(std::move(starts));  // moving a vector keeps its storage where it is
@@ -164,15 +176,20 @@ void OffsetIndex::AddChunk(size_t n) {
   const size_t slots = NextChunkSlots(n + 1);
   std::vector<Slot> starts(slots);
   std::vector<Slot> offsets(slots);
-  starts[0] = end_id_.load(std::memory_order_relaxed);
-  offsets[0] = end_offset_.load(std::memory_order_relaxed);
-  ListChunk(n, std::move(starts), std::move(offsets));
+  starts[0] = 0;  // the end's slot, relative to itself
+  offsets[0] = 0;
+  ListChunk(n, end_id_.load(std::memory_order_relaxed), end_offset_.load(std::memory_order_relaxed),
+            std::move(starts), std::move(offsets));
 }
 
-void OffsetIndex::OutOfOrder(uint64_t start_id, uint64_t offset, uint32_t entry_count) const {
+void OffsetIndex::OutOfOrder(uint64_t start_id, uint64_t offset, uint32_t entry_count,
+                             uint64_t frame_size) const {
   const uint64_t end = end_id_.load(std::memory_order_relaxed);
   const uint64_t end_offset = end_offset_.load(std::memory_order_relaxed);
   IRONWAL_CHECK(entry_count > 0) << "frame at " << offset;
+  IRONWAL_CHECK(frame_size >= kMinFrameSize && frame_size - kMinFrameSize <= kSlotMax)
+      << "frame at " << offset << " of " << frame_size << " bytes: a frame is its " << kMinFrameSize
+      << "-byte header and at most 2^32 - 1 bytes more";
   IRONWAL_CHECK(start_id == end) << "frame " << start_id << " after " << end;
   IRONWAL_CHECK(offset == end_offset) << "frame at " << offset << " after " << end_offset;
   IRONWAL_CHECK(false) << "OutOfOrder called for a frame in order";
@@ -184,53 +201,113 @@ void OffsetIndex::Publish(uint64_t start_id, uint64_t offset, uint32_t entry_cou
   const size_t n = count_.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_FALSE(entry_count == 0 || start_id != end_id_.load(std::memory_order_relaxed) ||
                          offset != end_offset_.load(std::memory_order_relaxed))) {
-    OutOfOrder(start_id, offset, entry_count);
+    OutOfOrder(start_id, offset, entry_count, frame_size);
   }
   // Slot n holds this frame's start (the previous end); slot n + 1 becomes the end, in the
-  // same chunk: a full tail is followed by a chunk starting at slot n.
-  if (ABSL_PREDICT_FALSE(n + 1 >= tail_end_slot_)) AddChunk(n);
+  // same chunk: a full tail, or one the end does not fit (see Slot), is followed by a
+  // chunk starting at slot n, which a frame of the format's sizes fits. (A value that
+  // fits decodes exactly, so the size needs no check of its own on this path.)
+  uint64_t j = n + 1 - tail_first_slot_;
+  uint64_t id = start_id + entry_count - tail_first_id_;
+  uint64_t at = offset + frame_size - tail_first_offset_ - kMinFrameSize * j;
+  if (ABSL_PREDICT_FALSE(n + 1 >= tail_end_slot_ || (id | at) > kSlotMax)) {
+    j = 1;
+    id = entry_count;
+    at = frame_size - kMinFrameSize;
+    if (at > kSlotMax) OutOfOrder(start_id, offset, entry_count, frame_size);
+    AddChunk(n);
+  }
   // No reader reads slot n + 1 before the count below says it may.
-  tail_starts_[n + 1 - tail_first_slot_].value = start_id + entry_count;
-  tail_offsets_[n + 1 - tail_first_slot_].value = offset + frame_size;
+  tail_starts_[j].value = static_cast<uint32_t>(id);
+  tail_offsets_[j].value = static_cast<uint32_t>(at);
   count_.store(n + 1, std::memory_order_release);
   end_offset_.store(offset + frame_size, std::memory_order_release);
   end_id_.store(start_id + entry_count, std::memory_order_release);
 }
 
+void OffsetIndex::Frames::AddToNewPart(uint64_t start_id, uint64_t offset) {
+  const Part& last = parts_.back();
+  const size_t j = last.starts.size() - 1;
+  IRONWAL_CHECK(j > 0) << "frames out of order, or a frame larger than the format allows, at "
+                       << offset;
+  Part part;
+  part.first_id = last.first_id + last.starts[j].value;
+  part.first_offset = last.first_offset + kMinFrameSize * j + last.offsets[j].value;
+  const uint64_t id = start_id - part.first_id;
+  const uint64_t at = offset - part.first_offset - kMinFrameSize;
+  IRONWAL_CHECK((id | at) <= kSlotMax)
+      << "frames out of order, or a frame larger than the format allows, at " << offset;
+  part.starts = {Slot(0), Slot(static_cast<uint32_t>(id))};
+  part.offsets = {Slot(0), Slot(static_cast<uint32_t>(at))};
+  parts_.push_back(std::move(part));  // moving a part keeps its slots where they are
+}
+
+void OffsetIndex::Frames::Append(Frames&& later) {
+  if (later.empty()) return;
+  if (empty()) {
+    parts_ = std::move(later.parts_);
+    return;
+  }
+  // These frames' last ends where `later`'s first starts: that slot ends this part and
+  // begins later's first.
+  const Part& first = later.parts_.front();
+  Add(first.first_id, first.first_offset);
+  for (Part& part : later.parts_) parts_.push_back(std::move(part));
+  later.parts_.clear();
+}
+
+size_t OffsetIndex::Frames::size() const {
+  // Parts overlap by one slot; the last part's last slot is a frame's start (the end is
+  // added by PublishAll).
+  size_t slots = 0;
+  for (const Part& part : parts_) slots += part.starts.size();
+  return parts_.empty() ? 0 : slots - (parts_.size() - 1);
+}
+
 void OffsetIndex::PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset) {
   if (frames.empty()) return;
-  std::vector<Slot>& starts = frames.starts_;
-  std::vector<Slot>& offsets = frames.offsets_;
-  // Each frame holds at least one ID and one byte; the first continues the index. One
-  // branch-free pass, then one check, so that a walk over a million frames pays little.
-  bool increasing = starts.back().value < end_id && offsets.back().value < end_offset;
-  for (size_t i = 1; i < starts.size(); ++i) {
-    increasing &=
-        (starts[i - 1].value < starts[i].value) & (offsets[i - 1].value < offsets[i].value);
-  }
-  IRONWAL_CHECK(increasing) << "frames out of order, ending at " << end_offset;
   const size_t n = count_.load(std::memory_order_relaxed);
-  IRONWAL_CHECK(starts.front().value == end_id_.load(std::memory_order_relaxed))
-      << "frame " << starts.front().value << " after " << end_id_.load(std::memory_order_relaxed);
-  IRONWAL_CHECK(offsets.front().value == end_offset_.load(std::memory_order_relaxed))
-      << "frame at " << offsets.front().value << " after "
+  const Frames::Part& front = frames.parts_.front();
+  IRONWAL_CHECK(front.first_id == end_id_.load(std::memory_order_relaxed))
+      << "frame " << front.first_id << " after " << end_id_.load(std::memory_order_relaxed);
+  IRONWAL_CHECK(front.first_offset == end_offset_.load(std::memory_order_relaxed))
+      << "frame at " << front.first_offset << " after "
       << end_offset_.load(std::memory_order_relaxed);
-  const size_t added = starts.size();
   // The end's slot (Reserve made room for it).
-  starts.push_back(end_id);
-  offsets.push_back(end_offset);
-  // A reserve estimate that was far too high is given back (the index lives as long as
-  // the segment is read); a modest one is kept as the chunk's room for later frames.
-  if (starts.capacity() > starts.size() + starts.size() / 4 + 64) {
-    starts.shrink_to_fit();
-    offsets.shrink_to_fit();
+  frames.Add(end_id, end_offset);
+  // Each frame holds at least one ID and kMinFrameSize bytes: in a part's relative slots,
+  // IDs increase and offsets do not decrease (Frames::Add made the last part hold the end
+  // only if it fits). One branch-free pass a part, then one check, so that a walk over a
+  // million frames pays little.
+  size_t slot = n;
+  for (size_t p = 0; p < frames.parts_.size(); ++p) {
+    Frames::Part& part = frames.parts_[p];
+    std::vector<Slot>& starts = part.starts;
+    std::vector<Slot>& offsets = part.offsets;
+    bool increasing = starts.size() >= 2;
+    for (size_t i = 1; i < starts.size(); ++i) {
+      increasing &=
+          (starts[i - 1].value < starts[i].value) & (offsets[i - 1].value <= offsets[i].value);
+    }
+    IRONWAL_CHECK(increasing) << "frames out of order, ending at " << end_offset;
+    const size_t slots = starts.size();
+    // A reserve estimate that was far too high is given back (the index lives as long as
+    // the segment is read); a modest one is kept: the last part's as the chunk's room for
+    // later frames.
+    if (starts.capacity() > slots + slots / 4 + 64) {
+      starts.shrink_to_fit();
+      offsets.shrink_to_fit();
+    }
+    if (p + 1 == frames.parts_.size()) {
+      starts.resize(starts.capacity());  // uninitialised slots (see Slot), not copies
+      offsets.resize(offsets.capacity());
+    }
+    // Each part becomes the chunk starting at `slot` (for the first, the old end, which
+    // its first slot repeats): nothing is copied.
+    ListChunk(slot, part.first_id, part.first_offset, std::move(starts), std::move(offsets));
+    slot += slots - 1;
   }
-  starts.resize(starts.capacity());  // uninitialised slots (see Slot), not copies
-  offsets.resize(offsets.capacity());
-  // The walk's arrays become the chunk starting at slot n (the old end, which its first
-  // slot repeats): nothing is copied.
-  ListChunk(n, std::move(starts), std::move(offsets));
-  count_.store(n + added, std::memory_order_release);
+  count_.store(slot, std::memory_order_release);
   end_offset_.store(end_offset, std::memory_order_release);
   end_id_.store(end_id, std::memory_order_release);
 }

@@ -18,9 +18,11 @@
 // offsets); slot frame_count() holds the published end. The arrays are cut into chunks
 // that never move once allocated: a chunk is the slots [first, first + capacity), and the
 // next chunk starts at its predecessor's last used slot, which both hold (so a frame's two
-// slots are always in one chunk). A directory lists the chunks (first slot, first ID,
-// first offset, addresses); it is published by an atomic pointer and appended in place,
-// and replaced (kept until the index is destroyed) only when it is full, doubling.
+// slots are always in one chunk). A slot holds 32 bits relative to its chunk (see Slot):
+// 8 bytes a frame; a value that does not fit starts the next chunk. A directory lists the chunks
+// (first slot, first ID, first offset, addresses); it is published by an atomic pointer and
+// appended in place, and replaced (kept until the index is destroyed) only when it is full,
+// doubling.
 //
 // Publish writes the new end's slot, then stores the frame count with release; a reader
 // loads the count with acquire, then the directory and its size (acquire), and reads only
@@ -36,12 +38,14 @@
 #define IRONWAL_INDEX_OFFSET_INDEX_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
 
 #include "ironwal/base/mutex.h"
@@ -82,46 +86,76 @@ class OffsetIndex {
   // The published frame starting at byte `offset`, or nullopt.
   std::optional<FrameLocation> FrameAt(uint64_t offset) const;
 
-  // One slot of the index's arrays: a uint64_t that a vector's resize leaves
-  // uninitialised (the publisher fills each slot before publishing it; zero-filling every
-  // doubling would cost more than the publications themselves).
+  // Every frame is at least its 32-byte header, and at most the header and 2^32 - 1 bytes
+  // of payload with 2^32 - 1 entries (the format's 32-bit fields). The slots' encoding
+  // (below) relies on it: a frame of these sizes always fits a chunk that starts with
+  // it. Publish and PublishAll IRONWAL_CHECK that each frame fits.
+  static constexpr uint64_t kMinFrameSize = 32;
+
+  // One slot of the index's arrays, relative to its chunk: slot j of a chunk holds its ID
+  // less the chunk's first ID, and its offset less the chunk's first offset and
+  // kMinFrameSize bytes for each slot before it, each in 32 bits (8 bytes a frame, not
+  // 16). A value that does not fit starts a new chunk; one frame always fits. A vector's
+  // resize leaves a Slot uninitialised (the publisher fills each slot before publishing
+  // it; zero-filling every chunk would cost more than the publications themselves).
   struct Slot {
     Slot() {}  // NOLINT(modernize-use-equals-default): deliberately uninitialised
-    Slot(uint64_t v) : value(v) {}  // NOLINT(google-explicit-constructor)
-    uint64_t value;
+    Slot(uint32_t v) : value(v) {}  // NOLINT(google-explicit-constructor)
+    uint32_t value;
   };
 
   // Frames a walk collected (recovery's scan, a sealed segment's indexing) before they are
   // published together: where each starts, in order. A frame ends where the next starts,
-  // the last at the end given to PublishAll.
+  // the last at the end given to PublishAll. Held in parts, each a chunk to be (its first
+  // slot the previous part's last): one part unless a value does not fit a part's 32-bit
+  // slots, or parts were appended.
   class Frames {
    public:
     // Room for `n` frames (a walk's estimate from the segment's size), and the end.
     void Reserve(size_t n) {
-      starts_.reserve(n + 1);
-      offsets_.reserve(n + 1);
+      Part& part = Tail();
+      part.starts.reserve(n + 1);
+      part.offsets.reserve(n + 1);
     }
     void Add(uint64_t start_id, uint64_t offset) {
-      starts_.push_back(start_id);
-      offsets_.push_back(offset);
+      Part& part = Tail();
+      if (part.starts.empty()) {
+        part.first_id = start_id;
+        part.first_offset = offset;
+      }
+      const uint64_t id = start_id - part.first_id;
+      const uint64_t at = offset - part.first_offset - kMinFrameSize * part.starts.size();
+      if (ABSL_PREDICT_FALSE((id | at) > kSlotMax)) return AddToNewPart(start_id, offset);
+      part.starts.push_back(static_cast<uint32_t>(id));
+      part.offsets.push_back(static_cast<uint32_t>(at));
     }
-    // Adds `later`'s frames after these (a walk of the segment's next stretch).
-    void Append(const Frames& later) {
-      starts_.insert(starts_.end(), later.starts_.begin(), later.starts_.end());
-      offsets_.insert(offsets_.end(), later.offsets_.begin(), later.offsets_.end());
-    }
-    size_t size() const { return starts_.size(); }
-    bool empty() const { return starts_.empty(); }
+    // Adds `later`'s frames after these (a walk of the segment's next stretch, starting
+    // where these end): its parts are taken over, not copied.
+    void Append(Frames&& later);
+    size_t size() const;
+    bool empty() const { return parts_.empty() || parts_.front().starts.empty(); }
 
    private:
     friend class OffsetIndex;
-    std::vector<Slot> starts_;
-    std::vector<Slot> offsets_;
+    struct Part {
+      uint64_t first_id = 0;
+      uint64_t first_offset = 0;
+      std::vector<Slot> starts;
+      std::vector<Slot> offsets;
+    };
+    Part& Tail() {
+      if (ABSL_PREDICT_FALSE(parts_.empty())) parts_.emplace_back();
+      return parts_.back();
+    }
+    // A part starting at the last slot of the current one, then the slot.
+    ABSL_ATTRIBUTE_NOINLINE void AddToNewPart(uint64_t start_id, uint64_t offset);
+    std::vector<Part> parts_;
   };
 
   // Publishes `frames`, whose last one ends at ID `end_id` and byte `end_offset`, at once
   // (one lock): IRONWAL_CHECKs that they continue from end_id() and end_offset() and that
-  // IDs and offsets increase. The arrays become a chunk of the index, not copied.
+  // IDs and offsets increase (by a frame's least size). Each part of the arrays becomes a
+  // chunk of the index, not copied.
   void PublishAll(Frames frames, uint64_t end_id, uint64_t end_offset);
 
   uint64_t segment_start_id() const { return segment_start_id_; }
@@ -149,13 +183,19 @@ class OffsetIndex {
  private:
   // One chunk of the arrays, as the directory lists it: slots [first_slot, first_slot +
   // capacity) at `starts` and `offsets`. first_id and first_offset are its first slot's
-  // values (copied here so that a search by ID or offset reads only the directory).
+  // values, which its slots are relative to (see Slot).
   struct Chunk {
     uint64_t first_slot;
     uint64_t first_id;
     uint64_t first_offset;
     const Slot* starts;
     const Slot* offsets;
+
+    // The values of the chunk's slot j.
+    uint64_t IdAt(size_t j) const { return first_id + starts[j].value; }
+    uint64_t OffsetAt(size_t j) const {
+      return first_offset + kMinFrameSize * j + offsets[j].value;
+    }
   };
   // The chunks in order. Entries below `size` are written before `size` is stored
   // (release) and never change; the publisher appends at `size` while readers read below.
@@ -173,11 +213,16 @@ class OffsetIndex {
     size_t chunk_count = 0;
 
     // The chunk holding frame i (and so slots i and i + 1), for i < count; also the
-    // chunk holding slot i for i <= count. The last chunk is tried first (all of a walk's
-    // index, and the frames a writer appends last).
+    // chunk holding slot i for i <= count. The last two chunks are tried first (all of a
+    // walk's index, and the frames a writer appends last).
     const Chunk& ChunkOfFrame(size_t i) const {
       const Chunk& last = chunks[chunk_count - 1];
-      return i >= last.first_slot ? last : SearchChunks(i);
+      if (i >= last.first_slot) return last;
+      // Then the one before it (a split scan's first half).
+      if (chunk_count == 2 || i >= chunks[chunk_count - 2].first_slot) {
+        return chunks[chunk_count - 2];
+      }
+      return SearchChunks(i);
     }
     const Chunk& SearchChunks(size_t i) const;
     // The values of slot i (i <= count).
@@ -190,11 +235,11 @@ class OffsetIndex {
     // Frame j of `chunk` (slots j and j + 1 of it).
     static FrameLocation LocationIn(const Chunk& chunk, size_t j) {
       FrameLocation loc;
-      loc.start_id = chunk.starts[j].value;
-      loc.offset = chunk.offsets[j].value;
+      loc.start_id = chunk.IdAt(j);
+      loc.offset = chunk.OffsetAt(j);
       // A frame ends where the next begins (the last one at the end's slot).
-      loc.entry_count = static_cast<uint32_t>(chunk.starts[j + 1].value - loc.start_id);
-      loc.size = chunk.offsets[j + 1].value - loc.offset;
+      loc.entry_count = chunk.starts[j + 1].value - chunk.starts[j].value;
+      loc.size = kMinFrameSize + (chunk.offsets[j + 1].value - chunk.offsets[j].value);
       return loc;
     }
     // The index of the frame holding `id`, for an id in [segment start, slot count).
@@ -210,12 +255,15 @@ class OffsetIndex {
   // (its first slot a copy of the end, slot n; room for slot n + 1 and more). OutOfOrder
   // dies saying how a frame does not continue the index.
   ABSL_ATTRIBUTE_NOINLINE void AddChunk(size_t n);
-  // Lists the chunk whose first slot is `first_slot` and whose slots are `starts` and
-  // `offsets` (as many as their sizes; their storage never moves once listed), and makes
-  // it the publisher's tail.
-  void ListChunk(uint64_t first_slot, std::vector<Slot> starts, std::vector<Slot> offsets);
+  // Lists the chunk whose first slot is `first_slot` (ID `first_id` at `first_offset`)
+  // and whose slots are `starts` and `offsets` (as many as their sizes; their storage
+  // never moves once listed), and makes it the publisher's tail.
+  void ListChunk(uint64_t first_slot, uint64_t first_id, uint64_t first_offset,
+                 std::vector<Slot> starts, std::vector<Slot> offsets);
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void OutOfOrder(uint64_t start_id, uint64_t offset,
-                                                       uint32_t entry_count) const;
+                                                       uint32_t entry_count,
+                                                       uint64_t frame_size) const;
+  static constexpr uint64_t kSlotMax = UINT32_MAX;
   template <typename Fn>
   static void ForEachIn(const View& view, Fn& fn);
 
@@ -224,10 +272,13 @@ class OffsetIndex {
 
   const uint64_t segment_start_id_;
   // The publisher's tail chunk (only the publisher reads or writes these): slot s is at
-  // tail_starts_[s - tail_first_slot_], for s below tail_end_slot_.
+  // tail_starts_[s - tail_first_slot_], for s below tail_end_slot_, relative to
+  // tail_first_id_ and tail_first_offset_.
   Slot* tail_starts_ = nullptr;
   Slot* tail_offsets_ = nullptr;
   uint64_t tail_first_slot_ = 0;
+  uint64_t tail_first_id_ = 0;
+  uint64_t tail_first_offset_ = 0;
   uint64_t tail_end_slot_ = 0;  // 0 before the first chunk: the first Publish adds one
   // The current directory (null before the first chunk; stored with release).
   std::atomic<const Directory*> directory_{nullptr};

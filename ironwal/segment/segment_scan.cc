@@ -368,13 +368,18 @@ absl::Status WalkFirstHalf(const RandomAccessFile& file, const ScanOptions& opti
                            Env::Thread* thread, SecondHalf* half, SegmentScan* scan,
                            StampTally* stamps, OffsetIndex::Frames* frames) {
   FrameCursor cursor(&file, 0, half->begin, options.buffer_size);
+  // The frames' reserve is for this half's bytes: the second half's frames are appended
+  // as parts of their own, so room for them here would stay unused.
+  const uint64_t file_size = scan->file_size;
+  scan->file_size = half->begin;
   const absl::Status first = VerifyWhileValid(&cursor, scan, frames, stamps);
+  scan->file_size = file_size;
   thread->Join();
   IRONWAL_RETURN_IF_ERROR(first);
   if (scan->valid_end != half->begin || scan->end_id != half->first_id || half->frames.empty()) {
     return absl::OkStatus();
   }
-  frames->Append(half->frames);
+  frames->Append(std::move(half->frames));
   stamps->Merge(half->stamps);
   scan->end_id = half->run.end_id;
   scan->valid_end = half->run.valid_end;

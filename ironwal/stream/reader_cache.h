@@ -46,7 +46,7 @@ namespace internal {
 
 class ReaderCache {
  public:
-  // Heap bytes of shelved indexes kept by default (16 bytes a frame: 4 Mi frames).
+  // Heap bytes of shelved indexes kept by default (8 bytes a frame: 8 Mi frames).
   static constexpr uint64_t kDefaultIndexBytes = 64ull << 20;
 
   // capacity >= 1.

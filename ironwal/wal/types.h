@@ -184,7 +184,7 @@ struct MemoryUsage {
   // Of those, the buffers of kAsync writers evicted without a flush (no descriptor): kept
   // together near max_open_segments x write_buffer_size (the oldest are written past it).
   uint64_t evicted_write_buffers = 0;
-  // The offset indexes of the streams' active segments: 16 bytes a frame, and up to about
+  // The offset indexes of the streams' active segments: 8 bytes a frame, and up to about
   // a quarter more in room for the next frames (chunks that never move, nothing copied or
   // kept when they grow). Bounded per stream by its segment's frames (max_segment_size,
   // max_entries_per_segment), not by a total: it grows with the streams.

@@ -123,15 +123,15 @@ TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
       // Everything below a published end is findable and consistent.
       auto frame = index.Find(end - 1);
       ASSERT_TRUE(frame.has_value()) << end;
-      ASSERT_EQ(frame->offset, frame->start_id * 10);
-      ASSERT_EQ(frame->size, 10u);
+      ASSERT_EQ(frame->offset, frame->start_id * 40);
+      ASSERT_EQ(frame->size, 40u);
     }
   });
-  for (uint64_t i = 0; i < 20000; ++i) index.Publish(i, i * 10, 1, 10);
+  for (uint64_t i = 0; i < 20000; ++i) index.Publish(i, i * 40, 1, 40);
   done = true;
   reader.join();
   EXPECT_EQ(index.frame_count(), 20000u);
-  EXPECT_GT(index.MemoryUsage(), 20000u * 16);
+  EXPECT_GT(index.MemoryUsage(), 20000u * 8);
 }
 
 // The publication protocol (offset_index.h): Publish writes the new end's slot without a
@@ -142,7 +142,7 @@ TEST(OffsetIndexTest, ReadersNeverSeeAFrameBeforeItIsPublished) {
 // so a frame whose end slot were not yet written would show a wrong one), each starts
 // where the one before ends, and the published end agrees with the last frame.
 uint32_t EntriesOf(uint64_t i) { return static_cast<uint32_t>(1 + i % 3); }
-uint64_t SizeOf(uint64_t i) { return 30 + (i * 7) % 50; }
+uint64_t SizeOf(uint64_t i) { return 32 + (i * 7) % 50; }
 
 TEST(OffsetIndexTest, AReaderRacingTheWriterSeesWholeFramesWithoutGaps) {
   constexpr uint64_t kStart = 1000;
@@ -222,24 +222,24 @@ TEST(OffsetIndexTest, PublishAndPublishAllAlternate) {
   OffsetIndex index(0);
   OffsetIndex::Frames walk;
   walk.Reserve(3);
-  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 10);
-  index.PublishAll(std::move(walk), 3, 30);
-  for (uint64_t i = 3; i < 200; ++i) index.Publish(i, i * 10, 1, 10);
+  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 40);
+  index.PublishAll(std::move(walk), 3, 120);
+  for (uint64_t i = 3; i < 200; ++i) index.Publish(i, i * 40, 1, 40);
   OffsetIndex::Frames more;
-  for (uint64_t i = 200; i < 205; ++i) more.Add(i, i * 10);
-  index.PublishAll(std::move(more), 205, 2050);
-  index.Publish(205, 2050, 2, 20);
+  for (uint64_t i = 200; i < 205; ++i) more.Add(i, i * 40);
+  index.PublishAll(std::move(more), 205, 8200);
+  index.Publish(205, 8200, 2, 80);
   EXPECT_EQ(index.frame_count(), 206u);
   EXPECT_EQ(index.end_id(), 207u);
-  EXPECT_EQ(index.end_offset(), 2070u);
+  EXPECT_EQ(index.end_offset(), 8280u);
   for (uint64_t i = 0; i < 205; ++i) {
-    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
-    ASSERT_THAT(index.FrameAt(i * 10), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 40, 1, 40))) << i;
+    ASSERT_THAT(index.FrameAt(i * 40), Optional(IsFrame(i, i * 40, 1, 40))) << i;
   }
-  EXPECT_THAT(index.Find(206), Optional(IsFrame(205, 2050, 2, 20)));
+  EXPECT_THAT(index.Find(206), Optional(IsFrame(205, 8200, 2, 80)));
   EXPECT_EQ(index.Find(207), std::nullopt);
-  EXPECT_EQ(index.EndOffsetBelow(205), 2050u);
-  EXPECT_EQ(index.EndOffsetBelow(207), 2070u);
+  EXPECT_EQ(index.EndOffsetBelow(205), 8200u);
+  EXPECT_EQ(index.EndOffsetBelow(207), 8280u);
 }
 
 }  // namespace
@@ -249,14 +249,24 @@ class OffsetIndexTestPeer {
  public:
   struct ChunkAt {
     uint64_t first_slot;
+    uint64_t first_id;
+    uint64_t first_offset;
     const OffsetIndex::Slot* starts;
     const OffsetIndex::Slot* offsets;
+
+    // The values of the chunk's slot j (slots hold them relative to the chunk).
+    uint64_t IdAt(size_t j) const { return first_id + starts[j].value; }
+    uint64_t OffsetAt(size_t j) const {
+      return first_offset + OffsetIndex::kMinFrameSize * j + offsets[j].value;
+    }
   };
   static std::vector<ChunkAt> Chunks(const OffsetIndex& index) {
     const OffsetIndex::View view = index.Load();
     std::vector<ChunkAt> chunks;
     for (size_t k = 0; k < view.chunk_count; ++k) {
-      chunks.push_back({view.chunks[k].first_slot, view.chunks[k].starts, view.chunks[k].offsets});
+      const OffsetIndex::Chunk& chunk = view.chunks[k];
+      chunks.push_back(
+          {chunk.first_slot, chunk.first_id, chunk.first_offset, chunk.starts, chunk.offsets});
     }
     return chunks;
   }
@@ -275,48 +285,50 @@ namespace {
 // freed chunk or directory would be reported as a use after free.
 TEST(OffsetIndexTest, AChunkNeverMoves) {
   OffsetIndex index(0);
-  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 10, 1, 10);  // the first chunk, full
+  for (uint64_t i = 0; i < 63; ++i) index.Publish(i, i * 40, 1, 40);  // the first chunk, full
   const std::vector<OffsetIndexTestPeer::ChunkAt> before = OffsetIndexTestPeer::Chunks(index);
   ASSERT_EQ(before.size(), 1u);
   const OffsetIndex::Slot* const starts = before[0].starts;
   const OffsetIndex::Slot* const offsets = before[0].offsets;
   const void* const directory = OffsetIndexTestPeer::Directory(index);
   uint64_t next = 63;
-  for (; next < 3000; ++next) index.Publish(next, next * 10, 1, 10);
+  for (; next < 3000; ++next) index.Publish(next, next * 40, 1, 40);
   OffsetIndex::Frames walk;
-  for (; next < 3010; ++next) walk.Add(next, next * 10);
-  index.PublishAll(std::move(walk), 3010, 30100);
-  index.Publish(3010, 30100, 1, 10);
+  for (; next < 3010; ++next) walk.Add(next, next * 40);
+  index.PublishAll(std::move(walk), 3010, 3010 * 40);
+  index.Publish(3010, 3010 * 40, 1, 40);
   const std::vector<OffsetIndexTestPeer::ChunkAt> after = OffsetIndexTestPeer::Chunks(index);
   ASSERT_GT(after.size(), 4u) << "the directory was replaced at least once";
   ASSERT_NE(OffsetIndexTestPeer::Directory(index), directory);
   EXPECT_EQ(after[0].starts, starts) << "the first chunk moved";
   EXPECT_EQ(after[0].offsets, offsets);
   for (uint64_t i = 0; i <= 63; ++i) {  // the 63 frames and their end
-    ASSERT_EQ(starts[i].value, i);
-    ASSERT_EQ(offsets[i].value, i * 10);
+    ASSERT_EQ(before[0].IdAt(i), i);
+    ASSERT_EQ(before[0].OffsetAt(i), i * 40);
   }
   // Each chunk starts at the previous one's last used slot, which both hold, and every
   // frame is found in its chunk.
   for (size_t k = 1; k < after.size(); ++k) {
     const OffsetIndexTestPeer::ChunkAt& chunk = after[k];
     ASSERT_GT(chunk.first_slot, after[k - 1].first_slot) << k;
-    ASSERT_EQ(chunk.starts[0].value, chunk.first_slot) << k;
-    ASSERT_EQ(after[k - 1].starts[chunk.first_slot - after[k - 1].first_slot].value,
-              chunk.first_slot)
+    ASSERT_EQ(chunk.IdAt(0), chunk.first_slot) << k;
+    ASSERT_EQ(chunk.OffsetAt(0), chunk.first_slot * 40) << k;
+    ASSERT_EQ(after[k - 1].IdAt(chunk.first_slot - after[k - 1].first_slot), chunk.first_slot) << k;
+    ASSERT_EQ(after[k - 1].OffsetAt(chunk.first_slot - after[k - 1].first_slot),
+              chunk.first_slot * 40)
         << k;
   }
   EXPECT_EQ(index.frame_count(), 3011u);
   for (uint64_t i = 0; i < 3011; ++i) {
-    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
-    ASSERT_THAT(index.FrameAt(i * 10), Optional(IsFrame(i, i * 10, 1, 10))) << i;
-    ASSERT_EQ(index.EndOffsetBelow(i), i * 10) << i;
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 40, 1, 40))) << i;
+    ASSERT_THAT(index.FrameAt(i * 40), Optional(IsFrame(i, i * 40, 1, 40))) << i;
+    ASSERT_EQ(index.EndOffsetBelow(i), i * 40) << i;
   }
   uint64_t visited = 0;
   index.ForEachFrame([&](const FrameLocation& frame) {
     ASSERT_EQ(frame.start_id, visited);
-    ASSERT_EQ(frame.offset, visited * 10);
-    ASSERT_EQ(frame.size, 10u);
+    ASSERT_EQ(frame.offset, visited * 40);
+    ASSERT_EQ(frame.size, 40u);
     ++visited;
   });
   EXPECT_EQ(visited, 3011u);
@@ -328,45 +340,178 @@ TEST(OffsetIndexTest, PublishFillsTheRoomAWalkReserved) {
   OffsetIndex index(0);
   OffsetIndex::Frames walk;
   walk.Reserve(20);  // 21 slots: 3 frames and their end leave 17
-  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 10);
-  index.PublishAll(std::move(walk), 3, 30);
+  for (uint64_t i = 0; i < 3; ++i) walk.Add(i, i * 40);
+  index.PublishAll(std::move(walk), 3, 120);
   const std::vector<OffsetIndexTestPeer::ChunkAt> walked = OffsetIndexTestPeer::Chunks(index);
   ASSERT_EQ(walked.size(), 1u);
   uint64_t next = 3;
-  for (; next < 20; ++next) index.Publish(next, next * 10, 1, 10);  // slots 4..20
+  for (; next < 20; ++next) index.Publish(next, next * 40, 1, 40);  // slots 4..20
   ASSERT_EQ(OffsetIndexTestPeer::Chunks(index).size(), 1u) << "the reserved room was not used";
-  EXPECT_EQ(walked[0].starts[20].value, 20u);
-  EXPECT_EQ(walked[0].offsets[20].value, 200u);
-  index.Publish(next, next * 10, 1, 10);  // slot 21: past the room, a chunk from slot 20
+  EXPECT_EQ(walked[0].IdAt(20), 20u);
+  EXPECT_EQ(walked[0].OffsetAt(20), 800u);
+  index.Publish(next, next * 40, 1, 40);  // slot 21: past the room, a chunk from slot 20
   const std::vector<OffsetIndexTestPeer::ChunkAt> grown = OffsetIndexTestPeer::Chunks(index);
   ASSERT_EQ(grown.size(), 2u);
   EXPECT_EQ(grown[1].first_slot, 20u);
   for (uint64_t i = 0; i <= 20; ++i) {
-    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 10, 1, 10))) << i;
+    ASSERT_THAT(index.Find(i), Optional(IsFrame(i, i * 40, 1, 40))) << i;
   }
 }
 
 // Growth copies nothing and leaves little spare: an index built by Publish, and one that
 // took a walk's arrays and then grew by one frame, hold at most about a quarter more than
-// their frames' slots (16 bytes a frame), and no replaced arrays.
+// their frames' slots (8 bytes a frame), and no replaced arrays.
 TEST(OffsetIndexTest, GrowthKeepsTheSpareSlotsSmall) {
   constexpr uint64_t kFrames = 100000;
-  constexpr size_t kSlotBytes = 2 * sizeof(uint64_t);
+  constexpr size_t kSlotBytes = 2 * sizeof(uint32_t);
   OffsetIndex published(0);
-  for (uint64_t i = 0; i < kFrames; ++i) published.Publish(i, i * 10, 1, 10);
+  for (uint64_t i = 0; i < kFrames; ++i) published.Publish(i, i * 40, 1, 40);
   EXPECT_LE(published.MemoryUsage(), kFrames * kSlotBytes * 5 / 4 + 8192);
   EXPECT_GE(published.MemoryUsage(), kFrames * kSlotBytes);
 
   OffsetIndex walked(0);
   OffsetIndex::Frames walk;
   walk.Reserve(kFrames);
-  for (uint64_t i = 0; i < kFrames; ++i) walk.Add(i, i * 10);
-  walked.PublishAll(std::move(walk), kFrames, kFrames * 10);
+  for (uint64_t i = 0; i < kFrames; ++i) walk.Add(i, i * 40);
+  walked.PublishAll(std::move(walk), kFrames, kFrames * 40);
   const size_t after_walk = walked.MemoryUsage();
-  walked.Publish(kFrames, kFrames * 10, 1, 10);
+  walked.Publish(kFrames, kFrames * 40, 1, 40);
   EXPECT_LE(walked.MemoryUsage(), after_walk + kFrames * kSlotBytes / 4 + 8192);
-  EXPECT_THAT(walked.Find(kFrames), Optional(IsFrame(kFrames, kFrames * 10, 1, 10)));
-  EXPECT_THAT(walked.Find(kFrames - 1), Optional(IsFrame(kFrames - 1, (kFrames - 1) * 10, 1, 10)));
+  EXPECT_THAT(walked.Find(kFrames), Optional(IsFrame(kFrames, kFrames * 40, 1, 40)));
+  EXPECT_THAT(walked.Find(kFrames - 1), Optional(IsFrame(kFrames - 1, (kFrames - 1) * 40, 1, 40)));
+}
+
+// Slots hold 32-bit values relative to their chunk. Frames as large as the format allows
+// (2^32 - 1 entries; a header and 2^32 - 1 bytes) soon leave that range: each value that
+// does not fit starts a chunk of its own, by Publish and in a walk's parts, and every
+// search decodes the right 64-bit IDs and offsets across them.
+constexpr uint64_t kMostEntries = UINT32_MAX;
+constexpr uint64_t kLargestFrame = OffsetIndex::kMinFrameSize + UINT32_MAX;
+
+// Frame i of a log mixing the largest frames with small ones.
+FrameLocation HugeOrSmall(uint64_t i, uint64_t start_id, uint64_t offset) {
+  const bool huge = i % 3 != 1;
+  return FrameLocation{start_id, offset, static_cast<uint32_t>(huge ? kMostEntries : 1 + i % 5),
+                       huge ? kLargestFrame - i % 2 : OffsetIndex::kMinFrameSize + i};
+}
+
+std::vector<FrameLocation> HugeFrames(uint64_t first_id, size_t count) {
+  std::vector<FrameLocation> frames;
+  uint64_t id = first_id, offset = 0;
+  for (size_t i = 0; i < count; ++i) {
+    frames.push_back(HugeOrSmall(i, id, offset));
+    id = frames.back().end_id();
+    offset = frames.back().end_offset();
+  }
+  return frames;
+}
+
+void ExpectFindsEach(const OffsetIndex& index, const std::vector<FrameLocation>& frames) {
+  ASSERT_EQ(index.frame_count(), frames.size());
+  for (const FrameLocation& f : frames) {
+    const auto is_f = Optional(IsFrame(f.start_id, f.offset, f.entry_count, f.size));
+    ASSERT_THAT(index.Find(f.start_id), is_f) << f.start_id;
+    ASSERT_THAT(index.Find(f.end_id() - 1), is_f) << f.start_id;
+    ASSERT_THAT(index.FrameAt(f.offset), is_f) << f.offset;
+    ASSERT_EQ(index.FrameAt(f.offset + 1), std::nullopt) << f.offset;
+    ASSERT_EQ(index.EndOffsetBelow(f.start_id), f.offset);
+    ASSERT_EQ(index.EndOffsetBelow(f.end_id()), f.end_offset());
+  }
+  EXPECT_EQ(index.end_id(), frames.back().end_id());
+  EXPECT_EQ(index.end_offset(), frames.back().end_offset());
+  EXPECT_EQ(index.Find(frames.back().end_id()), std::nullopt);
+  size_t visited = 0;
+  index.ForEachFrame([&](const FrameLocation& f) {
+    const FrameLocation& want = frames[visited++];
+    ASSERT_EQ(f.start_id, want.start_id);
+    ASSERT_EQ(f.offset, want.offset);
+    ASSERT_EQ(f.size, want.size);
+  });
+  EXPECT_EQ(visited, frames.size());
+}
+
+TEST(OffsetIndexTest, ValuesBeyond32BitsStartChunksOfTheirOwn) {
+  const std::vector<FrameLocation> frames = HugeFrames(7, 40);
+  OffsetIndex published(7);
+  for (const FrameLocation& f : frames)
+    published.Publish(f.start_id, f.offset, f.entry_count, f.size);
+  EXPECT_GT(OffsetIndexTestPeer::Chunks(published).size(), 20u);
+  ExpectFindsEach(published, frames);
+
+  // A walk of the same frames: in parts, published at once; then the same frames walked
+  // in two halves joined by Append (a split scan).
+  OffsetIndex walked(7);
+  OffsetIndex::Frames walk;
+  walk.Reserve(frames.size());
+  for (const FrameLocation& f : frames) walk.Add(f.start_id, f.offset);
+  EXPECT_EQ(walk.size(), frames.size());
+  walked.PublishAll(std::move(walk), frames.back().end_id(), frames.back().end_offset());
+  EXPECT_GT(OffsetIndexTestPeer::Chunks(walked).size(), 20u);
+  ExpectFindsEach(walked, frames);
+
+  for (size_t split : {size_t{1}, size_t{2}, size_t{3}, size_t{20}, size_t{39}}) {
+    SCOPED_TRACE(split);
+    OffsetIndex joined(7);
+    OffsetIndex::Frames first, second;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      (i < split ? first : second).Add(frames[i].start_id, frames[i].offset);
+    }
+    first.Append(std::move(second));
+    EXPECT_EQ(first.size(), frames.size());
+    joined.PublishAll(std::move(first), frames.back().end_id(), frames.back().end_offset());
+    ExpectFindsEach(joined, frames);
+  }
+}
+
+// Small frames whose IDs and offsets are far past 2^32 fit as long as each chunk spans
+// less: the values are relative to the chunk.
+TEST(OffsetIndexTest, FarIdsAndOffsetsAreRelativeToTheirChunk) {
+  constexpr uint64_t kFar = uint64_t{1} << 40;
+  OffsetIndex index(kFar);
+  index.Publish(kFar, 0, 1, kLargestFrame);  // two of the largest frames: offsets past 2^33
+  index.Publish(kFar + 1, kLargestFrame, 1, kLargestFrame);
+  const uint64_t base = 2 * kLargestFrame;
+  auto is_small = [&](uint64_t i) {
+    return Optional(IsFrame(kFar + 2 + 2 * i, base + 50 * i, 2, 50));
+  };
+  OffsetIndex::Frames walk;
+  for (uint64_t i = 0; i < 100; ++i) walk.Add(kFar + 2 + 2 * i, base + 50 * i);
+  index.PublishAll(std::move(walk), kFar + 202, base + 5000);
+  for (uint64_t i = 100; i < 300; ++i) index.Publish(kFar + 2 + 2 * i, base + 50 * i, 2, 50);
+  // The second large frame's end does not fit the first chunk (2^33 - 2 bytes past its
+  // first slot): a chunk of its own; then the walk's part and the chunks after it.
+  const std::vector<OffsetIndexTestPeer::ChunkAt> chunks = OffsetIndexTestPeer::Chunks(index);
+  ASSERT_GE(chunks.size(), 3u);
+  EXPECT_EQ(chunks[1].first_slot, 1u);
+  EXPECT_EQ(chunks[1].OffsetAt(1), base);
+  for (uint64_t i = 0; i < 300; ++i) {
+    ASSERT_THAT(index.Find(kFar + 2 + 2 * i + 1), is_small(i)) << i;
+    ASSERT_THAT(index.FrameAt(base + 50 * i), is_small(i)) << i;
+  }
+  EXPECT_THAT(index.Find(kFar + 1), Optional(IsFrame(kFar + 1, kLargestFrame, 1, kLargestFrame)));
+  EXPECT_EQ(index.Find(kFar - 1), std::nullopt);
+  EXPECT_EQ(index.FrameAt(base - 50), std::nullopt);
+}
+
+TEST(OffsetIndexDeathTest, AFrameIsAtLeastItsHeaderAndAtMostTheFormatsLargest) {
+  OffsetIndex index(0);
+  EXPECT_DEATH(index.Publish(0, 0, 1, OffsetIndex::kMinFrameSize - 1), "a frame is its 32-byte");
+  EXPECT_DEATH(index.Publish(0, 0, 1, kLargestFrame + 1), "a frame is its 32-byte");
+  index.Publish(0, 0, 1, kLargestFrame);
+  EXPECT_EQ(index.end_offset(), kLargestFrame);
+  // A walk's frame smaller than a header dies when it is added, one too large when its
+  // end is.
+  EXPECT_DEATH(
+      {
+        OffsetIndex::Frames too_small;
+        too_small.Add(1, kLargestFrame);
+        too_small.Add(2, kLargestFrame + 31);
+      },
+      "frames out of order");
+  OffsetIndex::Frames too_large;
+  too_large.Add(1, kLargestFrame);
+  EXPECT_DEATH(index.PublishAll(std::move(too_large), 2, 2 * kLargestFrame + 1),
+               "larger than the format allows");
 }
 
 }  // namespace

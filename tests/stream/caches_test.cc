@@ -148,12 +148,12 @@ TEST(ReaderCacheTest, ConcurrentLookupsWithEvictionReturnTheSegmentAskedFor) {
   EXPECT_GT(hint_hits.load(), 0u);
 }
 
-// A sealed segment's reader over an index of `frames` one-entry frames of 10 bytes.
+// A sealed segment's reader over an index of `frames` one-entry frames of 40 bytes.
 std::shared_ptr<SegmentReader> SealedReader(MemEnv* env, uint64_t start, int frames) {
   const std::string path = "/s" + std::to_string(start);
   EXPECT_TRUE(WriteFileAtomically(env, path, "").ok());
   auto index = std::make_shared<OffsetIndex>(start);
-  for (int i = 0; i < frames; ++i) index->Publish(start + i, 10 * i, 1, 10);
+  for (int i = 0; i < frames; ++i) index->Publish(start + i, 40 * i, 1, 40);
   auto reader = SegmentReader::OpenSealedIndexed(env, path, index, SegmentReaderOptions());
   EXPECT_TRUE(reader.ok()) << reader.status();
   return *reader;

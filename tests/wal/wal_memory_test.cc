@@ -36,7 +36,7 @@ class WalMemoryTest : public ::testing::Test,
   WalMemoryTest() : WalTestBase(&mem_env_) {}
 };
 
-// One frame per append: the active index holds 16 bytes a frame, and about a quarter more
+// One frame per append: the active index holds 8 bytes a frame, and about a quarter more
 // in room for later frames (its chunks grow by a quarter of the slots so far and are never
 // copied). A reader of the active segment shares that index: it is not counted again.
 TEST_F(WalMemoryTest, TheActiveIndexGrowsWithItsFramesAndIsCountedOnce) {
@@ -48,10 +48,10 @@ TEST_F(WalMemoryTest, TheActiveIndexGrowsWithItsFramesAndIsCountedOnce) {
   ASSERT_OK(wal_->Flush());
   ASSERT_THAT(wal_->Get("s", 500), IsOkAndHolds("entry"));  // a reader of the active segment
   const MemoryUsage usage = wal_->ApproximateMemoryUsage();
-  EXPECT_GE(usage.active_indexes, 16 * kFrames);
+  EXPECT_GE(usage.active_indexes, 8 * kFrames);
   // 1,001 slots in chunks of about 1,200 (a doubling index would hold 2,048 and keep the
   // 1,024 it outgrew), plus the chunk directory.
-  EXPECT_LE(usage.active_indexes, 16 * kFrames * 5 / 4 + 4096);
+  EXPECT_LE(usage.active_indexes, 8 * kFrames * 5 / 4 + 4096);
   EXPECT_EQ(usage.sealed_indexes, 0u);
   EXPECT_EQ(usage.frame_cache, 0u);
   EXPECT_GT(usage.write_buffers, 0u);  // the open writer's buffer
@@ -70,8 +70,8 @@ TEST_F(WalMemoryTest, SealedIndexesAreCountedAndTruncationGivesThemBack) {
   for (uint64_t i = 0; i < kEntries; ++i) ASSERT_THAT(wal_->Append("s", entry), IsOkAndHolds(i));
   for (uint64_t i = 0; i < kEntries; i += 7) ASSERT_THAT(wal_->Get("s", i), IsOkAndHolds(entry));
   const MemoryUsage before = wal_->ApproximateMemoryUsage();
-  // Each sealed segment's index holds its frames' slots: more than 16 bytes a frame.
-  EXPECT_GT(before.sealed_indexes, 16 * (kEntries - 20));
+  // Each sealed segment's index holds its frames' slots: more than 8 bytes a frame.
+  EXPECT_GT(before.sealed_indexes, 8 * (kEntries - 20));
   EXPECT_GT(before.active_indexes, 0u);
   ASSERT_OK_AND_ASSIGN(const StreamInfo info, wal_->GetStreamInfo("s"));
   ASSERT_GT(info.segment_count, 20u);
@@ -167,7 +167,7 @@ TEST_F(WalMemoryTest, PendingStreamsAreNotRecoveredToBeCounted) {
   EXPECT_EQ(wal_->ApproximateMemoryUsage().active_indexes, 0u);
   ASSERT_THAT(wal_->Get("a", 7), IsOkAndHolds("entry"));  // recovers "a" only
   const uint64_t one = wal_->ApproximateMemoryUsage().active_indexes;
-  EXPECT_GE(one, 16u * 100);
+  EXPECT_GE(one, 8u * 100);
   ASSERT_OK(wal_->RecoverPendingStreams());
   EXPECT_GT(wal_->ApproximateMemoryUsage().active_indexes, one);  // and b
 }
