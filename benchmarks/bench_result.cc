@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -10,6 +14,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -56,11 +61,12 @@ Percentiles ComputePercentiles(std::vector<double> micros) {
   return p;
 }
 
-void SetLatencyFields(const std::vector<double>& micros, double seconds, Result* result) {
-  const Percentiles p = ComputePercentiles(micros);
-  result->ops = micros.size();
+void SetLatencyFields(std::vector<double> micros, double seconds, Result* result) {
+  const size_t ops = micros.size();
+  const Percentiles p = ComputePercentiles(std::move(micros));
+  result->ops = ops;
   result->seconds = seconds;
-  result->ops_per_s = seconds > 0 ? static_cast<double>(micros.size()) / seconds : 0;
+  result->ops_per_s = seconds > 0 ? static_cast<double>(ops) / seconds : 0;
   result->p50_us = p.p50_us;
   result->p99_us = p.p99_us;
 }
@@ -78,6 +84,11 @@ std::optional<uint64_t> PeakRssKb() {
 }
 
 bool ResetPeakRss() {
+#if defined(__GLIBC__)
+  // Memory freed before (an earlier phase's Wal, closed) stays resident in the allocator
+  // until trimmed, and the reset peak would start from it.
+  malloc_trim(0);
+#endif
   std::ofstream clear_refs("/proc/self/clear_refs");
   if (!clear_refs) return false;
   clear_refs << "5";

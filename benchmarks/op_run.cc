@@ -89,7 +89,7 @@ Result Summarize(OpRun* run, const Tally& tally) {
   if (run->time_each_op) {
     std::vector<double> all;
     for (const std::vector<double>& m : tally.micros) all.insert(all.end(), m.begin(), m.end());
-    SetLatencyFields(all, tally.seconds, &result);
+    SetLatencyFields(std::move(all), tally.seconds, &result);
   } else {
     result.ops = tally.ops;
     result.seconds = tally.seconds;
