@@ -28,9 +28,9 @@
 // loads the count with acquire, then the directory and its size (acquire), and reads only
 // slots up to that count, so it sees whole frames and no gap, without anyone taking a
 // lock. A chunk needed for a frame is allocated and listed before the count that makes
-// the frame visible. Nothing is ever copied: a walk's arrays (PublishAll) become a chunk
-// whole, and a full chunk is followed by a new one of a quarter of the slots so far (at
-// least 64), so the spare slots are at most about a quarter of those used.
+// the frame visible. Nothing is ever copied: each part of a walk's arrays (PublishAll)
+// becomes a chunk whole, and a full chunk is followed by a new one of a quarter of the
+// slots so far (at least 64), so the spare slots are at most about a quarter of those used.
 //
 // Thread-safety: one publisher (external synchronization between publishers) and any
 // number of concurrent readers.
