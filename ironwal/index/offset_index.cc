@@ -93,7 +93,24 @@ std::optional<FrameLocation> OffsetIndex::Find(uint64_t id) const {
     const size_t j = static_cast<size_t>(guess - chunk.first_slot);
     if (chunk.starts[j].value == id - chunk.first_id) return View::LocationIn(chunk, j);
   }
-  if (id >= view.StartAt(view.count)) return std::nullopt;
+  return FindInFrames(view, id);
+}
+
+std::optional<FrameLocation> OffsetIndex::FindInFrames(const View& view, uint64_t id) const {
+  const uint64_t end = view.StartAt(view.count);
+  if (id >= end) return std::nullopt;
+  // Frames of several entries (batches): the frame the ID's place among the IDs suggests
+  // (right when the frames hold as many entries each), then a binary search.
+  const double place =
+      static_cast<double>(id - segment_start_id_) / static_cast<double>(end - segment_start_id_);
+  const size_t suggested =
+      std::min(view.count - 1, static_cast<size_t>(place * static_cast<double>(view.count)));
+  const Chunk& chunk = view.ChunkOfFrame(suggested);
+  const size_t j = suggested - chunk.first_slot;
+  const uint64_t relative = id - chunk.first_id;
+  if (chunk.starts[j].value <= relative && relative < chunk.starts[j + 1].value) {
+    return View::LocationIn(chunk, j);
+  }
   return view.LocationOf(view.FrameHolding(id));
 }
 

@@ -250,6 +250,9 @@ class OffsetIndex {
     size_t ChunkFramesEnd(size_t k) const;
   };
   View Load() const;
+  // Find past its fast path (frames of one entry): frames of several, or none.
+  ABSL_ATTRIBUTE_NOINLINE std::optional<FrameLocation> FindInFrames(const View& view,
+                                                                    uint64_t id) const;
 
   // The publisher's slow paths, out of line. AddChunk adds the chunk that frame `n` starts
   // (its first slot a copy of the end, slot n; room for slot n + 1 and more). OutOfOrder

@@ -381,6 +381,44 @@ TEST(OffsetIndexTest, GrowthKeepsTheSpareSlotsSmall) {
   EXPECT_THAT(walked.Find(kFrames - 1), Optional(IsFrame(kFrames - 1, (kFrames - 1) * 40, 1, 40)));
 }
 
+// Find for frames of several entries guesses the frame from the ID's place among the
+// index's IDs (exact when every frame holds as many), then searches: every ID of uniform
+// batches, of batches of mixed sizes, and of a log whose frames hold 1 to 1,000 entries
+// is found in its own frame, by Publish and by a walk, across chunks.
+TEST(OffsetIndexTest, FramesOfSeveralEntriesAreFoundWhereverTheGuessLands) {
+  for (const auto& entries_of : std::vector<uint32_t (*)(uint64_t)>{
+           [](uint64_t) -> uint32_t { return 10; },
+           [](uint64_t i) -> uint32_t { return static_cast<uint32_t>(1 + i % 7); },
+           [](uint64_t i) -> uint32_t { return i % 50 == 3 ? 1000 : 2; }}) {
+    std::vector<FrameLocation> frames;
+    uint64_t id = 500, offset = 0;
+    for (uint64_t i = 0; i < 700; ++i) {
+      frames.push_back(FrameLocation{id, offset, entries_of(i), 40 + i % 9});
+      id = frames.back().end_id();
+      offset = frames.back().end_offset();
+    }
+    OffsetIndex published(500);
+    OffsetIndex walked(500);
+    OffsetIndex::Frames walk;
+    for (const FrameLocation& f : frames) {
+      published.Publish(f.start_id, f.offset, f.entry_count, f.size);
+      walk.Add(f.start_id, f.offset);
+    }
+    walked.PublishAll(std::move(walk), id, offset);
+    for (const OffsetIndex* index : {&published, &walked}) {
+      for (const FrameLocation& f : frames) {
+        for (uint64_t in = f.start_id; in < f.end_id(); ++in) {
+          ASSERT_THAT(index->Find(in),
+                      Optional(IsFrame(f.start_id, f.offset, f.entry_count, f.size)))
+              << in;
+        }
+      }
+      EXPECT_EQ(index->Find(id), std::nullopt);
+      EXPECT_EQ(index->Find(499), std::nullopt);
+    }
+  }
+}
+
 // Slots hold 32-bit values relative to their chunk. Frames as large as the format allows
 // (2^32 - 1 entries; a header and 2^32 - 1 bytes) soon leave that range: each value that
 // does not fit starts a chunk of its own, by Publish and in a walk's parts, and every
