@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/ironwal.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace {
 
@@ -28,8 +29,8 @@ using ironwal::WalOptions;
 
 // A fresh root under TEST_TMPDIR for each test.
 std::string FreshRoot(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string root = ironwal::JoinPath(tmp != nullptr ? tmp : "/tmp", "umbrella_" + name);
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  const std::string root = ironwal::JoinPath(tmp, "umbrella_" + name);
   ironwal::Env* env = ironwal::Env::Default();
   absl::StatusOr<std::vector<std::string>> streams = env->GetChildren(root);
   EXPECT_TRUE(absl::IsNotFound(streams.status())) << root << " exists already";

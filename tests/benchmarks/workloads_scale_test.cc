@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 #include "benchmarks/bench_result.h"
 
@@ -26,8 +27,8 @@ using ::testing::IsEmpty;
 class WorkloadsScaleTest : public ::testing::Test {
  protected:
   WorkloadsScaleTest() {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    config_.dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/scale";
+    const std::string tmp = ::ironwal::testing::TestTmpDir();
+    config_.dir = tmp + "/scale";
     std::filesystem::create_directories(config_.dir);
     config_.scale = 1000;
   }

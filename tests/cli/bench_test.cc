@@ -16,6 +16,7 @@
 
 #include "ironwal/testing/json.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace ironwal {
 namespace cli {
@@ -44,9 +45,8 @@ BenchRun Bench(const std::vector<std::string>& args) {
 class BenchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    ASSERT_NE(tmp, nullptr);
-    dir_ = std::string(tmp) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const std::string tmp = ::ironwal::testing::TestTmpDir();
+    dir_ = tmp + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     ASSERT_TRUE(std::filesystem::create_directories(dir_));
   }

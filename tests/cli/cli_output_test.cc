@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 
 #include "ironwal/cli/commands.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -29,8 +30,8 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 
 std::string FreshRoot(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  return tmp + "/" + name;
 }
 
 // How many entries stream `key` of `root` holds for a reader (read-only open): what is

@@ -22,6 +22,7 @@
 #include "ironwal/env/env.h"
 #include "ironwal/format/names.h"
 #include "ironwal/testing/file_surgery.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/wal/wal.h"
 
 extern char** environ;
@@ -35,10 +36,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string TmpDir() {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return tmp != nullptr ? tmp : "/tmp";
-}
+std::string TmpDir() { return ::ironwal::testing::TestTmpDir(); }
 
 // Waits for `pid` up to `timeout_ms` (0: forever) through a pidfd; kills it (SIGKILL) when
 // the time runs out. The wait status, and whether it was killed.

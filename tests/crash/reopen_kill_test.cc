@@ -42,6 +42,7 @@
 #include "ironwal/env/env_wrapper.h"
 #include "ironwal/env/io_error.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -285,10 +286,9 @@ int Reap(pid_t pid) {
 class ReopenKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
+    const std::string tmp = ::ironwal::testing::TestTmpDir();
     static int tests = 0;  // One directory per test, also under --gtest_repeat.
-    dir_ = JoinPath(tmp != nullptr ? tmp : "/tmp",
-                    absl::StrCat("reopen_kill.", getpid(), ".", ++tests));
+    dir_ = JoinPath(tmp, absl::StrCat("reopen_kill.", getpid(), ".", ++tests));
     ASSERT_OK(CreateDirRecursively(Env::Default(), dir_));
     base_ = JoinPath(dir_, "killed-writer");
     const pid_t pid = fork();

@@ -226,10 +226,9 @@ const char* ModeName(SyncMode mode) {
 class SigkillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
+    const std::string tmp = ::ironwal::testing::TestTmpDir();
     static int calls = 0;
-    root_ = JoinPath(tmp != nullptr ? tmp : "/tmp",
-                     absl::StrCat("sigkill_test.", getpid(), ".", ++calls));
+    root_ = JoinPath(tmp, absl::StrCat("sigkill_test.", getpid(), ".", ++calls));
     ASSERT_OK(CreateDirRecursively(Env::Default(), root_));
   }
 

@@ -25,6 +25,7 @@
 #include "ironwal/env/posix_env.h"
 #include "ironwal/env/sim_env.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace ironwal {
 
@@ -50,11 +51,11 @@ struct PosixEnvFactory {
   static std::unique_ptr<Env> Make() { return NewPosixEnv(); }
   static std::string Root() {
     static int runs = 0;  // Keeps roots apart under --gtest_repeat.
-    const char* tmp = std::getenv("TEST_TMPDIR");
+    const std::string tmp = ::ironwal::testing::TestTmpDir();
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
     const std::string name = absl::StrReplaceAll(
         absl::StrCat(info->test_suite_name(), ".", info->name(), ".", ++runs), {{"/", "_"}});
-    return JoinPath(JoinPath(tmp != nullptr ? tmp : "/tmp", "conformance"), name);
+    return JoinPath(JoinPath(tmp, "conformance"), name);
   }
 };
 

@@ -17,6 +17,7 @@
 #include "ironwal/env/posix_env.h"
 #include "ironwal/ironwal.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace ironwal {
 namespace {
@@ -30,12 +31,12 @@ class FaultInjectionEnvTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (GetParam()) {
-      const char* tmp = std::getenv("TEST_TMPDIR");
+      const std::string tmp = ::ironwal::testing::TestTmpDir();
       std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
       for (char& c : name) {
         if (c == '/') c = '_';
       }
-      root_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/fault_env_" + name;
+      root_ = tmp + "/fault_env_" + name;
       base_ = Env::Default();
       RemoveTree(root_);
     } else {

@@ -35,6 +35,7 @@
 
 #include "ironwal/env/env.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 extern char** environ;
 
@@ -88,10 +89,10 @@ int RunLockChild(const std::string& path) {
 // --gtest_repeat works).
 std::string TestDir() {
   static int calls = 0;
-  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string dir = JoinPath(tmp != nullptr ? tmp : "/tmp",
-                                   absl::StrCat("posix_env_test.", info->name(), ".", ++calls));
+  const std::string dir =
+      JoinPath(tmp, absl::StrCat("posix_env_test.", info->name(), ".", ++calls));
   EXPECT_THAT(CreateDirRecursively(Env::Default(), dir), testing::IsOk());
   return dir;
 }

@@ -255,8 +255,8 @@ void RecordWalWorkload(uint64_t seed, SimEnv* env) {
 }
 
 std::string TracePath(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return JoinPath(tmp != nullptr ? tmp : "/tmp", name);
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  return JoinPath(tmp, name);
 }
 
 TEST(SimReplayTest, ASavedWalWorkloadReplaysToTheSameResultsAndFiles) {

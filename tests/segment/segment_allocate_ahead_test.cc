@@ -18,6 +18,7 @@
 #include "ironwal/env/sim_env.h"
 #include "ironwal/segment/segment_writer.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 namespace ironwal {
 namespace internal {
@@ -173,9 +174,7 @@ TEST(SegmentAllocateAheadTest, OffByDefault) {
 // On the real file system: the blocks are allocated past the end while the writer is
 // open, and freed when it closes (the release is an ftruncate to the file's own size).
 TEST(SegmentAllocateAheadTest, PosixBlocksAreReservedAndFreed) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(tmp, nullptr);
-  const std::string path = std::string(tmp) + "/allocate_ahead.wal";
+  const std::string path = ::ironwal::testing::TestTmpDir() + "/allocate_ahead.wal";
   Env* env = Env::Default();
   ASSERT_OK_AND_ASSIGN(auto writer, ReservingWriter(env, path));
   uint64_t id = 0;

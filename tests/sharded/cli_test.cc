@@ -20,6 +20,7 @@
 #include "ironwal/sharded/router.h"
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 
 #include "tests/sharded/sharded_test_util.h"
 
@@ -92,8 +93,8 @@ TEST(RouteCommandTest, RoutesEveryVectorAsIronwal06) {
 }
 
 std::string TempRoot(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  return absl::StrCat(tmp, "/", name);
 }
 
 TEST(VerifyShardedTest, FixturesVerifyAndDamageIsNamed) {

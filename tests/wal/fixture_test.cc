@@ -26,6 +26,7 @@
 #include "ironwal/testing/fixtures.h"
 #include "ironwal/testing/frame_stamps.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -62,8 +63,8 @@ void CopyTree(Env* env, const std::string& from, const std::string& to) {
 }
 
 std::string TempDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  return absl::StrCat(tmp, "/", name);
 }
 
 // `segment` (this library's bytes) with each frame's reserved bytes zeroed, as ironwal 0.6

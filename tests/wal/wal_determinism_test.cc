@@ -197,8 +197,7 @@ std::string RunInChildProcess(SyncMode mode, const std::string& path) {
 // The same seed in two other processes gives this process's trace and bytes.
 TEST_P(WalDeterminismTest, SameSeedSameTraceAndBytesInSeparateProcesses) {
   const uint64_t seed = ::ironwal::testing::EnvNumber("IRONWAL_SEED", 1);
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = tmp != nullptr ? tmp : "/tmp";
+  const std::string dir = ::ironwal::testing::TestTmpDir();
   Outcome here;
   ASSERT_NO_FATAL_FAILURE(RunWorkload(seed, GetParam(), &here));
   const std::string expected = Serialize(here);

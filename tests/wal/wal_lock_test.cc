@@ -15,6 +15,7 @@
 #include "ironwal/env/env.h"
 #include "ironwal/env/mem_env.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/wal/wal.h"
 
 namespace ironwal {
@@ -27,8 +28,8 @@ using ::ironwal::testing::StatusIs;
 using ::testing::HasSubstr;
 
 std::string FreshRoot(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string root = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  const std::string root = tmp + "/" + name;
   fs::remove_all(root);
   return root;
 }

@@ -20,6 +20,7 @@
 #include "ironwal/env/env_wrapper.h"
 #include "ironwal/segment/segment_scan.h"
 #include "ironwal/testing/status_matchers.h"
+#include "ironwal/testing/test_knobs.h"
 #include "ironwal/util/random.h"
 #include "ironwal/wal/wal.h"
 
@@ -37,8 +38,8 @@ constexpr uint64_t kFrameBytes = kEntryBytes + 36;  // a 32-byte header and a 4-
 constexpr uint64_t kEntries = (internal::kSplitScanMinBytes + (1 << 20)) / kFrameBytes;
 
 std::string FreshRoot(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string root = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
+  const std::string root = tmp + "/" + name;
   fs::remove_all(root);
   return root;
 }

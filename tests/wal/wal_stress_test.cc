@@ -550,8 +550,7 @@ TEST(WalStressTest, EveryCallAtOnceOnMemEnv) {
 }
 
 TEST(WalStressTest, EveryCallAtOnceOnPosixEnv) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  if (tmp == nullptr) GTEST_SKIP() << "TEST_TMPDIR is not set";
+  const std::string tmp = ::ironwal::testing::TestTmpDir();
   std::unique_ptr<Env> env = NewPosixEnv();
   // One round per sync mode; a tenth of the MemEnv run's operations.
   RunRounds("PosixEnv", 3, ::ironwal::testing::EnvNumber("IRONWAL_STRESS_OPS", 1000) / 10 + 1,
