@@ -6,8 +6,9 @@
 #include <vector>
 
 #include "ironwal/cli/bench.h"
+#include "ironwal/cli/finish_output.h"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  return ironwal::cli::RunBench(args, std::cout, std::cerr);
+  return ironwal::cli::FinishOutput(ironwal::cli::RunBench(args, std::cout, std::cerr));
 }

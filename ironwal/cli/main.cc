@@ -8,18 +8,14 @@
 //   ironwal meta /var/lib/app/wal raft --format hex
 //
 // Exit codes: 0 success, 1 a finding (corruption) or an error, 2 bad usage.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-
 #include "ironwal/cli/args.h"
 #include "ironwal/cli/bench.h"
 #include "ironwal/cli/commands.h"
+#include "ironwal/cli/finish_output.h"
 #include "ironwal/cli/sharded_commands.h"
 
 namespace ironwal {
@@ -126,18 +122,6 @@ int Main(const std::vector<std::string>& words) {
 }  // namespace ironwal
 
 int main(int argc, char** argv) {
-  int code = ironwal::cli::Main(std::vector<std::string>(argv + 1, argv + argc));
-  // Output that did not reach standard output (a full disk under a redirect, a closed
-  // descriptor) fails the command: `ironwal dump ... > backup` must not exit 0 with half
-  // a backup.
-  std::cout.flush();
-  errno = 0;
-  const bool flushed = std::fflush(stdout) == 0;
-  if (!std::cout || !flushed || std::ferror(stdout)) {
-    std::cerr << "ironwal: writing standard output failed"
-              << (errno != 0 ? absl::StrCat(": ", std::strerror(errno)) : std::string())
-              << "; the output is incomplete\n";
-    if (code == ironwal::cli::kExitOk) code = ironwal::cli::kExitFinding;
-  }
-  return code;
+  return ironwal::cli::FinishOutput(
+      ironwal::cli::Main(std::vector<std::string>(argv + 1, argv + argc)));
 }
