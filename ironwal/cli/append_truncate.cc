@@ -1,5 +1,6 @@
 // `ironwal append` and `ironwal truncate`: the two subcommands that write through the Wal.
 
+#include <functional>
 #include <istream>
 #include <memory>
 #include <string>
@@ -26,7 +27,7 @@ const CommandSpec kAppendSpec = {
     "append ROOT STREAM [--batch] [--file PATH] [--sync strict|batch|async]",
     "Appends entries to STREAM (created if new) and prints their IDs, one per line.\n"
     "Each line of standard input is one entry (without its newline; an empty line is an\n"
-    "empty entry).\n"
+    "empty entry), appended as it arrives: a pipe that stays open is appended as it goes.\n"
     "  --file PATH  append the whole file as one entry instead\n"
     "  --batch      append all entries as one batch: one frame, all or nothing\n"
     "  --sync MODE  strict (default: each entry durable before its ID is printed),\n"
@@ -59,13 +60,9 @@ const CommandSpec kTruncateSpec = {
     2,
     3};
 
-// The entries of `in`, one per line.
-std::vector<std::string> ReadLines(std::istream& in) {
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+// Where the entries come from: sets the next one and returns true, or returns false at
+// the end.
+using NextEntry = std::function<bool(std::string*)>;
 
 // `root` is absolute.
 absl::StatusOr<std::unique_ptr<Wal>> OpenReadWrite(const std::string& root, SyncMode sync) {
@@ -89,15 +86,16 @@ bool PrintIds(const std::vector<uint64_t>& ids, std::ostream& out) {
   return static_cast<bool>(out);
 }
 
-// Appends `entries` (one by one, or as one batch) to `key`, adding each ID to `ids`.
+// Appends the entries `next` gives (one by one as they come, or all as one batch) to
+// `key`, adding each ID to `ids`.
 // With `print_each` (the appends return durable) the IDs of each append are printed and
 // flushed at once, so that a script reading a pipe has every durable ID even if this
 // process is killed at the next append (stdout to a pipe is otherwise buffered); when the
 // output does not take them, no further entry is appended and the error says which
 // entries are durable. `root` names the log in messages.
 absl::Status AppendEntries(Wal* wal, const std::string& root, const std::string& key,
-                           const std::vector<std::string>& entries, bool batch, bool print_each,
-                           std::ostream& out, std::vector<uint64_t>* ids) {
+                           const NextEntry& next, bool batch, bool print_each, std::ostream& out,
+                           std::vector<uint64_t>* ids) {
   auto printed = [&](size_t from) -> absl::Status {
     if (!print_each) return absl::OkStatus();
     std::vector<uint64_t> these(ids->begin() + from, ids->end());
@@ -107,13 +105,16 @@ absl::Status AppendEntries(Wal* wal, const std::string& root, const std::string&
                      root, " to standard output failed; entries up to ID ", ids->back(),
                      " are durable, and no later entry was appended"));
   };
+  std::string entry;
   if (batch) {
+    std::vector<std::string> entries;
+    while (next(&entry)) entries.push_back(std::move(entry));
     absl::StatusOr<IdRange> range = wal->AppendBatch(key, entries);
     if (!range.ok()) return range.status();
     for (uint64_t id = range->first; id < range->end; ++id) ids->push_back(id);
     return printed(0);
   }
-  for (const std::string& entry : entries) {
+  while (next(&entry)) {
     absl::StatusOr<uint64_t> id = wal->Append(key, entry);
     if (!id.ok()) return id.status();
     ids->push_back(*id);
@@ -144,6 +145,12 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   } else if (sync != "strict") {
     return UsageError(kAppendSpec, absl::StrCat("unknown --sync mode '", sync, "'"), err);
   }
+  // The entries: the whole --file, or all lines of standard input for a batch (all or
+  // nothing: a read error appends none), each read before the log is opened; otherwise
+  // each line of standard input, appended as it arrives (a pipe that stays open is
+  // appended as it goes, and memory holds one line, not the whole input).
+  const bool batch = args.Has("--batch");
+  const bool streamed = !args.Value("--file").has_value() && !batch;
   std::vector<std::string> entries;
   if (std::optional<std::string> file = args.Value("--file")) {
     absl::StatusOr<std::string> path = AbsolutePath(*file);
@@ -152,11 +159,20 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
                   : path;
     if (!contents.ok()) return Failure("append", contents.status(), err);
     entries.push_back(*std::move(contents));
-  } else {
-    entries = ReadLines(in);
-    if (in.bad())
+  } else if (batch) {
+    std::string line;
+    while (std::getline(in, line)) entries.push_back(std::move(line));
+    if (in.bad()) {
       return Failure("append", absl::InternalError("reading standard input failed"), err);
+    }
   }
+  size_t given = 0;
+  const NextEntry next = [&](std::string* entry) -> bool {
+    if (streamed) return static_cast<bool>(std::getline(in, *entry));
+    if (given == entries.size()) return false;
+    *entry = std::move(entries[given++]);
+    return true;
+  };
 
   absl::StatusOr<std::unique_ptr<Wal>> wal = OpenReadWrite(*root, mode);
   if (!wal.ok()) return Failure("append", wal.status(), err);
@@ -164,10 +180,14 @@ int RunAppend(const std::vector<std::string>& words, std::istream& in, std::ostr
   // printed as they return. The others are durable once Close has synced them, and their
   // IDs are printed only then: every ID the tool prints is durable, in every mode.
   const bool durable_on_return =
-      mode == SyncMode::kStrict || (mode == SyncMode::kBatchOnly && args.Has("--batch"));
+      mode == SyncMode::kStrict || (mode == SyncMode::kBatchOnly && batch);
   std::vector<uint64_t> ids;
-  absl::Status appended = AppendEntries(wal->get(), *root, key, entries, args.Has("--batch"),
+  absl::Status appended = AppendEntries(wal->get(), *root, key, next, batch,
                                         /*print_each=*/durable_on_return, out, &ids);
+  if (appended.ok() && streamed && in.bad()) {
+    appended = absl::InternalError(
+        absl::StrCat("reading standard input failed after ", ids.size(), " entries"));
+  }
   absl::Status closed = (*wal)->Close();
   if (!durable_on_return && !ids.empty()) {
     if (!closed.ok()) {
