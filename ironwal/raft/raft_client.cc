@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
+#include "ironwal/cli/finish_output.h"
 #include "ironwal/raft/client.h"
 
 namespace ironwal {
@@ -89,4 +90,7 @@ int Main(int argc, char** argv) {
 }  // namespace raft
 }  // namespace ironwal
 
-int main(int argc, char** argv) { return ironwal::raft::Main(argc, argv); }
+// A "committed" line that did not reach standard output fails the command (FinishOutput).
+int main(int argc, char** argv) {
+  return ironwal::cli::FinishOutput(ironwal::raft::Main(argc, argv));
+}
