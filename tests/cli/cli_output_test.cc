@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -122,18 +123,24 @@ TEST(CliOutputTest, AppendsNotYetDurableArePrintedAfterTheClose) {
 }
 
 // Serves `lines` one at a time; each time it is asked for more, records how many entries
-// of stream "s" under `root` were in the files.
+// of stream "s" under `root` were in the files. With `fail_at_end`, reading past the
+// lines fails (the stream's badbit, as a read error of standard input sets it) instead
+// of ending.
 class LineByLine : public std::streambuf {
  public:
-  LineByLine(std::string root, std::vector<std::string> lines)
-      : root_(std::move(root)), lines_(std::move(lines)) {}
+  LineByLine(std::string root, std::vector<std::string> lines, bool fail_at_end = false)
+      : root_(std::move(root)), lines_(std::move(lines)), fail_at_end_(fail_at_end) {}
   const std::vector<int64_t>& in_files() const { return in_files_; }
 
  protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     in_files_.push_back(EntriesInFiles(root_, "s"));
-    if (next_ == lines_.size()) return traits_type::eof();
+    if (next_ == lines_.size()) {
+      // istream catches what its buffer throws and sets badbit.
+      if (fail_at_end_) throw std::runtime_error("read error");
+      return traits_type::eof();
+    }
     current_ = lines_[next_++];
     setg(&current_[0], &current_[0], &current_[0] + current_.size());
     return traits_type::to_int_type(current_[0]);
@@ -142,6 +149,7 @@ class LineByLine : public std::streambuf {
  private:
   const std::string root_;
   const std::vector<std::string> lines_;
+  const bool fail_at_end_;
   size_t next_ = 0;
   std::string current_;
   std::vector<int64_t> in_files_;
@@ -166,6 +174,29 @@ TEST(CliOutputTest, LinesAreAppendedAsTheyArrive) {
   EXPECT_EQ(RunAppend({batch_root, "s", "--batch"}, batch_in, out, err), 0) << err.str();
   EXPECT_THAT(batch_lines.in_files(), ElementsAre(-1, -1, -1));
   EXPECT_EQ(EntriesInFiles(batch_root, "s"), 2);
+}
+
+// A read error of standard input: lines already appended stay (and their IDs were
+// printed), the command fails naming how many; a batch is all or nothing, so it appends
+// none and does not even open the log.
+TEST(CliOutputTest, AReadErrorKeepsTheLinesAppendedAndFailsABatchWhole) {
+  const std::string root = FreshRoot("read-error");
+  LineByLine lines(root, {"a\n", "b\n"}, /*fail_at_end=*/true);
+  std::istream in(&lines);
+  std::ostringstream out, err;
+  EXPECT_EQ(RunAppend({root, "s"}, in, out, err), 1);
+  EXPECT_EQ(out.str(), "0\n1\n");
+  EXPECT_THAT(err.str(), HasSubstr("reading standard input failed after 2 entries"));
+  EXPECT_EQ(EntriesInFiles(root, "s"), 2);
+
+  const std::string batch_root = FreshRoot("read-error-batch");
+  LineByLine batch_lines(batch_root, {"a\n", "b\n"}, /*fail_at_end=*/true);
+  std::istream batch_in(&batch_lines);
+  std::ostringstream batch_out, batch_err;
+  EXPECT_EQ(RunAppend({batch_root, "s", "--batch"}, batch_in, batch_out, batch_err), 1);
+  EXPECT_THAT(batch_out.str(), IsEmpty());
+  EXPECT_THAT(batch_err.str(), HasSubstr("reading standard input failed"));
+  EXPECT_EQ(EntriesInFiles(batch_root, "s"), -1);  // no stream, no root
 }
 
 // A strict append whose ID cannot be printed stops there: the caller is told which
